@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Sluice kernel programs: decide every connect4/connect6/sendmsg4/sendmsg6 in the kernel.
+ *
+ * Each hook is a thin entry point that calls sluice_decide(). The decision reads only maps:
+ *   sluice_state     which policy slot is live, event mode, the exempt agent
+ *   sluice_config    per slot: the generation, which subject kinds exist, the node default
+ *   sluice_subjects  per slot: executable-in-cgroup, executable and cgroup subjects
+ *   sluice_rules4/6  per subject: longest-prefix match of the destination -> port table
+ *   sluice_ports     port tables, already sorted so the first matching entry wins
+ * User space writes a whole new policy into the idle slot and then flips active_slot, so a
+ * decision sees either the old policy or the new one, never a mix.
+ */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "sluice_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Kernel structs, read with CO-RE: only the fields used, relocated against the kernel's BTF. */
+struct super_block {
+	__u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	unsigned long i_ino;
+	struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+	struct file *exe_file;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct mm_struct *mm;
+	struct task_struct *group_leader;
+	__u64 start_boottime;
+} __attribute__((preserve_access_index));
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_state);
+} sluice_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct sluice_config);
+} sluice_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sluice_subject_key);
+	__type(value, struct sluice_subject);
+} sluice_subjects SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sluice_rule_key4);
+	__type(value, struct sluice_rule_value);
+} sluice_rules4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sluice_rule_key6);
+	__type(value, struct sluice_rule_value);
+} sluice_rules6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct sluice_port_table);
+} sluice_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sluice_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* user space resizes before load */
+} sluice_events SEC(".maps");
+
+/* The destination and caller of one decision. */
+struct sluice_flow {
+	__u8 addr[16];
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u16 port;
+	__u8 protocol;
+	__u8 family;
+	__u8 mapped;
+	__u8 has_exe;
+};
+
+static __always_inline void sluice_count(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&sluice_counters, &index);
+
+	if (value)
+		*value += 1; /* per-CPU slot: no other writer */
+}
+
+/* The agent's own traffic is never decided: it must reach its server and DNS whatever the
+ * policy says. A pid is reused after the agent dies, so the start time must match too. */
+static __always_inline int sluice_is_agent(const struct sluice_state *state, __u32 tgid)
+{
+	struct task_struct *task;
+	__u64 start;
+
+	if (state->agent_tgid == 0 || tgid != state->agent_tgid || state->ns_per_tick == 0)
+		return 0;
+	task = bpf_get_current_task_btf();
+	start = task->group_leader->start_boottime;
+	return start / state->ns_per_tick == state->agent_start_ticks;
+}
+
+/* Identify the caller's executable by device and inode of task->mm->exe_file. */
+static __always_inline void sluice_read_exe(struct sluice_flow *flow)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm = task->mm;
+	struct file *exe;
+	struct inode *inode;
+
+	if (!mm)
+		return;
+	exe = mm->exe_file;
+	if (!exe)
+		return;
+	inode = exe->f_inode;
+	if (!inode)
+		return;
+	flow->exe_ino = inode->i_ino;
+	flow->exe_dev = inode->i_sb->s_dev;
+	flow->has_exe = 1;
+}
+
+/* The compiler sorted every table so that the first matching entry is the most specific. */
+static __always_inline int sluice_match_entry(const struct sluice_port_entry *e,
+					      const struct sluice_flow *flow,
+					      struct sluice_verdict *out)
+{
+	if (flow->port < e->port_lo || flow->port > e->port_hi)
+		return 0;
+	if (e->protocol != 0 && e->protocol != flow->protocol)
+		return 0;
+	out->rule_id = e->rule_id;
+	out->action = e->action;
+	out->flags = e->flags;
+	return 1;
+}
+
+/* The rest of a table, in chunks of sluice_ports. */
+static __always_inline int sluice_match_chunks(__u32 chunk, const struct sluice_flow *flow,
+					       struct sluice_verdict *out)
+{
+	for (int hop = 0; hop < SLUICE_PORT_TABLE_CHAIN && chunk != 0; hop++) {
+		struct sluice_port_table *t = bpf_map_lookup_elem(&sluice_ports, &chunk);
+
+		if (!t)
+			return 0;
+		for (int i = 0; i < SLUICE_PORT_TABLE_ENTRIES; i++) {
+			if ((__u32)i >= t->count)
+				break;
+			if (sluice_match_entry(&t->entries[i], flow, out))
+				return 1;
+		}
+		chunk = t->next;
+	}
+	return 0;
+}
+
+/* The longest prefix of the destination that the subject has rules for, then its ports.
+ * A global function, unlike the other helpers: the verifier checks it once instead of at each
+ * of its call sites (up to 2 * SLUICE_MAX_CGROUP_LEVELS + 2), which would exceed its budget. */
+__noinline int sluice_match_rules(__u32 subject_id, const struct sluice_flow *flow,
+				  struct sluice_verdict *out)
+{
+	struct sluice_rule_value *value;
+
+	if (!flow || !out)
+		return 0;
+	if (flow->family == 4) {
+		struct sluice_rule_key4 key = { .prefixlen = 64, .subject_id = subject_id };
+
+		__builtin_memcpy(key.addr, flow->addr, 4);
+		value = bpf_map_lookup_elem(&sluice_rules4, &key);
+	} else {
+		struct sluice_rule_key6 key = { .prefixlen = 160, .subject_id = subject_id };
+
+		__builtin_memcpy(key.addr, flow->addr, 16);
+		value = bpf_map_lookup_elem(&sluice_rules6, &key);
+	}
+	if (!value)
+		return 0;
+	for (int i = 0; i < SLUICE_ROUTE_INLINE_ENTRIES; i++) {
+		if ((__u32)i >= value->count)
+			return 0;
+		if (sluice_match_entry(&value->entries[i], flow, out))
+			return 1;
+	}
+	return sluice_match_chunks(value->next, flow, out);
+}
+
+/* A subject decides when one of its rules matches or when it has a default of its own;
+ * otherwise the traffic falls through to the next, less specific subject. */
+static __always_inline int sluice_subject_decides(const struct sluice_subject *subject,
+						  const struct sluice_flow *flow,
+						  struct sluice_verdict *out, __u8 *by_default)
+{
+	if (sluice_match_rules(subject->subject_id, flow, out))
+		return 1;
+	if (!subject->has_default)
+		return 0;
+	*out = subject->fallback;
+	*by_default = 1;
+	return 1;
+}
+
+static __always_inline int sluice_lookup_subject(__u8 slot, __u8 kind, __u64 cgroup_id,
+						 const struct sluice_flow *flow,
+						 struct sluice_verdict *out, __u8 *by_default)
+{
+	struct sluice_subject_key key = {
+		.cgroup_id = cgroup_id,
+		.kind = kind,
+		.slot = slot,
+	};
+	struct sluice_subject *subject;
+
+	if (kind != SLUICE_SUBJECT_CGROUP) {
+		key.ino = flow->exe_ino;
+		key.dev = flow->exe_dev;
+	}
+	subject = bpf_map_lookup_elem(&sluice_subjects, &key);
+	if (!subject)
+		return 0;
+	return sluice_subject_decides(subject, flow, out, by_default);
+}
+
+/* Subjects at cgroup depths listed deepest first: a deeper cgroup is more specific. */
+static __always_inline int sluice_cgroup_subjects(__u8 slot, __u8 kind, const __u8 *levels,
+						  __u8 count, const struct sluice_flow *flow,
+						  struct sluice_verdict *out, __u8 *by_default)
+{
+	for (int i = 0; i < SLUICE_MAX_CGROUP_LEVELS; i++) {
+		__u64 cgroup_id;
+
+		if (i >= count)
+			break;
+		cgroup_id = bpf_get_current_ancestor_cgroup_id(levels[i]);
+		if (cgroup_id == 0)
+			continue; /* the caller sits above this depth */
+		if (sluice_lookup_subject(slot, kind, cgroup_id, flow, out, by_default))
+			return 1;
+	}
+	return 0;
+}
+
+/* Precedence (DESIGN.md): executable within cgroup, executable, cgroup, node default. */
+static __always_inline void sluice_resolve(const struct sluice_config *config, __u8 slot,
+					   const struct sluice_flow *flow,
+					   struct sluice_verdict *out, __u8 *by_default)
+{
+	if (flow->has_exe && (config->flags & SLUICE_CONFIG_HAS_EXE_IN_CGROUP) &&
+	    sluice_cgroup_subjects(slot, SLUICE_SUBJECT_EXE_IN_CGROUP, config->exe_cgroup_levels,
+				   config->exe_cgroup_level_count, flow, out, by_default))
+		return;
+	if (flow->has_exe && (config->flags & SLUICE_CONFIG_HAS_EXE) &&
+	    sluice_lookup_subject(slot, SLUICE_SUBJECT_EXE, 0, flow, out, by_default))
+		return;
+	if ((config->flags & SLUICE_CONFIG_HAS_CGROUP) &&
+	    sluice_cgroup_subjects(slot, SLUICE_SUBJECT_CGROUP, config->cgroup_levels,
+				   config->cgroup_level_count, flow, out, by_default))
+		return;
+	sluice_subject_decides(&config->node, flow, out, by_default);
+}
+
+static __always_inline void sluice_emit(const struct sluice_state *state,
+					const struct sluice_config *config,
+					const struct sluice_flow *flow,
+					const struct sluice_verdict *verdict, __u8 flags, __u8 hook)
+{
+	struct sluice_event *event;
+	__u64 uid_gid;
+
+	if (state->event_mode == SLUICE_EVENTS_NONE)
+		return;
+	if (state->event_mode == SLUICE_EVENTS_DENY_ALERT && verdict->action == SLUICE_ACTION_ALLOW)
+		return;
+	event = bpf_ringbuf_reserve(&sluice_events, sizeof(*event), 0);
+	if (!event) {
+		sluice_count(SLUICE_COUNTER_EVENTS_LOST);
+		return;
+	}
+	uid_gid = bpf_get_current_uid_gid();
+	event->timestamp_ns = bpf_ktime_get_boot_ns();
+	event->cgroup_id = bpf_get_current_cgroup_id();
+	event->exe_ino = flow->exe_ino;
+	event->exe_dev = flow->exe_dev;
+	event->pid = bpf_get_current_pid_tgid() >> 32;
+	event->uid = (__u32)uid_gid;
+	event->rule_id = verdict->rule_id;
+	event->generation = config->generation;
+	event->dst_port = flow->port;
+	event->protocol = flow->protocol;
+	event->family = flow->family;
+	__builtin_memcpy(event->dst_addr, flow->addr, 16);
+	event->action = verdict->action;
+	event->flags = flags;
+	event->hook = hook;
+	__builtin_memset(event->pad, 0, sizeof(event->pad));
+	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	bpf_ringbuf_submit(event, 0);
+	sluice_count(SLUICE_COUNTER_EVENTS_SENT);
+}
+
+/* Returns 1 to let the call proceed, 0 to fail it with EPERM. */
+static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
+{
+	__u32 zero = 0;
+	struct sluice_state *state = bpf_map_lookup_elem(&sluice_state, &zero);
+	struct sluice_config *config;
+	struct sluice_verdict verdict = { .action = SLUICE_ACTION_ALLOW };
+	__u8 by_default = 0;
+	__u8 flags = 0;
+	__u32 slot;
+
+	if (!state) {
+		sluice_count(SLUICE_COUNTER_FAIL_CLOSED);
+		return 0;
+	}
+	if (sluice_is_agent(state, bpf_get_current_pid_tgid() >> 32)) {
+		sluice_count(SLUICE_COUNTER_EXEMPT);
+		return 1;
+	}
+	slot = state->active_slot & 1;
+	config = bpf_map_lookup_elem(&sluice_config, &slot);
+	if (!config) {
+		sluice_count(SLUICE_COUNTER_FAIL_CLOSED);
+		return 0;
+	}
+	sluice_read_exe(flow);
+	sluice_resolve(config, slot, flow, &verdict, &by_default);
+
+	if (by_default)
+		flags |= SLUICE_EVENT_DEFAULT;
+	if (flow->mapped)
+		flags |= SLUICE_EVENT_MAPPED;
+	if (!flow->has_exe)
+		flags |= SLUICE_EVENT_NO_EXE;
+	if (!(verdict.flags & SLUICE_VERDICT_MONITOR))
+		flags |= SLUICE_EVENT_ENFORCED;
+
+	if (verdict.action == SLUICE_ACTION_DENY)
+		sluice_count((flags & SLUICE_EVENT_ENFORCED) ? SLUICE_COUNTER_DENY
+							     : SLUICE_COUNTER_MONITOR_DENY);
+	else if (verdict.action == SLUICE_ACTION_ALERT)
+		sluice_count(SLUICE_COUNTER_ALERT);
+	else
+		sluice_count(SLUICE_COUNTER_ALLOW);
+
+	sluice_emit(state, config, flow, &verdict, flags, hook);
+	return verdict.action == SLUICE_ACTION_DENY && (flags & SLUICE_EVENT_ENFORCED) ? 0 : 1;
+}
+
+static __always_inline void sluice_flow_v4(struct bpf_sock_addr *ctx, struct sluice_flow *flow)
+{
+	__u32 ip = ctx->user_ip4;
+
+	__builtin_memcpy(flow->addr, &ip, 4);
+	flow->family = 4;
+	flow->port = bpf_ntohs((__u16)ctx->user_port);
+	flow->protocol = (__u8)ctx->protocol;
+}
+
+/* An IPv4-mapped destination (::ffff:a.b.c.d) obeys the IPv4 rules. */
+static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct sluice_flow *flow)
+{
+	__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
+	__u32 w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
+
+	if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0x0000ffff)) {
+		__builtin_memcpy(flow->addr, &w3, 4);
+		flow->family = 4;
+		flow->mapped = 1;
+	} else {
+		__builtin_memcpy(flow->addr, &w0, 4);
+		__builtin_memcpy(flow->addr + 4, &w1, 4);
+		__builtin_memcpy(flow->addr + 8, &w2, 4);
+		__builtin_memcpy(flow->addr + 12, &w3, 4);
+		flow->family = 6;
+	}
+	flow->port = bpf_ntohs((__u16)ctx->user_port);
+	flow->protocol = (__u8)ctx->protocol;
+}
+
+SEC("cgroup/connect4")
+int sluice_connect4(struct bpf_sock_addr *ctx)
+{
+	struct sluice_flow flow = {};
+
+	sluice_flow_v4(ctx, &flow);
+	return sluice_decide(&flow, SLUICE_HOOK_CONNECT4);
+}
+
+SEC("cgroup/connect6")
+int sluice_connect6(struct bpf_sock_addr *ctx)
+{
+	struct sluice_flow flow = {};
+
+	sluice_flow_v6(ctx, &flow);
+	return sluice_decide(&flow, SLUICE_HOOK_CONNECT6);
+}
+
+SEC("cgroup/sendmsg4")
+int sluice_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct sluice_flow flow = {};
+
+	sluice_flow_v4(ctx, &flow);
+	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG4);
+}
+
+SEC("cgroup/sendmsg6")
+int sluice_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct sluice_flow flow = {};
+
+	sluice_flow_v6(ctx, &flow);
+	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG6);
+}

@@ -1,0 +1,209 @@
+/*
+ * sluice_abi.h — every type shared by the kernel programs (BPF/) and the Swift controller.
+ *
+ * The BPF compile includes this file with -I; Swift imports it through the SluiceABI C target.
+ * Nothing else may describe these layouts: no hand-written mirror anywhere.
+ *
+ * Rules: only __u8..__u64, explicit padding fields named pad*, enums with explicit values,
+ * a _Static_assert on the size of every struct. Bump SLUICE_ABI_VERSION on any layout change:
+ * an agent refuses to adopt pinned maps written under another version.
+ */
+#ifndef SLUICE_ABI_H
+#define SLUICE_ABI_H
+
+#include <linux/types.h>
+
+#define SLUICE_ABI_VERSION 1
+
+/* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
+#define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
+#define SLUICE_PORT_TABLE_ENTRIES 8  /* entries held by one port-table chunk */
+#define SLUICE_PORT_TABLE_CHAIN 32   /* chunks one destination may chain: 256 port specs */
+#define SLUICE_MAX_CGROUP_LEVELS 16  /* distinct cgroup depths that carry subjects */
+
+/* What a rule or default says. Ordered by severity: on a tie the higher value wins. */
+enum sluice_action {
+	SLUICE_ACTION_NONE = 0,
+	SLUICE_ACTION_ALLOW = 1,
+	SLUICE_ACTION_ALERT = 2,
+	SLUICE_ACTION_DENY = 3,
+};
+
+/* Flags on a compiled verdict (port entries and defaults). */
+enum sluice_verdict_flags {
+	SLUICE_VERDICT_MONITOR = 1, /* the deciding policy is in monitor mode: report, never block */
+};
+
+/* Flags on an event record. */
+enum sluice_event_flags {
+	SLUICE_EVENT_ENFORCED = 1, /* the action took effect (a deny returned EPERM) */
+	SLUICE_EVENT_MAPPED = 2,   /* an IPv4-mapped IPv6 destination decided by the IPv4 rules */
+	SLUICE_EVENT_DEFAULT = 4,  /* decided by a default, not by a rule */
+	SLUICE_EVENT_NO_EXE = 8,   /* the caller had no executable (a kernel thread) */
+};
+
+/* The hook that made the decision. */
+enum sluice_hook {
+	SLUICE_HOOK_CONNECT4 = 1,
+	SLUICE_HOOK_CONNECT6 = 2,
+	SLUICE_HOOK_SENDMSG4 = 3,
+	SLUICE_HOOK_SENDMSG6 = 4,
+};
+
+/* Kinds of subject, most specific first. */
+enum sluice_subject_kind {
+	SLUICE_SUBJECT_EXE_IN_CGROUP = 1,
+	SLUICE_SUBJECT_EXE = 2,
+	SLUICE_SUBJECT_CGROUP = 3,
+};
+
+/* Which decisions produce an event record. */
+enum sluice_event_mode {
+	SLUICE_EVENTS_ALL = 0,
+	SLUICE_EVENTS_DENY_ALERT = 1, /* denies (enforced or monitored) and alerts only */
+	SLUICE_EVENTS_NONE = 2,
+};
+
+/* Flags in sluice_config.flags: which subject kinds the active policy has, so the
+ * programs skip lookups that cannot hit. */
+enum sluice_config_flags {
+	SLUICE_CONFIG_HAS_EXE_IN_CGROUP = 1,
+	SLUICE_CONFIG_HAS_EXE = 2,
+	SLUICE_CONFIG_HAS_CGROUP = 4,
+};
+
+/* Indices of the per-CPU counters map. */
+enum sluice_counter {
+	SLUICE_COUNTER_ALLOW = 0,
+	SLUICE_COUNTER_ALERT = 1,
+	SLUICE_COUNTER_DENY = 2,         /* denies that returned EPERM */
+	SLUICE_COUNTER_MONITOR_DENY = 3, /* denies reported but not enforced (monitor mode) */
+	SLUICE_COUNTER_EVENTS_LOST = 4,  /* records the ring buffer had no room for */
+	SLUICE_COUNTER_EVENTS_SENT = 5,
+	SLUICE_COUNTER_EXEMPT = 6,       /* the agent's own connections, never decided */
+	SLUICE_COUNTER_FAIL_CLOSED = 7,  /* denied because the programs' own state was missing */
+	SLUICE_COUNTER_MAX = 8,
+};
+
+/* sluice_state map (array of one): runtime settings and the active policy slot. */
+struct sluice_state {
+	__u32 active_slot;        /* 0 or 1: which half of every policy map is live */
+	__u32 event_mode;         /* enum sluice_event_mode */
+	__u32 agent_tgid;         /* the agent process, exempt from policy (0: none) */
+	__u32 abi_version;        /* SLUICE_ABI_VERSION of the agent that wrote the maps */
+	__u64 agent_start_ticks;  /* its start time in clock ticks, as /proc/PID/stat field 22 */
+	__u64 ns_per_tick;        /* nanoseconds per clock tick (1e9 / sysconf(_SC_CLK_TCK)) */
+};
+_Static_assert(sizeof(struct sluice_state) == 32, "sluice_state layout");
+
+/* A decided action with the rule that produced it. */
+struct sluice_verdict {
+	__u32 rule_id; /* index into the generation's rule table (user space names it) */
+	__u8 action;   /* enum sluice_action */
+	__u8 flags;    /* enum sluice_verdict_flags */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct sluice_verdict) == 8, "sluice_verdict layout");
+
+/* A subject's compiled form: its id in the rule tries, and its default if it has one. */
+struct sluice_subject {
+	__u32 subject_id;      /* slot bit included: (slot << 31) | id */
+	__u32 has_default;     /* 0: unmatched traffic falls through to the next subject */
+	struct sluice_verdict fallback;
+};
+_Static_assert(sizeof(struct sluice_subject) == 16, "sluice_subject layout");
+
+/* sluice_config map (array of two, one per slot): everything about a generation that is
+ * not a map entry. */
+struct sluice_config {
+	__u32 generation;
+	__u32 flags;                                 /* enum sluice_config_flags */
+	__u8 exe_cgroup_levels[SLUICE_MAX_CGROUP_LEVELS]; /* deepest first */
+	__u8 cgroup_levels[SLUICE_MAX_CGROUP_LEVELS];     /* deepest first */
+	__u8 exe_cgroup_level_count;
+	__u8 cgroup_level_count;
+	__u8 pad[6];
+	struct sluice_subject node;                  /* the node default subject */
+};
+_Static_assert(sizeof(struct sluice_config) == 64, "sluice_config layout");
+
+/* Key of sluice_subjects (hash). Unused identity fields are zero. */
+struct sluice_subject_key {
+	__u64 cgroup_id; /* EXE_IN_CGROUP and CGROUP */
+	__u64 ino;       /* EXE_IN_CGROUP and EXE */
+	__u32 dev;       /* kernel encoding: major << 20 | minor */
+	__u8 kind;       /* enum sluice_subject_kind */
+	__u8 slot;
+	__u16 pad;
+};
+_Static_assert(sizeof(struct sluice_subject_key) == 24, "sluice_subject_key layout");
+
+/* Keys of the destination tries (LPM). prefixlen counts the 32 subject bits too. */
+struct sluice_rule_key4 {
+	__u32 prefixlen;
+	__u32 subject_id;
+	__u8 addr[4];
+};
+_Static_assert(sizeof(struct sluice_rule_key4) == 12, "sluice_rule_key4 layout");
+
+struct sluice_rule_key6 {
+	__u32 prefixlen;
+	__u32 subject_id;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct sluice_rule_key6) == 24, "sluice_rule_key6 layout");
+
+/* One port/protocol entry. Tables are sorted so that the first match is the winner. */
+struct sluice_port_entry {
+	__u16 port_lo;  /* host byte order, inclusive */
+	__u16 port_hi;
+	__u8 protocol;  /* IPPROTO_TCP, IPPROTO_UDP, or 0 for any */
+	__u8 action;    /* enum sluice_action */
+	__u8 flags;     /* enum sluice_verdict_flags */
+	__u8 pad;
+	__u32 rule_id;
+};
+_Static_assert(sizeof(struct sluice_port_entry) == 12, "sluice_port_entry layout");
+
+/* Value of the destination tries: the port table that decides this prefix. Its first entries
+ * sit inline, so most destinations need no second lookup and 100,000 distinct rules do not
+ * need 100,000 chunks; longer tables continue in sluice_ports. */
+struct sluice_rule_value {
+	__u32 next;  /* first chunk of the rest of the table in sluice_ports, 0 for none */
+	__u16 count; /* inline entries used */
+	__u16 pad;
+	struct sluice_port_entry entries[SLUICE_ROUTE_INLINE_ENTRIES];
+};
+_Static_assert(sizeof(struct sluice_rule_value) == 32, "sluice_rule_value layout");
+
+/* sluice_ports map (array): chunks continuing port tables. Index 0 is never used. */
+struct sluice_port_table {
+	__u32 count; /* entries used in this chunk */
+	__u32 next;  /* the next chunk of the same table, 0 for none */
+	struct sluice_port_entry entries[SLUICE_PORT_TABLE_ENTRIES];
+};
+_Static_assert(sizeof(struct sluice_port_table) == 104, "sluice_port_table layout");
+
+/* One ring-buffer record per decision. */
+struct sluice_event {
+	__u64 timestamp_ns; /* CLOCK_BOOTTIME */
+	__u64 cgroup_id;
+	__u64 exe_ino;
+	__u32 exe_dev;      /* kernel encoding */
+	__u32 pid;          /* thread-group id in the initial pid namespace */
+	__u32 uid;
+	__u32 rule_id;
+	__u32 generation;
+	__u16 dst_port;     /* host byte order */
+	__u8 protocol;
+	__u8 family;        /* 4 or 6: the family the rules were matched in */
+	__u8 dst_addr[16];  /* IPv4 in the first four bytes */
+	__u8 action;        /* enum sluice_action */
+	__u8 flags;         /* enum sluice_event_flags */
+	__u8 hook;          /* enum sluice_hook */
+	__u8 pad[5];
+	char comm[16];
+};
+_Static_assert(sizeof(struct sluice_event) == 88, "sluice_event layout");
+
+#endif /* SLUICE_ABI_H */

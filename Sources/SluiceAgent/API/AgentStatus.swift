@@ -1,0 +1,118 @@
+import Foundation
+import SluiceCore
+import SluiceKernel
+
+/// `GET /v1/status`: what `sluice status` shows.
+public struct AgentStatus: Sendable, Codable {
+    public var node: String
+    public var pid: Int32
+    public var version: String
+    public var started: Date
+    public var datapath: DatapathSummary
+    public var policy: AppliedPolicySummary?
+    public var lastRejection: PolicyRejection?
+    public var decisions: DatapathCounters
+    public var events: EventTotals
+
+    public struct EventTotals: Sendable, Codable {
+        /// Records the kernel could not put in the ring buffer (full).
+        public var lostInKernel: UInt64
+        /// Records the agent lost (could not keep up, malformed).
+        public var lostInAgent: Int
+        public var published: Int
+        /// Deliveries dropped for subscribers that read too slowly.
+        public var droppedForSubscribers: Int
+        public var subscribers: Int
+    }
+}
+
+/// The applied generation without its sources.
+public struct AppliedPolicySummary: Sendable, Codable {
+    public var generation: UInt32
+    public var time: Date
+    public var reason: String
+    public var policies: [String]
+    public var files: [String]
+    public var entries: Int
+    public var subjects: Int
+    public var rules: Int
+    public var secondsToApply: Double
+    public var warnings: [String]
+
+    init(_ applied: AppliedPolicy) {
+        generation = applied.generation
+        time = applied.time
+        reason = applied.reason
+        policies = applied.policies
+        files = applied.files
+        entries = applied.entries
+        subjects = applied.subjects
+        rules = applied.rules
+        secondsToApply = applied.secondsToApply
+        warnings = applied.warnings
+    }
+}
+
+/// `POST /v1/explain`: a connection to decide.
+public struct ExplainRequest: Sendable, Codable {
+    public var executable: String?
+    public var cgroup: String?
+    public var destination: String
+    public var port: UInt16
+    /// `tcp` or `udp`.
+    public var transport: String
+
+    public init(executable: String?, cgroup: String?, destination: String, port: UInt16, transport: String) {
+        self.executable = executable
+        self.cgroup = cgroup
+        self.destination = destination
+        self.port = port
+        self.transport = transport
+    }
+
+    /// The flow as the kernel would see it: the executable's identity (stat), the cgroup's
+    /// ancestry (the root cgroup when none is given).
+    public func flowQuery(cgroups: CgroupFS) throws -> FlowQuery {
+        guard let address = IPAddress(destination) else {
+            throw ExplainError("\(destination) is not an IP address")
+        }
+        guard let transport = TransportProtocol(rawValue: transport), transport != .any else {
+            throw ExplainError("protocol must be tcp or udp, not \(self.transport)")
+        }
+        var identity: ExecutableIdentity?
+        if let executable {
+            switch SystemSubjectResolver(cgroups: cgroups).resolveExecutable(executable) {
+            case .success(let identities): identity = identities.first
+            case .failure(let error): throw ExplainError("\(error)")
+            }
+        }
+        let ancestry: [CgroupIdentity]
+        do {
+            ancestry = try cgroups.ancestry(of: cgroup ?? "")
+        } catch {
+            throw ExplainError("cgroup \(cgroup ?? "/"): \(error)")
+        }
+        return FlowQuery(executable: identity, cgroupAncestry: ancestry, destination: address, port: port, transport: transport)
+    }
+}
+
+public struct ExplainError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The one JSON style of the local API: ISO 8601 dates, sorted keys.
+public enum APIJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

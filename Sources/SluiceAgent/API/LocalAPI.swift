@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import Logging
+import SluiceCore
+import SluiceKernel
+
+/// The agent's local API: HTTP over a Unix socket in the state folder, root only. `sluice status`,
+/// `events`, `policy explain` and `reload` speak to it.
+enum LocalAPI {
+    struct Dependencies: Sendable {
+        var controller: EnforcementController
+        var hub: EventHub
+        var pipeline: EventPipeline
+        var configuration: AgentConfiguration
+        var started: Date
+        var version: String
+    }
+
+    static func router(_ dependencies: Dependencies) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/status") { _, _ in
+            try json(await status(dependencies))
+        }
+        router.get("/v1/events") { request, _ in
+            try events(request, dependencies)
+        }
+        router.post("/v1/explain") { request, context in
+            let body = try await request.decode(as: ExplainRequest.self, context: context)
+            let query: FlowQuery
+            do {
+                query = try body.flowQuery(cgroups: CgroupFS.discover())
+            } catch {
+                throw HTTPError(.badRequest, message: "\(error)")
+            }
+            guard let (decision, rule) = await dependencies.controller.explain(query) else {
+                throw HTTPError(.serviceUnavailable, message: "no policy applied yet")
+            }
+            let generation = await dependencies.controller.applied?.generation
+            return try json(Explanation(decision: decision, rule: rule, generation: generation))
+        }
+        router.post("/v1/reload") { _, _ in
+            switch await dependencies.controller.reload(reason: "requested") {
+            case .applied(let applied): return try json(AppliedPolicySummary(applied))
+            case .rejected(let rejection): return try json(rejection, status: .unprocessableContent)
+            }
+        }
+        return router
+    }
+
+    static func status(_ dependencies: Dependencies) async throws -> AgentStatus {
+        let controller = dependencies.controller
+        let counters = try await controller.kernelCounters()
+        let totals = dependencies.hub.totals
+        return AgentStatus(
+            node: dependencies.configuration.nodeName, pid: getpid(), version: dependencies.version, started: dependencies.started,
+            datapath: await controller.datapathSummary(), policy: await controller.applied.map(AppliedPolicySummary.init),
+            lastRejection: await controller.lastRejection, decisions: counters,
+            events: .init(
+                lostInKernel: counters.eventsLost, lostInAgent: dependencies.pipeline.droppedInAgent, published: totals.published,
+                droppedForSubscribers: totals.dropped, subscribers: totals.subscribers))
+    }
+
+    /// NDJSON: the recent matching events, then (with `follow=true`) every new one. A line
+    /// `{"notice":"dropped","count":N}` says this reader was too slow and missed N events.
+    static func events(_ request: Request, _ dependencies: Dependencies) throws -> Response {
+        let query = request.uri.queryParameters
+        var verdicts = Set<RuleAction>()
+        for text in (query.get("verdict") ?? "").split(separator: ",") {
+            guard let verdict = RuleAction(rawValue: String(text)) else {
+                throw HTTPError(.badRequest, message: "verdict must be allow, alert or deny, not \(text)")
+            }
+            verdicts.insert(verdict)
+        }
+        let filter = EventFilter(verdicts: verdicts, executable: query.get("exe"), cgroup: query.get("cgroup"))
+        let follow = query.get("follow") == "true"
+        let recent = Int(query.get("recent") ?? "") ?? (follow ? 0 : 100)
+        let hub = dependencies.hub
+        let body = ResponseBody { writer in
+            if !follow {
+                for event in hub.recent(filter, limit: recent) {
+                    try await writer.write(ByteBuffer(string: event.jsonLine + "\n"))
+                }
+                try await writer.finish(nil)
+                return
+            }
+            for await item in hub.subscribe(filter, replay: recent) {
+                switch item {
+                case .event(let event):
+                    try await writer.write(ByteBuffer(string: event.jsonLine + "\n"))
+                case .dropped(let count):
+                    try await writer.write(ByteBuffer(string: "{\"notice\":\"dropped\",\"count\":\(count)}\n"))
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try APIJSON.encoder().encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

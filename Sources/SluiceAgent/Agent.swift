@@ -1,0 +1,87 @@
+import Foundation
+@preconcurrency import Glibc
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceKernel
+
+/// The node agent: enforces policy in the kernel, watches it, streams decisions, serves its
+/// local API and metrics. SIGTERM or SIGINT stops the agent; enforcement stays pinned.
+public struct Agent: Sendable {
+    public let configuration: AgentConfiguration
+    let logger: Logger
+
+    public init(configuration: AgentConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let state = configuration.state
+        try FileManager.default.createDirectory(
+            atPath: state.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let lock = try StateLock(path: state.lockPath)
+        unlink(state.socketPath)  // left behind by an agent that was killed
+
+        let metrics = AgentMetrics()
+        let controller = try EnforcementController(configuration: configuration, logger: logger, metrics: metrics)
+        try await controller.start(agent: ProcessIdentity.current())
+        let hub = EventHub(recentLimit: configuration.recentEvents)
+        let pipeline = EventPipeline(
+            controller: controller, hub: hub, metrics: metrics, nodeName: configuration.nodeName, logger: logger)
+        let dependencies = LocalAPI.Dependencies(
+            controller: controller, hub: hub, pipeline: pipeline, configuration: configuration, started: Date(),
+            version: SluiceVersion.current)
+        let socketPath = state.socketPath
+        let localAPI = Application(
+            router: LocalAPI.router(dependencies),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "sluice-agent"),
+            onServerRunning: { _ in chmod(socketPath, 0o600) },
+            logger: logger)
+        var services: [any Service] = [
+            pipeline, localAPI, PolicyWatcher(controller: controller, configuration: configuration, logger: logger),
+            CounterPoller(controller: controller, metrics: metrics, logger: logger),
+        ]
+        if let address = configuration.metricsAddress {
+            services.append(
+                Application(
+                    router: MetricsEndpoint.router(metrics: metrics, controller: controller),
+                    configuration: .init(address: .hostname(address.host, port: address.port), serverName: "sluice-agent"),
+                    logger: logger))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info(
+            "agent running",
+            metadata: ["state.directory": "\(state.directory)", "agent.socket": "\(socketPath)", "node.name": "\(configuration.nodeName)"])
+        try await group.run()
+        unlink(socketPath)
+        withExtendedLifetime(lock) {}
+        logger.info("agent stopped; enforcement stays pinned", metadata: ["pins.directory": "\(state.pinDirectory)"])
+    }
+}
+
+/// An exclusive flock on the state folder's lock file, held while the agent runs.
+final class StateLock: Sendable {
+    let descriptor: Int32
+
+    init(path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FilesystemError.last("open", path) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw AgentError("another agent is running with this state folder (\(path) is locked); stop it or use another --state-dir")
+        }
+        descriptor = fd
+    }
+
+    deinit {
+        close(descriptor)
+    }
+}
+
+public struct AgentError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,40 @@
+import SluiceKernel
+
+/// Everything `sluice agent` is started with.
+public struct AgentConfiguration: Sendable {
+    /// Folder of policy files to enforce and watch; nil for none.
+    public var policyDirectory: String?
+    /// Cgroup to attach to (relative to the cgroup2 mount or absolute); nil for the root.
+    public var cgroup: String?
+    public var state: StateLayout
+    /// The name events and status carry.
+    public var nodeName: String
+    public var eventMode: EventMode
+    /// `host:port` for Prometheus metrics; nil to serve none.
+    public var metricsAddress: (host: String, port: Int)?
+    public var capacity: DatapathCapacity
+    /// How long to wait after a file change for more changes before reloading.
+    public var reloadDebounce: Duration
+    /// How often executables and cgroups named by policy are re-resolved as a safety net
+    /// behind inotify.
+    public var resolveInterval: Duration
+    /// Events kept for `sluice events` without `--follow`.
+    public var recentEvents: Int
+
+    public init(
+        policyDirectory: String?, cgroup: String?, state: StateLayout, nodeName: String, eventMode: EventMode = .all,
+        metricsAddress: (host: String, port: Int)? = ("127.0.0.1", 9477), capacity: DatapathCapacity = DatapathCapacity(),
+        reloadDebounce: Duration = .milliseconds(10), resolveInterval: Duration = .seconds(2), recentEvents: Int = 1000
+    ) {
+        self.policyDirectory = policyDirectory
+        self.cgroup = cgroup
+        self.state = state
+        self.nodeName = nodeName
+        self.eventMode = eventMode
+        self.metricsAddress = metricsAddress
+        self.capacity = capacity
+        self.reloadDebounce = reloadDebounce
+        self.resolveInterval = resolveInterval
+        self.recentEvents = recentEvents
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+@preconcurrency import Glibc
+import SluiceCore
+import SluiceKernel
+
+/// Turns kernel records into `DecisionEvent`s: wall-clock time, executable path, cgroup path,
+/// rule and policy names. Caches are bounded; a miss costs a readlink or two.
+final class EventEnricher {
+    let nodeName: String
+    private let cgroupNamer: CgroupNamer?
+    private var executables: [ExecutableIdentity: String] = [:]
+    private var cgroups: [UInt64: String] = [:]
+    private var rules: [UInt32: [RuleInfo]] = [:]
+    private let cacheLimit = 8192
+
+    init(nodeName: String, cgroupNamer: CgroupNamer?) {
+        self.nodeName = nodeName
+        self.cgroupNamer = cgroupNamer
+    }
+
+    /// Generations whose rule names are not known yet.
+    func unknownGenerations(in batch: [RawEvent]) -> Set<UInt32> {
+        Set(batch.map(\.generation)).subtracting(rules.keys)
+    }
+
+    func learn(rules tables: [UInt32: [RuleInfo]], executables names: [ExecutableIdentity: String]) {
+        rules.merge(tables) { _, new in new }
+        if rules.count > 64 {
+            let newest = rules.keys.max() ?? 0
+            rules = rules.filter { $0.key &+ 32 > newest }
+        }
+        executables.merge(names) { _, new in new }
+    }
+
+    func enrich(_ raw: RawEvent, clockOffset: Int64) -> DecisionEvent {
+        let rule = rules[raw.generation].flatMap { Int(raw.ruleID) < $0.count ? $0[Int(raw.ruleID)] : nil }
+        let exe = raw.executable.flatMap { executablePath($0, pid: raw.pid) }
+        let transport = TransportProtocol(number: raw.protocolNumber).map(\.rawValue) ?? String(raw.protocolNumber)
+        return DecisionEvent(
+            timeNanoseconds: Int64(bitPattern: raw.bootTimeNanoseconds) &+ clockOffset, node: nodeName, pid: raw.pid,
+            uid: raw.uid, comm: raw.comm, exe: exe, exeID: raw.executable?.description,
+            cgroup: cgroupPath(raw.cgroupID), cgroupID: raw.cgroupID, transport: transport,
+            family: raw.destination.family, destination: raw.destination, port: raw.port, verdict: raw.action,
+            enforced: raw.enforced, policy: rule?.policy, rule: rule?.rule ?? (raw.byDefault ? "default" : "rule-\(raw.ruleID)"),
+            hook: raw.hook?.rawValue ?? "unknown", generation: raw.generation, mapped: raw.mapped)
+    }
+
+    /// The path of an executable identity: known subjects, else /proc/PID/exe while the process
+    /// lives (checked to still be the same file).
+    private func executablePath(_ identity: ExecutableIdentity, pid: UInt32) -> String? {
+        if let known = executables[identity] { return known }
+        let link = "/proc/\(pid)/exe"
+        var info = stat()
+        guard stat(link, &info) == 0,
+            ExecutableIdentity(statDevice: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == identity,
+            var target = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
+        else { return nil }
+        if target.hasSuffix(" (deleted)") { target.removeLast(" (deleted)".count) }
+        if executables.count >= cacheLimit { executables.removeAll(keepingCapacity: true) }
+        executables[identity] = target
+        return target
+    }
+
+    private func cgroupPath(_ id: UInt64) -> String? {
+        if let known = cgroups[id] { return known }
+        guard let path = cgroupNamer?.path(ofCgroup: id) else { return nil }
+        if cgroups.count >= cacheLimit { cgroups.removeAll(keepingCapacity: true) }
+        cgroups[id] = path
+        return path
+    }
+
+    /// Nanoseconds to add to CLOCK_BOOTTIME to get the Unix time.
+    static func bootToWallOffset() -> Int64 {
+        var wall = timespec()
+        var boot = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        clock_gettime(CLOCK_BOOTTIME, &boot)
+        return (Int64(wall.tv_sec) - Int64(boot.tv_sec)) * 1_000_000_000 + Int64(wall.tv_nsec) - Int64(boot.tv_nsec)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceKernel
+import Synchronization
+
+/// Reads decision records from the ring buffer on a thread of its own (libbpf's poll blocks),
+/// enriches them and publishes them to the hub. Records the buffer had no room for are counted
+/// by the kernel; batches this service cannot keep up with are counted here.
+public final class EventPipeline: Service, Sendable {
+    let controller: EnforcementController
+    let hub: EventHub
+    let metrics: AgentMetrics
+    let nodeName: String
+    let logger: Logger
+    /// Records lost between the reading thread and the enricher, and malformed ones.
+    private let agentDrops = Mutex(0)
+
+    public init(controller: EnforcementController, hub: EventHub, metrics: AgentMetrics, nodeName: String, logger: Logger) {
+        self.controller = controller
+        self.hub = hub
+        self.metrics = metrics
+        self.nodeName = nodeName
+        self.logger = logger
+    }
+
+    public var droppedInAgent: Int { agentDrops.withLock { $0 } }
+
+    public func run() async throws {
+        let reader = try RingBufferReader(map: controller.events)
+        let (batches, continuation) = AsyncStream.makeStream(of: [RawEvent].self, bufferingPolicy: .bufferingOldest(1024))
+        let stop = Mutex(false)
+        let thread = Thread { [self] in
+            while !stop.withLock({ $0 }) {
+                do {
+                    let (events, malformed) = try reader.poll(timeoutMilliseconds: 100)
+                    if malformed > 0 {
+                        agentDrops.withLock { $0 += malformed }
+                        metrics.agentDropped(malformed)
+                    }
+                    if !events.isEmpty, case .dropped(let lost) = continuation.yield(events) {
+                        agentDrops.withLock { $0 += lost.count }
+                        metrics.agentDropped(lost.count)
+                    }
+                } catch {
+                    logger.error("reading the event ring buffer failed", metadata: ["error": "\(error)"])
+                    Thread.sleep(forTimeInterval: 1)
+                }
+            }
+            continuation.finish()
+        }
+        thread.name = "sluice-ringbuf"
+        thread.start()
+
+        let cgroupNamer = try? CgroupNamer(cgroups: CgroupFS.discover())
+        let enricher = EventEnricher(nodeName: nodeName, cgroupNamer: cgroupNamer)
+        enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
+        await withGracefulShutdownHandler {
+            for await batch in batches.cancelOnGracefulShutdown() {
+                if !enricher.unknownGenerations(in: batch).isEmpty {
+                    enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
+                }
+                let offset = EventEnricher.bootToWallOffset()
+                let events = batch.map { enricher.enrich($0, clockOffset: offset) }
+                metrics.eventsReceived(events.count)
+                let dropped = hub.publish(events)
+                if dropped > 0 { metrics.agentDropped(dropped) }
+            }
+        } onGracefulShutdown: {
+            stop.withLock { $0 = true }
+        }
+        stop.withLock { $0 = true }
+        // The reader must outlive the thread polling it.
+        while !thread.isFinished { try? await Task.sleep(for: .milliseconds(20)) }
+        withExtendedLifetime(reader) {}
+    }
+}

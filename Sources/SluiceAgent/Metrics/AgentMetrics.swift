@@ -1,0 +1,93 @@
+import CoreMetrics
+import Metrics
+import struct Prometheus.PrometheusMetricsFactory
+import class Prometheus.PrometheusCollectorRegistry
+import SluiceKernel
+import Synchronization
+
+/// The agent's metrics through swift-metrics, exported in Prometheus text format. The factory
+/// is passed explicitly (not bootstrapped globally) so tests may build several agents' metrics.
+public final class AgentMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let decisions: [String: Counter]
+    private let eventsLost: [String: Counter]
+    private let received: Counter
+    private let exempt: Counter
+    private let failClosed: Counter
+    private let generation: Gauge
+    private let entries: Gauge
+    private let reloadsApplied: Counter
+    private let reloadsRejected: Counter
+    private let applySeconds: Metrics.Timer
+    private let enforceSeconds: Metrics.Timer
+    /// Kernel counters last seen, to turn totals into increments.
+    private let lastKernel = Mutex(DatapathCounters())
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        let factory = PrometheusMetricsFactory(registry: registry)
+        decisions = Dictionary(
+            uniqueKeysWithValues: ["allow", "alert", "deny", "monitor_deny"].map {
+                ($0, Counter(label: "sluice_decisions_total", dimensions: [("verdict", $0)], factory: factory))
+            })
+        eventsLost = Dictionary(
+            uniqueKeysWithValues: ["kernel", "agent"].map {
+                ($0, Counter(label: "sluice_events_lost_total", dimensions: [("stage", $0)], factory: factory))
+            })
+        received = Counter(label: "sluice_events_received_total", factory: factory)
+        exempt = Counter(label: "sluice_agent_exempt_total", factory: factory)
+        failClosed = Counter(label: "sluice_fail_closed_total", factory: factory)
+        generation = Gauge(label: "sluice_policy_generation", factory: factory)
+        entries = Gauge(label: "sluice_policy_entries", factory: factory)
+        reloadsApplied = Counter(label: "sluice_policy_reloads_total", dimensions: [("result", "applied")], factory: factory)
+        reloadsRejected = Counter(label: "sluice_policy_reloads_total", dimensions: [("result", "rejected")], factory: factory)
+        applySeconds = Metrics.Timer(label: "sluice_policy_apply_seconds", factory: factory)
+        enforceSeconds = Metrics.Timer(label: "sluice_policy_enforce_seconds", factory: factory)
+    }
+
+    func policyApplied(_ applied: AppliedPolicy, secondsToEnforce: Double) {
+        reloadsApplied.increment()
+        generation.record(Double(applied.generation))
+        entries.record(Double(applied.entries))
+        applySeconds.recordSeconds(applied.secondsToApply)
+        enforceSeconds.recordSeconds(secondsToEnforce)
+    }
+
+    func policyRejected() {
+        reloadsRejected.increment()
+    }
+
+    func eventsReceived(_ count: Int) {
+        received.increment(by: count)
+    }
+
+    /// Records drops in the agent (slow subscribers, malformed records).
+    func agentDropped(_ count: Int) {
+        eventsLost["agent"]!.increment(by: count)
+    }
+
+    /// Mirrors the kernel's per-CPU totals as Prometheus counters.
+    func observe(kernel counters: DatapathCounters) {
+        let previous = lastKernel.withLock { last in
+            defer { last = counters }
+            return last
+        }
+        func delta(_ keyPath: KeyPath<DatapathCounters, UInt64>) -> Int {
+            let now = counters[keyPath: keyPath]
+            let before = previous[keyPath: keyPath]
+            return now >= before ? Int(now - before) : Int(now)  // maps replaced: start over
+        }
+        decisions["allow"]!.increment(by: delta(\.allow))
+        decisions["alert"]!.increment(by: delta(\.alert))
+        decisions["deny"]!.increment(by: delta(\.deny))
+        decisions["monitor_deny"]!.increment(by: delta(\.monitorDeny))
+        eventsLost["kernel"]!.increment(by: delta(\.eventsLost))
+        exempt.increment(by: delta(\.exempt))
+        failClosed.increment(by: delta(\.failClosed))
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,138 @@
+/// What a rule id stands for: events and `policy explain` show these names.
+public struct RuleInfo: Hashable, Sendable, Codable {
+    public var id: UInt32
+    /// The policy's name; nil for the built-in node default.
+    public var policy: String?
+    /// The rule's label (`egress[2]`, its `name`, or `default`).
+    public var rule: String
+    public var action: RuleAction
+    public var mode: PolicyMode
+    /// The subject(s) the rule was written for, for people.
+    public var subject: String
+    public var location: SourceLocation?
+
+    public init(
+        id: UInt32, policy: String?, rule: String, action: RuleAction, mode: PolicyMode, subject: String,
+        location: SourceLocation?
+    ) {
+        self.id = id
+        self.policy = policy
+        self.rule = rule
+        self.action = action
+        self.mode = mode
+        self.subject = subject
+        self.location = location
+    }
+
+    /// Rule 0: the node default when no policy sets one.
+    public static let builtInDefault = RuleInfo(
+        id: 0, policy: nil, rule: "node-default", action: .allow, mode: .enforce, subject: "node", location: nil)
+}
+
+/// An action as compiled: which rule, what it does, and whether it only reports.
+public struct Verdict: Hashable, Sendable, Codable {
+    public var ruleID: UInt32
+    public var action: RuleAction
+    public var monitor: Bool
+
+    public init(ruleID: UInt32, action: RuleAction, monitor: Bool) {
+        self.ruleID = ruleID
+        self.action = action
+        self.monitor = monitor
+    }
+
+    /// Whether the connection fails with EPERM.
+    public var blocks: Bool { action == .deny && !monitor }
+}
+
+/// One destination of one rule for one subject: the unit the kernel matches.
+public struct DestinationEntry: Hashable, Sendable {
+    public var prefix: IPPrefix
+    public var ports: PortRange
+    public var transport: TransportProtocol
+    public var verdict: Verdict
+
+    public init(prefix: IPPrefix, ports: PortRange, transport: TransportProtocol, verdict: Verdict) {
+        self.prefix = prefix
+        self.ports = ports
+        self.transport = transport
+        self.verdict = verdict
+    }
+
+    /// Precedence within one prefix (DESIGN.md): exact port, then narrower range, then any
+    /// port; a specific protocol before any; on a tie the more severe action.
+    static func precedes(_ lhs: DestinationEntry, _ rhs: DestinationEntry) -> Bool {
+        if lhs.ports.width != rhs.ports.width { return lhs.ports.width < rhs.ports.width }
+        let lhsAny = lhs.transport == .any
+        let rhsAny = rhs.transport == .any
+        if lhsAny != rhsAny { return !lhsAny }
+        if lhs.verdict.action != rhs.verdict.action { return lhs.verdict.action > rhs.verdict.action }
+        if lhs.ports.lower != rhs.ports.lower { return lhs.ports.lower < rhs.ports.lower }
+        return lhs.verdict.ruleID < rhs.verdict.ruleID
+    }
+}
+
+/// How the kernel finds a subject: the key of `sluice_subjects`.
+public enum SubjectKey: Hashable, Sendable, CustomStringConvertible {
+    case executableInCgroup(ExecutableIdentity, CgroupIdentity)
+    case executable(ExecutableIdentity)
+    case cgroup(CgroupIdentity)
+
+    public var description: String {
+        switch self {
+        case .executableInCgroup(let exe, let cgroup): return "executable \(exe) in cgroup \(cgroup)"
+        case .executable(let exe): return "executable \(exe)"
+        case .cgroup(let cgroup): return "cgroup \(cgroup)"
+        }
+    }
+}
+
+/// The rules and default of one kernel subject (or of the node).
+public struct CompiledSubject: Hashable, Sendable {
+    /// The policy subjects (paths) that resolved to this kernel subject, for people.
+    public var names: [String]
+    /// The subject's own default; nil falls through to less specific subjects.
+    public var fallback: Verdict?
+    public var entries: [DestinationEntry]
+
+    public init(names: [String], fallback: Verdict?, entries: [DestinationEntry]) {
+        self.names = names
+        self.fallback = fallback
+        self.entries = entries
+    }
+}
+
+/// A policy set compiled against this node's executables and cgroups.
+public struct CompiledPolicy: Sendable {
+    /// Indexed by rule id.
+    public var rules: [RuleInfo]
+    public var node: CompiledSubject
+    public var subjects: [SubjectKey: CompiledSubject]
+    /// Warnings (subjects not present yet) and errors (contradictions between hard links).
+    public var diagnostics: [PolicyDiagnostic]
+    /// Executable paths the compile depended on, to re-resolve when they change.
+    public var executablePaths: Set<String>
+    /// Cgroup paths the compile depended on.
+    public var cgroupPaths: Set<String>
+
+    public init(
+        rules: [RuleInfo], node: CompiledSubject, subjects: [SubjectKey: CompiledSubject],
+        diagnostics: [PolicyDiagnostic], executablePaths: Set<String>, cgroupPaths: Set<String>
+    ) {
+        self.rules = rules
+        self.node = node
+        self.subjects = subjects
+        self.diagnostics = diagnostics
+        self.executablePaths = executablePaths
+        self.cgroupPaths = cgroupPaths
+    }
+
+    /// Destination entries over all subjects: what "rules loaded" counts.
+    public var entryCount: Int {
+        subjects.values.reduce(node.entries.count) { $0 + $1.entries.count }
+    }
+
+    public func rule(_ id: UInt32) -> RuleInfo? {
+        Int(id) < rules.count ? rules[Int(id)] : nil
+    }
+}

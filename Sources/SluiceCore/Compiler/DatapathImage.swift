@@ -1,0 +1,215 @@
+/// One port/protocol entry of a route's table, as the kernel matches it.
+public struct PortEntry: Hashable, Sendable {
+    public var ports: PortRange
+    /// IP protocol number; 0 for any.
+    public var protocolNumber: UInt8
+    public var verdict: Verdict
+
+    public init(ports: PortRange, protocolNumber: UInt8, verdict: Verdict) {
+        self.ports = ports
+        self.protocolNumber = protocolNumber
+        self.verdict = verdict
+    }
+
+    public func matches(port: UInt16, protocolNumber flowProtocol: UInt8) -> Bool {
+        ports.contains(port) && (protocolNumber == 0 || protocolNumber == flowProtocol)
+    }
+}
+
+/// A subject as the kernel holds it: its index in the destination tries and its default.
+public struct SubjectRecord: Hashable, Sendable {
+    /// 31-bit index; the node is 0.
+    public var index: UInt32
+    public var fallback: Verdict?
+
+    public init(index: UInt32, fallback: Verdict?) {
+        self.index = index
+        self.fallback = fallback
+    }
+}
+
+/// A key of the destination tries: a subject's prefix.
+public struct RouteKey: Hashable, Sendable {
+    public var subject: UInt32
+    public var prefix: IPPrefix
+
+    public init(subject: UInt32, prefix: IPPrefix) {
+        self.subject = subject
+        self.prefix = prefix
+    }
+}
+
+/// Everything one policy generation puts in the kernel, before it is placed in a slot: the
+/// logical content of `sluice_subjects`, `sluice_rules4/6`, `sluice_ports` and `sluice_config`.
+///
+/// Each route's table already holds the entries of every shorter prefix of the same subject
+/// behind its own, so the kernel's single longest-prefix lookup finds the whole answer: the
+/// first matching entry is the most specific rule (longer prefix, then port, then protocol).
+public struct DatapathImage: Sendable, Equatable {
+    public var node: SubjectRecord
+    public var subjects: [SubjectKey: SubjectRecord]
+    /// Route -> index into `tables`.
+    public var routes: [RouteKey: Int]
+    /// Distinct tables; many routes share one.
+    public var tables: [[PortEntry]]
+    /// Cgroup depths that carry executable-in-cgroup subjects, deepest first.
+    public var executableInCgroupLevels: [Int]
+    /// Cgroup depths that carry cgroup subjects, deepest first.
+    public var cgroupLevels: [Int]
+
+    public init(
+        node: SubjectRecord, subjects: [SubjectKey: SubjectRecord], routes: [RouteKey: Int], tables: [[PortEntry]],
+        executableInCgroupLevels: [Int], cgroupLevels: [Int]
+    ) {
+        self.node = node
+        self.subjects = subjects
+        self.routes = routes
+        self.tables = tables
+        self.executableInCgroupLevels = executableInCgroupLevels
+        self.cgroupLevels = cgroupLevels
+    }
+
+    public var hasExecutableInCgroupSubjects: Bool { subjects.keys.contains { if case .executableInCgroup = $0 { return true } else { return false } } }
+    public var hasExecutableSubjects: Bool { subjects.keys.contains { if case .executable = $0 { return true } else { return false } } }
+    public var hasCgroupSubjects: Bool { subjects.keys.contains { if case .cgroup = $0 { return true } else { return false } } }
+
+    public func table(for key: RouteKey) -> [PortEntry]? {
+        routes[key].map { tables[$0] }
+    }
+}
+
+/// The image cannot be built within what the kernel programs support.
+public struct DatapathImageError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+extension DatapathImage {
+    /// Builds the image of a compiled policy. Subject indices of `previous` are kept for
+    /// subjects still present, so an unchanged subject's routes need no rewrite.
+    public init(_ compiled: CompiledPolicy, previous: DatapathImage? = nil, maximumCgroupLevels: Int = 16)
+        throws(DatapathImageError)
+    {
+        var indices = IndexAllocator(reserving: previous?.subjects.mapValues(\.index) ?? [:], keeping: Set(compiled.subjects.keys))
+        var subjects: [SubjectKey: SubjectRecord] = [:]
+        var builder = RouteTableBuilder()
+        let node = SubjectRecord(index: 0, fallback: compiled.node.fallback ?? Verdict(ruleID: 0, action: .allow, monitor: false))
+        builder.add(subject: 0, entries: compiled.node.entries)
+        // Sorted so a fresh build assigns the same indices for the same policy.
+        for (key, subject) in compiled.subjects.sorted(by: { $0.key.sortKey < $1.key.sortKey }) {
+            let index = indices.index(for: key)
+            subjects[key] = SubjectRecord(index: index, fallback: subject.fallback)
+            builder.add(subject: index, entries: subject.entries)
+        }
+        var exeLevels = Set<Int>()
+        var cgroupLevels = Set<Int>()
+        for key in subjects.keys {
+            switch key {
+            case .executableInCgroup(_, let cgroup): exeLevels.insert(cgroup.level)
+            case .cgroup(let cgroup): cgroupLevels.insert(cgroup.level)
+            case .executable: break
+            }
+        }
+        for (name, levels) in [("executable-in-cgroup", exeLevels), ("cgroup", cgroupLevels)] where levels.count > maximumCgroupLevels {
+            throw DatapathImageError(
+                description: "\(name) subjects sit at \(levels.count) different cgroup depths; the kernel programs check at most \(maximumCgroupLevels)")
+        }
+        self.init(
+            node: node, subjects: subjects, routes: builder.routes, tables: builder.tables,
+            executableInCgroupLevels: exeLevels.sorted(by: >), cgroupLevels: cgroupLevels.sorted(by: >))
+    }
+}
+
+/// Assigns subject indices, keeping earlier ones for subjects that stay.
+struct IndexAllocator {
+    private var assigned: [SubjectKey: UInt32] = [:]
+    private var used = Set<UInt32>()
+    private var next: UInt32 = 1
+
+    init(reserving previous: [SubjectKey: UInt32], keeping live: Set<SubjectKey>) {
+        for (key, index) in previous where live.contains(key) {
+            assigned[key] = index
+            used.insert(index)
+        }
+    }
+
+    mutating func index(for key: SubjectKey) -> UInt32 {
+        if let index = assigned[key] { return index }
+        while used.contains(next) { next += 1 }
+        assigned[key] = next
+        used.insert(next)
+        return next
+    }
+}
+
+/// Groups entries by prefix, sorts them, appends each prefix's parent table, interns tables.
+struct RouteTableBuilder {
+    var routes: [RouteKey: Int] = [:]
+    var tables: [[PortEntry]] = []
+    private var interned: [[PortEntry]: Int] = [:]
+
+    mutating func add(subject: UInt32, entries: [DestinationEntry]) {
+        var byPrefix: [IPPrefix: [DestinationEntry]] = [:]
+        for entry in entries {
+            byPrefix[entry.prefix, default: []].append(entry)
+        }
+        for family in [IPAddress.Family.ipv4, .ipv6] {
+            let prefixes = byPrefix.keys.filter { $0.family == family }
+            guard !prefixes.isEmpty else { continue }
+            let lengths = Set(prefixes.map(\.length)).sorted()
+            var full: [IPPrefix: [PortEntry]] = [:]
+            // Shorter prefixes first, so a parent's full table exists when its children need it.
+            for prefix in prefixes.sorted(by: { $0.length < $1.length }) {
+                let own = byPrefix[prefix]!.sorted(by: DestinationEntry.precedes).map {
+                    PortEntry(ports: $0.ports, protocolNumber: $0.transport.number, verdict: $0.verdict)
+                }
+                var table = own
+                for length in lengths.reversed() where length < prefix.length {
+                    if let parent = full[IPPrefix(covering: prefix.address, length: length)] {
+                        table += parent
+                        break
+                    }
+                }
+                table = Self.removingShadowed(table)
+                full[prefix] = table
+                routes[RouteKey(subject: subject, prefix: prefix)] = intern(table)
+            }
+        }
+    }
+
+    /// Drops entries that can never be first to match because an earlier entry covers the same
+    /// ports and protocol: keeps tables short without changing any decision.
+    static func removingShadowed(_ table: [PortEntry]) -> [PortEntry] {
+        var kept: [PortEntry] = []
+        kept.reserveCapacity(table.count)
+        for entry in table {
+            let shadowed = kept.contains { earlier in
+                earlier.ports.lower <= entry.ports.lower && earlier.ports.upper >= entry.ports.upper
+                    && (earlier.protocolNumber == 0 || earlier.protocolNumber == entry.protocolNumber)
+            }
+            if !shadowed { kept.append(entry) }
+        }
+        return kept
+    }
+
+    private mutating func intern(_ table: [PortEntry]) -> Int {
+        if let index = interned[table] { return index }
+        tables.append(table)
+        interned[table] = tables.count - 1
+        return tables.count - 1
+    }
+}
+
+extension SubjectKey {
+    /// A total order for deterministic index assignment.
+    var sortKey: [UInt64] {
+        switch self {
+        case .executableInCgroup(let exe, let cgroup): return [0, UInt64(exe.device), exe.inode, cgroup.id]
+        case .executable(let exe): return [1, UInt64(exe.device), exe.inode, 0]
+        case .cgroup(let cgroup): return [2, cgroup.id, 0, 0]
+        }
+    }
+}
+
+extension Array where Element == UInt64 {
+    fileprivate static func < (lhs: [UInt64], rhs: [UInt64]) -> Bool { lhs.lexicographicallyPrecedes(rhs) }
+}

@@ -1,0 +1,97 @@
+/// A connection to decide, as the kernel sees it.
+public struct FlowQuery: Sendable, Hashable {
+    public var executable: ExecutableIdentity?
+    /// The caller's cgroup and its ancestors, indexed by level (index 0 is the root).
+    public var cgroupAncestry: [CgroupIdentity]
+    public var destination: IPAddress
+    public var port: UInt16
+    /// `.tcp` or `.udp` (what the socket is); `.any` matches only protocol-any rules.
+    public var transport: TransportProtocol
+
+    public init(
+        executable: ExecutableIdentity?, cgroupAncestry: [CgroupIdentity], destination: IPAddress, port: UInt16,
+        transport: TransportProtocol
+    ) {
+        self.executable = executable
+        self.cgroupAncestry = cgroupAncestry
+        self.destination = destination
+        self.port = port
+        self.transport = transport
+    }
+}
+
+/// The outcome of deciding a flow, with how it was reached.
+public struct Decision: Sendable, Hashable {
+    /// Which subject decided: nil for the node.
+    public var subject: SubjectKey?
+    public var verdict: Verdict
+    /// True when the subject's default decided rather than a rule.
+    public var byDefault: Bool
+    /// The destination block of the deciding rule.
+    public var matchedPrefix: IPPrefix?
+    /// Each subject consulted, most specific first, and what it said.
+    public var trace: [String]
+}
+
+/// Decides flows over a `DatapathImage` exactly as the kernel programs do (BPF/sluice.bpf.c):
+/// executable within cgroup (deepest first), executable, cgroup (deepest first), node; within a
+/// subject the longest matching prefix, then the first matching entry of its table.
+public struct DecisionEngine: Sendable {
+    public let image: DatapathImage
+
+    public init(image: DatapathImage) {
+        self.image = image
+    }
+
+    public func decide(_ flow: FlowQuery) -> Decision {
+        var trace: [String] = []
+        var candidates: [SubjectKey] = []
+        if let exe = flow.executable {
+            for level in image.executableInCgroupLevels where level < flow.cgroupAncestry.count {
+                candidates.append(.executableInCgroup(exe, flow.cgroupAncestry[level]))
+            }
+            candidates.append(.executable(exe))
+        }
+        for level in image.cgroupLevels where level < flow.cgroupAncestry.count {
+            candidates.append(.cgroup(flow.cgroupAncestry[level]))
+        }
+        for key in candidates {
+            guard let record = image.subjects[key] else { continue }
+            if let decision = decide(flow, subject: record, key: key, trace: &trace) {
+                return decision
+            }
+        }
+        return decide(flow, subject: image.node, key: nil, trace: &trace)
+            ?? Decision(subject: nil, verdict: Verdict(ruleID: 0, action: .allow, monitor: false), byDefault: true, matchedPrefix: nil, trace: trace)
+    }
+
+    private func decide(_ flow: FlowQuery, subject: SubjectRecord, key: SubjectKey?, trace: inout [String]) -> Decision? {
+        let name = key?.description ?? "node"
+        if let (prefix, table) = longestRoute(subject: subject.index, destination: flow.destination) {
+            if let entry = table.first(where: { $0.matches(port: flow.port, protocolNumber: flow.transport.number) }) {
+                trace.append("\(name): rule \(entry.verdict.ruleID) matches \(prefix) port \(entry.ports) -> \(entry.verdict.action)")
+                return Decision(subject: key, verdict: entry.verdict, byDefault: false, matchedPrefix: prefix, trace: trace)
+            }
+            trace.append("\(name): rules for \(prefix) do not cover port \(flow.port)/\(flow.transport)")
+        } else {
+            trace.append("\(name): no rule for \(flow.destination)")
+        }
+        guard let fallback = subject.fallback else {
+            trace.append("\(name): no default, falls through")
+            return nil
+        }
+        trace.append("\(name): default -> \(fallback.action)")
+        return Decision(subject: key, verdict: fallback, byDefault: true, matchedPrefix: nil, trace: trace)
+    }
+
+    /// Longest-prefix match, as the kernel's LPM trie does it.
+    func longestRoute(subject: UInt32, destination: IPAddress) -> (IPPrefix, [PortEntry])? {
+        for length in stride(from: destination.family.bitWidth, through: 0, by: -1) {
+            let prefix = IPPrefix(covering: destination, length: length)
+            if let table = image.table(for: RouteKey(subject: subject, prefix: prefix)) {
+                return (prefix, table)
+            }
+        }
+        return nil
+    }
+}

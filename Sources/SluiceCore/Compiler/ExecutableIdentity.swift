@@ -1,0 +1,71 @@
+/// An executable as the kernel sees it: the device and inode of `task->mm->exe_file`. A rename
+/// keeps it, a hard link shares it, a copy gets a new one.
+public struct ExecutableIdentity: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
+    /// The kernel's encoding of `s_dev`: `major << 20 | minor`.
+    public var device: UInt32
+    public var inode: UInt64
+
+    public init(device: UInt32, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    /// From `stat()`: glibc encodes `st_dev` differently from the kernel's `s_dev`; this is the
+    /// one place that converts.
+    public init(statDevice: UInt64, inode: UInt64) {
+        let major = ((statDevice >> 8) & 0xfff) | ((statDevice >> 32) & ~UInt64(0xfff))
+        let minor = (statDevice & 0xff) | ((statDevice >> 12) & ~UInt64(0xff))
+        self.init(device: UInt32(truncatingIfNeeded: (major << 20) | minor), inode: inode)
+    }
+
+    public var major: UInt32 { device >> 20 }
+    public var minor: UInt32 { device & 0xfffff }
+
+    /// `major:minor:inode`, as `stat -c %t:%T:%i` would show in decimal.
+    public var description: String { "\(major):\(minor):\(inode)" }
+
+    public static func < (lhs: ExecutableIdentity, rhs: ExecutableIdentity) -> Bool {
+        (lhs.device, lhs.inode) < (rhs.device, rhs.inode)
+    }
+}
+
+/// A cgroup as the kernel sees it: its id and its depth in the hierarchy.
+public struct CgroupIdentity: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The cgroup directory's inode number, as `bpf_get_current_cgroup_id()` returns it.
+    public var id: UInt64
+    /// Depth below the hierarchy's root (the root is 0), as `bpf_get_current_ancestor_cgroup_id` takes it.
+    public var level: Int
+    /// Path relative to the cgroup2 mount, for people.
+    public var path: String
+
+    public init(id: UInt64, level: Int, path: String) {
+        self.id = id
+        self.level = level
+        self.path = path
+    }
+
+    public var description: String { "\(path.isEmpty ? "/" : path) (id \(id), level \(level))" }
+}
+
+/// Turns a policy's paths into kernel identities; the agent implements it with `stat()`, tests
+/// with a table.
+public protocol SubjectResolver: Sendable {
+    /// The identities of the executable at `path`: the file there now, and replaced files that
+    /// still have running processes (an upgrade must not free them from policy).
+    func resolveExecutable(_ path: String) -> Result<[ExecutableIdentity], SubjectResolutionError>
+    func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError>
+}
+
+/// Why a subject's path did not resolve.
+public enum SubjectResolutionError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Nothing there yet: a warning, the rules apply once it appears.
+    case missing(String)
+    /// Something there that can never be a subject: an error.
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let message), .invalid(let message): return message
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/// `sluice policy explain`'s answer: what the kernel would decide and why, for people and JSON.
+public struct Explanation: Sendable, Hashable, Codable {
+    public var verdict: RuleAction
+    /// Whether the connection would fail with EPERM (a deny not in monitor mode).
+    public var blocks: Bool
+    public var monitor: Bool
+    public var policy: String?
+    public var rule: String
+    public var ruleLocation: String?
+    /// The subject that decided (`node` when the node default or node rules decided).
+    public var subject: String
+    public var byDefault: Bool
+    public var matchedPrefix: String?
+    public var trace: [String]
+    public var generation: UInt32?
+
+    public init(decision: Decision, rule: RuleInfo?, generation: UInt32?) {
+        verdict = decision.verdict.action
+        blocks = decision.verdict.blocks
+        monitor = decision.verdict.monitor
+        policy = rule?.policy
+        self.rule = rule?.rule ?? (decision.byDefault ? "default" : "rule-\(decision.verdict.ruleID)")
+        ruleLocation = rule?.location?.description
+        subject = decision.subject?.description ?? "node"
+        byDefault = decision.byDefault
+        matchedPrefix = decision.matchedPrefix?.description
+        trace = decision.trace
+        self.generation = generation
+    }
+
+    /// A few lines for a terminal.
+    public var text: String {
+        var lines = ["\(verdict.rawValue.uppercased())\(monitor ? " (monitor mode: reported, not enforced)" : blocks ? " (the call fails with EPERM)" : "")"]
+        let ruleName = policy.map { "rule \(rule) of policy \($0)" } ?? (rule == "node-default" ? "the built-in node default (allow)" : "rule \(rule)")
+        lines.append("  decided by: \(ruleName)\(ruleLocation.map { " at \($0)" } ?? "")")
+        lines.append("  subject:    \(subject)\(byDefault ? " (its default: no rule matched)" : "")")
+        if let matchedPrefix { lines.append("  matched:    \(matchedPrefix)") }
+        lines.append("  trace:")
+        lines += trace.map { "    \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}

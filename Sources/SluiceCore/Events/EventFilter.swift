@@ -1,0 +1,32 @@
+/// Which events a subscriber wants: `sluice events --verdict deny --exe /usr/bin/curl`.
+public struct EventFilter: Sendable, Hashable, Codable {
+    public var verdicts: Set<RuleAction>
+    /// Executable path; matches the event's `exe` exactly.
+    public var executable: String?
+    /// Cgroup path; matches that cgroup and the cgroups below it.
+    public var cgroup: String?
+    public var node: String?
+
+    public init(verdicts: Set<RuleAction> = [], executable: String? = nil, cgroup: String? = nil, node: String? = nil) {
+        self.verdicts = verdicts
+        self.executable = executable
+        self.cgroup = cgroup.map(Self.normalizeCgroup)
+        self.node = node
+    }
+
+    public func matches(_ event: DecisionEvent) -> Bool {
+        if !verdicts.isEmpty && !verdicts.contains(event.verdict) { return false }
+        if let executable, event.exe != executable { return false }
+        if let node, event.node != node { return false }
+        if let cgroup {
+            guard let eventCgroup = event.cgroup.map(Self.normalizeCgroup) else { return false }
+            if cgroup != "/" && eventCgroup != cgroup && !eventCgroup.hasPrefix(cgroup + "/") { return false }
+        }
+        return true
+    }
+
+    /// `/app.slice/web.service` whatever slashes were written.
+    public static func normalizeCgroup(_ path: String) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
+}

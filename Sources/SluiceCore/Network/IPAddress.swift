@@ -1,0 +1,178 @@
+/// An IPv4 or IPv6 address. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is kept as IPv4:
+/// the kernel decides it by the IPv4 rules, and so does everything in user space.
+public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public enum Family: Int, Sendable, Hashable, Codable, CustomStringConvertible {
+        case ipv4 = 4
+        case ipv6 = 6
+
+        public var bitWidth: Int { self == .ipv4 ? 32 : 128 }
+        public var description: String { self == .ipv4 ? "ipv4" : "ipv6" }
+    }
+
+    /// The address as a 128-bit number (IPv4 in the low 32 bits): compact to hash and mask,
+    /// which the compiler does for every one of 100,000 rules.
+    public let high: UInt64
+    public let low: UInt64
+    public let family: Family
+
+    /// From the number form; `low` holds IPv4 in its low 32 bits.
+    public init(family: Family, high: UInt64 = 0, low: UInt64) {
+        self.family = family
+        self.high = family == .ipv4 ? 0 : high
+        self.low = family == .ipv4 ? low & 0xffff_ffff : low
+    }
+
+    /// Network byte order: 4 bytes for IPv4, 16 for IPv6.
+    public var bytes: [UInt8] {
+        if family == .ipv4 {
+            return (0..<4).map { UInt8(truncatingIfNeeded: low >> (24 - 8 * $0)) }
+        }
+        return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+    }
+
+    /// From raw bytes in network order; a mapped IPv6 address becomes IPv4.
+    public init?(bytes: [UInt8]) {
+        switch bytes.count {
+        case 4:
+            self.init(family: .ipv4, low: bytes.reduce(0) { $0 << 8 | UInt64($1) })
+        case 16:
+            let high = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+            let low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+            if high == 0 && low >> 32 == 0xffff {
+                self.init(family: .ipv4, low: low)
+            } else {
+                self.init(family: .ipv6, high: high, low: low)
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// Keeps 16 bytes as IPv6 even in the mapped form: only a block shorter than /96 written
+    /// in the mapped form needs this, since it reaches beyond IPv4 space.
+    init(unmapped bytes: [UInt8]) {
+        self.init(
+            family: .ipv6, high: bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) },
+            low: bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
+    /// Parses dotted IPv4 (`192.0.2.7`) or IPv6 text (`2001:db8::1`, `::ffff:10.0.0.1`).
+    public init?(_ text: some StringProtocol) {
+        let text = String(text)
+        if text.contains(":") {
+            guard let bytes = Self.parseIPv6(text) else { return nil }
+            self.init(bytes: bytes)
+        } else {
+            guard let bytes = Self.parseIPv4(text) else { return nil }
+            self.init(bytes: bytes)
+        }
+    }
+
+    static func parseIPv4(_ text: String) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            // Leading zeros are refused: inet_aton reads them as octal, people mean decimal.
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCIIDigit),
+                part.count == 1 || part.first != "0", let value = UInt8(part)
+            else { return nil }
+            bytes.append(value)
+        }
+        return bytes
+    }
+
+    static func parseIPv6(_ text: String) -> [UInt8]? {
+        let characters = Array(text)
+        var head = Substring(text)
+        var tail = Substring("")
+        var compressed = false
+        if let index = characters.indices.dropLast().first(where: { characters[$0] == ":" && characters[$0 + 1] == ":" }) {
+            compressed = true
+            head = Substring(String(characters[..<index]))
+            tail = Substring(String(characters[(index + 2)...]))
+            if tail.hasPrefix(":") || tail.contains("::") { return nil }
+        }
+        func groups(_ part: Substring, allowIPv4: Bool) -> [UInt8]? {
+            if part.isEmpty { return [] }
+            var result: [UInt8] = []
+            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
+            for (index, field) in fields.enumerated() {
+                if field.contains(".") {
+                    guard allowIPv4, index == fields.count - 1, let v4 = parseIPv4(String(field)) else { return nil }
+                    result += v4
+                } else {
+                    guard (1...4).contains(field.count), field.allSatisfy(\.isHexDigit),
+                        let value = UInt16(field, radix: 16)
+                    else { return nil }
+                    result += [UInt8(value >> 8), UInt8(value & 0xff)]
+                }
+            }
+            return result
+        }
+        guard let front = groups(head, allowIPv4: !compressed),
+            let back = groups(tail, allowIPv4: true)
+        else { return nil }
+        if !compressed {
+            return front.count == 16 ? front : nil
+        }
+        let missing = 16 - front.count - back.count
+        guard missing >= 2 else { return nil }
+        return front + [UInt8](repeating: 0, count: missing) + back
+    }
+
+    /// Conventional text: dotted IPv4, RFC 5952 IPv6 (longest zero run compressed, lowercase).
+    public var description: String {
+        if family == .ipv4 {
+            return bytes.map(String.init).joined(separator: ".")
+        }
+        let words = (0..<8).map { UInt16(truncatingIfNeeded: ($0 < 4 ? high : low) >> (48 - 16 * ($0 % 4))) }
+        var bestStart = -1
+        var bestLength = 0
+        var index = 0
+        while index < 8 {
+            if words[index] == 0 {
+                var end = index
+                while end < 8 && words[end] == 0 { end += 1 }
+                if end - index > bestLength && end - index >= 2 {
+                    bestStart = index
+                    bestLength = end - index
+                }
+                index = end
+            } else {
+                index += 1
+            }
+        }
+        func hex(_ range: Range<Int>) -> String {
+            range.map { String(words[$0], radix: 16) }.joined(separator: ":")
+        }
+        if bestStart < 0 { return hex(0..<8) }
+        return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
+    }
+
+    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        (lhs.family.rawValue, lhs.high, lhs.low) < (rhs.family.rawValue, rhs.high, rhs.low)
+    }
+
+    /// The address with every bit after `length` cleared.
+    public func masked(to length: Int) -> IPAddress {
+        let width = family.bitWidth
+        precondition((0...width).contains(length), "prefix length \(length) out of range")
+        if family == .ipv4 {
+            return IPAddress(family: .ipv4, low: length == 0 ? 0 : low & (0xffff_ffff << (32 - length)))
+        }
+        let highMask: UInt64 = length >= 64 ? .max : (length == 0 ? 0 : .max << (64 - length))
+        let lowMask: UInt64 = length <= 64 ? 0 : (length == 128 ? .max : .max << (128 - length))
+        return IPAddress(family: .ipv6, high: high & highMask, low: low & lowMask)
+    }
+
+    /// The 16-byte form the kernel records carry: IPv4 in the first four bytes.
+    public var paddedBytes: [UInt8] {
+        bytes + [UInt8](repeating: 0, count: 16 - bytes.count)
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}

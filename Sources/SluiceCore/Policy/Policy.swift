@@ -1,0 +1,127 @@
+/// Whether a policy blocks or only reports what it would do.
+public enum PolicyMode: String, Hashable, Sendable, Codable, CaseIterable {
+    case enforce, monitor
+}
+
+/// What a rule or default does with a connection.
+public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
+    /// Let the connection through.
+    case allow
+    /// Let it through and flag the event.
+    case alert
+    /// Fail the connect or send with EPERM.
+    case deny
+
+    /// On a tie between rules of equal specificity the more severe action wins.
+    public var severity: Int {
+        switch self {
+        case .allow: return 1
+        case .alert: return 2
+        case .deny: return 3
+        }
+    }
+
+    public static func < (lhs: RuleAction, rhs: RuleAction) -> Bool { lhs.severity < rhs.severity }
+}
+
+/// Whose traffic a policy governs.
+public enum Subject: Hashable, Sendable, CustomStringConvertible {
+    /// Processes running this executable (by device and inode once compiled).
+    case executable(String)
+    /// Processes in this cgroup or below it; the path is relative to the cgroup2 mount or absolute.
+    case cgroup(String)
+    /// Processes running this executable inside this cgroup (or below it).
+    case executableInCgroup(executable: String, cgroup: String)
+
+    /// Rank in the precedence order: lower is more specific (DESIGN.md).
+    public var precedence: Int {
+        switch self {
+        case .executableInCgroup: return 0
+        case .executable: return 1
+        case .cgroup: return 2
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .executable(let path): return "executable \(path)"
+        case .cgroup(let path): return "cgroup \(path)"
+        case .executableInCgroup(let executable, let cgroup): return "executable \(executable) in cgroup \(cgroup)"
+        }
+    }
+}
+
+/// One `egress` entry of a policy.
+public struct EgressRule: Hashable, Sendable {
+    /// Optional name given by the author; events show it instead of `egress[N]`.
+    public var name: String?
+    public var action: RuleAction
+    /// Destinations; empty means any address of either family.
+    public var destinations: [Located<IPPrefix>]
+    /// Ports; empty means any port.
+    public var ports: [Located<PortRange>]
+    public var transport: TransportProtocol
+    /// Position in the policy's `egress` list.
+    public var index: Int
+    public var location: SourceLocation
+
+    public init(
+        name: String? = nil, action: RuleAction, destinations: [Located<IPPrefix>], ports: [Located<PortRange>],
+        transport: TransportProtocol, index: Int, location: SourceLocation
+    ) {
+        self.name = name
+        self.action = action
+        self.destinations = destinations
+        self.ports = ports
+        self.transport = transport
+        self.index = index
+        self.location = location
+    }
+
+    /// How events and `policy explain` name this rule.
+    public var label: String { name ?? "egress[\(index)]" }
+}
+
+/// One policy document (`kind: Policy`).
+public struct Policy: Hashable, Sendable {
+    public var name: String
+    public var description: String?
+    public var labels: [String: String]
+    public var mode: PolicyMode
+    /// Empty: the policy is about the node default.
+    public var subjects: [Located<Subject>]
+    /// What the subjects' unmatched traffic gets; nil lets it fall through to less specific
+    /// subjects, and the node default is allow when no policy sets it.
+    public var defaultAction: Located<RuleAction>?
+    public var egress: [EgressRule]
+    /// Where the document starts.
+    public var location: SourceLocation
+
+    public init(
+        name: String, description: String? = nil, labels: [String: String] = [:], mode: PolicyMode = .enforce,
+        subjects: [Located<Subject>] = [], defaultAction: Located<RuleAction>? = nil, egress: [EgressRule] = [],
+        location: SourceLocation
+    ) {
+        self.name = name
+        self.description = description
+        self.labels = labels
+        self.mode = mode
+        self.subjects = subjects
+        self.defaultAction = defaultAction
+        self.egress = egress
+        self.location = location
+    }
+
+    public var isNodeDefault: Bool { subjects.isEmpty }
+}
+
+/// Every policy in force together: what a policy folder (or the server) holds.
+public struct PolicySet: Hashable, Sendable {
+    public var policies: [Policy]
+
+    public init(_ policies: [Policy] = []) {
+        self.policies = policies
+    }
+
+    public static let empty = PolicySet()
+}

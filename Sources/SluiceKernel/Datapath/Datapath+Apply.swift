@@ -1,0 +1,105 @@
+import CSystemShims
+@preconcurrency import Glibc
+import SluiceABI
+import SluiceCore
+
+extension Datapath {
+    /// Writes `image` as a new generation into the idle slot, then flips the active slot: every
+    /// decision sees the old generation or the new one, never a mix. If a write fails the
+    /// active slot is untouched, so the previous policy stays in force.
+    @discardableResult
+    public func apply(_ image: DatapathImage) throws -> ApplyResult {
+        let start = ContinuousClock.now
+        let target = 1 - activeSlot
+        if slots[target] == nil {
+            try clear(slot: target)
+        }
+        let planned: (plan: SlotPlan, contents: SlotContents)
+        do {
+            planned = try SlotPlanner.plan(image, into: slots[target]!, limits: configuration.capacity.slotLimits)
+        } catch {
+            throw DatapathError.capacity(error.description)
+        }
+        let nextGeneration = generation &+ 1
+        do {
+            try write(planned.plan, slot: target)
+            try maps[.config]!.update(UInt32(target), sluice_config(image, generation: nextGeneration, slot: target))
+        } catch {
+            slots[target] = nil  // partly written: clear it before the next attempt
+            throw error
+        }
+        try writeState(activeSlot: target)
+        let enforced = ContinuousClock.now
+        slots[target] = planned.contents
+        let previous = activeSlot
+        activeSlot = target
+        generation = nextGeneration
+        // Programs that read the old slot before the flip may still be running: nobody may write
+        // that slot until they are done.
+        waitForGracePeriod()
+        if slots[previous] == nil {
+            try clear(slot: previous)
+        }
+        let elapsed = enforced - start
+        return ApplyResult(
+            generation: nextGeneration, slot: target, writes: planned.plan.writeCount,
+            secondsToEnforce: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    func write(_ plan: SlotPlan, slot: Int) throws {
+        let ports = maps[.ports]!
+        for (index, chunk) in plan.chunkWrites {
+            try ports.update(index, sluice_port_table(chunk))
+        }
+        let rules4 = maps[.rules4]!
+        let rules6 = maps[.rules6]!
+        for (key, value) in plan.routeWrites {
+            if key.prefix.family == .ipv4 {
+                try rules4.update(sluice_rule_key4(key, slot: slot), sluice_rule_value(value))
+            } else {
+                try rules6.update(sluice_rule_key6(key, slot: slot), sluice_rule_value(value))
+            }
+        }
+        let subjects = maps[.subjects]!
+        for (key, record) in plan.subjectWrites {
+            try subjects.update(sluice_subject_key(key, slot: slot), sluice_subject(record, slot: slot))
+        }
+        for key in plan.routeDeletes {
+            if key.prefix.family == .ipv4 {
+                try rules4.delete(sluice_rule_key4(key, slot: slot))
+            } else {
+                try rules6.delete(sluice_rule_key6(key, slot: slot))
+            }
+        }
+        for key in plan.subjectDeletes {
+            try subjects.delete(sluice_subject_key(key, slot: slot))
+        }
+    }
+
+    /// Deletes every entry of a slot whose contents are unknown (an earlier agent wrote them).
+    func clear(slot: Int) throws {
+        let subjects = maps[.subjects]!
+        for key in try subjects.keys(as: sluice_subject_key.self) where Int(key.slot) == slot {
+            try subjects.delete(key)
+        }
+        let rules4 = maps[.rules4]!
+        for key in try rules4.keys(as: sluice_rule_key4.self) where SlotAddressing.slot(ofSubjectID: key.subject_id) == slot {
+            try rules4.delete(key)
+        }
+        let rules6 = maps[.rules6]!
+        for key in try rules6.keys(as: sluice_rule_key6.self) where SlotAddressing.slot(ofSubjectID: key.subject_id) == slot {
+            try rules6.delete(key)
+        }
+        slots[slot] = SlotContents(chunks: configuration.capacity.chunkRange(slot: slot))
+    }
+
+    /// Waits until every BPF program run that started before now has finished.
+    func waitForGracePeriod() {
+        let result = sluice_wait_rcu_grace_period()
+        if result != 0 {
+            // membarrier is refused under nohz_full; the programs run for microseconds.
+            logger.debug("membarrier unavailable, sleeping instead", metadata: ["errno": "\(-result)"])
+            usleep(50_000)
+        }
+    }
+}

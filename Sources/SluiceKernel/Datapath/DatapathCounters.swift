@@ -1,0 +1,37 @@
+import SluiceABI
+
+/// The programs' per-CPU counters, summed.
+public struct DatapathCounters: Sendable, Hashable, Codable {
+    public var allow: UInt64 = 0
+    public var alert: UInt64 = 0
+    /// Denies that failed the call with EPERM.
+    public var deny: UInt64 = 0
+    /// Denies reported but not enforced (monitor mode).
+    public var monitorDeny: UInt64 = 0
+    /// Records the ring buffer had no room for.
+    public var eventsLost: UInt64 = 0
+    public var eventsSent: UInt64 = 0
+    /// The agent's own connections, never decided.
+    public var exempt: UInt64 = 0
+    /// Calls denied because the programs' own state was missing.
+    public var failClosed: UInt64 = 0
+
+    public init() {}
+
+    init(reading map: BPFMap) throws {
+        func total(_ counter: sluice_counter) throws -> UInt64 {
+            try map.lookupPerCPU(UInt32(counter.rawValue)).reduce(0, &+)
+        }
+        allow = try total(SLUICE_COUNTER_ALLOW)
+        alert = try total(SLUICE_COUNTER_ALERT)
+        deny = try total(SLUICE_COUNTER_DENY)
+        monitorDeny = try total(SLUICE_COUNTER_MONITOR_DENY)
+        eventsLost = try total(SLUICE_COUNTER_EVENTS_LOST)
+        eventsSent = try total(SLUICE_COUNTER_EVENTS_SENT)
+        exempt = try total(SLUICE_COUNTER_EXEMPT)
+        failClosed = try total(SLUICE_COUNTER_FAIL_CLOSED)
+    }
+
+    /// Decisions made, whatever the verdict.
+    public var decisions: UInt64 { allow + alert + deny + monitorDeny }
+}

@@ -1,0 +1,55 @@
+@preconcurrency import CLibbpf
+import SluiceABI
+
+/// The four cgroup hooks Sluice decides at.
+public enum Hook: String, CaseIterable, Sendable, Codable {
+    case connect4, connect6, sendmsg4, sendmsg6
+
+    /// The program's function name in BPF/sluice.bpf.c.
+    public var programName: String { "sluice_\(rawValue)" }
+
+    public var attachType: bpf_attach_type {
+        switch self {
+        case .connect4: return BPF_CGROUP_INET4_CONNECT
+        case .connect6: return BPF_CGROUP_INET6_CONNECT
+        case .sendmsg4: return BPF_CGROUP_UDP4_SENDMSG
+        case .sendmsg6: return BPF_CGROUP_UDP6_SENDMSG
+        }
+    }
+
+    /// From the `hook` field of an event record.
+    public init?(abi value: UInt8) {
+        switch UInt32(value) {
+        case SLUICE_HOOK_CONNECT4.rawValue: self = .connect4
+        case SLUICE_HOOK_CONNECT6.rawValue: self = .connect6
+        case SLUICE_HOOK_SENDMSG4.rawValue: self = .sendmsg4
+        case SLUICE_HOOK_SENDMSG6.rawValue: self = .sendmsg6
+        default: return nil
+        }
+    }
+}
+
+/// Names of the maps in the object, which are also their pin names.
+public enum MapName: String, CaseIterable, Sendable {
+    case state = "sluice_state"
+    case config = "sluice_config"
+    case subjects = "sluice_subjects"
+    case rules4 = "sluice_rules4"
+    case rules6 = "sluice_rules6"
+    case ports = "sluice_ports"
+    case counters = "sluice_counters"
+    case events = "sluice_events"
+}
+
+/// Where everything of one Sluice instance is pinned.
+public struct PinLayout: Sendable, Hashable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public func map(_ name: MapName) -> String { "\(directory)/\(name.rawValue)" }
+    public func link(_ hook: Hook) -> String { "\(directory)/link_\(hook.rawValue)" }
+    public func program(_ hook: Hook) -> String { "\(directory)/prog_\(hook.rawValue)" }
+}

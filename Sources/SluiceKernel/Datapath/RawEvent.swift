@@ -1,0 +1,50 @@
+import SluiceABI
+import SluiceCore
+
+/// One decision record as the kernel wrote it, decoded from `struct sluice_event`.
+public struct RawEvent: Sendable, Hashable {
+    /// CLOCK_BOOTTIME nanoseconds.
+    public var bootTimeNanoseconds: UInt64
+    public var cgroupID: UInt64
+    /// nil for a caller without an executable (a kernel thread).
+    public var executable: ExecutableIdentity?
+    public var pid: UInt32
+    public var uid: UInt32
+    public var ruleID: UInt32
+    public var generation: UInt32
+    public var port: UInt16
+    public var protocolNumber: UInt8
+    public var destination: IPAddress
+    public var action: RuleAction
+    public var enforced: Bool
+    public var mapped: Bool
+    public var byDefault: Bool
+    public var hook: Hook?
+    public var comm: String
+
+    init(_ event: sluice_event) {
+        bootTimeNanoseconds = event.timestamp_ns
+        cgroupID = event.cgroup_id
+        let flags = UInt32(event.flags)
+        executable =
+            flags & SLUICE_EVENT_NO_EXE.rawValue != 0 ? nil : ExecutableIdentity(device: event.exe_dev, inode: event.exe_ino)
+        pid = event.pid
+        uid = event.uid
+        ruleID = event.rule_id
+        generation = event.generation
+        port = event.dst_port
+        protocolNumber = event.protocol
+        var address = event.dst_addr
+        let bytes = withUnsafeBytes(of: &address) { Array($0) }
+        destination = IPAddress(bytes: event.family == 4 ? Array(bytes.prefix(4)) : bytes) ?? IPAddress(family: .ipv4, low: 0)
+        action = RuleAction(abi: event.action) ?? .deny
+        enforced = flags & SLUICE_EVENT_ENFORCED.rawValue != 0
+        mapped = flags & SLUICE_EVENT_MAPPED.rawValue != 0
+        byDefault = flags & SLUICE_EVENT_DEFAULT.rawValue != 0
+        hook = Hook(abi: event.hook)
+        var name = event.comm
+        comm = withUnsafeBytes(of: &name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+}

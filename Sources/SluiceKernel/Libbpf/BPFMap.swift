@@ -1,0 +1,108 @@
+@preconcurrency import CLibbpf
+@preconcurrency import Glibc
+
+/// A BPF map by fd: lookups, updates, deletes and iteration with fixed-layout keys and values
+/// (the ABI structs from `sluice_abi.h`).
+///
+/// Who frees what: a map borrowed from a `BPFObject` keeps the object alive and never closes the
+/// fd (`bpf_object__close` does); a map opened from its pin owns its fd and closes it in `deinit`.
+public final class BPFMap: @unchecked Sendable {
+    public let fd: Int32
+    public let name: String
+    private let ownsDescriptor: Bool
+    private let owner: AnyObject?
+
+    init(borrowing fd: Int32, name: String, owner: AnyObject) {
+        self.fd = fd
+        self.name = name
+        self.ownsDescriptor = false
+        self.owner = owner
+    }
+
+    private init(owning fd: Int32, name: String) {
+        self.fd = fd
+        self.name = name
+        self.ownsDescriptor = true
+        self.owner = nil
+    }
+
+    /// Opens the map pinned at `path` (`bpf_obj_get`); the returned owner closes the fd.
+    public static func openPinned(_ path: String) throws(KernelError) -> BPFMap {
+        let fd = bpf_obj_get(path)
+        guard fd >= 0 else { throw KernelError("bpf_obj_get", path, errno: Glibc.errno) }
+        return BPFMap(owning: fd, name: String(path.split(separator: "/").last ?? ""))
+    }
+
+    deinit {
+        if ownsDescriptor { close(fd) }
+    }
+
+    /// Creates or replaces the value at `key`.
+    public func update<Key, Value>(_ key: Key, _ value: Value, flags: UInt64 = UInt64(BPF_ANY)) throws(KernelError) {
+        var key = key
+        var value = value
+        let result = bpf_map_update_elem(fd, &key, &value, flags)
+        try KernelError.check(result, "bpf_map_update_elem", name, hint: result == -E2BIG ? "the map is full; raise its capacity" : nil)
+    }
+
+    /// The value at `key`, or nil when there is none.
+    public func lookup<Key, Value>(_ key: Key, as type: Value.Type = Value.self) throws(KernelError) -> Value? {
+        var key = key
+        let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
+        defer { value.deallocate() }
+        let result = bpf_map_lookup_elem(fd, &key, value)
+        if result == -ENOENT { return nil }
+        try KernelError.check(result, "bpf_map_lookup_elem", name)
+        return value.pointee
+    }
+
+    /// Removes `key`; false when it was not there.
+    @discardableResult
+    public func delete<Key>(_ key: Key) throws(KernelError) -> Bool {
+        var key = key
+        let result = bpf_map_delete_elem(fd, &key)
+        if result == -ENOENT { return false }
+        try KernelError.check(result, "bpf_map_delete_elem", name)
+        return true
+    }
+
+    /// Every key, in the kernel's iteration order. Keys deleted meanwhile may be skipped.
+    public func keys<Key>(as type: Key.Type) throws(KernelError) -> [Key] {
+        var keys: [Key] = []
+        let current = UnsafeMutablePointer<Key>.allocate(capacity: 1)
+        let next = UnsafeMutablePointer<Key>.allocate(capacity: 1)
+        defer {
+            current.deallocate()
+            next.deallocate()
+        }
+        var result = bpf_map_get_next_key(fd, nil, next)
+        while result == 0 {
+            keys.append(next.pointee)
+            current.pointee = next.pointee
+            result = bpf_map_get_next_key(fd, current, next)
+        }
+        if result != -ENOENT {
+            try KernelError.check(result, "bpf_map_get_next_key", name)
+        }
+        return keys
+    }
+
+    /// The per-CPU values of a per-CPU map slot, one `UInt64` per possible CPU.
+    public func lookupPerCPU<Key>(_ key: Key) throws(KernelError) -> [UInt64] {
+        var key = key
+        let cpus = Int(libbpf_num_possible_cpus())
+        guard cpus > 0 else { throw KernelError("libbpf_num_possible_cpus", name, errno: Int32(-cpus)) }
+        var values = [UInt64](repeating: 0, count: cpus)
+        let result = values.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
+        try KernelError.check(result, "bpf_map_lookup_elem", name)
+        return values
+    }
+
+    /// The kernel's description of the map (type, sizes, capacity, id).
+    public func info() throws(KernelError) -> bpf_map_info {
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        try KernelError.check(bpf_obj_get_info_by_fd(fd, &info, &length), "bpf_obj_get_info_by_fd", name)
+        return info
+    }
+}

@@ -1,0 +1,113 @@
+@preconcurrency import CLibbpf
+import Foundation
+
+/// Owns a libbpf `bpf_object` opened from memory: its programs, maps and their fds.
+///
+/// Who frees what: `bpf_object__open_mem` keeps pointers into the ELF buffer until load, so the
+/// buffer is owned here and freed in `deinit` after `bpf_object__close`, which closes every map
+/// and program fd of the object (pinned maps and links stay alive through their pins).
+public final class BPFObject: @unchecked Sendable {
+    let handle: OpaquePointer
+    private let buffer: UnsafeMutableRawBufferPointer
+    public let name: String
+    public private(set) var isLoaded = false
+
+    /// Opens an ELF object held in memory; nothing reaches the kernel until `load()`.
+    public init(elf: [UInt8], name: String) throws(KernelError) {
+        LibbpfLog.install()
+        let elfBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: elf.count, alignment: 16)
+        elfBuffer.copyBytes(from: elf)
+        var options = bpf_object_open_opts()
+        // LIBBPF_OPTS cannot be imported into Swift: set the struct's size by hand.
+        options.sz = MemoryLayout<bpf_object_open_opts>.size
+        let opened: OpaquePointer? = name.withCString { objectName in
+            options.object_name = objectName
+            return bpf_object__open_mem(elfBuffer.baseAddress, elfBuffer.count, &options)
+        }
+        guard let opened else {
+            let error = KernelError.lastError("bpf_object__open_mem", name)
+            elfBuffer.deallocate()
+            throw error
+        }
+        buffer = elfBuffer
+        self.name = name
+        handle = opened
+    }
+
+    deinit {
+        bpf_object__close(handle)
+        buffer.deallocate()
+    }
+
+    /// A map of this object by its name in the ELF; owned by the object.
+    public func map(named name: String) throws(KernelError) -> BPFObjectMap {
+        guard let map = bpf_object__find_map_by_name(handle, name) else {
+            throw KernelError("bpf_object__find_map_by_name", name, errno: ENOENT, hint: "the embedded object has no such map")
+        }
+        return BPFObjectMap(object: self, handle: map, name: name)
+    }
+
+    /// A program of this object by its function name; owned by the object.
+    public func program(named name: String) throws(KernelError) -> BPFProgram {
+        guard let program = bpf_object__find_program_by_name(handle, name) else {
+            throw KernelError("bpf_object__find_program_by_name", name, errno: ENOENT, hint: "the embedded object has no such program")
+        }
+        return BPFProgram(object: self, handle: program, name: name)
+    }
+
+    /// Verifies and loads every program and creates (or reuses pinned) maps.
+    public func load() throws(KernelError) {
+        try KernelError.check(
+            bpf_object__load(handle), "bpf_object__load", name,
+            hint: "the verifier or a pinned map refused it; libbpf's log above says why")
+        isLoaded = true
+    }
+}
+
+/// A map inside a `BPFObject`: settings before load, its fd after. Valid while the object lives.
+public struct BPFObjectMap: @unchecked Sendable {
+    let object: BPFObject
+    let handle: OpaquePointer
+    public let name: String
+
+    public func setMaxEntries(_ count: UInt32) throws(KernelError) {
+        try KernelError.check(bpf_map__set_max_entries(handle, count), "bpf_map__set_max_entries", name)
+    }
+
+    /// At load, reuse the map pinned at `path` if compatible, or create and pin it there.
+    public func setPinPath(_ path: String?) throws(KernelError) {
+        try KernelError.check(bpf_map__set_pin_path(handle, path), "bpf_map__set_pin_path", name)
+    }
+
+    public var maxEntries: UInt32 { bpf_map__max_entries(handle) }
+
+    /// The map's fd, owned by the object (closed by `bpf_object__close`).
+    public var descriptor: BPFMap {
+        BPFMap(borrowing: bpf_map__fd(handle), name: name, owner: object)
+    }
+
+    public func pin(at path: String) throws(KernelError) {
+        try KernelError.check(bpf_map__pin(handle, path), "bpf_map__pin", path)
+    }
+}
+
+/// A program inside a `BPFObject`. Valid while the object lives.
+public struct BPFProgram: @unchecked Sendable {
+    let object: BPFObject
+    let handle: OpaquePointer
+    public let name: String
+
+    public var descriptor: Int32 { bpf_program__fd(handle) }
+
+    public func pin(at path: String) throws(KernelError) {
+        try KernelError.check(bpf_program__pin(handle, path), "bpf_program__pin", path)
+    }
+
+    /// Attaches to a cgroup with a BPF link (multi-attach: other programs there keep running).
+    public func attach(cgroup: CgroupDirectory) throws(KernelError) -> BPFLink {
+        guard let link = bpf_program__attach_cgroup(handle, cgroup.descriptor) else {
+            throw KernelError.lastError("bpf_program__attach_cgroup", "\(name) to \(cgroup.path)")
+        }
+        return BPFLink(handle: link, name: name)
+    }
+}

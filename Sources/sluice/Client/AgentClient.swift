@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceAgent
+
+/// Talks to a running agent's local API over its Unix socket.
+struct AgentClient {
+    let socketPath: String
+
+    init(layout: StateLayout) {
+        socketPath = layout.socketPath
+    }
+
+    /// Whether an agent answers on the socket.
+    var isReachable: Bool {
+        get async { (try? await get("/v1/status", timeout: .seconds(2))) != nil }
+    }
+
+    func url(_ path: String) -> String {
+        let host = socketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socketPath
+        return "http+unix://\(host)\(path)"
+    }
+
+    func get(_ path: String, timeout: TimeAmount = .seconds(30)) async throws -> ByteBuffer {
+        try await send(HTTPClientRequest(url: url(path)), timeout: timeout)
+    }
+
+    func post(_ path: String, json body: some Encodable) async throws -> ByteBuffer {
+        var request = HTTPClientRequest(url: url(path))
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try APIJSON.encoder().encode(body)))
+        return try await send(request, timeout: .seconds(30))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
+        try APIJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    private func send(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> ByteBuffer {
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        } catch {
+            throw unreachable(error)
+        }
+        let body = try await response.body.collect(upTo: 64 << 20)
+        guard response.status.code < 300 || response.status.code == 422 else {
+            throw CommandFailure("the agent answered \(response.status.code): \(String(buffer: body))")
+        }
+        return body
+    }
+
+    /// Streams NDJSON lines from `path` until the agent closes the stream.
+    func lines(_ path: String) async throws -> AsyncThrowingStream<String, any Error> {
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url(path)), timeout: .hours(24 * 365))
+        } catch {
+            throw unreachable(error)
+        }
+        guard response.status.code < 300 else {
+            let body = try await response.body.collect(upTo: 1 << 20)
+            throw CommandFailure("the agent answered \(response.status.code): \(String(buffer: body))")
+        }
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var pending = [UInt8]()
+                do {
+                    for try await chunk in response.body {
+                        pending += chunk.readableBytesView
+                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                            continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
+                            pending.removeSubrange(...newline)
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func unreachable(_ error: any Error) -> CommandFailure {
+        CommandFailure(
+            "cannot reach the agent at \(socketPath) (\(error)); is `sluice agent` running with this --state-dir?")
+    }
+}

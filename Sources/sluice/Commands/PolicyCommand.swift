@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import SluiceAgent
+import SluiceCore
+import SluiceKernel
+
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "Check policy files and explain decisions.",
+        subcommands: [ValidateCommand.self, ExplainCommand.self])
+}
+
+struct ValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check policy files together; print every problem with file, line and field.",
+        discussion: "Exits 1 when any problem is an error. A folder checks every policy file in it.")
+
+    @Argument(help: ArgumentHelp("Policy files or folders.", valueName: "file"))
+    var files: [String]
+
+    func run() async throws {
+        var paths: [String] = []
+        for file in files {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+                paths += (try? PolicyLoader.policyFiles(in: file)) ?? []
+            } else {
+                paths.append(file)
+            }
+        }
+        let result = PolicyLoader.check(files: paths)
+        for diagnostic in PolicyValidationError(result.diagnostics).diagnostics {
+            let text = diagnostic.description
+            print(diagnostic.severity == .error ? Terminal.paint(text, .red) : Terminal.paint(text, .yellow))
+        }
+        let policies = result.policySet.policies.count
+        if result.hasErrors {
+            print("\(result.errors.count) error\(result.errors.count == 1 ? "" : "s"), \(result.warnings.count) warning\(result.warnings.count == 1 ? "" : "s") in \(paths.count) file\(paths.count == 1 ? "" : "s")")
+            throw ExitCode.failure
+        }
+        print("ok: \(policies) polic\(policies == 1 ? "y" : "ies") in \(paths.count) file\(paths.count == 1 ? "" : "s")\(result.warnings.isEmpty ? "" : ", \(result.warnings.count) warnings")")
+    }
+}
+
+struct ExplainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Which policy and rule decide a connection, by the same precedence as the kernel.",
+        discussion: """
+            Without --policy-dir it asks the running agent about the policy in force; with it, it \
+            compiles that folder on this machine.
+            """)
+
+    @Option(help: ArgumentHelp("The executable making the connection.", valueName: "path"))
+    var exe: String?
+
+    @Option(help: ArgumentHelp("The cgroup it runs in (default: the root).", valueName: "path"))
+    var cgroup: String?
+
+    @Option(help: ArgumentHelp("Destination: IP:PORT[/tcp|udp]; IPv6 as [addr]:port. Default protocol tcp.", valueName: "destination"))
+    var to: String
+
+    @Option(name: .customLong("policy-dir"), help: ArgumentHelp("Explain this folder instead of the agent's policy.", valueName: "dir"))
+    var policyDirectory: String?
+
+    @Option(name: .shortAndLong, help: "text or json.")
+    var output: EventsCommand.Output = .table
+
+    @OptionGroup var state: StateOptions
+
+    func validate() throws {
+        guard Destination(to) != nil else {
+            throw ValidationError("--to must be IP:PORT[/tcp|udp] (IPv6 as [addr]:port), not \(to)")
+        }
+    }
+
+    func run() async throws {
+        let destination = Destination(to)!
+        let request = ExplainRequest(
+            executable: exe, cgroup: cgroup, destination: destination.address, port: destination.port,
+            transport: destination.transport)
+        let explanation: Explanation
+        if let policyDirectory {
+            explanation = try Self.explainLocally(request, policyDirectory: policyDirectory)
+        } else {
+            let client = AgentClient(layout: try state.layout())
+            explanation = try client.decode(Explanation.self, from: try await client.post("/v1/explain", json: request))
+        }
+        if output == .json {
+            print(String(decoding: try APIJSON.encoder().encode(explanation), as: UTF8.self))
+        } else {
+            print(explanation.text)
+        }
+    }
+
+    static func explainLocally(_ request: ExplainRequest, policyDirectory: String) throws -> Explanation {
+        let set: PolicySet
+        do {
+            set = try PolicyLoader.load(directory: policyDirectory)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        let cgroups = try CgroupFS.discover()
+        let compiled = PolicyCompiler.compile(set, resolver: SystemSubjectResolver(cgroups: cgroups))
+        if compiled.diagnostics.contains(where: { $0.severity == .error }) {
+            throw CommandFailure(PolicyValidationError(compiled.diagnostics).description)
+        }
+        let decision = DecisionEngine(image: try DatapathImage(compiled)).decide(try request.flowQuery(cgroups: cgroups))
+        return Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)
+    }
+}
+
+/// `10.0.0.1:443/tcp`, `[2001:db8::1]:53/udp`.
+struct Destination {
+    let address: String
+    let port: UInt16
+    let transport: String
+
+    init?(_ text: String) {
+        var rest = Substring(text)
+        var transport = "tcp"
+        if let slash = rest.lastIndex(of: "/") {
+            transport = String(rest[rest.index(after: slash)...]).lowercased()
+            rest = rest[..<slash]
+            guard transport == "tcp" || transport == "udp" else { return nil }
+        }
+        let host: Substring
+        let portText: Substring
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]"), rest[rest.index(after: close)...].hasPrefix(":") else { return nil }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            portText = rest[rest.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = rest.lastIndex(of: ":"), !rest[..<colon].contains(":") else { return nil }
+            host = rest[..<colon]
+            portText = rest[rest.index(after: colon)...]
+        }
+        guard IPAddress(host) != nil, let port = UInt16(portText), port > 0 else { return nil }
+        address = String(host)
+        self.port = port
+        self.transport = transport
+    }
+}

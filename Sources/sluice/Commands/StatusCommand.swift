@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import SluiceAgent
+import SluiceKernel
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Attached programs, policy generation, rules loaded, decisions by verdict, events lost.",
+        discussion: "Works with the agent stopped too: then it reads the pinned maps directly.")
+
+    @Option(name: .shortAndLong, help: "text or json.")
+    var output: EventsCommand.Output = .table
+
+    @OptionGroup var state: StateOptions
+
+    func run() async throws {
+        let layout = try state.layout()
+        let client = AgentClient(layout: layout)
+        if let body = try? await client.get("/v1/status", timeout: .seconds(5)) {
+            let status = try client.decode(AgentStatus.self, from: body)
+            if output == .json {
+                print(String(decoding: try APIJSON.encoder().encode(status), as: UTF8.self))
+            } else {
+                print(StatusText.agent(status))
+            }
+            return
+        }
+        let pinned = PinnedDatapath(pins: layout.pins)
+        guard pinned.exists else {
+            throw CommandFailure("no agent is running with \(layout.directory) and nothing is pinned in \(layout.pinDirectory)")
+        }
+        let status = try pinned.status()
+        if output == .json {
+            print(String(decoding: try APIJSON.encoder().encode(status), as: UTF8.self))
+        } else {
+            print(StatusText.pinned(status, layout: layout))
+        }
+    }
+}
+
+enum StatusText {
+    static func agent(_ status: AgentStatus) -> String {
+        var lines = [
+            "agent        running (pid \(status.pid), node \(status.node), version \(status.version), since \(status.started.formatted(date: .omitted, time: .standard)))",
+            "attached     \(status.datapath.hooks.joined(separator: ", ")) on \(status.datapath.cgroup)",
+            "pins         \(status.datapath.pinDirectory)",
+        ]
+        if let policy = status.policy {
+            lines.append("policy       generation \(policy.generation), \(policy.policies.count) policies, \(policy.entries) rules loaded (\(policy.subjects) subjects), applied \(policy.time.formatted(date: .omitted, time: .standard)) (\(policy.reason))")
+            for warning in policy.warnings { lines.append("  warning: \(warning)") }
+        } else {
+            lines.append("policy       none applied")
+        }
+        if let rejection = status.lastRejection {
+            lines.append(Terminal.paint("rejected     \(rejection.time.formatted(date: .omitted, time: .standard)): \(rejection.message); the previous policy stays in force", .red))
+            for diagnostic in rejection.diagnostics { lines.append("  \(diagnostic)") }
+        }
+        lines.append(decisions(status.decisions))
+        lines.append(
+            "events       \(status.events.published) streamed, lost: \(status.events.lostInKernel) in the kernel (ring buffer full), \(status.events.lostInAgent) in the agent, \(status.events.droppedForSubscribers) dropped for slow readers; \(status.events.subscribers) readers; mode \(status.datapath.eventMode)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func pinned(_ status: PinnedDatapath.Status, layout: StateLayout) -> String {
+        [
+            "agent        not running; the pinned programs keep enforcing generation \(status.generation)",
+            "attached     \(status.links.map { "\($0.hook.rawValue)\($0.cgroupID == 0 ? " (cgroup gone)" : "")" }.joined(separator: ", ")) (cgroup id \(status.links.first?.cgroupID ?? 0))",
+            "pins         \(layout.pinDirectory)",
+            "policy       generation \(status.generation), \(status.destinationsIPv4 + status.destinationsIPv6) destination entries (\(status.destinationsIPv4) IPv4, \(status.destinationsIPv6) IPv6), \(status.subjects) subjects",
+            decisions(status.counters),
+            "events       lost in the kernel: \(status.counters.eventsLost) (nobody reads them while the agent is down)",
+        ].joined(separator: "\n")
+    }
+
+    static func decisions(_ counters: DatapathCounters) -> String {
+        "decisions    allow \(counters.allow), alert \(counters.alert), deny \(counters.deny), monitor-deny \(counters.monitorDeny), agent exempt \(counters.exempt)\(counters.failClosed > 0 ? ", fail-closed \(counters.failClosed)" : "")"
+    }
+}

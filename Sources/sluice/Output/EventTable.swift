@@ -1,0 +1,40 @@
+import Foundation
+import SluiceCore
+
+/// `sluice events --output table`: one aligned line per decision, colour on a terminal.
+enum EventTable {
+    static let header = [
+        Terminal.fit("TIME", 12), Terminal.fit("VERDICT", 8), Terminal.fit("PID", 7), Terminal.fit("COMM", 15),
+        Terminal.fit("EXE", 28), Terminal.fit("CGROUP", 24), Terminal.fit("PROTO", 5), Terminal.fit("DESTINATION", 30), "POLICY/RULE",
+    ].joined(separator: " ")
+
+    static func line(_ event: DecisionEvent) -> String {
+        let verdictText = event.enforced ? event.verdict.rawValue : event.verdict.rawValue + "*"
+        let color: Terminal.Color = event.verdict == .deny ? (event.enforced ? .red : .yellow) : event.verdict == .alert ? .yellow : .green
+        let destination = event.destination.family == .ipv6 ? "[\(event.destination)]:\(event.port)" : "\(event.destination):\(event.port)"
+        let rule = event.policy.map { "\($0)/\(event.rule)" } ?? event.rule
+        return [
+            Terminal.fit(clock(event.timeNanoseconds), 12),
+            Terminal.paint(Terminal.fit(verdictText, 8), color),
+            Terminal.fit(String(event.pid), 7),
+            Terminal.fit(event.comm, 15),
+            Terminal.fit(event.exe ?? "?", 28, keepEnd: true),
+            Terminal.fit(event.cgroup ?? "?", 24, keepEnd: true),
+            Terminal.fit(event.transport, 5),
+            Terminal.fit(destination, 30),
+            Terminal.paint(rule, .dim),
+        ].joined(separator: " ")
+    }
+
+    /// Local wall-clock time with milliseconds.
+    static func clock(_ nanoseconds: Int64) -> String {
+        let date = Date(timeIntervalSince1970: Double(nanoseconds) / 1e9)
+        return formatter.string(from: date)
+    }
+
+    nonisolated(unsafe) static let formatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss.SSS"
+        return formatter
+    }()
+}

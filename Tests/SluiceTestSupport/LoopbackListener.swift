@@ -1,0 +1,47 @@
+import Foundation
+@preconcurrency import Glibc
+
+/// A loopback socket for the probes to reach: a TCP listener (connects succeed without accept,
+/// through the backlog) or a bound UDP socket. Closed in `deinit`.
+public final class LoopbackListener: @unchecked Sendable {
+    public let port: UInt16
+    public let address: String
+    private let descriptor: Int32
+
+    /// Binds `address` (`127.0.0.1` or `::1`) on an ephemeral port.
+    public init(tcp: Bool, address: String) throws {
+        let v6 = address.contains(":")
+        let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw SandboxError("socket: \(String(cString: strerror(errno)))") }
+        var port: UInt16 = 0
+        if v6 {
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            inet_pton(AF_INET6, address, &addr.sin6_addr)
+            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            let bound = withUnsafeMutablePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else { throw SandboxError("bind \(address): \(String(cString: strerror(errno)))") }
+            port = UInt16(bigEndian: addr.sin6_port)
+        } else {
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, address, &addr.sin_addr)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else { throw SandboxError("bind \(address): \(String(cString: strerror(errno)))") }
+            port = UInt16(bigEndian: addr.sin_port)
+        }
+        if tcp && listen(fd, 512) != 0 { throw SandboxError("listen: \(String(cString: strerror(errno)))") }
+        self.descriptor = fd
+        self.port = port
+        self.address = address
+    }
+
+    deinit {
+        close(descriptor)
+    }
+}

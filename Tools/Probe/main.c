@@ -1,0 +1,233 @@
+/*
+ * sluice-probe: a small real client for Sluice's kernel tests and benchmarks.
+ *
+ *   sluice-probe [--join CGROUP_DIR] [--hold] OP ADDR PORT [OP ADDR PORT ...]
+ *
+ * --join moves this process into CGROUP_DIR first (so the programs attached there decide its
+ * calls). Each OP prints one line "OP ADDR PORT RESULT" where RESULT is "ok" or an errno name:
+ *   connect-tcp   TCP connect (a listener must exist for "ok")
+ *   connect-udp   UDP connect (no listener needed)
+ *   sendto-udp    UDP sendto on an unconnected socket
+ *   bench-udp-connect ADDR PORT N   N connect() calls on one UDP socket; prints ns per call
+ *   bench-tcp-connect ADDR PORT N   N socket+connect+accept+close to its own listener on ADDR
+ *                                    (PORT 0: any); prints ns per connection
+ *   bench-udp-sendto ADDR PORT N    N sendto() calls on one unconnected UDP socket
+ * --hold waits until stdin closes before exiting (a long-lived process for the tests).
+ * An address with ':' uses an AF_INET6 socket (so ::ffff:a.b.c.d is a mapped destination).
+ * Exit status: 0 when every op printed "ok", 1 otherwise, 2 on bad usage.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *errno_name(int code)
+{
+	switch (code) {
+	case 0: return "ok";
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case ENETUNREACH: return "ENETUNREACH";
+	case EINVAL: return "EINVAL";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	default: return strerrorname_np(code) ? strerrorname_np(code) : "EUNKNOWN";
+	}
+}
+
+struct target {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int family;
+};
+
+static int parse_target(const char *text, const char *port_text, struct target *t)
+{
+	char *end;
+	long port = strtol(port_text, &end, 10);
+
+	if (*end != '\0' || port < 0 || port > 65535)
+		return -1;
+	memset(t, 0, sizeof(*t));
+	if (strchr(text, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&t->addr;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((unsigned short)port);
+		if (inet_pton(AF_INET6, text, &a->sin6_addr) != 1)
+			return -1;
+		t->len = sizeof(*a);
+		t->family = AF_INET6;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&t->addr;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((unsigned short)port);
+		if (inet_pton(AF_INET, text, &a->sin_addr) != 1)
+			return -1;
+		t->len = sizeof(*a);
+		t->family = AF_INET;
+	}
+	return 0;
+}
+
+static int join_cgroup(const char *dir)
+{
+	char path[4096];
+	char pid[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (write(fd, pid, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int single(const char *op, struct target *t)
+{
+	int type = strcmp(op, "connect-tcp") == 0 ? SOCK_STREAM : SOCK_DGRAM;
+	int fd = socket(t->family, type | SOCK_CLOEXEC, 0);
+	int result;
+
+	if (fd < 0)
+		return errno;
+	if (strcmp(op, "sendto-udp") == 0)
+		result = sendto(fd, "sluice", 6, 0, (struct sockaddr *)&t->addr, t->len) < 0 ? errno : 0;
+	else
+		result = connect(fd, (struct sockaddr *)&t->addr, t->len) < 0 ? errno : 0;
+	close(fd);
+	return result;
+}
+
+static int bench_udp(const char *op, struct target *t, long n)
+{
+	int fd = socket(t->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int sendto_mode = strcmp(op, "bench-udp-sendto") == 0;
+	double start;
+	long failures = 0;
+
+	if (fd < 0)
+		return errno;
+	start = now_ns();
+	for (long i = 0; i < n; i++) {
+		int r = sendto_mode ? (int)sendto(fd, "x", 1, 0, (struct sockaddr *)&t->addr, t->len)
+				    : connect(fd, (struct sockaddr *)&t->addr, t->len);
+		if (r < 0)
+			failures++;
+	}
+	printf("%s ns_per_op=%.1f failures=%ld\n", op, (now_ns() - start) / (double)n, failures);
+	close(fd);
+	return failures ? EPERM : 0;
+}
+
+static int bench_tcp(struct target *t, long n)
+{
+	int listener = socket(t->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	double start;
+	long failures = 0;
+
+	if (listener < 0)
+		return errno;
+	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(listener, (struct sockaddr *)&t->addr, t->len) < 0 || listen(listener, 128) < 0)
+		return errno;
+	t->len = sizeof(t->addr);
+	getsockname(listener, (struct sockaddr *)&t->addr, &t->len);
+	start = now_ns();
+	for (long i = 0; i < n; i++) {
+		int fd = socket(t->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (connect(fd, (struct sockaddr *)&t->addr, t->len) < 0) {
+			failures++;
+		} else {
+			int peer = accept(listener, NULL, NULL);
+
+			if (peer >= 0)
+				close(peer);
+		}
+		close(fd);
+	}
+	printf("bench-tcp-connect ns_per_op=%.1f failures=%ld\n", (now_ns() - start) / (double)n, failures);
+	close(listener);
+	return failures ? EPERM : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1, hold = 0, all_ok = 1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		if (strcmp(argv[i], "--join") == 0 && i + 1 < argc) {
+			if (join_cgroup(argv[++i]) < 0) {
+				fprintf(stderr, "sluice-probe: cannot join cgroup %s: %s\n", argv[i], strerror(errno));
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--hold") == 0) {
+			hold = 1;
+		} else {
+			fprintf(stderr, "sluice-probe: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	while (i + 2 < argc || (i < argc && strncmp(argv[i], "bench-", 6) == 0 && i + 3 < argc)) {
+		const char *op = argv[i];
+		struct target t;
+		int result;
+
+		if (parse_target(argv[i + 1], argv[i + 2], &t) < 0) {
+			fprintf(stderr, "sluice-probe: bad address %s port %s\n", argv[i + 1], argv[i + 2]);
+			return 2;
+		}
+		if (strncmp(op, "bench-", 6) == 0) {
+			long n = atol(argv[i + 3]);
+
+			result = strcmp(op, "bench-tcp-connect") == 0 ? bench_tcp(&t, n) : bench_udp(op, &t, n);
+			i += 4;
+		} else if (!strcmp(op, "connect-tcp") || !strcmp(op, "connect-udp") || !strcmp(op, "sendto-udp")) {
+			result = single(op, &t);
+			printf("%s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result));
+			i += 3;
+		} else {
+			fprintf(stderr, "sluice-probe: unknown op %s\n", op);
+			return 2;
+		}
+		if (result != 0)
+			all_ok = 0;
+	}
+	if (i != argc) {
+		fprintf(stderr, "sluice-probe: incomplete op at %s\n", argv[i]);
+		return 2;
+	}
+	if (hold) {
+		char buffer[64];
+
+		printf("holding pid=%d\n", getpid());
+		while (read(0, buffer, sizeof(buffer)) > 0) {
+		}
+	}
+	return all_ok ? 0 : 1;
+}
