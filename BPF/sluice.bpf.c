@@ -15,6 +15,7 @@
 #include <linux/in.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 #include "sluice_abi.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -41,6 +42,12 @@ struct task_struct {
 	struct mm_struct *mm;
 	struct task_struct *group_leader;
 	__u64 start_boottime;
+	__s32 tgid;
+} __attribute__((preserve_access_index));
+
+struct linux_binprm {
+	struct file *file;
+	const char *filename;
 } __attribute__((preserve_access_index));
 
 struct {
@@ -98,6 +105,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20); /* user space resizes before load */
 } sluice_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} sluice_execs SEC(".maps");
 
 /* The destination and caller of one decision. */
 struct sluice_flow {
@@ -448,4 +460,23 @@ int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 
 	sluice_flow_v6(ctx, &flow);
 	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG6);
+}
+
+/* Names executables: one record per exec with the new image's identity and the path given to
+ * execve. Runs per exec, never per connection. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sluice_exec, struct task_struct *task, int old_pid, struct linux_binprm *bprm)
+{
+	struct sluice_exec_event *event;
+	struct inode *inode = bprm->file->f_inode;
+
+	event = bpf_ringbuf_reserve(&sluice_execs, sizeof(*event), 0);
+	if (!event)
+		return 0; /* naming is best effort: the agent falls back to /proc */
+	event->exe_ino = inode->i_ino;
+	event->exe_dev = inode->i_sb->s_dev;
+	event->pid = task->tgid;
+	bpf_probe_read_kernel_str(event->filename, sizeof(event->filename), bprm->filename);
+	bpf_ringbuf_submit(event, 0);
+	return 0;
 }

@@ -29,3 +29,10 @@ int sluice_open_cgroup_by_id(int mount_fd, uint64_t cgroup_id)
 	fd = open_by_handle_at(mount_fd, &request.handle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
+
+int sluice_open_path(const char *path)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}

@@ -13,6 +13,8 @@
  *                                    (PORT 0: any); prints ns per connection
  *   bench-udp-sendto ADDR PORT N    N sendto() calls on one unconnected UDP socket
  * --hold waits until stdin closes before exiting (a long-lived process for the tests).
+ * --pause prints "pid=N" and waits for a line on stdin before the first op (so a test can
+ * learn the process before it connects).
  * An address with ':' uses an AF_INET6 socket (so ::ffff:a.b.c.d is a mapped destination).
  * Exit status: 0 when every op printed "ok", 1 otherwise, 2 on bad usage.
  */
@@ -177,7 +179,7 @@ static int bench_tcp(struct target *t, long n)
 
 int main(int argc, char **argv)
 {
-	int i = 1, hold = 0, all_ok = 1;
+	int i = 1, hold = 0, pause_first = 0, all_ok = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -188,10 +190,19 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--hold") == 0) {
 			hold = 1;
+		} else if (strcmp(argv[i], "--pause") == 0) {
+			pause_first = 1;
 		} else {
 			fprintf(stderr, "sluice-probe: unknown option %s\n", argv[i]);
 			return 2;
 		}
+	}
+	if (pause_first) {
+		char line[64];
+
+		printf("pid=%d\n", getpid());
+		if (!fgets(line, sizeof(line), stdin))
+			return 2;
 	}
 	while (i + 2 < argc || (i < argc && strncmp(argv[i], "bench-", 6) == 0 && i + 3 < argc)) {
 		const char *op = argv[i];

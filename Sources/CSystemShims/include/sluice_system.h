@@ -11,4 +11,7 @@ int sluice_wait_rcu_grace_period(void);
  * fd. Returns an fd or -errno. Needs CAP_DAC_READ_SEARCH. */
 int sluice_open_cgroup_by_id(int mount_fd, uint64_t cgroup_id);
 
+/* Opens a path with O_PATH (no read access needed, keeps the inode referenced). fd or -errno. */
+int sluice_open_path(const char *path);
+
 #endif

@@ -206,4 +206,16 @@ struct sluice_event {
 };
 _Static_assert(sizeof(struct sluice_event) == 88, "sluice_event layout");
 
+/* One ring-buffer record per exec (sluice_execs): names executables by identity, so the events
+ * of a process that exited at once still carry its path. */
+#define SLUICE_EXEC_PATH_MAX 240
+
+struct sluice_exec_event {
+	__u64 exe_ino;
+	__u32 exe_dev;                       /* kernel encoding */
+	__u32 pid;                           /* thread-group id in the initial pid namespace */
+	char filename[SLUICE_EXEC_PATH_MAX]; /* as given to execve: absolute after a PATH search */
+};
+_Static_assert(sizeof(struct sluice_exec_event) == 256, "sluice_exec_event layout");
+
 #endif /* SLUICE_ABI_H */

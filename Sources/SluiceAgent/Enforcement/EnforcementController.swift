@@ -10,6 +10,8 @@ public actor EnforcementController {
     public let configuration: AgentConfiguration
     let datapath: Datapath
     let cgroups: CgroupFS
+    /// What policy paths resolved to, across compiles: a renamed executable stays governed.
+    let executables = ExecutableTracker()
     let logger: Logger
     let metrics: AgentMetrics
 
@@ -82,7 +84,7 @@ public actor EnforcementController {
     public func refreshIdentities() async {
         guard let applied, let previous = resolvedIdentities else { return }
         let current = ResolvedIdentities.resolve(
-            executables: applied.executablePaths, cgroups: applied.cgroupPaths, resolver: SystemSubjectResolver(cgroups: cgroups))
+            executables: applied.executablePaths, cgroups: applied.cgroupPaths, resolver: SystemSubjectResolver(cgroups: cgroups, tracker: executables))
         guard current != previous else { return }
         logger.info("an executable or cgroup named by policy changed; recompiling")
         do {
@@ -108,7 +110,7 @@ public actor EnforcementController {
         if loaded.hasErrors {
             throw reject(reason: reason, message: "invalid policy", diagnostics: loaded.diagnostics)
         }
-        let resolver = SystemSubjectResolver(cgroups: cgroups)
+        let resolver = SystemSubjectResolver(cgroups: cgroups, tracker: executables)
         let compiled = PolicyCompiler.compile(loaded.policySet, resolver: resolver)
         let diagnostics = loaded.diagnostics + compiled.diagnostics
         if diagnostics.contains(where: { $0.severity == .error }) {
@@ -198,6 +200,7 @@ public actor EnforcementController {
     public func kernelCounters() throws -> DatapathCounters { try datapath.counters() }
 
     public nonisolated var events: BPFMap { datapath.events }
+    public nonisolated var execs: BPFMap { datapath.execs }
 
     public func datapathSummary() -> DatapathSummary {
         DatapathSummary(

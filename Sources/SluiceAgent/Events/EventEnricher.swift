@@ -32,6 +32,19 @@ final class EventEnricher {
         executables.merge(names) { _, new in new }
     }
 
+    /// Names from the exec tracer. A relative path is made absolute with the process's cwd
+    /// while it still runs; otherwise the exec record's name is kept as given.
+    func learn(execs: [RawExec]) {
+        for exec in execs {
+            var path = exec.filename
+            if !path.hasPrefix("/"), let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(exec.pid)/exe") {
+                path = resolved.hasSuffix(" (deleted)") ? String(resolved.dropLast(" (deleted)".count)) : resolved
+            }
+            if executables.count >= cacheLimit { executables.removeAll(keepingCapacity: true) }
+            executables[exec.executable] = path
+        }
+    }
+
     func enrich(_ raw: RawEvent, clockOffset: Int64) -> DecisionEvent {
         let rule = rules[raw.generation].flatMap { Int(raw.ruleID) < $0.count ? $0[Int(raw.ruleID)] : nil }
         let exe = raw.executable.flatMap { executablePath($0, pid: raw.pid) }

@@ -28,20 +28,20 @@ public final class EventPipeline: Service, Sendable {
     public var droppedInAgent: Int { agentDrops.withLock { $0 } }
 
     public func run() async throws {
-        let reader = try RingBufferReader(map: controller.events)
-        let (batches, continuation) = AsyncStream.makeStream(of: [RawEvent].self, bufferingPolicy: .bufferingOldest(1024))
+        let reader = try RingBufferReader(events: controller.events, execs: controller.execs)
+        let (batches, continuation) = AsyncStream.makeStream(of: RingBufferReader.Batch.self, bufferingPolicy: .bufferingOldest(1024))
         let stop = Mutex(false)
         let thread = Thread { [self] in
             while !stop.withLock({ $0 }) {
                 do {
-                    let (events, malformed) = try reader.poll(timeoutMilliseconds: 100)
-                    if malformed > 0 {
-                        agentDrops.withLock { $0 += malformed }
-                        metrics.agentDropped(malformed)
+                    let batch = try reader.poll(timeoutMilliseconds: 100)
+                    if batch.malformed > 0 {
+                        agentDrops.withLock { $0 += batch.malformed }
+                        metrics.agentDropped(batch.malformed)
                     }
-                    if !events.isEmpty, case .dropped(let lost) = continuation.yield(events) {
-                        agentDrops.withLock { $0 += lost.count }
-                        metrics.agentDropped(lost.count)
+                    if !batch.events.isEmpty || !batch.execs.isEmpty, case .dropped(let lost) = continuation.yield(batch) {
+                        agentDrops.withLock { $0 += lost.events.count }
+                        metrics.agentDropped(lost.events.count)
                     }
                 } catch {
                     logger.error("reading the event ring buffer failed", metadata: ["error": "\(error)"])
@@ -58,11 +58,13 @@ public final class EventPipeline: Service, Sendable {
         enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
         await withGracefulShutdownHandler {
             for await batch in batches.cancelOnGracefulShutdown() {
-                if !enricher.unknownGenerations(in: batch).isEmpty {
+                enricher.learn(execs: batch.execs)
+                if !enricher.unknownGenerations(in: batch.events).isEmpty {
                     enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
                 }
+                guard !batch.events.isEmpty else { continue }
                 let offset = EventEnricher.bootToWallOffset()
-                let events = batch.map { enricher.enrich($0, clockOffset: offset) }
+                let events = batch.events.map { enricher.enrich($0, clockOffset: offset) }
                 metrics.eventsReceived(events.count)
                 let dropped = hub.publish(events)
                 if dropped > 0 { metrics.agentDropped(dropped) }

@@ -69,8 +69,9 @@ public struct DecisionEngine: Sendable {
         let name = key?.description ?? "node"
         if let (prefix, table) = longestRoute(subject: subject.index, destination: flow.destination) {
             if let entry = table.first(where: { $0.matches(port: flow.port, protocolNumber: flow.transport.number) }) {
-                trace.append("\(name): rule \(entry.verdict.ruleID) matches \(prefix) port \(entry.ports) -> \(entry.verdict.action)")
-                return Decision(subject: key, verdict: entry.verdict, byDefault: false, matchedPrefix: prefix, trace: trace)
+                let block = origin(of: entry, route: prefix, subject: subject.index, flow: flow)
+                trace.append("\(name): rule \(entry.verdict.ruleID) matches \(block) port \(entry.ports) -> \(entry.verdict.action)")
+                return Decision(subject: key, verdict: entry.verdict, byDefault: false, matchedPrefix: block, trace: trace)
             }
             trace.append("\(name): rules for \(prefix) do not cover port \(flow.port)/\(flow.transport)")
         } else {
@@ -84,9 +85,21 @@ public struct DecisionEngine: Sendable {
         return Decision(subject: key, verdict: fallback, byDefault: true, matchedPrefix: nil, trace: trace)
     }
 
+    /// The block the deciding entry was written for: a table holds the entries of the shorter
+    /// routes behind its own, so walk down while the shorter route decides with the same entry.
+    private func origin(of entry: PortEntry, route: IPPrefix, subject: UInt32, flow: FlowQuery) -> IPPrefix {
+        var origin = route
+        while let (parent, table) = longestRoute(subject: subject, destination: flow.destination, shorterThan: origin.length),
+            table.first(where: { $0.matches(port: flow.port, protocolNumber: flow.transport.number) }) == entry
+        {
+            origin = parent
+        }
+        return origin
+    }
+
     /// Longest-prefix match, as the kernel's LPM trie does it.
-    func longestRoute(subject: UInt32, destination: IPAddress) -> (IPPrefix, [PortEntry])? {
-        for length in stride(from: destination.family.bitWidth, through: 0, by: -1) {
+    func longestRoute(subject: UInt32, destination: IPAddress, shorterThan limit: Int? = nil) -> (IPPrefix, [PortEntry])? {
+        for length in stride(from: limit.map { $0 - 1 } ?? destination.family.bitWidth, through: 0, by: -1) {
             let prefix = IPPrefix(covering: destination, length: length)
             if let table = image.table(for: RouteKey(subject: subject, prefix: prefix)) {
                 return (prefix, table)

@@ -29,6 +29,7 @@ extension Datapath {
             try BPFFS.unpin(pins.program(hook))
             try program.pin(at: pins.program(hook))
         }
+        try attachExecTracer()
         if !mapsArePinned {
             for name in MapName.allCases {
                 try BPFFS.unpin(pins.map(name))
@@ -42,6 +43,20 @@ extension Datapath {
                 "cgroup.path": "\(configuration.cgroupPath)", "links.adopted": "\(report.adoptedLinks.map(\.rawValue))",
                 "links.created": "\(report.createdLinks.map(\.rawValue))", "pins.directory": "\(pins.directory)",
             ])
+    }
+
+    /// The exec tracer is global (not per cgroup) and its link cannot be updated in place: a new
+    /// link is attached before the old one goes, so naming never pauses.
+    private func attachExecTracer() throws {
+        let pins = configuration.pins
+        let previous = BPFFS.exists(pins.execLink) ? try? BPFLink.openPinned(pins.execLink) : nil
+        let link = try execProgram.attachTracing()
+        try BPFFS.unpin(pins.execLink)
+        try link.pin(at: pins.execLink)
+        try? previous?.detach()
+        execLink = link
+        try BPFFS.unpin(pins.execProgram)
+        try execProgram.pin(at: pins.execProgram)
     }
 
     /// The pinned link of `hook`, switched to `program`; nil when there is none (or it died

@@ -89,7 +89,9 @@ public final class Datapath: @unchecked Sendable {
     let object: BPFObject
     let maps: [MapName: BPFMap]
     let programs: [Hook: BPFProgram]
+    let execProgram: BPFProgram
     public internal(set) var links: [Hook: BPFLink] = [:]
+    var execLink: BPFLink?
     /// What each slot holds; nil when unknown (written by an earlier agent): cleared before use.
     var slots: [SlotContents?]
     public internal(set) var activeSlot: Int
@@ -131,6 +133,7 @@ public final class Datapath: @unchecked Sendable {
             programs[hook] = try loaded.program(named: hook.programName)
         }
         self.programs = programs
+        execProgram = try loaded.program(named: "sluice_exec")
         mapsArePinned = reuse
         report.reusedMaps = reuse
         report.replacedMaps = !reuse && BPFFS.exists(pins.map(.state))
@@ -154,6 +157,8 @@ public final class Datapath: @unchecked Sendable {
 
     /// The ring buffer the programs write decision records to.
     public var events: BPFMap { maps[.events]! }
+    /// The ring buffer the exec tracer writes executable names to.
+    public var execs: BPFMap { maps[.execs]! }
 
     static func open(_ configuration: DatapathConfiguration, reusingPins: Bool) throws -> BPFObject {
         let object = try BPFObject(elf: EmbeddedObject.elf, name: "sluice")

@@ -39,6 +39,7 @@ public enum MapName: String, CaseIterable, Sendable {
     case ports = "sluice_ports"
     case counters = "sluice_counters"
     case events = "sluice_events"
+    case execs = "sluice_execs"
 }
 
 /// Where everything of one Sluice instance is pinned.
@@ -52,4 +53,7 @@ public struct PinLayout: Sendable, Hashable {
     public func map(_ name: MapName) -> String { "\(directory)/\(name.rawValue)" }
     public func link(_ hook: Hook) -> String { "\(directory)/link_\(hook.rawValue)" }
     public func program(_ hook: Hook) -> String { "\(directory)/prog_\(hook.rawValue)" }
+    /// The exec tracer that names executables.
+    public var execLink: String { "\(directory)/link_exec" }
+    public var execProgram: String { "\(directory)/prog_exec" }
 }

@@ -75,9 +75,14 @@ public struct PinnedDatapath: Sendable {
             try BPFFS.unpin(pins.link(hook))
             removed.append(pins.link(hook))
         }
-        for hook in Hook.allCases where BPFFS.exists(pins.program(hook)) {
-            try BPFFS.unpin(pins.program(hook))
-            removed.append(pins.program(hook))
+        if BPFFS.exists(pins.execLink) {
+            try? BPFLink.openPinned(pins.execLink).detach()
+            try BPFFS.unpin(pins.execLink)
+            removed.append(pins.execLink)
+        }
+        for path in Hook.allCases.map(pins.program) + [pins.execProgram] where BPFFS.exists(path) {
+            try BPFFS.unpin(path)
+            removed.append(path)
         }
         for name in MapName.allCases where BPFFS.exists(pins.map(name)) {
             try BPFFS.unpin(pins.map(name))

@@ -48,3 +48,20 @@ public struct RawEvent: Sendable, Hashable {
         }
     }
 }
+
+/// One exec record: which path an executable identity was started from.
+public struct RawExec: Sendable, Hashable {
+    public var executable: ExecutableIdentity
+    public var pid: UInt32
+    /// The path given to execve (relative when the caller used a relative path).
+    public var filename: String
+
+    init(_ event: sluice_exec_event) {
+        executable = ExecutableIdentity(device: event.exe_dev, inode: event.exe_ino)
+        pid = event.pid
+        var name = event.filename
+        filename = withUnsafeBytes(of: &name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+}

@@ -6,34 +6,38 @@ import SluiceCore
 /// the kernel's `exe_file` does), cgroups on the cgroup2 mount.
 ///
 /// An upgraded executable (a new file renamed over the old) leaves processes running the old
-/// inode; those still running are found in /proc and keep the policy too.
+/// inode; those still running are found in /proc and keep the policy too. A file moved away
+/// from the path stays governed through the `ExecutableTracker`.
 public final class SystemSubjectResolver: SubjectResolver, @unchecked Sendable {
     private let cgroups: CgroupFS
+    private let tracker: ExecutableTracker
     /// Resolved path -> identities of deleted files still running from it; scanned once.
     private lazy var replacedRunning: [String: Set<ExecutableIdentity>] = Self.scanReplacedExecutables()
 
-    public init(cgroups: CgroupFS) {
+    /// `tracker` carries what paths resolved to across compiles; give each agent one.
+    public init(cgroups: CgroupFS, tracker: ExecutableTracker = ExecutableTracker()) {
         self.cgroups = cgroups
+        self.tracker = tracker
     }
 
     public func resolveExecutable(_ path: String) -> Result<[ExecutableIdentity], SubjectResolutionError> {
         var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR {
-                let running = replacedRunning[path].map { Array($0).sorted() } ?? []
-                return running.isEmpty ? .failure(.missing("executable \(path) does not exist yet; its rules apply once it appears")) : .success(running)
+        var current: ExecutableIdentity?
+        var resolved = path
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                return .failure(.invalid("executable \(path) is not a regular file"))
             }
+            current = ExecutableIdentity(statDevice: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        } else if errno != ENOENT && errno != ENOTDIR {
             return .failure(.invalid("executable \(path): \(String(cString: strerror(errno)))"))
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            return .failure(.invalid("executable \(path) is not a regular file"))
+        let identities = tracker.identities(of: path, current: current, running: replacedRunning[resolved] ?? [])
+        guard !identities.isEmpty else {
+            return .failure(.missing("executable \(path) does not exist yet; its rules apply once it appears"))
         }
-        var identities: Set<ExecutableIdentity> = [ExecutableIdentity(statDevice: UInt64(info.st_dev), inode: UInt64(info.st_ino))]
-        let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { _ in
-            URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        } ?? path
-        identities.formUnion(replacedRunning[resolved] ?? [])
-        return .success(identities.sorted())
+        return .success(identities)
     }
 
     public func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError> {

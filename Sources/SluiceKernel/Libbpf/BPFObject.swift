@@ -103,6 +103,14 @@ public struct BPFProgram: @unchecked Sendable {
         try KernelError.check(bpf_program__pin(handle, path), "bpf_program__pin", path)
     }
 
+    /// Attaches a tracing program (tp_btf) where its section says.
+    public func attachTracing() throws(KernelError) -> BPFLink {
+        guard let link = bpf_program__attach(handle) else {
+            throw KernelError.lastError("bpf_program__attach", name)
+        }
+        return BPFLink(handle: link, name: name)
+    }
+
     /// Attaches to a cgroup with a BPF link (multi-attach: other programs there keep running).
     public func attach(cgroup: CgroupDirectory) throws(KernelError) -> BPFLink {
         guard let link = bpf_program__attach_cgroup(handle, cgroup.descriptor) else {

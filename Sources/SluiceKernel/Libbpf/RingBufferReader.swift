@@ -2,73 +2,99 @@
 @preconcurrency import Glibc
 import SluiceABI
 
-/// Owns a libbpf `ring_buffer` over the events map and decodes records into `RawEvent`s.
+/// Owns a libbpf `ring_buffer` over the decision ring and, optionally, the exec ring, and
+/// decodes their records.
 ///
-/// Who frees what: `ring_buffer__new` maps the buffer and opens an epoll fd; `ring_buffer__free`
-/// in `deinit` unmaps and closes them. The map fd itself belongs to the map's owner, which must
-/// outlive this reader (it is retained here).
+/// Who frees what: `ring_buffer__new`/`__add` map the rings and open an epoll fd;
+/// `ring_buffer__free` in `deinit` unmaps and closes them. The map fds belong to the maps, which
+/// are retained here so they outlive the reader.
 ///
 /// `poll` calls back on the calling thread; run it on a thread of its own, never on the
 /// cooperative pool (it blocks in epoll_wait).
 public final class RingBufferReader: @unchecked Sendable {
     private let handle: OpaquePointer
     private let sink: Sink
-    private let map: BPFMap
+    private let maps: [BPFMap]
 
-    /// Collects records during one `poll`; the C callback reaches it through the context pointer.
-    final class Sink {
-        var events: [RawEvent] = []
-        var malformed = 0
+    /// What one poll collected.
+    public struct Batch: Sendable {
+        public var events: [RawEvent] = []
+        /// Exec records, which name executables; handle them before `events`.
+        public var execs: [RawExec] = []
+        /// Records too short to decode.
+        public var malformed = 0
     }
 
-    public init(map: BPFMap) throws(KernelError) {
-        self.map = map
+    /// Collects records during one poll; the C callbacks reach it through the context pointer.
+    final class Sink {
+        var batch = Batch()
+    }
+
+    public init(events: BPFMap, execs: BPFMap? = nil) throws(KernelError) {
         sink = Sink()
+        maps = [events] + (execs.map { [$0] } ?? [])
         let context = Unmanaged.passUnretained(sink).toOpaque()
         guard
             let ring = ring_buffer__new(
-                map.fd,
+                events.fd,
                 { context, data, size in
                     let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
                     if let data, size >= MemoryLayout<sluice_event>.size {
-                        sink.events.append(RawEvent(data.loadUnaligned(as: sluice_event.self)))
+                        sink.batch.events.append(RawEvent(data.loadUnaligned(as: sluice_event.self)))
                     } else {
-                        sink.malformed += 1
+                        sink.batch.malformed += 1
                     }
                     return 0
                 }, context, nil)
         else {
-            throw KernelError.lastError("ring_buffer__new", map.name)
+            throw KernelError.lastError("ring_buffer__new", events.name)
         }
         handle = ring
+        if let execs {
+            let result = ring_buffer__add(
+                ring, execs.fd,
+                { context, data, size in
+                    let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+                    if let data, size >= MemoryLayout<sluice_exec_event>.size {
+                        sink.batch.execs.append(RawExec(data.loadUnaligned(as: sluice_exec_event.self)))
+                    } else {
+                        sink.batch.malformed += 1
+                    }
+                    return 0
+                }, context)
+            if result < 0 {
+                ring_buffer__free(ring)
+                throw KernelError("ring_buffer__add", execs.name, errno: -result)
+            }
+        }
+    }
+
+    /// Convenience for the decision ring alone.
+    public convenience init(map: BPFMap) throws(KernelError) {
+        try self.init(events: map)
     }
 
     deinit {
         ring_buffer__free(handle)
     }
 
-    /// Waits up to `timeoutMilliseconds` for records and returns every record available.
-    public func poll(timeoutMilliseconds: Int32) throws(KernelError) -> (events: [RawEvent], malformed: Int) {
+    /// Waits up to `timeoutMilliseconds` for records, then takes everything available in every
+    /// ring (so an exec record written before a decision is never left for a later batch).
+    public func poll(timeoutMilliseconds: Int32) throws(KernelError) -> Batch {
         let result = ring_buffer__poll(handle, timeoutMilliseconds)
         if result < 0 && result != -EINTR {
-            throw KernelError("ring_buffer__poll", map.name, errno: -result)
+            throw KernelError("ring_buffer__poll", maps[0].name, errno: -result)
         }
-        return take()
+        return try drain()
     }
 
-    /// Returns every record available now without waiting.
-    public func drain() throws(KernelError) -> (events: [RawEvent], malformed: Int) {
+    /// Takes every record available now without waiting.
+    public func drain() throws(KernelError) -> Batch {
         let result = ring_buffer__consume(handle)
         if result < 0 {
-            throw KernelError("ring_buffer__consume", map.name, errno: -result)
+            throw KernelError("ring_buffer__consume", maps[0].name, errno: -result)
         }
-        return take()
-    }
-
-    private func take() -> (events: [RawEvent], malformed: Int) {
-        let taken = (sink.events, sink.malformed)
-        sink.events.removeAll(keepingCapacity: true)
-        sink.malformed = 0
-        return taken
+        defer { sink.batch = Batch() }
+        return sink.batch
     }
 }

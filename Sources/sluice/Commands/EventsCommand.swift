@@ -55,7 +55,7 @@ struct EventsCommand: AsyncParsableCommand {
         components.queryItems = query
 
         let client = AgentClient(layout: try state.layout())
-        if output == .table { print(Terminal.paint(EventTable.header, .bold)) }
+        if output == .table { Terminal.writeLine(Terminal.paint(EventTable.header, .bold)) }
         let decoder = JSONDecoder()
         for try await line in try await client.lines(components.string ?? "/v1/events") {
             if line.hasPrefix("{\"notice\"") {
@@ -64,10 +64,10 @@ struct EventsCommand: AsyncParsableCommand {
             }
             switch output {
             case .json:
-                print(line)
+                Terminal.writeLine(line)
             case .table:
                 guard let event = try? decoder.decode(DecisionEvent.self, from: Data(line.utf8)) else { continue }
-                print(EventTable.line(event))
+                Terminal.writeLine(EventTable.line(event))
             }
         }
     }

@@ -21,6 +21,11 @@ enum Terminal {
         return text + String(repeating: " ", count: width - text.count)
     }
 
+    /// Writes one line unbuffered: a follower is read live, often through a pipe.
+    static func writeLine(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
     static func printError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

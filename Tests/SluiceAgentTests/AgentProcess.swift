@@ -1,0 +1,141 @@
+import Foundation
+@preconcurrency import Glibc
+import SluiceAgent
+import SluiceTestSupport
+import Synchronization
+
+/// A real `sluice agent` process on a sandbox cgroup, with its own state and policy folders.
+final class AgentProcess: @unchecked Sendable {
+    let sandbox: KernelSandbox
+    let stateDirectory: String
+    let policyDirectory: String
+    let logPath: String
+    private(set) var process: Process?
+
+    init(sandbox: KernelSandbox) throws {
+        self.sandbox = sandbox
+        stateDirectory = sandbox.scratch + "/state"
+        policyDirectory = sandbox.scratch + "/policies"
+        logPath = sandbox.scratch + "/agent.log"
+        try FileManager.default.createDirectory(atPath: policyDirectory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    var stateArguments: [String] { ["--state-dir", stateDirectory, "--pin-dir", sandbox.pinDirectory] }
+
+    /// Writes a policy file the way editors and ConfigMaps do: a new file renamed into place.
+    func writePolicy(_ name: String, _ text: String) throws {
+        let temporary = policyDirectory + "/.\(name).tmp"
+        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        guard rename(temporary, policyDirectory + "/" + name) == 0 else { throw SandboxError("rename: \(errno)") }
+    }
+
+    func removePolicy(_ name: String) throws {
+        try FileManager.default.removeItem(atPath: policyDirectory + "/" + name)
+    }
+
+    /// Starts the agent and waits until it answers with a policy applied.
+    func start(_ extra: [String] = []) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
+        process.arguments =
+            ["agent", "--policy-dir", policyDirectory, "--cgroup", sandbox.cgroupRelative, "--metrics", "none", "--log-level", "debug"]
+            + stateArguments + extra
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        try waitUntil("the agent answers with a policy applied") { (try? self.status())?.policy != nil }
+    }
+
+    /// SIGKILL: no cleanup at all, as when the OOM killer or a node crash strikes.
+    func killHard() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    func stop() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    func status() throws -> AgentStatus {
+        let output = try cli(["status", "--output", "json"])
+        guard output.status == 0 else { throw SandboxError("status failed: \(output.standardError)") }
+        return try APIJSON.decoder().decode(AgentStatus.self, from: Data(output.standardOutput.utf8))
+    }
+
+    func cli(_ arguments: [String]) throws -> ChildProcess.Output {
+        try ChildProcess.run(BuildProducts.path(of: "sluice"), arguments + stateArguments)
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Polls `condition` every 20 ms for up to `seconds`.
+    func waitUntil(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return }
+            if let process, !process.isRunning {
+                throw SandboxError("the agent exited (\(process.terminationStatus)) waiting for \(what); log:\n\(log)")
+            }
+            usleep(20_000)
+        }
+        throw SandboxError("timed out waiting for \(what); agent log:\n\(log)")
+    }
+}
+
+/// `sluice events --follow --output json` in the background, collecting lines.
+final class EventFollower: @unchecked Sendable {
+    private let process = Process()
+    private final class Lines: Sendable {
+        let value = Mutex<[String]>([])
+    }
+
+    private let lines = Lines()
+
+    init(agent: AgentProcess, filters: [String] = []) throws {
+        process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
+        process.arguments = ["events", "--follow", "--output", "json"] + filters + agent.stateArguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [lines] in
+            var pending = Data()
+            while case let chunk = handle.availableData, !chunk.isEmpty {
+                pending += chunk
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    lines.value.withLock { $0.append(line) }
+                    pending = Data(pending[pending.index(after: newline)...])
+                }
+            }
+        }
+        usleep(300_000)  // subscribed before the caller makes connections
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// The JSON objects received so far.
+    var events: [[String: Any]] {
+        lines.value.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+}
