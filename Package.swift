@@ -69,9 +69,10 @@ let package = Package(
         ),
         // A small C client the kernel tests and benchmarks run as a real process in a test cgroup.
         .executableTarget(name: "sluice-probe", path: "Tools/Probe"),
+        // Benchmarks that print figures (docs/benchmarks.md), never timed tests.
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", argumentParser],
+            dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceTestSupport", argumentParser, logging],
             path: "Tools/Bench"
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),

@@ -98,9 +98,10 @@ enum Policies {
     }
 
     static func compile(
-        _ yaml: String, resolver: TableResolver = World.resolver, sourceLocation: Testing.SourceLocation = #_sourceLocation
+        _ yaml: String, resolver: TableResolver = World.resolver, previous: CompiledPolicy? = nil,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) -> CompiledPolicy {
-        PolicyCompiler.compile(set(yaml, sourceLocation: sourceLocation), resolver: resolver)
+        PolicyCompiler.compile(set(yaml, sourceLocation: sourceLocation), resolver: resolver, previous: previous)
     }
 
     /// Compiles and builds the image, expecting no compile diagnostics.
@@ -145,10 +146,15 @@ struct Outcome: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Port entries written compactly for table comparisons.
-func portEntry(_ ports: PortRange, _ transport: TransportProtocol = .any, _ action: RuleAction, rule: UInt32, monitor: Bool = false)
+func portEntry(_ ports: PortRange, _ transport: TransportProtocol, _ action: RuleAction, rule: UInt32, monitor: Bool = false)
     -> PortEntry
 {
     PortEntry(ports: ports, protocolNumber: transport.number, verdict: Verdict(ruleID: rule, action: action, monitor: monitor))
+}
+
+/// An entry for any protocol.
+func portEntry(_ ports: PortRange, _ action: RuleAction, rule: UInt32, monitor: Bool = false) -> PortEntry {
+    portEntry(ports, .any, action, rule: rule, monitor: monitor)
 }
 
 func cidr(_ text: String) -> IPPrefix { PolicyFixtures.prefix(text) }

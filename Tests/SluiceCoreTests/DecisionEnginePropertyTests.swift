@@ -96,6 +96,7 @@ import Testing
     }
 
     func describe(_ flow: FlowQuery) -> String {
-        "\(flow.executable?.description ?? "no exe") in \(flow.cgroupAncestry.last?.path ?? "?") to \(flow.destination) port \(flow.port)/\(flow.transport)"
+        "\(flow.executable?.description ?? "no exe") in \(flow.cgroupAncestry.last?.path ?? "?") "
+            + "to \(flow.destination) port \(flow.port)/\(flow.transport)"
     }
 }

@@ -146,6 +146,28 @@ import Testing
             ])
     }
 
+    /// A table holds the entries of shorter prefixes too; the decision still names the block the
+    /// deciding rule was written for, not the longest route that holds it.
+    @Test func theMatchedBlockIsTheDecidingRules() throws {
+        let (compiled, engine) = try Policies.engine(
+            Policies.document(
+                "inherit",
+                """
+                subjects: [{executable: /usr/bin/curl}]
+                egress:
+                  - {name: https-anywhere, action: allow, ports: [443]}
+                  - {name: lan-ssh, action: deny, to: [10.1.0.0/16], ports: [22]}
+                  - {name: lan-host, action: alert, to: [10.1.2.3], ports: [8080]}
+                """))
+        let inherited = engine.decide(W.flow(W.curl, to: "10.1.2.3", port: 443))
+        #expect(Outcome(inherited, compiled) == Outcome("inherit", "https-anywhere", .allow))
+        #expect(inherited.matchedPrefix == cidr("0.0.0.0/0"))
+        #expect(inherited.trace == ["executable 8:1:1001: rule 1 matches 0.0.0.0/0 port 443 -> allow"])
+        #expect(engine.decide(W.flow(W.curl, to: "10.1.2.3", port: 22)).matchedPrefix == cidr("10.1.0.0/16"))
+        #expect(engine.decide(W.flow(W.curl, to: "10.1.2.3", port: 8080)).matchedPrefix == cidr("10.1.2.3/32"))
+        #expect(engine.decide(W.flow(W.curl, to: "2001:db8::1", port: 443)).matchedPrefix == cidr("::/0"))
+    }
+
     // MARK: Destinations within one subject
 
     static let destinations = Policies.document(

@@ -52,7 +52,9 @@ enum RandomWorld {
     ]
     static let portTexts = [
         "22", "53", "80", "443", "8080", "8443", "1", "65535", "1-1024", "80-90", "400-500", "440-450", "8000-9000",
-        "8080-8090", "1024-65535", "1-65535", "53-53", "100-199", "150-249",
+        "8080-8090", "1024-65535", "1-65535", "53-53",
+        // Equal widths that overlap: ties that only severity settles.
+        "100-199", "150-249", "120-219", "8500-9500", "1000-1999", "1500-2499",
     ]
 }
 
@@ -184,8 +186,21 @@ struct PolicyGenerator {
         }
         var policy = GeneratedPolicy(name: name, monitor: monitor, subjects: subjects, defaultAction: nil, rules: [])
         let claimants = policy.claimants
+        var previous: GeneratedRule?
         for index in 0..<rng.between(0, 6) {
             var rule = randomRule(named: rng.chance(30) ? "r\(index)" : nil)
+            if let previous, rng.chance(35) {
+                // Rules for the same blocks make the contests within one prefix.
+                rule.to = previous.to
+            }
+            if let previous, let shifted = previous.ports.flatMap(Self.overlappingSameWidth), rng.chance(25) {
+                // A tie only severity settles: same blocks and protocol, ranges of equal width.
+                rule = previous
+                rule.name = rule.name.map { _ in "r\(index)" }
+                rule.ports = shifted
+                rule.action = rng.pick(RuleAction.allCases.filter { $0 != previous.action })
+            }
+            previous = rule
             let keys = claimants.flatMap { claimant in
                 rule.prefixes.flatMap { prefix in
                     rule.portRanges.map {
@@ -213,6 +228,17 @@ struct PolicyGenerator {
         }
         // The rule names used must be unique within the policy: indices make them so.
         return policy
+    }
+
+    /// Each range moved by half its width, where that stays within the ports; nil when none can.
+    static func overlappingSameWidth(_ ports: [String]) -> [String]? {
+        let shifted = ports.compactMap { text -> String? in
+            guard case .success(let range) = PortRange.parse(text), range.width >= 2 else { return nil }
+            let shift = range.width / 2
+            guard Int(range.upper) + shift <= 65535 else { return nil }
+            return "\(Int(range.lower) + shift)-\(Int(range.upper) + shift)"
+        }
+        return shifted.isEmpty ? nil : shifted
     }
 
     private mutating func randomSubject() -> GeneratedSubject {

@@ -71,7 +71,7 @@ struct DatapathLifecycleTests {
             #expect(events[2].hook == .sendmsg4 && events[2].protocolNumber == 17 && events[2].port == 9 && !events[2].mapped)
             #expect(Set(events.map(\.pid)).count == 1)
             let counters = try datapath.counters()
-            #expect(counters.monitorDeny == 3 && counters.deny == 0 && counters.eventsSent == 3 && counters.eventsLost == 0)
+            #expect(counters.monitorDeny == 3 && counters.deny == 0 && counters.eventsLost == 0)
         }
     }
 
@@ -87,9 +87,8 @@ struct DatapathLifecycleTests {
             let counters = try datapath.counters()
             #expect(counters.allow == 500)
             #expect(counters.eventsLost > 0)
-            #expect(counters.eventsSent + counters.eventsLost == 500, "every decision is either sent or counted as lost")
             let delivered = try RingBufferReader(map: datapath.events).drain().events.count
-            #expect(UInt64(delivered) == counters.eventsSent)
+            #expect(UInt64(delivered) + counters.eventsLost == 500, "every decision is either delivered or counted as lost")
         }
     }
 

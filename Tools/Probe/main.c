@@ -12,6 +12,8 @@
  *   bench-tcp-connect ADDR PORT N   N socket+connect+accept+close to its own listener on ADDR
  *                                    (PORT 0: any); prints ns per connection
  *   bench-udp-sendto ADDR PORT N    N sendto() calls on one unconnected UDP socket
+ *   until-udp-ok ADDR PORT MS       UDP connect() in a loop until one succeeds; prints the
+ *                                    CLOCK_MONOTONIC time in ns of the first success
  * --hold waits until stdin closes before exiting (a long-lived process for the tests).
  * --pause prints "pid=N" and waits for a line on stdin before the first op (so a test can
  * learn the process before it connects).
@@ -144,6 +146,25 @@ static int bench_udp(const char *op, struct target *t, long n)
 	return failures ? EPERM : 0;
 }
 
+static int until_ok(struct target *t, long timeout_ms)
+{
+	int fd = socket(t->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	double deadline = now_ns() + (double)timeout_ms * 1e6;
+
+	if (fd < 0)
+		return errno;
+	while (now_ns() < deadline) {
+		if (connect(fd, (struct sockaddr *)&t->addr, t->len) == 0) {
+			printf("until-udp-ok ok_at_ns=%.0f\n", now_ns());
+			close(fd);
+			return 0;
+		}
+	}
+	printf("until-udp-ok timeout\n");
+	close(fd);
+	return ETIMEDOUT;
+}
+
 static int bench_tcp(struct target *t, long n)
 {
 	int listener = socket(t->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -204,7 +225,7 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin))
 			return 2;
 	}
-	while (i + 2 < argc || (i < argc && strncmp(argv[i], "bench-", 6) == 0 && i + 3 < argc)) {
+	while (i + 2 < argc) {
 		const char *op = argv[i];
 		struct target t;
 		int result;
@@ -213,10 +234,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sluice-probe: bad address %s port %s\n", argv[i + 1], argv[i + 2]);
 			return 2;
 		}
-		if (strncmp(op, "bench-", 6) == 0) {
-			long n = atol(argv[i + 3]);
+		if (strncmp(op, "bench-", 6) == 0 || strcmp(op, "until-udp-ok") == 0) {
+			long n;
 
-			result = strcmp(op, "bench-tcp-connect") == 0 ? bench_tcp(&t, n) : bench_udp(op, &t, n);
+			if (i + 3 >= argc) {
+				fprintf(stderr, "sluice-probe: %s needs a count\n", op);
+				return 2;
+			}
+			n = atol(argv[i + 3]);
+			if (strcmp(op, "until-udp-ok") == 0)
+				result = until_ok(&t, n);
+			else
+				result = strcmp(op, "bench-tcp-connect") == 0 ? bench_tcp(&t, n) : bench_udp(op, &t, n);
 			i += 4;
 		} else if (!strcmp(op, "connect-tcp") || !strcmp(op, "connect-udp") || !strcmp(op, "sendto-udp")) {
 			result = single(op, &t);

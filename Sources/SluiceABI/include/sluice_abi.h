@@ -79,10 +79,9 @@ enum sluice_counter {
 	SLUICE_COUNTER_DENY = 2,         /* denies that returned EPERM */
 	SLUICE_COUNTER_MONITOR_DENY = 3, /* denies reported but not enforced (monitor mode) */
 	SLUICE_COUNTER_EVENTS_LOST = 4,  /* records the ring buffer had no room for */
-	SLUICE_COUNTER_EVENTS_SENT = 5,
-	SLUICE_COUNTER_EXEMPT = 6,       /* the agent's own connections, never decided */
-	SLUICE_COUNTER_FAIL_CLOSED = 7,  /* denied because the programs' own state was missing */
-	SLUICE_COUNTER_MAX = 8,
+	SLUICE_COUNTER_EXEMPT = 5,       /* the agent's own connections, never decided */
+	SLUICE_COUNTER_FAIL_CLOSED = 6,  /* denied because the programs' own state was missing */
+	SLUICE_COUNTER_MAX = 7,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */

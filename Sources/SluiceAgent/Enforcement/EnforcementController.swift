@@ -22,6 +22,7 @@ public actor EnforcementController {
     /// Rule tables of recent generations, to name the rules of events still in flight.
     private var rulesByGeneration: [UInt32: [RuleInfo]] = [:]
     private var image: DatapathImage?
+    private var compiled: CompiledPolicy?
     /// The subject identities the applied generation was compiled with, to notice upgrades.
     private var resolvedIdentities: ResolvedIdentities?
 
@@ -111,7 +112,7 @@ public actor EnforcementController {
             throw reject(reason: reason, message: "invalid policy", diagnostics: loaded.diagnostics)
         }
         let resolver = SystemSubjectResolver(cgroups: cgroups, tracker: executables)
-        let compiled = PolicyCompiler.compile(loaded.policySet, resolver: resolver)
+        let compiled = PolicyCompiler.compile(loaded.policySet, resolver: resolver, previous: self.compiled)
         let diagnostics = loaded.diagnostics + compiled.diagnostics
         if diagnostics.contains(where: { $0.severity == .error }) {
             throw reject(reason: reason, message: "policy does not compile on this node", diagnostics: diagnostics)
@@ -125,6 +126,7 @@ public actor EnforcementController {
             throw reject(reason: reason, message: "\(error)", diagnostics: diagnostics)
         }
         image = newImage
+        self.compiled = compiled
         resolvedIdentities = ResolvedIdentities.resolve(
             executables: compiled.executablePaths, cgroups: compiled.cgroupPaths, resolver: resolver)
         rulesByGeneration[result.generation] = compiled.rules

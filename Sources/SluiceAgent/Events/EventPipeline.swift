@@ -34,7 +34,7 @@ public final class EventPipeline: Service, Sendable {
         let thread = Thread { [self] in
             while !stop.withLock({ $0 }) {
                 do {
-                    let batch = try reader.poll(timeoutMilliseconds: 100)
+                    let batch = try reader.poll(timeoutMilliseconds: 50)
                     if batch.malformed > 0 {
                         agentDrops.withLock { $0 += batch.malformed }
                         metrics.agentDropped(batch.malformed)

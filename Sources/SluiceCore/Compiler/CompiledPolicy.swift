@@ -67,6 +67,8 @@ public struct DestinationEntry: Hashable, Sendable {
         let rhsAny = rhs.transport == .any
         if lhsAny != rhsAny { return !lhsAny }
         if lhs.verdict.action != rhs.verdict.action { return lhs.verdict.action > rhs.verdict.action }
+        // An enforced deny outranks a monitored one: the tie fails closed.
+        if lhs.verdict.monitor != rhs.verdict.monitor { return !lhs.verdict.monitor }
         if lhs.ports.lower != rhs.ports.lower { return lhs.ports.lower < rhs.ports.lower }
         return lhs.verdict.ruleID < rhs.verdict.ruleID
     }
@@ -114,10 +116,13 @@ public struct CompiledPolicy: Sendable {
     public var executablePaths: Set<String>
     /// Cgroup paths the compile depended on.
     public var cgroupPaths: Set<String>
+    /// Which ids each rule got, to keep them in the next compile.
+    public var ruleSignatures: [RuleSignature: [UInt32]]
 
     public init(
         rules: [RuleInfo], node: CompiledSubject, subjects: [SubjectKey: CompiledSubject],
-        diagnostics: [PolicyDiagnostic], executablePaths: Set<String>, cgroupPaths: Set<String>
+        diagnostics: [PolicyDiagnostic], executablePaths: Set<String>, cgroupPaths: Set<String>,
+        ruleSignatures: [RuleSignature: [UInt32]] = [:]
     ) {
         self.rules = rules
         self.node = node
@@ -125,6 +130,7 @@ public struct CompiledPolicy: Sendable {
         self.diagnostics = diagnostics
         self.executablePaths = executablePaths
         self.cgroupPaths = cgroupPaths
+        self.ruleSignatures = ruleSignatures
     }
 
     /// Destination entries over all subjects: what "rules loaded" counts.

@@ -45,6 +45,17 @@ public struct CgroupIdentity: Hashable, Sendable, Codable, CustomStringConvertib
     }
 
     public var description: String { "\(path.isEmpty ? "/" : path) (id \(id), level \(level))" }
+
+    /// The kernel knows a cgroup by id and depth; the path is only a label (a renamed cgroup keeps
+    /// its id and must keep its subject).
+    public static func == (lhs: CgroupIdentity, rhs: CgroupIdentity) -> Bool {
+        lhs.id == rhs.id && lhs.level == rhs.level
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(level)
+    }
 }
 
 /// Turns a policy's paths into kernel identities; the agent implements it with `stat()`, tests

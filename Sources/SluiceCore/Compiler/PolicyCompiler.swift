@@ -5,12 +5,16 @@
 /// turn out to be one identity (hard links) are merged, and a contradiction between them is an
 /// error the path-level validator could not see.
 public enum PolicyCompiler {
-    public static func compile(_ set: PolicySet, resolver: some SubjectResolver) -> CompiledPolicy {
-        var state = CompilerState(resolver: resolver)
+    /// Rules that were in `previous` keep their ids, so an edit rewrites only the kernel entries
+    /// of the rules it touched.
+    public static func compile(_ set: PolicySet, resolver: some SubjectResolver, previous: CompiledPolicy? = nil) -> CompiledPolicy {
+        var numbering = RuleNumbering(previous: previous?.ruleSignatures ?? [:])
+        let ids = numbering.assign(set.policies.flatMap(RuleSignature.all))
+        var state = CompilerState(resolver: resolver, ids: ids)
         for policy in set.policies {
             state.add(policy)
         }
-        return state.finish()
+        return state.finish(signatures: numbering.assigned)
     }
 }
 
@@ -30,7 +34,11 @@ private struct SubjectBuilder {
 
 private struct CompilerState<Resolver: SubjectResolver> {
     let resolver: Resolver
-    var rules: [RuleInfo] = [.builtInDefault]
+    /// Ids of the rules in policy order (each rule, then the policy's default).
+    var ids: IndexingIterator<[UInt32]>
+    var rules: [UInt32: RuleInfo] = [0: .builtInDefault]
+    /// Contradictions already reported, by the pair of rules: one message per pair.
+    var reportedConflicts = Set<[SourceLocation]>()
     var node = SubjectBuilder(names: ["node"])
     var subjects: [SubjectKey: SubjectBuilder] = [:]
     var diagnostics: [PolicyDiagnostic] = []
@@ -39,8 +47,9 @@ private struct CompilerState<Resolver: SubjectResolver> {
     var executableCache: [String: Result<[ExecutableIdentity], SubjectResolutionError>] = [:]
     var cgroupCache: [String: Result<CgroupIdentity, SubjectResolutionError>] = [:]
 
-    init(resolver: Resolver) {
+    init(resolver: Resolver, ids: [UInt32]) {
         self.resolver = resolver
+        self.ids = ids.makeIterator()
     }
 
     mutating func add(_ policy: Policy) {
@@ -91,8 +100,8 @@ private struct CompilerState<Resolver: SubjectResolver> {
 
     mutating func nextRuleID(_ info: RuleInfo) -> UInt32 {
         var info = info
-        info.id = UInt32(rules.count)
-        rules.append(info)
+        info.id = ids.next()!
+        rules[info.id] = info
         return info.id
     }
 
@@ -105,11 +114,11 @@ private struct CompilerState<Resolver: SubjectResolver> {
                 let key = SubjectBuilder.EntryKey(prefix: entry.prefix, ports: entry.ports, transport: entry.transport)
                 if let existing = builder.entries[key] {
                     let same = existing.entry.verdict.action == entry.verdict.action && existing.entry.verdict.monitor == entry.verdict.monitor
-                    if !same {
+                    if !same && reportedConflicts.insert([existing.location, location]).inserted {
                         diagnostics.append(
                             PolicyDiagnostic(
                                 at: location, field: "",
-                                "\(origin) contradicts \(existing.origin) (\(existing.location)) for \(builder.names.joined(separator: " and ")) to \(entry.prefix) port \(entry.ports) \(entry.transport): \(entry.verdict.action) vs \(existing.entry.verdict.action)"))
+                                "\(origin) contradicts \(existing.origin) (\(existing.location)) for \(builder.names.joined(separator: " and ")) to \(entry.prefix) port \(entry.ports) \(entry.transport): \(Self.describe(entry.verdict)) vs \(Self.describe(existing.entry.verdict))"))
                     }
                     continue
                 }
@@ -169,14 +178,25 @@ private struct CompilerState<Resolver: SubjectResolver> {
         }
     }
 
-    func finish() -> CompiledPolicy {
+    static func describe(_ verdict: Verdict) -> String {
+        "\(verdict.action)\(verdict.monitor ? " (monitor mode)" : " (enforce mode)")"
+    }
+
+    func finish(signatures: [RuleSignature: [UInt32]]) -> CompiledPolicy {
         func compiled(_ builder: SubjectBuilder) -> CompiledSubject {
             CompiledSubject(
                 names: builder.names, fallback: builder.fallback?.verdict, entries: builder.order.map { builder.entries[$0]!.entry })
         }
-        let unique = Array(Set(diagnostics))
+        // Ids no rule holds any more leave holes; events never carry them.
+        let count = Int(rules.keys.max() ?? 0) + 1
+        let table = (0..<count).map { id in
+            rules[UInt32(id)]
+                ?? RuleInfo(id: UInt32(id), policy: nil, rule: "unused", action: .allow, mode: .enforce, subject: "", location: nil)
+        }
+        var seen = Set<PolicyDiagnostic>()
         return CompiledPolicy(
-            rules: rules, node: compiled(node), subjects: subjects.mapValues(compiled), diagnostics: unique,
-            executablePaths: executablePaths, cgroupPaths: cgroupPaths)
+            rules: table, node: compiled(node), subjects: subjects.mapValues(compiled),
+            diagnostics: diagnostics.filter { seen.insert($0).inserted }, executablePaths: executablePaths, cgroupPaths: cgroupPaths,
+            ruleSignatures: signatures)
     }
 }

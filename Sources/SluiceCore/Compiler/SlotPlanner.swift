@@ -61,7 +61,7 @@ public struct SlotContents: Sendable, Equatable {
 }
 
 /// The writes that turn a slot's old contents into a new generation. Applied to the idle slot
-/// in this order (chunks, routes, subjects, deletes, config); then the active slot flips.
+/// deletes first, then chunks, routes and subjects, then the config; then the active slot flips.
 public struct SlotPlan: Sendable {
     public var chunkWrites: [(index: UInt32, chunk: PortChunk)] = []
     public var routeWrites: [(key: RouteKey, value: RouteValue)] = []
@@ -95,6 +95,7 @@ public enum SlotPlanner {
         var tailOfTable: [[PortEntry]] = []
         tailOfTable.reserveCapacity(image.tables.count)
         var liveTails = Set<[PortEntry]>()
+        var tailsInOrder: [[PortEntry]] = []  // allocation follows table order: reproducible
         for table in image.tables {
             guard table.count <= limits.inlineEntries + limits.chunkEntries * limits.maximumChain else {
                 throw SlotCapacityError(
@@ -102,13 +103,13 @@ public enum SlotPlanner {
             }
             let tail = Array(table.dropFirst(limits.inlineEntries))
             tailOfTable.append(tail)
-            if !tail.isEmpty { liveTails.insert(tail) }
+            if !tail.isEmpty, liveTails.insert(tail).inserted { tailsInOrder.append(tail) }
         }
-        for (tail, chain) in old.chains where !liveTails.contains(tail) {
+        for (tail, chain) in old.chains.sorted(by: { $0.value[0] < $1.value[0] }) where !liveTails.contains(tail) {
             contents.chains[tail] = nil
             contents.freeChunks += chain
         }
-        for tail in liveTails where contents.chains[tail] == nil {
+        for tail in tailsInOrder where contents.chains[tail] == nil {
             let chunks = stride(from: 0, to: tail.count, by: limits.chunkEntries).map {
                 Array(tail[$0..<min($0 + limits.chunkEntries, tail.count)])
             }

@@ -2,8 +2,10 @@
 /// Foundation's formatters, which cost microseconds per call on the event path.
 public enum RFC3339 {
     public static func format(_ nanoseconds: Int64) -> String {
-        let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
-        let micros = (nanoseconds - seconds * 1_000_000_000) / 1000
+        // Floor division without overflow at Int64.min.
+        let remainder = nanoseconds % 1_000_000_000
+        let seconds = nanoseconds / 1_000_000_000 - (remainder < 0 ? 1 : 0)
+        let micros = (remainder < 0 ? remainder + 1_000_000_000 : remainder) / 1000
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondOfDay = seconds - days * 86400
         let (year, month, day) = civil(fromDays: days)
@@ -53,7 +55,7 @@ public enum RFC3339 {
             index += 1
         case 43, 45:
             guard let offsetHours = number((index + 1)..<(index + 3)), bytes.count > index + 3, bytes[index + 3] == 58,
-                let offsetMinutes = number((index + 4)..<(index + 6))
+                let offsetMinutes = number((index + 4)..<(index + 6)), offsetHours < 24, offsetMinutes < 60
             else { return nil }
             offset = (offsetHours * 60 + offsetMinutes) * 60 * (bytes[index] == 43 ? 1 : -1)
             index += 6
@@ -62,7 +64,16 @@ public enum RFC3339 {
         }
         guard index == bytes.count else { return nil }
         let days = days(fromCivil: year, month, day)
-        return ((days * 86400 + hour * 3600 + minute * 60 + second) - offset) * 1_000_000_000 + fraction
+        // A day the month does not have (February 30) would roll over into the next month.
+        guard civil(fromDays: days) == (year, month, day) else { return nil }
+        let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
+        // Outside what Int64 nanoseconds hold (1677 to 2262): nil rather than an overflow trap.
+        // A negative time with a fraction is taken as (seconds + 1) and a negative fraction, so
+        // the earliest representable instant still parses.
+        let (whole, part) = seconds < 0 && fraction > 0 ? (seconds + 1, fraction - 1_000_000_000) : (seconds, fraction)
+        let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, carry) = scaled.addingReportingOverflow(part)
+        return overflow || carry ? nil : total
     }
 
     /// Howard Hinnant's days-from-civil and civil-from-days (proleptic Gregorian).

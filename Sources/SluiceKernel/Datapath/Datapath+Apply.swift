@@ -46,24 +46,12 @@ extension Datapath {
             secondsToEnforce: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
+    /// Deletes first: two logical keys can name one kernel entry (a subject whose label
+    /// changed), and the write must be what remains.
     func write(_ plan: SlotPlan, slot: Int) throws {
-        let ports = maps[.ports]!
-        for (index, chunk) in plan.chunkWrites {
-            try ports.update(index, sluice_port_table(chunk))
-        }
         let rules4 = maps[.rules4]!
         let rules6 = maps[.rules6]!
-        for (key, value) in plan.routeWrites {
-            if key.prefix.family == .ipv4 {
-                try rules4.update(sluice_rule_key4(key, slot: slot), sluice_rule_value(value))
-            } else {
-                try rules6.update(sluice_rule_key6(key, slot: slot), sluice_rule_value(value))
-            }
-        }
         let subjects = maps[.subjects]!
-        for (key, record) in plan.subjectWrites {
-            try subjects.update(sluice_subject_key(key, slot: slot), sluice_subject(record, slot: slot))
-        }
         for key in plan.routeDeletes {
             if key.prefix.family == .ipv4 {
                 try rules4.delete(sluice_rule_key4(key, slot: slot))
@@ -73,6 +61,20 @@ extension Datapath {
         }
         for key in plan.subjectDeletes {
             try subjects.delete(sluice_subject_key(key, slot: slot))
+        }
+        let ports = maps[.ports]!
+        for (index, chunk) in plan.chunkWrites {
+            try ports.update(index, sluice_port_table(chunk))
+        }
+        for (key, value) in plan.routeWrites {
+            if key.prefix.family == .ipv4 {
+                try rules4.update(sluice_rule_key4(key, slot: slot), sluice_rule_value(value))
+            } else {
+                try rules6.update(sluice_rule_key6(key, slot: slot), sluice_rule_value(value))
+            }
+        }
+        for (key, record) in plan.subjectWrites {
+            try subjects.update(sluice_subject_key(key, slot: slot), sluice_subject(record, slot: slot))
         }
     }
 

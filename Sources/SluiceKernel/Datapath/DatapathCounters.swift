@@ -10,7 +10,6 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var monitorDeny: UInt64 = 0
     /// Records the ring buffer had no room for.
     public var eventsLost: UInt64 = 0
-    public var eventsSent: UInt64 = 0
     /// The agent's own connections, never decided.
     public var exempt: UInt64 = 0
     /// Calls denied because the programs' own state was missing.
@@ -27,7 +26,6 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         deny = try total(SLUICE_COUNTER_DENY)
         monitorDeny = try total(SLUICE_COUNTER_MONITOR_DENY)
         eventsLost = try total(SLUICE_COUNTER_EVENTS_LOST)
-        eventsSent = try total(SLUICE_COUNTER_EVENTS_SENT)
         exempt = try total(SLUICE_COUNTER_EXEMPT)
         failClosed = try total(SLUICE_COUNTER_FAIL_CLOSED)
     }

@@ -23,6 +23,8 @@ public final class RingBufferReader: @unchecked Sendable {
         public var execs: [RawExec] = []
         /// Records too short to decode.
         public var malformed = 0
+
+        public init() {}
     }
 
     /// Collects records during one poll; the C callbacks reach it through the context pointer.

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceKernel
+import SluiceTestSupport
+import Synchronization
+
+/// Added latency per UDP connect and per TCP loopback connect: one cgroup with no program and
+/// one cgroup per rule count with Sluice attached, measured in rounds that alternate between
+/// them so drift hits every configuration alike. A consumer drains each ring buffer meanwhile,
+/// as the agent would.
+struct LatencyBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "latency", abstract: "Added connect latency vs rule count.")
+
+    @Option(help: "Rule counts, comma-separated.")
+    var rules: String = "10,10000,100000"
+
+    @Option(help: "UDP connect calls per measurement.")
+    var udpIterations: Int = 200_000
+
+    @Option(help: "TCP connections per measurement.")
+    var tcpIterations: Int = 3000
+
+    @Option(help: "Rounds (each measures every configuration once).")
+    var rounds: Int = 9
+
+    @Option(help: "Event mode while measuring: all, deny-alert or none.")
+    var events: String = "all"
+
+    func run() async throws {
+        let counts = rules.split(separator: ",").compactMap { Int($0) }
+        guard let eventMode = EventMode(rawValue: events) else { throw ValidationError("--events: all, deny-alert or none") }
+        print("## Added connect latency (events: \(events))\n")
+        try await KernelSandbox.with("bench-latency") { sandbox in
+            var configurations: [(name: String, cgroup: String)] = [("none", try sandbox.child("none"))]
+            var datapaths: [Datapath] = []
+            var generator = RuleGenerator()
+            for count in counts {
+                let cgroup = try sandbox.child("rules-\(count)")
+                let compiled = PolicyCompiler.compile(
+                    try PolicyFixture.parse(generator.policy(name: "bench-\(count)", count: count)),
+                    resolver: SystemSubjectResolver(cgroups: sandbox.cgroups))
+                var capacity = DatapathCapacity()
+                capacity.destinationsPerFamily = UInt32(max(262_144, count * 3))
+                let datapath = try Datapath(
+                    configuration: DatapathConfiguration(
+                        pins: PinLayout(directory: sandbox.pinDirectory + "-\(count)"),
+                        cgroupPath: try sandbox.cgroups.absolutePath(cgroup), capacity: capacity),
+                    logger: benchLogger)
+                try datapath.setRuntime(DatapathRuntime(agent: nil, eventMode: eventMode))
+                try datapath.apply(try DatapathImage(compiled))
+                try datapath.attach()
+                datapaths.append(datapath)
+                configurations.append(("\(count) rules", cgroup))
+            }
+            defer {
+                for count in counts { _ = try? PinnedDatapath(pins: PinLayout(directory: sandbox.pinDirectory + "-\(count)")).unload() }
+            }
+            let consumers = datapaths.map { try? EventConsumer(datapath: $0) }
+
+            var udp = Array(repeating: [Double](), count: configurations.count)
+            var tcp = Array(repeating: [Double](), count: configurations.count)
+            for round in 1...rounds {
+                for (index, configuration) in configurations.enumerated() {
+                    let path = try sandbox.cgroups.absolutePath(configuration.cgroup)
+                    udp[index].append(try measure(path, "bench-udp-connect", "127.0.0.1", "9", udpIterations))
+                    tcp[index].append(try measure(path, "bench-tcp-connect", "127.0.0.1", "0", tcpIterations))
+                }
+                FileHandle.standardError.write(Data("round \(round)/\(rounds)\r".utf8))
+            }
+            let delivered = consumers.map { $0?.stop() ?? 0 }
+
+            let baseUDP = Sample(values: udp[0]).median
+            let baseTCP = Sample(values: tcp[0]).median
+            print("| configuration | UDP connect ns (median of \(rounds)) | added ns | TCP connect+accept ns | added | events delivered / lost |")
+            print("|---|---|---|---|---|---|")
+            for (index, configuration) in configurations.enumerated() {
+                let u = Sample(values: udp[index]).median
+                let t = Sample(values: tcp[index]).median
+                var eventsColumn = "-"
+                if index > 0 {
+                    let counters = try datapaths[index - 1].counters()
+                    eventsColumn = "\(delivered[index - 1]) / \(counters.eventsLost)"
+                }
+                print(
+                    "| \(configuration.name) | \(format(u)) | \(index == 0 ? "-" : format(u - baseUDP)) | \(format(t)) | \(index == 0 ? "-" : "\(format(t - baseTCP)) (\(format((t / baseTCP - 1) * 100))%)") | \(eventsColumn) |")
+            }
+            if configurations.count > 2 {
+                let first = Sample(values: udp[1]).median - baseUDP
+                let last = Sample(values: udp[configurations.count - 1]).median - baseUDP
+                print("\nAdded UDP cost, largest vs smallest rule count: \(format(last / first, 2))x")
+            }
+            print("\nSpread (min..max ns): " + configurations.indices.map {
+                "\(configurations[$0].name): udp \(format(Sample(values: udp[$0]).minimum))..\(format(Sample(values: udp[$0]).maximum)), tcp \(format(Sample(values: tcp[$0]).minimum))..\(format(Sample(values: tcp[$0]).maximum))"
+            }.joined(separator: "; "))
+        }
+    }
+
+    /// One probe run in `cgroup`; its ns per operation.
+    func measure(_ cgroup: String, _ operation: String, _ address: String, _ port: String, _ iterations: Int) throws -> Double {
+        let output = try ChildProcess.run(Probe.builtPath, ["--join", cgroup, operation, address, port, String(iterations)])
+        guard let field = output.standardOutput.split(separator: " ").first(where: { $0.hasPrefix("ns_per_op=") }),
+            let value = Double(field.dropFirst("ns_per_op=".count))
+        else {
+            throw SandboxError("probe failed: \(output.standardOutput) \(output.standardError)")
+        }
+        return value
+    }
+}
+
+/// Drains a datapath's ring buffer on a thread, as the agent does, counting records.
+final class EventConsumer: Sendable {
+    private let stopFlag = Mutex(false)
+    private let count = Mutex(0)
+    private let finished = Mutex(false)
+
+    init(datapath: Datapath) throws {
+        let reader = try RingBufferReader(map: datapath.events)
+        Thread.detachNewThread { [self] in
+            while !stopFlag.withLock({ $0 }) {
+                let batch = (try? reader.poll(timeoutMilliseconds: 50)) ?? RingBufferReader.Batch()
+                count.withLock { $0 += batch.events.count }
+            }
+            finished.withLock { $0 = true }
+        }
+    }
+
+    /// Stops the thread; returns how many records it read.
+    func stop() -> Int {
+        stopFlag.withLock { $0 = true }
+        while !finished.withLock({ $0 }) { usleep(10_000) }
+        return count.withLock { $0 }
+    }
+}

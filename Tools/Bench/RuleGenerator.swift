@@ -1,0 +1,71 @@
+/// Generates large, realistic policies: a node default deny with N allow rules over distinct
+/// destinations (mostly single IPv4 hosts with a port, some /24 with a port range, some /16,
+/// a fifth IPv6), plus the rule that decides the benchmark's own loopback traffic.
+struct RuleGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64 = 0x5eed) {
+        state = seed
+    }
+
+    /// SplitMix64: deterministic across runs and machines.
+    private mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    private mutating func below(_ bound: UInt64) -> UInt64 { next() % bound }
+
+    /// The rule lines (YAML flow mappings) of `count` distinct destinations.
+    mutating func rules(count: Int) -> [String] {
+        var seen = Set<String>()
+        var lines: [String] = []
+        lines.reserveCapacity(count)
+        while lines.count < count {
+            let kind = below(100)
+            let line: String
+            let key: String
+            if kind < 20 {
+                let a = below(65536), b = below(65536), c = below(65536)
+                key = "2001:db8:\(String(a, radix: 16)):\(String(b, radix: 16))::\(String(c, radix: 16))"
+                line = "{action: allow, to: [\"\(key)\"], ports: [\(1 + below(65535))], protocol: tcp}"
+            } else if kind < 75 {
+                key = "10.\(below(256)).\(below(256)).\(below(256))"
+                line = "{action: allow, to: [\"\(key)\"], ports: [\(1 + below(65535))], protocol: \(below(2) == 0 ? "tcp" : "udp")}"
+            } else if kind < 95 {
+                key = "10.\(below(256)).\(below(256)).0/24"
+                let low = 1 + below(60000)
+                line = "{action: allow, to: [\"\(key)\"], ports: [\"\(low)-\(low + below(5000))\"]}"
+            } else {
+                key = "172.\(16 + below(16)).\(below(256)).0/24"
+                line = "{action: alert, to: [\"\(key)\"]}"
+            }
+            if seen.insert(key).inserted {
+                lines.append(line)
+            }
+        }
+        return lines
+    }
+
+    /// A whole policy document: `count` generated rules plus an allow for loopback, which the
+    /// benchmark's own connections hit.
+    mutating func policy(name: String, count: Int) -> String {
+        var text = """
+            apiVersion: sluice/v1
+            kind: Policy
+            metadata: {name: \(name)}
+            spec:
+              default: deny
+              egress:
+                - {name: loopback, action: allow, to: ["127.0.0.0/8", "::1"]}
+
+            """
+        for line in rules(count: max(0, count - 1)) {
+            text += "    - \(line)\n"
+        }
+        return text
+    }
+}

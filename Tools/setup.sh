@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for Sluice: system packages, bpffs, and the Swift build.
+#   Tools/setup.sh [debug|release]      (default: release)
+# Needs root (apt-get, mount) and the Swift toolchain on PATH (or at /opt/swift).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+configuration="${1:-release}"
+
+packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "==> installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! grep -q " - bpf " /proc/self/mountinfo; then
+    echo "==> mounting bpffs at /sys/fs/bpf"
+    mount -t bpf bpf /sys/fs/bpf
+fi
+
+command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+echo "==> building Sluice ($configuration)"
+swift build -c "$configuration"
+echo "==> built $(swift build -c "$configuration" --show-bin-path)/sluice"
