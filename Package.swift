@@ -8,6 +8,16 @@ let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let httpClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let hummingbirdTLS: Target.Dependency = .product(name: "HummingbirdTLS", package: "hummingbird")
+let hummingbirdTesting: Target.Dependency = .product(name: "HummingbirdTesting", package: "hummingbird")
+let bcrypt: Target.Dependency = .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")
+let sqlKit: Target.Dependency = .product(name: "SQLKit", package: "sql-kit")
+let sqliteKit: Target.Dependency = .product(name: "SQLiteKit", package: "sqlite-kit")
+let postgresKit: Target.Dependency = .product(name: "PostgresKit", package: "postgres-kit")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 
 let package = Package(
     name: "Sluice",
@@ -24,6 +34,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Every struct, enum and constant shared by the kernel programs and Swift.
@@ -60,12 +77,20 @@ let package = Package(
             name: "SluiceAgent",
             dependencies: [
                 "SluiceCore", "SluiceKernel", logging, metrics, prometheus, lifecycle, hummingbird,
-                httpClient,
+                httpClient, nioCore, nioHTTP1, nioSSL,
+            ]
+        ),
+        // The central server: storage, HTTP API, auth, alerts, console.
+        .target(
+            name: "SluiceServer",
+            dependencies: [
+                "SluiceCore", logging, metrics, prometheus, lifecycle, hummingbird, hummingbirdTLS, bcrypt, sqlKit, sqliteKit,
+                postgresKit, crypto, httpClient,
             ]
         ),
         .executableTarget(
             name: "sluice",
-            dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", argumentParser, logging, lifecycle]
+            dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", argumentParser, logging, lifecycle, httpClient]
         ),
         // A small C client the kernel tests and benchmarks run as a real process in a test cgroup.
         .executableTarget(name: "sluice-probe", path: "Tools/Probe"),
@@ -75,10 +100,16 @@ let package = Package(
             dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceTestSupport", argumentParser, logging],
             path: "Tools/Bench"
         ),
+        // Labelled workloads, detectors and the report in docs/detection.md.
+        .executableTarget(name: "sluice-eval", dependencies: ["SluiceCore", argumentParser], path: "Tools/Eval"),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(
             name: "SluiceKernelTests",
             dependencies: ["SluiceKernel", "SluiceCore", "SluiceABI", "SluiceTestSupport"]
+        ),
+        .testTarget(
+            name: "SluiceServerTests",
+            dependencies: ["SluiceServer", "SluiceCore", hummingbirdTesting, "SluiceTestSupport"]
         ),
         .testTarget(
             name: "SluiceAgentTests",

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests of the core, and kernel tests that attach real programs to
-# throwaway cgroups (root needed; with CI=true a kernel test that cannot run fails).
+# throwaway cgroups (root needed; with CI=true a kernel test that cannot run fails), and server
+# tests on SQLite and on a local PostgreSQL this script installs and starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/setup.sh debug
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+if [[ -z "${SLUICE_TEST_POSTGRES_URL:-}" ]]; then
+    echo "==> starting PostgreSQL for the server tests"
+    SLUICE_TEST_POSTGRES_URL=$(Tools/postgres-for-tests.sh)
+    export SLUICE_TEST_POSTGRES_URL
+fi
 echo "==> swift test"
 swift test

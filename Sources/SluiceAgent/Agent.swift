@@ -28,11 +28,14 @@ public struct Agent: Sendable {
         let controller = try EnforcementController(configuration: configuration, logger: logger, metrics: metrics)
         try await controller.start(agent: ProcessIdentity.current())
         let hub = EventHub(recentLimit: configuration.recentEvents)
+        let scoring = ScoringService(configuration: configuration.detector, snapshotPath: state.detectorSnapshotPath, logger: logger)
+        let learner = RuleLearner(controller: controller, scoring: scoring, configuration: configuration, logger: logger, metrics: metrics)
         let pipeline = EventPipeline(
-            controller: controller, hub: hub, metrics: metrics, nodeName: configuration.nodeName, logger: logger)
+            controller: controller, scoring: scoring, learner: learner, hub: hub, metrics: metrics, nodeName: configuration.nodeName,
+            logger: logger)
         let dependencies = LocalAPI.Dependencies(
-            controller: controller, hub: hub, pipeline: pipeline, configuration: configuration, started: Date(),
-            version: SluiceVersion.current)
+            controller: controller, hub: hub, pipeline: pipeline, learner: learner, scoring: scoring, configuration: configuration,
+            started: Date(), version: SluiceVersion.current)
         let socketPath = state.socketPath
         let localAPI = Application(
             router: LocalAPI.router(dependencies),
@@ -42,7 +45,14 @@ public struct Agent: Sendable {
         var services: [any Service] = [
             pipeline, localAPI, PolicyWatcher(controller: controller, configuration: configuration, logger: logger),
             CounterPoller(controller: controller, metrics: metrics, logger: logger),
+            LearningService(learner: learner, scoring: scoring),
         ]
+        if let fleet = configuration.fleet {
+            services.append(
+                FleetService(
+                    fleet: fleet, controller: controller, learner: learner, hub: hub, pipeline: pipeline, configuration: configuration,
+                    outbox: try EventOutbox(directory: state.outboxDirectory, limitBytes: fleet.uploadBufferBytes), logger: logger))
+        }
         if let address = configuration.metricsAddress {
             services.append(
                 Application(

@@ -65,11 +65,18 @@ final class AgentProcess: @unchecked Sendable {
         self.process = nil
     }
 
-    func stop() {
+    /// SIGTERM, then up to 20 s for a graceful exit; a hang is a failure (then SIGKILL).
+    func stop() throws {
         guard let process else { return }
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
         self.process = nil
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw SandboxError("the agent did not stop within 20 s of SIGTERM; log:\n\(log)")
+        }
     }
 
     func status() throws -> AgentStatus {
@@ -84,8 +91,9 @@ final class AgentProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Polls `condition` every 20 ms for up to `seconds`.
-    func waitUntil(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) throws {
+    /// Polls `condition` every 20 ms for up to `seconds` (generous: CI runs every suite at once
+    /// on two cores).
+    func waitUntil(_ what: String, seconds: Double = 60, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try condition() { return }

@@ -95,7 +95,7 @@ struct AgentTests {
             try agent.waitUntil("the restarted agent applies edits") {
                 try probe.run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "ok"
             }
-            agent.stop()
+            try agent.stop()
             #expect(agent.log.contains("enforcement stays pinned"))
             #expect(try probe.run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "ok")
         }
@@ -145,6 +145,9 @@ struct AgentTests {
             let status = try agent.status()
             #expect(status.decisions.monitorDeny == 1)
             #expect(status.events.lostInKernel == 0 && status.events.lostInAgent == 0)
+            // Followers stay connected: SIGTERM must still stop the agent promptly.
+            try agent.stop()
+            #expect(agent.log.contains("enforcement stays pinned"))
         }
     }
 

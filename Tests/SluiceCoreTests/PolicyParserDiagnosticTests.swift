@@ -73,7 +73,7 @@ import Testing
         ParserCase(
             "spec not a mapping", "apiVersion: sluice/v1\nkind: Policy\nmetadata:\n  name: a\nspec: []\n",
             Problem(
-                5, 7, "spec", "expected a mapping with the fields mode, subjects, default and egress, found a list")),
+                5, 7, "spec", "expected a mapping with the fields mode, subjects, default, egress, learning and alertOnDeny, found a list")),
         ParserCase(
             "duplicate keys everywhere",
             "apiVersion: sluice/v1\nkind: Policy\nkind: Policy\nmetadata: {name: a, name: b}\nspec:\n  mode: monitr\n  mode: enforce\n",
@@ -190,10 +190,10 @@ import Testing
             "misspelt spec field", F.document(spec: "egres: []"),
             Problem(
                 6, 3, "spec.egres",
-                "unknown field \"egres\" in spec (allowed: mode, subjects, default, egress); did you mean \"egress\"?")),
+                "unknown field \"egres\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny); did you mean \"egress\"?")),
         ParserCase(
             "unknown spec field", F.document(spec: "rules: []"),
-            Problem(6, 3, "spec.rules", "unknown field \"rules\" in spec (allowed: mode, subjects, default, egress)")),
+            Problem(6, 3, "spec.rules", "unknown field \"rules\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny)")),
         ParserCase(
             "subjects is text", F.document(spec: "subjects: /usr/bin/curl"),
             Problem(

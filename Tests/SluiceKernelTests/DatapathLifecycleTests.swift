@@ -235,7 +235,7 @@ struct DatapathLifecycleTests {
 
             let load = Process()
             load.executableURL = URL(fileURLWithPath: probe.path)
-            load.arguments = ["--join", sandbox.cgroupPath, "bench-udp-connect", "127.0.0.1", "9", "200000"]
+            load.arguments = ["--join", sandbox.cgroupPath, "bench-udp-connect", "127.0.0.1", "9", "1000000000"]
             load.standardOutput = FileHandle.nullDevice
             try load.run()
             var info = stat()
@@ -259,15 +259,17 @@ struct DatapathLifecycleTests {
                     generations.insert(event.generation)
                 }
             }
-            // Flip for as long as the probe runs, reading records as they come.
+            // Thirty flips while the probe connects without pause, reading records as they come.
+            usleep(50_000)
             var flip = 0
-            repeat {
+            for _ in 1...30 {
                 flip += 1
                 let image = images[flip % 2]
                 try datapath.apply(image)
                 imageOfGeneration[datapath.generation] = image
                 try check(reader.drain().events)
-            } while load.isRunning
+            }
+            kill(load.processIdentifier, SIGKILL)
             load.waitUntilExit()
             try check(reader.drain().events)
 

@@ -19,7 +19,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
     var udpIterations: Int = 200_000
 
     @Option(help: "TCP connections per measurement.")
-    var tcpIterations: Int = 3000
+    var tcpIterations: Int = 6000
 
     @Option(help: "Rounds (each measures every configuration once).")
     var rounds: Int = 9
@@ -27,10 +27,13 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Event mode while measuring: all, deny-alert or none.")
     var events: String = "all"
 
+    @Flag(help: "Also report the kernel's own timing of each program run (kernel.bpf_stats_enabled adds about 50-100 ns to every run while on, so end-to-end figures of such a run are higher).")
+    var kernelStats = false
+
     func run() async throws {
         let counts = rules.split(separator: ",").compactMap { Int($0) }
         guard let eventMode = EventMode(rawValue: events) else { throw ValidationError("--events: all, deny-alert or none") }
-        print("## Added connect latency (events: \(events))\n")
+        print("## Added connect latency (events: \(events)\(kernelStats ? ", kernel stats on" : ""))\n")
         try await KernelSandbox.with("bench-latency") { sandbox in
             var configurations: [(name: String, cgroup: String)] = [("none", try sandbox.child("none"))]
             var datapaths: [Datapath] = []
@@ -57,6 +60,10 @@ struct LatencyBenchmark: AsyncParsableCommand {
                 for count in counts { _ = try? PinnedDatapath(pins: PinLayout(directory: sandbox.pinDirectory + "-\(count)")).unload() }
             }
             let consumers = datapaths.map { try? EventConsumer(datapath: $0) }
+            // The kernel times each program run: precise where end-to-end figures are noisy.
+            let statsWere = (try? String(contentsOfFile: "/proc/sys/kernel/bpf_stats_enabled", encoding: .utf8)) ?? "0\n"
+            try? (kernelStats ? "1\n" : "0\n").write(toFile: "/proc/sys/kernel/bpf_stats_enabled", atomically: false, encoding: .utf8)
+            defer { try? statsWere.write(toFile: "/proc/sys/kernel/bpf_stats_enabled", atomically: false, encoding: .utf8) }
 
             var udp = Array(repeating: [Double](), count: configurations.count)
             var tcp = Array(repeating: [Double](), count: configurations.count)
@@ -70,24 +77,35 @@ struct LatencyBenchmark: AsyncParsableCommand {
             }
             let delivered = consumers.map { $0?.stop() ?? 0 }
 
-            let baseUDP = Sample(values: udp[0]).median
-            let baseTCP = Sample(values: tcp[0]).median
-            print("| configuration | UDP connect ns (median of \(rounds)) | added ns | TCP connect+accept ns | added | events delivered / lost |")
-            print("|---|---|---|---|---|---|")
+            // Paired differences: each round measures every configuration back to back, so the
+            // difference within a round cancels most of the machine's drift.
+            func added(_ values: [[Double]], _ index: Int) -> Sample {
+                Sample(values: zip(values[index], values[0]).map { $0 - $1 })
+            }
+            print("| configuration | UDP connect ns (median) | added ns (median of paired diffs, IQR) | TCP connect+accept ns (median) | added (median of paired diffs) | program ns/run (kernel's count) | events delivered / lost |")
+            print("|---|---|---|---|---|---|---|")
             for (index, configuration) in configurations.enumerated() {
                 let u = Sample(values: udp[index]).median
                 let t = Sample(values: tcp[index]).median
                 var eventsColumn = "-"
+                var programColumn = "-"
+                var udpAdded = "-"
+                var tcpAdded = "-"
                 if index > 0 {
                     let counters = try datapaths[index - 1].counters()
                     eventsColumn = "\(delivered[index - 1]) / \(counters.eventsLost)"
+                    let stats = try datapaths[index - 1].runStatistics(.connect4)
+                    if stats.runs > 0 { programColumn = format(Double(stats.nanoseconds) / Double(stats.runs)) }
+                    let udpDiff = added(udp, index)
+                    let tcpDiff = added(tcp, index)
+                    udpAdded = "\(format(udpDiff.median)) (\(format(udpDiff.quantile(0.25)))..\(format(udpDiff.quantile(0.75))))"
+                    tcpAdded = "\(format(tcpDiff.median)) (\(format(tcpDiff.median / Sample(values: tcp[0]).median * 100))%)"
                 }
-                print(
-                    "| \(configuration.name) | \(format(u)) | \(index == 0 ? "-" : format(u - baseUDP)) | \(format(t)) | \(index == 0 ? "-" : "\(format(t - baseTCP)) (\(format((t / baseTCP - 1) * 100))%)") | \(eventsColumn) |")
+                print("| \(configuration.name) | \(format(u)) | \(udpAdded) | \(format(t)) | \(tcpAdded) | \(programColumn) | \(eventsColumn) |")
             }
             if configurations.count > 2 {
-                let first = Sample(values: udp[1]).median - baseUDP
-                let last = Sample(values: udp[configurations.count - 1]).median - baseUDP
+                let first = added(udp, 1).median
+                let last = added(udp, configurations.count - 1).median
                 print("\nAdded UDP cost, largest vs smallest rule count: \(format(last / first, 2))x")
             }
             print("\nSpread (min..max ns): " + configurations.indices.map {

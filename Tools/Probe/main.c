@@ -12,7 +12,7 @@
  *   bench-tcp-connect ADDR PORT N   N socket+connect+accept+close to its own listener on ADDR
  *                                    (PORT 0: any); prints ns per connection
  *   bench-udp-sendto ADDR PORT N    N sendto() calls on one unconnected UDP socket
- *   until-udp-ok ADDR PORT MS       UDP connect() in a loop until one succeeds; prints the
+ *   until-udp-ok ADDR PORT MS       UDP connect() every 200 us until one succeeds; prints the
  *                                    CLOCK_MONOTONIC time in ns of the first success
  * --hold waits until stdin closes before exiting (a long-lived process for the tests).
  * --pause prints "pid=N" and waits for a line on stdin before the first op (so a test can
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,6 +160,8 @@ static int until_ok(struct target *t, long timeout_ms)
 			close(fd);
 			return 0;
 		}
+		/* Paced: a busy loop of denied connects would flood the agent with events. */
+		usleep(200);
 	}
 	printf("until-udp-ok timeout\n");
 	close(fd);
@@ -202,6 +205,11 @@ int main(int argc, char **argv)
 {
 	int i = 1, hold = 0, pause_first = 0, all_ok = 1;
 
+	sigset_t none;
+
+	/* A parent that blocks signals (test runners do) passes its mask on through posix_spawn. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		if (strcmp(argv[i], "--join") == 0 && i + 1 < argc) {

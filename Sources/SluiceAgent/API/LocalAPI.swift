@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SluiceCore
 import SluiceKernel
 
@@ -11,6 +12,8 @@ enum LocalAPI {
         var controller: EnforcementController
         var hub: EventHub
         var pipeline: EventPipeline
+        var learner: RuleLearner
+        var scoring: ScoringService
         var configuration: AgentConfiguration
         var started: Date
         var version: String
@@ -44,6 +47,7 @@ enum LocalAPI {
             case .rejected(let rejection): return try json(rejection, status: .unprocessableContent)
             }
         }
+        LearningRoutes.add(to: router, learner: dependencies.learner, scoring: dependencies.scoring)
         return router
     }
 
@@ -83,10 +87,18 @@ enum LocalAPI {
                 try await writer.finish(nil)
                 return
             }
-            for await item in hub.subscribe(filter, replay: recent) {
+            // A follower's request never ends on its own: graceful shutdown must end it, or the
+            // server would wait for it forever.
+            for await item in hub.subscribe(filter, replay: recent).cancelOnGracefulShutdown() {
                 switch item {
-                case .event(let event):
-                    try await writer.write(ByteBuffer(string: event.jsonLine + "\n"))
+                case .events(let events):
+                    var text = ""
+                    text.reserveCapacity(events.count * 400)
+                    for event in events {
+                        text += event.jsonLine
+                        text += "\n"
+                    }
+                    try await writer.write(ByteBuffer(string: text))
                 case .dropped(let count):
                     try await writer.write(ByteBuffer(string: "{\"notice\":\"dropped\",\"count\":\(count)}\n"))
                 }

@@ -1,3 +1,4 @@
+import SluiceCore
 import SluiceKernel
 
 /// Everything `sluice agent` is started with.
@@ -20,11 +21,19 @@ public struct AgentConfiguration: Sendable {
     public var resolveInterval: Duration
     /// Events kept for `sluice events` without `--follow`.
     public var recentEvents: Int
+    /// Rule learning for applications no policy sets learning for.
+    public var learning: LearningSettings
+    /// Anomaly scoring: warm-up, thresholds, capacity.
+    public var detector: DetectorConfiguration
+    /// The central server, when the node belongs to a fleet.
+    public var fleet: FleetConfiguration?
 
     public init(
         policyDirectory: String?, cgroup: String?, state: StateLayout, nodeName: String, eventMode: EventMode = .all,
         metricsAddress: (host: String, port: Int)? = ("127.0.0.1", 9477), capacity: DatapathCapacity = DatapathCapacity(),
-        reloadDebounce: Duration = .milliseconds(10), resolveInterval: Duration = .seconds(2), recentEvents: Int = 1000
+        reloadDebounce: Duration = .milliseconds(10), resolveInterval: Duration = .seconds(2), recentEvents: Int = 1000,
+        learning: LearningSettings = LearningSettings(mode: .suggest), detector: DetectorConfiguration = DetectorConfiguration(),
+        fleet: FleetConfiguration? = nil
     ) {
         self.policyDirectory = policyDirectory
         self.cgroup = cgroup
@@ -36,5 +45,8 @@ public struct AgentConfiguration: Sendable {
         self.reloadDebounce = reloadDebounce
         self.resolveInterval = resolveInterval
         self.recentEvents = recentEvents
+        self.learning = learning
+        self.detector = detector
+        self.fleet = fleet
     }
 }

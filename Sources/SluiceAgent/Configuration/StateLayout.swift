@@ -31,6 +31,16 @@ public struct StateLayout: Sendable, Hashable {
     /// The last policy applied: its sources and rule table, to name events across restarts.
     public var appliedPolicyPath: String { "\(directory)/applied-policy.json" }
     public var pins: PinLayout { PinLayout(directory: pinDirectory) }
+    /// Every rule the agent learned, with its state.
+    public var learnedRulesPath: String { "\(directory)/learned-rules.json" }
+    /// The node's server credential (`sluice agent --server`).
+    public var fleetCredentialPath: String { "\(directory)/fleet.json" }
+    /// The last server policy revision applied, enforced when the server is away.
+    public var serverPolicyPath: String { "\(directory)/server-policy.json" }
+    /// Event batches waiting for upload.
+    public var outboxDirectory: String { "\(directory)/outbox" }
+    /// The anomaly detector's baselines (a versioned binary snapshot).
+    public var detectorSnapshotPath: String { "\(directory)/baselines.bin" }
 
     /// FNV-1a, 32 bits, as hex: stable across runs and machines.
     static func shortHash(_ text: String) -> String {

@@ -23,6 +23,17 @@ public actor EnforcementController {
     private var rulesByGeneration: [UInt32: [RuleInfo]] = [:]
     private var image: DatapathImage?
     private var compiled: CompiledPolicy?
+    private var parsed = ParsedSources()
+    /// Learned rules in force, compiled with the administrator's policy.
+    private var learned: [LearnedRule] = []
+    /// Policies from the server, merged with the local folder's; and the revision they came at.
+    private var serverSources: [PolicySource] = []
+    public private(set) var serverRevision: UInt64?
+    /// The last server revision that was refused, and why.
+    public private(set) var serverFailure: ServerFailure?
+    /// The agent's own executable: learned rules never target it.
+    private let ownExecutable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    private let saver: SavedPolicyWriter
     /// The subject identities the applied generation was compiled with, to notice upgrades.
     private var resolvedIdentities: ResolvedIdentities?
 
@@ -31,6 +42,12 @@ public actor EnforcementController {
         self.logger = logger
         self.metrics = metrics
         cgroups = try CgroupFS.discover()
+        saver = SavedPolicyWriter(path: configuration.state.appliedPolicyPath, logger: logger)
+        if configuration.fleet != nil, let bundle = ServerPolicyStore.load(configuration.state) {
+            // The last good server policy, enforced from the first apply even with the server away.
+            serverSources = ServerPolicyStore.sources(of: bundle)
+            serverRevision = bundle.revision
+        }
         let attachPath = try cgroups.absolutePath(configuration.cgroup ?? "")
         datapath = try Datapath(
             configuration: DatapathConfiguration(
@@ -44,13 +61,18 @@ public actor EnforcementController {
     public func start(agent: ProcessIdentity) async throws {
         try datapath.setRuntime(DatapathRuntime(agent: agent, eventMode: configuration.eventMode))
         let adopted = datapath.report.reusedMaps || datapath.report.replacedMaps
+        let saved = try? SavedPolicy.load(from: configuration.state.appliedPolicyPath)
+        if let saved, datapath.report.reusedMaps, saved.generation == datapath.generation {
+            // Records written while no agent ran carry the pinned generation: keep their names.
+            rulesByGeneration[saved.generation] = saved.rules
+        }
         do {
             try await applyFromSources(reason: "start")
         } catch let error as PolicyRejection where adopted {
             logger.error(
                 "policy rejected at start; the pinned policy of the earlier agent stays in force",
                 metadata: ["policy.errors": "\(error.diagnostics.count)"])
-            if let saved = try? SavedPolicy.load(from: configuration.state.appliedPolicyPath) {
+            if let saved {
                 try await applySources(saved.sources, reason: "restore saved policy")
             }
         }
@@ -102,17 +124,40 @@ public actor EnforcementController {
         } catch let error as PolicyValidationError {
             throw reject(reason: reason, message: "policy folder unreadable", diagnostics: error.diagnostics)
         }
-        try await applySources(sources, reason: reason)
+        try await applySources(sources + serverSources, reason: reason)
+    }
+
+    /// Applies a server revision together with the local folder. A refused revision leaves the
+    /// previous one in force; the error goes back to the server in the next heartbeat.
+    public func setServerPolicies(_ bundle: PolicyBundle) async -> Bool {
+        let previous = serverSources
+        serverSources = ServerPolicyStore.sources(of: bundle)
+        do {
+            try await applyFromSources(reason: "server revision \(bundle.revision)")
+            serverRevision = bundle.revision
+            serverFailure = nil
+            ServerPolicyStore.save(bundle, configuration.state, logger: logger)
+            return true
+        } catch {
+            serverSources = previous
+            let message = lastRejection.map { ([$0.message] + $0.diagnostics).joined(separator: "\n") } ?? "\(error)"
+            serverFailure = ServerFailure(revision: bundle.revision, error: message)
+            return false
+        }
     }
 
     private func applySources(_ sources: [PolicySource], reason: String) async throws {
         let started = ContinuousClock.now
-        let loaded = PolicyLoader.check(sources: sources.map { ($0.file, $0.text) })
+        var stages = StageClock()
+        let loaded = parsed.check(sources)
+        stages.mark("parse")
         if loaded.hasErrors {
             throw reject(reason: reason, message: "invalid policy", diagnostics: loaded.diagnostics)
         }
         let resolver = SystemSubjectResolver(cgroups: cgroups, tracker: executables)
-        let compiled = PolicyCompiler.compile(loaded.policySet, resolver: resolver, previous: self.compiled)
+        let (compiled, refusedLearned) = compileWithLearned(loaded.policySet, resolver: resolver)
+        stages.mark("compile")
+        droppedLearned = refusedLearned
         let diagnostics = loaded.diagnostics + compiled.diagnostics
         if diagnostics.contains(where: { $0.severity == .error }) {
             throw reject(reason: reason, message: "policy does not compile on this node", diagnostics: diagnostics)
@@ -121,12 +166,18 @@ public actor EnforcementController {
         let result: ApplyResult
         do {
             newImage = try DatapathImage(compiled, previous: image)
+            stages.mark("image")
             result = try datapath.apply(newImage)
+            stages.mark("kernel")
         } catch {
             throw reject(reason: reason, message: "\(error)", diagnostics: diagnostics)
         }
         image = newImage
         self.compiled = compiled
+        let mount = cgroups
+        learningScopes = LearningScopes(policies: loaded.policySet.policies) { path in
+            path.hasPrefix("/") ? mount.relativePath(path) : path
+        }
         resolvedIdentities = ResolvedIdentities.resolve(
             executables: compiled.executablePaths, cgroups: compiled.cgroupPaths, resolver: resolver)
         rulesByGeneration[result.generation] = compiled.rules
@@ -148,14 +199,10 @@ public actor EnforcementController {
             "policy applied",
             metadata: [
                 "policy.generation": "\(result.generation)", "policy.reason": "\(reason)", "policy.entries": "\(compiled.entryCount)",
-                "policy.writes": "\(result.writes)", "policy.seconds": "\(elapsed.seconds)",
+                "policy.writes": "\(result.writes)", "policy.seconds": "\(elapsed.seconds)", "policy.stages": "\(stages)",
             ])
-        do {
-            try SavedPolicy(generation: result.generation, sources: sources, rules: compiled.rules)
-                .save(to: configuration.state.appliedPolicyPath)
-        } catch {
-            logger.warning("could not save the applied policy", metadata: ["error": "\(error)"])
-        }
+        // Off the reload path: a large policy takes a while to encode, and the next edit must not wait.
+        await saver.submit(SavedPolicy(generation: result.generation, sources: sources, rules: compiled.rules))
     }
 
     private func reject(reason: String, message: String, diagnostics: [PolicyDiagnostic]) -> PolicyRejection {
@@ -176,6 +223,54 @@ public actor EnforcementController {
         for diagnostic in rejection.diagnostics {
             logger.error("\(diagnostic)")
         }
+    }
+
+    /// Compiles the administrator's set with the learned rules. A learned rule the compiler finds
+    /// in conflict with policy is left out (and reported) rather than failing the whole policy.
+    private func compileWithLearned(_ set: PolicySet, resolver: SystemSubjectResolver) -> (CompiledPolicy, [String: String]) {
+        var refused: [String: String] = [:]
+        while true {
+            let extra = learned.filter { refused[$0.id] == nil }.compactMap { $0.policy() }
+            let compiled = PolicyCompiler.compile(PolicySet(set.policies + extra), resolver: resolver, previous: self.compiled)
+            let conflicts = compiled.diagnostics.filter { $0.severity == .error && $0.location.file.hasPrefix("learned:") }
+            if conflicts.isEmpty { return (compiled, refused) }
+            for diagnostic in conflicts {
+                refused[String(diagnostic.location.file.dropFirst("learned:".count))] = diagnostic.message
+            }
+        }
+    }
+
+    private var learningScopes = LearningScopes(policies: [], cgroupPath: { $0 })
+
+    /// Learned rules left out of the last compile, with why.
+    private var droppedLearned: [String: String] = [:]
+
+    /// Puts `rules` in force with the current policy sources; returns the ones the compiler refused.
+    public func setLearnedRules(_ rules: [LearnedRule]) async -> [String: String] {
+        guard Set(rules.map(\.id)) != Set(learned.map(\.id)) else { return droppedLearned.filter { id, _ in rules.contains { $0.id == id } } }
+        learned = rules
+        guard let applied else { return [:] }
+        do {
+            try await applySources(applied.sources, reason: "learned rules changed")
+        } catch {
+            logger.error("applying learned rules failed", metadata: ["error": "\(error)"])
+        }
+        return droppedLearned
+    }
+
+    /// Checks a proposed rule against the policy in force (see `LearnedRuleValidator`); nil when
+    /// no policy has been applied yet.
+    public func validate(
+        _ rule: LearnedRule, flow: FlowQuery, settings: LearningSettings, existing: [LearnedRule]
+    ) -> LearnedRuleValidator.Outcome? {
+        guard let image, let compiled else { return nil }
+        return LearnedRuleValidator(image: image, rules: compiled.rules, agentExecutable: ownExecutable)
+            .validate(rule, flow: flow, settings: settings, existing: existing)
+    }
+
+    /// The learning settings for an application: its policies' `spec.learning`, or the defaults.
+    public func learningSettings(executable: String?, cgroup: String?, defaults: LearningSettings) -> LearningSettings {
+        learningScopes.settings(executable: executable, cgroup: cgroup, defaults: defaults)
     }
 
     /// The names of rule `id` of `generation`, if that generation is recent enough.

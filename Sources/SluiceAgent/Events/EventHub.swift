@@ -1,9 +1,10 @@
 import SluiceCore
 import Synchronization
 
-/// What a subscriber receives: events, and a count when its buffer overflowed.
+/// What a subscriber receives: events in the batches they were published in (one write per
+/// batch downstream, not one per event), and a count when its buffer overflowed.
 public enum EventStreamItem: Sendable {
-    case event(DecisionEvent)
+    case events([DecisionEvent])
     /// Events this subscriber missed because it read too slowly.
     case dropped(Int)
 }
@@ -30,19 +31,20 @@ public final class EventHub: Sendable {
     private let recentLimit: Int
     private let bufferLimit: Int
 
-    public init(recentLimit: Int = 1000, bufferLimit: Int = 10_000) {
+    public init(recentLimit: Int = 1000, bufferLimit: Int = 1000) {
         self.recentLimit = recentLimit
         self.bufferLimit = bufferLimit
     }
 
     /// A stream of matching events from now on, preceded by the `replay` most recent matches.
+    /// At most `bufferLimit` batches wait for a slow reader; beyond that they are dropped and
+    /// counted.
     public func subscribe(_ filter: EventFilter, replay: Int = 0) -> AsyncStream<EventStreamItem> {
         let (stream, continuation) = AsyncStream.makeStream(of: EventStreamItem.self, bufferingPolicy: .bufferingOldest(bufferLimit))
         let id = state.withLock { state -> Int in
             if replay > 0 {
-                for event in Self.ordered(state).filter(filter.matches).suffix(replay) {
-                    continuation.yield(.event(event))
-                }
+                let recent = Array(Self.ordered(state).filter(filter.matches).suffix(replay))
+                if !recent.isEmpty { continuation.yield(.events(recent)) }
             }
             state.nextID += 1
             state.subscribers[state.nextID] = Subscriber(filter: filter, continuation: continuation)
@@ -77,11 +79,10 @@ public final class EventHub: Sendable {
                 if subscriber.pendingDrops > 0, case .enqueued = subscriber.continuation.yield(.dropped(subscriber.pendingDrops)) {
                     subscriber.pendingDrops = 0
                 }
-                for event in events where subscriber.filter.matches(event) {
-                    if case .dropped = subscriber.continuation.yield(.event(event)) {
-                        subscriber.pendingDrops += 1
-                        dropped += 1
-                    }
+                let matching = events.filter(subscriber.filter.matches)
+                if !matching.isEmpty, case .dropped = subscriber.continuation.yield(.events(matching)) {
+                    subscriber.pendingDrops += matching.count
+                    dropped += matching.count
                 }
                 state.subscribers[id] = subscriber
             }

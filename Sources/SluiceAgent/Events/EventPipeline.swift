@@ -10,6 +10,8 @@ import Synchronization
 /// by the kernel; batches this service cannot keep up with are counted here.
 public final class EventPipeline: Service, Sendable {
     let controller: EnforcementController
+    let scoring: ScoringService
+    let learner: RuleLearner
     let hub: EventHub
     let metrics: AgentMetrics
     let nodeName: String
@@ -17,8 +19,13 @@ public final class EventPipeline: Service, Sendable {
     /// Records lost between the reading thread and the enricher, and malformed ones.
     private let agentDrops = Mutex(0)
 
-    public init(controller: EnforcementController, hub: EventHub, metrics: AgentMetrics, nodeName: String, logger: Logger) {
+    init(
+        controller: EnforcementController, scoring: ScoringService, learner: RuleLearner, hub: EventHub, metrics: AgentMetrics,
+        nodeName: String, logger: Logger
+    ) {
         self.controller = controller
+        self.scoring = scoring
+        self.learner = learner
         self.hub = hub
         self.metrics = metrics
         self.nodeName = nodeName
@@ -64,7 +71,16 @@ public final class EventPipeline: Service, Sendable {
                 }
                 guard !batch.events.isEmpty else { continue }
                 let offset = EventEnricher.bootToWallOffset()
-                let events = batch.events.map { enricher.enrich($0, clockOffset: offset) }
+                // Strictly in order, each event scored before the baselines learn from it.
+                let scored = await scoring.score(batch.events.map { enricher.enrich($0, clockOffset: offset) })
+                let events = scored.map(\.event)
+                var anomalies = 0
+                for (event, score) in scored where score.isAnomaly {
+                    anomalies += 1
+                    await learner.consider(event, score: score)
+                }
+                await learner.recordHits(events)
+                metrics.scored(scored.map(\.score.value), anomalies: anomalies)
                 metrics.eventsReceived(events.count)
                 let dropped = hub.publish(events)
                 if dropped > 0 { metrics.agentDropped(dropped) }

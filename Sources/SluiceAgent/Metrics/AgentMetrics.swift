@@ -2,6 +2,7 @@ import CoreMetrics
 import Metrics
 import struct Prometheus.PrometheusMetricsFactory
 import class Prometheus.PrometheusCollectorRegistry
+import SluiceCore
 import SluiceKernel
 import Synchronization
 
@@ -20,12 +21,18 @@ public final class AgentMetrics: Sendable {
     private let reloadsRejected: Counter
     private let applySeconds: Metrics.Timer
     private let enforceSeconds: Metrics.Timer
+    private let anomalies: Counter
+    private let scores: Recorder
+    private let learned: [String: Counter]
+    private let learnedNow: [String: Gauge]
     /// Kernel counters last seen, to turn totals into increments.
     private let lastKernel = Mutex(DatapathCounters())
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        let factory = PrometheusMetricsFactory(registry: registry)
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Scores are bits: 0 for the habitual, 16 and up for the anomalous.
+        factory.valueHistogramBuckets["sluice_anomaly_score"] = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
         decisions = Dictionary(
             uniqueKeysWithValues: ["allow", "alert", "deny", "monitor_deny"].map {
                 ($0, Counter(label: "sluice_decisions_total", dimensions: [("verdict", $0)], factory: factory))
@@ -43,6 +50,33 @@ public final class AgentMetrics: Sendable {
         reloadsRejected = Counter(label: "sluice_policy_reloads_total", dimensions: [("result", "rejected")], factory: factory)
         applySeconds = Metrics.Timer(label: "sluice_policy_apply_seconds", factory: factory)
         enforceSeconds = Metrics.Timer(label: "sluice_policy_enforce_seconds", factory: factory)
+        anomalies = Counter(label: "sluice_anomalies_total", factory: factory)
+        scores = Recorder(label: "sluice_anomaly_score", factory: factory)
+        learned = Dictionary(
+            uniqueKeysWithValues: ["proposed", "installed"].map {
+                ($0, Counter(label: "sluice_learned_rules_total", dimensions: [("result", $0)], factory: factory))
+            })
+        learnedNow = Dictionary(
+            uniqueKeysWithValues: LearnedRule.State.allCases.map {
+                ($0.rawValue, Gauge(label: "sluice_learned_rules", dimensions: [("state", $0.rawValue)], factory: factory))
+            })
+    }
+
+    /// Records the scores of a batch; anomalies are counted.
+    func scored(_ values: [Double], anomalies count: Int) {
+        for value in values { scores.record(value) }
+        if count > 0 { anomalies.increment(by: count) }
+    }
+
+    func ruleLearned(_ rule: LearnedRule) {
+        learned[rule.state == .installed ? "installed" : "proposed"]!.increment()
+    }
+
+    /// Current learned rules by state.
+    func learnedRules(_ rules: [LearnedRule]) {
+        for state in LearnedRule.State.allCases {
+            learnedNow[state.rawValue]!.record(Double(rules.filter { $0.state == state }.count))
+        }
     }
 
     func policyApplied(_ applied: AppliedPolicy, secondsToEnforce: Double) {

@@ -8,13 +8,15 @@ struct CounterPoller: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                metrics.observe(kernel: try await controller.kernelCounters())
-            } catch {
-                logger.warning("reading kernel counters failed", metadata: ["error": "\(error)"])
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    metrics.observe(kernel: try await controller.kernelCounters())
+                } catch {
+                    logger.warning("reading kernel counters failed", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: .seconds(1))
             }
-            try? await Task.sleep(for: .seconds(1))
         }
     }
 }

@@ -141,64 +141,6 @@ struct IndexAllocator {
     }
 }
 
-/// Groups entries by prefix, sorts them, appends each prefix's parent table, interns tables.
-struct RouteTableBuilder {
-    var routes: [RouteKey: Int] = [:]
-    var tables: [[PortEntry]] = []
-    private var interned: [[PortEntry]: Int] = [:]
-
-    mutating func add(subject: UInt32, entries: [DestinationEntry]) {
-        var byPrefix: [IPPrefix: [DestinationEntry]] = [:]
-        for entry in entries {
-            byPrefix[entry.prefix, default: []].append(entry)
-        }
-        for family in [IPAddress.Family.ipv4, .ipv6] {
-            let prefixes = byPrefix.keys.filter { $0.family == family }
-            guard !prefixes.isEmpty else { continue }
-            let lengths = Set(prefixes.map(\.length)).sorted()
-            var full: [IPPrefix: [PortEntry]] = [:]
-            // Shorter prefixes first, so a parent's full table exists when its children need it.
-            for prefix in prefixes.sorted(by: { $0.length < $1.length }) {
-                let own = byPrefix[prefix]!.sorted(by: DestinationEntry.precedes).map {
-                    PortEntry(ports: $0.ports, protocolNumber: $0.transport.number, verdict: $0.verdict)
-                }
-                var table = own
-                for length in lengths.reversed() where length < prefix.length {
-                    if let parent = full[IPPrefix(covering: prefix.address, length: length)] {
-                        table += parent
-                        break
-                    }
-                }
-                table = Self.removingShadowed(table)
-                full[prefix] = table
-                routes[RouteKey(subject: subject, prefix: prefix)] = intern(table)
-            }
-        }
-    }
-
-    /// Drops entries that can never be first to match because an earlier entry covers the same
-    /// ports and protocol: keeps tables short without changing any decision.
-    static func removingShadowed(_ table: [PortEntry]) -> [PortEntry] {
-        var kept: [PortEntry] = []
-        kept.reserveCapacity(table.count)
-        for entry in table {
-            let shadowed = kept.contains { earlier in
-                earlier.ports.lower <= entry.ports.lower && earlier.ports.upper >= entry.ports.upper
-                    && (earlier.protocolNumber == 0 || earlier.protocolNumber == entry.protocolNumber)
-            }
-            if !shadowed { kept.append(entry) }
-        }
-        return kept
-    }
-
-    private mutating func intern(_ table: [PortEntry]) -> Int {
-        if let index = interned[table] { return index }
-        tables.append(table)
-        interned[table] = tables.count - 1
-        return tables.count - 1
-    }
-}
-
 extension SubjectKey {
     /// A total order for deterministic index assignment.
     var sortKey: [UInt64] {

@@ -18,6 +18,15 @@ public struct ExecutableIdentity: Hashable, Sendable, Codable, Comparable, Custo
         self.init(device: UInt32(truncatingIfNeeded: (major << 20) | minor), inode: inode)
     }
 
+    /// From `major:minor:inode`, the form events carry (`exe_id`).
+    public init?(text: String) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 3, let major = UInt32(parts[0]), let minor = UInt32(parts[1]), let inode = UInt64(parts[2]),
+            major < 4096, minor < (1 << 20)
+        else { return nil }
+        self.init(device: major << 20 | minor, inode: inode)
+    }
+
     public var major: UInt32 { device >> 20 }
     public var minor: UInt32 { device & 0xfffff }
 

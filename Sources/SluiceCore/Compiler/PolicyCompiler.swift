@@ -9,13 +9,27 @@ public enum PolicyCompiler {
     /// of the rules it touched.
     public static func compile(_ set: PolicySet, resolver: some SubjectResolver, previous: CompiledPolicy? = nil) -> CompiledPolicy {
         var numbering = RuleNumbering(previous: previous?.ruleSignatures ?? [:])
-        let ids = numbering.assign(set.policies.flatMap(RuleSignature.all))
+        var signatures: [RuleSignature] = []
+        signatures.reserveCapacity(set.policies.reduce(0) { $0 + $1.egress.count + 1 })
+        for policy in set.policies {
+            RuleSignature.append(of: policy, to: &signatures)
+        }
+        let ids = numbering.assign(signatures)
         var state = CompilerState(resolver: resolver, ids: ids)
         for policy in set.policies {
             state.add(policy)
         }
         return state.finish(signatures: numbering.assigned)
     }
+}
+
+/// The rule an entry came from. Only a contradiction names it, so the text is built then.
+private struct RuleOrigin {
+    var rule: String
+    var policy: String
+    var location: SourceLocation
+
+    var description: String { "rule \(rule) of policy \(policy)" }
 }
 
 /// One subject's entries while compiling, keyed for contradiction checks.
@@ -28,15 +42,20 @@ private struct SubjectBuilder {
 
     var names: [String] = []
     var fallback: (verdict: Verdict, location: SourceLocation, policy: String)?
-    var entries: [EntryKey: (entry: DestinationEntry, location: SourceLocation, origin: String)] = [:]
-    var order: [EntryKey] = []
+    /// In the order added, each with its rule's index in `CompilerState.origins`; the first entry
+    /// of each key stays.
+    var entries: [(entry: DestinationEntry, origin: Int)] = []
+    var positionByKey: [EntryKey: Int] = [:]
 }
 
 private struct CompilerState<Resolver: SubjectResolver> {
     let resolver: Resolver
     /// Ids of the rules in policy order (each rule, then the policy's default).
     var ids: IndexingIterator<[UInt32]>
-    var rules: [UInt32: RuleInfo] = [0: .builtInDefault]
+    /// Indexed by rule id.
+    var rules: [RuleInfo] = [.builtInDefault]
+    /// Every rule added so far, for messages.
+    var origins: [RuleOrigin] = []
     /// Contradictions already reported, by the pair of rules: one message per pair.
     var reportedConflicts = Set<[SourceLocation]>()
     var node = SubjectBuilder(names: ["node"])
@@ -50,28 +69,26 @@ private struct CompilerState<Resolver: SubjectResolver> {
     init(resolver: Resolver, ids: [UInt32]) {
         self.resolver = resolver
         self.ids = ids.makeIterator()
+        rules.reserveCapacity(ids.count + 1)
+        origins.reserveCapacity(ids.count)
     }
 
     mutating func add(_ policy: Policy) {
         let monitor = policy.mode == .monitor
         let subjectText = policy.isNodeDefault ? "node" : policy.subjects.map(\.value.description).joined(separator: ", ")
-        var expanded: [(entries: [DestinationEntry], location: SourceLocation, origin: String)] = []
+        // Expanded once, then added to each subject the policy names.
+        var expanded: [(entry: DestinationEntry, origin: Int)] = []
+        expanded.reserveCapacity(policy.egress.count)
         for rule in policy.egress {
+            let label = rule.label
             let id = nextRuleID(
                 RuleInfo(
-                    id: 0, policy: policy.name, rule: rule.label, action: rule.action, mode: policy.mode,
+                    id: 0, policy: policy.name, rule: label, action: rule.action, mode: policy.mode,
                     subject: subjectText, location: rule.location))
             let verdict = Verdict(ruleID: id, action: rule.action, monitor: monitor)
-            let prefixes = rule.destinations.isEmpty ? [IPPrefix.any(.ipv4), .any(.ipv6)] : rule.destinations.map(\.value)
-            let ports = rule.ports.isEmpty ? [PortRange.any] : rule.ports.map(\.value)
-            var entries: [DestinationEntry] = []
-            entries.reserveCapacity(prefixes.count * ports.count)
-            for prefix in prefixes {
-                for range in ports {
-                    entries.append(DestinationEntry(prefix: prefix, ports: range, transport: rule.transport, verdict: verdict))
-                }
-            }
-            expanded.append((entries, rule.location, "rule \(rule.label) of policy \(policy.name)"))
+            let origin = origins.count
+            origins.append(RuleOrigin(rule: label, policy: policy.name, location: rule.location))
+            rule.forEachEntry(verdict: verdict) { expanded.append(($0, origin)) }
         }
         var fallback: Verdict?
         if let defaultAction = policy.defaultAction {
@@ -82,15 +99,18 @@ private struct CompilerState<Resolver: SubjectResolver> {
             fallback = Verdict(ruleID: id, action: defaultAction.value, monitor: monitor)
         }
 
+        // Each builder is taken out while it grows: storage still shared with `self` would be
+        // copied whole by the first append.
         if policy.isNodeDefault {
             var builder = node
+            node = SubjectBuilder()
             apply(expanded, fallback: fallback, defaultLocation: policy.defaultAction?.location, policy: policy.name, to: &builder)
             node = builder
             return
         }
         for subject in policy.subjects {
             for key in resolve(subject) {
-                var builder = subjects[key] ?? SubjectBuilder()
+                var builder = subjects.removeValue(forKey: key) ?? SubjectBuilder()
                 if !builder.names.contains(subject.value.description) { builder.names.append(subject.value.description) }
                 apply(expanded, fallback: fallback, defaultLocation: policy.defaultAction?.location, policy: policy.name, to: &builder)
                 subjects[key] = builder
@@ -101,30 +121,40 @@ private struct CompilerState<Resolver: SubjectResolver> {
     mutating func nextRuleID(_ info: RuleInfo) -> UInt32 {
         var info = info
         info.id = ids.next()!
-        rules[info.id] = info
+        let index = Int(info.id)
+        // Ids no rule holds any more leave holes; events never carry them.
+        while rules.count <= index {
+            rules.append(
+                RuleInfo(
+                    id: UInt32(rules.count), policy: nil, rule: "unused", action: .allow, mode: .enforce, subject: "",
+                    location: nil))
+        }
+        rules[index] = info
         return info.id
     }
 
     mutating func apply(
-        _ expanded: [(entries: [DestinationEntry], location: SourceLocation, origin: String)], fallback: Verdict?,
-        defaultLocation: SourceLocation?, policy: String, to builder: inout SubjectBuilder
+        _ expanded: [(entry: DestinationEntry, origin: Int)], fallback: Verdict?, defaultLocation: SourceLocation?,
+        policy: String, to builder: inout SubjectBuilder
     ) {
-        for (entries, location, origin) in expanded {
-            for entry in entries {
-                let key = SubjectBuilder.EntryKey(prefix: entry.prefix, ports: entry.ports, transport: entry.transport)
-                if let existing = builder.entries[key] {
-                    let same = existing.entry.verdict.action == entry.verdict.action && existing.entry.verdict.monitor == entry.verdict.monitor
-                    if !same && reportedConflicts.insert([existing.location, location]).inserted {
-                        diagnostics.append(
-                            PolicyDiagnostic(
-                                at: location, field: "",
-                                "\(origin) contradicts \(existing.origin) (\(existing.location)) for \(builder.names.joined(separator: " and ")) to \(entry.prefix) port \(entry.ports) \(entry.transport): \(Self.describe(entry.verdict)) vs \(Self.describe(existing.entry.verdict))"))
-                    }
-                    continue
+        builder.entries.reserveCapacity(builder.entries.count + expanded.count)
+        builder.positionByKey.reserveCapacity(builder.positionByKey.count + expanded.count)
+        for (entry, origin) in expanded {
+            let key = SubjectBuilder.EntryKey(prefix: entry.prefix, ports: entry.ports, transport: entry.transport)
+            if let position = builder.positionByKey[key] {
+                let existing = builder.entries[position]
+                let same = existing.entry.verdict.action == entry.verdict.action && existing.entry.verdict.monitor == entry.verdict.monitor
+                let (here, there) = (origins[origin], origins[existing.origin])
+                if !same && reportedConflicts.insert([there.location, here.location]).inserted {
+                    diagnostics.append(
+                        PolicyDiagnostic(
+                            at: here.location, field: "",
+                            "\(here.description) contradicts \(there.description) (\(there.location)) for \(builder.names.joined(separator: " and ")) to \(entry.prefix) port \(entry.ports) \(entry.transport): \(Self.describe(entry.verdict)) vs \(Self.describe(existing.entry.verdict))"))
                 }
-                builder.entries[key] = (entry, location, origin)
-                builder.order.append(key)
+                continue
             }
+            builder.positionByKey[key] = builder.entries.count
+            builder.entries.append((entry, origin))
         }
         if let fallback, let defaultLocation {
             if let existing = builder.fallback, existing.verdict.action != fallback.action || existing.verdict.monitor != fallback.monitor {
@@ -184,19 +214,35 @@ private struct CompilerState<Resolver: SubjectResolver> {
 
     func finish(signatures: [RuleSignature: [UInt32]]) -> CompiledPolicy {
         func compiled(_ builder: SubjectBuilder) -> CompiledSubject {
-            CompiledSubject(
-                names: builder.names, fallback: builder.fallback?.verdict, entries: builder.order.map { builder.entries[$0]!.entry })
-        }
-        // Ids no rule holds any more leave holes; events never carry them.
-        let count = Int(rules.keys.max() ?? 0) + 1
-        let table = (0..<count).map { id in
-            rules[UInt32(id)]
-                ?? RuleInfo(id: UInt32(id), policy: nil, rule: "unused", action: .allow, mode: .enforce, subject: "", location: nil)
+            CompiledSubject(names: builder.names, fallback: builder.fallback?.verdict, entries: builder.entries.map(\.entry))
         }
         var seen = Set<PolicyDiagnostic>()
         return CompiledPolicy(
-            rules: table, node: compiled(node), subjects: subjects.mapValues(compiled),
+            rules: rules, node: compiled(node), subjects: subjects.mapValues(compiled),
             diagnostics: diagnostics.filter { seen.insert($0).inserted }, executablePaths: executablePaths, cgroupPaths: cgroupPaths,
             ruleSignatures: signatures)
+    }
+}
+
+extension EgressRule {
+    /// Calls `body` with each entry the rule expands to: each block (the whole of both families
+    /// when it lists none) with each port range (any port when it lists none).
+    fileprivate func forEachEntry(verdict: Verdict, _ body: (DestinationEntry) -> Void) {
+        func expand(_ prefix: IPPrefix) {
+            guard !ports.isEmpty else {
+                body(DestinationEntry(prefix: prefix, ports: .any, transport: transport, verdict: verdict))
+                return
+            }
+            for range in ports {
+                body(DestinationEntry(prefix: prefix, ports: range.value, transport: transport, verdict: verdict))
+            }
+        }
+        if destinations.isEmpty {
+            expand(.any(.ipv4))
+            expand(.any(.ipv6))
+        }
+        for destination in destinations {
+            expand(destination.value)
+        }
     }
 }

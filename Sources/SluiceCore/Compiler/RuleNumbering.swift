@@ -10,12 +10,13 @@ public struct RuleSignature: Hashable, Sendable {
     var ports: [PortRange]
     var transport: TransportProtocol
 
-    /// The signatures of a policy's rules, then of its default: the order the compiler numbers.
-    static func all(of policy: Policy) -> [RuleSignature] {
-        var result = policy.egress.map { rule in
-            RuleSignature(
-                policy: policy.name, name: rule.name, action: rule.action, mode: policy.mode,
-                destinations: rule.destinations.map(\.value), ports: rule.ports.map(\.value), transport: rule.transport)
+    /// Appends the signatures of a policy's rules, then of its default: the order the compiler numbers.
+    static func append(of policy: Policy, to result: inout [RuleSignature]) {
+        for rule in policy.egress {
+            result.append(
+                RuleSignature(
+                    policy: policy.name, name: rule.name, action: rule.action, mode: policy.mode,
+                    destinations: rule.destinations.map(\.value), ports: rule.ports.map(\.value), transport: rule.transport))
         }
         if let fallback = policy.defaultAction {
             result.append(
@@ -23,7 +24,6 @@ public struct RuleSignature: Hashable, Sendable {
                     policy: policy.name, name: "default", action: fallback.value, mode: policy.mode, destinations: [], ports: [],
                     transport: .any))
         }
-        return result
     }
 }
 
@@ -39,24 +39,35 @@ struct RuleNumbering {
 
     mutating func assign(_ signatures: [RuleSignature]) -> [UInt32] {
         var ids = [UInt32?](repeating: nil, count: signatures.count)
-        var used: Set<UInt32> = [0]
-        for (position, signature) in signatures.enumerated() {
-            guard var candidates = previous[signature], !candidates.isEmpty else { continue }
-            let id = candidates.removeFirst()
-            previous[signature] = candidates
-            ids[position] = id
-            used.insert(id)
+        // Ids kept from the previous compile; 0 is never given.
+        var kept: Set<UInt32> = [0]
+        // A first compile has no previous ids: no need to hash every signature to find none.
+        if !previous.isEmpty {
+            kept.reserveCapacity(signatures.count + 1)
+            for (position, signature) in signatures.enumerated() {
+                guard let id = Self.takeFirst(&previous[signature]) else { continue }
+                ids[position] = id
+                kept.insert(id)
+            }
         }
         var next: UInt32 = 1
         for position in ids.indices where ids[position] == nil {
-            while used.contains(next) { next += 1 }
+            while kept.contains(next) { next += 1 }
             ids[position] = next
-            used.insert(next)
+            next += 1
         }
         let result = ids.map { $0! }
+        assigned.reserveCapacity(assigned.count + signatures.count)
         for (signature, id) in zip(signatures, result) {
             assigned[signature, default: []].append(id)
         }
         return result
+    }
+
+    /// Removes and returns the first id, in place: one lookup, and no copy of the list.
+    private static func takeFirst(_ ids: inout [UInt32]?) -> UInt32? {
+        guard let first = ids?.first else { return nil }
+        ids?.removeFirst()
+        return first
     }
 }

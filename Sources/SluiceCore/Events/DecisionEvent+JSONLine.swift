@@ -23,6 +23,16 @@ extension DecisionEvent {
         out.field("hook", string: hook)
         out.field("generation", number: UInt64(generation))
         out.field("mapped", bool: mapped)
+        if let score {
+            out.field("score", double: (score * 100).rounded() / 100)
+            out.field("anomaly", bool: anomaly ?? false)
+            var list = "["
+            for (index, reason) in (reasons ?? []).enumerated() {
+                if index > 0 { list += "," }
+                JSONLineWriter.appendQuoted(reason, to: &list)
+            }
+            out.field("reasons", raw: list + "]")
+        }
         return out.finish()
     }
 }

@@ -28,11 +28,18 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
     public var generation: UInt32
     /// An IPv4-mapped IPv6 destination decided by the IPv4 rules.
     public var mapped: Bool
+    /// The anomaly score (bits; higher is more anomalous), when the agent scored the event.
+    public var score: Double?
+    /// The score passed the application's threshold after its warm-up.
+    public var anomaly: Bool?
+    /// The features that drove the score, most first.
+    public var reasons: [String]?
 
     public init(
         timeNanoseconds: Int64, node: String, pid: UInt32, uid: UInt32, comm: String, exe: String?, exeID: String?,
         cgroup: String?, cgroupID: UInt64, transport: String, family: IPAddress.Family, destination: IPAddress, port: UInt16,
-        verdict: RuleAction, enforced: Bool, policy: String?, rule: String, hook: String, generation: UInt32, mapped: Bool
+        verdict: RuleAction, enforced: Bool, policy: String?, rule: String, hook: String, generation: UInt32, mapped: Bool,
+        score: Double? = nil, anomaly: Bool? = nil, reasons: [String]? = nil
     ) {
         self.timeNanoseconds = timeNanoseconds
         self.node = node
@@ -54,6 +61,9 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
         self.hook = hook
         self.generation = generation
         self.mapped = mapped
+        self.score = score
+        self.anomaly = anomaly
+        self.reasons = reasons
     }
 
     enum CodingKeys: String, CodingKey {
@@ -65,7 +75,7 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
         case family
         case destination = "dst_ip"
         case port = "dst_port"
-        case verdict, enforced, policy, rule, hook, generation, mapped
+        case verdict, enforced, policy, rule, hook, generation, mapped, score, anomaly, reasons
     }
 
     public init(from decoder: any Decoder) throws {
@@ -99,6 +109,9 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
         hook = try container.decodeIfPresent(String.self, forKey: .hook) ?? ""
         generation = try container.decodeIfPresent(UInt32.self, forKey: .generation) ?? 0
         mapped = try container.decodeIfPresent(Bool.self, forKey: .mapped) ?? false
+        score = try container.decodeIfPresent(Double.self, forKey: .score)
+        anomaly = try container.decodeIfPresent(Bool.self, forKey: .anomaly)
+        reasons = try container.decodeIfPresent([String].self, forKey: .reasons)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -123,5 +136,8 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
         try container.encode(hook, forKey: .hook)
         try container.encode(generation, forKey: .generation)
         try container.encode(mapped, forKey: .mapped)
+        try container.encodeIfPresent(score, forKey: .score)
+        try container.encodeIfPresent(anomaly, forKey: .anomaly)
+        try container.encodeIfPresent(reasons, forKey: .reasons)
     }
 }

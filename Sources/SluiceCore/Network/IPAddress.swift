@@ -49,79 +49,6 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         }
     }
 
-    /// Keeps 16 bytes as IPv6 even in the mapped form: only a block shorter than /96 written
-    /// in the mapped form needs this, since it reaches beyond IPv4 space.
-    init(unmapped bytes: [UInt8]) {
-        self.init(
-            family: .ipv6, high: bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) },
-            low: bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
-    }
-
-    /// Parses dotted IPv4 (`192.0.2.7`) or IPv6 text (`2001:db8::1`, `::ffff:10.0.0.1`).
-    public init?(_ text: some StringProtocol) {
-        let text = String(text)
-        if text.contains(":") {
-            guard let bytes = Self.parseIPv6(text) else { return nil }
-            self.init(bytes: bytes)
-        } else {
-            guard let bytes = Self.parseIPv4(text) else { return nil }
-            self.init(bytes: bytes)
-        }
-    }
-
-    static func parseIPv4(_ text: String) -> [UInt8]? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var bytes: [UInt8] = []
-        for part in parts {
-            // Leading zeros are refused: inet_aton reads them as octal, people mean decimal.
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCIIDigit),
-                part.count == 1 || part.first != "0", let value = UInt8(part)
-            else { return nil }
-            bytes.append(value)
-        }
-        return bytes
-    }
-
-    static func parseIPv6(_ text: String) -> [UInt8]? {
-        let characters = Array(text)
-        var head = Substring(text)
-        var tail = Substring("")
-        var compressed = false
-        if let index = characters.indices.dropLast().first(where: { characters[$0] == ":" && characters[$0 + 1] == ":" }) {
-            compressed = true
-            head = Substring(String(characters[..<index]))
-            tail = Substring(String(characters[(index + 2)...]))
-            if tail.hasPrefix(":") || tail.contains("::") { return nil }
-        }
-        func groups(_ part: Substring, allowIPv4: Bool) -> [UInt8]? {
-            if part.isEmpty { return [] }
-            var result: [UInt8] = []
-            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
-            for (index, field) in fields.enumerated() {
-                if field.contains(".") {
-                    guard allowIPv4, index == fields.count - 1, let v4 = parseIPv4(String(field)) else { return nil }
-                    result += v4
-                } else {
-                    guard (1...4).contains(field.count), field.allSatisfy(\.isHexDigit),
-                        let value = UInt16(field, radix: 16)
-                    else { return nil }
-                    result += [UInt8(value >> 8), UInt8(value & 0xff)]
-                }
-            }
-            return result
-        }
-        guard let front = groups(head, allowIPv4: !compressed),
-            let back = groups(tail, allowIPv4: true)
-        else { return nil }
-        if !compressed {
-            return front.count == 16 ? front : nil
-        }
-        let missing = 16 - front.count - back.count
-        guard missing >= 2 else { return nil }
-        return front + [UInt8](repeating: 0, count: missing) + back
-    }
-
     /// Conventional text: dotted IPv4, RFC 5952 IPv6 (longest zero run compressed, lowercase).
     public var description: String {
         if family == .ipv4 {
@@ -171,8 +98,4 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     public var paddedBytes: [UInt8] {
         bytes + [UInt8](repeating: 0, count: 16 - bytes.count)
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

@@ -8,7 +8,7 @@ public struct IPPrefix: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     /// The block that holds every address of `family`.
     public static func any(_ family: IPAddress.Family) -> IPPrefix {
-        IPPrefix(uncheckedAddress: IPAddress(bytes: [UInt8](repeating: 0, count: family == .ipv4 ? 4 : 16))!, length: 0)
+        IPPrefix(uncheckedAddress: IPAddress(family: family, high: 0, low: 0), length: 0)
     }
 
     init(uncheckedAddress address: IPAddress, length: Int) {
@@ -37,26 +37,56 @@ public struct IPPrefix: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Parses `a.b.c.d`, `a.b.c.d/n`, IPv6 forms, and `::ffff:a.b.c.d/n` (mapped: becomes
     /// IPv4 with n - 96). Host bits below the prefix are an error, not silently cleared.
     public static func parse(_ text: String) -> Result<IPPrefix, ParseError> {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        let addressText = String(parts[0])
-        let isIPv6Text = addressText.contains(":")
-        guard let address = IPAddress(addressText) else { return .failure(.notAnAddress(text)) }
+        text.withUTF8Bytes { bytes in
+            ASCII.isASCII(bytes) ? parse(bytes, text: text) : failure(ofNonASCII: text)
+        }
+    }
+
+    /// Reads ASCII text byte by byte: a large policy holds 100,000 prefixes.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, text: String) -> Result<IPPrefix, ParseError> {
+        let slash = bytes.firstIndex(of: ASCII.slash)
+        let addressText = UnsafeBufferPointer(rebasing: bytes[..<(slash ?? bytes.count)])
+        let isIPv6Text = addressText.contains(ASCII.colon)
+        // The IPv6 words as written, before a mapped address becomes IPv4.
+        let words = isIPv6Text ? IPAddress.parseIPv6(addressText) : nil
+        let address = isIPv6Text ? words.map(IPAddress.init(mapping:)) : IPAddress.parse(addressText)
+        guard let address else { return .failure(.notAnAddress(text)) }
         let writtenWidth = isIPv6Text ? 128 : 32
         var length = writtenWidth
-        if parts.count == 2 {
-            guard let value = Int(parts[1]), parts[1].allSatisfy({ $0.isNumber }), (0...writtenWidth).contains(value)
-            else { return .failure(.badLength(text, maximum: writtenWidth)) }
+        if let slash {
+            guard let value = decimal(bytes[(slash + 1)...], atMost: writtenWidth) else {
+                return .failure(.badLength(text, maximum: writtenWidth))
+            }
             length = value
         }
-        if isIPv6Text && address.family == .ipv4 {
+        if isIPv6Text && address.family == .ipv4, let words {
             // A mapped block shorter than /96 reaches beyond IPv4 space: keep it as IPv6.
             guard length >= 96 else {
-                let bytes = IPAddress.parseIPv6(addressText)!
-                return make(IPAddress(unmapped: bytes), length: length, text: text)
+                return make(IPAddress(family: .ipv6, high: words.high, low: words.low), length: length, text: text)
             }
             length -= 96
         }
         return make(address, length: length, text: text)
+    }
+
+    /// One or more decimal digits (leading zeros allowed) worth at most `maximum`.
+    private static func decimal(_ digits: Slice<UnsafeBufferPointer<UInt8>>, atMost maximum: Int) -> Int? {
+        guard !digits.isEmpty else { return nil }
+        var value = 0
+        for byte in digits {
+            guard let digit = ASCII.decimal(byte) else { return nil }
+            value = value * 10 + Int(digit)
+            guard value <= maximum else { return nil }
+        }
+        return value
+    }
+
+    /// Text with a non-ASCII character is never a prefix. Which error it gets depends on where
+    /// the first "/" character is (a "/" with a combining mark is not one), as it always has.
+    private static func failure(ofNonASCII text: String) -> Result<IPPrefix, ParseError> {
+        let addressText = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        guard IPAddress(addressText) != nil else { return .failure(.notAnAddress(text)) }
+        return .failure(.badLength(text, maximum: addressText.utf8.contains(ASCII.colon) ? 128 : 32))
     }
 
     private static func make(_ address: IPAddress, length: Int, text: String) -> Result<IPPrefix, ParseError> {

@@ -94,13 +94,18 @@ public struct Policy: Hashable, Sendable {
     /// subjects, and the node default is allow when no policy sets it.
     public var defaultAction: Located<RuleAction>?
     public var egress: [EgressRule]
+    /// How anomalies of the subjects' traffic become rules; nil leaves it to less specific
+    /// policies and the agent's default.
+    public var learning: Located<LearningSettings>?
+    /// The server raises an alert for every deny this policy decides (alert rules always do).
+    public var alertOnDeny: Bool
     /// Where the document starts.
     public var location: SourceLocation
 
     public init(
         name: String, description: String? = nil, labels: [String: String] = [:], mode: PolicyMode = .enforce,
         subjects: [Located<Subject>] = [], defaultAction: Located<RuleAction>? = nil, egress: [EgressRule] = [],
-        location: SourceLocation
+        learning: Located<LearningSettings>? = nil, alertOnDeny: Bool = false, location: SourceLocation
     ) {
         self.name = name
         self.description = description
@@ -109,6 +114,8 @@ public struct Policy: Hashable, Sendable {
         self.subjects = subjects
         self.defaultAction = defaultAction
         self.egress = egress
+        self.learning = learning
+        self.alertOnDeny = alertOnDeny
         self.location = location
     }
 

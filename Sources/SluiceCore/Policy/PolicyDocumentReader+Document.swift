@@ -4,11 +4,14 @@ extension PolicyDocumentReader {
     static let apiVersion = "sluice/v1"
     static let kind = "Policy"
 
+    private static let documentFields = ["apiVersion", "kind", "metadata", "spec"]
+    private static let metadataFields = ["name", "description", "labels"]
+
     /// The policy a document describes, or nil when anything in it is wrong (see `diagnostics`).
     mutating func read(_ root: Node) -> Policy? {
         guard
             let fields = fields(
-                of: root, at: "", allowed: ["apiVersion", "kind", "metadata", "spec"],
+                of: root, at: FieldPath(), allowed: Self.documentFields,
                 expected: "a policy document (a mapping with apiVersion, kind, metadata and spec)")
         else { return nil }
         readConstant("apiVersion", Self.apiVersion, in: fields)
@@ -20,7 +23,8 @@ extension PolicyDocumentReader {
         guard diagnostics.isEmpty, let metadata, let spec else { return nil }
         return Policy(
             name: metadata.name, description: metadata.description, labels: metadata.labels, mode: spec.mode,
-            subjects: spec.subjects, defaultAction: spec.defaultAction, egress: spec.egress,
+            subjects: spec.subjects, defaultAction: spec.defaultAction, egress: spec.egress, learning: spec.learning,
+            alertOnDeny: spec.alertOnDeny,
             location: location(of: root))
     }
 
@@ -39,8 +43,8 @@ extension PolicyDocumentReader {
         var labels: [String: String]
     }
 
-    private mutating func readMetadata(_ node: Node, at path: String) -> Metadata? {
-        guard let fields = fields(of: node, at: path, allowed: ["name", "description", "labels"]) else { return nil }
+    private mutating func readMetadata(_ node: Node, at path: FieldPath) -> Metadata? {
+        guard let fields = fields(of: node, at: path, allowed: Self.metadataFields) else { return nil }
         let name = require("name", in: fields, hint: "name the policy, e.g. name: curl-egress")
             .flatMap { readName($0, at: fields.path("name")) }
         let description = fields["description"].flatMap { string($0, at: fields.path("description")) }
@@ -50,7 +54,7 @@ extension PolicyDocumentReader {
     }
 
     /// A policy or rule name, checked against `PolicyName`.
-    mutating func readName(_ node: Node, at path: String) -> String? {
+    mutating func readName(_ node: Node, at path: FieldPath) -> String? {
         guard let name = string(node, at: path) else { return nil }
         if let problem = PolicyName.problem(with: name) {
             report(node, path, problem)
@@ -59,15 +63,15 @@ extension PolicyDocumentReader {
         return name
     }
 
-    private mutating func readLabels(_ node: Node, at path: String) -> [String: String] {
+    private mutating func readLabels(_ node: Node, at path: FieldPath) -> [String: String] {
         guard let entries = entries(of: node, at: path, expected: "a mapping of label names to text") else {
             return [:]
         }
         var labels: [String: String] = [:]
         for entry in entries {
-            let entryPath = Self.join(path, entry.key)
+            let entryPath = path.appending(entry.key)
             if entry.key.isEmpty {
-                report(entry.keyNode, entryPath, "a label name must not be empty")
+                report(at: location(of: entry.keyMark), entryPath, "a label name must not be empty")
             } else if let value = string(entry.value, at: entryPath) {
                 labels[entry.key] = value
             }

@@ -2,37 +2,46 @@ import Yams
 
 extension PolicyDocumentReader {
     /// Where each rule name was first used, to point a repeat at it.
-    typealias RuleNames = [String: (path: String, location: SourceLocation)]
+    typealias RuleNames = [String: (path: FieldPath, location: SourceLocation)]
 
-    mutating func readEgress(_ node: Node, at path: String) -> [EgressRule] {
+    private static let ruleFields = ["name", "action", "to", "ports", "protocol"]
+
+    mutating func readEgress(_ node: Node, at path: FieldPath) -> [EgressRule] {
         guard let items = list(node, at: path) else { return [] }
+        // Each rule's path starts from this text, so its fields and their items need no text of their own.
+        let path = FieldPath(path.text)
         var ruleNames: RuleNames = [:]
-        return items.enumerated().compactMap { index, item in
-            readRule(item, at: Self.item(path, index), index: index, names: &ruleNames)
+        var rules: [EgressRule] = []
+        rules.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            if let rule = readRule(item, at: path.appending(index), index: index, names: &ruleNames) {
+                rules.append(rule)
+            }
         }
+        return rules
     }
 
     private mutating func readRule(
-        _ node: Node, at path: String, index: Int, names: inout RuleNames
+        _ node: Node, at path: FieldPath, index: Int, names: inout RuleNames
     ) -> EgressRule? {
         let errorsBefore = diagnostics.count
-        let allowed = ["name", "action", "to", "ports", "protocol"]
-        guard let fields = fields(of: node, at: path, allowed: allowed) else { return nil }
+        guard let fields = fields(of: node, at: path, allowed: Self.ruleFields) else { return nil }
         var name: String?
         if let nameNode = fields["name"], let text = readName(nameNode, at: fields.path("name")) {
             if let first = names[text] {
                 report(
                     nameNode, fields.path("name"),
-                    "duplicate rule name \"\(text)\": \(first.path) at line \(first.location.line) already uses it; "
+                    "duplicate rule name \"\(text)\": \(first.path.text) at line \(first.location.line) already uses it; "
                         + "rule names must be unique within a policy")
             } else {
                 names[text] = (path, location(of: node))
             }
             name = text
         }
-        let actions = NameSuggestion.list(RuleAction.allCases.map(\.rawValue))
-        let action = require("action", in: fields, hint: "use \(actions)")
-            .flatMap { choice($0, at: fields.path("action"), noun: "action", as: RuleAction.self) }
+        let action = require(
+            "action", in: fields, hint: "use \(NameSuggestion.list(RuleAction.allCases.map(\.rawValue)))"
+        )
+        .flatMap { choice($0, at: fields.path("action"), noun: "action", as: RuleAction.self) }
         let destinations = fields["to"].flatMap { readDestinations($0, at: fields.path("to")) }
         let ports = fields["ports"].flatMap { readPorts($0, at: fields.path("ports")) }
         let transport = fields["protocol"].flatMap {
@@ -45,22 +54,26 @@ extension PolicyDocumentReader {
     }
 
     /// nil when anything in the list is wrong.
-    private mutating func readDestinations(_ node: Node, at path: String) -> [Located<IPPrefix>]? {
+    private mutating func readDestinations(_ node: Node, at path: FieldPath) -> [Located<IPPrefix>]? {
         guard let items = nonEmptyList(node, at: path, field: "to", meaning: "any destination") else { return nil }
         var result: [Located<IPPrefix>] = []
+        result.reserveCapacity(items.count)
         var isValid = true
         for (index, item) in items.enumerated() {
-            let itemPath = Self.item(path, index)
+            let itemPath = path.appending(index)
             guard let prefixes = readDestination(item, at: itemPath) else {
                 isValid = false
                 continue
             }
-            result += prefixes.map { Located($0, at: location(of: item), field: itemPath) }
+            let location = location(of: item)
+            for prefix in prefixes {
+                result.append(Located(prefix, at: location, path: itemPath))
+            }
         }
         return isValid ? result : nil
     }
 
-    private mutating func readDestination(_ node: Node, at path: String) -> [IPPrefix]? {
+    mutating func readDestination(_ node: Node, at path: FieldPath) -> [IPPrefix]? {
         guard let text = string(node, at: path, expected: "an address, a CIDR block or an alias") else { return nil }
         if let prefixes = DestinationAlias.prefixes(for: text) { return prefixes }
         switch IPPrefix.parse(text) {
@@ -81,23 +94,25 @@ extension PolicyDocumentReader {
     }
 
     /// nil when anything in the list is wrong.
-    private mutating func readPorts(_ node: Node, at path: String) -> [Located<PortRange>]? {
+    private mutating func readPorts(_ node: Node, at path: FieldPath) -> [Located<PortRange>]? {
         guard let items = nonEmptyList(node, at: path, field: "ports", meaning: "any port") else { return nil }
         var result: [Located<PortRange>] = []
+        result.reserveCapacity(items.count)
         var isValid = true
         for (index, item) in items.enumerated() {
-            let itemPath = Self.item(path, index)
+            let itemPath = path.appending(index)
             guard let range = readPortRange(item, at: itemPath) else {
                 isValid = false
                 continue
             }
-            result.append(Located(range, at: location(of: item), field: itemPath))
+            result.append(Located(range, at: location(of: item), path: itemPath))
         }
         return isValid ? result : nil
     }
 
-    private mutating func readPortRange(_ node: Node, at path: String) -> PortRange? {
-        guard node.scalarTagName == .int || node.scalarTagName == .str, case .scalar(let scalar) = node else {
+    private mutating func readPortRange(_ node: Node, at path: FieldPath) -> PortRange? {
+        let tag = node.scalarTagName
+        guard tag == .int || tag == .str, case .scalar(let scalar) = node else {
             report(node, path, "expected a port (443) or a port range (\"8000-8100\"), found \(node.foundDescription)")
             return nil
         }
@@ -111,7 +126,9 @@ extension PolicyDocumentReader {
     }
 
     /// A list that must hold something: an empty one would match nothing, which is never meant.
-    private mutating func nonEmptyList(_ node: Node, at path: String, field: String, meaning: String) -> [Node]? {
+    private mutating func nonEmptyList(
+        _ node: Node, at path: FieldPath, field: String, meaning: String
+    ) -> Node.Sequence? {
         guard let items = list(node, at: path) else { return nil }
         guard !items.isEmpty else {
             report(node, path, "an empty list matches nothing; omit \"\(field)\" to mean \(meaning)")

@@ -7,10 +7,15 @@ extension PolicyDocumentReader {
         var subjects: [Located<Subject>] = []
         var defaultAction: Located<RuleAction>?
         var egress: [EgressRule] = []
+        var learning: Located<LearningSettings>?
+        var alertOnDeny = false
     }
 
-    mutating func readSpec(_ node: Node, at path: String) -> Spec? {
-        guard let fields = fields(of: node, at: path, allowed: ["mode", "subjects", "default", "egress"]) else {
+    private static let specFields = ["mode", "subjects", "default", "egress", "learning", "alertOnDeny"]
+    private static let subjectFields = ["executable", "cgroup"]
+
+    mutating func readSpec(_ node: Node, at path: FieldPath) -> Spec? {
+        guard let fields = fields(of: node, at: path, allowed: Self.specFields) else {
             return nil
         }
         var spec = Spec()
@@ -25,25 +30,35 @@ extension PolicyDocumentReader {
         if let node = fields["default"],
             let action = choice(node, at: fields.path("default"), noun: "default action", as: RuleAction.self)
         {
-            spec.defaultAction = Located(action, at: location(of: node), field: fields.path("default"))
+            spec.defaultAction = Located(action, at: location(of: node), path: fields.path("default"))
         }
         if let node = fields["egress"] {
             spec.egress = readEgress(node, at: fields.path("egress"))
         }
+        if let node = fields["learning"] {
+            spec.learning = readLearning(node, at: fields.path("learning"))
+        }
+        if let node = fields["alertOnDeny"] {
+            if node.scalarTagName == .bool, case .scalar(let scalar) = node {
+                spec.alertOnDeny = scalar.string.lowercased() == "true"
+            } else {
+                report(node, fields.path("alertOnDeny"), "expected true or false, found \(node.foundDescription)")
+            }
+        }
         return spec
     }
 
-    private mutating func readSubjects(_ node: Node, at path: String) -> [Located<Subject>] {
+    private mutating func readSubjects(_ node: Node, at path: FieldPath) -> [Located<Subject>] {
         guard let items = list(node, at: path) else { return [] }
         return items.enumerated().compactMap { index, item in
-            readSubject(item, at: Self.item(path, index))
+            readSubject(item, at: path.appending(index))
         }
     }
 
-    private mutating func readSubject(_ node: Node, at path: String) -> Located<Subject>? {
+    private mutating func readSubject(_ node: Node, at path: FieldPath) -> Located<Subject>? {
         guard
             let fields = fields(
-                of: node, at: path, allowed: ["executable", "cgroup"],
+                of: node, at: path, allowed: Self.subjectFields,
                 expected: "a subject (a mapping with executable, cgroup or both)")
         else { return nil }
         let executableNode = fields["executable"]
@@ -62,10 +77,10 @@ extension PolicyDocumentReader {
         case (nil, let cgroup?) where executableNode == nil: subject = .cgroup(cgroup)
         default: return nil
         }
-        return Located(subject, at: location(of: node), field: path)
+        return Located(subject, at: location(of: node), path: path)
     }
 
-    private mutating func readExecutable(_ node: Node, at path: String) -> String? {
+    private mutating func readExecutable(_ node: Node, at path: FieldPath) -> String? {
         guard let text = string(node, at: path, expected: "an absolute path") else { return nil }
         guard text.hasPrefix("/") else {
             // The kernel identifies an executable by its file, so the path must name one file.
@@ -75,7 +90,7 @@ extension PolicyDocumentReader {
         return text
     }
 
-    private mutating func readCgroup(_ node: Node, at path: String) -> String? {
+    private mutating func readCgroup(_ node: Node, at path: FieldPath) -> String? {
         guard let text = string(node, at: path, expected: "a cgroup path") else { return nil }
         let components = text.split(separator: "/")
         if text.isEmpty {

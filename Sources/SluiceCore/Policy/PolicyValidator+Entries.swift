@@ -1,23 +1,53 @@
 extension PolicyValidator {
-    /// One (subject, destination block, port range, protocol) a rule gives an action to.
+    /// One (subject, destination block, port range, protocol) a rule gives an action to. The
+    /// subject is its number in `SubjectNumbers`: hashing a path per entry would cost more.
     struct EntryKey: Hashable {
-        var subject: CanonicalSubject
+        var subject: Int
         var prefix: IPPrefix
         var ports: PortRange
         var transport: TransportProtocol
     }
 
-    /// The rule an entry came from, kept to point at it.
+    /// Numbers the canonical subjects of a set in the order they first appear.
+    struct SubjectNumbers {
+        private var numbers: [CanonicalSubject: Int] = [:]
+
+        mutating func number(of subject: CanonicalSubject) -> Int {
+            if let number = numbers[subject] { return number }
+            numbers[subject] = numbers.count
+            return numbers.count - 1
+        }
+    }
+
+    /// The rule and destination an entry came from, kept to point at it. Positions rather than a
+    /// location: a large policy keeps 100,000 of these, and a smaller table is built faster.
     struct EntrySource {
-        var policy: Int
-        var rule: Int
+        var policy: Int32
+        var rule: Int32
+        /// The position in the rule's `to`; -1 for a rule without `to`, which is located itself.
+        var destination: Int32
         var action: RuleAction
         var mode: PolicyMode
-        var location: SourceLocation
 
-        var ruleID: RuleID { RuleID(policy: policy, rule: rule) }
+        var ruleID: RuleID { RuleID(policy: Int(policy), rule: Int(rule)) }
 
         func agrees(with other: EntrySource) -> Bool { action == other.action && mode == other.mode }
+
+        func location(in set: PolicySet) -> SourceLocation {
+            let rule = set.policies[Int(policy)].egress[Int(rule)]
+            return destination < 0 ? rule.location : rule.destinations[Int(destination)].location
+        }
+    }
+
+    /// The first source of each distinct (action, mode) one key was given, at most six.
+    struct KeySources {
+        var first: EntrySource
+        /// Sources that disagree with every one before them: rare, so usually empty.
+        var more: [EntrySource] = []
+
+        func first(where predicate: (EntrySource) -> Bool) -> EntrySource? {
+            predicate(first) ? first : more.first(where: predicate)
+        }
     }
 
     struct RuleID: Hashable {
@@ -38,33 +68,44 @@ extension PolicyValidator {
     /// Each key keeps the first source of each distinct (action, mode), at most six, so every entry
     /// is one dictionary lookup and every contradiction is found, not only those with the first.
     static func ruleEntryProblems(in set: PolicySet) -> [PolicyDiagnostic] {
-        var seen: [EntryKey: [EntrySource]] = [:]
+        var seen: [EntryKey: KeySources] = [:]
+        // Roughly one key per rule and subject.
+        seen.reserveCapacity(set.policies.reduce(0) { $0 + $1.egress.count * max(1, $1.subjects.count) })
+        var subjectNumbers = SubjectNumbers()
         var reportedPairs: Set<RulePair> = []
         var diagnostics: [PolicyDiagnostic] = []
         for (policyIndex, policy) in set.policies.enumerated() {
-            let subjects = CanonicalSubject.keys(of: policy)
+            let subjects = CanonicalSubject.keys(of: policy).map { key, written in
+                (number: subjectNumbers.number(of: key), written: written)
+            }
             for (ruleIndex, rule) in policy.egress.enumerated() {
                 var addsEntry = false
                 var repeated: EntrySource?
-                for destination in destinations(of: rule) {
+                let portRanges = rule.ports.isEmpty ? [.any] : rule.ports.map(\.value)
+                for (destinationIndex, destination) in destinations(of: rule).enumerated() {
                     let source = EntrySource(
-                        policy: policyIndex, rule: ruleIndex, action: rule.action, mode: policy.mode,
-                        location: destination.location)
+                        policy: Int32(policyIndex), rule: Int32(ruleIndex),
+                        destination: rule.destinations.isEmpty ? -1 : Int32(destinationIndex), action: rule.action,
+                        mode: policy.mode)
                     for (subject, written) in subjects {
-                        for ports in rule.ports.isEmpty ? [.any] : rule.ports.map(\.value) {
+                        for ports in portRanges {
                             let key = EntryKey(
                                 subject: subject, prefix: destination.value, ports: ports, transport: rule.transport)
-                            let earlier = seen[key] ?? []
-                            if let other = earlier.first(where: { !$0.agrees(with: source) }),
+                            let earlier = seen[key]
+                            if let other = earlier?.first(where: { !$0.agrees(with: source) }),
                                 reportedPairs.insert(RulePair(later: source.ruleID, earlier: other.ruleID)).inserted
                             {
                                 diagnostics.append(
                                     contradiction(key, written, source, destination.field, other, in: set))
                             }
-                            if let same = earlier.first(where: { $0.agrees(with: source) }) {
+                            if let same = earlier?.first(where: { $0.agrees(with: source) }) {
                                 if same.ruleID != source.ruleID { repeated = repeated ?? same }
                             } else {
-                                seen[key, default: []].append(source)
+                                if earlier == nil {
+                                    seen[key] = KeySources(first: source)
+                                } else {
+                                    seen[key]?.more.append(source)
+                                }
                                 addsEntry = true
                             }
                         }
@@ -81,8 +122,8 @@ extension PolicyValidator {
     /// The rule's blocks; a rule without `to` covers both families, located at the rule itself.
     private static func destinations(of rule: EgressRule) -> [Located<IPPrefix>] {
         guard rule.destinations.isEmpty else { return rule.destinations }
-        let field = "spec.egress[\(rule.index)]"
-        return [IPPrefix.any(.ipv4), IPPrefix.any(.ipv6)].map { Located($0, at: rule.location, field: field) }
+        let path = FieldPath("spec.egress").appending(rule.index)
+        return [IPPrefix.any(.ipv4), IPPrefix.any(.ipv6)].map { Located($0, at: rule.location, path: path) }
     }
 
     private static func contradiction(
@@ -91,8 +132,8 @@ extension PolicyValidator {
     ) -> PolicyDiagnostic {
         let withMode = source.mode != other.mode
         return PolicyDiagnostic(
-            at: source.location, field: field,
-            "\(ruleName(source, in: set)) contradicts \(ruleName(other, in: set)) at \(other.location): "
+            at: source.location(in: set), field: field,
+            "\(ruleName(source, in: set)) contradicts \(ruleName(other, in: set)) at \(other.location(in: set)): "
                 + "for \(subject), \(describe(key)) gets \(describe(source.action, source.mode, withMode)) here "
                 + "but \(describe(other.action, other.mode, withMode)) there")
     }
@@ -104,12 +145,12 @@ extension PolicyValidator {
             .warning, at: rule.location, field: "spec.egress[\(rule.index)]",
             "rule \(rule.label) of policy \"\(policy.name)\" has no effect: earlier rules already give every "
                 + "destination, port and protocol it lists the same action, starting with "
-                + "\(ruleName(other, in: set)) at \(other.location)")
+                + "\(ruleName(other, in: set)) at \(other.location(in: set))")
     }
 
     private static func ruleName(_ source: EntrySource, in set: PolicySet) -> String {
-        let policy = set.policies[source.policy]
-        return "rule \(policy.egress[source.rule].label) of policy \"\(policy.name)\""
+        let policy = set.policies[Int(source.policy)]
+        return "rule \(policy.egress[Int(source.rule)].label) of policy \"\(policy.name)\""
     }
 
     /// `10.0.0.0/8 port 443 tcp`, `::/0 any port any protocol`.

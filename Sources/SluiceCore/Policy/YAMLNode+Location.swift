@@ -1,22 +1,50 @@
 import Yams
 
+extension SourceLocation {
+    /// Where a YAML node starts; the start of the file when Yams gives no mark.
+    init(file: String, mark: Mark?) {
+        self.init(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+}
+
+extension Node.Scalar {
+    /// The YAML type by the 1.2 core schema. An explicit tag wins; a quoted or block scalar is a
+    /// string; a plain one is typed by its text.
+    var coreTagName: Tag.Name {
+        // Reading the stored tag does not resolve it; only `Node.tag` would.
+        let written = Tag.Name(rawValue: tag.rawValue)
+        if written != .implicit { return written == .nonSpecific ? .str : written }
+        guard style == .plain || style == .any else { return .str }
+        return YAMLCoreSchema.resolve(plain: string)
+    }
+}
+
 extension Node {
     /// Where the node starts. libyaml counts columns in Unicode scalars, which matches what an
     /// editor shows for everything but combining sequences and wide characters.
     func sourceLocation(in file: String) -> SourceLocation {
-        guard let mark else { return SourceLocation(file: file, line: 1, column: 1) }
-        return SourceLocation(file: file, line: mark.line, column: mark.column)
+        SourceLocation(file: file, mark: startMark)
     }
 
-    /// The resolved YAML type of a scalar, nil for collections.
+    /// `mark`, read here rather than through Yams' getter, which copies the whole node first.
+    var startMark: Mark? {
+        switch self {
+        case .scalar(let scalar): return scalar.mark
+        case .mapping(let mapping): return mapping.mark
+        case .sequence(let sequence): return sequence.mark
+        case .alias(let alias): return alias.mark
+        }
+    }
+
+    /// The YAML type of a scalar by the 1.2 core schema, nil for collections.
     var scalarTagName: Tag.Name? {
-        guard case .scalar = self else { return nil }
-        return Tag.Name(rawValue: tag.rawValue)
+        guard case .scalar(let scalar) = self else { return nil }
+        return scalar.coreTagName
     }
 
     /// The scalar's text when YAML reads it as a string.
     var stringValue: String? {
-        guard case .scalar(let scalar) = self, scalarTagName == .str else { return nil }
+        guard case .scalar(let scalar) = self, scalar.coreTagName == .str else { return nil }
         return scalar.string
     }
 
@@ -33,7 +61,7 @@ extension Node {
             case .float: return "the number \(scalar.string)"
             case .bool: return "the boolean \(scalar.string)"
             case .null: return scalar.string.isEmpty ? "an empty value" : "the null value \(scalar.string)"
-            default: return "\"\(scalar.string)\" (tagged \(tag.rawValue))"
+            default: return "\"\(scalar.string)\" (tagged \(scalarTagName?.rawValue ?? ""))"
             }
         case .mapping: return "a mapping"
         case .sequence: return "a list"

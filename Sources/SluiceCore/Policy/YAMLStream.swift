@@ -21,7 +21,7 @@ struct YAMLStream {
         while true {
             var stream = YAMLStream()
             do {
-                let parser = try Parser(yaml: source, resolver: .yamlCore)
+                let parser = try Parser(yaml: source, resolver: .basic)
                 while let document = try parser.nextRoot() {
                     stream.documents.append(renamed.isEmpty ? document : restoringKeys(in: document, renamed))
                 }

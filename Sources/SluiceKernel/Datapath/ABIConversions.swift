@@ -104,8 +104,10 @@ extension sluice_rule_key4 {
         self.init()
         prefixlen = UInt32(32 + key.prefix.length)
         subject_id = SlotAddressing.subjectID(key.subject, slot: slot)
-        let bytes = key.prefix.address.bytes
-        withUnsafeMutableBytes(of: &addr) { $0.copyBytes(from: bytes) }
+        // Network byte order, written as words: no array per key (there may be 100,000).
+        addr = withUnsafeBytes(of: UInt32(truncatingIfNeeded: key.prefix.address.low).bigEndian) {
+            ($0[0], $0[1], $0[2], $0[3])
+        }
     }
 }
 
@@ -114,8 +116,10 @@ extension sluice_rule_key6 {
         self.init()
         prefixlen = UInt32(32 + key.prefix.length)
         subject_id = SlotAddressing.subjectID(key.subject, slot: slot)
-        let bytes = key.prefix.address.bytes
-        withUnsafeMutableBytes(of: &addr) { $0.copyBytes(from: bytes) }
+        withUnsafeMutableBytes(of: &addr) { raw in
+            raw.storeBytes(of: key.prefix.address.high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: key.prefix.address.low.bigEndian, toByteOffset: 8, as: UInt64.self)
+        }
     }
 }
 

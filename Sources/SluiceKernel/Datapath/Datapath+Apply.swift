@@ -47,18 +47,16 @@ extension Datapath {
     }
 
     /// Deletes first: two logical keys can name one kernel entry (a subject whose label
-    /// changed), and the write must be what remains.
+    /// changed), and the write must be what remains. Routes go in batches: a large policy is
+    /// tens of thousands of them.
     func write(_ plan: SlotPlan, slot: Int) throws {
         let rules4 = maps[.rules4]!
         let rules6 = maps[.rules6]!
         let subjects = maps[.subjects]!
-        for key in plan.routeDeletes {
-            if key.prefix.family == .ipv4 {
-                try rules4.delete(sluice_rule_key4(key, slot: slot))
-            } else {
-                try rules6.delete(sluice_rule_key6(key, slot: slot))
-            }
-        }
+        let deletes4 = plan.routeDeletes.filter { $0.prefix.family == .ipv4 }.map { sluice_rule_key4($0, slot: slot) }
+        let deletes6 = plan.routeDeletes.filter { $0.prefix.family == .ipv6 }.map { sluice_rule_key6($0, slot: slot) }
+        try rules4.deleteBatch(keys: deletes4)
+        try rules6.deleteBatch(keys: deletes6)
         for key in plan.subjectDeletes {
             try subjects.delete(sluice_subject_key(key, slot: slot))
         }
@@ -66,13 +64,21 @@ extension Datapath {
         for (index, chunk) in plan.chunkWrites {
             try ports.update(index, sluice_port_table(chunk))
         }
+        var keys4: [sluice_rule_key4] = []
+        var values4: [sluice_rule_value] = []
+        var keys6: [sluice_rule_key6] = []
+        var values6: [sluice_rule_value] = []
         for (key, value) in plan.routeWrites {
             if key.prefix.family == .ipv4 {
-                try rules4.update(sluice_rule_key4(key, slot: slot), sluice_rule_value(value))
+                keys4.append(sluice_rule_key4(key, slot: slot))
+                values4.append(sluice_rule_value(value))
             } else {
-                try rules6.update(sluice_rule_key6(key, slot: slot), sluice_rule_value(value))
+                keys6.append(sluice_rule_key6(key, slot: slot))
+                values6.append(sluice_rule_value(value))
             }
         }
+        try rules4.updateBatch(keys: keys4, values: values4)
+        try rules6.updateBatch(keys: keys6, values: values6)
         for (key, record) in plan.subjectWrites {
             try subjects.update(sluice_subject_key(key, slot: slot), sluice_subject(record, slot: slot))
         }

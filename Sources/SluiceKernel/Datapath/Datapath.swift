@@ -211,6 +211,11 @@ public final class Datapath: @unchecked Sendable {
         try maps[.state]!.update(UInt32(0), state)
     }
 
+    /// The kernel's run statistics of one hook's program (with `kernel.bpf_stats_enabled`).
+    public func runStatistics(_ hook: Hook) throws -> (runs: UInt64, nanoseconds: UInt64) {
+        try programs[hook]!.runStatistics()
+    }
+
     /// Per-CPU counters summed over CPUs.
     public func counters() throws -> DatapathCounters {
         try DatapathCounters(reading: maps[.counters]!)

@@ -10,10 +10,24 @@ public struct CgroupFS: Sendable {
         self.mount = mount
     }
 
-    /// Finds the cgroup2 mount from /proc/self/mountinfo.
-    public static func discover() throws(FilesystemError) -> CgroupFS {
-        CgroupFS(mount: try MountTable.cgroup2())
+    /// Finds the cgroup2 mount from /proc/self/mountinfo, or uses `mountPoint` when given: in a
+    /// container the first cgroup2 mount is the container's own namespaced view, and the host's
+    /// full hierarchy is mounted elsewhere (`--cgroup-mount /host/sys/fs/cgroup`).
+    public static func discover(mountPoint: String? = nil) throws(FilesystemError) -> CgroupFS {
+        if let mountPoint = mountPoint ?? Self.overrideMountPoint {
+            guard let entries = try? MountTable.read(),
+                entries.contains(where: { $0.filesystemType == "cgroup2" && $0.mountPoint == normalize(mountPoint) })
+            else {
+                throw .notMounted("cgroup2", hint: "nothing of type cgroup2 is mounted at \(mountPoint)")
+            }
+            // The given mount is the whole hierarchy: levels count from its top.
+            return CgroupFS(mount: MountEntry(mountPoint: normalize(mountPoint), root: "/", filesystemType: "cgroup2"))
+        }
+        return CgroupFS(mount: try MountTable.cgroup2())
     }
+
+    /// The cgroup2 mount every `discover()` in this process uses (`sluice --cgroup-mount`).
+    nonisolated(unsafe) public static var overrideMountPoint: String?
 
     /// A policy's cgroup path on disk: relative paths are under the mount; absolute paths must be.
     public func absolutePath(_ path: String) throws(FilesystemError) -> String {

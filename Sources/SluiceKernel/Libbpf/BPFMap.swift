@@ -45,6 +45,55 @@ public final class BPFMap: @unchecked Sendable {
         try KernelError.check(result, "bpf_map_update_elem", name, hint: result == -E2BIG ? "the map is full; raise its capacity" : nil)
     }
 
+    /// Creates or replaces many entries with `BPF_MAP_UPDATE_BATCH` (one syscall per 8192), or
+    /// one by one where the kernel has no batch operation for this map type.
+    public func updateBatch<Key, Value>(keys: [Key], values: [Value]) throws(KernelError) {
+        precondition(keys.count == values.count)
+        var start = 0
+        while start < keys.count {
+            let end = min(start + 8192, keys.count)
+            var count = UInt32(end - start)
+            var options = bpf_map_batch_opts()
+            options.sz = MemoryLayout<bpf_map_batch_opts>.size  // LIBBPF_OPTS is not importable
+            options.elem_flags = UInt64(BPF_ANY)
+            let result = keys[start..<end].withUnsafeBufferPointer { keyBuffer in
+                values[start..<end].withUnsafeBufferPointer { valueBuffer in
+                    bpf_map_update_batch(fd, keyBuffer.baseAddress, valueBuffer.baseAddress, &count, &options)
+                }
+            }
+            if result == -EINVAL || result == -ENOTSUP || result == -EOPNOTSUPP {
+                for index in start..<end {
+                    try update(keys[index], values[index])
+                }
+            } else {
+                try KernelError.check(result, "bpf_map_update_batch", name, hint: result == -E2BIG ? "the map is full; raise its capacity" : nil)
+            }
+            start = end
+        }
+    }
+
+    /// Removes many entries with `BPF_MAP_DELETE_BATCH`, or one by one without it. Keys must exist.
+    public func deleteBatch<Key>(keys: [Key]) throws(KernelError) {
+        var start = 0
+        while start < keys.count {
+            let end = min(start + 8192, keys.count)
+            var count = UInt32(end - start)
+            var options = bpf_map_batch_opts()
+            options.sz = MemoryLayout<bpf_map_batch_opts>.size
+            let result = keys[start..<end].withUnsafeBufferPointer {
+                bpf_map_delete_batch(fd, $0.baseAddress, &count, &options)
+            }
+            if result == -EINVAL || result == -ENOTSUP || result == -EOPNOTSUPP {
+                for index in start..<end {
+                    try delete(keys[index])
+                }
+            } else {
+                try KernelError.check(result, "bpf_map_delete_batch", name)
+            }
+            start = end
+        }
+    }
+
     /// The value at `key`, or nil when there is none.
     public func lookup<Key, Value>(_ key: Key, as type: Value.Type = Value.self) throws(KernelError) -> Value? {
         var key = key

@@ -51,8 +51,9 @@ struct AgentClient {
         return body
     }
 
-    /// Streams NDJSON lines from `path` until the agent closes the stream.
-    func lines(_ path: String) async throws -> AsyncThrowingStream<String, any Error> {
+    /// Streams NDJSON lines from `path` until the agent closes the stream, in the groups they
+    /// arrived in (a follower writes one block per group, not one per line).
+    func lines(_ path: String) async throws -> AsyncThrowingStream<[String], any Error> {
         let response: HTTPClientResponse
         do {
             response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url(path)), timeout: .hours(24 * 365))
@@ -69,10 +70,10 @@ struct AgentClient {
                 do {
                     for try await chunk in response.body {
                         pending += chunk.readableBytesView
-                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                            continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
-                            pending.removeSubrange(...newline)
-                        }
+                        guard let last = pending.lastIndex(of: UInt8(ascii: "\n")) else { continue }
+                        let complete = pending[..<last]
+                        continuation.yield(complete.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) })
+                        pending.removeSubrange(...last)
                     }
                     continuation.finish()
                 } catch {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SluiceAgent
+import SluiceCore
 import SluiceKernel
 
 struct AgentCommand: AsyncParsableCommand {
@@ -15,13 +16,34 @@ struct AgentCommand: AsyncParsableCommand {
             enforced through bpffs pins, and a restarted agent adopts it without a gap.
             """)
 
-    @Option(name: .customLong("policy-dir"), help: ArgumentHelp("Folder of policy files (*.yaml, *.yml).", valueName: "dir"))
-    var policyDirectory: String
+    @Option(name: .customLong("policy-dir"), help: ArgumentHelp("Folder of policy files (*.yaml, *.yml); merged with the server's policies when --server is given.", valueName: "dir"))
+    var policyDirectory: String?
+
+    @Option(help: ArgumentHelp("The central server to join (https://host:port).", valueName: "url"))
+    var server: String?
+
+    @Option(name: .customLong("join-token"), help: "Token to enroll with the server (once; or $SLUICE_JOIN_TOKEN).")
+    var joinToken: String?
+
+    @Option(name: .customLong("server-ca"), help: ArgumentHelp("CA certificate (PEM) that signed the server's certificate.", valueName: "file"))
+    var serverCA: String?
+
+    @Flag(name: .customLong("allow-insecure-http"), help: "Allow a plain http:// server URL.")
+    var allowInsecureHTTP = false
+
+    @Option(name: .customLong("node-label"), help: ArgumentHelp("A label of this node, key=value (repeatable).", valueName: "label"))
+    var nodeLabels: [String] = []
+
+    @Option(name: .customLong("upload-buffer"), help: "Most bytes of events kept on disk while the server is away.")
+    var uploadBufferBytes: Int = 256 << 20
 
     @Option(help: ArgumentHelp("Cgroup to attach to, relative to the cgroup2 mount or absolute (default: the root).", valueName: "path"))
     var cgroup: String?
 
     @OptionGroup var state: StateOptions
+
+    @Option(name: .customLong("cgroup-mount"), help: ArgumentHelp("The host's cgroup2 mount, when it is not the first one (in a container: where the host's /sys/fs/cgroup is mounted).", valueName: "dir"))
+    var cgroupMount: String?
 
     @Option(name: .customLong("node-name"), help: "Name events carry (default: $SLUICE_NODE_NAME, $NODE_NAME, then the host name).")
     var nodeName: String?
@@ -44,13 +66,39 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Rule learning where no policy sets it: off, suggest (proposals to review) or enforce (installed at once).")
+    var learning: LearningMode = .suggest
+
+    @Option(name: .customLong("learning-action"), help: "What learned rules do: deny or alert.")
+    var learningAction: RuleAction = .deny
+
+    @Option(name: .customLong("learning-expiry"), help: ArgumentHelp("How long a learned rule lives unless approved (90s, 30m, 24h, 7d).", valueName: "duration"))
+    var learningExpiry: DurationArgument = DurationArgument(seconds: 24 * 3600)
+
+    @Option(name: .customLong("learning-protect"), help: ArgumentHelp("Destinations learned rules never target, comma-separated (loopback always is).", valueName: "cidrs"))
+    var learningProtect: String = ""
+
+    @Option(name: .customLong("warmup-events"), help: "Events an application needs before its anomalies alert.")
+    var warmupEvents: Int = 100
+
+    @Option(name: .customLong("warmup"), help: ArgumentHelp("Time an application needs before its anomalies alert.", valueName: "duration"))
+    var warmup: DurationArgument = DurationArgument(seconds: 3600)
+
     func validate() throws {
+        guard policyDirectory != nil || server != nil else {
+            throw ValidationError("give --policy-dir, --server, or both")
+        }
+        for label in nodeLabels where !label.contains("=") {
+            throw ValidationError("--node-label must be key=value, not \(label)")
+        }
         guard ringBufferBytes >= 4096, ringBufferBytes & (ringBufferBytes - 1) == 0 else {
             throw ValidationError("--ring-buffer-size must be a power of two of at least 4096, not \(ringBufferBytes)")
         }
         if metrics != "none" && MetricsAddress(metrics) == nil {
             throw ValidationError("--metrics must be host:port or none, not \(metrics)")
         }
+        guard learningAction != .allow else { throw ValidationError("--learning-action must be deny or alert") }
+        _ = try protectedPrefixes()
     }
 
     func run() async throws {
@@ -61,21 +109,78 @@ struct AgentCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "sluice.agent")
+        // Set once, before anything discovers the cgroup2 mount.
+        CgroupFS.overrideMountPoint = cgroupMount
         var capacity = DatapathCapacity()
         capacity.ringBufferBytes = ringBufferBytes
         capacity.destinationsPerFamily = maxDestinations
         capacity.subjects = maxSubjects
         let environment = ProcessInfo.processInfo.environment
+        var detector = DetectorConfiguration()
+        detector.warmUpEvents = warmupEvents
+        detector.warmUpDuration = .seconds(warmup.seconds)
+        let learningSettings = LearningSettings(
+            mode: learning, action: learningAction, expirySeconds: learningExpiry.seconds, protected: try protectedPrefixes())
         let configuration = AgentConfiguration(
             policyDirectory: policyDirectory, cgroup: cgroup, state: try state.layout(),
             nodeName: nodeName ?? environment["SLUICE_NODE_NAME"] ?? environment["NODE_NAME"] ?? ProcessInfo.processInfo.hostName,
-            eventMode: events, metricsAddress: MetricsAddress(metrics).map { ($0.host, $0.port) }, capacity: capacity)
+            eventMode: events, metricsAddress: MetricsAddress(metrics).map { ($0.host, $0.port) }, capacity: capacity,
+            learning: learningSettings, detector: detector,
+            fleet: server.map { url in
+                FleetConfiguration(
+                    serverURL: url, joinToken: joinToken ?? environment["SLUICE_JOIN_TOKEN"], certificateAuthorityFile: serverCA,
+                    allowPlainHTTP: allowInsecureHTTP,
+                    labels: Dictionary(nodeLabels.map { label in
+                        let parts = label.split(separator: "=", maxSplits: 1)
+                        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+                    }, uniquingKeysWith: { _, last in last }),
+                    uploadBufferBytes: uploadBufferBytes)
+            })
         do {
             try await Agent(configuration: configuration, logger: logger).run()
         } catch {
             logger.critical("agent failed: \(error)")
             throw ExitCode.failure
         }
+    }
+}
+
+extension AgentCommand {
+    func protectedPrefixes() throws -> [IPPrefix] {
+        var prefixes: [IPPrefix] = []
+        for text in learningProtect.split(separator: ",") {
+            switch IPPrefix.parse(text.trimmingCharacters(in: .whitespaces)) {
+            case .success(let prefix):
+                prefixes.append(prefix)
+            case .failure(let error):
+                throw ValidationError("--learning-protect: \(error)")
+            }
+        }
+        return prefixes
+    }
+}
+
+/// A duration on the command line: `90s`, `30m`, `24h`, `7d`, or plain seconds.
+struct DurationArgument: ExpressibleByArgument, Sendable {
+    let seconds: Int64
+
+    init(seconds: Int64) {
+        self.seconds = seconds
+    }
+
+    init?(argument: String) {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = argument.last, let factor = units[unit], let value = Int64(argument.dropLast()), value >= 0 {
+            seconds = value * factor
+        } else if let value = Int64(argument), value >= 0 {
+            seconds = value
+        } else {
+            return nil
+        }
+    }
+
+    var defaultValueDescription: String {
+        seconds % 86400 == 0 ? "\(seconds / 86400)d" : seconds % 3600 == 0 ? "\(seconds / 3600)h" : "\(seconds)s"
     }
 }
 
@@ -93,4 +198,6 @@ struct MetricsAddress {
 }
 
 extension EventMode: ExpressibleByArgument {}
+extension LearningMode: ExpressibleByArgument {}
+extension RuleAction: ExpressibleByArgument {}
 extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -35,9 +35,20 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(help: "How many recent decisions to show first (default: 100 without --follow, 0 with).")
     var recent: Int?
 
+    @Option(help: "Only this node (with --server).")
+    var node: String?
+
+    @Flag(help: "Tail the whole fleet from the server (see `sluice login`) instead of this node's agent.")
+    var fleet = false
+
     @OptionGroup var state: StateOptions
 
+    @OptionGroup var server: ServerOptions
+
     func validate() throws {
+        if node != nil && !fleet && server.server == nil {
+            throw ValidationError("--node needs --fleet or --server: a node's own agent only has its own events")
+        }
         for value in verdict.flatMap({ $0.split(separator: ",") }) where RuleAction(rawValue: String(value)) == nil {
             throw ValidationError("--verdict must be allow, alert or deny, not \(value)")
         }
@@ -51,24 +62,36 @@ struct EventsCommand: AsyncParsableCommand {
         if let cgroup { query.append(URLQueryItem(name: "cgroup", value: cgroup)) }
         if let recent { query.append(URLQueryItem(name: "recent", value: String(recent))) }
         var components = URLComponents()
-        components.path = "/v1/events"
+        let fromServer = fleet || server.server != nil
+        components.path = fromServer ? "/api/v1/events\(follow ? "/stream" : "")" : "/v1/events"
+        if fromServer {
+            query.removeAll { $0.name == "follow" || $0.name == "recent" }
+            if let node { query.append(URLQueryItem(name: "node", value: node)) }
+            if !follow { query.append(URLQueryItem(name: "limit", value: String(recent ?? 100))) }
+        }
         components.queryItems = query
 
-        let client = AgentClient(layout: try state.layout())
         if output == .table { Terminal.writeLine(Terminal.paint(EventTable.header, .bold)) }
         let decoder = JSONDecoder()
-        for try await line in try await client.lines(components.string ?? "/v1/events") {
-            if line.hasPrefix("{\"notice\"") {
-                Terminal.printError("sluice: this reader fell behind; the agent dropped events for it: \(line)")
-                continue
+        let stream = fromServer
+            ? try await server.client().lines(components.string ?? "/api/v1/events")
+            : try await AgentClient(layout: try state.layout()).lines(components.string ?? "/v1/events")
+        for try await lines in stream {
+            var block = ""
+            for line in lines {
+                if line.hasPrefix("{\"notice\"") {
+                    Terminal.printError("sluice: this reader fell behind; the agent dropped events for it: \(line)")
+                    continue
+                }
+                switch output {
+                case .json:
+                    block += line + "\n"
+                case .table:
+                    guard let event = try? decoder.decode(DecisionEvent.self, from: Data(line.utf8)) else { continue }
+                    block += EventTable.line(event) + "\n"
+                }
             }
-            switch output {
-            case .json:
-                Terminal.writeLine(line)
-            case .table:
-                guard let event = try? decoder.decode(DecisionEvent.self, from: Data(line.utf8)) else { continue }
-                Terminal.writeLine(EventTable.line(event))
-            }
+            Terminal.write(block)
         }
     }
 }

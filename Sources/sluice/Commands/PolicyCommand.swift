@@ -6,8 +6,12 @@ import SluiceKernel
 
 struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "policy", abstract: "Check policy files and explain decisions.",
-        subcommands: [ValidateCommand.self, ExplainCommand.self])
+        commandName: "policy", abstract: "Check and explain policy; push and manage it on the server.",
+        subcommands: [
+            ValidateCommand.self, ExplainCommand.self, PolicyServerCommands.Push.self, PolicyServerCommands.List.self,
+            PolicyServerCommands.History.self, PolicyServerCommands.Diff.self, PolicyServerCommands.Rollback.self,
+            PolicyServerCommands.Delete.self, PolicyServerCommands.Rollout.self,
+        ])
 }
 
 struct ValidateCommand: AsyncParsableCommand {

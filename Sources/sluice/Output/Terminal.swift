@@ -23,7 +23,13 @@ enum Terminal {
 
     /// Writes one line unbuffered: a follower is read live, often through a pipe.
     static func writeLine(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(text + "\n")
+    }
+
+    /// Writes text unbuffered, in one write.
+    static func write(_ text: String) {
+        guard !text.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     static func printError(_ text: String) {

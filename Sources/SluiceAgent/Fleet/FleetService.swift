@@ -1,0 +1,290 @@
+import Foundation
+@preconcurrency import Glibc
+import Logging
+import NIOCore
+import SluiceKernel
+import ServiceLifecycle
+import SluiceCore
+import Synchronization
+
+/// The node's membership in a fleet: enrolls once, then sends heartbeats, applies the server's
+/// policy revisions as they are pushed (long poll), uploads every decision through a disk outbox
+/// that rides out server outages, and reports learned rules. The node keeps enforcing whatever it
+/// last applied when the server is away.
+struct FleetService: Service {
+    let fleet: FleetConfiguration
+    let controller: EnforcementController
+    let learner: RuleLearner
+    let hub: EventHub
+    let pipeline: EventPipeline
+    let configuration: AgentConfiguration
+    let outbox: EventOutbox
+    let logger: Logger
+    /// Wakes the heartbeat loop early (after a policy apply) and the uploader (a new batch).
+    let nudges = Nudges()
+
+    final class Nudges: Sendable {
+        let heartbeat = AsyncSignal()
+        let upload = AsyncSignal()
+    }
+
+    func run() async throws {
+        let client = try FleetClient(configuration: fleet)
+        defer { Task { await client.shutdown() } }
+        try? await cancelWhenGracefulShutdown {
+            guard let membership = await enroll(client) else { return }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await heartbeats(client, membership) }
+                group.addTask { await policies(client, membership) }
+                group.addTask { await collect() }
+                group.addTask { await uploads(client, membership) }
+                group.addTask { await learnedRules(client, membership) }
+                await group.waitForAll()
+            }
+        }
+    }
+
+    /// The node's credential: saved from an earlier enrollment, or enrolled now with the join token.
+    private func enroll(_ client: FleetClient) async -> Membership? {
+        if let saved = Membership.load(configuration.state), saved.server == fleet.serverURL {
+            return saved
+        }
+        guard let token = fleet.joinToken else {
+            logger.error("not enrolled with \(fleet.serverURL) and no --join-token given; enforcing local and saved policy only")
+            return nil
+        }
+        let request = EnrollRequest(
+            joinToken: token, nodeName: configuration.nodeName, labels: fleet.labels, kernel: Self.kernelRelease(),
+            agentVersion: SluiceVersion.current)
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled {
+            do {
+                let response = try await client.enroll(request)
+                let membership = Membership(
+                    server: fleet.serverURL, nodeID: response.nodeId, credential: response.credential,
+                    heartbeatSeconds: response.heartbeatSeconds)
+                try membership.save(configuration.state)
+                logger.info("enrolled", metadata: ["fleet.server": "\(fleet.serverURL)", "fleet.node": "\(response.nodeId)"])
+                return membership
+            } catch FleetClient.Failure.unreachable(let why) {
+                logger.warning("server unreachable; will retry enrollment", metadata: ["error": "\(why)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            } catch {
+                logger.error("enrollment refused; enforcing local and saved policy only", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        return nil
+    }
+
+    private func heartbeats(_ client: FleetClient, _ membership: Membership) async {
+        var done: [Int64] = []
+        var interval = membership.heartbeatSeconds
+        while !Task.isCancelled {
+            do {
+                var beat = await heartbeat()
+                beat.ruleDecisionsApplied = done
+                let response = try await client.heartbeat(beat, credential: membership.credential)
+                done = []
+                interval = response.heartbeatSeconds
+                if response.revoked {
+                    logger.error("this node was revoked by the server; enforcing the last policy, no longer reporting")
+                    return
+                }
+                for decision in response.ruleDecisions where await learner.apply(decision) {
+                    done.append(decision.id)
+                }
+                if !done.isEmpty { nudges.heartbeat.signal() }
+            } catch FleetClient.Failure.revoked(let why) {
+                logger.error("the server refuses this node's credential; enforcing the last policy", metadata: ["error": "\(why)"])
+                return
+            } catch {
+                logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            await nudges.heartbeat.wait(upTo: .seconds(Int64(max(1, interval))))
+        }
+    }
+
+    private func heartbeat() async -> Heartbeat {
+        let counters = (try? await controller.kernelCounters()) ?? DatapathCounters()
+        let applied = await controller.applied
+        let failure = await controller.serverFailure
+        let outboxTotals = outbox.totals
+        return Heartbeat(
+            appliedRevision: await controller.serverRevision, applyError: failure?.error, failedRevision: failure?.revision,
+            policyGeneration: applied?.generation ?? 0, rulesLoaded: applied?.entries ?? 0,
+            decisions: DecisionCounts(allow: counters.allow, alert: counters.alert, deny: counters.deny, monitorDeny: counters.monitorDeny),
+            eventsLost: EventLosses(kernel: counters.eventsLost, agent: UInt64(pipeline.droppedInAgent), upload: outboxTotals.dropped),
+            eventsBuffered: outboxTotals.buffered, agentVersion: SluiceVersion.current)
+    }
+
+    /// Long polls for new revisions and applies each (with the local folder). A refused revision
+    /// is not asked for again: the next push brings a new one.
+    private func policies(_ client: FleetClient, _ membership: Membership) async {
+        var delay = Duration.seconds(1)
+        var seen = await controller.serverRevision
+        while !Task.isCancelled {
+            do {
+                guard let bundle = try await client.policy(after: seen, waitSeconds: 30, credential: membership.credential) else {
+                    continue
+                }
+                delay = .seconds(1)
+                seen = bundle.revision
+                let applied = await controller.setServerPolicies(bundle)
+                logger.info(
+                    applied ? "server policy applied" : "server policy refused; the previous one stays in force",
+                    metadata: ["fleet.revision": "\(bundle.revision)", "fleet.policies": "\(bundle.policies.count)"])
+                nudges.heartbeat.signal()
+            } catch FleetClient.Failure.revoked {
+                return
+            } catch {
+                logger.debug("policy watch failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    /// Batches every decision into the outbox: up to `batchSize` events or one second.
+    private func collect() async {
+        var lines: [UInt8] = []
+        var count = 0
+        var started = ContinuousClock.now
+        func flush() {
+            guard count > 0 else { return }
+            outbox.append(lines, events: count)
+            lines.removeAll(keepingCapacity: true)
+            count = 0
+            nudges.upload.signal()
+        }
+        let stream = hub.subscribe(EventFilter())
+        let ticker = AsyncStream<Void> { continuation in
+            let task = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    continuation.yield()
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            let (merged, input) = AsyncStream.makeStream(of: EventStreamItem?.self)
+            group.addTask {
+                for await item in stream { input.yield(item) }
+                input.finish()
+            }
+            group.addTask {
+                for await _ in ticker { input.yield(nil) }
+            }
+            for await item in merged {
+                switch item {
+                case .events(let events)?:
+                    if count == 0 { started = .now }
+                    for event in events {
+                        lines += event.jsonLine.utf8
+                        lines.append(UInt8(ascii: "\n"))
+                        count += 1
+                        if count >= fleet.batchSize { flush() }
+                    }
+                case .dropped(let lost)?:
+                    outbox.countDropped(lost)
+                case nil:
+                    if ContinuousClock.now - started >= .seconds(1) { flush() }
+                }
+                if Task.isCancelled { break }
+            }
+            flush()
+            group.cancelAll()
+        }
+    }
+
+    /// Sends the outbox oldest first; backs off while the server is away.
+    private func uploads(_ client: FleetClient, _ membership: Membership) async {
+        var delay = Duration.milliseconds(500)
+        while !Task.isCancelled {
+            guard let batch = outbox.oldest() else {
+                await nudges.upload.wait(upTo: .seconds(5))
+                continue
+            }
+            do {
+                let body = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: batch.path)))
+                _ = try await client.upload(events: body, sequence: batch.sequence, credential: membership.credential)
+                outbox.remove(batch)
+                delay = .milliseconds(500)
+            } catch FleetClient.Failure.refused(let status, let why) {
+                logger.error("the server refused an event batch; it is dropped and counted", metadata: ["http.status": "\(status)", "error": "\(why)"])
+                outbox.discard(batch)
+            } catch FleetClient.Failure.revoked {
+                return
+            } catch {
+                logger.debug("event upload failed; buffering on disk", metadata: ["error": "\(error)", "fleet.buffered": "\(outbox.totals.buffered)"])
+                await nudges.upload.wait(upTo: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    /// Reports the learned rules whenever they change.
+    private func learnedRules(_ client: FleetClient, _ membership: Membership) async {
+        var sent: [LearnedRule]?
+        while !Task.isCancelled {
+            let rules = await learner.list()
+            if rules != sent {
+                do {
+                    try await client.upload(rules: rules, credential: membership.credential)
+                    sent = rules
+                } catch FleetClient.Failure.revoked {
+                    return
+                } catch {
+                    logger.debug("learned rules upload failed", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: .seconds(10))
+        }
+    }
+
+    static func kernelRelease() -> String {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+}
+
+/// A wake-up that can be waited for with a time limit.
+final class AsyncSignal: Sendable {
+    private let pending = Mutex(false)
+
+    func signal() {
+        pending.withLock { $0 = true }
+    }
+
+    /// Returns when signalled (checked every 50 ms) or after `limit`.
+    func wait(upTo limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline && !Task.isCancelled {
+            if pending.withLock({ state in defer { state = false }; return state }) { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+/// The node's enrollment, kept in the state folder (root only).
+struct Membership: Codable, Sendable {
+    var server: String
+    var nodeID: String
+    var credential: String
+    var heartbeatSeconds: Int
+
+    static func load(_ state: StateLayout) -> Membership? {
+        guard let data = FileManager.default.contents(atPath: state.fleetCredentialPath) else { return nil }
+        return try? JSONDecoder().decode(Membership.self, from: data)
+    }
+
+    func save(_ state: StateLayout) throws {
+        let path = state.fleetCredentialPath
+        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        chmod(path, 0o600)
+    }
+}

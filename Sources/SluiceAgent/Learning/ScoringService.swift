@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import SluiceCore
+
+/// Owns the anomaly detector: scores every decision strictly in order (score before update),
+/// takes feedback from the rule learner, aggregates traffic for `sluice learn`, and keeps the
+/// baselines across restarts in the state folder (versioned snapshot).
+public actor ScoringService {
+    private var detector: AnomalyDetector
+    private var allowlist = AllowlistLearner(minimumCount: 1)
+    private let snapshotPath: String
+    private let logger: Logger
+    private var dirty = false
+
+    public init(configuration: DetectorConfiguration, snapshotPath: String, logger: Logger) {
+        self.snapshotPath = snapshotPath
+        self.logger = logger
+        if let bytes = FileManager.default.contents(atPath: snapshotPath) {
+            do {
+                let restored = try AnomalyDetector(snapshot: [UInt8](bytes))
+                detector = restored
+                logger.info("baselines restored", metadata: ["detector.applications": "\(restored.applicationCount)"])
+                return
+            } catch {
+                logger.warning("saved baselines unusable; starting fresh", metadata: ["error": "\(error)", "detector.snapshot": "\(snapshotPath)"])
+            }
+        }
+        detector = AnomalyDetector(configuration: configuration)
+    }
+
+    /// Scores a batch in order and attaches each score to its event.
+    public func score(_ events: [DecisionEvent]) -> [(event: DecisionEvent, score: Score)] {
+        dirty = true
+        return events.map { event in
+            let score = detector.score(event)
+            var scored = event
+            scored.score = score.value
+            scored.anomaly = score.isAnomaly
+            scored.reasons = score.isAnomaly ? score.contributions.map(\.description) : []
+            allowlist.observe(event)
+            return (scored, score)
+        }
+    }
+
+    /// Feedback from a rejected rule: this traffic is normal for this application.
+    public func teach(_ rule: LearnedRule) {
+        guard let address = IPAddress(rule.destination) else { return }
+        let app = AppKey(executable: rule.executable, cgroup: rule.cgroup)
+        detector.teach(app: app, destination: address, port: rule.port, transport: rule.transport)
+        detector.raiseThreshold(for: app, factor: 1.25)
+        dirty = true
+    }
+
+    /// Allowlist policies from everything seen since start (`sluice learn` against the agent).
+    public func allowlistPolicies(minimumCount: Int) -> [(name: String, yaml: String)] {
+        allowlist.policies(minimumCount: minimumCount)
+    }
+
+    public var applicationCount: Int { detector.applicationCount }
+    public var memoryFootprint: Int { detector.memoryFootprint }
+
+    /// Writes the baselines if they changed (atomically: a crash never leaves half a file).
+    public func save() {
+        guard dirty else { return }
+        do {
+            try Data(detector.snapshot()).write(to: URL(fileURLWithPath: snapshotPath), options: .atomic)
+            dirty = false
+        } catch {
+            logger.warning("could not save baselines", metadata: ["error": "\(error)"])
+        }
+    }
+}

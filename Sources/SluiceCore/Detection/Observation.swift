@@ -1,0 +1,37 @@
+/// What the detector reads of one decision event. Observations must be given in time order.
+public struct Observation: Sendable, Hashable {
+    /// Nanoseconds since the Unix epoch.
+    public var time: Int64
+    public var app: AppKey
+    public var destination: IPAddress
+    public var port: UInt16
+    /// `.any` when the event's protocol is neither TCP nor UDP, or unknown.
+    public var transport: TransportProtocol
+    /// The kernel's verdict, when known.
+    public var verdict: RuleAction?
+
+    public init(
+        time: Int64, app: AppKey, destination: IPAddress, port: UInt16, transport: TransportProtocol = .any,
+        verdict: RuleAction? = nil
+    ) {
+        self.time = time
+        self.app = app
+        self.destination = destination
+        self.port = port
+        self.transport = transport
+        self.verdict = verdict
+    }
+
+    /// The observation of one decision event.
+    public init(_ event: DecisionEvent) {
+        let transport: TransportProtocol =
+            switch event.transport {
+            case "tcp": .tcp
+            case "udp": .udp
+            default: .any
+            }
+        self.init(
+            time: event.timeNanoseconds, app: AppKey(event), destination: event.destination, port: event.port,
+            transport: transport, verdict: event.verdict)
+    }
+}

@@ -1,0 +1,115 @@
+/// The detector's judgement of one observation.
+public struct Score: Sendable {
+    /// The anomaly score in bits: the sum of the features' weighted, capped surprisals. Higher is
+    /// more anomalous; comparable across applications.
+    public let value: Double
+    /// The application's threshold when it was scored: a high quantile of its own scores, at least
+    /// the configured floor, times any factor set by `raiseThreshold(for:factor:)`.
+    public let threshold: Double
+    /// `value` exceeded `threshold` and the application was past its warm-up.
+    public let isAnomaly: Bool
+    /// The application was still in its warm-up: the score counts, but cannot alert.
+    public let warmingUp: Bool
+    let parts: InlineArray<13, Float>
+    let context: ScoreContext
+
+    init(
+        value: Double, threshold: Double, isAnomaly: Bool, warmingUp: Bool, parts: InlineArray<13, Float>,
+        context: ScoreContext
+    ) {
+        self.value = value
+        self.threshold = threshold
+        self.isAnomaly = isAnomaly
+        self.warmingUp = warmingUp
+        self.parts = parts
+        self.context = context
+    }
+
+    /// What `feature` added to `value`, in bits.
+    public func contribution(of feature: Feature) -> Double { Double(parts[feature.rawValue]) }
+
+    /// The features that contributed most (at most `limit`, each adding at least 0.5 bits), largest
+    /// first, each with a short explanation. The text is built here, on demand, not while scoring.
+    public func contributions(limit: Int = 4) -> [FeatureContribution] {
+        var ranked: [(Feature, Double)] = []
+        for feature in Feature.allCases where parts[feature.rawValue] >= 0.5 {
+            ranked.append((feature, Double(parts[feature.rawValue])))
+        }
+        ranked.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0.rawValue < $1.0.rawValue) }
+        return ranked.prefix(limit).map { FeatureContribution(feature: $0.0, value: $0.1, detail: context.detail(for: $0.0)) }
+    }
+
+    /// The top contributions (`contributions(limit: 4)`).
+    public var contributions: [FeatureContribution] { contributions() }
+}
+
+/// The facts behind a score, kept as plain values so scoring builds no text.
+struct ScoreContext: Sendable {
+    var destination: IPAddress
+    var port: UInt16
+    var transport: TransportProtocol
+    var verdict: RuleAction?
+    var hour: UInt8
+    var destinationClass: UInt8
+    var serviceClass: UInt8
+    var pairingOutcome: UInt8
+    var periodicOutcome: UInt8
+    var addressCount: UInt8
+    var serviceCount: UInt8
+    var burstEvents: UInt32
+    var burstDestinations: UInt16
+    var burstPorts: UInt16
+    var novelDestinations: UInt32
+    var novelServices: UInt32
+    var novelInternal: UInt32
+    var period: Float
+    var applicationAgeSeconds: Int64
+
+    func detail(for feature: Feature) -> String {
+        let service = "port \(port)/\(transport)"
+        switch feature {
+        case .destination:
+            switch DestinationClass(rawValue: Int(destinationClass)) ?? .habitual {
+            case .habitual, .frequent: return "\(destination) used \(addressCount) times by this app"
+            case .rare: return "\(destination) seen only \(addressCount) times for this app"
+            case .young: return "\(destination) used \(addressCount) times lately, still new to this app"
+            case .newAddressInKnownNetwork: return "\(destination) never seen for this app (its network is known)"
+            case .newNetworkKnownOnNode: return "\(destination) never seen for this app, in a network new to it"
+            case .newOnNode: return "\(destination) never seen on this node"
+            }
+        case .service:
+            switch ServiceClass(rawValue: Int(serviceClass)) ?? .habitual {
+            case .habitual, .frequent: return "\(service) used \(serviceCount) times by this app"
+            case .rare: return "\(service) seen only \(serviceCount) times for this app"
+            case .newCommonOnNode: return "\(service) never seen for this app (common on this node)"
+            case .newRareOnNode: return "\(service) never seen for this app, rare on this node"
+            }
+        case .pairing:
+            return "\(destination) and \(service) are known to this app, but never together"
+        case .verdict:
+            return "verdict \(verdict?.rawValue ?? "unknown") is unusual for this app"
+        case .burst:
+            return "\(burstEvents) connections in the current burst window, more than usual for this app"
+        case .fanOutDestinations:
+            return "about \(burstDestinations) distinct addresses in the current burst window"
+        case .fanOutPorts:
+            return "about \(burstPorts) distinct ports in the current burst window"
+        case .novelDestinationRate:
+            return "\(novelDestinations) new addresses in the current novelty window"
+        case .novelServiceRate:
+            return "\(novelServices) new ports or address-port pairs in the current novelty window"
+        case .novelInternalRate:
+            return "\(novelInternal) new internal addresses in the current novelty window"
+        case .periodicity:
+            switch PeriodicOutcome(rawValue: Int(periodicOutcome)) ?? .none {
+            case .young: return "steady beacon every \(Int(period.rounded())) s to \(destination):\(port), a new destination"
+            case .established: return "steady series every \(Int(period.rounded())) s to \(destination):\(port), unusual for this app"
+            case .none: return "irregular connection for an app whose traffic is usually periodic"
+            }
+        case .timeOfDay:
+            return "activity at \(hour < 10 ? "0" : "")\(hour):00 UTC is unusual for this app"
+        case .newApplication:
+            return "application first seen \(applicationAgeSeconds / 60) minutes ago, new on this node"
+        }
+    }
+}

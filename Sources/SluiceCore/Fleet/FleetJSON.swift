@@ -1,0 +1,61 @@
+import Foundation
+
+/// The JSON style of the server's API: snake_case keys, RFC 3339 times with microseconds.
+public enum FleetJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.format(Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) * 1000))
+        }
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let nanoseconds = RFC3339.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text) is not an RFC 3339 time")
+            }
+            return Date(timeIntervalSince1970: Double(nanoseconds) / 1e9)
+        }
+        return decoder
+    }
+}
+
+/// Who may do what on the server.
+public enum Role: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    /// Read everything.
+    case viewer
+    /// Also push policy, acknowledge alerts, review learned rules.
+    case `operator`
+    /// Everything, including users, tokens and nodes.
+    case admin
+
+    var rank: Int {
+        switch self {
+        case .viewer: return 0
+        case .operator: return 1
+        case .admin: return 2
+        }
+    }
+
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// The body of every 4xx and 5xx answer.
+public struct APIErrorBody: Sendable, Codable, Hashable {
+    public var error: String
+    /// Diagnostics of rejected policy, one per line, `file:line:col: error: field: message`.
+    public var details: [String]?
+
+    public init(error: String, details: [String]? = nil) {
+        self.error = error
+        self.details = details
+    }
+}

@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+import SluiceCore
+
+/// Sends new alerts to webhooks (signed JSON) and by mail, off the ingest path: alerts queue here
+/// (bounded; an overflow is counted and logged) and a failed delivery is retried with backoff.
+final class Notifier: Service, Sendable {
+    private let webhooks: [ServerConfiguration.Webhook]
+    private let smtp: ServerConfiguration.SMTPSettings?
+    private let serverName: String
+    private let metrics: ServerMetrics
+    private let logger: Logger
+    private let stream: AsyncStream<AlertInfo>
+    private let continuation: AsyncStream<AlertInfo>.Continuation
+    /// Delays before the second, third, … attempt.
+    let retryDelays: [Duration]
+    private let dropped = Atomic<Int>(0)
+
+    init(
+        webhooks: [ServerConfiguration.Webhook], smtp: ServerConfiguration.SMTPSettings?, serverName: String, metrics: ServerMetrics,
+        logger: Logger, retryDelays: [Duration] = [.seconds(1), .seconds(5), .seconds(30)]
+    ) {
+        self.webhooks = webhooks
+        self.smtp = smtp
+        self.serverName = serverName
+        self.metrics = metrics
+        self.logger = logger
+        self.retryDelays = retryDelays
+        (stream, continuation) = AsyncStream.makeStream(of: AlertInfo.self, bufferingPolicy: .bufferingOldest(10_000))
+    }
+
+    var isEnabled: Bool { !webhooks.isEmpty || smtp != nil }
+
+    /// Queues an alert for delivery.
+    func enqueue(_ alert: AlertInfo) {
+        guard isEnabled else { return }
+        if case .dropped = continuation.yield(alert) {
+            let count = dropped.wrappingAdd(1, ordering: .relaxed).newValue
+            metrics.notification(channel: "queue", success: false)
+            logger.error("alert notification queue full; notification dropped", metadata: ["alert.id": "\(alert.id)", "dropped.total": "\(count)"])
+        }
+    }
+
+    func run() async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        await withDiscardingTaskGroup { group in
+            // Ends when the stream finishes at shutdown.
+            group.addTask { [continuation] in
+                try? await gracefulShutdown()
+                continuation.finish()
+            }
+            for await alert in stream {
+                let body = Self.body(AlertNotification(server: serverName, sent: Date(), alert: alert))
+                for webhook in webhooks {
+                    group.addTask { await self.deliver(channel: "webhook") { try await Self.post(body, to: webhook, client: client) } }
+                }
+                if let smtp {
+                    group.addTask {
+                        await self.deliver(channel: "smtp") {
+                            try await SMTPClient(settings: smtp).send(subject: Self.subject(alert), body: Self.mailBody(alert, server: self.serverName))
+                        }
+                    }
+                }
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    private func deliver(channel: String, _ attempt: @Sendable () async throws -> Void) async {
+        for (index, delay) in ([Duration.zero] + retryDelays).enumerated() {
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            do {
+                try await attempt()
+                metrics.notification(channel: channel, success: true)
+                return
+            } catch {
+                metrics.notification(channel: channel, success: false)
+                logger.warning(
+                    "alert notification failed", metadata: ["notify.channel": "\(channel)", "notify.attempt": "\(index + 1)", "error": "\(error)"])
+            }
+        }
+        logger.error("alert notification given up", metadata: ["notify.channel": "\(channel)"])
+    }
+
+    static func body(_ notification: AlertNotification) -> Data {
+        (try? FleetJSON.encoder().encode(notification)) ?? Data()
+    }
+
+    /// `sha256=` and the hex HMAC-SHA256 of the body with the shared secret.
+    static func signature(body: Data, secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    struct WebhookFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func post(_ body: Data, to webhook: ServerConfiguration.Webhook, client: HTTPClient) async throws {
+        var request = HTTPClientRequest(url: webhook.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "sluice-server/\(SluiceVersion.current)")
+        request.headers.add(name: "X-Sluice-Event", value: "alert.raised")
+        request.headers.add(name: "X-Sluice-Timestamp", value: String(Int(Date().timeIntervalSince1970)))
+        request.headers.add(name: "X-Sluice-Signature", value: signature(body: body, secret: webhook.secret))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        _ = try? await response.body.collect(upTo: 64 << 10)
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw WebhookFailure(description: "webhook \(webhook.url) answered \(response.status.code)")
+        }
+    }
+
+    static func subject(_ alert: AlertInfo) -> String {
+        let what =
+            switch alert.kind {
+            case .alertRule: "alert rule"
+            case .policyDeny: "denied"
+            case .anomaly: "anomaly"
+            }
+        return "[sluice] \(what): \(alert.exe ?? "unknown executable") → \(alert.destination):\(alert.port) on \(alert.node)"
+    }
+
+    static func mailBody(_ alert: AlertInfo, server: String) -> String {
+        var lines = [
+            "Sluice raised alert \(alert.id) on \(server).", "",
+            "kind:        \(alert.kind.rawValue)",
+            "node:        \(alert.node) (\(alert.nodeId))",
+            "executable:  \(alert.exe ?? "unknown")",
+            "destination: \(alert.destination):\(alert.port)",
+            "verdict:     \(alert.verdict.rawValue)",
+            "policy:      \(alert.policy ?? "none") / \(alert.rule ?? "")",
+            "first seen:  \(RFC3339.format(Micros.from(alert.firstSeen) * 1000))",
+        ]
+        if let score = alert.score { lines.append("score:       \(score)") }
+        lines += ["", "First event:", alert.sample, "", "Acknowledge: sluice alerts ack \(alert.id)"]
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,113 @@
+import Synchronization
+import SluiceCore
+
+/// Live event streams: every stored batch is offered to each subscriber whose filter matches.
+/// A subscriber that falls behind loses batches and is told how many lines (`{"notice":"dropped",…}`),
+/// never slowing ingest.
+final class EventHub: Sendable {
+    /// What a stream wants.
+    struct Filter: Sendable {
+        var nodeIDs: Set<String>?
+        var executable: String?
+        var destination: IPPrefix?
+        var port: UInt16?
+        var verdicts: Set<RuleAction> = []
+        var policy: String?
+
+        func matches(nodeID: String, event: DecisionEvent) -> Bool {
+            if let nodeIDs, !nodeIDs.contains(nodeID) { return false }
+            if let executable, event.exe != executable { return false }
+            if let destination, !destination.contains(event.destination) { return false }
+            if let port, event.port != port { return false }
+            if !verdicts.isEmpty, !verdicts.contains(event.verdict) { return false }
+            if let policy, event.policy != policy { return false }
+            return true
+        }
+    }
+
+    /// What a stream receives: the matching lines of one batch (newline-terminated), or a
+    /// keepalive.
+    struct Chunk: Sendable {
+        var text: String
+        var lines: Int
+    }
+
+    /// One stream's chunks, buffered up to a bound.
+    final class Subscription: Sendable {
+        let filter: Filter
+        let stream: AsyncStream<Chunk>
+        fileprivate let continuation: AsyncStream<Chunk>.Continuation
+        fileprivate let dropped = Atomic<Int>(0)
+
+        fileprivate init(filter: Filter, buffer: Int) {
+            self.filter = filter
+            (stream, continuation) = AsyncStream.makeStream(of: Chunk.self, bufferingPolicy: .bufferingOldest(buffer))
+        }
+
+        /// Lines dropped since the last call.
+        func takeDropped() -> Int { dropped.exchange(0, ordering: .relaxed) }
+
+        /// A line that tells a quiet stream's reader (and proxies) the stream is alive.
+        func keepalive() {
+            continuation.yield(Chunk(text: "{\"notice\":\"keepalive\"}\n", lines: 0))
+        }
+
+        fileprivate func offer(_ chunk: Chunk) {
+            if case .dropped = continuation.yield(chunk) { dropped.wrappingAdd(chunk.lines, ordering: .relaxed) }
+        }
+    }
+
+    private let subscribers = Mutex<[ObjectIdentifier: Subscription]>([:])
+    private let onCountChanged: @Sendable (Int) -> Void
+
+    init(onCountChanged: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.onCountChanged = onCountChanged
+    }
+
+    var count: Int { subscribers.withLock { $0.count } }
+
+    /// `buffer` counts batches: a stream may lag that many behind.
+    func subscribe(_ filter: Filter, buffer: Int = 1000) -> Subscription {
+        let subscription = Subscription(filter: filter, buffer: buffer)
+        let count = subscribers.withLock { subscribers in
+            subscribers[ObjectIdentifier(subscription)] = subscription
+            return subscribers.count
+        }
+        onCountChanged(count)
+        return subscription
+    }
+
+    func unsubscribe(_ subscription: Subscription) {
+        subscription.continuation.finish()
+        let count = subscribers.withLock { subscribers in
+            subscribers[ObjectIdentifier(subscription)] = nil
+            return subscribers.count
+        }
+        onCountChanged(count)
+    }
+
+    /// Offers a batch to every stream.
+    func publish(nodeID: String, events: [(event: DecisionEvent, line: String)]) {
+        let current = subscribers.withLock { Array($0.values) }
+        guard !current.isEmpty else { return }
+        for subscription in current {
+            var text = ""
+            var lines = 0
+            for item in events where subscription.filter.matches(nodeID: nodeID, event: item.event) {
+                text += item.line
+                text += "\n"
+                lines += 1
+            }
+            if lines > 0 { subscription.offer(Chunk(text: text, lines: lines)) }
+        }
+    }
+
+    /// Ends every stream (shutdown).
+    func finishAll() {
+        let current = subscribers.withLock { subscribers in
+            defer { subscribers.removeAll() }
+            return Array(subscribers.values)
+        }
+        for subscription in current { subscription.continuation.finish() }
+    }
+}

@@ -1,0 +1,206 @@
+import Logging
+import NIOCore
+import Synchronization
+import SluiceCore
+
+/// Stores agents' event batches: parse the NDJSON body, find the alert-worthy events, store the
+/// batch and its alerts in one transaction, then tell the live streams and the notifier.
+///
+/// Backpressure: a few batches are stored at once and a bounded number wait; beyond that the
+/// answer is 503 with Retry-After, and the agent keeps the batch in its disk buffer.
+final class EventIngest: Sendable {
+    private let store: Store
+    private let catalog: PolicyCatalog
+    private let watcher: RevisionWatcher
+    private let hub: EventHub
+    private let gate: IngestGate
+    private let metrics: ServerMetrics
+    private let aggregationUs: Int64
+    private let onAlert: @Sendable (AlertInfo) -> Void
+
+    init(
+        store: Store, catalog: PolicyCatalog, watcher: RevisionWatcher, hub: EventHub, metrics: ServerMetrics,
+        limits: ServerConfiguration.RequestLimits, aggregationSeconds: Int, onAlert: @escaping @Sendable (AlertInfo) -> Void
+    ) {
+        self.store = store
+        self.catalog = catalog
+        self.watcher = watcher
+        self.hub = hub
+        self.metrics = metrics
+        self.gate = IngestGate(concurrency: limits.ingestConcurrency, queue: limits.ingestQueue)
+        self.aggregationUs = Int64(aggregationSeconds) * 1_000_000
+        self.onAlert = onAlert
+    }
+
+    /// A parsed batch.
+    struct Batch: Sendable {
+        var events: [(event: DecisionEvent, line: String)]
+    }
+
+    /// Parses an NDJSON body: one event per line, blank lines ignored; 400 naming the first bad
+    /// line, 413 beyond the batch limits.
+    static func parse(_ body: ByteBuffer, nodeName: String) throws -> Batch {
+        var events: [(event: DecisionEvent, line: String)] = []
+        events.reserveCapacity(min(EventUpload.maximumEvents, body.readableBytes / 200 + 1))
+        try body.withUnsafeReadableBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            var lineNumber = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+                lineNumber += 1
+                var stop = end
+                if stop > start, bytes[stop - 1] == 0x0D { stop -= 1 }
+                defer { start = end + 1 }
+                if (start..<stop).allSatisfy({ bytes[$0] == 0x20 || bytes[$0] == 0x09 }) { continue }
+                if stop - start > EventUpload.maximumLineBytes {
+                    throw APIError.tooLarge("line \(lineNumber) is \(stop - start) bytes; an event line may have at most \(EventUpload.maximumLineBytes)")
+                }
+                if events.count == EventUpload.maximumEvents {
+                    throw APIError.tooLarge("more than \(EventUpload.maximumEvents) events in one batch; split it")
+                }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<stop])
+                let event: DecisionEvent
+                do {
+                    event = try EventLineParser.parse(line)
+                } catch {
+                    throw APIError.badRequest("line \(lineNumber) is not an event: \(error)")
+                }
+                if event.node.isEmpty || event.node == nodeName {
+                    var stored = event
+                    stored.node = nodeName
+                    events.append((stored, event.node.isEmpty ? stored.jsonLine : String(decoding: line, as: UTF8.self)))
+                } else {
+                    // The node's enrolled name is authoritative: no node speaks for another.
+                    var stored = event
+                    stored.node = nodeName
+                    events.append((stored, stored.jsonLine))
+                }
+            }
+        }
+        return Batch(events: events)
+    }
+
+    /// Stores a batch for `node`; throws 503 when too many are being stored already.
+    func ingest(node: NodeRecord, sequence: Int64, body: ByteBuffer) async throws -> EventBatchResponse {
+        guard gate.enter() else {
+            metrics.batchesRejected.increment()
+            throw APIError.unavailable("the server is storing too many event batches; retry later", retryAfter: 1)
+        }
+        defer { gate.leave() }
+        let batch = try Self.parse(body, nodeName: node.name)
+        await gate.waitTurn()
+        defer { gate.finishTurn() }
+        let alertOnDeny = try await catalog.current(atLeast: watcher.revision).alertOnDeny
+        let rows = batch.events.map { EventRow(event: $0.event, line: $0.line) }
+        let candidates = Self.alertCandidates(batch.events, node: node, alertOnDeny: alertOnDeny)
+        let result = try await store.storeEventBatch(
+            nodeID: node.id, sequence: sequence, rows: rows, alerts: candidates, aggregationUs: aggregationUs)
+        if result.duplicate {
+            metrics.duplicateBatches.increment()
+            return EventBatchResponse(stored: 0, duplicate: true)
+        }
+        metrics.eventBatches.increment()
+        metrics.eventsIngested.increment(by: result.stored)
+        hub.publish(nodeID: node.id, events: batch.events)
+        for alert in result.alerts {
+            metrics.alertsRaised.increment()
+            onAlert(alert)
+        }
+        return EventBatchResponse(stored: result.stored, duplicate: false)
+    }
+
+    /// The batch's alert-worthy events folded by fingerprint: `alert` verdicts, denies of
+    /// policies with `alertOnDeny` (monitor-mode denies too: they are what enforce would block),
+    /// and events the agent scored anomalous.
+    static func alertCandidates(
+        _ events: [(event: DecisionEvent, line: String)], node: NodeRecord, alertOnDeny: Set<String>
+    ) -> [AlertCandidate] {
+        var folded: [String: AlertCandidate] = [:]
+        var order: [String] = []
+        func add(_ kind: AlertKind, _ event: DecisionEvent, _ line: String) {
+            let timeUs = event.timeNanoseconds / 1000
+            var candidate = AlertCandidate(
+                kind: kind, nodeID: node.id, nodeName: node.name, policy: event.policy, rule: event.rule, exe: event.exe,
+                destination: event.destination.description, port: event.port, verdict: event.verdict, score: event.score, count: 1,
+                firstUs: timeUs, lastUs: timeUs, sample: line)
+            let key = candidate.fingerprint
+            if var existing = folded[key] {
+                existing.count += 1
+                existing.firstUs = min(existing.firstUs, timeUs)
+                existing.lastUs = max(existing.lastUs, timeUs)
+                if let score = event.score, score > (existing.score ?? -.infinity) { existing.score = score }
+                candidate = existing
+            } else {
+                order.append(key)
+            }
+            folded[key] = candidate
+        }
+        for (event, line) in events {
+            if event.verdict == .alert {
+                add(.alertRule, event, line)
+            } else if event.verdict == .deny, let policy = event.policy, alertOnDeny.contains(policy) {
+                add(.policyDeny, event, line)
+            }
+            if event.anomaly == true { add(.anomaly, event, line) }
+        }
+        return order.compactMap { folded[$0] }
+    }
+}
+
+/// Admission for event batches: `concurrency` stored at once, `queue` more waiting.
+final class IngestGate: Sendable {
+    private struct State {
+        var admitted = 0
+        var running = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let concurrency: Int
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(concurrency: Int, queue: Int) {
+        self.concurrency = max(1, concurrency)
+        self.capacity = max(1, concurrency) + max(0, queue)
+    }
+
+    /// False when the line is full.
+    func enter() -> Bool {
+        state.withLock { state in
+            guard state.admitted < capacity else { return false }
+            state.admitted += 1
+            return true
+        }
+    }
+
+    func leave() {
+        state.withLock { $0.admitted -= 1 }
+    }
+
+    func waitTurn() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.running < concurrency {
+                    state.running += 1
+                    return true
+                }
+                state.waiting.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func finishTurn() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiting.isEmpty {
+                state.running -= 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+import SluiceCore
+
+/// Who may call a route.
+enum Access: Sendable, Hashable, CustomStringConvertible {
+    /// Anyone (health, metrics, the OpenAPI document, login).
+    case anyone
+    /// A node credential.
+    case node
+    /// A join token in the body (enrollment).
+    case joinToken
+    /// A user API token of at least this role.
+    case user(Role)
+
+    var description: String {
+        switch self {
+        case .anyone: "anyone"
+        case .node: "node"
+        case .joinToken: "join token"
+        case .user(let role): role.rawValue
+        }
+    }
+}
+
+/// Checks bearer secrets. User tokens and node credentials live in different tables and carry
+/// different prefixes: a node credential never passes as a user, nor a user token as a node.
+struct Authenticator: Sendable {
+    let store: Store
+
+    static func bearer(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("missing Authorization: Bearer <token>")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw APIError.unauthorized("the Authorization header must be Bearer <token>")
+        }
+        guard parts[1].count <= 256 else { throw APIError.unauthorized("the bearer token is too long") }
+        return String(parts[1])
+    }
+
+    /// The user presenting an API token, with at least `role`.
+    func user(_ request: Request, role: Role) async throws -> UserPrincipal {
+        let secret = try Self.bearer(request)
+        switch Secrets.kind(of: secret) {
+        case .nodeCredential: throw APIError.unauthorized("a node credential cannot call user endpoints; use an API token (sluice login)")
+        case .joinToken: throw APIError.unauthorized("a join token only enrolls nodes; use an API token (sluice login)")
+        case .apiToken, nil: break
+        }
+        guard let principal = try await store.principal(tokenHash: Secrets.digest(secret)) else {
+            throw APIError.unauthorized("unknown API token; log in again")
+        }
+        if principal.token.revokedUs != nil { throw APIError.unauthorized("this API token was revoked; log in again") }
+        if principal.user.disabled { throw APIError.unauthorized("user \(principal.user.name) is disabled") }
+        guard principal.user.role >= role else {
+            throw APIError.forbidden("this needs the \(role.rawValue) role; \(principal.user.name) is \(principal.user.role.rawValue)")
+        }
+        let now = Micros.now()
+        if now - (principal.token.lastUsedUs ?? 0) > 60_000_000 {
+            try? await store.touchToken(id: principal.token.id, at: now)
+        }
+        return principal
+    }
+
+    /// The enrolled, unrevoked node presenting its credential.
+    func node(_ request: Request) async throws -> NodeRecord {
+        let secret = try Self.bearer(request)
+        switch Secrets.kind(of: secret) {
+        case .apiToken: throw APIError.unauthorized("a user API token cannot call agent endpoints; agents use their node credential")
+        case .joinToken: throw APIError.unauthorized("a join token only enrolls; send it in the body of \(AgentPaths.enroll)")
+        case .nodeCredential, nil: break
+        }
+        guard let node = try await store.node(credentialHash: Secrets.digest(secret)) else {
+            throw APIError.unauthorized("unknown node credential; enroll the node again with a join token")
+        }
+        if node.revokedUs != nil {
+            throw APIError.forbidden("node \(node.name) (\(node.id)) was revoked; enroll it again with a join token to rejoin")
+        }
+        return node
+    }
+}
+
+/// Counts failed logins per user name and per address over a minute; beyond the limit login
+/// answers 429 for the rest of the minute, whatever the password.
+final class LoginThrottle: Sendable {
+    private let limit: Int
+    private let failures = Mutex<[String: (windowStart: Int64, count: Int)]>([:])
+
+    init(limitPerMinute: Int) {
+        self.limit = limitPerMinute
+    }
+
+    /// Seconds to wait when `keys` is throttled; nil when it may try.
+    func retryAfter(_ keys: [String], now: Int64 = Micros.now()) -> Int? {
+        failures.withLock { failures in
+            var wait: Int?
+            for key in keys {
+                guard let entry = failures[key] else { continue }
+                let elapsed = now - entry.windowStart
+                if elapsed >= 60_000_000 {
+                    failures[key] = nil
+                } else if entry.count >= limit {
+                    wait = max(wait ?? 0, Int((60_000_000 - elapsed) / 1_000_000) + 1)
+                }
+            }
+            return wait
+        }
+    }
+
+    func failed(_ keys: [String], now: Int64 = Micros.now()) {
+        failures.withLock { failures in
+            if failures.count > 100_000 { failures.removeAll() }
+            for key in keys {
+                if let entry = failures[key], now - entry.windowStart < 60_000_000 {
+                    failures[key] = (entry.windowStart, entry.count + 1)
+                } else {
+                    failures[key] = (now, 1)
+                }
+            }
+        }
+    }
+
+    func succeeded(_ keys: [String]) {
+        failures.withLock { failures in
+            for key in keys { failures[key] = nil }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SluiceCore
+
+/// The server's parts, wired once: storage, the fleet's revision and policy cache, ingest, live
+/// streams, notifications, metrics. Routes are in `Routes/`, each file one concern.
+final class ServerApp: Sendable {
+    let configuration: ServerConfiguration
+    let store: Store
+    let watcher: RevisionWatcher
+    let catalog: PolicyCatalog
+    let hub: EventHub
+    let ingest: EventIngest
+    let notifier: Notifier
+    let metrics: ServerMetrics
+    let throttle: LoginThrottle
+    let logger: Logger
+    let passwords: PasswordHasher
+
+    /// Opens the database, migrates it, creates the first admin if there are no users.
+    static func open(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) async throws -> ServerApp {
+        let location: DatabaseLocation
+        switch DatabaseLocation.parse(configuration.databaseURL) {
+        case .success(let parsed): location = parsed
+        case .failure(let error): throw ServerStartError(error.description)
+        }
+        let database = try await ServerDatabase.open(location, logger: logger)
+        do {
+            try await Migrations.run(on: database, logger: logger)
+            let store = Store(database: database)
+            let revision = try await store.currentRevision()
+            let app = ServerApp(configuration: configuration, store: store, revision: revision, metrics: metrics, logger: logger)
+            try await app.bootstrapAdmin()
+            return app
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+
+    private init(configuration: ServerConfiguration, store: Store, revision: Int64, metrics: ServerMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+        watcher = RevisionWatcher(revision: revision) { metrics.longPollers.record($0) }
+        metrics.revision.record(Double(revision))
+        catalog = PolicyCatalog(store: store)
+        hub = EventHub { metrics.streams.record($0) }
+        let notifier = Notifier(
+            webhooks: configuration.webhooks, smtp: configuration.smtp, serverName: configuration.serverName, metrics: metrics, logger: logger,
+            retryDelays: configuration.notificationRetryDelays)
+        self.notifier = notifier
+        ingest = EventIngest(
+            store: store, catalog: catalog, watcher: watcher, hub: hub, metrics: metrics, limits: configuration.limits,
+            aggregationSeconds: configuration.alertAggregationSeconds, onAlert: { notifier.enqueue($0) })
+        throttle = LoginThrottle(limitPerMinute: configuration.limits.loginFailuresPerMinute)
+        passwords = PasswordHasher(cost: configuration.bcryptCost)
+    }
+
+    /// The router with every route; `entries` lists them with their access rule.
+    func router() -> (router: Router<ServerContext>, entries: [RouteEntry]) {
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: APIErrorMiddleware(metrics: metrics))
+        let routes = RouteBuilder(router: router, authenticator: Authenticator(store: store))
+        addOperationsRoutes(routes)
+        addAgentRoutes(routes)
+        addSessionRoutes(routes)
+        addUserRoutes(routes)
+        addNodeRoutes(routes)
+        addPolicyRoutes(routes)
+        addEventRoutes(routes)
+        addAlertRoutes(routes)
+        addRuleRoutes(routes)
+        return (router, routes.entries)
+    }
+
+    /// The background services beside the HTTP server.
+    var services: [any Service] {
+        [
+            notifier,
+            ReplicaSync(store: store, watcher: watcher, hub: hub, pollInterval: .milliseconds(configuration.revisionPollMilliseconds), logger: logger),
+            RetentionService(app: self),
+            StaleMonitor(app: self),
+        ]
+    }
+
+    /// Called when this replica changed the revision.
+    func revisionChanged(to revision: Int64) {
+        watcher.advance(to: revision)
+        metrics.revision.record(Double(revision))
+    }
+
+    func close() async {
+        hub.finishAll()
+        await store.database.close()
+    }
+
+    private func bootstrapAdmin() async throws {
+        guard try await store.userCount() == 0 else { return }
+        let admin = configuration.bootstrapAdmin
+        var password = admin.password
+        if password == nil, let file = admin.passwordFile {
+            do {
+                password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+            } catch {
+                throw ServerStartError("cannot read the admin password file \(file): \(error.localizedDescription)")
+            }
+        }
+        if password == nil, let fromEnvironment = ProcessInfo.processInfo.environment["SLUICE_ADMIN_PASSWORD"], !fromEnvironment.isEmpty {
+            password = fromEnvironment
+        }
+        var generated = false
+        if password == nil {
+            password = Secrets.randomHex(bytes: 12)
+            generated = true
+        }
+        guard let password, password.count >= PasswordHasher.minimumLength else {
+            throw ServerStartError("the admin password must have at least \(PasswordHasher.minimumLength) characters")
+        }
+        let hash = try await passwords.hash(password)
+        _ = try await store.createUser(name: admin.name, passwordHash: hash, role: .admin, actor: "system")
+        if generated {
+            FileHandle.standardError.write(
+                Data("sluice server: created user \(admin.name) (admin) with password \(password)\nsluice server: this is shown once; change it with: sluice users passwd \(admin.name)\n".utf8))
+        }
+        logger.info("created the first admin", metadata: ["user.name": "\(admin.name)"])
+    }
+}
+
+extension ServerConfiguration {
+    /// Retry delays of notifications (shortened by tests).
+    var notificationRetryDelays: [Duration] {
+        notificationRetrySchedule ?? [.seconds(1), .seconds(5), .seconds(30)]
+    }
+}

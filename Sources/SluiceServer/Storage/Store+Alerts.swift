@@ -1,0 +1,149 @@
+import Crypto
+import Foundation
+import SQLKit
+import SluiceCore
+
+/// The alert-worthy events of one batch with one fingerprint, folded together.
+struct AlertCandidate: Sendable {
+    var kind: AlertKind
+    var nodeID: String
+    var nodeName: String
+    var policy: String?
+    var rule: String?
+    var exe: String?
+    var destination: String
+    var port: UInt16
+    var verdict: RuleAction
+    var score: Double?
+    var count: Int
+    var firstUs: Int64
+    var lastUs: Int64
+    var sample: String
+
+    /// What makes two alerts the same: node, kind, policy and rule, executable, destination.
+    var fingerprint: String {
+        let parts = [nodeID, kind.rawValue, policy ?? "", rule ?? "", exe ?? "", destination, String(port)]
+        let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{1F}").utf8))
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+struct AlertFilter: Sendable {
+    var state: AlertState?
+    var kind: AlertKind?
+    var nodeIDs: [String]?
+    var policy: String?
+    var sinceUs: Int64?
+    var cursor: Int64?
+    var limit: Int
+}
+
+extension AlertInfo {
+    init(row: any SQLRow) throws {
+        self.init(
+            id: try row.int64("id"), kind: AlertKind(rawValue: try row.string("kind")) ?? .alertRule,
+            state: AlertState(rawValue: try row.string("state")) ?? .open, nodeId: try row.string("node_id"),
+            node: try row.string("node_name"), policy: try row.optionalString("policy"), rule: try row.optionalString("rule"),
+            exe: try row.optionalString("exe"), destination: try row.string("destination"), port: UInt16(clamping: try row.int64("port")),
+            verdict: RuleAction(rawValue: try row.string("verdict")) ?? .alert, score: try row.optionalDouble("score"),
+            count: Int(try row.int64("count")), firstSeen: Micros.date(try row.int64("first_us")), lastSeen: Micros.date(try row.int64("last_us")),
+            acknowledgedBy: try row.optionalString("acknowledged_by"), acknowledged: Micros.date(try row.optionalInt64("acknowledged_us")),
+            sample: try row.string("sample"))
+    }
+}
+
+extension Store {
+    /// Folds a candidate into the open alert with its fingerprint seen within the window, or
+    /// opens a new one (returned: it is news).
+    static func raise(_ candidate: AlertCandidate, session: ServerDatabase.Session, aggregationUs: Int64) async throws -> AlertInfo? {
+        let fingerprint = candidate.fingerprint
+        if let open = try await session.sql.raw(
+            """
+            SELECT id FROM alerts WHERE fingerprint = \(bind: fingerprint) AND state = 'open'
+            AND last_us >= \(bind: candidate.firstUs - aggregationUs) ORDER BY id DESC LIMIT 1
+            """
+        ).first() {
+            let id = try open.int64("id")
+            try await session.sql.raw(
+                """
+                UPDATE alerts SET count = count + \(bind: Int64(candidate.count)),
+                last_us = CASE WHEN last_us > \(bind: candidate.lastUs) THEN last_us ELSE \(bind: candidate.lastUs) END,
+                score = CASE WHEN score IS NULL OR score < \(bind: candidate.score ?? -1) THEN \(bind: candidate.score) ELSE score END
+                WHERE id = \(bind: id)
+                """
+            ).run()
+            return nil
+        }
+        let row = try await session.sql.raw(
+            """
+            INSERT INTO alerts (fingerprint, kind, state, node_id, node_name, policy, rule, exe, destination, port, verdict, score, count,
+            first_us, last_us, sample)
+            VALUES (\(bind: fingerprint), \(bind: candidate.kind.rawValue), 'open', \(bind: candidate.nodeID), \(bind: candidate.nodeName),
+            \(bind: candidate.policy), \(bind: candidate.rule), \(bind: candidate.exe), \(bind: candidate.destination),
+            \(bind: Int64(candidate.port)), \(bind: candidate.verdict.rawValue), \(bind: candidate.score), \(bind: Int64(candidate.count)),
+            \(bind: candidate.firstUs), \(bind: candidate.lastUs), \(bind: candidate.sample)) RETURNING *
+            """
+        ).first()
+        return try AlertInfo(row: row!)
+    }
+
+    func alerts(_ filter: AlertFilter) async throws -> Page<AlertInfo> {
+        try await database.read { sql in
+            var conditions: [SQLQueryString] = []
+            if let state = filter.state { conditions.append("state = \(bind: state.rawValue)") }
+            if let kind = filter.kind { conditions.append("kind = \(bind: kind.rawValue)") }
+            if let nodes = filter.nodeIDs { conditions.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))") }
+            if let policy = filter.policy { conditions.append("policy = \(bind: policy)") }
+            if let since = filter.sinceUs { conditions.append("last_us >= \(bind: since)") }
+            if let cursor = filter.cursor { conditions.append("id < \(bind: cursor)") }
+            let rows = try await sql.raw(
+                "SELECT * FROM alerts \(Store.whereClause(conditions)) ORDER BY id DESC LIMIT \(unsafeRaw: String(filter.limit + 1))"
+            ).all()
+            let items = try rows.prefix(filter.limit).map { try AlertInfo(row: $0) }
+            return Page(items: items, nextCursor: rows.count > filter.limit ? items.last.map { String($0.id) } : nil)
+        }
+    }
+
+    func alert(id: Int64) async throws -> AlertInfo? {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM alerts WHERE id = \(bind: id)").first().map { try AlertInfo(row: $0) }
+        }
+    }
+
+    func acknowledgeAlert(id: Int64, by user: String, actor: String, note: String?) async throws -> AlertInfo {
+        try await database.transaction { session in
+            guard let row = try await session.sql.raw("SELECT * FROM alerts WHERE id = \(bind: id)").first() else {
+                throw APIError.notFound("no alert \(id)")
+            }
+            let alert = try AlertInfo(row: row)
+            guard alert.state == .open else { return alert }
+            let updated = try await session.sql.raw(
+                """
+                UPDATE alerts SET state = 'acknowledged', acknowledged_by = \(bind: user), acknowledged_us = \(bind: Micros.now()),
+                note = \(bind: note) WHERE id = \(bind: id) RETURNING *
+                """
+            ).first()
+            var details = ["kind": alert.kind.rawValue, "node": alert.node, "count": String(alert.count)]
+            if let note { details["note"] = note }
+            try await Store.audit(session, actor: actor, action: "alert.acknowledge", target: "alert:\(id)", details: details)
+            return try AlertInfo(row: updated!)
+        }
+    }
+
+    /// The events behind an alert: its node, executable and destination between its first and
+    /// last event, newest first.
+    func alertEvents(_ alert: AlertInfo, limit: Int) async throws -> [String] {
+        var query = EventQuery()
+        query.nodeIDs = [alert.nodeId]
+        query.sinceUs = Micros.from(alert.firstSeen) - 1
+        query.untilUs = Micros.from(alert.lastSeen) + 1
+        query.executable = alert.exe
+        if let address = IPAddress(alert.destination) {
+            let key = AddressKey.key(address)
+            query.destination = (key, key)
+        }
+        query.port = Int64(alert.port)
+        query.limit = limit
+        return try await events(query).lines
+    }
+}

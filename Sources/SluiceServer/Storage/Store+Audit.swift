@@ -1,0 +1,64 @@
+import Foundation
+import SQLKit
+import SluiceCore
+
+extension Store {
+    /// Records a change inside the transaction that makes it: no change without its entry.
+    static func audit(_ session: ServerDatabase.Session, actor: String, action: String, target: String, details: [String: String] = [:])
+        async throws
+    {
+        try await session.sql.raw(
+            """
+            INSERT INTO audit_log (time_us, actor, action, target, details)
+            VALUES (\(bind: Micros.now()), \(bind: actor), \(bind: action), \(bind: target), \(bind: JSONColumn.encode(details)))
+            """
+        ).run()
+    }
+
+    /// Records something that changes nothing else (a failed login).
+    func audit(actor: String, action: String, target: String, details: [String: String] = [:]) async throws {
+        try await database.transaction { session in
+            try await Store.audit(session, actor: actor, action: action, target: target, details: details)
+        }
+    }
+
+    struct AuditFilter: Sendable {
+        var actor: String?
+        var action: String?
+        var target: String?
+        var sinceUs: Int64?
+        var untilUs: Int64?
+        var cursor: Int64?
+        var limit: Int
+    }
+
+    /// Newest first.
+    func auditEntries(_ filter: AuditFilter) async throws -> Page<AuditEntry> {
+        try await database.read { sql in
+            var conditions: [SQLQueryString] = []
+            if let actor = filter.actor { conditions.append("actor = \(bind: actor)") }
+            if let action = filter.action {
+                // `policy` matches `policy.push`, `policy.rollback`, …
+                conditions.append(action.contains(".") ? "action = \(bind: action)" : "(action = \(bind: action) OR action LIKE \(bind: action + ".%"))")
+            }
+            if let target = filter.target { conditions.append("target = \(bind: target)") }
+            if let since = filter.sinceUs { conditions.append("time_us >= \(bind: since)") }
+            if let until = filter.untilUs { conditions.append("time_us < \(bind: until)") }
+            if let cursor = filter.cursor { conditions.append("id < \(bind: cursor)") }
+            let rows = try await sql.raw(
+                "SELECT * FROM audit_log \(Store.whereClause(conditions)) ORDER BY id DESC LIMIT \(unsafeRaw: String(filter.limit + 1))"
+            ).all()
+            let entries = try rows.prefix(filter.limit).map { row in
+                AuditEntry(
+                    id: try row.int64("id"), time: Micros.date(try row.int64("time_us")), actor: try row.string("actor"),
+                    action: try row.string("action"), target: try row.string("target"), details: JSONColumn.decodeMap(try row.string("details")))
+            }
+            let next = rows.count > filter.limit ? entries.last.map { String($0.id) } : nil
+            return Page(items: entries, nextCursor: next)
+        }
+    }
+
+    static func whereClause(_ conditions: [SQLQueryString]) -> SQLQueryString {
+        conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import PostgresNIO
+import SQLKit
+import SQLiteNIO
+import SluiceCore
+
+/// One event ready for its row: the filterable fields and the line.
+struct EventRow: Sendable {
+    var timeUs: Int64
+    var exe: String?
+    var cgroup: String?
+    var destinationKey: String
+    var port: Int64
+    var transport: String
+    var verdict: String
+    var enforced: Bool
+    var policy: String?
+    var rule: String
+    var score: Double?
+    var anomaly: Bool
+    var line: String
+
+    init(event: DecisionEvent, line: String) {
+        timeUs = event.timeNanoseconds / 1000
+        exe = event.exe
+        cgroup = event.cgroup
+        destinationKey = AddressKey.key(event.destination)
+        port = Int64(event.port)
+        transport = event.transport
+        verdict = event.verdict.rawValue
+        enforced = event.enforced
+        policy = event.policy
+        rule = event.rule
+        score = event.score
+        anomaly = event.anomaly ?? false
+        self.line = line
+    }
+
+    static let columns = "node_id, time_us, exe, cgroup, dst_key, dst_port, protocol, verdict, enforced, policy, rule, score, anomaly, line"
+    static let columnCount = 14
+}
+
+/// Addresses as fixed-width text that sorts like the numbers: `4` and 8 hex digits for IPv4,
+/// `6` and 32 for IPv6. A CIDR block is then a range of keys.
+enum AddressKey {
+    static func key(_ address: IPAddress) -> String {
+        address.family == .ipv4 ? "4" + hex(address.low & 0xffff_ffff, digits: 8) : "6" + hex(address.high, digits: 16) + hex(address.low, digits: 16)
+    }
+
+    /// The keys of the first and last address of the block.
+    static func range(_ prefix: IPPrefix) -> (low: String, high: String) {
+        let first = prefix.address.masked(to: prefix.length)
+        let width = prefix.family.bitWidth
+        let hostBits = width - prefix.length
+        let last: IPAddress
+        if prefix.family == .ipv4 {
+            let mask: UInt64 = hostBits == 0 ? 0 : (UInt64(1) << hostBits) - 1
+            last = IPAddress(family: .ipv4, low: first.low | mask)
+        } else {
+            let lowMask: UInt64 = hostBits >= 64 ? .max : (hostBits == 0 ? 0 : (UInt64(1) << hostBits) - 1)
+            let highMask: UInt64 = hostBits <= 64 ? 0 : (hostBits == 128 ? .max : (UInt64(1) << (hostBits - 64)) - 1)
+            last = IPAddress(family: .ipv6, high: first.high | highMask, low: first.low | lowMask)
+        }
+        return (key(first), key(last))
+    }
+
+    private static func hex(_ value: UInt64, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: digits - text.count) + text
+    }
+}
+
+/// An event query: newest first (by arrival), every filter optional.
+struct EventQuery: Sendable {
+    var sinceUs: Int64?
+    var untilUs: Int64?
+    var nodeIDs: [String]?
+    var executable: String?
+    var destination: (low: String, high: String)?
+    var port: Int64?
+    var verdicts: [String] = []
+    var policy: String?
+    var cursor: Int64?
+    var limit: Int = 100
+}
+
+extension Store {
+    struct BatchResult: Sendable {
+        var stored: Int
+        var duplicate: Bool
+        var alerts: [AlertInfo]
+    }
+
+    /// Stores a batch once per (node, sequence), with the alerts it raises, in one transaction.
+    func storeEventBatch(
+        nodeID: String, sequence: Int64, rows: [EventRow], alerts: [AlertCandidate], aggregationUs: Int64
+    ) async throws -> BatchResult {
+        try await database.transaction { session in
+            let now = Micros.now()
+            let fresh = try await session.sql.raw(
+                """
+                INSERT INTO event_batches (node_id, sequence, events, received_us) VALUES (\(bind: nodeID), \(bind: sequence),
+                \(bind: Int64(rows.count)), \(bind: now)) ON CONFLICT DO NOTHING RETURNING sequence
+                """
+            ).first()
+            guard fresh != nil else { return BatchResult(stored: 0, duplicate: true, alerts: []) }
+            switch session.connection {
+            case .sqlite(let connection): try await Self.insertSQLite(connection, nodeID: nodeID, rows: rows)
+            case .postgres(let connection):
+                let ids = try await Self.insertPostgres(connection, nodeID: nodeID, rows: rows, logger: self.database.logger)
+                if let ids { try await self.notify(session, .events(nodeID: nodeID, firstID: ids.lowerBound, lastID: ids.upperBound)) }
+            }
+            var raised: [AlertInfo] = []
+            for candidate in alerts {
+                if let alert = try await Self.raise(candidate, session: session, aggregationUs: aggregationUs) { raised.append(alert) }
+            }
+            return BatchResult(stored: rows.count, duplicate: false, alerts: raised)
+        }
+    }
+
+    private static let sqliteRowsPerStatement = 500
+
+    private static func insertSQLite(_ connection: SQLiteConnection, nodeID: String, rows: [EventRow]) async throws {
+        let node = SQLiteData.text(nodeID)
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + sqliteRowsPerStatement)]
+            var sql = "INSERT INTO events (\(EventRow.columns)) VALUES "
+            sql.reserveCapacity(40 + chunk.count * 32)
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(chunk.count * EventRow.columnCount)
+            for (index, row) in chunk.enumerated() {
+                sql += index == 0 ? "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                binds.append(node)
+                binds.append(.integer(Int(row.timeUs)))
+                binds.append(row.exe.map { .text($0) } ?? .null)
+                binds.append(row.cgroup.map { .text($0) } ?? .null)
+                binds.append(.text(row.destinationKey))
+                binds.append(.integer(Int(row.port)))
+                binds.append(.text(row.transport))
+                binds.append(.text(row.verdict))
+                binds.append(.integer(row.enforced ? 1 : 0))
+                binds.append(row.policy.map { .text($0) } ?? .null)
+                binds.append(.text(row.rule))
+                binds.append(row.score.map { .float($0) } ?? .null)
+                binds.append(.integer(row.anomaly ? 1 : 0))
+                binds.append(.text(row.line))
+            }
+            try await connection.query(sql, binds) { _ in }
+            start += chunk.count
+        }
+    }
+
+    private static let postgresRowsPerStatement = 1000
+
+    /// Returns the ids given to the rows.
+    private static func insertPostgres(_ connection: PostgresConnection, nodeID: String, rows: [EventRow], logger: Logger) async throws
+        -> ClosedRange<Int64>?
+    {
+        var first = Int64.max
+        var last = Int64.min
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + postgresRowsPerStatement)]
+            var sql = "INSERT INTO events (\(EventRow.columns)) VALUES "
+            var binds = PostgresBindings(capacity: chunk.count * EventRow.columnCount)
+            var parameter = 0
+            for (index, row) in chunk.enumerated() {
+                if index > 0 { sql += "," }
+                sql += "("
+                for column in 0..<EventRow.columnCount {
+                    parameter += 1
+                    sql += column == 0 ? "$\(parameter)" : ",$\(parameter)"
+                }
+                sql += ")"
+                binds.append(nodeID)
+                binds.append(row.timeUs)
+                binds.append(row.exe)
+                binds.append(row.cgroup)
+                binds.append(row.destinationKey)
+                binds.append(row.port)
+                binds.append(row.transport)
+                binds.append(row.verdict)
+                binds.append(row.enforced)
+                binds.append(row.policy)
+                binds.append(row.rule)
+                binds.append(row.score)
+                binds.append(row.anomaly)
+                binds.append(row.line)
+            }
+            sql += " RETURNING id"
+            for try await id in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode(Int64.self) {
+                first = min(first, id)
+                last = max(last, id)
+            }
+            start += chunk.count
+        }
+        return first <= last ? first...last : nil
+    }
+
+    /// Lines newest first, and the cursor of the next page when there may be one.
+    func events(_ query: EventQuery) async throws -> (lines: [String], nextCursor: Int64?) {
+        try await database.read { sql in
+            let rows = try await sql.raw(
+                "SELECT id, line FROM events \(Store.eventConditions(query)) ORDER BY id DESC LIMIT \(unsafeRaw: String(query.limit + 1))"
+            ).all()
+            var lines: [String] = []
+            lines.reserveCapacity(min(rows.count, query.limit))
+            var lastID: Int64?
+            for row in rows.prefix(query.limit) {
+                lines.append(try row.string("line"))
+                lastID = try row.int64("id")
+            }
+            return (lines, rows.count > query.limit ? lastID : nil)
+        }
+    }
+
+    static func eventConditions(_ query: EventQuery) -> SQLQueryString {
+        var conditions: [SQLQueryString] = []
+        if let since = query.sinceUs { conditions.append("time_us >= \(bind: since)") }
+        if let until = query.untilUs { conditions.append("time_us < \(bind: until)") }
+        if let nodes = query.nodeIDs {
+            conditions.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))")
+        }
+        if let exe = query.executable { conditions.append("exe = \(bind: exe)") }
+        if let range = query.destination { conditions.append("dst_key BETWEEN \(bind: range.low) AND \(bind: range.high)") }
+        if let port = query.port { conditions.append("dst_port = \(bind: port)") }
+        if !query.verdicts.isEmpty { conditions.append("verdict IN (\(binds: query.verdicts))") }
+        if let policy = query.policy { conditions.append("policy = \(bind: policy)") }
+        if let cursor = query.cursor { conditions.append("id < \(bind: cursor)") }
+        return whereClause(conditions)
+    }
+
+    /// Deletes events, batch records and alerts older than the retention, a slice at a time so
+    /// ingest never waits long for the writer. Returns the events deleted.
+    func deleteExpired(eventsBeforeUs: Int64, alertsBeforeUs: Int64) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await database.transaction { session in
+                try await session.sql.raw(
+                    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_us < \(bind: eventsBeforeUs) LIMIT 20000) RETURNING id"
+                ).all().count
+            }
+            total += deleted
+            if deleted < 20000 { break }
+            await Task.yield()
+        }
+        try await database.transaction { session in
+            try await session.sql.raw("DELETE FROM event_batches WHERE received_us < \(bind: eventsBeforeUs)").run()
+            try await session.sql.raw("DELETE FROM alerts WHERE last_us < \(bind: alertsBeforeUs)").run()
+        }
+        return total
+    }
+
+    func eventCount() async throws -> Int {
+        try await database.read { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM events").first().map { Int(try $0.int64("n")) } ?? 0
+        }
+    }
+}

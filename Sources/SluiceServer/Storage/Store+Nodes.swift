@@ -1,0 +1,206 @@
+import Foundation
+import SQLKit
+import SluiceCore
+
+struct NodeRecord: Sendable, Hashable {
+    var id: String
+    var name: String
+    var labels: [String: String]
+    var kernel: String
+    var agentVersion: String
+    var joinToken: String?
+    var enrolledUs: Int64
+    var lastHeartbeatUs: Int64?
+    var revokedUs: Int64?
+    var appliedRevision: Int64?
+    var applyError: String?
+    var failedRevision: Int64?
+    var policyGeneration: Int64
+    var rulesLoaded: Int64
+    var decisions: DecisionCounts
+    var losses: EventLosses
+    var eventsBuffered: Int64
+
+    init(row: any SQLRow) throws {
+        id = try row.string("id")
+        name = try row.string("name")
+        labels = JSONColumn.decodeMap(try row.string("labels"))
+        kernel = try row.string("kernel")
+        agentVersion = try row.string("agent_version")
+        joinToken = try row.optionalString("join_token_name")
+        enrolledUs = try row.int64("enrolled_us")
+        lastHeartbeatUs = try row.optionalInt64("last_heartbeat_us")
+        revokedUs = try row.optionalInt64("revoked_us")
+        appliedRevision = try row.optionalInt64("applied_revision")
+        applyError = try row.optionalString("apply_error")
+        failedRevision = try row.optionalInt64("failed_revision")
+        policyGeneration = try row.int64("policy_generation")
+        rulesLoaded = try row.int64("rules_loaded")
+        decisions = JSONColumn.decode(fleet: DecisionCounts.self, try row.string("decisions")) ?? DecisionCounts()
+        losses = JSONColumn.decode(fleet: EventLosses.self, try row.string("losses")) ?? EventLosses()
+        eventsBuffered = try row.int64("events_buffered")
+    }
+
+    /// Stale: no heartbeat (or none since enrolling) for longer than `staleAfter` microseconds.
+    func isStale(now: Int64, staleAfterUs: Int64) -> Bool {
+        now - (lastHeartbeatUs ?? enrolledUs) > staleAfterUs
+    }
+
+    func rollout(revision: Int64, now: Int64, staleAfterUs: Int64) -> RolloutState {
+        if revokedUs != nil { return .revoked }
+        if isStale(now: now, staleAfterUs: staleAfterUs) { return .stale }
+        if let appliedRevision, appliedRevision >= revision { return .applied }
+        if let failedRevision, failedRevision >= revision, applyError != nil { return .failed }
+        return .pending
+    }
+
+    func info(revision: Int64, now: Int64, staleAfterUs: Int64) -> NodeInfo {
+        NodeInfo(
+            id: id, name: name, labels: labels, kernel: kernel, agentVersion: agentVersion, enrolled: Micros.date(enrolledUs),
+            joinToken: joinToken, lastHeartbeat: Micros.date(lastHeartbeatUs), stale: isStale(now: now, staleAfterUs: staleAfterUs),
+            revoked: Micros.date(revokedUs), appliedRevision: appliedRevision.map { UInt64(max(0, $0)) },
+            currentRevision: UInt64(max(0, revision)), rollout: rollout(revision: revision, now: now, staleAfterUs: staleAfterUs),
+            applyError: applyError, failedRevision: failedRevision.map { UInt64(max(0, $0)) }, policyGeneration: UInt32(clamping: policyGeneration),
+            rulesLoaded: Int(rulesLoaded), decisions: decisions, eventsLost: losses, eventsBuffered: Int(eventsBuffered))
+    }
+}
+
+extension Store {
+    private static let nodeSelect: SQLQueryString =
+        "SELECT n.*, j.name AS join_token_name FROM nodes n LEFT JOIN join_tokens j ON j.id = n.join_token_id"
+
+    enum EnrollRefusal: Error {
+        case unknownToken, revoked, expired
+    }
+
+    /// Enrolls a node with a join token: a new node id every time, even for a known name.
+    func enroll(
+        joinTokenHash: String, request: EnrollRequest, nodeID: String, credentialHash: String
+    ) async throws -> Result<NodeRecord, EnrollRefusal> {
+        try await database.transaction { [forUpdate] session in
+            guard let row = try await session.sql.raw("SELECT * FROM join_tokens WHERE token_hash = \(bind: joinTokenHash)\(forUpdate)").first()
+            else { return .failure(.unknownToken) }
+            let token = try JoinTokenRecord(row: row)
+            let now = Micros.now()
+            if token.revokedUs != nil { return .failure(.revoked) }
+            if let expires = token.expiresUs, expires <= now { return .failure(.expired) }
+            let labels = request.labels.merging(token.labels) { _, tokens in tokens }
+            try await session.sql.raw(
+                """
+                INSERT INTO nodes (id, name, labels, kernel, agent_version, credential_hash, join_token_id, enrolled_us)
+                VALUES (\(bind: nodeID), \(bind: request.nodeName), \(bind: JSONColumn.encode(labels)), \(bind: request.kernel),
+                \(bind: request.agentVersion), \(bind: credentialHash), \(bind: token.id), \(bind: now))
+                """
+            ).run()
+            try await session.sql.raw("UPDATE join_tokens SET uses = uses + 1 WHERE id = \(bind: token.id)").run()
+            try await Store.audit(
+                session, actor: "join_token:\(token.name)", action: "node.enroll", target: request.nodeName,
+                details: ["node_id": nodeID, "labels": NodeSelector.format(labels), "agent_version": request.agentVersion])
+            let node = try await session.sql.raw("\(Store.nodeSelect) WHERE n.id = \(bind: nodeID)").first()
+            return .success(try NodeRecord(row: node!))
+        }
+    }
+
+    func node(credentialHash: String) async throws -> NodeRecord? {
+        try await database.read { sql in
+            try await sql.raw("\(Store.nodeSelect) WHERE n.credential_hash = \(bind: credentialHash)").first().map { try NodeRecord(row: $0) }
+        }
+    }
+
+    func node(id: String) async throws -> NodeRecord? {
+        try await database.read { sql in
+            try await sql.raw("\(Store.nodeSelect) WHERE n.id = \(bind: id)").first().map { try NodeRecord(row: $0) }
+        }
+    }
+
+    func nodes() async throws -> [NodeRecord] {
+        try await database.read { sql in
+            try await sql.raw("\(Store.nodeSelect) ORDER BY n.name, n.enrolled_us").all().map { try NodeRecord(row: $0) }
+        }
+    }
+
+    /// Node ids for a filter value: an id, or every node ever enrolled under that name.
+    func nodeIDs(matching value: String) async throws -> [String] {
+        try await database.read { sql in
+            try await sql.raw("SELECT id FROM nodes WHERE id = \(bind: value) OR name = \(bind: value)").all().map { try $0.string("id") }
+        }
+    }
+
+    /// Records a heartbeat; returns the operator decisions the node has not acknowledged.
+    func heartbeat(nodeID: String, _ heartbeat: Heartbeat) async throws -> [RuleDecision] {
+        try await database.transaction { session in
+            let now = Micros.now()
+            try await session.sql.raw(
+                """
+                UPDATE nodes SET last_heartbeat_us = \(bind: now), applied_revision = \(bind: heartbeat.appliedRevision.map { Int64(clamping: $0) }),
+                apply_error = \(bind: heartbeat.applyError), failed_revision = \(bind: heartbeat.failedRevision.map { Int64(clamping: $0) }),
+                policy_generation = \(bind: Int64(heartbeat.policyGeneration)), rules_loaded = \(bind: Int64(heartbeat.rulesLoaded)),
+                decisions = \(bind: JSONColumn.encode(fleet: heartbeat.decisions)), losses = \(bind: JSONColumn.encode(fleet: heartbeat.eventsLost)),
+                events_buffered = \(bind: Int64(heartbeat.eventsBuffered)), agent_version = \(bind: heartbeat.agentVersion)
+                WHERE id = \(bind: nodeID)
+                """
+            ).run()
+            if let applied = heartbeat.ruleDecisionsApplied, !applied.isEmpty {
+                try await session.sql.raw(
+                    """
+                    UPDATE rule_decisions SET delivered_us = \(bind: now)
+                    WHERE node_id = \(bind: nodeID) AND delivered_us IS NULL AND id IN (\(binds: applied.prefix(1000).map { $0 }))
+                    """
+                ).run()
+            }
+            return try await session.sql.raw(
+                "SELECT * FROM rule_decisions WHERE node_id = \(bind: nodeID) AND delivered_us IS NULL ORDER BY id LIMIT 1000"
+            ).all().map { try RuleDecision(row: $0) }
+        }
+    }
+
+    func revokeNode(id: String, actor: String) async throws -> NodeRecord {
+        try await database.transaction { session in
+            guard let row = try await session.sql.raw("\(Store.nodeSelect) WHERE n.id = \(bind: id)").first() else {
+                throw APIError.notFound("no node \(id)")
+            }
+            var node = try NodeRecord(row: row)
+            if node.revokedUs == nil {
+                let now = Micros.now()
+                try await session.sql.raw("UPDATE nodes SET revoked_us = \(bind: now) WHERE id = \(bind: id)").run()
+                node.revokedUs = now
+                try await Store.audit(session, actor: actor, action: "node.revoke", target: node.name, details: ["node_id": id])
+            }
+            return node
+        }
+    }
+
+    /// Replaces a node's labels and bumps the fleet revision (its policies may change).
+    func setNodeLabels(id: String, labels: [String: String], actor: String) async throws -> (NodeRecord, Int64) {
+        try await database.transaction { session in
+            guard let row = try await session.sql.raw("\(Store.nodeSelect) WHERE n.id = \(bind: id)").first() else {
+                throw APIError.notFound("no node \(id)")
+            }
+            let old = try NodeRecord(row: row)
+            try await session.sql.raw("UPDATE nodes SET labels = \(bind: JSONColumn.encode(labels)) WHERE id = \(bind: id)").run()
+            let revision = try await Store.bumpRevision(session)
+            try await self.notify(session, .revision(revision))
+            try await Store.audit(
+                session, actor: actor, action: "node.labels", target: old.name,
+                details: ["node_id": id, "from": NodeSelector.format(old.labels), "to": NodeSelector.format(labels), "revision": String(revision)])
+            let node = try await session.sql.raw("\(Store.nodeSelect) WHERE n.id = \(bind: id)").first()
+            return (try NodeRecord(row: node!), revision)
+        }
+    }
+
+    /// For tests and tools: pretend the last heartbeat was at `time`.
+    func setLastHeartbeat(nodeID: String, microseconds time: Int64) async throws {
+        try await database.transaction { session in
+            try await session.sql.raw("UPDATE nodes SET last_heartbeat_us = \(bind: time) WHERE id = \(bind: nodeID)").run()
+        }
+    }
+}
+
+extension RuleDecision {
+    init(row: any SQLRow) throws {
+        self.init(
+            id: try row.int64("id"), ruleId: try row.string("rule_id"),
+            decision: RuleDecisionKind(rawValue: try row.string("decision")) ?? .reject, decidedBy: try row.string("decided_by"),
+            decided: Micros.date(try row.int64("decided_us")), note: try row.optionalString("note"))
+    }
+}

@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+
+struct NodesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nodes", abstract: "The fleet's nodes: health, applied revision, counters.",
+        subcommands: [List.self, Show.self, Revoke.self, Label.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Every node.")
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let nodes: [NodeInfo] = try await server.client().get("/api/v1/nodes")
+            print(Terminal.paint([Terminal.fit("NAME", 24), Terminal.fit("STATE", 9), Terminal.fit("ROLLOUT", 9), Terminal.fit("REVISION", 9), Terminal.fit("RULES", 7), Terminal.fit("DENIES", 8), Terminal.fit("LOST", 6), "LABELS"].joined(separator: " "), .bold))
+            for node in nodes {
+                let state = node.revoked != nil ? "revoked" : node.stale ? "stale" : "healthy"
+                let color: Terminal.Color = state == "healthy" ? .green : .red
+                let lost = node.eventsLost.kernel + node.eventsLost.agent + node.eventsLost.upload
+                print([
+                    Terminal.fit(node.name, 24), Terminal.paint(Terminal.fit(state, 9), color), Terminal.fit(node.rollout.rawValue, 9),
+                    Terminal.fit(node.appliedRevision.map(String.init) ?? "-", 9), Terminal.fit(String(node.rulesLoaded), 7),
+                    Terminal.fit(String(node.decisions.deny), 8), Terminal.fit(String(lost), 6),
+                    node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+                ].joined(separator: " "))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One node in full (JSON).")
+        @Argument var id: String
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let node: NodeInfo = try await server.client().get("/api/v1/nodes/\(id)")
+            let encoder = FleetJSON.encoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(node), as: UTF8.self))
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Refuse a node's credential from now on (it keeps its last policy).")
+        @Argument var id: String
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            try await server.client().send("POST", "/api/v1/nodes/\(id)/revoke")
+            print("revoked \(id)")
+        }
+    }
+
+    struct Label: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "label", abstract: "Set a node's labels (replaces them).")
+        @Argument var id: String
+        @Argument(help: "key=value …") var labels: [String] = []
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            var map: [String: String] = [:]
+            for label in labels {
+                let parts = label.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else { throw ValidationError("labels are key=value, not \(label)") }
+                map[String(parts[0])] = String(parts[1])
+            }
+            let _: NodeInfo = try await server.client().send("PUT", "/api/v1/nodes/\(id)/labels", json: NodeLabelsRequest(labels: map))
+            print("labels of \(id): \(map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))")
+        }
+    }
+}
+
+struct TokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens", abstract: "Join tokens that let agents enroll (admin).",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "A new join token, shown once.")
+        @Argument var name: String
+        @Option(name: .customLong("label"), help: "A label given to nodes that enroll with it, key=value (repeatable).") var labels: [String] = []
+        @Option(help: ArgumentHelp("Lifetime (30m, 24h, 7d); default: until revoked.", valueName: "duration")) var expires: DurationArgument?
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            var map: [String: String] = [:]
+            for label in labels {
+                let parts = label.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else { throw ValidationError("--label is key=value, not \(label)") }
+                map[String(parts[0])] = String(parts[1])
+            }
+            let created: JoinTokenCreated = try await server.client().send(
+                "POST", "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: name, labels: map, expiresIn: expires.map { Int($0.seconds) }))
+            print(created.token)
+            Terminal.printError("join token \(created.info.name) (id \(created.info.id)): shown once; give it to agents as --join-token or $SLUICE_JOIN_TOKEN")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Join tokens (never their secrets).")
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let tokens: [JoinTokenInfo] = try await server.client().get("/api/v1/join-tokens")
+            let encoder = FleetJSON.encoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(tokens), as: UTF8.self))
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Refuse a join token from now on.")
+        @Argument var id: String
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            try await server.client().send("DELETE", "/api/v1/join-tokens/\(id)")
+            print("revoked join token \(id)")
+        }
+    }
+}
+
+struct AlertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts", abstract: "Alerts raised by the fleet's decisions and anomalies.",
+        subcommands: [List.self, Ack.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Alerts, newest first.")
+        @Option(help: "open or acknowledged.") var state: String?
+        @Option var limit: Int = 50
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            var query = ["limit=\(limit)"]
+            if let state { query.append("state=\(state)") }
+            let page: Page<AlertInfo> = try await server.client().get("/api/v1/alerts?" + query.joined(separator: "&"))
+            print(Terminal.paint([Terminal.fit("ID", 6), Terminal.fit("STATE", 13), Terminal.fit("KIND", 11), Terminal.fit("NODE", 16), Terminal.fit("EXE", 26), Terminal.fit("DESTINATION", 24), Terminal.fit("COUNT", 6), "POLICY/RULE"].joined(separator: " "), .bold))
+            for alert in page.items {
+                print([
+                    Terminal.fit(String(alert.id), 6), Terminal.fit(alert.state.rawValue, 13), Terminal.fit(alert.kind.rawValue, 11),
+                    Terminal.fit(alert.node, 16), Terminal.fit(alert.exe ?? "?", 26, keepEnd: true),
+                    Terminal.fit("\(alert.destination):\(alert.port)", 24), Terminal.fit(String(alert.count), 6),
+                    [alert.policy, alert.rule].compactMap { $0 }.joined(separator: "/"),
+                ].joined(separator: " "))
+            }
+        }
+    }
+
+    struct Ack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ack", abstract: "Acknowledge an alert.")
+        @Argument var id: Int64
+        @Option var note: String?
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let alert: AlertInfo = try await server.client().send("POST", "/api/v1/alerts/\(id)/ack", json: AcknowledgeAlertRequest(note: note))
+            print("alert \(alert.id) acknowledged by \(alert.acknowledgedBy ?? "you")")
+        }
+    }
+}
+
+struct UsersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users", abstract: "People and their roles: admin, operator, viewer (admin).",
+        subcommands: [List.self, Create.self, SetRole.self, Disable.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list")
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let users: [UserInfo] = try await server.client().get("/api/v1/users")
+            for user in users { print("\(Terminal.fit(user.name, 24)) \(Terminal.fit(user.role.rawValue, 9))\(user.disabled ? " disabled" : "")") }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "A new user; the password is asked for (or read with --password-stdin).")
+        @Argument var name: String
+        @Option var role: Role = .viewer
+        @Flag(name: .customLong("password-stdin")) var passwordStdin = false
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : Password.ask("Password for \(name): ")
+            let user: UserInfo = try await server.client().send("POST", "/api/v1/users", json: CreateUserRequest(name: name, password: password, role: role))
+            print("created \(user.name) (\(user.role.rawValue))")
+        }
+    }
+
+    struct SetRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "role", abstract: "Change a user's role.")
+        @Argument var name: String
+        @Argument var role: Role
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let user: UserInfo = try await server.client().send("PATCH", "/api/v1/users/\(name)", json: UpdateUserRequest(role: role))
+            print("\(user.name) is now \(user.role.rawValue)")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "disable", abstract: "Stop a user from signing in (their tokens stop working).")
+        @Argument var name: String
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let user: UserInfo = try await server.client().send("PATCH", "/api/v1/users/\(name)", json: UpdateUserRequest(disabled: true))
+            print("\(user.name) disabled")
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}

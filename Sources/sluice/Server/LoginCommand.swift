@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+@preconcurrency import Glibc
+import SluiceCore
+
+struct LoginCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "login", abstract: "Sign in to a server; the API token is saved for the other commands (0600).")
+
+    @Option(help: "User name.")
+    var user: String
+
+    @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input instead of asking.")
+    var passwordStdin = false
+
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : Password.ask("Password for \(user): ")
+        let client = try server.client(needsToken: false)
+        let created: APITokenCreated = try await client.send(
+            "POST", "/api/v1/login", json: LoginRequest(name: user, password: password, tokenName: "cli@\(ProcessInfo.processInfo.hostName)"))
+        try ServerCredentials(server: client.baseURL, token: created.token, user: created.user.name, certificateAuthority: server.ca).save()
+        print("logged in to \(client.baseURL) as \(created.user.name) (\(created.user.role.rawValue)); token saved in \(ServerCredentials.path)")
+    }
+}
+
+struct LogoutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Revoke the saved API token and forget it.")
+
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        try await server.client().send("POST", "/api/v1/logout")
+        try? FileManager.default.removeItem(atPath: ServerCredentials.path)
+        print("logged out")
+    }
+}
+
+/// Asks for a password on the terminal without echo.
+enum Password {
+    static func ask(_ prompt: String) -> String {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var saved = termios()
+        let isTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
+        if isTerminal {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
+        }
+        defer {
+            if isTerminal {
+                tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+        }
+        return readLine(strippingNewline: true) ?? ""
+    }
+}

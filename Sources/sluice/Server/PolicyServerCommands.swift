@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+
+/// `sluice policy push|list|history|diff|rollback|delete|rollout` against the server.
+enum PolicyServerCommands {
+    struct Push: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "push",
+            abstract: "Push policy files to the server: validated together, one new fleet revision.",
+            discussion: "Unchanged policies get no new version. --nodes targets nodes by their labels (all nodes by default).")
+
+        @Argument(help: ArgumentHelp("Policy files or folders.", valueName: "file"))
+        var files: [String]
+
+        @Option(name: .shortAndLong, help: "Why: kept in the history.")
+        var message: String?
+
+        @Option(help: ArgumentHelp("Only nodes with these labels: key=value,… (all must match).", valueName: "labels"))
+        var nodes: String?
+
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            var paths: [String] = []
+            for file in files {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+                    paths += (try? PolicyLoader.policyFiles(in: file)) ?? []
+                } else {
+                    paths.append(file)
+                }
+            }
+            let documents = try paths.map { try String(contentsOfFile: $0, encoding: .utf8) }
+            var selector: [String: String]?
+            if let nodes {
+                selector = [:]
+                for pair in nodes.split(separator: ",") {
+                    let parts = pair.split(separator: "=", maxSplits: 1)
+                    guard parts.count == 2 else { throw ValidationError("--nodes must be key=value,…, not \(nodes)") }
+                    selector![String(parts[0])] = String(parts[1])
+                }
+            }
+            let response: PolicyChangeResponse = try await server.client().send(
+                "POST", "/api/v1/policies",
+                json: PolicyPushRequest(documents: documents, fileNames: paths, message: message, nodeSelector: selector))
+            for warning in response.warnings { Terminal.printError(Terminal.paint(warning, .yellow)) }
+            for version in response.created {
+                print("\(version.name) v\(version.version)\(version.deleted ? " (deleted)" : "")")
+            }
+            if !response.unchanged.isEmpty { print("unchanged: \(response.unchanged.joined(separator: ", "))") }
+            print("revision \(response.revision)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "The policies on the server, latest versions.")
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let versions: [PolicyVersion] = try await server.client().get("/api/v1/policies")
+            print(Terminal.paint([Terminal.fit("NAME", 32), Terminal.fit("VERSION", 8), Terminal.fit("AUTHOR", 14), Terminal.fit("WHEN", 20), "MESSAGE"].joined(separator: " "), .bold))
+            for version in versions {
+                print([Terminal.fit(version.name, 32), Terminal.fit("v\(version.version)", 8), Terminal.fit(version.author, 14), Terminal.fit(Self.when(version.created), 20), version.message].joined(separator: " "))
+            }
+        }
+
+        static func when(_ date: Date) -> String {
+            RFC3339.format(Int64(date.timeIntervalSince1970 * 1e9)).prefix(19).replacingOccurrences(of: "T", with: " ")
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Every version of one policy, newest first.")
+        @Argument var name: String
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let versions: [PolicyVersion] = try await server.client().get("/api/v1/policies/\(name)/history")
+            for version in versions {
+                print("v\(version.version)  \(List.when(version.created))  \(version.author)\(version.deleted ? "  (deleted)" : "")  \(version.message)")
+            }
+        }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "diff", abstract: "What changed between two versions (default: the last two).")
+        @Argument var name: String
+        @Option var from: Int?
+        @Option var to: Int?
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            var query: [String] = []
+            if let from { query.append("from=\(from)") }
+            if let to { query.append("to=\(to)") }
+            let diff: PolicyDiff = try await server.client().get("/api/v1/policies/\(name)/diff" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+            for line in diff.diff.split(separator: "\n", omittingEmptySubsequences: false) {
+                let text = String(line)
+                print(text.hasPrefix("+") ? Terminal.paint(text, .green) : text.hasPrefix("-") ? Terminal.paint(text, .red) : text)
+            }
+        }
+    }
+
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Make an earlier version current again (a new version).")
+        @Argument var name: String
+        @Option(name: .customLong("to"), help: "The version to go back to.") var version: Int
+        @Option(name: .shortAndLong) var message: String?
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let response: PolicyChangeResponse = try await server.client().send(
+                "POST", "/api/v1/policies/\(name)/rollback", json: PolicyRollbackRequest(version: version, message: message))
+            print(response.created.map { "\($0.name) v\($0.version)" }.joined(separator: ", ") + " (revision \(response.revision))")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove a policy from every node (history is kept).")
+        @Argument var name: String
+        @Option(name: .shortAndLong) var message: String?
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let query = message.map { "?message=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" } ?? ""
+            let response: PolicyChangeResponse = try decodeFleet(try await server.client().send("DELETE", "/api/v1/policies/\(name)\(query)", body: nil))
+            print("deleted \(name) (revision \(response.revision))")
+        }
+    }
+
+    struct Rollout: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rollout", abstract: "Which nodes run the current revision.")
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let status: RolloutStatus = try await server.client().get("/api/v1/rollout")
+            print("revision \(status.revision): " + status.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            for node in status.nodes {
+                let state = node.state.rawValue
+                let color: Terminal.Color = state == "applied" ? .green : state == "failed" ? .red : .yellow
+                print("  \(Terminal.fit(node.name, 30)) \(Terminal.paint(Terminal.fit(state, 8), color)) \(node.appliedRevision.map { "at \($0)" } ?? "")\(node.error.map { "  \($0)" } ?? "")")
+            }
+        }
+    }
+}
+
+func decodeFleet<T: Decodable>(_ buffer: NIOCore.ByteBuffer) throws -> T {
+    try FleetJSON.decoder().decode(T.self, from: Data(buffer: buffer))
+}
+
+import NIOCore

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SluiceServer
+
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the central server: policy distribution, nodes, events, alerts, RBAC, console.",
+        discussion: """
+            Stores everything in an embedded SQLite file in --data-dir, or in PostgreSQL with \
+            --database postgres://… (or $SLUICE_DATABASE), which several replicas can share. TLS with \
+            --tls-cert/--tls-key; plain HTTP only with --allow-insecure-http. On first start with no users \
+            an admin is created: its password comes from --admin-password-file or $SLUICE_ADMIN_PASSWORD, \
+            or is generated and printed once.
+            """)
+
+    @Option(help: ArgumentHelp("host:port to listen on.", valueName: "address"))
+    var listen: String = "127.0.0.1:8443"
+
+    @Option(help: ArgumentHelp("postgres://user:pass@host:port/db (default: SQLite in --data-dir).", valueName: "url"))
+    var database: String?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Folder for the SQLite database and server state.", valueName: "dir"))
+    var dataDirectory: String = "/var/lib/sluice-server"
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Certificate chain (PEM).", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Private key (PEM).", valueName: "file"))
+    var tlsKey: String?
+
+    @Flag(name: .customLong("allow-insecure-http"), help: "Serve plain HTTP (no TLS): for a lab or behind a TLS proxy.")
+    var allowInsecureHTTP = false
+
+    @Option(name: .customLong("admin-user"), help: "Name of the admin created on first start.")
+    var adminUser: String = "admin"
+
+    @Option(name: .customLong("admin-password-file"), help: ArgumentHelp("File holding the first admin's password.", valueName: "file"))
+    var adminPasswordFile: String?
+
+    @Option(name: .customLong("heartbeat"), help: "Seconds between agent heartbeats.")
+    var heartbeatSeconds: Int = 10
+
+    @Option(name: .customLong("event-retention"), help: "Days events are kept.")
+    var eventRetentionDays: Int = 14
+
+    @Option(name: .customLong("webhook"), help: ArgumentHelp("Alert webhook URL=secret (repeatable); the body is signed with HMAC-SHA256 of the secret.", valueName: "url=secret"))
+    var webhooks: [String] = []
+
+    @Option(name: .customLong("smtp"), help: ArgumentHelp("Alert email server host:port.", valueName: "address"))
+    var smtp: String?
+
+    @Option(name: .customLong("smtp-from"), help: "Sender of alert email.")
+    var smtpFrom: String = "sluice@localhost"
+
+    @Option(name: .customLong("smtp-to"), help: "Recipient of alert email (repeatable).")
+    var smtpTo: [String] = []
+
+    @Flag(name: .customLong("smtp-starttls"), help: "Upgrade the SMTP connection with STARTTLS.")
+    var smtpStartTLS = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard MetricsAddress(listen) != nil else { throw ValidationError("--listen must be host:port, not \(listen)") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give both --tls-cert and --tls-key") }
+        if tlsCertificate == nil && !allowInsecureHTTP {
+            throw ValidationError("no TLS: give --tls-cert and --tls-key, or --allow-insecure-http to serve plain HTTP on purpose")
+        }
+        for webhook in webhooks where !webhook.contains("=") {
+            throw ValidationError("--webhook must be URL=secret, not \(webhook)")
+        }
+        if smtp != nil && smtpTo.isEmpty { throw ValidationError("--smtp needs at least one --smtp-to") }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sluice.server")
+        let address = MetricsAddress(listen)!
+        let environment = ProcessInfo.processInfo.environment
+        var smtpSettings: ServerConfiguration.SMTPSettings?
+        if let smtp, let smtpAddress = MetricsAddress(smtp) {
+            smtpSettings = ServerConfiguration.SMTPSettings(
+                host: smtpAddress.host, port: smtpAddress.port, from: smtpFrom, to: smtpTo,
+                username: environment["SLUICE_SMTP_USER"], password: environment["SLUICE_SMTP_PASSWORD"], startTLS: smtpStartTLS)
+        }
+        let configuration = ServerConfiguration(
+            host: address.host, port: address.port, database: database ?? environment["SLUICE_DATABASE"], dataDirectory: dataDirectory,
+            tls: tlsCertificate.map { ServerConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
+            allowPlainHTTP: allowInsecureHTTP,
+            bootstrapAdmin: ServerConfiguration.BootstrapAdmin(
+                name: adminUser, password: environment["SLUICE_ADMIN_PASSWORD"], passwordFile: adminPasswordFile),
+            heartbeatSeconds: heartbeatSeconds, eventRetentionDays: eventRetentionDays,
+            webhooks: webhooks.map { pair in
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                return ServerConfiguration.Webhook(url: String(parts[0]), secret: parts.count > 1 ? String(parts[1]) : "")
+            },
+            smtp: smtpSettings)
+        do {
+            try await SluiceServer(configuration: configuration, logger: logger).run()
+        } catch {
+            logger.critical("server failed: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import SluiceCore
+import Testing
+
+@testable import SluiceServer
+
+/// The databases server tests run on. PostgreSQL needs `SLUICE_TEST_POSTGRES_URL`; without it
+/// those cases are left out (and `PostgresAvailability` says why), except under CI=true, where
+/// they run and fail.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let postgresURL = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static var postgresShouldRun: Bool { postgresURL != nil || isCI }
+    static let skipComment: Comment = "SLUICE_TEST_POSTGRES_URL is not set: PostgreSQL server tests skipped (e.g. postgres://sluice:sluice@127.0.0.1:5432/sluice_test)"
+
+    /// The backends to run: SQLite always, PostgreSQL when configured or under CI.
+    static var enabled: [Backend] { postgresShouldRun ? [.sqlite, .postgres] : [.sqlite] }
+
+    var testDescription: String { rawValue }
+}
+
+/// A throwaway database: a temporary SQLite file, or a fresh PostgreSQL schema dropped after.
+struct TestDatabase: Sendable {
+    let backend: Backend
+    let url: String
+    private let cleanup: @Sendable () async -> Void
+
+    static func make(_ backend: Backend) async throws -> TestDatabase {
+        switch backend {
+        case .sqlite:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-server-test-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            return TestDatabase(backend: backend, url: "sqlite://\(folder)/sluice.db") {
+                try? FileManager.default.removeItem(atPath: folder)
+            }
+        case .postgres:
+            guard let base = Backend.postgresURL else {
+                Issue.record("CI=true but SLUICE_TEST_POSTGRES_URL is not set: PostgreSQL server tests cannot run")
+                throw TestFailure("SLUICE_TEST_POSTGRES_URL is not set")
+            }
+            let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            let url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
+            return TestDatabase(backend: backend, url: url) {
+                guard case .success(.postgres(let plain, _)) = DatabaseLocation.parse(base),
+                    let database = try? await ServerDatabase.open(.postgres(url: plain, schema: nil), logger: Logger(label: "test"))
+                else { return }
+                _ = try? await database.read { try await $0.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run() }
+                await database.close()
+            }
+        }
+    }
+
+    private init(backend: Backend, url: String, cleanup: @escaping @Sendable () async -> Void) {
+        self.backend = backend
+        self.url = url
+        self.cleanup = cleanup
+    }
+
+    func remove() async { await cleanup() }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A server in process on a throwaway database, with an admin whose token tests use.
+struct TestServer: Sendable {
+    static let adminPassword = "admin-password-1"
+
+    let app: ServerApp
+    let routes: [RouteEntry]
+    let database: TestDatabase
+
+    static func configuration(database: String) -> ServerConfiguration {
+        var configuration = ServerConfiguration(
+            database: database, allowPlainHTTP: true,
+            bootstrapAdmin: .init(name: "admin", password: adminPassword), heartbeatSeconds: 10, bcryptCost: 4,
+            revisionPollMilliseconds: 200, serverName: "test-server")
+        configuration.notificationRetrySchedule = [.milliseconds(50), .milliseconds(100)]
+        return configuration
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "sluice-server-test")
+        logger.logLevel = ProcessInfo.processInfo.environment["SLUICE_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        return logger
+    }
+
+    /// Runs `body` against a fresh server (router test client: requests go straight to the
+    /// router, the background services run).
+    static func with<T: Sendable>(
+        _ backend: Backend, _ setup: TestingSetup = .router, configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @Sendable (TestServer, APIClient) async throws -> T
+    ) async throws -> T {
+        let database = try await TestDatabase.make(backend)
+        do {
+            var configuration = Self.configuration(database: database.url)
+            configure(&configuration)
+            let app = try await ServerApp.open(configuration: configuration, logger: logger)
+            let (router, routes) = app.router()
+            let server = TestServer(app: app, routes: routes, database: database)
+            let application = Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: app.services, logger: logger)
+            let result: T
+            do {
+                result = try await application.test(setup) { client in
+                    let api = APIClient(client: client)
+                    api.token = try await api.login("admin", adminPassword)
+                    return try await body(server, api)
+                }
+            } catch {
+                await app.close()
+                throw error
+            }
+            await app.close()
+            await database.remove()
+            return result
+        } catch {
+            await database.remove()
+            throw error
+        }
+    }
+}
+
+/// Requests with JSON bodies and a bearer token.
+final class APIClient: @unchecked Sendable {
+    let client: any TestClientProtocol
+    private let lock = NSLock()
+    private var _token: String?
+
+    init(client: any TestClientProtocol) {
+        self.client = client
+    }
+
+    /// The default bearer token.
+    var token: String? {
+        get { lock.withLock { _token } }
+        set { lock.withLock { _token = newValue } }
+    }
+
+    var port: Int? { client.port }
+
+    @discardableResult
+    func request(
+        _ method: HTTPRequest.Method, _ uri: String, token: String?? = .none, body: ByteBuffer? = nil, headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = headers
+        let bearer: String? =
+            switch token {
+            case .none: self.token
+            case .some(let explicit): explicit
+            }
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body)
+    }
+
+    func request<Body: Encodable>(_ method: HTTPRequest.Method, _ uri: String, token: String?? = .none, json: Body) async throws
+        -> TestResponse
+    {
+        try await request(method, uri, token: token, body: ByteBuffer(data: try FleetJSON.encoder().encode(json)))
+    }
+
+    /// Decodes a 2xx answer; records an issue with the server's message otherwise.
+    func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> T {
+        guard (200..<300).contains(response.status.code) else {
+            let message = String(buffer: response.body)
+            Issue.record("expected success, got \(response.status.code): \(message)", sourceLocation: sourceLocation)
+            throw TestFailure("HTTP \(response.status.code): \(message)")
+        }
+        return try FleetJSON.decoder().decode(T.self, from: Data(buffer: response.body))
+    }
+
+    func error(_ response: TestResponse) -> APIErrorBody? {
+        try? FleetJSON.decoder().decode(APIErrorBody.self, from: Data(buffer: response.body))
+    }
+
+    func login(_ name: String, _ password: String) async throws -> String {
+        let response = try await request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: name, password: password))
+        return try decode(APITokenCreated.self, response).token
+    }
+
+    /// Creates a user and returns a token of theirs.
+    func user(_ name: String, role: Role, password: String = "password-123") async throws -> String {
+        let created = try await request(.post, "/api/v1/users", json: CreateUserRequest(name: name, password: password, role: role))
+        _ = try decode(UserInfo.self, created)
+        return try await login(name, password)
+    }
+
+    func joinToken(labels: [String: String] = [:], name: String = "fleet") async throws -> String {
+        let response = try await request(.post, "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: name, labels: labels))
+        return try decode(JoinTokenCreated.self, response).token
+    }
+
+    /// Enrolls a node; returns its id and credential.
+    func enroll(_ name: String, labels: [String: String] = [:], joinToken: String? = nil) async throws -> (id: String, credential: String) {
+        var token = joinToken
+        if token == nil { token = try await self.joinToken() }
+        let response = try await request(
+            .post, AgentPaths.enroll, token: .some(nil),
+            json: EnrollRequest(joinToken: token!, nodeName: name, labels: labels, kernel: "6.1.0-test", agentVersion: "0.1.0"))
+        let enrolled = try decode(EnrollResponse.self, response)
+        return (enrolled.nodeId, enrolled.credential)
+    }
+
+    func push(_ documents: [String], message: String = "test", selector: [String: String]? = nil, token: String?? = .none) async throws
+        -> TestResponse
+    {
+        try await request(.post, "/api/v1/policies", token: token, json: PolicyPushRequest(documents: documents, message: message, nodeSelector: selector))
+    }
+
+    func upload(_ lines: [String], sequence: Int, credential: String) async throws -> TestResponse {
+        try await request(
+            .post, AgentPaths.events + "?sequence=\(sequence)", token: .some(credential),
+            body: ByteBuffer(string: lines.map { $0 + "\n" }.joined()), headers: [.contentType: "application/x-ndjson"])
+    }
+
+    func heartbeat(_ credential: String, applied: UInt64? = nil, error: String? = nil, failed: UInt64? = nil, acknowledge: [Int64]? = nil)
+        async throws -> TestResponse
+    {
+        try await request(
+            .post, AgentPaths.heartbeat, token: .some(credential),
+            json: Heartbeat(
+                appliedRevision: applied, applyError: error, failedRevision: failed, policyGeneration: 1, rulesLoaded: 3,
+                decisions: DecisionCounts(allow: 10, deny: 2), eventsLost: EventLosses(), eventsBuffered: 0, agentVersion: "0.1.0",
+                ruleDecisionsApplied: acknowledge))
+    }
+}
+
+/// Policy texts and events for tests.
+enum Fixtures {
+    static func policy(_ name: String, port: Int = 443, action: String = "allow", extra: String = "", labels: String = "") -> String {
+        """
+        apiVersion: sluice/v1
+        kind: Policy
+        metadata:
+          name: \(name)\(labels.isEmpty ? "" : "\n  labels:\n    \(labels)")
+        spec:
+          subjects:
+            - executable: /usr/bin/\(name)
+        \(extra)  egress:
+            - name: out
+              action: \(action)
+              to: ["10.0.0.0/8"]
+              ports: [\(port)]
+
+        """
+    }
+
+    static func event(
+        node: String = "node-1", exe: String? = "/usr/bin/curl", destination: String = "10.1.2.3", port: UInt16 = 443,
+        verdict: RuleAction = .allow, policy: String? = "web", rule: String = "out", time: Int64 = Int64(Date().timeIntervalSince1970 * 1e9),
+        anomaly: Bool? = nil
+    ) -> DecisionEvent {
+        DecisionEvent(
+            timeNanoseconds: time, node: node, pid: 42, uid: 0, comm: "curl", exe: exe, exeID: "254:0:1234", cgroup: "/app.slice",
+            cgroupID: 77, transport: "tcp", family: IPAddress(destination)!.family, destination: IPAddress(destination)!, port: port,
+            verdict: verdict, enforced: true, policy: policy, rule: rule, hook: "connect4", generation: 1, mapped: false,
+            score: anomaly == nil ? nil : (anomaly! ? 40 : 1), anomaly: anomaly, reasons: anomaly == nil ? nil : ["destination"])
+    }
+}
+
+extension ByteBuffer {
+    var lines: [String] {
+        String(buffer: self).split(separator: "\n").map(String.init)
+    }
+}
