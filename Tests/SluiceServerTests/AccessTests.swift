@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import SluiceCore
+import Testing
+import Yams
+
+@testable import SluiceServer
+
+/// Role-based access, checked against every route the router serves, and the OpenAPI document
+/// against the router, both ways.
+@Suite struct AccessTests {
+    /// A concrete URI for a route: path parameters filled with a value of the right shape (the
+    /// access check runs before the handler reads them).
+    static func uri(_ route: RouteEntry) -> String {
+        route.path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.hasPrefix("{") ? "1" : String(part)
+        }.joined(separator: "/")
+    }
+
+    @Test(arguments: Backend.enabled)
+    func everyRouteChecksWhoCalls(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            let viewer = try await api.user("vera", role: .viewer)
+            let operatorToken = try await api.user("otto", role: .operator)
+            let node = try await api.enroll("node-a")
+            let tokens: [Role: String] = [.viewer: viewer, .operator: operatorToken]
+
+            var checked = 0
+            for route in server.routes {
+                let uri = Self.uri(route)
+                switch route.access {
+                case .anyone, .joinToken:
+                    continue
+                case .node:
+                    // Neither nobody nor a user (even the admin) may act as a node.
+                    let anonymous = try await api.request(route.method, uri, token: .some(nil))
+                    #expect(anonymous.status == .unauthorized, "\(route) without a token")
+                    let asUser = try await api.request(route.method, uri)
+                    #expect(asUser.status == .unauthorized, "\(route) with the admin's API token")
+                    #expect(api.error(asUser)?.error.contains("node credential") == true)
+                case .user(let role):
+                    let anonymous = try await api.request(route.method, uri, token: .some(nil))
+                    #expect(anonymous.status == .unauthorized, "\(route) without a token")
+                    // A node credential never passes as a user.
+                    let asNode = try await api.request(route.method, uri, token: .some(node.credential))
+                    #expect(asNode.status == .unauthorized, "\(route) with a node credential")
+                    #expect(api.error(asNode)?.error.contains("node credential cannot call user endpoints") == true)
+                    let forged = try await api.request(route.method, uri, token: .some("slu_" + String(repeating: "a", count: 64)))
+                    #expect(forged.status == .unauthorized, "\(route) with an unknown token")
+                    for lower in Role.allCases where lower < role {
+                        let refused = try await api.request(route.method, uri, token: .some(tokens[lower]!))
+                        #expect(refused.status == .forbidden, "\(route) as \(lower)")
+                        #expect(api.error(refused)?.error.contains("needs the \(role.rawValue) role") == true)
+                    }
+                }
+                checked += 1
+            }
+            #expect(checked > 30, "every protected route was checked (\(checked))")
+        }
+    }
+
+    @Test(arguments: Backend.enabled)
+    func aViewerCannotPushAndNothingChanges(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            _ = try api.decode(PolicyChangeResponse.self, try await api.push([Fixtures.policy("curl")], message: "first"))
+            let viewer = try await api.user("vera", role: .viewer)
+
+            let refused = try await api.push([Fixtures.policy("curl", port: 22)], message: "sneaky", token: .some(viewer))
+            #expect(refused.status == .forbidden)
+            let rollback = try await api.request(
+                .post, "/api/v1/policies/curl/rollback", token: .some(viewer), json: PolicyRollbackRequest(version: 1, message: "no"))
+            #expect(rollback.status == .forbidden)
+            // Reading is allowed, and shows the first push only.
+            let history = try api.decode([PolicyVersion].self, try await api.request(.get, "/api/v1/policies/curl/history", token: .some(viewer)))
+            #expect(history.map(\.message) == ["first"])
+            // The operator may push.
+            let operatorToken = try await api.user("otto", role: .operator)
+            #expect(try await api.push([Fixtures.policy("curl", port: 22)], message: "second", token: .some(operatorToken)).status == .created)
+            // But not manage users.
+            let promote = try await api.request(.patch, "/api/v1/users/vera", token: .some(operatorToken), json: UpdateUserRequest(role: .admin))
+            #expect(promote.status == .forbidden)
+        }
+    }
+
+    @Test(arguments: Backend.enabled)
+    func revokedAndDisabledCredentialsAreRefusedAndAudited(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            let viewer = try await api.user("vera", role: .viewer)
+            #expect(try await api.request(.get, "/api/v1/me", token: .some(viewer)).status == .ok)
+
+            // Disabling a user refuses their tokens at once.
+            let disable = try await api.request(.patch, "/api/v1/users/vera", json: UpdateUserRequest(disabled: true))
+            _ = try api.decode(UserInfo.self, disable)
+            let disabled = try await api.request(.get, "/api/v1/me", token: .some(viewer))
+            #expect(disabled.status == .unauthorized)
+            #expect(api.error(disabled)?.error.contains("revoked") == true, "disabling ends the user's login sessions")
+            let login = try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: "vera", password: "password-123"))
+            #expect(login.status == .unauthorized)
+
+            // Logging out revokes the token used.
+            let operatorToken = try await api.user("otto", role: .operator)
+            #expect(try await api.request(.post, "/api/v1/logout", token: .some(operatorToken)).status == .noContent)
+            let after = try await api.request(.get, "/api/v1/me", token: .some(operatorToken))
+            #expect(after.status == .unauthorized)
+
+            // A wrong password is refused and recorded; passwords are stored as bcrypt hashes.
+            let wrong = try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: "otto", password: "nope-nope"))
+            #expect(wrong.status == .unauthorized)
+            let hash = try await server.app.store.database.read { sql in
+                try await sql.raw("SELECT password_hash FROM users WHERE name = 'otto'").first()!.string("password_hash")
+            }
+            #expect(hash.hasPrefix("$2"))
+
+            let audit = try api.decode(Page<AuditEntry>.self, try await api.request(.get, "/api/v1/audit")).items
+            let actions = Set(audit.map(\.action))
+            for expected in ["user.create", "user.update", "login", "login.failed"] {
+                #expect(actions.contains(expected), "audit has \(expected): \(actions.sorted())")
+            }
+            #expect(audit.contains { $0.action == "user.update" && $0.actor == "user:admin" && $0.target == "vera" })
+        }
+    }
+
+    @Test func theOpenAPIDocumentDescribesEveryRouteAndNoOther() async throws {
+        let served = try await TestServer.with(.sqlite) { server, _ in
+            Set(server.routes.map { "\($0.method.rawValue) \($0.path)" })
+        }
+        let document = try #require(try Yams.load(yaml: OpenAPIDocument.yaml) as? [String: Any])
+        #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let methods: Set<String> = ["get", "post", "put", "patch", "delete"]
+        var documented = Set<String>()
+        for (path, operations) in paths {
+            for method in operations.keys where methods.contains(method) {
+                documented.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        #expect(served.subtracting(documented).sorted() == [], "served but not documented")
+        #expect(documented.subtracting(served).sorted() == [], "documented but not served")
+    }
+}
+
+/// Malformed or oversized input gets a 4xx that says what is wrong, never a crash.
+@Suite struct InputLimitTests {
+    @Test func badInputIsRefusedWithAMessage() async throws {
+        try await TestServer.with(.sqlite) { server, api in
+            func expect(_ status: HTTPResponse.Status, _ response: TestResponse, says text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+                #expect(response.status == status, sourceLocation: sourceLocation)
+                let message = api.error(response)?.error ?? String(buffer: response.body)
+                #expect(message.contains(text), "message: \(message)", sourceLocation: sourceLocation)
+            }
+            expect(.badRequest, try await api.request(.post, "/api/v1/users", body: .init(string: "{\"name\": ")), says: "invalid JSON body")
+            expect(.badRequest, try await api.request(.post, "/api/v1/users", body: .init(string: "{\"name\": \"x\"}")), says: "password")
+            expect(.badRequest, try await api.request(.post, "/api/v1/users", body: .init(string: "")), says: "a JSON body is required")
+            let huge = String(repeating: "a", count: 100_000)
+            expect(.contentTooLarge, try await api.request(.post, "/api/v1/users", body: .init(string: "{\"name\": \"\(huge)\"}")), says: "at most")
+            expect(.badRequest, try await api.request(.get, "/api/v1/events?limit=100000"), says: "limit")
+            expect(.badRequest, try await api.request(.get, "/api/v1/events?since=yesterday"), says: "since")
+            expect(.badRequest, try await api.request(.get, "/api/v1/events?dst=10.0.0.300"), says: "dst")
+            expect(.badRequest, try await api.request(.get, "/api/v1/events?verdict=maybe"), says: "verdict")
+            let node = try await api.enroll("node-a")
+            let tooLong = [Fixtures.event(exe: "/" + String(repeating: "x", count: 10_000)).jsonLine]
+            let refused = try await api.upload(tooLong + ["not json"], sequence: 0, credential: node.credential)
+            #expect((400..<500).contains(Int(refused.status.code)), "a malformed batch: \(refused.status)")
+            // The server is still answering.
+            #expect(try await api.request(.get, "/api/v1/me").status == .ok)
+        }
+    }
+}
