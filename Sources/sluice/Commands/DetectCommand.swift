@@ -127,9 +127,10 @@ enum EventLines {
         return lines
     }
 
-    /// One event; the error says what is wrong.
+    /// One event; the error says what is wrong. The byte-level parser reads the same schema as
+    /// `DecisionEvent`'s decoder at several times its speed, which `detect` needs for millions of lines.
     static func parse(_ line: ArraySlice<UInt8>) -> Result<DecisionEvent, any Error> {
-        Result { try JSONDecoder().decode(DecisionEvent.self, from: Data(line)) }
+        Result { try EventLineParser.parse(line) }
     }
 }
 
