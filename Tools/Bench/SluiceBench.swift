@@ -8,7 +8,7 @@ struct SluiceBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-bench",
         abstract: "Benchmarks of Sluice's datapath and policy pipeline (prints figures; not tests).",
-        subcommands: [LatencyBenchmark.self, ApplyBenchmark.self, ReloadBenchmark.self, AllBenchmarks.self],
+        subcommands: [LatencyBenchmark.self, ApplyBenchmark.self, ReloadBenchmark.self, AgentEventsBenchmark.self, AllBenchmarks.self],
         defaultSubcommand: AllBenchmarks.self)
 }
 

@@ -167,7 +167,13 @@ public actor EnforcementController {
         do {
             newImage = try DatapathImage(compiled, previous: image)
             stages.mark("image")
-            result = try datapath.apply(newImage)
+            if let image, newImage == image, compiled.rules == self.compiled?.rules {
+                // Nothing the kernel decides or events name changed (an editor's temporary file,
+                // a comment, learning settings): no new generation, no map writes.
+                result = ApplyResult(generation: datapath.generation, slot: datapath.activeSlot, writes: 0, secondsToEnforce: 0)
+            } else {
+                result = try datapath.apply(newImage)
+            }
             stages.mark("kernel")
         } catch {
             throw reject(reason: reason, message: "\(error)", diagnostics: diagnostics)

@@ -78,6 +78,13 @@ public struct ApplyResult: Sendable, Hashable {
     public var writes: Int
     /// Seconds from the first write to the flip that put the generation in force.
     public var secondsToEnforce: Double
+
+    public init(generation: UInt32, slot: Int, writes: Int, secondsToEnforce: Double) {
+        self.generation = generation
+        self.slot = slot
+        self.writes = writes
+        self.secondsToEnforce = secondsToEnforce
+    }
 }
 
 /// Sluice's BPF programs and maps for one cgroup and pin folder: loads them (adopting what an
