@@ -26,6 +26,16 @@ for _ in $(seq 1 50); do
     su postgres -c "psql -p $port -qtAc 'select 1'" >/dev/null 2>&1 && break
     sleep 0.2
 done
+# The server tests run in parallel, each server with its own connection pool.
+if (( $(su postgres -c "psql -p $port -qtAc 'show max_connections'") < 400 )); then
+    su postgres -c "psql -p $port -qc 'alter system set max_connections = 400'" >&2
+    # shellcheck disable=SC2086
+    pg_ctlcluster $cluster restart >&2
+    for _ in $(seq 1 50); do
+        su postgres -c "psql -p $port -qtAc 'select 1'" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+fi
 su postgres -c "psql -p $port -qtAc \"select 1 from pg_roles where rolname = 'sluice'\"" | grep -q 1 ||
     su postgres -c "psql -p $port -qc \"create role sluice login password 'sluice'\"" >&2
 su postgres -c "psql -p $port -qtAc \"select 1 from pg_database where datname = 'sluice_test'\"" | grep -q 1 ||

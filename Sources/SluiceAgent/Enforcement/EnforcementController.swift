@@ -154,7 +154,7 @@ public actor EnforcementController {
         if loaded.hasErrors {
             throw reject(reason: reason, message: "invalid policy", diagnostics: loaded.diagnostics)
         }
-        let resolver = SystemSubjectResolver(cgroups: cgroups, tracker: executables)
+        let resolver = RecordingResolver(SystemSubjectResolver(cgroups: cgroups, tracker: executables))
         let (compiled, refusedLearned) = compileWithLearned(loaded.policySet, resolver: resolver)
         stages.mark("compile")
         droppedLearned = refusedLearned
@@ -233,7 +233,7 @@ public actor EnforcementController {
 
     /// Compiles the administrator's set with the learned rules. A learned rule the compiler finds
     /// in conflict with policy is left out (and reported) rather than failing the whole policy.
-    private func compileWithLearned(_ set: PolicySet, resolver: SystemSubjectResolver) -> (CompiledPolicy, [String: String]) {
+    private func compileWithLearned(_ set: PolicySet, resolver: some SubjectResolver) -> (CompiledPolicy, [String: String]) {
         var refused: [String: String] = [:]
         while true {
             let extra = learned.filter { refused[$0.id] == nil }.compactMap { $0.policy() }
