@@ -14,6 +14,21 @@ public struct AllowlistLearner: Sendable {
         var counts: [Destination: Int] = [:]
         var events = 0
         var folded = false
+
+        mutating func observe(_ address: IPAddress, port: UInt16, transport: TransportProtocol, limit: Int) {
+            let length = folded ? (address.family == .ipv4 ? 24 : 64) : address.family.bitWidth
+            counts[Destination(prefix: IPPrefix(covering: address, length: length), port: port, transport: transport), default: 0] += 1
+            events += 1
+            guard !folded && counts.count > limit else { return }
+            // Past the limit, addresses fold into /24 and /64 blocks: memory stays bounded.
+            folded = true
+            var blocks: [Destination: Int] = [:]
+            for (destination, count) in counts {
+                let length = destination.prefix.family == .ipv4 ? 24 : 64
+                blocks[Destination(prefix: IPPrefix(covering: destination.prefix.address, length: length), port: destination.port, transport: destination.transport), default: 0] += count
+            }
+            counts = blocks
+        }
     }
 
     public let minimumCount: Int
@@ -37,21 +52,11 @@ public struct AllowlistLearner: Sendable {
             ignoredEvents += 1
             return
         }
-        var application = applications[key] ?? Application(executable: event.exe, cgroup: event.cgroup)
         let transport = TransportProtocol(rawValue: event.transport) ?? .any
-        let length = application.folded ? (event.destination.family == .ipv4 ? 24 : 64) : event.destination.family.bitWidth
-        application.counts[Destination(prefix: IPPrefix(covering: event.destination, length: length), port: event.port, transport: transport), default: 0] += 1
-        application.events += 1
-        if !application.folded && application.counts.count > destinationsPerApplication {
-            application.folded = true
-            var folded: [Destination: Int] = [:]
-            for (destination, count) in application.counts {
-                let length = destination.prefix.family == .ipv4 ? 24 : 64
-                folded[Destination(prefix: IPPrefix(covering: destination.prefix.address, length: length), port: destination.port, transport: destination.transport), default: 0] += count
-            }
-            application.counts = folded
-        }
-        applications[key] = application
+        // Mutated in place through the subscript: a copy taken out and stored back would copy
+        // its table on every event.
+        applications[key, default: Application(executable: event.exe, cgroup: event.cgroup)]
+            .observe(event.destination, port: event.port, transport: transport, limit: destinationsPerApplication)
     }
 
     public var applicationCount: Int { applications.count }
