@@ -108,6 +108,15 @@ struct FleetTests {
                         return fleet.connection == .unreachable && fleet.eventsBuffered >= (round + 1) * ports.count
                     }
                 }
+                if round == 0 {
+                    // A node crashes too: restarted with no server, it enforces the saved server
+                    // policy and still holds its buffered events.
+                    agents[1].killHard()
+                    try agents[1].start(Self.agentArguments(server, token: token, name: names[1]))
+                    #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandboxes[1].cgroupPath) == "EPERM")
+                    let fleet = try #require(try agents[1].status().fleet)
+                    #expect(fleet.eventsBuffered >= ports.count, "the outbox on disk survives an agent restart: \(fleet)")
+                }
             }
 
             // Restarted on the same database and port: everything buffered arrives, each once.

@@ -6,8 +6,9 @@ import Synchronization
 public struct FleetStatus: Sendable, Codable, Hashable {
     /// Where the node stands with its server.
     public enum Connection: String, Sendable, Codable, Hashable {
-        /// Not enrolled yet (the server has not answered the join request).
-        case enrolling
+        /// No answer from the server yet since the agent started (enrolling, or the first
+        /// request with a saved credential is on its way).
+        case connecting
         /// The last request reached the server.
         case connected
         /// The server did not answer the last request; events buffer on disk.
@@ -37,7 +38,7 @@ public struct FleetStatus: Sendable, Codable, Hashable {
 final class FleetTracker: Sendable {
     private struct State {
         var nodeID: String?
-        var connection: FleetStatus.Connection = .enrolling
+        var connection: FleetStatus.Connection = .connecting
         var error: String?
         var lastContact: Date?
     }
