@@ -11,7 +11,8 @@ public struct FleetStatus: Sendable, Codable, Hashable {
         case connecting
         /// The last request reached the server.
         case connected
-        /// The server did not answer the last request; events buffer on disk.
+        /// The last request failed: no answer, or the server said it is overloaded (429, 5xx);
+        /// events buffer on disk and requests are retried with back-off.
         case unreachable
         /// The server refuses this node's credential (or join token): it reports nothing more
         /// and keeps enforcing the last policy it applied.
