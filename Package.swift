@@ -97,7 +97,7 @@ let package = Package(
         // Benchmarks that print figures (docs/benchmarks.md), never timed tests.
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceTestSupport", argumentParser, logging],
+            dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceTestSupport", argumentParser, logging, httpClient],
             path: "Tools/Bench"
         ),
         // Labelled workloads, detectors and the report in docs/detection.md.
@@ -118,7 +118,7 @@ let package = Package(
         // Throwaway cgroups, pin folders, listeners and probe processes for the kernel tests.
         .target(
             name: "SluiceTestSupport",
-            dependencies: ["SluiceKernel", "SluiceCore", logging],
+            dependencies: ["SluiceKernel", "SluiceCore", logging, httpClient, nioCore, nioHTTP1],
             path: "Tests/SluiceTestSupport"
         ),
     ]

@@ -33,9 +33,13 @@ public struct Agent: Sendable {
         let pipeline = EventPipeline(
             controller: controller, scoring: scoring, learner: learner, hub: hub, metrics: metrics, nodeName: configuration.nodeName,
             logger: logger)
+        let membership = try configuration.fleet.map { fleet in
+            let outbox = try EventOutbox(directory: state.outboxDirectory, limitBytes: fleet.uploadBufferBytes)
+            return (fleet: fleet, outbox: outbox, tracker: FleetTracker(server: fleet.serverURL, outbox: outbox))
+        }
         let dependencies = LocalAPI.Dependencies(
             controller: controller, hub: hub, pipeline: pipeline, learner: learner, scoring: scoring, configuration: configuration,
-            started: Date(), version: SluiceVersion.current)
+            started: Date(), version: SluiceVersion.current, fleet: membership?.tracker)
         let socketPath = state.socketPath
         let localAPI = Application(
             router: LocalAPI.router(dependencies),
@@ -47,11 +51,11 @@ public struct Agent: Sendable {
             CounterPoller(controller: controller, metrics: metrics, logger: logger),
             LearningService(learner: learner, scoring: scoring),
         ]
-        if let fleet = configuration.fleet {
+        if let membership {
             services.append(
                 FleetService(
-                    fleet: fleet, controller: controller, learner: learner, hub: hub, pipeline: pipeline, configuration: configuration,
-                    outbox: try EventOutbox(directory: state.outboxDirectory, limitBytes: fleet.uploadBufferBytes), logger: logger))
+                    fleet: membership.fleet, controller: controller, learner: learner, hub: hub, pipeline: pipeline,
+                    configuration: configuration, outbox: membership.outbox, tracker: membership.tracker, logger: logger))
         }
         if let address = configuration.metricsAddress {
             services.append(

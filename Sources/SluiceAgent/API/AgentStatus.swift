@@ -13,6 +13,8 @@ public struct AgentStatus: Sendable, Codable {
     public var lastRejection: PolicyRejection?
     public var decisions: DatapathCounters
     public var events: EventTotals
+    /// The node's membership in a fleet; nil when the agent runs without `--server`.
+    public var fleet: FleetStatus?
 
     public struct EventTotals: Sendable, Codable {
         /// Records the kernel could not put in the ring buffer (full).

@@ -17,6 +17,8 @@ enum LocalAPI {
         var configuration: AgentConfiguration
         var started: Date
         var version: String
+        /// The fleet membership, when the agent was started with `--server`.
+        var fleet: FleetTracker?
     }
 
     static func router(_ dependencies: Dependencies) -> Router<BasicRequestContext> {
@@ -61,7 +63,8 @@ enum LocalAPI {
             lastRejection: await controller.lastRejection, decisions: counters,
             events: .init(
                 lostInKernel: counters.eventsLost, lostInAgent: dependencies.pipeline.droppedInAgent, published: totals.published,
-                droppedForSubscribers: totals.dropped, subscribers: totals.subscribers))
+                droppedForSubscribers: totals.dropped, subscribers: totals.subscribers),
+            fleet: dependencies.fleet?.status)
     }
 
     /// NDJSON: the recent matching events, then (with `follow=true`) every new one. A line

@@ -19,13 +19,17 @@ struct FleetService: Service {
     let pipeline: EventPipeline
     let configuration: AgentConfiguration
     let outbox: EventOutbox
+    /// What `sluice status` shows of the membership.
+    let tracker: FleetTracker
     let logger: Logger
-    /// Wakes the heartbeat loop early (after a policy apply) and the uploader (a new batch).
+    /// Wakes the heartbeat loop early (after a policy apply), the uploader (a new batch, the
+    /// server back) and the policy watch (the server back).
     let nudges = Nudges()
 
     final class Nudges: Sendable {
         let heartbeat = AsyncSignal()
         let upload = AsyncSignal()
+        let policy = AsyncSignal()
     }
 
     func run() async throws {
@@ -47,9 +51,11 @@ struct FleetService: Service {
     /// The node's credential: saved from an earlier enrollment, or enrolled now with the join token.
     private func enroll(_ client: FleetClient) async -> Membership? {
         if let saved = Membership.load(configuration.state), saved.server == fleet.serverURL {
+            tracker.enrolled(nodeID: saved.nodeID)
             return saved
         }
         guard let token = fleet.joinToken else {
+            tracker.notEnrolled("no --join-token given")
             logger.error("not enrolled with \(fleet.serverURL) and no --join-token given; enforcing local and saved policy only")
             return nil
         }
@@ -64,13 +70,17 @@ struct FleetService: Service {
                     server: fleet.serverURL, nodeID: response.nodeId, credential: response.credential,
                     heartbeatSeconds: response.heartbeatSeconds)
                 try membership.save(configuration.state)
+                tracker.enrolled(nodeID: response.nodeId)
+                tracker.reached()
                 logger.info("enrolled", metadata: ["fleet.server": "\(fleet.serverURL)", "fleet.node": "\(response.nodeId)"])
                 return membership
             } catch FleetClient.Failure.unreachable(let why) {
+                tracker.unreachable(why)
                 logger.warning("server unreachable; will retry enrollment", metadata: ["error": "\(why)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             } catch {
+                tracker.notEnrolled("\(error)")
                 logger.error("enrollment refused; enforcing local and saved policy only", metadata: ["error": "\(error)"])
                 return nil
             }
@@ -81,7 +91,7 @@ struct FleetService: Service {
     private func heartbeats(_ client: FleetClient, _ membership: Membership) async {
         var done: [Int64] = []
         var interval = membership.heartbeatSeconds
-        while !Task.isCancelled {
+        while !Task.isCancelled && !tracker.isRevoked {
             do {
                 var beat = await heartbeat()
                 beat.ruleDecisionsApplied = done
@@ -89,17 +99,19 @@ struct FleetService: Service {
                 done = []
                 interval = response.heartbeatSeconds
                 if response.revoked {
-                    logger.error("this node was revoked by the server; enforcing the last policy, no longer reporting")
+                    revoked("the server answered the heartbeat with revoked", membership)
                     return
                 }
+                if reached() { logger.info("the server answers again", metadata: ["fleet.buffered": "\(outbox.totals.buffered)"]) }
                 for decision in response.ruleDecisions where await learner.apply(decision) {
                     done.append(decision.id)
                 }
                 if !done.isEmpty { nudges.heartbeat.signal() }
             } catch FleetClient.Failure.revoked(let why) {
-                logger.error("the server refuses this node's credential; enforcing the last policy", metadata: ["error": "\(why)"])
+                revoked(why, membership)
                 return
             } catch {
+                failed(error)
                 logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
             }
             await nudges.heartbeat.wait(upTo: .seconds(Int64(max(1, interval))))
@@ -124,11 +136,13 @@ struct FleetService: Service {
     private func policies(_ client: FleetClient, _ membership: Membership) async {
         var delay = Duration.seconds(1)
         var seen = await controller.serverRevision
-        while !Task.isCancelled {
+        while !Task.isCancelled && !tracker.isRevoked {
             do {
                 guard let bundle = try await client.policy(after: seen, waitSeconds: 30, credential: membership.credential) else {
+                    reached()
                     continue
                 }
+                reached()
                 delay = .seconds(1)
                 seen = bundle.revision
                 let applied = await controller.setServerPolicies(bundle)
@@ -136,11 +150,14 @@ struct FleetService: Service {
                     applied ? "server policy applied" : "server policy refused; the previous one stays in force",
                     metadata: ["fleet.revision": "\(bundle.revision)", "fleet.policies": "\(bundle.policies.count)"])
                 nudges.heartbeat.signal()
-            } catch FleetClient.Failure.revoked {
+            } catch FleetClient.Failure.revoked(let why) {
+                revoked(why, membership)
                 return
             } catch {
+                failed(error)
                 logger.debug("policy watch failed; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: delay)
+                // The first heartbeat that gets through cuts the wait short.
+                await nudges.policy.wait(upTo: delay)
                 delay = min(delay * 2, .seconds(30))
             }
         }
@@ -193,7 +210,8 @@ struct FleetService: Service {
                 case nil:
                     if ContinuousClock.now - started >= .seconds(1) { flush() }
                 }
-                if Task.isCancelled { break }
+                // A revoked node uploads nothing more: filling the disk with events would help no one.
+                if Task.isCancelled || tracker.isRevoked { break }
             }
             flush()
             group.cancelAll()
@@ -203,7 +221,7 @@ struct FleetService: Service {
     /// Sends the outbox oldest first; backs off while the server is away.
     private func uploads(_ client: FleetClient, _ membership: Membership) async {
         var delay = Duration.milliseconds(500)
-        while !Task.isCancelled {
+        while !Task.isCancelled && !tracker.isRevoked {
             guard let batch = outbox.oldest() else {
                 await nudges.upload.wait(upTo: .seconds(5))
                 continue
@@ -212,13 +230,16 @@ struct FleetService: Service {
                 let body = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: batch.path)))
                 _ = try await client.upload(events: body, sequence: batch.sequence, credential: membership.credential)
                 outbox.remove(batch)
+                reached()
                 delay = .milliseconds(500)
             } catch FleetClient.Failure.refused(let status, let why) {
                 logger.error("the server refused an event batch; it is dropped and counted", metadata: ["http.status": "\(status)", "error": "\(why)"])
                 outbox.discard(batch)
-            } catch FleetClient.Failure.revoked {
+            } catch FleetClient.Failure.revoked(let why) {
+                revoked(why, membership)
                 return
             } catch {
+                failed(error)
                 logger.debug("event upload failed; buffering on disk", metadata: ["error": "\(error)", "fleet.buffered": "\(outbox.totals.buffered)"])
                 await nudges.upload.wait(upTo: delay)
                 delay = min(delay * 2, .seconds(30))
@@ -229,20 +250,47 @@ struct FleetService: Service {
     /// Reports the learned rules whenever they change.
     private func learnedRules(_ client: FleetClient, _ membership: Membership) async {
         var sent: [LearnedRule]?
-        while !Task.isCancelled {
+        while !Task.isCancelled && !tracker.isRevoked {
             let rules = await learner.list()
             if rules != sent {
                 do {
                     try await client.upload(rules: rules, credential: membership.credential)
                     sent = rules
-                } catch FleetClient.Failure.revoked {
+                } catch FleetClient.Failure.revoked(let why) {
+                    revoked(why, membership)
                     return
                 } catch {
+                    failed(error)
                     logger.debug("learned rules upload failed", metadata: ["error": "\(error)"])
                 }
             }
             try? await Task.sleep(for: .seconds(10))
         }
+    }
+
+    /// Records that a request got through; when the server had been away, wakes the uploader
+    /// and the policy watch, which may be deep in their back-off. True when it had been away.
+    @discardableResult
+    private func reached() -> Bool {
+        guard tracker.reached() else { return false }
+        nudges.upload.signal()
+        nudges.policy.signal()
+        return true
+    }
+
+    private func failed(_ error: any Error) {
+        if case FleetClient.Failure.unreachable(let why) = error { tracker.unreachable(why) }
+    }
+
+    /// The server refuses the credential: stop reporting, keep enforcing, and set the
+    /// credential aside so that a restart with a new join token enrolls again.
+    private func revoked(_ why: String, _ membership: Membership) {
+        guard !tracker.isRevoked else { return }
+        tracker.revoked(why)
+        membership.setAside(configuration.state)
+        logger.error(
+            "the server refuses this node's credential (revoked); enforcing the last policy, no longer reporting",
+            metadata: ["error": "\(why)", "fleet.node": "\(membership.nodeID)"])
     }
 
     static func kernelRelease() -> String {
@@ -286,5 +334,11 @@ struct Membership: Codable, Sendable {
         let path = state.fleetCredentialPath
         try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
         chmod(path, 0o600)
+    }
+
+    /// Renames the refused credential to `fleet.json.revoked`: kept for the record, no longer
+    /// loaded at start.
+    func setAside(_ state: StateLayout) {
+        rename(state.fleetCredentialPath, state.fleetCredentialPath + ".revoked")
     }
 }

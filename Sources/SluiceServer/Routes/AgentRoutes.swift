@@ -51,7 +51,7 @@ extension ServerApp {
         try Limits.check(enroll.kernel, "kernel", max: 256)
         try Limits.check(enroll.agentVersion, "agent_version", max: 128)
         guard Secrets.kind(of: enroll.joinToken) == .joinToken || Secrets.kind(of: enroll.joinToken) == nil, enroll.joinToken.count <= 256 else {
-            throw APIError.unauthorized("that is not a join token; create one with: sluice tokens create --join")
+            throw APIError.unauthorized("that is not a join token; create one with: sluice tokens create NAME")
         }
         let credential = Secrets.make(.nodeCredential)
         let nodeID = "n-" + Secrets.randomHex(bytes: 8)

@@ -119,12 +119,22 @@ public final class SimulatedAgent: Sendable {
     }
 
     public func upload(lines: [String], sequence: UInt64) async throws -> EventBatchResponse {
+        try await upload(body: Self.body(lines), sequence: sequence)
+    }
+
+    /// Event lines as an upload body (NDJSON).
+    public static func body(_ lines: [String]) -> ByteBuffer {
         var body = ByteBuffer()
         body.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 1 })
         for line in lines {
             body.writeString(line)
             body.writeInteger(UInt8(ascii: "\n"))
         }
+        return body
+    }
+
+    /// Uploads a prepared NDJSON body as batch `sequence` (benchmarks build bodies ahead).
+    public func upload(body: ByteBuffer, sequence: UInt64) async throws -> EventBatchResponse {
         let (status, data) = try await send(.POST, AgentPaths.events + "?sequence=\(sequence)", body: body, authorized: true)
         guard status == 200 else { throw Failure(status: status, message: Self.message(data)) }
         return try FleetJSON.decoder().decode(EventBatchResponse.self, from: data)

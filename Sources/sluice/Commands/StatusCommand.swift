@@ -56,10 +56,18 @@ enum StatusText {
             lines.append(Terminal.paint("rejected     \(rejection.time.formatted(date: .omitted, time: .standard)): \(rejection.message); the previous policy stays in force", .red))
             for diagnostic in rejection.diagnostics { lines.append("  \(diagnostic)") }
         }
+        if let fleet = status.fleet { lines.append(Self.fleet(fleet)) }
         lines.append(decisions(status.decisions))
         lines.append(
             "events       \(status.events.published) streamed, lost: \(status.events.lostInKernel) in the kernel (ring buffer full), \(status.events.lostInAgent) in the agent, \(status.events.droppedForSubscribers) dropped for slow readers; \(status.events.subscribers) readers; mode \(status.datapath.eventMode)")
         return lines.joined(separator: "\n")
+    }
+
+    static func fleet(_ fleet: FleetStatus) -> String {
+        let node = fleet.nodeID.map { " as \($0)" } ?? ""
+        let line = "fleet        \(fleet.connection.rawValue.replacingOccurrences(of: "_", with: " ")) \(fleet.server)\(node); \(fleet.eventsBuffered) events buffered for upload, \(fleet.eventsDropped) dropped"
+        guard let error = fleet.error else { return line }
+        return Terminal.paint(line + " (\(error))", fleet.connection == .revoked ? .red : .yellow)
     }
 
     static func pinned(_ status: PinnedDatapath.Status, layout: StateLayout) -> String {

@@ -1,0 +1,29 @@
+import Foundation
+import SluiceTestSupport
+
+/// Polls `condition` every 100 ms for up to `seconds`; the last error or a timeout fails.
+/// Generous limits: CI runs every suite at once on two cores.
+func eventually(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    var lastError: (any Error)?
+    while Date() < deadline {
+        do {
+            if try await condition() { return }
+            lastError = nil
+        } catch {
+            lastError = error
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw SandboxError("timed out after \(seconds) s waiting for \(what)\(lastError.map { "; last error: \($0)" } ?? "")")
+}
+
+extension KernelSandbox {
+    /// Runs `body` with one fresh sandbox per name, all removed afterwards whatever happens.
+    static func with<T>(_ names: [String], _ body: ([KernelSandbox]) async throws -> T) async throws -> T {
+        guard let first = names.first else { return try await body([]) }
+        return try await KernelSandbox.with(first) { sandbox in
+            try await KernelSandbox.with(Array(names.dropFirst())) { rest in try await body([sandbox] + rest) }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+@preconcurrency import Glibc
+import SluiceServer
+import SluiceTestSupport
+
+/// What the fleet benchmarks share: open-file limits, a process's memory, enrolling many
+/// simulated agents.
+enum FleetBench {
+    /// Raises this process's soft limit of open files toward `wanted` (up to the hard limit);
+    /// a server started afterwards inherits it. Returns the limit in force.
+    @discardableResult
+    static func raiseOpenFiles(to wanted: Int) -> Int {
+        let openFiles = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        var limit = rlimit()
+        getrlimit(openFiles, &limit)
+        let target = min(rlim_t(wanted), limit.rlim_max)
+        if limit.rlim_cur < target {
+            limit.rlim_cur = target
+            setrlimit(openFiles, &limit)
+            getrlimit(openFiles, &limit)
+        }
+        return Int(limit.rlim_cur)
+    }
+
+    /// A field of `/proc/<pid>/status` in KiB: `VmRSS` (resident now) or `VmHWM` (peak resident).
+    static func memoryKiB(pid: Int32, _ field: String) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+            let value = Int(line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ")[0])
+        else { throw SandboxError("no \(field) in /proc/\(pid)/status") }
+        return value
+    }
+
+    static func serverPID(_ server: ServerProcess) throws -> Int32 {
+        guard let process = server.process else { throw SandboxError("the server is not running") }
+        return process.processIdentifier
+    }
+
+    /// Enrolls every agent, `concurrency` at a time.
+    static func enroll(_ agents: [SimulatedAgent], joinToken: String, concurrency: Int = 32) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, agent) in agents.enumerated() {
+                if index >= concurrency { try await group.next() }
+                group.addTask { try await agent.enroll(joinToken: joinToken) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Polls `condition` every `interval` for up to `seconds`.
+    static func waitUntil(
+        _ what: String, seconds: Double = 120, interval: Duration = .milliseconds(5), _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: interval)
+        }
+        throw SandboxError("timed out after \(seconds) s waiting for \(what)")
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import SluiceCore
+import SluiceServer
+import SluiceTestSupport
+
+/// Events ingested per second through the real upload endpoint: a `sluice server` process on
+/// SQLite or PostgreSQL, several simulated agents each uploading NDJSON batches one after the
+/// other, all at once. Bodies are built before the clock starts, so the figure is the server's
+/// (parse, store in one transaction per batch, acknowledge), over loopback HTTP.
+struct IngestBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Events ingested per second through the upload endpoint.")
+
+    @Option(help: ArgumentHelp("sqlite (a temporary file) or postgres://user:pass@host:port/db[?schema=…].", valueName: "database"))
+    var database: String = "sqlite"
+
+    @Option(help: "Events in total.")
+    var events: Int = 500_000
+
+    @Option(help: "Events per upload.")
+    var batch: Int = 1000
+
+    @Option(help: "Simulated agents uploading at once.")
+    var agents: Int = 8
+
+    func validate() throws {
+        guard events >= 1, agents >= 1 else { throw ValidationError("--events and --agents must be at least 1") }
+        guard (1...EventUpload.maximumEvents).contains(batch) else {
+            throw ValidationError("--batch must be 1 to \(EventUpload.maximumEvents) (the server's limit)")
+        }
+        guard database == "sqlite" || database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
+            throw ValidationError("--database must be sqlite or a postgres:// URL")
+        }
+    }
+
+    func run() async throws {
+        let server = try ServerProcess(name: "bench-ingest", heartbeatSeconds: 10, database: database == "sqlite" ? nil : database)
+        defer { server.kill() }
+        try await server.start()
+        let pid = try FleetBench.serverPID(server)
+        let admin = try await FleetAdmin.login(server)
+        let client = SimulatedAgent.makeHTTPClient(connections: agents * 2 + 8)
+        let fleet = (0..<agents).map { SimulatedAgent(server: server.url, name: "ingest-\($0)", client: client) }
+        try await FleetBench.enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
+
+        let bodies = Self.bodies(events: events, batch: batch, agents: fleet.map(\.name))
+        let bytes = bodies.joined().reduce(0) { $0 + $1.readableBytes }
+        let started = ContinuousClock.now
+        let stored = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (agent, batches) in zip(fleet, bodies) {
+                group.addTask {
+                    var stored = 0
+                    for (sequence, body) in batches.enumerated() {
+                        stored += try await Self.upload(body, sequence: UInt64(sequence), by: agent)
+                    }
+                    return stored
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = ContinuousClock.now - started
+        let peakKiB = try FleetBench.memoryKiB(pid: pid, "VmHWM")
+        let counted = try await admin.metric("sluice_server_events_ingested_total") ?? 0
+        try? await client.shutdown()
+        guard stored == events, Int(counted) == events else {
+            throw SandboxError("the server stored \(stored) (counted \(Int(counted))) of \(events) events")
+        }
+        let seconds = elapsed.milliseconds / 1000
+        let backend = database == "sqlite" ? "SQLite" : "PostgreSQL"
+        print("\n## Event ingest (\(backend))\n")
+        print("| database | events | per batch | agents at once | seconds | events/s | MB/s of NDJSON | server peak RSS |")
+        print("|---|---|---|---|---|---|---|---|")
+        print(
+            "| \(backend) | \(events) | \(batch) | \(agents) | \(format(seconds, 2)) | \(Int((Double(events) / seconds).rounded())) | \(format(Double(bytes) / 1e6 / seconds)) | \(format(Double(peakKiB) / 1024)) MiB |"
+        )
+    }
+
+    /// Uploads one batch, waiting out the server's backpressure (503 with Retry-After).
+    static func upload(_ body: ByteBuffer, sequence: UInt64, by agent: SimulatedAgent) async throws -> Int {
+        while true {
+            do {
+                return try await agent.upload(body: body, sequence: sequence).stored
+            } catch let failure as SimulatedAgent.Failure where failure.status == 503 || failure.status == 429 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    /// Every agent's batches as NDJSON bodies: batch i goes to agent i mod agents. Events vary
+    /// in time, destination, port, executable and verdict as a node's would (no alerts).
+    static func bodies(events: Int, batch: Int, agents names: [String]) -> [[ByteBuffer]] {
+        var result = Array(repeating: [ByteBuffer](), count: names.count)
+        let executables = ["/usr/bin/curl", "/usr/sbin/nginx", "/usr/lib/postgresql/15/bin/postgres", "/usr/bin/python3.11", "/opt/app/bin/server"]
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        var made = 0
+        var index = 0
+        while made < events {
+            let count = min(batch, events - made)
+            let node = names[index % names.count]
+            var lines: [String] = []
+            lines.reserveCapacity(count)
+            for offset in 0..<count {
+                let n = made + offset
+                let deny = n % 10 == 0
+                let event = DecisionEvent(
+                    timeNanoseconds: now + Int64(n) * 1000, node: node, pid: UInt32(1000 + n % 5000), uid: 0, comm: "worker",
+                    exe: executables[n % executables.count], exeID: "254:1:\(100_000 + n % executables.count)", cgroup: "/system.slice/app.service",
+                    cgroupID: 4242, transport: n % 3 == 0 ? "udp" : "tcp", family: .ipv4,
+                    destination: IPAddress("10.\(n % 200).\((n / 200) % 250).\(n % 250 + 1)")!, port: UInt16(1024 + n % 40000),
+                    verdict: deny ? .deny : .allow, enforced: true, policy: deny ? "lockdown" : nil, rule: deny ? "egress-0" : "node-default",
+                    hook: n % 3 == 0 ? "sendmsg4" : "connect4", generation: 3, mapped: false)
+                lines.append(event.jsonLine)
+            }
+            result[index % names.count].append(SimulatedAgent.body(lines))
+            made += count
+            index += 1
+        }
+        return result
+    }
+}
