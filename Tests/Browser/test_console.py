@@ -143,7 +143,7 @@ def check_policy_edit_and_deploy(console, fleet):
     console.shot('05-policy-diff-before-deploy')
     console.click('button[name=deploy]')
     console.text_in('#history-status', 'Deployed web v2')
-    console.text_in('table', 'Open 8443 for the canary release')
+    console.text_in('.split', 'Open 8443 for the canary release')
     console.shot('06-policy-history')
 
     console.open('policies')
@@ -181,8 +181,9 @@ def check_live_events(console, fleet):
 
 def check_alert_ack(console, fleet):
     console.open('alerts')
-    console.find('.split table a').click()
-    console.text_in('.split', 'Event context')
+    # The deny in the policy with alertOnDeny raised this one.
+    console.wait.until(EC.element_to_be_clickable((By.XPATH, "//a[contains(., 'Policy deny')]"))).click()
+    console.text_in('.split', '10.66.6.6:4444')
     console.visible('#ack-note').send_keys('netcat blocked as intended')
     console.shot('10-alert-details')
     console.click('button[name=acknowledge]')

@@ -28,7 +28,7 @@ export async function policiesPage(main, { args, session, navigate }) {
   const newButton = session.can('operator')
     ? h('button.primary', { type: 'button', id: 'new-policy', on: { click: () => navigate('#/policies/~new') } }, 'New policy') : null;
   mount(main, h('div.page-head', h('h1', 'Policies'), h('div.actions', newButton)),
-    h('div.grid', h('div.split', panel('Policies', listBox), workBox), explainPanel()));
+    h('div.split.wide', panel('Policies', listBox), workBox), explainPanel());
 
   let policies = [];
   try {
