@@ -76,6 +76,15 @@ class Fleet:
             if minute % 9 == 0:
                 lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', minute * 60 + 5))
         lines.append(event('web-1', '/usr/bin/python3', 'python3', '10.200.1.9', 8080, 'alert', None, 90, anomaly=True))
+        # The six days before: a few decisions every two hours, and destinations new each day.
+        for hour in range(2, 6 * 24, 2):
+            day = hour // 24
+            for index, (exe, comm, dst, port, verdict, name) in enumerate(apps):
+                for _ in range((hour + index) % 4 + 1):
+                    lines.append(event('web-1', exe, comm, dst, port, verdict, name, hour * 3600 + index * 60))
+            lines.append(event('web-1', '/usr/bin/curl', 'curl', f'10.{20 + day}.{hour % 7}.{hour % 5 + 1}', 443, 'allow', 'web', hour * 3600 + 30))
+            if hour % 10 == 0:
+                lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', hour * 3600 + 40))
         self.upload(lines)
         now = int(time.time() * 1e9)
         rules = [

@@ -15,7 +15,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from seed import Fleet, event  # noqa: E402
@@ -165,6 +165,11 @@ def check_live_events(console, fleet):
     fleet.upload([event('web-1', '/usr/bin/live-probe', 'live-probe', '10.3.3.3', 8443, 'deny', None, 0)])
     row = console.text_in('#live-events', 'live-probe')
     assert 'deny' in row.text, row.text
+    fleet.upload([event('web-1', exe, comm, dst, port, verdict, policy, 0) for exe, comm, dst, port, verdict, policy in [
+        ('/usr/bin/curl', 'curl', '10.1.2.3', 443, 'allow', 'web'), ('/usr/lib/postgresql/15/bin/postgres', 'postgres', '10.4.0.12', 5432, 'allow', None),
+        ('/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown'), ('/usr/sbin/chronyd', 'chronyd', '10.0.0.123', 123, 'allow', None),
+        ('/usr/bin/curl', 'curl', '10.1.2.4', 443, 'allow', 'web'), ('/usr/bin/python3', 'python3', '10.200.1.9', 8080, 'alert', None)]])
+    console.wait.until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, '#live-events tr.event-row')) >= 7)
     console.shot('08-live-events')
     console.click('#pause-live')
     console.text_in('.live-state', 'paused')
@@ -203,6 +208,9 @@ def check_rules_and_reports(console, fleet):
     console.open('reports')
     console.heading('Reports')
     console.find('svg.chart path.line-allow')
+    console.find('svg.chart rect.bar')
+    Select(console.find('#report-range')).select_by_value('7d')
+    console.text_in('.report-head', 'last 7 days')
     console.find('svg.chart rect.bar')
     console.shot('13-reports')
 

@@ -2,7 +2,9 @@
 import { h, empty } from './ui.js';
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 720, H = 200, PAD = { left: 40, right: 8, top: 10, bottom: 24 };
+const PAD = { left: 40, right: 8, top: 10, bottom: 24 };
+/// Full-width charts; `small` fits a half-width panel with readable labels.
+const WIDE = { W: 720, H: 200 }, SMALL = { W: 420, H: 170 };
 
 function svg(tag, attributes, ...children) {
   const element = document.createElementNS(NS, tag);
@@ -18,7 +20,7 @@ function niceMax(value) {
   return value;
 }
 
-function frame(label, maxValue, times, from, to) {
+function frame(maxValue, from, to, { W, H } = WIDE) {
   const plotW = W - PAD.left - PAD.right, plotH = H - PAD.top - PAD.bottom;
   const parts = [];
   for (let i = 0; i <= 4; i++) {
@@ -33,7 +35,7 @@ function frame(label, maxValue, times, from, to) {
     const t = from + (span * i) / 5;
     parts.push(svg('text', { x: PAD.left + (plotW * i) / 5, y: H - 6, 'text-anchor': i === 0 ? 'start' : i === 5 ? 'end' : 'middle' }, formatter.format(new Date(t))));
   }
-  return { parts, plotW, plotH, x: (t) => PAD.left + ((t - from) / span) * plotW, y: (v) => PAD.top + plotH - (v / maxValue) * plotH, label };
+  return { parts, plotW, plotH, W, H, x: (t) => PAD.left + ((t - from) / span) * plotW, y: (v) => PAD.top + plotH - (v / maxValue) * plotH };
 }
 
 function formatTick(value) {
@@ -54,7 +56,7 @@ export function verdictChart(timeline, label) {
   const from = new Date(timeline.from).getTime(), to = new Date(timeline.to).getTime();
   const bucketMs = timeline.bucket_seconds * 1000;
   const maxValue = niceMax(Math.max(...buckets.map((b) => b.allow + b.alert + b.deny)));
-  const f = frame(label, maxValue, null, from, to);
+  const f = frame(maxValue, from, to);
   const width = Math.max(1.5, (bucketMs / (to - from)) * f.plotW - 1);
   const bars = [];
   for (const b of buckets) {
@@ -70,7 +72,7 @@ export function verdictChart(timeline, label) {
       base += value;
     }
   }
-  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label }, svg('title', {}, label), f.parts, bars);
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${f.W} ${f.H}`, role: 'img', 'aria-label': label }, svg('title', {}, label), f.parts, bars);
   return figure(label, chart, [['allow', 'allow'], ['alert', 'alert'], ['deny', 'deny']]);
 }
 
@@ -79,7 +81,7 @@ export function dayBars(days, from, to, label) {
   if (!days.length) return empty('No new destinations in this range');
   const start = new Date(from).getTime(), end = new Date(to).getTime();
   const maxValue = niceMax(Math.max(...days.map((d) => d.count)));
-  const f = frame(label, maxValue, null, start, end);
+  const f = frame(maxValue, start, end);
   const width = Math.max(3, (86400e3 / (end - start)) * f.plotW - 2);
   const bars = days.map((d) => {
     const t = new Date(d.day).getTime();
@@ -87,19 +89,29 @@ export function dayBars(days, from, to, label) {
     return svg('rect', { class: 'bar', x: f.x(t).toFixed(1), y: y.toFixed(1), width: width.toFixed(1), height: (f.y(0) - y).toFixed(1) },
       svg('title', {}, `${new Date(t).toLocaleDateString()}: ${d.count} new`));
   });
-  return figure(label, svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label }, svg('title', {}, label), f.parts, bars));
+  return figure(label, svg('svg', { class: 'chart', viewBox: `0 0 ${f.W} ${f.H}`, role: 'img', 'aria-label': label }, svg('title', {}, label), f.parts, bars));
 }
 
 /// Traffic and denies of one application over time, as two lines.
 export function trafficLines(timeline, label) {
-  const buckets = timeline.buckets;
-  if (!buckets.length) return empty('No traffic in this range');
+  if (!timeline.buckets.length) return empty('No traffic in this range');
   const from = new Date(timeline.from).getTime(), to = new Date(timeline.to).getTime();
+  const buckets = filled(timeline, from, to);
   const maxValue = niceMax(Math.max(...buckets.map((b) => b.allow + b.alert + b.deny)));
-  const f = frame(label, maxValue, null, from, to);
+  const f = frame(maxValue, from, to, SMALL);
   const path = (value) => buckets.map((b, i) => `${i ? 'L' : 'M'}${f.x(new Date(b.time).getTime()).toFixed(1)},${f.y(value(b)).toFixed(1)}`).join(' ');
-  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label }, svg('title', {}, label), f.parts,
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${f.W} ${f.H}`, role: 'img', 'aria-label': label }, svg('title', {}, label), f.parts,
     svg('path', { class: 'line-allow', d: path((b) => b.allow + b.alert + b.deny) }),
     svg('path', { class: 'line-deny', d: path((b) => b.deny) }));
   return figure(label, chart, [['allow', 'all decisions'], ['deny', 'denies']]);
+}
+
+/// Every bucket of the range, zero where the API had none: a line must fall to zero between
+/// bursts rather than join them.
+function filled(timeline, from, to) {
+  const size = timeline.bucket_seconds * 1000;
+  const byTime = new Map(timeline.buckets.map((b) => [new Date(b.time).getTime(), b]));
+  const out = [];
+  for (let t = Math.floor(from / size) * size; t < to; t += size) out.push(byTime.get(t) || { time: t, allow: 0, alert: 0, deny: 0 });
+  return out;
 }
