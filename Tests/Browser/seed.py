@@ -71,20 +71,26 @@ class Fleet:
                 ('/usr/bin/apt', 'apt', '10.9.8.7', 80, 'allow', None), ('/usr/sbin/chronyd', 'chronyd', '10.0.0.123', 123, 'allow', None)]
         for minute in range(0, 55):
             for index, (exe, comm, dst, port, verdict, name) in enumerate(apps):
-                for _ in range((minute * 7 + index * 3) % 5 + (4 - index)):
+                for _ in range((minute * 7 + index * 3) % 3 + (index < 2)):
                     lines.append(event('web-1', exe, comm, dst, port, verdict, name, minute * 60 + index * 7))
             if minute % 9 == 0:
                 lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', minute * 60 + 5))
         lines.append(event('web-1', '/usr/bin/python3', 'python3', '10.200.1.9', 8080, 'alert', None, 90, anomaly=True))
-        # The six days before: a few decisions every two hours, and destinations new each day.
-        for hour in range(2, 6 * 24, 2):
+        self.upload(lines)
+        # The six days before: decisions every hour (busier by day), and destinations new each day.
+        lines = []
+        for hour in range(1, 6 * 24):
             day = hour // 24
+            busy = 3 if 8 <= (time.gmtime(time.time() - hour * 3600).tm_hour) <= 18 else 1
             for index, (exe, comm, dst, port, verdict, name) in enumerate(apps):
-                for _ in range((hour + index) % 4 + 1):
+                for _ in range(((hour + index) % 4 + 2) * busy):
                     lines.append(event('web-1', exe, comm, dst, port, verdict, name, hour * 3600 + index * 60))
             lines.append(event('web-1', '/usr/bin/curl', 'curl', f'10.{20 + day}.{hour % 7}.{hour % 5 + 1}', 443, 'allow', 'web', hour * 3600 + 30))
             if hour % 10 == 0:
                 lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', hour * 3600 + 40))
+            if len(lines) > 4000:
+                self.upload(lines)
+                lines = []
         self.upload(lines)
         now = int(time.time() * 1e9)
         rules = [

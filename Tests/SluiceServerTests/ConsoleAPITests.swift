@@ -49,6 +49,7 @@ import Testing
             }
             let allowed = try await explain("/usr/bin/curl", "10.1.2.3", 443)
             #expect(allowed.explanation.verdict == .allow && allowed.explanation.policy == "curl")
+            #expect(allowed.explanation.subject == "executable /usr/bin/curl", "paths, not made-up identities")
             #expect(allowed.policies.count == 2)
             let denied = try await explain("/usr/bin/blocked", "10.9.9.9", 443)
             #expect(denied.explanation.verdict == .deny && denied.explanation.blocks && denied.explanation.policy == "blocked")

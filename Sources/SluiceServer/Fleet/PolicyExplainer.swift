@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import Synchronization
 
 /// Answers "would this executable reach this destination?" with the core's compiler and decision
 /// engine, over policy texts the server holds. A node knows an executable by device and inode;
@@ -36,21 +37,39 @@ enum PolicyExplainer {
             executable: request.executable.flatMap { $0.isEmpty ? nil : resolver.identity($0) },
             cgroupAncestry: resolver.ancestry(request.cgroup ?? ""), destination: address, port: request.port, transport: transport)
         let decision = DecisionEngine(image: image).decide(flow)
-        return Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)
+        var explanation = Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)
+        // The made-up identities mean nothing to a person: name subjects by their paths again.
+        explanation.subject = resolver.describe(explanation.subject)
+        explanation.trace = explanation.trace.map(resolver.describe)
+        return explanation
     }
 
     /// Paths as identities: an executable's inode is a hash of its path; a cgroup's id a hash of
     /// its path without surrounding slashes, its level the number of its parts.
-    struct PathResolver: SubjectResolver {
+    final class PathResolver: SubjectResolver, Sendable {
+        /// Identity text (`0:0:inode`, `id N, level L`) -> what to show instead.
+        private let names = Mutex<[String: String]>([:])
+
         func identity(_ path: String) -> ExecutableIdentity {
-            ExecutableIdentity(device: 0, inode: Self.hash("exe:" + path))
+            let identity = ExecutableIdentity(device: 0, inode: Self.hash("exe:" + path))
+            names.withLock { $0[identity.description] = path }
+            return identity
+        }
+
+        /// `text` with every made-up identity replaced by its path.
+        func describe(_ text: String) -> String {
+            names.withLock { names in
+                names.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            }
         }
 
         func ancestry(_ path: String) -> [CgroupIdentity] {
             let parts = Self.parts(path)
             return (0...parts.count).map { level in
                 let prefix = parts.prefix(level).joined(separator: "/")
-                return CgroupIdentity(id: Self.hash("cgroup:" + prefix), level: level, path: prefix)
+                let identity = CgroupIdentity(id: Self.hash("cgroup:" + prefix), level: level, path: prefix)
+                names.withLock { $0["id \(identity.id), level \(level)"] = "level \(level)" }
+                return identity
             }
         }
 
