@@ -2,6 +2,7 @@
 an enrolled node with a heartbeat, events (a deny in an alerting policy raises an alert) and a
 learned-rule snapshot. Only the standard library."""
 import json
+import random
 import time
 import urllib.error
 import urllib.request
@@ -69,9 +70,10 @@ class Fleet:
         lines = []
         apps = [('/usr/bin/curl', 'curl', '10.1.2.3', 443, 'allow', 'web'), ('/usr/lib/postgresql/15/bin/postgres', 'postgres', '10.4.0.12', 5432, 'allow', None),
                 ('/usr/bin/apt', 'apt', '10.9.8.7', 80, 'allow', None), ('/usr/sbin/chronyd', 'chronyd', '10.0.0.123', 123, 'allow', None)]
+        rng = random.Random(7)
         for minute in range(0, 55):
             for index, (exe, comm, dst, port, verdict, name) in enumerate(apps):
-                for _ in range((minute * 7 + index * 3) % 3 + (index < 2)):
+                for _ in range(rng.randint(0, 3) + 2 * (index < 2)):
                     lines.append(event('web-1', exe, comm, dst, port, verdict, name, minute * 60 + index * 7))
             if minute % 9 == 0:
                 lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', minute * 60 + 5))
@@ -83,7 +85,7 @@ class Fleet:
             day = hour // 24
             busy = 3 if 8 <= (time.gmtime(time.time() - hour * 3600).tm_hour) <= 18 else 1
             for index, (exe, comm, dst, port, verdict, name) in enumerate(apps):
-                for _ in range(((hour + index) % 4 + 2) * busy):
+                for _ in range(rng.randint(2, 5) * busy):
                     lines.append(event('web-1', exe, comm, dst, port, verdict, name, hour * 3600 + index * 60))
             lines.append(event('web-1', '/usr/bin/curl', 'curl', f'10.{20 + day}.{hour % 7}.{hour % 5 + 1}', 443, 'allow', 'web', hour * 3600 + 30))
             if hour % 10 == 0:

@@ -14,7 +14,8 @@ function svg(tag, attributes, ...children) {
 }
 
 function niceMax(value) {
-  if (value <= 4) return 4;
+  // Counts: small ranges get whole-number ticks (the axis has four steps).
+  if (value <= 40) return Math.max(4, Math.ceil(value / 4) * 4);
   const power = Math.pow(10, Math.floor(Math.log10(value)));
   for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
   return value;

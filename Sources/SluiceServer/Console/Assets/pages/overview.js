@@ -53,8 +53,7 @@ function nodeTable(nodes) {
 
 function alertTable(alerts) {
   return table([
-    { title: 'Alert', cell: (a) => h('a', { href: `#/alerts/${a.id}` }, a.kind.replace('_', ' ')) },
-    { title: 'Node', cell: (a) => a.node },
+    { title: 'Alert', cell: (a) => h('span', h('a', { href: `#/alerts/${a.id}` }, a.kind.replace('_', ' ')), h('span.sub', a.node)) },
     { title: 'What', cell: (a) => h('span', verdict(a.verdict), ' ', shortExe(a.exe), ' → ', h('code', `${a.destination}:${a.port}`)) },
     { title: 'Last', cell: (a) => ago(a.last_seen) },
   ], alerts, { emptyState: empty('No open alerts', 'Denies in alerting policies and anomalies show up here.') });
