@@ -8,7 +8,8 @@ import Testing
 
 /// The routes the console added: validation at the line, explain, aggregates, and the console's
 /// own files with their security headers.
-@Suite struct ConsoleAPITests {
+// Serialized: each case opens a server with its own PostgreSQL pool (see ConsoleSessionTests).
+@Suite(.serialized) struct ConsoleAPITests {
     @Test(arguments: Backend.enabled)
     func validateReportsTheLineAndTheDiff(_ backend: Backend) async throws {
         try await TestServer.with(backend) { _, api in

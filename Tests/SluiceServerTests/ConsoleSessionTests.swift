@@ -8,7 +8,9 @@ import Testing
 @testable import SluiceServer
 
 /// The web console's cookie sessions: cookie attributes, CSRF on state changes, roles, sign-out.
-@Suite struct ConsoleSessionTests {
+// Serialized: each case opens a server with its own PostgreSQL pool, and the test cluster allows
+// 100 connections for every suite running beside these.
+@Suite(.serialized) struct ConsoleSessionTests {
     /// Signs in for a session; returns the cookie header value and the CSRF token.
     static func session(_ api: APIClient, _ name: String, _ password: String) async throws -> (cookie: String, csrf: String, setCookie: String) {
         let response = try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: name, password: password, session: true))

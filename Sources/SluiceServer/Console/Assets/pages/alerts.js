@@ -35,6 +35,7 @@ export async function alertsPage(main, { args, session, navigate }) {
     const status = h('div', { 'aria-live': 'polite' });
     try {
       const [alert, context] = await Promise.all([api.get(`/alerts/${id}`), api.lines(`/alerts/${id}/events`, { limit: 50 })]);
+      context.items.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
       const controls = [];
       if (alert.state === 'open' && session.can('operator')) {
         const note = h('input', { name: 'note', id: 'ack-note', placeholder: 'What was done (optional)' });
