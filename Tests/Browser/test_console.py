@@ -218,6 +218,12 @@ def check_rules_and_reports(console, fleet):
     console.open('overview')
     console.find('svg.chart')
     console.shot('14-overview-narrow')
+    console.open('policies/web')
+    console.find('#policy-text')
+    console.shot('14-policies-narrow')
+    console.open('alerts')
+    console.find('#alert-state')
+    console.shot('14-alerts-narrow')
     console.driver.set_window_size(1280, 900)
 
 
