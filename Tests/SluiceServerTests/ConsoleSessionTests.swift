@@ -82,6 +82,13 @@ import Testing
             #expect(api.error(refused)?.error.contains("operator") == true)
             // Reads work for a viewer.
             #expect(try await api.request(.get, "/api/v1/policies", token: .some(nil), headers: Self.withCookie(cookie)).status == .ok)
+            // Signing in again in the same browser ends the previous session.
+            let response = try await api.request(
+                .post, "/api/v1/login", token: .some(nil),
+                body: ByteBuffer(data: try FleetJSON.encoder().encode(LoginRequest(name: "vera", password: "password-123", session: true))),
+                headers: Self.withCookie(cookie))
+            #expect(response.status == .created)
+            #expect(try await api.request(.get, "/api/v1/me", token: .some(nil), headers: Self.withCookie(cookie)).status == .unauthorized)
             // A CLI token put into a cookie is not a session.
             let forged = try await api.request(.get, "/api/v1/me", token: .some(nil), headers: Self.withCookie("sluice_session=\(viewerToken)"))
             #expect(forged.status == .unauthorized)

@@ -70,6 +70,13 @@ extension ServerApp {
             throw APIError.unauthorized("wrong user name or password")
         }
         throttle.succeeded([keys[0]])
+        if session, let previous = SessionCookie.secret(request),
+            let old = try await store.principal(tokenHash: Secrets.digest(previous)), old.token.name == SessionCookie.tokenName,
+            old.token.revokedUs == nil
+        {
+            // Signing in again in the same browser replaces its session rather than leaving one behind.
+            _ = try await store.revokeAPIToken(id: old.token.id, ownerID: nil, actor: "user:\(user.name)")
+        }
         let secret = Secrets.make(.apiToken)
         let token = try await store.createAPIToken(
             user: user, name: tokenName, hash: Secrets.digest(secret), prefix: Secrets.displayPrefix(secret), actor: "user:\(user.name)",
