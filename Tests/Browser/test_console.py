@@ -6,6 +6,7 @@ page. Exits non-zero on the first failure.
 
 Environment: SLUICE_URL, SLUICE_ADMIN_PASSWORD, SCREENSHOTS (default artifacts/screenshots),
 CHROMEDRIVER (default /usr/bin/chromedriver), CHROMIUM (default /usr/bin/chromium)."""
+import base64
 import os
 import sys
 import time
@@ -221,6 +222,14 @@ def check_rules_and_reports(console, fleet):
     console.text_in('.report-head', 'last 7 days')
     console.find('svg.chart rect.bar')
     console.shot('13-reports')
+    # The printable summary: print media hides the console around the report.
+    console.driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'media': 'print'})
+    assert not console.driver.find_element(By.CSS_SELECTOR, '.sidebar').is_displayed(), 'the sidebar must not print'
+    assert not console.driver.find_element(By.ID, 'print-report').is_displayed()
+    console.shot('13-reports-print')
+    console.driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'media': ''})
+    with open(os.path.join(SHOTS, '13-reports-print.pdf'), 'wb') as pdf:
+        pdf.write(base64.b64decode(console.driver.print_page()))
 
     console.driver.set_window_size(390, 844)
     console.open('overview')

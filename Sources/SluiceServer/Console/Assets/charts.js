@@ -14,10 +14,11 @@ function svg(tag, attributes, ...children) {
 }
 
 function niceMax(value) {
-  // Counts: small ranges get whole-number ticks (the axis has four steps).
+  // Four steps on the axis, each a whole, round number.
   if (value <= 40) return Math.max(4, Math.ceil(value / 4) * 4);
-  const power = Math.pow(10, Math.floor(Math.log10(value)));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
+  const step = value / 4;
+  const power = Math.pow(10, Math.floor(Math.log10(step)));
+  for (const factor of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (factor * power >= step) return 4 * factor * power;
   return value;
 }
 

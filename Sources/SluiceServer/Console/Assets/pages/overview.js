@@ -2,6 +2,7 @@
 import * as api from '../api.js';
 import { h, mount, panel, table, badge, ago, number, empty, errorBanner, verdict, shortExe } from '../ui.js';
 import { verdictChart } from '../charts.js';
+import { stat, topTable } from './top.js';
 
 export async function overviewPage(main) {
   mount(main, h('div.page-head', h('h1', 'Overview'), h('span.muted', 'the last hour')), h('p.muted.loading', 'Loading…'));
@@ -17,25 +18,27 @@ export async function overviewPage(main) {
     mount(main,
       h('div.page-head', h('h1', 'Overview'), h('span.muted', 'the last hour')),
       h('div.grid.cols-4',
-        stat('Nodes', number(nodes.length), `${healthy} applied · ${stale} stale · ${rollout.counts.failed || 0} failed`),
-        stat('Policy revision', `r${rollout.revision}`, `${rollout.counts.applied || 0} of ${nodes.length} nodes applied`),
-        stat('Decisions', number(totals.allow + totals.alert + totals.deny), `${number(totals.deny)} denied · ${number(totals.alert)} alerted`),
-        stat('Open alerts', number(alerts.items.length) + (alerts.next_cursor ? '+' : ''), alerts.items.length ? h('a', { href: '#/alerts' }, 'review alerts') : 'all clear')),
+        panelStat('Nodes', number(nodes.length), `${healthy} applied · ${stale} stale · ${rollout.counts.failed || 0} failed`),
+        panelStat('Policy revision', `r${rollout.revision}`, `${rollout.counts.applied || 0} of ${nodes.length} nodes applied`),
+        panelStat('Decisions', number(totals.allow + totals.alert + totals.deny), `${number(totals.deny)} denied · ${number(totals.alert)} alerted`),
+        panelStat('Open alerts', number(alerts.items.length) + (alerts.next_cursor ? '+' : ''), alerts.items.length ? h('a', { href: '#/alerts' }, 'review alerts') : 'all clear')),
       h('div.grid',
         panel(['Decisions per minute', h('span.aside', 'by verdict')], verdictChart(timeline, 'Decisions per minute by verdict, last hour'))),
       h('div.grid.cols-2',
         panel(['Nodes', h('a.aside', { href: '#/nodes' }, 'all nodes')], nodeTable(nodes)),
         panel(['Open alerts', h('a.aside', { href: '#/alerts' }, 'all alerts')], alertTable(alerts.items)),
-        panel('Top applications', topTable(apps, 'Application', (key) => h('span', { title: key }, shortExe(key), h('span.sub', key)))),
-        panel('Top destinations', topTable(destinations, 'Destination', (key) => h('code', key)))));
+        panel('Top applications', topTable(apps, 'Application', (key) => h('span', { title: key }, shortExe(key), h('span.sub', key)), { emptyText: 'No traffic in the last hour' })),
+        panel('Top destinations', topTable(destinations, 'Destination', (key) => h('code', key), { emptyText: 'No traffic in the last hour' }))));
   };
   try { await load(); } catch (error) { mount(main, h('div.page-head', h('h1', 'Overview')), errorBanner(error)); }
   const timer = setInterval(() => load().catch(() => {}), 30000);
   return () => clearInterval(timer);
 }
 
-function stat(label, value, detail) {
-  return h('section.panel.stat', h('span.label', label), h('span.value', value), h('span.detail', detail));
+function panelStat(label, value, detail) {
+  const tile = stat(label, value, detail);
+  tile.classList.add('panel');
+  return tile;
 }
 
 export function rolloutBadge(node) {
@@ -57,14 +60,4 @@ function alertTable(alerts) {
     { title: 'What', cell: (a) => h('span', verdict(a.verdict), ' ', shortExe(a.exe), ' → ', h('code', `${a.destination}:${a.port}`)) },
     { title: 'Last', cell: (a) => ago(a.last_seen) },
   ], alerts, { emptyState: empty('No open alerts', 'Denies in alerting policies and anomalies show up here.') });
-}
-
-function topTable(entries, title, label) {
-  const max = Math.max(1, ...entries.map((e) => e.total));
-  return table([
-    { title, cell: (e) => label(e.key) },
-    { title: 'Share', class: 'hide-narrow', cell: (e) => { const m = h('div.meter'); const bar = h('span'); bar.style.width = `${(100 * e.total) / max}%`; m.append(bar); return m; } },
-    { title: 'Decisions', class: 'num', cell: (e) => number(e.total) },
-    { title: 'Denied', class: 'num', cell: (e) => e.denies ? h('span', { class: 'badge deny' }, number(e.denies)) : '0' },
-  ], entries, { emptyState: empty('No traffic in the last hour') });
 }

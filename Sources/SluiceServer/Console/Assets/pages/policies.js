@@ -83,13 +83,17 @@ function editor({ name, text, session, navigate }) {
   }
   textarea.addEventListener('input', () => { marks = new Map(); drawGutter(); mount(review); });
   textarea.addEventListener('scroll', () => { gutter.scrollTop = textarea.scrollTop; });
+  // Tab indents by two spaces, as YAML wants; Escape then Tab (or Shift+Tab) leaves the editor,
+  // so the keyboard is never trapped in it.
+  let escaped = false;
   textarea.addEventListener('keydown', (event) => {
-    if (event.key === 'Tab' && !event.shiftKey && !event.ctrlKey) {
-      // Two spaces, as YAML wants; Shift+Tab or Escape-then-Tab still leaves the field.
+    if (event.key === 'Escape') { escaped = true; return; }
+    if (event.key === 'Tab' && !event.shiftKey && !event.ctrlKey && !escaped) {
       event.preventDefault();
       textarea.setRangeText('  ', textarea.selectionStart, textarea.selectionEnd, 'end');
       drawGutter();
     }
+    escaped = false;
   });
   drawGutter();
 
@@ -150,7 +154,7 @@ function editor({ name, text, session, navigate }) {
       navigate('#/policies');
     }, { kind: 'danger', onError }));
   }
-  return h('div', status, h('div.editor', gutter, textarea), diagnosticsBox, h('div.filters', { class: 'filters', role: 'toolbar' }, h('div.buttons', buttons)), review,
+  return h('div', status, h('div.editor', gutter, textarea), h('p.hint.muted', 'Tab indents; Esc then Tab leaves the editor.'), diagnosticsBox, h('div.filters', { class: 'filters', role: 'toolbar' }, h('div.buttons', buttons)), review,
     session.can('operator') ? null : h('p.muted', 'You can read and validate policy; deploying needs the operator role.'));
 }
 

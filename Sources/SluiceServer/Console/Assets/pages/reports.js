@@ -3,6 +3,7 @@
 import * as api from '../api.js';
 import { h, mount, panel, table, empty, errorBanner, field, select, number, when, shortExe } from '../ui.js';
 import { verdictChart, dayBars, trafficLines } from '../charts.js';
+import { stat, topTable } from './top.js';
 
 const presets = [['24h', 'last 24 hours', 86400], ['7d', 'last 7 days', 7 * 86400], ['30d', 'last 30 days', 30 * 86400]];
 
@@ -45,25 +46,11 @@ export async function reportsPage(main) {
               trafficLines(series, `Traffic and denies of ${app.key}`))) : panel('Applications', empty('No application traffic in this range'))),
           h('div.grid.cols-2',
             panel(['New destinations per day', h('span.aside', `${number(newTotal)} in total`)], dayBars(fresh, from, to, `New destinations per day, ${text}`)),
-            panel('Top destinations', topTable(destinations, 'Destination', (k) => h('code', k)))),
-          panel('Applications', topTable(apps, 'Application', (k) => h('span', shortExe(k), h('span.sub', k))))));
+            panel('Top destinations', topTable(destinations, 'Destination', (k) => h('code', k), { full: true }))),
+          panel('Applications', topTable(apps, 'Application', (k) => h('span', shortExe(k), h('span.sub', k)), { full: true }))));
     } catch (error) {
       mount(body, errorBanner(error));
     }
   }
   await load();
-}
-
-function stat(label, value) {
-  return h('div.stat', h('span.label', label), h('span.value', value));
-}
-
-function topTable(entries, title, label) {
-  return table([
-    { title, cell: (e) => label(e.key) },
-    { title: 'Decisions', class: 'num', cell: (e) => number(e.total) },
-    { title: 'Denied', class: 'num', cell: (e) => number(e.denies) },
-    { title: 'Alerted', class: 'num', cell: (e) => number(e.alerts) },
-    { title: 'Last seen', class: 'hide-narrow', cell: (e) => when(e.last_seen) },
-  ], entries, { emptyState: empty('No traffic in this range') });
 }
