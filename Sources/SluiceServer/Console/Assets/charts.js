@@ -33,11 +33,25 @@ function frame(maxValue, from, to, { W, H } = WIDE) {
   const span = to - from;
   const format = span > 2 * 86400e3 ? { month: 'short', day: 'numeric' } : { hour: '2-digit', minute: '2-digit' };
   const formatter = new Intl.DateTimeFormat(undefined, format);
-  for (let i = 0; i <= 5; i++) {
-    const t = from + (span * i) / 5;
-    parts.push(svg('text', { x: PAD.left + (plotW * i) / 5, y: H - 6, 'text-anchor': i === 0 ? 'start' : i === 5 ? 'end' : 'middle' }, formatter.format(new Date(t))));
+  for (const t of ticks(from, to)) {
+    const x = PAD.left + ((t - from) / span) * plotW;
+    const anchor = x < PAD.left + 20 ? 'start' : x > W - PAD.right - 20 ? 'end' : 'middle';
+    parts.push(svg('line', { class: 'axis', x1: x, x2: x, y1: PAD.top + plotH, y2: PAD.top + plotH + 4 }));
+    parts.push(svg('text', { x, y: H - 6, 'text-anchor': anchor }, formatter.format(new Date(t))));
   }
   return { parts, plotW, plotH, W, H, x: (t) => PAD.left + ((t - from) / span) * plotW, y: (v) => PAD.top + plotH - (v / maxValue) * plotH };
+}
+
+/// Times for the x axis: local midnights over several days, otherwise six even marks.
+function ticks(from, to) {
+  const span = to - from;
+  if (span <= 2 * 86400e3) return Array.from({ length: 6 }, (_, i) => from + (span * i) / 5);
+  const every = Math.max(1, Math.ceil(span / 86400e3 / 8));
+  const day = new Date(from);
+  day.setHours(24, 0, 0, 0);
+  const out = [];
+  for (; day.getTime() <= to; day.setDate(day.getDate() + every)) out.push(day.getTime());
+  return out;
 }
 
 function formatTick(value) {
