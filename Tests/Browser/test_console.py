@@ -129,6 +129,12 @@ def check_nodes(console, fleet):
     console.text_in('.split', 'env=prod')
     console.find('button.danger')  # admin: revoke
     console.shot('03-node')
+    # An admin edits labels (a PUT with the CSRF token).
+    labels = console.visible('#node-labels')
+    labels.clear()
+    labels.send_keys('env=prod,role=web,zone=eu-1')
+    console.wait.until(EC.element_to_be_clickable((By.XPATH, "//button[normalize-space()='Save labels']"))).click()
+    console.text_in('.split dl', 'zone=eu-1')
 
 
 def check_policy_edit_and_deploy(console, fleet):
