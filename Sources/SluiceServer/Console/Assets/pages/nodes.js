@@ -67,6 +67,7 @@ export async function nodesPage(main, { args, session, navigate }) {
         h('dt', 'Rules loaded'), h('dd', number(node.rules_loaded)),
         h('dt', 'Decisions'), h('dd', `${number(node.decisions.allow)} allowed · ${number(node.decisions.deny)} denied`),
         h('dt', 'Events buffered'), h('dd', number(node.events_buffered)),
+        h('dt', 'Events lost'), h('dd', lost(node.events_lost)),
         h('dt', 'Last heartbeat'), h('dd', ago(node.last_heartbeat), node.stale ? h('span', ' ', badge('stale')) : null),
         h('dt', 'Enrolled'), h('dd', when(node.enrolled), node.join_token ? h('span.muted', ` with join token ${node.join_token}`) : null),
         h('dt', 'Agent'), h('dd', node.agent_version), h('dt', 'Kernel'), h('dd', node.kernel),
@@ -76,4 +77,11 @@ export async function nodesPage(main, { args, session, navigate }) {
   }
 
   await load();
+}
+
+/// Losses by where they happened; none is good news worth saying.
+function lost(losses) {
+  const parts = Object.entries(losses || {}).filter(([, count]) => count > 0);
+  if (!parts.length) return h('span.muted', 'none');
+  return h('span', parts.map(([where, count]) => badge(`${number(count)} ${where}`, 'error')));
 }
