@@ -61,6 +61,14 @@ let package = Package(
             dependencies: ["sluice-embed-bpf"],
             path: "Tools/EmbedBPFPlugin"
         ),
+        // Embeds the web console's files (Sources/SluiceServer/Console/Assets) in SluiceServer.
+        .executableTarget(name: "sluice-embed-assets", path: "Tools/EmbedAssets"),
+        .plugin(
+            name: "EmbedAssetsPlugin",
+            capability: .buildTool(),
+            dependencies: ["sluice-embed-assets"],
+            path: "Tools/EmbedAssetsPlugin"
+        ),
         // Safe owners of libbpf objects, cgroup and bpffs helpers.
         .target(
             name: "SluiceKernel",
@@ -86,7 +94,9 @@ let package = Package(
             dependencies: [
                 "SluiceCore", logging, metrics, prometheus, lifecycle, hummingbird, hummingbirdTLS, bcrypt, sqlKit, sqliteKit,
                 postgresKit, crypto, httpClient,
-            ]
+            ],
+            exclude: ["Console/Assets"],
+            plugins: ["EmbedAssetsPlugin"]
         ),
         .executableTarget(
             name: "sluice",
@@ -109,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceServerTests",
-            dependencies: ["SluiceServer", "SluiceCore", hummingbirdTesting, "SluiceTestSupport"]
+            dependencies: ["SluiceServer", "SluiceCore", hummingbirdTesting, "SluiceTestSupport", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "SluiceAgentTests",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests of the core, and kernel tests that attach real programs to
 # throwaway cgroups (root needed; with CI=true a kernel test that cannot run fails), and server
-# tests on SQLite and on a local PostgreSQL this script installs and starts.
+# tests on SQLite and on a local PostgreSQL this script installs and starts; then the web console's
+# tests in headless Chromium (Tools/browser-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/setup.sh debug
@@ -13,3 +14,5 @@ if [[ -z "${SLUICE_TEST_POSTGRES_URL:-}" ]]; then
 fi
 echo "==> swift test"
 swift test
+echo "==> browser tests of the web console"
+Tools/browser-tests.sh

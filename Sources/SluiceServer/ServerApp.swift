@@ -76,6 +76,9 @@ final class ServerApp: Sendable {
         addEventRoutes(routes)
         addAlertRoutes(routes)
         addRuleRoutes(routes)
+        addPolicyCheckRoutes(routes)
+        addStatsRoutes(routes)
+        addConsoleRoutes(router)
         return (router, routes.entries)
     }
 

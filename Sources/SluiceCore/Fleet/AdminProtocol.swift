@@ -11,11 +11,15 @@ public struct LoginRequest: Sendable, Codable, Hashable {
     public var password: String
     /// A name for the token made (shown in token lists); default `login`.
     public var tokenName: String?
+    /// A browser session: the token goes into an HttpOnly cookie, never into the body, and the
+    /// answer is a `SessionCreated` with the CSRF token state-changing requests must carry.
+    public var session: Bool?
 
-    public init(name: String, password: String, tokenName: String? = nil) {
+    public init(name: String, password: String, tokenName: String? = nil, session: Bool? = nil) {
         self.name = name
         self.password = password
         self.tokenName = tokenName
+        self.session = session
     }
 }
 

@@ -42,19 +42,37 @@ struct Authenticator: Sendable {
         return String(parts[1])
     }
 
-    /// The user presenting an API token, with at least `role`.
+    /// The user presenting an API token (bearer, or the console's session cookie with its CSRF
+    /// token on state changes), with at least `role`.
     func user(_ request: Request, role: Role) async throws -> UserPrincipal {
-        let secret = try Self.bearer(request)
+        let secret: String
+        var viaCookie = false
+        if request.headers[.authorization] == nil, let cookie = SessionCookie.secret(request) {
+            secret = cookie
+            viaCookie = true
+        } else {
+            secret = try Self.bearer(request)
+        }
         switch Secrets.kind(of: secret) {
         case .nodeCredential: throw APIError.unauthorized("a node credential cannot call user endpoints; use an API token (sluice login)")
         case .joinToken: throw APIError.unauthorized("a join token only enrolls nodes; use an API token (sluice login)")
         case .apiToken, nil: break
         }
-        guard let principal = try await store.principal(tokenHash: Secrets.digest(secret)) else {
+        guard var principal = try await store.principal(tokenHash: Secrets.digest(secret)) else {
             throw APIError.unauthorized("unknown API token; log in again")
         }
         if principal.token.revokedUs != nil { throw APIError.unauthorized("this API token was revoked; log in again") }
         if principal.user.disabled { throw APIError.unauthorized("user \(principal.user.name) is disabled") }
+        if viaCookie {
+            guard principal.token.name == SessionCookie.tokenName else {
+                throw APIError.unauthorized("the session cookie does not hold a console session; sign in again")
+            }
+            if Micros.now() - principal.token.createdUs > SessionCookie.lifetimeSeconds * 1_000_000 {
+                throw APIError.unauthorized("the console session has expired; sign in again")
+            }
+            try SessionCookie.checkCSRF(request, secret: secret)
+            principal.csrfToken = SessionCookie.csrfToken(secret: secret)
+        }
         guard principal.user.role >= role else {
             throw APIError.forbidden("this needs the \(role.rawValue) role; \(principal.user.name) is \(principal.user.role.rawValue)")
         }

@@ -7,6 +7,7 @@ extension OpenAPIDocument {
                 name: {type: string, maxLength: 64}
                 password: {type: string}
                 token_name: {type: string, maxLength: 64, description: 'Default `login`'}
+                session: {type: boolean, description: 'A browser session: the token goes into an HttpOnly cookie and the answer is a SessionCreated'}
             UserInfo:
               type: object
               required: [name, role, disabled, created]

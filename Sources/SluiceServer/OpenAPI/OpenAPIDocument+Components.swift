@@ -1,5 +1,5 @@
 extension OpenAPIDocument {
-    static let components = componentBasics + wireSchemas + adminSchemas
+    static let components = componentBasics + wireSchemas + adminSchemas + consoleSchemas
 
     static let componentBasics = #"""
         components:
@@ -8,6 +8,11 @@ extension OpenAPIDocument {
               type: http
               scheme: bearer
               description: A user's API token (`slu_…`) from login or POST /api/v1/tokens. The route's role is in `x-sluice-role`.
+            sessionCookie:
+              type: apiKey
+              in: cookie
+              name: sluice_session
+              description: The web console's session from POST /api/v1/login with session true. Every POST, PUT, PATCH and DELETE made with it must also send the session's CSRF token as X-CSRF-Token (403 otherwise).
             nodeCredential:
               type: http
               scheme: bearer
@@ -23,6 +28,8 @@ extension OpenAPIDocument {
             port: {name: port, in: query, schema: {type: integer, minimum: 1, maximum: 65535}}
             verdict: {name: verdict, in: query, schema: {type: string}, description: 'allow, alert or deny; repeat or use a comma list'}
             policy: {name: policy, in: query, schema: {type: string}, description: The deciding policy's name}
+            statsFrom: {name: from, in: query, schema: {type: string}, description: 'Start: RFC 3339 or a duration back from now (default 1h before to)'}
+            statsTo: {name: to, in: query, schema: {type: string}, description: 'End: RFC 3339 or a duration back from now (default now)'}
             nodeId: {name: id, in: path, required: true, schema: {type: string}, description: 'The node id (n-…)'}
             policyName: {name: name, in: path, required: true, schema: {type: string}}
             alertId: {name: id, in: path, required: true, schema: {type: integer}}

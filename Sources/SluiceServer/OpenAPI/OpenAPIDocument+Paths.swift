@@ -10,7 +10,8 @@ extension OpenAPIDocument {
             Every error answer is an `Error` object with a message (and, for a rejected policy push,
             every diagnostic in `details`). Agents authenticate with their node credential; people
             and tools with an API token from `POST /api/v1/login` or `POST /api/v1/tokens`, sent as
-            `Authorization: Bearer <token>`. The roles: viewer reads everything; operator also pushes,
+            `Authorization: Bearer <token>`; the web console (served at `/`) signs in with a session cookie
+            instead and sends `X-CSRF-Token` with every state change. The roles: viewer reads everything; operator also pushes,
             rolls back and deletes policy, acknowledges alerts and decides learned rules; admin does
             everything, including users, join tokens, node revocation and labels, and the audit log.
             A node credential never passes as a user token, nor a user token as a node credential.
@@ -56,7 +57,7 @@ extension OpenAPIDocument {
 
         """#
 
-    static let paths = agentPaths + sessionPaths + userPaths + nodePaths + policyPaths + eventPaths + alertPaths + operationPaths
+    static let paths = agentPaths + sessionPaths + userPaths + nodePaths + policyPaths + eventPaths + alertPaths + operationPaths + consolePaths
 
     static let agentPaths = #"""
         paths:
@@ -188,8 +189,13 @@ extension OpenAPIDocument {
             post:
               tags: [session]
               operationId: login
-              summary: Exchange a user name and password for a new API token
-              description: Failed logins are throttled per user name and per address (429 with Retry-After).
+              summary: Exchange a user name and password for a new API token, or a browser session
+              description: |
+                Failed logins are throttled per user name and per address (429 with Retry-After).
+                With `session: true` (the web console) the token is not in the body: it is set as the
+                `sluice_session` cookie (HttpOnly, SameSite=Strict, Path=/, Secure when the server speaks TLS,
+                ending after 12 hours) and the answer is a `SessionCreated` whose `csrf_token` must be sent as
+                `X-CSRF-Token` with every POST, PUT, PATCH and DELETE made with the cookie (403 otherwise).
               security: []
               requestBody:
                 required: true
@@ -198,10 +204,15 @@ extension OpenAPIDocument {
                     schema: {$ref: '#/components/schemas/LoginRequest'}
               responses:
                 '201':
-                  description: Logged in; the token is shown this once
+                  description: Logged in; the token is shown this once (a session gets the cookie and a CSRF token instead)
+                  headers:
+                    Set-Cookie: {description: 'With session true: sluice_session=…; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict[; Secure]', schema: {type: string}}
                   content:
                     application/json:
-                      schema: {$ref: '#/components/schemas/APITokenCreated'}
+                      schema:
+                        oneOf:
+                          - {$ref: '#/components/schemas/APITokenCreated'}
+                          - {$ref: '#/components/schemas/SessionCreated'}
                 '400': {$ref: '#/components/responses/BadRequest'}
                 '401': {description: Wrong user name or password, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
                 '429': {$ref: '#/components/responses/TooManyRequests'}
@@ -209,10 +220,28 @@ extension OpenAPIDocument {
             post:
               tags: [session]
               operationId: logout
-              summary: Revoke the token presented
+              summary: Revoke the token presented (signing out of a session also clears its cookie)
               x-sluice-role: viewer
+              security: [{apiToken: []}, {sessionCookie: []}]
               responses:
                 '204': {description: Revoked}
+                '401': {$ref: '#/components/responses/Unauthorized'}
+                '403': {$ref: '#/components/responses/Forbidden'}
+          /api/v1/session:
+            get:
+              tags: [session]
+              operationId: session
+              summary: The signed-in user and the CSRF token of the session cookie presented
+              description: A reloaded console page asks again for the CSRF token it lost; a bearer token gets 400.
+              x-sluice-role: viewer
+              security: [{sessionCookie: []}]
+              responses:
+                '200':
+                  description: The session
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/SessionCreated'}
+                '400': {$ref: '#/components/responses/BadRequest'}
                 '401': {$ref: '#/components/responses/Unauthorized'}
           /api/v1/me:
             get:

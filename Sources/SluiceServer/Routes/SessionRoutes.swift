@@ -10,7 +10,16 @@ extension ServerApp {
         }
         routes.user(.post, "/api/v1/logout", .viewer) { _, _, principal in
             _ = try await self.store.revokeAPIToken(id: principal.token.id, ownerID: principal.user.id, actor: principal.actor)
-            return Response(status: .noContent)
+            var response = Response(status: .noContent)
+            if principal.csrfToken != nil { response.headers[.setCookie] = SessionCookie.clearCookie(secure: self.configuration.tls != nil) }
+            return response
+        }
+        routes.user(.get, "/api/v1/session", .viewer) { _, _, principal in
+            // A reloaded console page asks for its CSRF token again: the cookie survives, the page's memory does not.
+            guard let csrf = principal.csrfToken else {
+                throw APIError.badRequest("this request came with a bearer token, not a console session cookie")
+            }
+            return try JSONResponse.make(SessionCreated(user: principal.user.info, csrfToken: csrf, expires: self.sessionExpiry(principal.token)))
         }
         routes.user(.get, "/api/v1/me", .viewer) { _, _, principal in
             try JSONResponse.make(MeResponse(user: principal.user.info, token: principal.token.info))
@@ -43,7 +52,8 @@ extension ServerApp {
         guard !body.name.isEmpty, body.name.count <= 64, body.password.utf8.count <= 1024 else {
             throw APIError.badRequest("name (1 to 64 characters) and password are required")
         }
-        let tokenName = body.tokenName ?? "login"
+        let session = body.session ?? false
+        let tokenName = session ? SessionCookie.tokenName : (body.tokenName ?? "login")
         try Limits.check(name: tokenName, "token_name")
         let keys = ["user:" + body.name.lowercased(), "peer:" + context.peer]
         if let wait = throttle.retryAfter(keys) {
@@ -60,10 +70,28 @@ extension ServerApp {
             throw APIError.unauthorized("wrong user name or password")
         }
         throttle.succeeded([keys[0]])
+        if session, let previous = SessionCookie.secret(request),
+            let old = try await store.principal(tokenHash: Secrets.digest(previous)), old.token.name == SessionCookie.tokenName,
+            old.token.revokedUs == nil
+        {
+            // Signing in again in the same browser replaces its session rather than leaving one behind.
+            _ = try await store.revokeAPIToken(id: old.token.id, ownerID: nil, actor: "user:\(user.name)")
+        }
         let secret = Secrets.make(.apiToken)
         let token = try await store.createAPIToken(
             user: user, name: tokenName, hash: Secrets.digest(secret), prefix: Secrets.displayPrefix(secret), actor: "user:\(user.name)",
             action: "login")
-        return try JSONResponse.make(APITokenCreated(token: secret, info: token.info, user: user.info), status: .created)
+        guard session else {
+            return try JSONResponse.make(APITokenCreated(token: secret, info: token.info, user: user.info), status: .created)
+        }
+        // The secret goes only into the HttpOnly cookie: no script of the page can read it.
+        var response = try JSONResponse.make(
+            SessionCreated(user: user.info, csrfToken: SessionCookie.csrfToken(secret: secret), expires: sessionExpiry(token)), status: .created)
+        response.headers[.setCookie] = SessionCookie.setCookie(secret: secret, secure: configuration.tls != nil)
+        return response
+    }
+
+    private func sessionExpiry(_ token: APITokenRecord) -> Date {
+        Micros.date(token.createdUs + SessionCookie.lifetimeSeconds * 1_000_000)
     }
 }

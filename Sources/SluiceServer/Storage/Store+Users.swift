@@ -82,6 +82,8 @@ struct JoinTokenRecord: Sendable, Hashable {
 struct UserPrincipal: Sendable, Hashable {
     var user: UserRecord
     var token: APITokenRecord
+    /// The session's CSRF token when the request came with the console's cookie; nil for a bearer token.
+    var csrfToken: String? = nil
 
     var actor: String { "user:\(user.name)" }
 }

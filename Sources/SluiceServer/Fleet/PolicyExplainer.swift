@@ -1,0 +1,98 @@
+import Foundation
+import SluiceCore
+import Synchronization
+
+/// Answers "would this executable reach this destination?" with the core's compiler and decision
+/// engine, over policy texts the server holds. A node knows an executable by device and inode;
+/// the server knows only paths, so it gives every path an identity of its own (a stable hash)
+/// and the question is answered for the executable at that path.
+enum PolicyExplainer {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        var details: [String] = []
+    }
+
+    static func explain(_ request: PolicyExplainRequest, sources: [(file: String, text: String)]) throws(Failure) -> Explanation {
+        guard let address = IPAddress(request.destination) else { throw Failure(description: "destination \(request.destination) is not an IP address") }
+        guard request.port > 0 else { throw Failure(description: "port must be from 1 to 65535") }
+        let transportText = (request.transport ?? "tcp").lowercased()
+        guard let transport = TransportProtocol(rawValue: transportText), transport != .any else {
+            throw Failure(description: "transport must be tcp or udp, not \(transportText)")
+        }
+        let loaded = PolicyLoader.check(sources: sources)
+        if loaded.hasErrors {
+            throw Failure(description: "the stored policies do not validate", details: loaded.errors.map(\.description))
+        }
+        let resolver = PathResolver()
+        let compiled = PolicyCompiler.compile(loaded.policySet, resolver: resolver)
+        let errors = compiled.diagnostics.filter { $0.severity == .error }
+        if !errors.isEmpty { throw Failure(description: "the stored policies do not compile", details: errors.map(\.description)) }
+        let image: DatapathImage
+        do {
+            image = try DatapathImage(compiled)
+        } catch {
+            throw Failure(description: "the stored policies do not fit the kernel's maps: \(error)")
+        }
+        let flow = FlowQuery(
+            executable: request.executable.flatMap { $0.isEmpty ? nil : resolver.identity($0) },
+            cgroupAncestry: resolver.ancestry(request.cgroup ?? ""), destination: address, port: request.port, transport: transport)
+        let decision = DecisionEngine(image: image).decide(flow)
+        var explanation = Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)
+        // The made-up identities mean nothing to a person: name subjects by their paths again.
+        explanation.subject = resolver.describe(explanation.subject)
+        explanation.trace = explanation.trace.map(resolver.describe)
+        return explanation
+    }
+
+    /// Paths as identities: an executable's inode is a hash of its path; a cgroup's id a hash of
+    /// its path without surrounding slashes, its level the number of its parts.
+    final class PathResolver: SubjectResolver, Sendable {
+        /// Identity text (`0:0:inode`, `id N, level L`) -> what to show instead.
+        private let names = Mutex<[String: String]>([:])
+
+        func identity(_ path: String) -> ExecutableIdentity {
+            let identity = ExecutableIdentity(device: 0, inode: Self.hash("exe:" + path))
+            names.withLock { $0[identity.description] = path }
+            return identity
+        }
+
+        /// `text` with every made-up identity replaced by its path.
+        func describe(_ text: String) -> String {
+            names.withLock { names in
+                names.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            }
+        }
+
+        func ancestry(_ path: String) -> [CgroupIdentity] {
+            let parts = Self.parts(path)
+            return (0...parts.count).map { level in
+                let prefix = parts.prefix(level).joined(separator: "/")
+                let identity = CgroupIdentity(id: Self.hash("cgroup:" + prefix), level: level, path: prefix)
+                names.withLock { $0["id \(identity.id), level \(level)"] = "level \(level)" }
+                return identity
+            }
+        }
+
+        func resolveExecutable(_ path: String) -> Result<[ExecutableIdentity], SubjectResolutionError> {
+            .success([identity(path)])
+        }
+
+        func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError> {
+            .success(ancestry(path).last!)
+        }
+
+        static func parts(_ path: String) -> [Substring] {
+            path.split(separator: "/").filter { $0 != "." }
+        }
+
+        /// FNV-1a: stable across runs, unlike `Hasher`.
+        static func hash(_ text: String) -> UInt64 {
+            var value: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in text.utf8 {
+                value ^= UInt64(byte)
+                value = value &* 0x100_0000_01b3
+            }
+            return value | 1
+        }
+    }
+}

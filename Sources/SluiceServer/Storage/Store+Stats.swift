@@ -1,0 +1,101 @@
+import Foundation
+import SQLKit
+import SluiceCore
+
+/// Aggregates of stored events for the console's charts: plain GROUP BY over integer
+/// microseconds, which SQLite and PostgreSQL compute alike (integer division truncates in both).
+extension Store {
+    /// Events per bucket and verdict, oldest bucket first; only buckets that hold events.
+    func timeline(_ query: EventQuery, bucketSeconds: Int) async throws -> [VerdictCounts] {
+        let bucketUs = String(Int64(bucketSeconds) * 1_000_000)
+        return try await database.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT time_us / \(unsafeRaw: bucketUs) AS bucket, verdict, COUNT(*) AS n FROM events \(Store.eventConditions(query))
+                GROUP BY time_us / \(unsafeRaw: bucketUs), verdict ORDER BY bucket
+                """
+            ).all()
+            var buckets: [Int64: VerdictCounts] = [:]
+            for row in rows {
+                let bucket = try row.int64("bucket")
+                let count = Int(try row.int64("n"))
+                var counts = buckets[bucket] ?? VerdictCounts(time: Micros.date(bucket * Int64(bucketSeconds) * 1_000_000))
+                switch try row.string("verdict") {
+                case RuleAction.deny.rawValue: counts.deny += count
+                case RuleAction.alert.rawValue: counts.alert += count
+                default: counts.allow += count
+                }
+                buckets[bucket] = counts
+            }
+            return buckets.keys.sorted().compactMap { buckets[$0] }
+        }
+    }
+
+    enum TopDimension: String, CaseIterable {
+        case exe, dst
+    }
+
+    /// The busiest executables or destinations (`ip:port`), with their denies and alerts.
+    func top(_ query: EventQuery, by dimension: TopDimension, limit: Int) async throws -> [StatsTopEntry] {
+        let keys: SQLQueryString = dimension == .exe ? "exe" : "dst_key, dst_port"
+        return try await database.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT \(keys), COUNT(*) AS n, SUM(CASE WHEN verdict = 'deny' THEN 1 ELSE 0 END) AS denies,
+                SUM(CASE WHEN verdict = 'alert' THEN 1 ELSE 0 END) AS alerts, MAX(time_us) AS last_us
+                FROM events \(Store.eventConditions(query)) GROUP BY \(keys) ORDER BY n DESC LIMIT \(unsafeRaw: String(limit))
+                """
+            ).all()
+            return try rows.map { row in
+                let key: String
+                if dimension == .exe {
+                    // Events of processes whose executable was not known (a kernel thread, an exited process).
+                    key = try row.optionalString("exe") ?? "(unknown)"
+                } else {
+                    let address = AddressKey.address(try row.string("dst_key")).map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" } ?? "?"
+                    key = "\(address):\(try row.int64("dst_port"))"
+                }
+                return StatsTopEntry(
+                    key: key, total: Int(try row.int64("n")), denies: Int(try row.optionalInt64("denies") ?? 0),
+                    alerts: Int(try row.optionalInt64("alerts") ?? 0), lastSeen: Micros.date(try row.int64("last_us")))
+            }
+        }
+    }
+
+    /// Per UTC day from `sinceUs`, the destinations (address and port) first seen that day among
+    /// the stored events before `untilUs`.
+    func newDestinations(sinceUs: Int64, untilUs: Int64, nodeIDs: [String]?) async throws -> [NewDestinationsDay] {
+        let dayUs: Int64 = 86_400_000_000
+        var filter = EventQuery()
+        filter.untilUs = untilUs
+        filter.nodeIDs = nodeIDs
+        let query = filter
+        return try await database.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT first_day, COUNT(*) AS n FROM (SELECT MIN(time_us) / \(unsafeRaw: String(dayUs)) AS first_day FROM events
+                \(Store.eventConditions(query)) GROUP BY dst_key, dst_port) AS firsts
+                WHERE first_day >= \(bind: sinceUs / dayUs) GROUP BY first_day ORDER BY first_day
+                """
+            ).all()
+            return try rows.map { NewDestinationsDay(day: Micros.date(try $0.int64("first_day") * dayUs), count: Int(try $0.int64("n"))) }
+        }
+    }
+}
+
+extension AddressKey {
+    /// The address a key stands for (the inverse of `key(_:)`).
+    static func address(_ key: String) -> IPAddress? {
+        let digits = key.dropFirst()
+        switch key.first {
+        case "4":
+            guard digits.count == 8, let low = UInt64(digits, radix: 16) else { return nil }
+            return IPAddress(family: .ipv4, low: low)
+        case "6":
+            guard digits.count == 32, let high = UInt64(digits.prefix(16), radix: 16), let low = UInt64(digits.suffix(16), radix: 16) else { return nil }
+            return IPAddress(family: .ipv6, high: high, low: low)
+        default:
+            return nil
+        }
+    }
+}
