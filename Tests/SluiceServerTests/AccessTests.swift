@@ -137,6 +137,8 @@ import Yams
         }
         #expect(served.subtracting(documented).sorted() == [], "served but not documented")
         #expect(documented.subtracting(served).sorted() == [], "documented but not served")
+        let schemes = (document["components"] as? [String: Any])?["securitySchemes"] as? [String: Any]
+        #expect(schemes?["apiToken"] != nil && schemes?["sessionCookie"] != nil, "both ways to authenticate are documented")
     }
 }
 
