@@ -102,12 +102,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(level: logLevel)
         let logger = Logger(label: "sluice.agent")
         // Set once, before anything discovers the cgroup2 mount.
         CgroupFS.overrideMountPoint = cgroupMount
