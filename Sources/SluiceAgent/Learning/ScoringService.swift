@@ -32,12 +32,13 @@ public actor ScoringService {
     public func score(_ events: [DecisionEvent]) -> [(event: DecisionEvent, score: Score)] {
         dirty = true
         return events.map { event in
-            let score = detector.score(event)
+            let observation = Observation(event)
+            let score = detector.score(observation)
             var scored = event
             scored.score = score.value
             scored.anomaly = score.isAnomaly
             scored.reasons = score.isAnomaly ? score.contributions.map(\.description) : []
-            allowlist.observe(event)
+            allowlist.observe(event, app: observation.app)
             return (scored, score)
         }
     }

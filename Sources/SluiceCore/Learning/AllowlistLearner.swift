@@ -46,8 +46,12 @@ public struct AllowlistLearner: Sendable {
 
     /// Counts an allowed (or alerted) connection; denies teach nothing about normal traffic.
     public mutating func observe(_ event: DecisionEvent) {
+        observe(event, app: AppKey(event))
+    }
+
+    /// The same, with the event's application already keyed (the agent's scorer has it).
+    public mutating func observe(_ event: DecisionEvent, app key: AppKey) {
         guard event.verdict != .deny || !event.enforced, event.exe != nil || event.cgroup != nil else { return }
-        let key = AppKey(executable: event.exe, cgroup: event.cgroup)
         if applications[key] == nil && applications.count >= maximumApplications {
             ignoredEvents += 1
             return
