@@ -9,7 +9,8 @@ import Testing
 /// folder, the server on a loopback port with a SQLite file. A push reaches every node and is
 /// enforced in its kernel; events reach the server; the server is SIGKILLed and restarted while
 /// the agents keep enforcing and buffer on disk, and nothing below the bound is lost; beyond the
-/// bound losses are counted; a revoked node is refused and keeps enforcing.
+/// bound losses are counted; a revoked node is refused and keeps enforcing; a server revision
+/// that clashes with a node's local folder is refused there and reported.
 ///
 /// Events are told apart by destination port: each phase connects to its own range of ports,
 /// so what reached the server is counted exactly.
@@ -162,7 +163,36 @@ struct FleetTests {
             for agent in agents.dropFirst() {
                 #expect(try agent.status().fleet?.connection == .connected)
             }
+
+            // Local and server policy form one set: a server revision that clashes with a node's
+            // folder is refused there, reported as failed, and the previous one stays in force.
+            try agents[2].writePolicy("extra.yaml", Self.named("fleet-extra", port: 9))
+            try agents[2].waitUntil("the local policy applies with the server's") {
+                try agents[2].status().policy?.policies.contains("fleet-extra") == true
+            }
+            let clash = try await admin.push([Self.named("fleet-extra", port: 10)], message: "same name as a node's own")
+            try await eventually("node 2 to report the clash and node 1 to apply") {
+                let rollout = try await admin.rollout()
+                let states = Dictionary(uniqueKeysWithValues: rollout.nodes.map { ($0.name, $0) })
+                return rollout.revision == clash.revision && states[names[2]]?.state == .failed && states[names[1]]?.state == .applied
+            }
+            let failed = try #require(try await admin.rollout().nodes.first { $0.name == names[2] })
+            #expect(failed.error?.contains("fleet-extra") == true, "\(failed.error ?? "no error")")
+            #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandboxes[2].cgroupPath) == "EPERM")
+            #expect(try Probe().run(.udp("127.0.0.1", listener.port), in: sandboxes[2].cgroupPath) == "EPERM")
         }
+    }
+
+    /// A policy named `name` that denies TCP to a documentation address.
+    static func named(_ name: String, port: Int) -> String {
+        """
+        apiVersion: sluice/v1
+        kind: Policy
+        metadata: {name: \(name)}
+        spec:
+          egress:
+            - {name: doc, action: deny, to: ["192.0.2.1"], ports: [\(port)], protocol: tcp}
+        """
     }
 
     @Test func aTinyUploadBufferCountsWhatItDrops() async throws {
