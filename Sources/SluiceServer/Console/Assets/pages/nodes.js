@@ -22,7 +22,7 @@ export async function nodesPage(main, { args, session, navigate }) {
         { title: 'Heartbeat', cell: (n) => ago(n.last_heartbeat) },
       ], nodes, {
         selected: (n) => n.id === selectedID,
-        emptyState: empty('No nodes enrolled yet', 'Create a join token and start `sluice agent --server … --join-token …` on a node.'),
+        emptyState: empty('No nodes enrolled yet', 'Create a join token (sluice tokens create NAME) and start `sluice agent --server URL --join-token TOKEN` on a node.'),
       }));
       if (selectedID) await detail(selectedID); else mount(detailBox, panel('Details', empty('Select a node', 'Its labels, versions and counters show here.')));
     } catch (error) {

@@ -51,7 +51,7 @@ function nodeTable(nodes) {
     { title: 'Rollout', cell: rolloutBadge },
     { title: 'Applied', cell: (n) => n.applied_revision == null ? h('span.muted', '—') : `r${n.applied_revision}` },
     { title: 'Heartbeat', cell: (n) => ago(n.last_heartbeat) },
-  ], nodes, { emptyState: empty('No nodes enrolled', 'Create a join token (sluice join-token create) and start an agent with it.') });
+  ], nodes, { emptyState: empty('No nodes enrolled', 'Create a join token (sluice tokens create NAME) and start `sluice agent --server URL --join-token TOKEN` with it.') });
 }
 
 function alertTable(alerts) {
