@@ -23,7 +23,7 @@ extension OpenAPIDocument {
             cursor: {name: cursor, in: query, schema: {type: string}, description: '`next_cursor` (or `Sluice-Next-Cursor`) of the previous page'}
             limit: {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
             node: {name: node, in: query, schema: {type: string}, description: 'A node id or name; repeat or use a comma list for several'}
-            exe: {name: exe, in: query, schema: {type: string}, description: The executable path, exactly}
+            exe: {name: exe, in: query, schema: {type: string}, description: "The executable path, exactly"}
             dst: {name: dst, in: query, schema: {type: string}, description: 'A destination address or CIDR block (10.0.0.0/8, 2001:db8::/32)'}
             port: {name: port, in: query, schema: {type: integer, minimum: 1, maximum: 65535}}
             verdict: {name: verdict, in: query, schema: {type: string}, description: 'allow, alert or deny; repeat or use a comma list'}
