@@ -2,7 +2,7 @@
 # Runs every test: unit tests of the core, and kernel tests that attach real programs to
 # throwaway cgroups (root needed; with CI=true a kernel test that cannot run fails), and server
 # tests on SQLite and on a local PostgreSQL this script installs and starts; then the web console's
-# tests in headless Chromium (Tools/browser-tests.sh).
+# API from outside (Tools/api-tests.sh) and in headless Chromium (Tools/browser-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/setup.sh debug
@@ -14,5 +14,7 @@ if [[ -z "${SLUICE_TEST_POSTGRES_URL:-}" ]]; then
 fi
 echo "==> swift test"
 swift test
+echo "==> API tests: the OpenAPI document validates; generated requests never get a 5xx"
+Tools/api-tests.sh
 echo "==> browser tests of the web console"
 Tools/browser-tests.sh

@@ -98,11 +98,29 @@ import Yams
             let login = try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: "vera", password: "password-123"))
             #expect(login.status == .unauthorized)
 
-            // Logging out revokes the token used.
+            // A password reset ends every token of the user, whatever its name (CLI tokens too).
             let operatorToken = try await api.user("otto", role: .operator)
-            #expect(try await api.request(.post, "/api/v1/logout", token: .some(operatorToken)).status == .noContent)
-            let after = try await api.request(.get, "/api/v1/me", token: .some(operatorToken))
-            #expect(after.status == .unauthorized)
+            let cliToken = try api.decode(
+                APITokenCreated.self,
+                try await api.request(.post, "/api/v1/tokens", token: .some(operatorToken), json: CreateAPITokenRequest(name: "cli@laptop"))).token
+            let reset = try await api.request(.patch, "/api/v1/users/otto", json: UpdateUserRequest(password: "new-password-456"))
+            _ = try api.decode(UserInfo.self, reset)
+            #expect(try await api.request(.get, "/api/v1/me", token: .some(cliToken)).status == .unauthorized)
+            #expect(try await api.request(.get, "/api/v1/me", token: .some(operatorToken)).status == .unauthorized)
+
+            // Your own password needs the current one; the session you change it from goes on.
+            let own = try await api.login("otto", "new-password-456")
+            let without = try await api.request(.patch, "/api/v1/users/otto", token: .some(own), json: UpdateUserRequest(password: "stolen-session-1"))
+            #expect(without.status == .forbidden)
+            let with = try await api.request(
+                .patch, "/api/v1/users/otto", token: .some(own),
+                json: UpdateUserRequest(password: "newer-password-789", currentPassword: "new-password-456"))
+            #expect(with.status == .ok)
+            #expect(try await api.request(.get, "/api/v1/me", token: .some(own)).status == .ok)
+
+            // Logging out revokes the token used.
+            #expect(try await api.request(.post, "/api/v1/logout", token: .some(own)).status == .noContent)
+            #expect(try await api.request(.get, "/api/v1/me", token: .some(own)).status == .unauthorized)
 
             // A wrong password is refused and recorded; passwords are stored as bcrypt hashes.
             let wrong = try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: "otto", password: "nope-nope"))
@@ -158,6 +176,8 @@ import Yams
             expect(.contentTooLarge, try await api.request(.post, "/api/v1/users", body: .init(string: "{\"name\": \"\(huge)\"}")), says: "at most")
             expect(.badRequest, try await api.request(.get, "/api/v1/events?limit=100000"), says: "limit")
             expect(.badRequest, try await api.request(.get, "/api/v1/events?since=yesterday"), says: "since")
+            expect(.badRequest, try await api.request(.get, "/api/v1/events?since=999999999999999d"), says: "since")
+            expect(.badRequest, try await api.request(.get, "/api/v1/stats/timeline?from=9223372036854775807s"), says: "from")
             expect(.badRequest, try await api.request(.get, "/api/v1/events?dst=10.0.0.300"), says: "dst")
             expect(.badRequest, try await api.request(.get, "/api/v1/events?verdict=maybe"), says: "verdict")
             let node = try await api.enroll("node-a")

@@ -69,11 +69,14 @@ public struct UpdateUserRequest: Sendable, Codable, Hashable {
     public var role: Role?
     public var password: String?
     public var disabled: Bool?
+    /// Required to change your own password: a stolen session must not become the account.
+    public var currentPassword: String?
 
-    public init(role: Role? = nil, password: String? = nil, disabled: Bool? = nil) {
+    public init(role: Role? = nil, password: String? = nil, disabled: Bool? = nil, currentPassword: String? = nil) {
         self.role = role
         self.password = password
         self.disabled = disabled
+        self.currentPassword = currentPassword
     }
 }
 

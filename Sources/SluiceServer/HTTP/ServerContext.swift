@@ -139,7 +139,9 @@ extension Request {
                 case "d": 86400
                 default: nil
                 }
-            if let seconds { return Micros.now() - amount * seconds * 1_000_000 }
+            // At most a century back: anything longer would overflow the arithmetic.
+            if let seconds, amount <= 36_500 * 86_400 / seconds { return Micros.now() - amount * seconds * 1_000_000 }
+            if seconds != nil { throw APIError.badRequest("query parameter \(name): a duration of at most 36500d") }
         }
         throw APIError.badRequest("query parameter \(name) must be an RFC 3339 time or a duration back from now like 15m, 2h, 7d")
     }

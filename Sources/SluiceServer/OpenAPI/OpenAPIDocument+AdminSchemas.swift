@@ -53,6 +53,7 @@ extension OpenAPIDocument {
                 role: {$ref: '#/components/schemas/Role'}
                 password: {type: string, minLength: 8}
                 disabled: {type: boolean}
+                current_password: {type: string, description: "Required when changing your own password"}
             CreateAPITokenRequest:
               type: object
               required: [name]

@@ -28,12 +28,19 @@ extension ServerApp {
             }
             if own && body.disabled == true { throw APIError.conflict("you cannot disable yourself") }
             var hash: String?
+            if own, body.password != nil {
+                let current = body.currentPassword ?? ""
+                guard current.utf8.count <= 1024, try await self.passwords.verify(current, hash: principal.user.passwordHash) else {
+                    throw APIError.forbidden("current_password is missing or wrong: give your current password to change it")
+                }
+            }
             if let password = body.password {
                 if let problem = PasswordHasher.problem(with: password) { throw APIError.badRequest(problem) }
                 hash = try await self.passwords.hash(password)
             }
             let user = try await self.store.updateUser(
-                name: name, role: body.role, passwordHash: hash, disabled: body.disabled, actor: principal.actor)
+                name: name, role: body.role, passwordHash: hash, disabled: body.disabled, actor: principal.actor,
+                keepingToken: own ? principal.token.id : nil)
             return try JSONResponse.make(user.info)
         }
         routes.user(.get, "/api/v1/join-tokens", .admin) { _, _, _ in

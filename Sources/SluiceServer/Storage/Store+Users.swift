@@ -131,7 +131,11 @@ extension Store {
     }
 
     /// Changes a user; refuses to leave the server without an enabled admin.
-    func updateUser(name: String, role: Role?, passwordHash: String?, disabled: Bool?, actor: String) async throws -> UserRecord {
+    /// A new password or a disabled account revokes every token of the user (CLI tokens, console
+    /// sessions), except `keepingToken`: the one a user changing their own password is using.
+    func updateUser(
+        name: String, role: Role?, passwordHash: String?, disabled: Bool?, actor: String, keepingToken: Int64? = nil
+    ) async throws -> UserRecord {
         try await database.transaction { [forUpdate] session in
             guard let row = try await session.sql.raw("SELECT * FROM users WHERE name = \(bind: name)\(forUpdate)").first() else {
                 throw APIError.notFound("no user named \(name)")
@@ -161,9 +165,11 @@ extension Store {
             if passwordHash != nil { details["password"] = "changed" }
             if let disabled { details["disabled"] = String(disabled) }
             if passwordHash != nil || disabled == true {
-                // A new password or a disabled account ends the user's sessions.
                 try await session.sql.raw(
-                    "UPDATE api_tokens SET revoked_us = \(bind: now) WHERE user_id = \(bind: user.id) AND revoked_us IS NULL AND name = 'login'"
+                    """
+                    UPDATE api_tokens SET revoked_us = \(bind: now)
+                    WHERE user_id = \(bind: user.id) AND revoked_us IS NULL AND id <> \(bind: keepingToken ?? -1)
+                    """
                 ).run()
             }
             try await Store.audit(session, actor: actor, action: "user.update", target: name, details: details)
