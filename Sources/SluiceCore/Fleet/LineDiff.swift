@@ -7,20 +7,46 @@ public enum LineDiff {
         case insert(String)
     }
 
+    /// Most frontier cells the search keeps (8 bytes each) before it settles for a longer script.
+    public static let searchBudget = 4_000_000
+
     /// A shortest edit script turning `old` into `new`: deletions before insertions where they
-    /// meet, as `diff` prints them.
+    /// meet, as `diff` prints them. Lines the two share at the start and the end are kept as they
+    /// are; when the rest differs so much that a shortest script would cost more than
+    /// `searchBudget` cells of memory, the rest is replaced whole (a correct, longer script):
+    /// request bodies decide the sizes here, and memory must stay bounded.
     public static func edits(_ old: [String], _ new: [String]) -> [Edit] {
+        var prefix = 0
+        while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < old.count - prefix, suffix < new.count - prefix, old[old.count - 1 - suffix] == new[new.count - 1 - suffix] {
+            suffix += 1
+        }
+        let oldMiddle = Array(old[prefix..<(old.count - suffix)])
+        let newMiddle = Array(new[prefix..<(new.count - suffix)])
+        let middle =
+            shortest(oldMiddle, newMiddle)
+            ?? (oldMiddle.map(Edit.delete) + newMiddle.map(Edit.insert))
+        return old[..<prefix].map(Edit.keep) + middle + old[(old.count - suffix)...].map(Edit.keep)
+    }
+
+    /// Myers' search, keeping per step only the band of diagonals it reached; nil past the budget.
+    private static func shortest(_ old: [String], _ new: [String]) -> [Edit]? {
         let n = old.count
         let m = new.count
         let max = n + m
         if max == 0 { return [] }
-        // v[k + offset]: the furthest x on diagonal k; one copy kept per d to walk back.
+        // v[k + offset]: the furthest x on diagonal k. Before step d only diagonals -(d-1)...(d-1)
+        // are set, and that band is what the walk back needs of it.
         let offset = max
         var v = [Int](repeating: 0, count: 2 * max + 2)
         var trace: [[Int]] = []
+        var cells = 0
         var found = false
         for d in 0...max {
-            trace.append(v)
+            trace.append(d == 0 ? [] : Array(v[(offset - d + 1)...(offset + d - 1)]))
+            cells += 2 * d
+            if cells > searchBudget { return nil }
             var k = -d
             while k <= d {
                 var x: Int
@@ -43,20 +69,20 @@ public enum LineDiff {
             }
             if found { break }
         }
-        // Walk back through the kept frontiers.
+        // Walk back through the kept bands: diagonal k of step d's band is at index k + d - 1.
         var result: [Edit] = []
         var x = n
         var y = m
         for d in stride(from: trace.count - 1, through: 0, by: -1) {
-            let frontier = trace[d]
+            let band = trace[d]
             let k = x - y
             let previousK: Int
-            if k == -d || (k != d && frontier[k - 1 + offset] < frontier[k + 1 + offset]) {
+            if k == -d || (k != d && band[k - 1 + d - 1] < band[k + 1 + d - 1]) {
                 previousK = k + 1
             } else {
                 previousK = k - 1
             }
-            let previousX = d == 0 ? 0 : frontier[previousK + offset]
+            let previousX = d == 0 ? 0 : band[previousK + d - 1]
             let previousY = previousX - previousK
             while x > previousX, y > previousY {
                 x -= 1
