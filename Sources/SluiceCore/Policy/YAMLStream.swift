@@ -13,6 +13,9 @@ struct YAMLStream {
 
     /// More repeated keys than this in one file are reported without recovery.
     static let renameLimit = 256
+    /// Each recovery composes the whole text again: recover at most as often as keeps the text
+    /// composed in all under this many bytes, so a large file of repeats cannot cost minutes.
+    static let recomposeBudget = 8 << 20
 
     static func compose(_ text: String, file: String) -> YAMLStream {
         // Editors count columns after the byte order mark; libyaml would count it.
@@ -28,7 +31,7 @@ struct YAMLStream {
                 return stream
             } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
                 let position = TextPosition(line: context.mark.line, column: context.mark.column)
-                if renamed.count < renameLimit,
+                if renamed.count < min(renameLimit, recomposeBudget / max(1, source.utf8.count)),
                     let (renamedSource, original) = renamingKey(at: position, in: source, number: renamed.count)
                 {
                     source = renamedSource

@@ -27,7 +27,7 @@ extension ServerApp {
             let sources = policies.map { (file: "server:\($0.version.name)@v\($0.version.version)", text: $0.version.yaml) }
             let explanation: Explanation
             do {
-                explanation = try PolicyExplainer.explain(body, sources: sources)
+                explanation = try await Offload.run { try PolicyExplainer.explain(body, sources: sources) }
             } catch let error as PolicyExplainer.Failure {
                 throw error.details.isEmpty ? APIError.badRequest(error.description) : APIError.unprocessable(error.description, details: error.details)
             }
@@ -36,7 +36,7 @@ extension ServerApp {
     }
 
     private func validate(_ sources: [(file: String, text: String)]) async throws -> PolicyValidateResponse {
-        let loaded = PolicyLoader.check(sources: sources)
+        let loaded = try await Offload.run { PolicyLoader.check(sources: sources) }
         var diagnostics = loaded.diagnostics.map {
             PolicyCheckDiagnostic(
                 severity: $0.severity.rawValue, file: $0.location.file, line: $0.location.line, column: $0.location.column, field: $0.field,
@@ -46,7 +46,7 @@ extension ServerApp {
         guard !loaded.hasErrors else { return PolicyValidateResponse(valid: false, policies: names, diagnostics: diagnostics, diffs: []) }
         // Then as a push: each policy's own document, its selector, and the stored neighbours it must fit with.
         let current = try await store.latestPolicies(includeDeleted: false)
-        switch PolicyPush.plan(sources: sources, selector: nil, current: current) {
+        switch try await Offload.run({ PolicyPush.plan(sources: sources, selector: nil, current: current) }) {
         case .failure(let rejection):
             for detail in rejection.details where !diagnostics.contains(where: { detail.contains($0.message) }) {
                 diagnostics.append(PolicyCheckDiagnostic(severity: "error", file: "", line: 0, column: 0, field: "", message: detail))
@@ -58,9 +58,10 @@ extension ServerApp {
                 let stored = try await store.policyHistory(name: content.name).first?.version
                 let old = stored.map { $0.deleted ? "" : $0.yaml } ?? ""
                 let next = (stored?.version ?? 0) + 1
+                let oldName = "\(content.name)@v\(stored?.version ?? 0)"
                 let text =
                     old == content.yaml
-                    ? "" : LineDiff.unified(old: old, new: content.yaml, oldName: "\(content.name)@v\(stored?.version ?? 0)", newName: "\(content.name) (new)")
+                    ? "" : try await Offload.run { LineDiff.unified(old: old, new: content.yaml, oldName: oldName, newName: "\(content.name) (new)") }
                 diffs.append(PolicyDiff(name: content.name, from: stored?.version ?? 0, to: next, diff: text))
             }
             return PolicyValidateResponse(valid: true, policies: names, diagnostics: diagnostics, diffs: diffs)

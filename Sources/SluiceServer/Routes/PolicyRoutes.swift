@@ -47,7 +47,8 @@ extension ServerApp {
             let from = try request.queryInt("from", range: 1...Int(Int32.max)) ?? max(1, to - 1)
             guard let old = history.first(where: { $0.version.version == from }) else { throw APIError.notFound("policy \(name) has no version \(from)") }
             guard let new = history.first(where: { $0.version.version == to }) else { throw APIError.notFound("policy \(name) has no version \(to)") }
-            return try JSONResponse.make(PolicyDiff(name: name, from: from, to: to, diff: Self.diff(old.version, new.version)))
+            let diff = try await Offload.run { Self.diff(old.version, new.version) }
+            return try JSONResponse.make(PolicyDiff(name: name, from: from, to: to, diff: diff))
         }
         routes.user(.post, "/api/v1/policies/:name/rollback", .operator) { request, context, principal in
             let name = try context.parameters.require("name")
@@ -64,9 +65,9 @@ extension ServerApp {
             if !content.deleted {
                 // The old text must still fit with today's other policies.
                 let current = try await self.store.latestPolicies(includeDeleted: false)
-                switch PolicyPush.plan(
-                    sources: [("\(name)@v\(body.version)", target.version.yaml)], selector: target.version.nodeSelector, current: current)
-                {
+                let sources = [(file: "\(name)@v\(body.version)", text: target.version.yaml)]
+                let selector = target.version.nodeSelector
+                switch try await Offload.run({ PolicyPush.plan(sources: sources, selector: selector, current: current) }) {
                 case .success(let plan):
                     warnings = plan.warnings
                     if let planned = plan.contents.first { content.alertOnDeny = planned.alertOnDeny }
@@ -96,7 +97,8 @@ extension ServerApp {
         }
         let sources = body.documents.enumerated().map { index, text in (file: body.fileNames?[index] ?? "document[\(index)]", text: text) }
         let current = try await store.latestPolicies(includeDeleted: false)
-        switch PolicyPush.plan(sources: sources, selector: body.nodeSelector, current: current) {
+        let selector = body.nodeSelector
+        switch try await Offload.run({ PolicyPush.plan(sources: sources, selector: selector, current: current) }) {
         case .failure(let rejection):
             throw APIError.unprocessable("the push was rejected: nothing was stored", details: rejection.details)
         case .success(let plan):
