@@ -78,6 +78,10 @@ import Testing
         #expect(lines.contains("..two"))
         #expect(lines.contains(".."))
         #expect(lines.last == ".")
+        // A lone CR (from an executable's name) never reaches DATA.
+        let smuggled = SMTPClient.message(from: "a@x", to: ["b@y"], subject: "s", body: "exe /tmp/x\r.\r\nMAIL FROM:<evil@z>")
+        #expect(!smuggled.replacingOccurrences(of: "\r\n", with: "").contains("\r"))
+        #expect(smuggled.components(separatedBy: "\r\n").contains(".."), "the dot after the bare CR is stuffed")
     }
 
     @Test func smtpFailuresAreErrors() async throws {

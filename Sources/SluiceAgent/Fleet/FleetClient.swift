@@ -109,12 +109,13 @@ final class FleetClient: Sendable {
         switch status {
         case 200..<300, 304:
             return (status, payload)
-        case 401, 403:
+        case 401, 403 where response.headers.first(name: AgentPaths.revokedHeader) == "true":
             throw Failure.revoked(Self.message(payload))
-        case 429, 500...:
-            throw Failure.unreachable("\(status): \(Self.message(payload))")
-        default:
+        case 400, 413, 422:
             throw Failure.refused(status, Self.message(payload))
+        default:
+            // Anything else may pass (a proxy in the way, a server being deployed): retry.
+            throw Failure.unreachable("\(status): \(Self.message(payload))")
         }
     }
 

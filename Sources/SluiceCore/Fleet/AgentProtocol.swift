@@ -161,6 +161,10 @@ public struct RuleSnapshotResponse: Sendable, Codable, Hashable {
 
 /// The paths of the agent protocol, for the agent's client and the server's router.
 public enum AgentPaths {
+    /// On a refusal, says the node's credential was revoked: only then does an agent stop
+    /// reporting. Any other 401 or 403 (a proxy, a restored database) is retried.
+    public static let revokedHeader = "Sluice-Node-Revoked"
+
     public static let enroll = "/api/v1/agent/enroll"
     public static let heartbeat = "/api/v1/agent/heartbeat"
     public static let policy = "/api/v1/agent/policy"

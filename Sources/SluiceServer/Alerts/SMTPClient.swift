@@ -121,7 +121,10 @@ struct SMTPClient: Sendable {
             "Date: \(formatter.string(from: date))", "Message-ID: <\(UUID().uuidString.lowercased())@sluice>", "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "",
         ]
-        for line in body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false) {
+        // A lone CR (an executable may be named so) must not reach DATA: bare CRs around a dot
+        // are how SMTP smuggling ends a message early.
+        let text = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lines.append(line.hasPrefix(".") ? "." + line : String(line))
         }
         return lines.joined(separator: "\r\n") + "\r\n."

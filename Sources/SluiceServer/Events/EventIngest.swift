@@ -67,16 +67,12 @@ final class EventIngest: Sendable {
                 } catch {
                     throw APIError.badRequest("line \(lineNumber) is not an event: \(error)")
                 }
-                if event.node.isEmpty || event.node == nodeName {
-                    var stored = event
-                    stored.node = nodeName
-                    events.append((stored, event.node.isEmpty ? stored.jsonLine : String(decoding: line, as: UTF8.self)))
-                } else {
-                    // The node's enrolled name is authoritative: no node speaks for another.
-                    var stored = event
-                    stored.node = nodeName
-                    events.append((stored, stored.jsonLine))
-                }
+                // Stored as the server read it, never as sent: the node's enrolled name is
+                // authoritative (no node speaks for another), and a line with repeated or
+                // unknown keys must not show readers something other than what was indexed.
+                var stored = event
+                stored.node = nodeName
+                events.append((stored, stored.jsonLine))
             }
         }
         return Batch(events: events)

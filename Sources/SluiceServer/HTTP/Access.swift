@@ -63,12 +63,13 @@ struct Authenticator: Sendable {
         }
         if principal.token.revokedUs != nil { throw APIError.unauthorized("this API token was revoked; log in again") }
         if principal.user.disabled { throw APIError.unauthorized("user \(principal.user.name) is disabled") }
+        // A console session ends after its lifetime however it is presented.
+        if principal.token.name == SessionCookie.tokenName, Micros.now() - principal.token.createdUs > SessionCookie.lifetimeSeconds * 1_000_000 {
+            throw APIError.unauthorized("the console session has expired; sign in again")
+        }
         if viaCookie {
             guard principal.token.name == SessionCookie.tokenName else {
                 throw APIError.unauthorized("the session cookie does not hold a console session; sign in again")
-            }
-            if Micros.now() - principal.token.createdUs > SessionCookie.lifetimeSeconds * 1_000_000 {
-                throw APIError.unauthorized("the console session has expired; sign in again")
             }
             try SessionCookie.checkCSRF(request, secret: secret)
             principal.csrfToken = SessionCookie.csrfToken(secret: secret)
@@ -95,7 +96,9 @@ struct Authenticator: Sendable {
             throw APIError.unauthorized("unknown node credential; enroll the node again with a join token")
         }
         if node.revokedUs != nil {
-            throw APIError.forbidden("node \(node.name) (\(node.id)) was revoked; enroll it again with a join token to rejoin")
+            throw APIError(
+                .forbidden, "node \(node.name) (\(node.id)) was revoked; enroll it again with a join token to rejoin",
+                headers: [HTTPField.Name(AgentPaths.revokedHeader)!: "true"])
         }
         return node
     }
