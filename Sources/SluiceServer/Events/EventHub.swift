@@ -38,9 +38,14 @@ final class EventHub: Sendable {
         let stream: AsyncStream<Chunk>
         fileprivate let continuation: AsyncStream<Chunk>.Continuation
         fileprivate let dropped = Atomic<Int>(0)
+        /// Bytes offered and not yet written out: a reader that stops reading holds at most
+        /// `maximumBytes`, whatever the size of the batches.
+        private let queuedBytes = Atomic<Int>(0)
+        private let maximumBytes: Int
 
-        fileprivate init(filter: Filter, buffer: Int) {
+        fileprivate init(filter: Filter, buffer: Int, maximumBytes: Int) {
             self.filter = filter
+            self.maximumBytes = maximumBytes
             (stream, continuation) = AsyncStream.makeStream(of: Chunk.self, bufferingPolicy: .bufferingOldest(buffer))
         }
 
@@ -53,7 +58,23 @@ final class EventHub: Sendable {
         }
 
         fileprivate func offer(_ chunk: Chunk) {
-            if case .dropped = continuation.yield(chunk) { dropped.wrappingAdd(chunk.lines, ordering: .relaxed) }
+            let bytes = chunk.text.utf8.count
+            if queuedBytes.load(ordering: .relaxed) + bytes > maximumBytes {
+                dropped.wrappingAdd(chunk.lines, ordering: .relaxed)
+                return
+            }
+            queuedBytes.wrappingAdd(bytes, ordering: .relaxed)
+            if case .dropped = continuation.yield(chunk) {
+                queuedBytes.wrappingSubtract(bytes, ordering: .relaxed)
+                dropped.wrappingAdd(chunk.lines, ordering: .relaxed)
+            }
+        }
+
+        /// The stream wrote `chunk` out.
+        func consumed(_ chunk: Chunk) {
+            // Keepalives (no lines) were never counted in.
+            guard chunk.lines > 0 else { return }
+            queuedBytes.wrappingSubtract(chunk.text.utf8.count, ordering: .relaxed)
         }
     }
 
@@ -66,9 +87,9 @@ final class EventHub: Sendable {
 
     var count: Int { subscribers.withLock { $0.count } }
 
-    /// `buffer` counts batches: a stream may lag that many behind.
-    func subscribe(_ filter: Filter, buffer: Int = 1000) -> Subscription {
-        let subscription = Subscription(filter: filter, buffer: buffer)
+    /// `buffer` counts batches, `maximumBytes` their text: a stream may lag that far behind.
+    func subscribe(_ filter: Filter, buffer: Int = 1000, maximumBytes: Int = 8 << 20) -> Subscription {
+        let subscription = Subscription(filter: filter, buffer: buffer, maximumBytes: maximumBytes)
         let count = subscribers.withLock { subscribers in
             subscribers[ObjectIdentifier(subscription)] = subscription
             return subscribers.count

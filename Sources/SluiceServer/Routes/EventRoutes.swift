@@ -60,6 +60,7 @@ extension ServerApp {
                             let dropped = subscription.takeDropped()
                             if dropped > 0 { try await writer.write(ByteBuffer(string: "{\"notice\":\"dropped\",\"count\":\(dropped)}\n")) }
                             try await writer.write(ByteBuffer(string: chunk.text))
+                            subscription.consumed(chunk)
                         }
                         group.cancelAll()
                     }
