@@ -139,6 +139,22 @@ import Yams
         }
     }
 
+    @Test func parallelGuessesCannotOutrunTheLoginThrottle() async throws {
+        try await TestServer.with(.sqlite) { server, api in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for attempt in 0..<30 {
+                    group.addTask {
+                        try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: "admin", password: "guess-\(attempt)")).status.code
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            let checked = statuses.filter { $0 == 401 }.count
+            #expect(checked <= server.app.configuration.limits.loginFailuresPerMinute, "passwords checked: \(checked)")
+            #expect(statuses.filter { $0 == 429 }.count == 30 - checked)
+        }
+    }
+
     @Test func theOpenAPIDocumentDescribesEveryRouteAndNoOther() async throws {
         let served = try await TestServer.with(.sqlite) { server, _ in
             Set(server.routes.map { "\($0.method.rawValue) \($0.path)" })

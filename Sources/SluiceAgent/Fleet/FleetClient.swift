@@ -42,6 +42,8 @@ final class FleetClient: Sendable {
         }
         var settings = HTTPClient.Configuration(tlsConfiguration: tls)
         settings.timeout = .init(connect: .seconds(5), read: .seconds(90))
+        // A redirect could carry the enrollment body (the join token) to another origin, or to http.
+        settings.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
     }
 

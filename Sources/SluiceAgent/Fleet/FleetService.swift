@@ -330,10 +330,22 @@ struct Membership: Codable, Sendable {
         return try? JSONDecoder().decode(Membership.self, from: data)
     }
 
+    /// Written to a temporary file created 0600, then renamed into place: the credential is
+    /// never readable by others, not even for a moment.
     func save(_ state: StateLayout) throws {
         let path = state.fleetCredentialPath
-        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-        chmod(path, 0o600)
+        let temporary = path + ".tmp"
+        let data = try JSONEncoder().encode(self)
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AgentError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == data.count, synced == 0, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw AgentError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Renames the refused credential to `fleet.json.revoked`: kept for the record, no longer

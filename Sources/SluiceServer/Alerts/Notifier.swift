@@ -37,6 +37,9 @@ final class Notifier: Service, Sendable {
 
     var isEnabled: Bool { !webhooks.isEmpty || smtp != nil }
 
+    /// Deliveries in flight at most.
+    static let concurrentDeliveries = 4
+
     /// Queues an alert for delivery.
     func enqueue(_ alert: AlertInfo) {
         guard isEnabled else { return }
@@ -49,19 +52,30 @@ final class Notifier: Service, Sendable {
 
     func run() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        await withDiscardingTaskGroup { group in
-            // Ends when the stream finishes at shutdown.
-            group.addTask { [continuation] in
-                try? await gracefulShutdown()
-                continuation.finish()
+        // Ends when the stream finishes at shutdown.
+        let watcher = Task { [continuation] in
+            try? await gracefulShutdown()
+            continuation.finish()
+        }
+        await withTaskGroup(of: Void.self) { group in
+            // At most this many deliveries (with their retries) at once: a burst of alerts waits
+            // in the bounded queue instead of opening a connection each.
+            var running = 0
+            func add(_ delivery: @escaping @Sendable () async -> Void) async {
+                if running >= Self.concurrentDeliveries {
+                    await group.next()
+                    running -= 1
+                }
+                group.addTask(operation: delivery)
+                running += 1
             }
             for await alert in stream {
                 let body = Self.body(AlertNotification(server: serverName, sent: Date(), alert: alert))
                 for webhook in webhooks {
-                    group.addTask { await self.deliver(channel: "webhook") { try await Self.post(body, to: webhook, client: client) } }
+                    await add { await self.deliver(channel: "webhook") { try await Self.post(body, to: webhook, client: client) } }
                 }
                 if let smtp {
-                    group.addTask {
+                    await add {
                         await self.deliver(channel: "smtp") {
                             try await SMTPClient(settings: smtp).send(subject: Self.subject(alert), body: Self.mailBody(alert, server: self.serverName))
                         }
@@ -69,6 +83,7 @@ final class Notifier: Service, Sendable {
                 }
             }
         }
+        watcher.cancel()
         try? await client.shutdown()
     }
 

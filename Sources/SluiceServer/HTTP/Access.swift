@@ -131,6 +131,30 @@ final class LoginThrottle: Sendable {
         }
     }
 
+    /// Counts an attempt before the password is checked and answers whether it may proceed
+    /// (nil) or must wait: checking first and counting after would let a burst of parallel
+    /// guesses all through while bcrypt runs.
+    func attempt(_ keys: [String], now: Int64 = Micros.now()) -> Int? {
+        failures.withLock { failures in
+            var wait: Int?
+            for key in keys {
+                if let entry = failures[key], now - entry.windowStart < 60_000_000, entry.count >= limit {
+                    wait = max(wait ?? 0, Int((60_000_000 - (now - entry.windowStart)) / 1_000_000) + 1)
+                }
+            }
+            if wait != nil { return wait }
+            if failures.count > 100_000 { failures.removeAll() }
+            for key in keys {
+                if let entry = failures[key], now - entry.windowStart < 60_000_000 {
+                    failures[key] = (entry.windowStart, entry.count + 1)
+                } else {
+                    failures[key] = (now, 1)
+                }
+            }
+            return nil
+        }
+    }
+
     func failed(_ keys: [String], now: Int64 = Micros.now()) {
         failures.withLock { failures in
             if failures.count > 100_000 { failures.removeAll() }
@@ -144,9 +168,13 @@ final class LoginThrottle: Sendable {
         }
     }
 
-    func succeeded(_ keys: [String]) {
+    /// A correct password: the user's count starts over and the address gets its attempt back.
+    func succeeded(user: String, peer: String) {
         failures.withLock { failures in
-            for key in keys { failures[key] = nil }
+            failures[user] = nil
+            if let entry = failures[peer] {
+                failures[peer] = entry.count > 1 ? (entry.windowStart, entry.count - 1) : nil
+            }
         }
     }
 }

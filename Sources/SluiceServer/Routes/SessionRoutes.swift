@@ -56,20 +56,19 @@ extension ServerApp {
         let tokenName = session ? SessionCookie.tokenName : (body.tokenName ?? "login")
         try Limits.check(name: tokenName, "token_name")
         let keys = ["user:" + body.name.lowercased(), "peer:" + context.peer]
-        if let wait = throttle.retryAfter(keys) {
+        if let wait = throttle.attempt(keys) {
             throw APIError.tooManyRequests("too many failed logins; wait \(wait) s", retryAfter: wait)
         }
         let user = try await store.user(named: body.name)
         // The same bcrypt work whether the user exists or not.
         let matches = try await passwords.verify(body.password, hash: user?.passwordHash)
         guard let user, matches, !user.disabled else {
-            throttle.failed(keys)
             try? await store.audit(
                 actor: "peer:\(context.peer)", action: "login.failed", target: body.name,
                 details: ["reason": user?.disabled == true && matches ? "disabled" : "bad credentials"])
             throw APIError.unauthorized("wrong user name or password")
         }
-        throttle.succeeded([keys[0]])
+        throttle.succeeded(user: keys[0], peer: keys[1])
         if session, let previous = SessionCookie.secret(request),
             let old = try await store.principal(tokenHash: Secrets.digest(previous)), old.token.name == SessionCookie.tokenName,
             old.token.revokedUs == nil
