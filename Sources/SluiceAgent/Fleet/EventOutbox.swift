@@ -62,6 +62,9 @@ final class EventOutbox: Sendable {
             try String(sequence).write(toFile: directory + "/sequence", atomically: true, encoding: .utf8)
             return true
         } catch {
+            // Written but not recorded (a full disk): the file must not be uploaded as well as
+            // counted dropped.
+            unlink(path)
             state.withLock {
                 $0.bytes -= lines.count
                 $0.events -= events

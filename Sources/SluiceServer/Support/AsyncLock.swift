@@ -40,6 +40,12 @@ final class AsyncLock: Sendable {
             }
             let next = state.waiters[state.head]
             state.head += 1
+            // Under steady contention the queue never empties: drop the granted prefix now and
+            // then so it cannot grow without bound.
+            if state.head >= 64, state.head * 2 >= state.waiters.count {
+                state.waiters.removeFirst(state.head)
+                state.head = 0
+            }
             return next
         }
         next?.resume()
