@@ -18,9 +18,11 @@ public final class EventPipeline: Service, Sendable {
     let metrics: AgentMetrics
     let nodeName: String
     let logger: Logger
-    /// Events read but not yet published, at most: about 25 MiB of raw records and their
-    /// enriched form, on top of the kernel's ring.
-    static let handoffCapacity = 131_072
+    /// Events read but not yet published, at most: about 50 MiB of raw records (and the batch
+    /// being enriched), on top of the kernel's ring. With the ring's 4 MiB (about 43,000
+    /// records) this absorbs over half a second of a two-core connect flood before the kernel
+    /// starts counting losses; the bound, not the kernel, used to be the agent's memory.
+    static let handoffCapacity = 524_288
     /// Records lost in the agent: malformed ones. (Deliveries dropped for slow subscribers are
     /// counted by the hub, and in the metric.)
     private let agentDrops = Mutex(0)
