@@ -4,14 +4,21 @@ import SluiceCore
 import SluiceKernel
 
 /// Turns kernel records into `DecisionEvent`s: wall-clock time, executable path, cgroup path,
-/// rule and policy names. Caches are bounded; a miss costs a readlink or two.
+/// rule and policy names, and the application key the scorer files each event under. Caches are
+/// bounded; a miss costs a readlink or two.
 final class EventEnricher {
     let nodeName: String
     private let cgroupNamer: CgroupNamer?
     private var executables: [ExecutableIdentity: String] = [:]
     private var cgroups: [UInt64: String] = [:]
+    /// `ExecutableIdentity.description` of the identities seen: formatted once, not per event.
+    private var identityTexts: [ExecutableIdentity: String] = [:]
+    /// Application keys by (executable identity, cgroup id): the key's fingerprint hashes the
+    /// path strings, too costly to do for every event. An entry is used only while its paths are
+    /// still the ones the event was named with.
+    private var apps: [AppSource: AppKey] = [:]
     private var rules: [UInt32: [RuleInfo]] = [:]
-    private let cacheLimit = 8192
+    private static let cacheLimit = 8192
 
     init(nodeName: String, cgroupNamer: CgroupNamer?) {
         self.nodeName = nodeName
@@ -20,7 +27,13 @@ final class EventEnricher {
 
     /// Generations whose rule names are not known yet.
     func unknownGenerations(in batch: [RawEvent]) -> Set<UInt32> {
-        Set(batch.map(\.generation)).subtracting(rules.keys)
+        var unknown = Set<UInt32>()
+        var last: UInt32?
+        for event in batch where event.generation != last {
+            last = event.generation
+            if rules[event.generation] == nil { unknown.insert(event.generation) }
+        }
+        return unknown
     }
 
     func learn(rules tables: [UInt32: [RuleInfo]], executables names: [ExecutableIdentity: String]) {
@@ -40,22 +53,44 @@ final class EventEnricher {
             if !path.hasPrefix("/"), let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(exec.pid)/exe") {
                 path = resolved.hasSuffix(" (deleted)") ? String(resolved.dropLast(" (deleted)".count)) : resolved
             }
-            if executables.count >= cacheLimit { executables.removeAll(keepingCapacity: true) }
-            executables[exec.executable] = path
+            Self.store(path, at: exec.executable, in: &executables)
         }
     }
 
-    func enrich(_ raw: RawEvent, clockOffset: Int64) -> DecisionEvent {
+    /// The event of a record, and its application as the detector keys it (`AppKey(event)`).
+    func enrich(_ raw: RawEvent, clockOffset: Int64) -> (event: DecisionEvent, app: AppKey) {
         let rule = rules[raw.generation].flatMap { Int(raw.ruleID) < $0.count ? $0[Int(raw.ruleID)] : nil }
         let exe = raw.executable.flatMap { executablePath($0, pid: raw.pid) }
+        let cgroup = cgroupPath(raw.cgroupID)
         let transport = TransportProtocol(number: raw.protocolNumber).map(\.rawValue) ?? String(raw.protocolNumber)
-        return DecisionEvent(
+        let event = DecisionEvent(
             timeNanoseconds: Int64(bitPattern: raw.bootTimeNanoseconds) &+ clockOffset, node: nodeName, pid: raw.pid,
-            uid: raw.uid, comm: raw.comm, exe: exe, exeID: raw.executable?.description,
-            cgroup: cgroupPath(raw.cgroupID), cgroupID: raw.cgroupID, transport: transport,
+            uid: raw.uid, comm: raw.comm, exe: exe, exeID: raw.executable.map(identityText),
+            cgroup: cgroup, cgroupID: raw.cgroupID, transport: transport,
             family: raw.destination.family, destination: raw.destination, port: raw.port, verdict: raw.action,
             enforced: raw.enforced, policy: rule?.policy, rule: rule?.rule ?? (raw.byDefault ? "default" : "rule-\(raw.ruleID)"),
             hook: raw.hook?.rawValue ?? "unknown", generation: raw.generation, mapped: raw.mapped)
+        return (event, app(AppSource(executable: raw.executable, cgroupID: raw.cgroupID), executable: exe, cgroup: cgroup))
+    }
+
+    private struct AppSource: Hashable {
+        var executable: ExecutableIdentity?
+        var cgroupID: UInt64
+    }
+
+    private func app(_ source: AppSource, executable: String?, cgroup: String?) -> AppKey {
+        // Equal strings that share storage compare without reading their bytes.
+        if let known = apps[source], known.executable == executable, known.cgroup == cgroup { return known }
+        let key = AppKey(executable: executable, cgroup: cgroup)
+        Self.store(key, at: source, in: &apps)
+        return key
+    }
+
+    private func identityText(_ identity: ExecutableIdentity) -> String {
+        if let known = identityTexts[identity] { return known }
+        let text = identity.description
+        Self.store(text, at: identity, in: &identityTexts)
+        return text
     }
 
     /// The path of an executable identity: known subjects, else /proc/PID/exe while the process
@@ -69,17 +104,21 @@ final class EventEnricher {
             var target = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
         else { return nil }
         if target.hasSuffix(" (deleted)") { target.removeLast(" (deleted)".count) }
-        if executables.count >= cacheLimit { executables.removeAll(keepingCapacity: true) }
-        executables[identity] = target
+        Self.store(target, at: identity, in: &executables)
         return target
     }
 
     private func cgroupPath(_ id: UInt64) -> String? {
         if let known = cgroups[id] { return known }
         guard let path = cgroupNamer?.path(ofCgroup: id) else { return nil }
-        if cgroups.count >= cacheLimit { cgroups.removeAll(keepingCapacity: true) }
-        cgroups[id] = path
+        Self.store(path, at: id, in: &cgroups)
         return path
+    }
+
+    /// Stores into a cache, emptying it first when full: bounded, and cheap to keep so.
+    private static func store<Key: Hashable, Value>(_ value: Value, at key: Key, in cache: inout [Key: Value]) {
+        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+        cache[key] = value
     }
 
     /// Nanoseconds to add to CLOCK_BOOTTIME to get the Unix time.

@@ -66,7 +66,8 @@ public final class EventHub: Sendable {
     public func publish(_ events: [DecisionEvent]) -> Int {
         state.withLock { state in
             var dropped = 0
-            for event in events {
+            // Only the last `recentLimit` of a large batch can stay.
+            for event in events.suffix(recentLimit) {
                 if state.recent.count < recentLimit {
                     state.recent.append(event)
                 } else {

@@ -6,8 +6,10 @@ import SluiceKernel
 import Synchronization
 
 /// Reads decision records from the ring buffer on a thread of its own (libbpf's poll blocks),
-/// enriches them and publishes them to the hub. Records the buffer had no room for are counted
-/// by the kernel; batches this service cannot keep up with are counted here.
+/// enriches, scores and publishes them. Records the kernel's ring buffer had no room for are
+/// counted by the kernel; when this service falls behind, the reading thread stops draining the
+/// ring (see `BatchHandoff`), so a burst is lost there, counted, never silently. Malformed records
+/// are counted here.
 public final class EventPipeline: Service, Sendable {
     let controller: EnforcementController
     let scoring: ScoringService
@@ -16,7 +18,13 @@ public final class EventPipeline: Service, Sendable {
     let metrics: AgentMetrics
     let nodeName: String
     let logger: Logger
-    /// Records lost between the reading thread and the enricher, and malformed ones.
+    /// Events read but not yet published, at most: about 50 MiB of raw records (and the batch
+    /// being enriched), on top of the kernel's ring. With the ring's 4 MiB (about 43,000
+    /// records) this absorbs over half a second of a two-core connect flood before the kernel
+    /// starts counting losses; the bound, not the kernel, used to be the agent's memory.
+    static let handoffCapacity = 524_288
+    /// Records lost in the agent: malformed ones. (Deliveries dropped for slow subscribers are
+    /// counted by the hub, and in the metric.)
     private let agentDrops = Mutex(0)
 
     init(
@@ -34,28 +42,27 @@ public final class EventPipeline: Service, Sendable {
 
     public var droppedInAgent: Int { agentDrops.withLock { $0 } }
 
+    private func countLost(_ count: Int) {
+        agentDrops.withLock { $0 += count }
+        metrics.agentDropped(count)
+    }
+
     public func run() async throws {
         let reader = try RingBufferReader(events: controller.events, execs: controller.execs)
-        let (batches, continuation) = AsyncStream.makeStream(of: RingBufferReader.Batch.self, bufferingPolicy: .bufferingOldest(1024))
+        let handoff = BatchHandoff(capacity: Self.handoffCapacity)
         let stop = Mutex(false)
         let thread = Thread { [self] in
-            while !stop.withLock({ $0 }) {
+            while handoff.waitForRoom(stopped: { stop.withLock { $0 } }) {
                 do {
                     let batch = try reader.poll(timeoutMilliseconds: 50)
-                    if batch.malformed > 0 {
-                        agentDrops.withLock { $0 += batch.malformed }
-                        metrics.agentDropped(batch.malformed)
-                    }
-                    if !batch.events.isEmpty || !batch.execs.isEmpty, case .dropped(let lost) = continuation.yield(batch) {
-                        agentDrops.withLock { $0 += lost.events.count }
-                        metrics.agentDropped(lost.events.count)
-                    }
+                    if batch.malformed > 0 { countLost(batch.malformed) }
+                    if !batch.events.isEmpty || !batch.execs.isEmpty { handoff.send(batch) }
                 } catch {
                     logger.error("reading the event ring buffer failed", metadata: ["error": "\(error)"])
                     Thread.sleep(forTimeInterval: 1)
                 }
             }
-            continuation.finish()
+            handoff.finish()
         }
         thread.name = "sluice-ringbuf"
         thread.start()
@@ -64,26 +71,9 @@ public final class EventPipeline: Service, Sendable {
         let enricher = EventEnricher(nodeName: nodeName, cgroupNamer: cgroupNamer)
         enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
         await withGracefulShutdownHandler {
-            for await batch in batches.cancelOnGracefulShutdown() {
-                enricher.learn(execs: batch.execs)
-                if !enricher.unknownGenerations(in: batch.events).isEmpty {
-                    enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
-                }
-                guard !batch.events.isEmpty else { continue }
-                let offset = EventEnricher.bootToWallOffset()
-                // Strictly in order, each event scored before the baselines learn from it.
-                let scored = await scoring.score(batch.events.map { enricher.enrich($0, clockOffset: offset) })
-                let events = scored.map(\.event)
-                var anomalies = 0
-                for (event, score) in scored where score.isAnomaly {
-                    anomalies += 1
-                    await learner.consider(event, score: score)
-                }
-                await learner.recordHits(events)
-                metrics.scored(scored.map(\.score.value), anomalies: anomalies)
-                metrics.eventsReceived(events.count)
-                let dropped = hub.publish(events)
-                if dropped > 0 { metrics.agentDropped(dropped) }
+            for await batch in handoff.batches.cancelOnGracefulShutdown() {
+                await process(batch, enricher: enricher)
+                handoff.done(batch.events.count)
             }
         } onGracefulShutdown: {
             stop.withLock { $0 = true }
@@ -92,5 +82,46 @@ public final class EventPipeline: Service, Sendable {
         // The reader must outlive the thread polling it.
         while !thread.isFinished { try? await Task.sleep(for: .milliseconds(20)) }
         withExtendedLifetime(reader) {}
+    }
+
+    /// One batch, strictly in order: every event scored before the baselines learn from it, then
+    /// the anomalies offered to the learner, then published. One hop to the scorer and one to the
+    /// learner a batch, not one an event.
+    private func process(_ batch: RingBufferReader.Batch, enricher: EventEnricher) async {
+        enricher.learn(execs: batch.execs)
+        if !enricher.unknownGenerations(in: batch.events).isEmpty {
+            enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
+        }
+        guard !batch.events.isEmpty else { return }
+        let offset = EventEnricher.bootToWallOffset()
+        var events: [DecisionEvent] = []
+        var apps: [AppKey] = []
+        events.reserveCapacity(batch.events.count)
+        apps.reserveCapacity(batch.events.count)
+        for raw in batch.events {
+            let (event, app) = enricher.enrich(raw, clockOffset: offset)
+            events.append(event)
+            apps.append(app)
+        }
+        let scores = await scoring.score(events, apps: apps)
+        apps = []
+        // The scorer's reference to `events` is gone: the scores are written in place.
+        var next = scores.anomalies.startIndex
+        for index in events.indices {
+            var anomaly: Score?
+            if next < scores.anomalies.endIndex, scores.anomalies[next].index == index {
+                anomaly = scores.anomalies[next].score
+                next += 1
+            }
+            ScoringService.annotate(&events[index], value: scores.values[index], anomaly: anomaly)
+        }
+        for (index, score) in scores.anomalies {
+            await learner.consider(events[index], score: score)
+        }
+        await learner.recordHits(events)
+        metrics.scored(scores.values, anomalies: scores.anomalies.count)
+        metrics.eventsReceived(events.count)
+        let dropped = hub.publish(events)
+        if dropped > 0 { metrics.agentDropped(dropped) }
     }
 }

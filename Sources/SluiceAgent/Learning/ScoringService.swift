@@ -28,19 +28,35 @@ public actor ScoringService {
         detector = AnomalyDetector(configuration: configuration)
     }
 
-    /// Scores a batch in order and attaches each score to its event.
-    public func score(_ events: [DecisionEvent]) -> [(event: DecisionEvent, score: Score)] {
+    /// What scoring a batch found: every event's score in order, and the anomalous events' full
+    /// scores by index.
+    public struct BatchScores: Sendable {
+        public var values: [Double] = []
+        public var anomalies: [(index: Int, score: Score)] = []
+    }
+
+    /// Scores a batch in order, each event before the baselines learn from it; `apps[i]` is
+    /// `AppKey(events[i])`. The events are not copied back: the caller writes the scores into its
+    /// own (`annotate`).
+    public func score(_ events: [DecisionEvent], apps: [AppKey]) -> BatchScores {
+        precondition(events.count == apps.count, "one application key per event")
         dirty = true
-        return events.map { event in
-            let observation = Observation(event)
-            let score = detector.score(observation)
-            var scored = event
-            scored.score = score.value
-            scored.anomaly = score.isAnomaly
-            scored.reasons = score.isAnomaly ? score.contributions.map(\.description) : []
-            allowlist.observe(event, app: observation.app)
-            return (scored, score)
+        var result = BatchScores()
+        result.values.reserveCapacity(events.count)
+        for index in events.indices {
+            let score = detector.score(Observation(events[index], app: apps[index]))
+            result.values.append(score.value)
+            if score.isAnomaly { result.anomalies.append((index, score)) }
+            allowlist.observe(events[index], app: apps[index])
         }
+        return result
+    }
+
+    /// Writes a score into its event: the `score`, `anomaly` and `reasons` fields of the stream.
+    public static func annotate(_ event: inout DecisionEvent, value: Double, anomaly: Score?) {
+        event.score = value
+        event.anomaly = anomaly != nil
+        event.reasons = anomaly.map { $0.contributions.map(\.description) } ?? []
     }
 
     /// Feedback from a rejected rule: this traffic is normal for this application.

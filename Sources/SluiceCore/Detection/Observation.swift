@@ -24,6 +24,12 @@ public struct Observation: Sendable, Hashable {
 
     /// The observation of one decision event.
     public init(_ event: DecisionEvent) {
+        self.init(event, app: AppKey(event))
+    }
+
+    /// The same, with the event's application already keyed (`AppKey(event)`, which the agent
+    /// caches rather than hashing the paths of every event).
+    public init(_ event: DecisionEvent, app: AppKey) {
         let transport: TransportProtocol =
             switch event.transport {
             case "tcp": .tcp
@@ -31,7 +37,7 @@ public struct Observation: Sendable, Hashable {
             default: .any
             }
         self.init(
-            time: event.timeNanoseconds, app: AppKey(event), destination: event.destination, port: event.port,
+            time: event.timeNanoseconds, app: app, destination: event.destination, port: event.port,
             transport: transport, verdict: event.verdict)
     }
 }
