@@ -24,29 +24,8 @@ if ! python3 -c 'import openapi_spec_validator, schemathesis' 2>/dev/null; then
         || cannot_run "pip install openapi-spec-validator schemathesis failed"
 fi
 
-swift build --product sluice
-binary="$(swift build --show-bin-path)/sluice"
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-password="api-test-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-printf '%s\n' "$password" > "$work/admin-password"
-echo "==> sluice server on 127.0.0.1:$port"
-"$binary" server --listen "127.0.0.1:$port" --data-dir "$work/data" --allow-insecure-http \
-    --admin-user admin --admin-password-file "$work/admin-password" --log-level warning > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then cat "$work/server.log" >&2; echo "the server did not start" >&2; exit 1; fi
-    sleep 0.2
-done
-base="http://127.0.0.1:$port"
+# shellcheck source=Tools/lib/test-server.sh
+source Tools/lib/test-server.sh
 
 echo "==> the OpenAPI document validates"
 curl -fsS "$base/api/v1/openapi.yaml" > "$work/openapi.yaml"

@@ -116,19 +116,7 @@ final class LoginThrottle: Sendable {
 
     /// Seconds to wait when `keys` is throttled; nil when it may try.
     func retryAfter(_ keys: [String], now: Int64 = Micros.now()) -> Int? {
-        failures.withLock { failures in
-            var wait: Int?
-            for key in keys {
-                guard let entry = failures[key] else { continue }
-                let elapsed = now - entry.windowStart
-                if elapsed >= 60_000_000 {
-                    failures[key] = nil
-                } else if entry.count >= limit {
-                    wait = max(wait ?? 0, Int((60_000_000 - elapsed) / 1_000_000) + 1)
-                }
-            }
-            return wait
-        }
+        failures.withLock { failures in wait(keys, now: now, in: &failures) }
     }
 
     /// Counts an attempt before the password is checked and answers whether it may proceed
@@ -136,34 +124,37 @@ final class LoginThrottle: Sendable {
     /// guesses all through while bcrypt runs.
     func attempt(_ keys: [String], now: Int64 = Micros.now()) -> Int? {
         failures.withLock { failures in
-            var wait: Int?
-            for key in keys {
-                if let entry = failures[key], now - entry.windowStart < 60_000_000, entry.count >= limit {
-                    wait = max(wait ?? 0, Int((60_000_000 - (now - entry.windowStart)) / 1_000_000) + 1)
-                }
-            }
-            if wait != nil { return wait }
-            if failures.count > 100_000 { failures.removeAll() }
-            for key in keys {
-                if let entry = failures[key], now - entry.windowStart < 60_000_000 {
-                    failures[key] = (entry.windowStart, entry.count + 1)
-                } else {
-                    failures[key] = (now, 1)
-                }
-            }
+            if let wait = wait(keys, now: now, in: &failures) { return wait }
+            Self.count(keys, now: now, in: &failures)
             return nil
         }
     }
 
     func failed(_ keys: [String], now: Int64 = Micros.now()) {
-        failures.withLock { failures in
-            if failures.count > 100_000 { failures.removeAll() }
-            for key in keys {
-                if let entry = failures[key], now - entry.windowStart < 60_000_000 {
-                    failures[key] = (entry.windowStart, entry.count + 1)
-                } else {
-                    failures[key] = (now, 1)
-                }
+        failures.withLock { failures in Self.count(keys, now: now, in: &failures) }
+    }
+
+    private func wait(_ keys: [String], now: Int64, in failures: inout [String: (windowStart: Int64, count: Int)]) -> Int? {
+        var wait: Int?
+        for key in keys {
+            guard let entry = failures[key] else { continue }
+            let elapsed = now - entry.windowStart
+            if elapsed >= 60_000_000 {
+                failures[key] = nil
+            } else if entry.count >= limit {
+                wait = max(wait ?? 0, Int((60_000_000 - elapsed) / 1_000_000) + 1)
+            }
+        }
+        return wait
+    }
+
+    private static func count(_ keys: [String], now: Int64, in failures: inout [String: (windowStart: Int64, count: Int)]) {
+        if failures.count > 100_000 { failures.removeAll() }
+        for key in keys {
+            if let entry = failures[key], now - entry.windowStart < 60_000_000 {
+                failures[key] = (entry.windowStart, entry.count + 1)
+            } else {
+                failures[key] = (now, 1)
             }
         }
     }
