@@ -84,7 +84,8 @@ struct FleetTests {
             // A push reaches every node and is enforced in each kernel.
             let pushed = try await admin.push([Self.lockdown()], message: "lock down loopback")
             let rolloutTime = try await Self.waitForRollout(pushed.revision, nodes: 3, admin: admin)
-            #expect(rolloutTime < .seconds(10), "push to applied on 3 nodes took \(rolloutTime)")
+            // A functional bound (a missed wake-up shows as a poll's full wait), not a speed check.
+            #expect(rolloutTime < .seconds(25), "push to applied on 3 nodes took \(rolloutTime)")
             for sandbox in sandboxes {
                 #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
             }
@@ -141,7 +142,7 @@ struct FleetTests {
             // The policy watch came back too: a push after the outage is applied everywhere.
             let second = try await admin.push([Self.lockdown(revision: 2)], message: "udp as well")
             let secondRollout = try await Self.waitForRollout(second.revision, nodes: 3, admin: admin)
-            #expect(secondRollout < .seconds(10), "push to applied after the outage took \(secondRollout)")
+            #expect(secondRollout < .seconds(25), "push to applied after the outage took \(secondRollout)")
             for sandbox in sandboxes {
                 #expect(try Probe().run(.udp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
             }

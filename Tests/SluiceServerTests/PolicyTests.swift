@@ -180,7 +180,8 @@ import Testing
             let latency = clock.now - pushedAt
             #expect(answer.status == .ok)
             #expect(try api.decode(PolicyBundle.self, answer).revision == 1)
-            #expect(latency < .seconds(2))
+            // Woken by the push, not by the end of its 30 s wait (how fast is the benchmark's to say).
+            #expect(latency < .seconds(15))
             // Behind: answered at once.
             let behind = try await api.request(.get, AgentPaths.policy + "?after=0&wait=30", token: .some(node.credential))
             #expect(try api.decode(PolicyBundle.self, behind).policies.map(\.name) == ["curl"])
