@@ -108,8 +108,6 @@ public struct ServerConfiguration: Sendable {
 
     /// Input limits of every request.
     public struct RequestLimits: Sendable, Hashable {
-        /// Most bytes of a JSON request body (an event batch has `EventUpload.maximumBytes`).
-        public var maximumBodyBytes: Int
         /// Most bytes of a policy push.
         public var maximumPolicyBytes: Int
         /// Event batches being stored at once; more wait in line.
@@ -122,10 +120,9 @@ public struct ServerConfiguration: Sendable {
         public var loginFailuresPerMinute: Int
 
         public init(
-            maximumBodyBytes: Int = 1 << 20, maximumPolicyBytes: Int = 4 << 20, ingestConcurrency: Int = 2, ingestQueue: Int = 32,
+            maximumPolicyBytes: Int = 4 << 20, ingestConcurrency: Int = 2, ingestQueue: Int = 32,
             maximumStreams: Int = 256, loginFailuresPerMinute: Int = 10
         ) {
-            self.maximumBodyBytes = maximumBodyBytes
             self.maximumPolicyBytes = maximumPolicyBytes
             self.ingestConcurrency = ingestConcurrency
             self.ingestQueue = ingestQueue
