@@ -64,24 +64,7 @@ struct AgentClient {
             let body = try await response.body.collect(upTo: 1 << 20)
             throw CommandFailure("the agent answered \(response.status.code): \(String(buffer: body))")
         }
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var pending = [UInt8]()
-                do {
-                    for try await chunk in response.body {
-                        pending += chunk.readableBytesView
-                        guard let last = pending.lastIndex(of: UInt8(ascii: "\n")) else { continue }
-                        let complete = pending[..<last]
-                        continuation.yield(complete.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) })
-                        pending.removeSubrange(...last)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        return response.lines()
     }
 
     private func unreachable(_ error: any Error) -> CommandFailure {

@@ -136,23 +136,7 @@ final class ServerClient: Sendable {
         guard response.status.code < 300 else {
             throw Self.failure(response.status.code, try await response.body.collect(upTo: 1 << 20))
         }
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var pending = [UInt8]()
-                do {
-                    for try await chunk in response.body {
-                        pending += chunk.readableBytesView
-                        guard let last = pending.lastIndex(of: UInt8(ascii: "\n")) else { continue }
-                        continuation.yield(pending[..<last].split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) })
-                        pending.removeSubrange(...last)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        return response.lines()
     }
 
     static func failure(_ status: UInt, _ body: ByteBuffer) -> CommandFailure {
