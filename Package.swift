@@ -18,6 +18,7 @@ let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto"
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let system: Target.Dependency = .product(name: "SystemPackage", package: "swift-system")
 
 let package = Package(
     name: "Sluice",
@@ -41,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Every struct, enum and constant shared by the kernel programs and Swift.
@@ -61,7 +63,8 @@ let package = Package(
             dependencies: ["sluice-embed-bpf"],
             path: "Tools/EmbedBPFPlugin"
         ),
-        // Embeds the web console's files (Sources/SluiceServer/Console/Assets) in SluiceServer.
+        // Embeds the web console's files (Sources/SluiceServer/Console/Assets) and the OpenAPI document
+        // (Sources/SluiceServer/OpenAPI/openapi.yaml) in SluiceServer.
         .executableTarget(name: "sluice-embed-assets", path: "Tools/EmbedAssets"),
         .plugin(
             name: "EmbedAssetsPlugin",
@@ -72,7 +75,7 @@ let package = Package(
         // Safe owners of libbpf objects, cgroup and bpffs helpers.
         .target(
             name: "SluiceKernel",
-            dependencies: ["SluiceABI", "CLibbpf", "CSystemShims", "SluiceCore", logging],
+            dependencies: ["SluiceABI", "CLibbpf", "CSystemShims", "SluiceCore", logging, system],
             plugins: ["EmbedBPFPlugin"]
         ),
         // The pure domain: policy model, parser, validator, compiler, precedence, events.
@@ -95,7 +98,7 @@ let package = Package(
                 "SluiceCore", logging, metrics, prometheus, lifecycle, hummingbird, hummingbirdTLS, bcrypt, sqlKit, sqliteKit,
                 postgresKit, crypto, httpClient,
             ],
-            exclude: ["Console/Assets"],
+            exclude: ["Console/Assets", "OpenAPI"],
             plugins: ["EmbedAssetsPlugin"]
         ),
         .executableTarget(
@@ -115,7 +118,7 @@ let package = Package(
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(
             name: "SluiceKernelTests",
-            dependencies: ["SluiceKernel", "SluiceCore", "SluiceABI", "SluiceTestSupport"]
+            dependencies: ["SluiceKernel", "SluiceCore", "SluiceABI", "SluiceTestSupport", system]
         ),
         .testTarget(
             name: "SluiceServerTests",

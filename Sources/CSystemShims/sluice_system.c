@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/membarrier.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,4 +36,9 @@ int sluice_open_path(const char *path)
 	int fd = open(path, O_PATH | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
+}
+
+void sluice_return_freed_memory(void)
+{
+	malloc_trim(0);
 }

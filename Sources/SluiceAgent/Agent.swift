@@ -19,8 +19,10 @@ public struct Agent: Sendable {
 
     public func run() async throws {
         let state = configuration.state
-        try FileManager.default.createDirectory(
-            atPath: state.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let tightened = try state.secure()
+        if !tightened.isEmpty {
+            logger.notice("state folder had loose permissions; tightened", metadata: ["state.paths": "\(tightened)"])
+        }
         let lock = try StateLock(path: state.lockPath)
         unlink(state.socketPath)  // left behind by an agent that was killed
 

@@ -106,7 +106,8 @@ final class AgentProcess: @unchecked Sendable {
     }
 }
 
-/// `sluice events --follow --output json` in the background, collecting lines.
+/// A `sluice` command printing JSON lines (`events --follow --output json`) in the background,
+/// collecting lines.
 final class EventFollower: @unchecked Sendable {
     private let process = Process()
     private final class Lines: Sendable {
@@ -115,9 +116,19 @@ final class EventFollower: @unchecked Sendable {
 
     private let lines = Lines()
 
-    init(agent: AgentProcess, filters: [String] = []) throws {
+    /// `sluice events --follow --output json` from the agent, once the agent counts it as a reader.
+    convenience init(agent: AgentProcess, filters: [String] = []) throws {
+        let subscribed = try agent.status().events.subscribers
+        try self.init(arguments: ["events", "--follow", "--output", "json"] + filters + agent.stateArguments)
+        // Subscribed before the caller makes connections: the agent counts its readers.
+        try agent.waitUntil("the follower is subscribed") { try agent.status().events.subscribers > subscribed }
+    }
+
+    /// Any `sluice` command whose standard output is JSON lines, read as they come.
+    init(arguments: [String], environment: [String: String]? = nil) throws {
         process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
-        process.arguments = ["events", "--follow", "--output", "json"] + filters + agent.stateArguments
+        process.arguments = arguments
+        if let environment { process.environment = environment }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -134,8 +145,10 @@ final class EventFollower: @unchecked Sendable {
                 }
             }
         }
-        usleep(300_000)  // subscribed before the caller makes connections
     }
+
+    /// Whether the command is still running (a follower that exits has failed).
+    var isRunning: Bool { process.isRunning }
 
     deinit {
         process.terminate()

@@ -125,7 +125,8 @@ import Testing
         let result = PolicyLoader.check(files: [file])
         #expect(
             result.diagnostics == [
-                PolicyDiagnostic(at: F.at(1, 1, file: file), field: "", "policy file is not valid UTF-8 text")
+                PolicyDiagnostic(
+                    at: F.at(1, 7, file: file), field: "", "policy file is not UTF-8 text: the byte at line 1, column 7 is not valid UTF-8")
             ])
     }
 

@@ -37,11 +37,17 @@ import Testing
                 // A wrong secret does not verify.
                 let forged = HMAC<SHA256>.authenticationCode(for: second.body, using: SymmetricKey(data: Data("other".utf8)))
                 #expect(second.headers[HTTPField.Name("X-Sluice-Signature")!] != "sha256=" + forged.map { String(format: "%02x", $0) }.joined())
-                // Failures are counted.
-                try await Task.sleep(for: .milliseconds(100))
-                let metrics = String(buffer: try await api.request(.get, "/metrics").body)
-                #expect(metrics.contains(#"sluice_server_notifications_total{channel="webhook",result="failed"} 1"#))
-                #expect(metrics.contains(#"sluice_server_notifications_total{channel="webhook",result="delivered"} 1"#))
+                // Failures are counted (once the delivery's outcome is recorded: wait for it).
+                let failed = #"sluice_server_notifications_total{channel="webhook",result="failed"} 1"#
+                let delivered = #"sluice_server_notifications_total{channel="webhook",result="delivered"} 1"#
+                var metrics = ""
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !(metrics.contains(failed) && metrics.contains(delivered)) && ContinuousClock.now < deadline {
+                    metrics = String(buffer: try await api.request(.get, "/metrics").body)
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(metrics.contains(failed))
+                #expect(metrics.contains(delivered))
             }
         }
     }

@@ -1,28 +1,35 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds the web console's files (`Console/Assets` of the target) as a generated Swift file, so
-/// they ship inside the binary with no build step of their own. Only the `.swift` file is an
-/// output: declared assets would become resources and pull in Foundation's resource bundle.
+/// Embeds the web console's files (`Console/Assets` of the target) and the OpenAPI document
+/// (the `OpenAPI` folder, which holds `openapi.yaml` alone) as generated Swift files, so they ship
+/// inside the binary with no build step of their own. Only the `.swift` files are outputs:
+/// declared assets would become resources and pull in Foundation's resource bundle.
 @main
 struct EmbedAssetsPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let folder = target.directoryURL.appending(path: "Console/Assets")
+        let tool = try context.tool(named: "sluice-embed-assets").url
+        return [
+            embed(target.directoryURL.appending(path: "Console/Assets"), as: "EmbeddedConsoleAssets", what: "the web console", tool: tool, context: context),
+            embed(target.directoryURL.appending(path: "OpenAPI"), as: "EmbeddedAPIDocument", what: "the OpenAPI document", tool: tool, context: context),
+        ]
+    }
+
+    /// One generated file holding every file of `folder`, as the enum `name`.
+    private func embed(_ folder: URL, as name: String, what: String, tool: URL, context: PluginContext) -> Command {
         var inputs: [URL] = []
         if let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) {
             for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
                 inputs.append(url)
             }
         }
-        let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedConsoleAssets.swift")
-        return [
-            .buildCommand(
-                displayName: "Embedding the web console (\(inputs.count) files)",
-                executable: try context.tool(named: "sluice-embed-assets").url,
-                arguments: ["--input", folder.path, "--output", output.path],
-                inputFiles: inputs,
-                outputFiles: [output]
-            )
-        ]
+        let output = context.pluginWorkDirectoryURL.appending(path: "\(name).swift")
+        return .buildCommand(
+            displayName: "Embedding \(what) (\(inputs.count) files)",
+            executable: tool,
+            arguments: ["--input", folder.path, "--output", output.path, "--name", name],
+            inputFiles: inputs,
+            outputFiles: [output]
+        )
     }
 }

@@ -14,4 +14,8 @@ int sluice_open_cgroup_by_id(int mount_fd, uint64_t cgroup_id);
 /* Opens a path with O_PATH (no read access needed, keeps the inode referenced). fd or -errno. */
 int sluice_open_path(const char *path);
 
+/* Gives memory malloc has freed back to the system (malloc_trim(0)): glibc's malloc.h is not in
+ * Swift's Glibc module. */
+void sluice_return_freed_memory(void);
+
 #endif

@@ -93,13 +93,21 @@ public actor EnforcementController {
             try await applyFromSources(reason: reason)
             return .applied(applied!)
         } catch let rejection as PolicyRejection {
+            Self.returnFreedMemory()
             return .rejected(rejection)
         } catch {
+            Self.returnFreedMemory()
             let rejection = PolicyRejection(
                 time: Date(), reason: reason, message: "\(error)", diagnostics: [])
             record(rejection)
             return .rejected(rejection)
         }
+    }
+
+    /// A rejected policy may have been large: give the pages its parse used back to the system
+    /// instead of keeping the high-water mark until restart.
+    private static func returnFreedMemory() {
+        ProcessMemory.returnFreedPages()
     }
 
     /// Re-resolves the executables and cgroups the policy names; when one changed (an upgrade

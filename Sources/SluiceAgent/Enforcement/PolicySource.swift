@@ -18,10 +18,9 @@ public struct PolicySource: Sendable, Hashable, Codable {
         var sources: [PolicySource] = []
         var problems: [PolicyDiagnostic] = []
         for file in try PolicyLoader.policyFiles(in: directory) {
-            do {
-                sources.append(PolicySource(file: file, text: try String(contentsOfFile: file, encoding: .utf8)))
-            } catch {
-                problems.append(PolicyDiagnostic(at: SourceLocation(file: file, line: 1), field: "", "cannot read: \(error.localizedDescription)"))
+            switch PolicyFileReader.read(file) {
+            case .success(let text): sources.append(PolicySource(file: file, text: text))
+            case .failure(let error): problems += error.diagnostics
             }
         }
         if !problems.isEmpty { throw PolicyValidationError(problems) }

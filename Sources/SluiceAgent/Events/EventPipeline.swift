@@ -51,7 +51,7 @@ public final class EventPipeline: Service, Sendable {
         let reader = try RingBufferReader(events: controller.events, execs: controller.execs)
         let handoff = BatchHandoff(capacity: Self.handoffCapacity)
         let stop = Mutex(false)
-        let thread = Thread { [self] in
+        async let polling: Void = DedicatedThread.run(name: "sluice-ringbuf") { [self] in
             while handoff.waitForRoom(stopped: { stop.withLock { $0 } }) {
                 do {
                     let batch = try reader.poll(timeoutMilliseconds: 50)
@@ -64,8 +64,6 @@ public final class EventPipeline: Service, Sendable {
             }
             handoff.finish()
         }
-        thread.name = "sluice-ringbuf"
-        thread.start()
 
         let cgroupNamer = try? CgroupNamer(cgroups: CgroupFS.discover())
         let enricher = EventEnricher(nodeName: nodeName, cgroupNamer: cgroupNamer)
@@ -80,7 +78,7 @@ public final class EventPipeline: Service, Sendable {
         }
         stop.withLock { $0 = true }
         // The reader must outlive the thread polling it.
-        while !thread.isFinished { try? await Task.sleep(for: .milliseconds(20)) }
+        await polling
         withExtendedLifetime(reader) {}
     }
 

@@ -14,52 +14,56 @@ struct PolicyWatcher: Service {
 
     func run() async throws {
         let inotify = try Inotify()
-        let policyDirectory = configuration.policyDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        if let policyDirectory {
-            try inotify.watch(policyDirectory)
+        let policyFolder = configuration.policyDirectory.map {
+            PolicyFolderWatch(path: URL(fileURLWithPath: $0).standardizedFileURL.path)
         }
+        try policyFolder?.watch(inotify)
         await watchSubjectFolders(inotify)
 
         let (changes, continuation) = AsyncStream.makeStream(of: [Inotify.Change].self)
-        let stop = Mutex(false)
+        let stop = StopFlag()
         let quiet = Int32(max(1, (configuration.reloadDebounce.seconds * 1000).rounded()))
-        let thread = Thread {
-            while !stop.withLock({ $0 }) {
-                var batch = inotify.read(timeoutMilliseconds: 200)
-                guard !batch.isEmpty else { continue }
-                // Editors and ConfigMap updates write in several steps: wait until they are quiet.
-                while case let more = inotify.read(timeoutMilliseconds: quiet), !more.isEmpty {
-                    batch += more
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await DedicatedThread.run(name: "sluice-inotify") {
+                    while !stop.isSet {
+                        var batch = inotify.read(timeoutMilliseconds: 200)
+                        guard !batch.isEmpty else { continue }
+                        // Editors and ConfigMap updates write in several steps: wait until they are quiet.
+                        while case let more = inotify.read(timeoutMilliseconds: quiet), !more.isEmpty {
+                            batch += more
+                        }
+                        continuation.yield(batch)
+                    }
+                    continuation.finish()
                 }
-                continuation.yield(batch)
             }
-            continuation.finish()
-        }
-        thread.name = "sluice-inotify"
-        thread.start()
-
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: configuration.resolveInterval)
-                await controller.refreshIdentities()
-            }
-        }
-        await withGracefulShutdownHandler {
-            for await batch in changes.cancelOnGracefulShutdown() {
-                if let policyDirectory, batch.contains(where: { $0.directory == policyDirectory }) {
-                    logger.debug("policy folder changed", metadata: ["policy.files": "\(Set(batch.map(\.name)))"])
-                    await controller.reload(reason: "policy folder changed")
-                } else {
+            // Behind inotify: re-resolve now and then (a change it cannot see, such as a file
+            // replaced under a folder nobody watches), and watch the policy folder again.
+            group.addTask { [controller, configuration] in
+                while (try? await Task.sleep(for: configuration.resolveInterval)) != nil {
+                    try? policyFolder?.watch(inotify)
                     await controller.refreshIdentities()
                 }
-                await watchSubjectFolders(inotify)
             }
-        } onGracefulShutdown: {
-            stop.withLock { $0 = true }
+            await withGracefulShutdownHandler {
+                for await batch in changes.cancelOnGracefulShutdown() {
+                    if let policyFolder, batch.contains(where: policyFolder.isAffected) {
+                        logger.debug("policy folder changed", metadata: ["policy.files": "\(Set(batch.map(\.name)))"])
+                        // A folder deleted and made anew is a new inode: watch it again first.
+                        try? policyFolder.watch(inotify)
+                        await controller.reload(reason: "policy folder changed")
+                    } else {
+                        await controller.refreshIdentities()
+                    }
+                    await watchSubjectFolders(inotify)
+                }
+            } onGracefulShutdown: {
+                stop.set()
+            }
+            stop.set()
+            group.cancelAll()
         }
-        stop.withLock { $0 = true }
-        ticker.cancel()
-        while !thread.isFinished { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// Watches the folders holding the executables and cgroups policy names, so their
@@ -78,4 +82,12 @@ struct PolicyWatcher: Service {
             try? inotify.watch(folder, mask: Inotify.directoryChanges)
         }
     }
+}
+
+/// A flag one task sets and a thread polls between its blocking reads.
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

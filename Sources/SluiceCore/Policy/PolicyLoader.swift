@@ -16,8 +16,8 @@ public enum PolicyLoader {
         try check(directory: directory).get()
     }
 
-    /// Reads, parses and validates `files`. An unreadable file or one that is not UTF-8 is an error
-    /// at its line 1, column 1; the other files are still read.
+    /// Reads, parses and validates `files`. A file that cannot be read (see `PolicyFileReader`) is an
+    /// error at its place; the other files are still read.
     public static func check(files: [String]) -> PolicyLoadResult {
         var sources: [(file: String, text: String)] = []
         var readProblems: [PolicyDiagnostic] = []
@@ -86,23 +86,7 @@ public enum PolicyLoader {
     }
 
     private static func readText(of file: String) -> Result<String, PolicyValidationError> {
-        let start = SourceLocation(file: file, line: 1, column: 1)
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            return .failure(
-                PolicyValidationError([
-                    PolicyDiagnostic(at: start, field: "", "cannot read policy file: \(error.localizedDescription)")
-                ]))
-        }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            return .failure(
-                PolicyValidationError([
-                    PolicyDiagnostic(at: start, field: "", "policy file is not valid UTF-8 text")
-                ]))
-        }
-        return .success(text)
+        PolicyFileReader.read(file)
     }
 
     private static func folderProblem(_ directory: String, _ message: String) -> PolicyValidationError {

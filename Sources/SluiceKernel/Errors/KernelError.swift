@@ -1,7 +1,20 @@
 @preconcurrency import Glibc
+import SystemPackage
 
 /// A failed system or libbpf call, with what was being done and what a person can do about it.
 public struct KernelError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, to match on.
+    public enum Kind: Sendable, Hashable {
+        /// The call failed with `errno`.
+        case call
+        /// A key type's size differs from the map's key size: the call was not made.
+        case keySizeMismatch(map: Int, given: Int)
+        /// A value type's size differs from the map's value size: the call was not made (the
+        /// kernel would have read or written past the value).
+        case valueSizeMismatch(map: Int, given: Int)
+    }
+
+    public var kind: Kind
     /// The call that failed, as in its man page (`bpf_object__load`, `open`, `BPF_LINK_UPDATE`).
     public var operation: String
     /// The object it was about: a path, a map or program name.
@@ -10,7 +23,8 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     /// What to do about it, when we know.
     public var hint: String?
 
-    public init(_ operation: String, _ subject: String, errno: Int32, hint: String? = nil) {
+    public init(_ operation: String, _ subject: String, errno: Int32, hint: String? = nil, kind: Kind = .call) {
+        self.kind = kind
         self.operation = operation
         self.subject = subject
         self.errno = errno
@@ -29,12 +43,22 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         KernelError(operation, subject, errno: Glibc.errno, hint: hint)
     }
 
-    public var errnoName: String {
-        String(cString: strerror(errno))
-    }
+    /// The errno as swift-system's `Errno`, to match on (`error.code == .permissionDenied`).
+    public var code: Errno { Errno(rawValue: errno) }
+
+    /// The errno's symbolic name (`EPERM`), or `errno N` for one without a known name.
+    public var errnoName: String { ErrnoName.of(errno) }
 
     public var description: String {
-        var text = "\(operation) \(subject): \(errnoName) (errno \(errno))"
+        var text: String
+        switch kind {
+        case .call:
+            text = "\(operation) \(subject): \(errnoName) (\(code))"
+        case .keySizeMismatch(let map, let given):
+            text = "\(operation) \(subject): the key given is \(given) bytes but the map's keys are \(map) bytes"
+        case .valueSizeMismatch(let map, let given):
+            text = "\(operation) \(subject): the value given is \(given) bytes but the map's values are \(map) bytes"
+        }
         if let hint { text += "; \(hint)" }
         return text
     }
@@ -51,4 +75,27 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
             return nil
         }
     }
+}
+
+/// Symbolic names of the errnos BPF, cgroup and file calls return, for messages people search for.
+enum ErrnoName {
+    static func of(_ code: Int32) -> String {
+        names[code] ?? "errno \(code)"
+    }
+
+    private static let names: [Int32: String] = [
+        EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO", ENXIO: "ENXIO", E2BIG: "E2BIG",
+        ENOEXEC: "ENOEXEC", EBADF: "EBADF", ECHILD: "ECHILD", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES",
+        EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST", EXDEV: "EXDEV", ENODEV: "ENODEV", ENOTDIR: "ENOTDIR",
+        EISDIR: "EISDIR", EINVAL: "EINVAL", ENFILE: "ENFILE", EMFILE: "EMFILE", ENOSPC: "ENOSPC", ESPIPE: "ESPIPE",
+        EROFS: "EROFS", EMLINK: "EMLINK", EPIPE: "EPIPE", ERANGE: "ERANGE", EDEADLK: "EDEADLK", ENAMETOOLONG: "ENAMETOOLONG",
+        ENOSYS: "ENOSYS", ENOTEMPTY: "ENOTEMPTY", ELOOP: "ELOOP", ENOLINK: "ENOLINK", EOPNOTSUPP: "EOPNOTSUPP",
+        EPROTO: "EPROTO", EOVERFLOW: "EOVERFLOW", EBADFD: "EBADFD", ENOTSOCK: "ENOTSOCK", EAFNOSUPPORT: "EAFNOSUPPORT",
+        EADDRINUSE: "EADDRINUSE", ENETUNREACH: "ENETUNREACH", ECONNRESET: "ECONNRESET", ENOTCONN: "ENOTCONN",
+        ETIMEDOUT: "ETIMEDOUT", ECONNREFUSED: "ECONNREFUSED", EALREADY: "EALREADY", EINPROGRESS: "EINPROGRESS",
+        ENOTSUP_KERNEL: "ENOTSUPP", ENOTBLK: "ENOTBLK", ETXTBSY: "ETXTBSY", EFBIG: "EFBIG", ENODATA: "ENODATA",
+    ]
+
+    /// The kernel-internal "operation not supported" (524) that BPF calls leak to user space.
+    static let ENOTSUP_KERNEL: Int32 = 524
 }

@@ -63,7 +63,9 @@ public final class Inotify: @unchecked Sendable {
                 let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
                 let nameBytes = raw[(offset + header)..<(offset + header + Int(event.len))]
                 let name = String(decoding: nameBytes.prefix(while: { $0 != 0 }), as: UTF8.self)
-                if let directory = paths.withLock({ $0[event.wd] }) {
+                // IN_IGNORED: the watch is gone (its folder was deleted); forget its number.
+                let ignored = event.mask & UInt32(IN_IGNORED) != 0
+                if let directory = paths.withLock({ ignored ? $0.removeValue(forKey: event.wd) : $0[event.wd] }) {
                     changes.append(Change(directory: directory, name: name))
                 }
                 offset += header + Int(event.len)

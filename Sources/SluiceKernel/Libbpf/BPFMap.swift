@@ -9,19 +9,32 @@
 public final class BPFMap: @unchecked Sendable {
     public let fd: Int32
     public let name: String
+    /// The map's key and value sizes in bytes, as the kernel made it: every typed call checks
+    /// its Swift types against them, so a wrong type is refused rather than overrun.
+    public let keySize: Int
+    public let valueSize: Int
+    /// `BPF_MAP_TYPE_*`.
+    public let type: UInt32
     private let ownsDescriptor: Bool
     private let owner: AnyObject?
 
-    init(borrowing fd: Int32, name: String, owner: AnyObject) {
-        self.fd = fd
+    /// A map of a loaded object: its sizes come from libbpf's description of it.
+    init(borrowing handle: OpaquePointer, name: String, owner: AnyObject) {
+        self.fd = bpf_map__fd(handle)
         self.name = name
+        self.keySize = Int(bpf_map__key_size(handle))
+        self.valueSize = Int(bpf_map__value_size(handle))
+        self.type = bpf_map__type(handle).rawValue
         self.ownsDescriptor = false
         self.owner = owner
     }
 
-    private init(owning fd: Int32, name: String) {
+    private init(owning fd: Int32, name: String, info: bpf_map_info) {
         self.fd = fd
         self.name = name
+        self.keySize = Int(info.key_size)
+        self.valueSize = Int(info.value_size)
+        self.type = info.type
         self.ownsDescriptor = true
         self.owner = nil
     }
@@ -30,15 +43,40 @@ public final class BPFMap: @unchecked Sendable {
     public static func openPinned(_ path: String) throws(KernelError) -> BPFMap {
         let fd = bpf_obj_get(path)
         guard fd >= 0 else { throw KernelError("bpf_obj_get", path, errno: Glibc.errno) }
-        return BPFMap(owning: fd, name: String(path.split(separator: "/").last ?? ""))
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        let result = bpf_obj_get_info_by_fd(fd, &info, &length)
+        guard result == 0 else {
+            close(fd)  // not handed to an owner yet
+            throw KernelError("bpf_obj_get_info_by_fd", path, errno: -result)
+        }
+        return BPFMap(owning: fd, name: String(path.split(separator: "/").last ?? ""), info: info)
     }
 
     deinit {
         if ownsDescriptor { close(fd) }
     }
 
+    /// Refuses a key type whose size is not the map's.
+    private func checkKey<Key>(_ operation: String, _ key: Key.Type) throws(KernelError) {
+        let given = MemoryLayout<Key>.size
+        if given != keySize {
+            throw KernelError(operation, name, errno: EINVAL, kind: .keySizeMismatch(map: keySize, given: given))
+        }
+    }
+
+    /// Refuses a key or value type whose size is not the map's.
+    private func checkSizes<Key, Value>(_ operation: String, _ key: Key.Type, _ value: Value.Type) throws(KernelError) {
+        try checkKey(operation, key)
+        let given = MemoryLayout<Value>.size
+        if given != valueSize {
+            throw KernelError(operation, name, errno: EINVAL, kind: .valueSizeMismatch(map: valueSize, given: given))
+        }
+    }
+
     /// Creates or replaces the value at `key`.
     public func update<Key, Value>(_ key: Key, _ value: Value, flags: UInt64 = UInt64(BPF_ANY)) throws(KernelError) {
+        try checkSizes("bpf_map_update_elem", Key.self, Value.self)
         var key = key
         var value = value
         let result = bpf_map_update_elem(fd, &key, &value, flags)
@@ -49,6 +87,7 @@ public final class BPFMap: @unchecked Sendable {
     /// one by one where the kernel has no batch operation for this map type.
     public func updateBatch<Key, Value>(keys: [Key], values: [Value]) throws(KernelError) {
         precondition(keys.count == values.count)
+        try checkSizes("bpf_map_update_batch", Key.self, Value.self)
         var start = 0
         while start < keys.count {
             let end = min(start + 8192, keys.count)
@@ -74,6 +113,7 @@ public final class BPFMap: @unchecked Sendable {
 
     /// Removes many entries with `BPF_MAP_DELETE_BATCH`, or one by one without it. Keys must exist.
     public func deleteBatch<Key>(keys: [Key]) throws(KernelError) {
+        try checkKey("bpf_map_delete_batch", Key.self)
         var start = 0
         while start < keys.count {
             let end = min(start + 8192, keys.count)
@@ -96,6 +136,7 @@ public final class BPFMap: @unchecked Sendable {
 
     /// The value at `key`, or nil when there is none.
     public func lookup<Key, Value>(_ key: Key, as type: Value.Type = Value.self) throws(KernelError) -> Value? {
+        try checkSizes("bpf_map_lookup_elem", Key.self, Value.self)
         var key = key
         let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
         defer { value.deallocate() }
@@ -108,6 +149,7 @@ public final class BPFMap: @unchecked Sendable {
     /// Removes `key`; false when it was not there.
     @discardableResult
     public func delete<Key>(_ key: Key) throws(KernelError) -> Bool {
+        try checkKey("bpf_map_delete_elem", Key.self)
         var key = key
         let result = bpf_map_delete_elem(fd, &key)
         if result == -ENOENT { return false }
@@ -117,6 +159,7 @@ public final class BPFMap: @unchecked Sendable {
 
     /// Every key, in the kernel's iteration order. Keys deleted meanwhile may be skipped.
     public func keys<Key>(as type: Key.Type) throws(KernelError) -> [Key] {
+        try checkKey("bpf_map_get_next_key", Key.self)
         var keys: [Key] = []
         let current = UnsafeMutablePointer<Key>.allocate(capacity: 1)
         let next = UnsafeMutablePointer<Key>.allocate(capacity: 1)
@@ -138,6 +181,8 @@ public final class BPFMap: @unchecked Sendable {
 
     /// The per-CPU values of a per-CPU map slot, one `UInt64` per possible CPU.
     public func lookupPerCPU<Key>(_ key: Key) throws(KernelError) -> [UInt64] {
+        // Each CPU's value is rounded up to 8 bytes; only 8-byte counters are read this way.
+        try checkSizes("bpf_map_lookup_elem", Key.self, UInt64.self)
         var key = key
         let cpus = Int(libbpf_num_possible_cpus())
         guard cpus > 0 else { throw KernelError("libbpf_num_possible_cpus", name, errno: Int32(-cpus)) }

@@ -83,7 +83,7 @@ public struct BPFObjectMap: @unchecked Sendable {
 
     /// The map's fd, owned by the object (closed by `bpf_object__close`).
     public var descriptor: BPFMap {
-        BPFMap(borrowing: bpf_map__fd(handle), name: name, owner: object)
+        BPFMap(borrowing: handle, name: name, owner: object)
     }
 
     public func pin(at path: String) throws(KernelError) {

@@ -6,7 +6,8 @@ import SluiceABI
 /// decodes their records.
 ///
 /// Who frees what: `ring_buffer__new`/`__add` map the rings and open an epoll fd;
-/// `ring_buffer__free` in `deinit` unmaps and closes them. The map fds belong to the maps, which
+/// `ring_buffer__free` in `deinit` unmaps and closes them. `handle` is set only once the ring is
+/// complete, so a failed `ring_buffer__add` frees it in `init` and `deinit` never sees it. The map fds belong to the maps, which
 /// are retained here so they outlive the reader.
 ///
 /// `poll` calls back on the calling thread; run it on a thread of its own, never on the
@@ -51,7 +52,6 @@ public final class RingBufferReader: @unchecked Sendable {
         else {
             throw KernelError.lastError("ring_buffer__new", events.name)
         }
-        handle = ring
         if let execs {
             let result = ring_buffer__add(
                 ring, execs.fd,
@@ -65,10 +65,13 @@ public final class RingBufferReader: @unchecked Sendable {
                     return 0
                 }, context)
             if result < 0 {
+                // Not yet owned by `self` (deinit does not run for an init that throws before
+                // `handle` is set): freed here, once.
                 ring_buffer__free(ring)
                 throw KernelError("ring_buffer__add", execs.name, errno: -result)
             }
         }
+        handle = ring
     }
 
     /// Convenience for the decision ring alone.

@@ -3,9 +3,11 @@ import AsyncHTTPClient
 extension HTTPClientResponse {
     /// The body of a newline-delimited stream (the agent's and the server's live events), as the
     /// complete lines of each chunk as it arrives; a line split across chunks waits for its end.
-    func lines() -> AsyncThrowingStream<[String], any Error> {
+    /// `owner` (the client the response came from) is kept until the stream ends.
+    func lines(keepingAlive owner: (any Sendable & AnyObject)? = nil) -> AsyncThrowingStream<[String], any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
+                defer { withExtendedLifetime(owner) {} }
                 var pending = [UInt8]()
                 do {
                     for try await chunk in body {

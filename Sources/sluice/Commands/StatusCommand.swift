@@ -16,6 +16,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let layout = try state.layout()
+        if let problem = layout.permissionProblem() { throw CommandFailure(problem) }
         let client = AgentClient(layout: layout)
         if let body = try? await client.get("/v1/status", timeout: .seconds(5)) {
             let status = try client.decode(AgentStatus.self, from: body)

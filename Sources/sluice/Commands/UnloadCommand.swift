@@ -12,6 +12,7 @@ struct UnloadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let layout = try state.layout()
+        if let problem = layout.permissionProblem() { throw CommandFailure(problem) }
         if await AgentClient(layout: layout).isReachable {
             throw CommandFailure("an agent is running with \(layout.directory); stop it first (SIGTERM), then unload")
         }

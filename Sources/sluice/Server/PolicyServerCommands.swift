@@ -31,7 +31,7 @@ enum PolicyServerCommands {
                     paths.append(file)
                 }
             }
-            let documents = try paths.map { try String(contentsOfFile: $0, encoding: .utf8) }
+            let documents = try paths.map { try PolicyFileReader.read($0).get() }
             var selector: [String: String]?
             if let nodes {
                 selector = [:]

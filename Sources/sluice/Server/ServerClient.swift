@@ -125,7 +125,9 @@ final class ServerClient: Sendable {
         return payload
     }
 
-    /// NDJSON lines from a streaming endpoint, in the groups they arrived in.
+    /// NDJSON lines from a streaming endpoint, in the groups they arrived in. The stream keeps
+    /// this client alive until it ends: the caller may drop its own reference at once (shutting
+    /// the client down would cancel the body still being read).
     func lines(_ path: String) async throws -> AsyncThrowingStream<[String], any Error> {
         let response: HTTPClientResponse
         do {
@@ -136,7 +138,7 @@ final class ServerClient: Sendable {
         guard response.status.code < 300 else {
             throw Self.failure(response.status.code, try await response.body.collect(upTo: 1 << 20))
         }
-        return response.lines()
+        return response.lines(keepingAlive: self)
     }
 
     static func failure(_ status: UInt, _ body: ByteBuffer) -> CommandFailure {

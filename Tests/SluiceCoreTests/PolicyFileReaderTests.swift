@@ -1,0 +1,74 @@
+import Foundation
+@preconcurrency import Glibc
+import Testing
+
+@testable import SluiceCore
+
+/// Policy files that cannot be read say why, at the file (and line and column where there is
+/// one), without blocking on a FIFO or reading an unbounded file.
+@Suite struct PolicyFileReaderTests {
+    typealias Folder = PolicyLoaderTests.TemporaryFolder
+
+    static func onlyDiagnostic(_ file: String) throws -> PolicyDiagnostic {
+        let result = PolicyLoader.check(files: [file])
+        #expect(result.diagnostics.count == 1, "\(result.diagnostics)")
+        return try #require(result.diagnostics.first)
+    }
+
+    @Test func aByteThatIsNotUTF8IsPointedAt() throws {
+        let folder = try Folder()
+        let file = folder.path + "/latin1.yaml"
+        var bytes = Array("apiVersion: sluice/v1\nkind: Policy\nmetadata: {name: caf".utf8)
+        bytes += [0xE9]  // "é" in Latin-1
+        bytes += Array("}\n".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let diagnostic = try Self.onlyDiagnostic(file)
+        #expect(diagnostic.location == SourceLocation(file: file, line: 3, column: 21))
+        #expect(diagnostic.message.contains("not UTF-8"))
+    }
+
+    @Test func multibyteCharactersCountAsOneColumn() {
+        let bytes = Array("a: \"ü€\"\n  x: ".utf8) + [0xFF]
+        #expect(PolicyFileReader.firstInvalidByte(bytes) == .notUTF8(line: 2, column: 6))
+    }
+
+    @Test func aFIFOIsRefusedAtOnceNotWaitedOn() throws {
+        let folder = try Folder()
+        let file = folder.path + "/pipe.yaml"
+        #expect(mkfifo(file, 0o600) == 0)
+        let diagnostic = try Self.onlyDiagnostic(file)
+        #expect(diagnostic.location.file == file)
+        #expect(diagnostic.message.contains("FIFO"))
+    }
+
+    @Test func aSymbolicLinkLoopIsNamed() throws {
+        let folder = try Folder()
+        let a = folder.path + "/a.yaml"
+        let b = folder.path + "/b.yaml"
+        #expect(symlink(b, a) == 0)
+        #expect(symlink(a, b) == 0)
+        let diagnostic = try Self.onlyDiagnostic(a)
+        #expect(diagnostic.location.file == a)
+        #expect(diagnostic.message.contains("link loop"))
+    }
+
+    @Test func aFileOverTheLimitIsRefusedWithItsName() throws {
+        let folder = try Folder()
+        let file = folder.path + "/huge.yaml"
+        let fd = open(file, O_CREAT | O_WRONLY, 0o600)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, off_t(PolicyFileReader.maximumBytes + 1)) == 0)  // sparse: no disk used
+        close(fd)
+        let diagnostic = try Self.onlyDiagnostic(file)
+        #expect(diagnostic.location.file == file)
+        #expect(diagnostic.message.contains("over the limit"))
+        #expect(diagnostic.message.contains("split it"))
+    }
+
+    @Test func aFileIsReadWholeUpToTheLimitAndNotAByteBeyond() throws {
+        let folder = try Folder()
+        let file = try folder.write("grow.yaml", String(repeating: "#\n", count: 100))
+        #expect(PolicyFileReader.readBytes(file, limit: 50) == .failure(.tooLarge(bytes: 200, limit: 50)))
+        #expect((try? PolicyFileReader.readBytes(file, limit: 200).get())?.count == 200)
+    }
+}
