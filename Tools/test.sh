@@ -14,7 +14,7 @@ if [[ -z "${SLUICE_TEST_POSTGRES_URL:-}" ]]; then
 fi
 echo "==> swift test"
 swift test
-echo "==> API tests: the OpenAPI document validates; generated requests never get a 5xx"
+echo "==> API tests: the OpenAPI document validates; generated requests never get a 5xx and get answers the document describes"
 Tools/api-tests.sh
 echo "==> browser tests of the web console"
 Tools/browser-tests.sh

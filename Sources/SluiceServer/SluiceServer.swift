@@ -52,10 +52,13 @@ public struct SluiceServer: Sendable {
     /// The Hummingbird application of a server: its router, TLS when configured, and the
     /// background services.
     static func application(_ app: ServerApp, host: String, port: Int) throws -> some ApplicationProtocol {
+        // The request line counts against the field size: 64 KiB lets an over-long query reach the
+        // routes, which refuse it with a JSON error the API document describes (the HTTP layer's
+        // own refusal is a bare 400 without a body).
         let http = HTTPServerBuilder.http1(
             configuration: .init(
                 idleTimeout: .seconds(Int64(AgentPaths.maximumPolicyWait * 2)),
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 << 10, maxHeaderListSize: 64 << 10, maxHeaderFieldCount: 100)))
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 << 10, maxHeaderListSize: 128 << 10, maxHeaderFieldCount: 100)))
         let server: HTTPServerBuilder
         if let tls = app.configuration.tls {
             do {
