@@ -300,24 +300,6 @@ struct FleetService: Service {
     }
 }
 
-/// A wake-up that can be waited for with a time limit.
-final class AsyncSignal: Sendable {
-    private let pending = Mutex(false)
-
-    func signal() {
-        pending.withLock { $0 = true }
-    }
-
-    /// Returns when signalled (checked every 50 ms) or after `limit`.
-    func wait(upTo limit: Duration) async {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline && !Task.isCancelled {
-            if pending.withLock({ state in defer { state = false }; return state }) { return }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-    }
-}
-
 /// The node's enrollment, kept in the state folder (root only).
 struct Membership: Codable, Sendable {
     var server: String
