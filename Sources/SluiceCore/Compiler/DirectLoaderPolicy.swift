@@ -19,13 +19,15 @@ public enum DirectLoaderPolicy {
             }
         }
         guard !named.isEmpty else { return [] }
+        let candidates = resolver.directLoaders(for: named.sorted())
+        guard !candidates.isEmpty else { return [] }
         var namedIdentities = Set<ExecutableIdentity>()
         for path in Set(named) {
             if case .success(let identities) = resolver.resolveExecutable(path) { namedIdentities.formUnion(identities) }
         }
         var seen = Set<ExecutableIdentity>()
         var loaders: [String] = []
-        for path in resolver.directLoaders(for: named.sorted()) {
+        for path in candidates {
             guard case .success(let identities) = resolver.resolveExecutable(path), let identity = identities.first,
                 namedIdentities.isDisjoint(with: identities), seen.insert(identity).inserted
             else { continue }
