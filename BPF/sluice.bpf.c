@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "sluice_abi.h"
 
 /* Allow records wake the reader once per this many allows on a CPU; otherwise it picks them up
@@ -28,6 +29,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Kernel structs, read with CO-RE: only the fields used, relocated against the kernel's BTF. */
 struct super_block {
 	__u32 s_dev;
+	unsigned long s_magic;
 } __attribute__((preserve_access_index));
 
 struct inode {
@@ -35,8 +37,36 @@ struct inode {
 	struct super_block *i_sb;
 } __attribute__((preserve_access_index));
 
+struct qstr {
+	__u32 len;
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
 struct file {
+	struct path f_path;
 	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+/* btrfs numbers inodes per subvolume; the subvolume's anonymous device tells them apart. */
+#define SLUICE_BTRFS_SUPER_MAGIC 0x9123683EUL
+
+struct btrfs_root {
+	__u32 anon_dev;
+} __attribute__((preserve_access_index));
+
+struct btrfs_inode {
+	struct btrfs_root *root;
+	struct inode vfs_inode;
 } __attribute__((preserve_access_index));
 
 struct mm_struct {
@@ -141,6 +171,25 @@ struct {
 	__uint(max_entries, 256 << 10);
 } sluice_execs SEC(".maps");
 
+/* The executable each process is running, recorded when the kernel executed it and copied to
+ * children at fork: the identity decisions use (a process cannot change it, unlike
+ * mm->exe_file, which prctl(PR_SET_MM_MAP) can repoint from a user namespace). Held by the
+ * thread-group leader; threads read their leader's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sluice_file_identity);
+} sluice_task_exe SEC(".maps");
+
+/* Paths policies name -> the identity governed there (written by the agent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sluice_name_key);
+	__type(value, struct sluice_file_identity);
+} sluice_governed_names SEC(".maps");
+
 /* The destination and caller of one decision. */
 struct sluice_flow {
 	__u8 addr[16];
@@ -151,6 +200,7 @@ struct sluice_flow {
 	__u8 family;
 	__u8 mapped;
 	__u8 has_exe;
+	__u8 unverified; /* identity read from mm->exe_file: the process predates the programs */
 };
 
 /* Counts on this CPU; returns the new count (0 if the map is missing). */
@@ -176,13 +226,39 @@ static __always_inline int sluice_is_agent(const struct sluice_state *state, str
 	return start / state->ns_per_tick == state->agent_start_ticks;
 }
 
-/* Identify the caller's executable by device and inode of task->mm->exe_file. */
+/* The one place the kernel side turns an inode into an identity (sluice_abi.h says what it is;
+ * ExecutableIdentity in SluiceCore is the user-space half). */
+static __always_inline void sluice_inode_identity(struct inode *inode, __u32 *dev, __u64 *ino)
+{
+	struct super_block *sb = inode->i_sb;
+
+	*ino = inode->i_ino;
+	*dev = sb->s_dev;
+	if (bpf_core_type_exists(struct btrfs_inode) && sb->s_magic == SLUICE_BTRFS_SUPER_MAGIC) {
+		struct btrfs_inode *bi = (void *)inode - bpf_core_field_offset(struct btrfs_inode, vfs_inode);
+
+		*dev = BPF_CORE_READ(bi, root, anon_dev);
+	}
+}
+
+/* Identify the caller's executable: what the kernel executed for its thread group (recorded at
+ * exec, inherited at fork). A process that predates the programs has no record; only then is
+ * mm->exe_file read, and the decision's event says the identity is unverified. */
 static __always_inline void sluice_read_exe(struct task_struct *task, struct sluice_flow *flow)
 {
-	struct mm_struct *mm = task->mm;
+	struct sluice_file_identity *recorded;
+	struct mm_struct *mm;
 	struct file *exe;
 	struct inode *inode;
 
+	recorded = bpf_task_storage_get(&sluice_task_exe, task->group_leader, 0, 0);
+	if (recorded) {
+		flow->exe_ino = recorded->ino;
+		flow->exe_dev = recorded->dev;
+		flow->has_exe = 1;
+		return;
+	}
+	mm = task->mm;
 	if (!mm)
 		return;
 	exe = mm->exe_file;
@@ -191,9 +267,9 @@ static __always_inline void sluice_read_exe(struct task_struct *task, struct slu
 	inode = exe->f_inode;
 	if (!inode)
 		return;
-	flow->exe_ino = inode->i_ino;
-	flow->exe_dev = inode->i_sb->s_dev;
+	sluice_inode_identity(inode, &flow->exe_dev, &flow->exe_ino);
 	flow->has_exe = 1;
+	flow->unverified = 1;
 }
 
 /* The compiler sorted every table so that the first matching entry is the most specific. */
@@ -417,6 +493,8 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
 		flags |= SLUICE_EVENT_MAPPED;
 	if (!flow->has_exe)
 		flags |= SLUICE_EVENT_NO_EXE;
+	if (flow->unverified)
+		flags |= SLUICE_EVENT_EXE_UNVERIFIED;
 	if (!(verdict.flags & SLUICE_VERDICT_MONITOR))
 		flags |= SLUICE_EVENT_ENFORCED;
 
@@ -499,21 +577,75 @@ int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG6);
 }
 
-/* Names executables: one record per exec with the new image's identity and the path given to
- * execve. Runs per exec, never per connection. */
+/* A file executed under a name a policy governs is recorded as the governed identity, whatever
+ * file it is: a new file renamed over a governed executable is governed from its first exec,
+ * before the agent has seen the rename. */
+static __always_inline void sluice_governed_name(struct file *file, struct sluice_file_identity *id)
+{
+	struct sluice_name_key key = {};
+	struct dentry *dentry = file->f_path.dentry;
+	struct sluice_file_identity *governed;
+	__u32 len = dentry->d_name.len;
+
+	if (len == 0 || len >= SLUICE_NAME_MAX)
+		return; /* the agent never registers such a name */
+	sluice_inode_identity(dentry->d_parent->d_inode, &key.dir_dev, &key.dir_ino);
+	bpf_probe_read_kernel(key.name, len & (SLUICE_NAME_MAX - 1), dentry->d_name.name);
+	governed = bpf_map_lookup_elem(&sluice_governed_names, &key);
+	if (!governed || (governed->ino == id->ino && governed->dev == id->dev))
+		return;
+	id->ino = governed->ino;
+	id->dev = governed->dev;
+	id->flags = SLUICE_IDENTITY_BY_NAME;
+}
+
+/* Records what the kernel executed (the identity decisions use), and names executables: one
+ * record per exec with that identity and the path given to execve. Runs per exec, never per
+ * connection. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sluice_exec, struct task_struct *task, int old_pid, struct linux_binprm *bprm)
 {
+	struct task_struct *current = bpf_get_current_task_btf();
+	struct sluice_file_identity id = {};
+	struct sluice_file_identity *recorded;
 	struct sluice_exec_event *event;
-	struct inode *inode = bprm->file->f_inode;
+
+	sluice_inode_identity(bprm->file->f_inode, &id.dev, &id.ino);
+	sluice_governed_name(bprm->file, &id);
+	/* After exec the task leads its thread group (de_thread). */
+	recorded = bpf_task_storage_get(&sluice_task_exe, current, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (recorded)
+		*recorded = id;
+	else
+		sluice_count(SLUICE_COUNTER_IDENTITY_LOST);
 
 	event = bpf_ringbuf_reserve(&sluice_execs, sizeof(*event), 0);
 	if (!event)
 		return 0; /* naming is best effort: the agent falls back to /proc */
-	event->exe_ino = inode->i_ino;
-	event->exe_dev = inode->i_sb->s_dev;
+	event->exe_ino = id.ino;
+	event->exe_dev = id.dev;
 	event->pid = task->tgid;
 	bpf_probe_read_kernel_str(event->filename, sizeof(event->filename), bprm->filename);
 	bpf_ringbuf_submit(event, 0);
+	return 0;
+}
+
+/* A new process runs what its parent runs until it executes something itself. New threads
+ * need nothing: decisions read the thread-group leader's record. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sluice_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct sluice_file_identity *from, *to;
+
+	if (child->group_leader != child)
+		return 0;
+	from = bpf_task_storage_get(&sluice_task_exe, parent->group_leader, 0, 0);
+	if (!from)
+		return 0; /* a parent that predates the programs: the child is unverified too */
+	to = bpf_task_storage_get(&sluice_task_exe, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (to)
+		*to = *from;
+	else
+		sluice_count(SLUICE_COUNTER_IDENTITY_LOST);
 	return 0;
 }

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 configuration="${1:-release}"
 
-packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 python3)
+# btrfs-progs and xfsprogs: the kernel tests make btrfs and xfs file systems on loop images;
+# iproute2: network namespaces and addresses of the tests and the demo's test host.
+packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 python3 btrfs-progs xfsprogs)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -5,6 +5,8 @@
 #include <linux/membarrier.h>
 #include <malloc.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,4 +43,29 @@ int sluice_open_path(const char *path)
 void sluice_return_freed_memory(void)
 {
 	malloc_trim(0);
+}
+
+int sluice_file_facts(int dirfd, const char *path, struct sluice_file_facts *out)
+{
+	struct statx stx;
+	struct statfs fs;
+	int fd = path[0] ? openat(dirfd, path, O_PATH | O_CLOEXEC) : dirfd;
+	int result = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(out, 0, sizeof(*out));
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx) != 0 || fstatfs(fd, &fs) != 0) {
+		result = -errno;
+	} else {
+		out->inode = stx.stx_ino;
+		out->mount_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
+		out->fs_magic = (uint64_t)fs.f_type;
+		out->stat_major = stx.stx_dev_major;
+		out->stat_minor = stx.stx_dev_minor;
+		out->mode = stx.stx_mode;
+	}
+	if (path[0])
+		close(fd);
+	return result;
 }

@@ -15,6 +15,10 @@
  *   until-udp-ok ADDR PORT MS       UDP connect() every 200 us until one succeeds; prints the
  *                                    CLOCK_MONOTONIC time in ns of the first success
  * --hold waits until stdin closes before exiting (a long-lived process for the tests).
+ * --fork runs the ops in a forked child that does not exec (the parent waits; same exit status).
+ * --as-nobody-in-userns drops to nobody and unshares a user namespace after --join.
+ * --spoof-exe PATH points mm->exe_file at PATH before the single connect-tcp op that must follow
+ * (spoof.c; the exit status is the result there, nothing is printed).
  * --pause prints "pid=N" and waits for a line on stdin before the first op (so a test can
  * learn the process before it connects).
  * An address with ':' uses an AF_INET6 socket (so ::ffff:a.b.c.d is a mapped destination).
@@ -30,8 +34,10 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "probe.h"
 
 static const char *errno_name(int code)
 {
@@ -48,13 +54,8 @@ static const char *errno_name(int code)
 	}
 }
 
-struct target {
-	struct sockaddr_storage addr;
-	socklen_t len;
-	int family;
-};
 
-static int parse_target(const char *text, const char *port_text, struct target *t)
+static int parse_target(const char *text, const char *port_text, struct probe_target *t)
 {
 	char *end;
 	long port = strtol(port_text, &end, 10);
@@ -110,7 +111,7 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static int single(const char *op, struct target *t)
+static int single(const char *op, struct probe_target *t)
 {
 	int type = strcmp(op, "connect-tcp") == 0 ? SOCK_STREAM : SOCK_DGRAM;
 	int fd = socket(t->family, type | SOCK_CLOEXEC, 0);
@@ -126,7 +127,7 @@ static int single(const char *op, struct target *t)
 	return result;
 }
 
-static int bench_udp(const char *op, struct target *t, long n)
+static int bench_udp(const char *op, struct probe_target *t, long n)
 {
 	int fd = socket(t->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int sendto_mode = strcmp(op, "bench-udp-sendto") == 0;
@@ -147,7 +148,7 @@ static int bench_udp(const char *op, struct target *t, long n)
 	return failures ? EPERM : 0;
 }
 
-static int until_ok(struct target *t, long timeout_ms)
+static int until_ok(struct probe_target *t, long timeout_ms)
 {
 	int fd = socket(t->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	double deadline = now_ns() + (double)timeout_ms * 1e6;
@@ -168,7 +169,7 @@ static int until_ok(struct target *t, long timeout_ms)
 	return ETIMEDOUT;
 }
 
-static int bench_tcp(struct target *t, long n)
+static int bench_tcp(struct probe_target *t, long n)
 {
 	int listener = socket(t->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -203,7 +204,8 @@ static int bench_tcp(struct target *t, long n)
 
 int main(int argc, char **argv)
 {
-	int i = 1, hold = 0, pause_first = 0, all_ok = 1;
+	int i = 1, hold = 0, pause_first = 0, all_ok = 1, nobody = 0, in_child = 0;
+	const char *spoof_exe = NULL;
 
 	sigset_t none;
 
@@ -217,6 +219,12 @@ int main(int argc, char **argv)
 				fprintf(stderr, "sluice-probe: cannot join cgroup %s: %s\n", argv[i], strerror(errno));
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--fork") == 0) {
+			in_child = 1;
+		} else if (strcmp(argv[i], "--as-nobody-in-userns") == 0) {
+			nobody = 1;
+		} else if (strcmp(argv[i], "--spoof-exe") == 0 && i + 1 < argc) {
+			spoof_exe = argv[++i];
 		} else if (strcmp(argv[i], "--hold") == 0) {
 			hold = 1;
 		} else if (strcmp(argv[i], "--pause") == 0) {
@@ -225,6 +233,26 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sluice-probe: unknown option %s\n", argv[i]);
 			return 2;
 		}
+	}
+	if (in_child) {
+		pid_t child = fork();
+		int status;
+
+		if (child < 0)
+			return 2;
+		if (child > 0)
+			return waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+	}
+	if (nobody && drop_to_nobody_in_user_namespace() < 0)
+		return 2;
+	if (spoof_exe) {
+		struct probe_target t;
+
+		if (i + 3 != argc || strcmp(argv[i], "connect-tcp") != 0 || parse_target(argv[i + 1], argv[i + 2], &t) < 0) {
+			fprintf(stderr, "sluice-probe: --spoof-exe takes exactly one connect-tcp ADDR PORT\n");
+			return 2;
+		}
+		return spoof_exe_and_connect(spoof_exe, &t);
 	}
 	if (pause_first) {
 		char line[64];
@@ -235,7 +263,7 @@ int main(int argc, char **argv)
 	}
 	while (i + 2 < argc) {
 		const char *op = argv[i];
-		struct target t;
+		struct probe_target t;
 		int result;
 
 		if (parse_target(argv[i + 1], argv[i + 2], &t) < 0) {

@@ -18,4 +18,19 @@ int sluice_open_path(const char *path);
  * Swift's Glibc module. */
 void sluice_return_freed_memory(void);
 
+/* What user space can learn of a file that the kernel programs identify it by. */
+struct sluice_file_facts {
+	uint64_t inode;
+	uint64_t mount_id;  /* statx STATX_MNT_ID; 0 when the kernel does not report it */
+	uint64_t fs_magic;  /* statfs f_type */
+	uint32_t stat_major; /* statx's device: a btrfs subvolume's, an overlay layer's, ... */
+	uint32_t stat_minor;
+	uint32_t mode;
+	uint32_t pad;
+};
+
+/* Facts of the file at path (symlinks followed), or of fd itself when path is "" (dirfd is the
+ * fd then). Both from one open O_PATH descriptor, so they describe one file. 0 or -errno. */
+int sluice_file_facts(int dirfd, const char *path, struct sluice_file_facts *out);
+
 #endif

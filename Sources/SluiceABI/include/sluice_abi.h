@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 1
+#define SLUICE_ABI_VERSION 2
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
@@ -40,6 +40,8 @@ enum sluice_event_flags {
 	SLUICE_EVENT_MAPPED = 2,   /* an IPv4-mapped IPv6 destination decided by the IPv4 rules */
 	SLUICE_EVENT_DEFAULT = 4,  /* decided by a default, not by a rule */
 	SLUICE_EVENT_NO_EXE = 8,   /* the caller had no executable (a kernel thread) */
+	SLUICE_EVENT_EXE_UNVERIFIED = 16, /* no identity recorded at exec (the process predates the
+					   * programs): read from mm->exe_file, which it can change */
 };
 
 /* The hook that made the decision. */
@@ -81,7 +83,8 @@ enum sluice_counter {
 	SLUICE_COUNTER_EVENTS_LOST = 4,  /* records the ring buffer had no room for */
 	SLUICE_COUNTER_EXEMPT = 5,       /* the agent's own connections, never decided */
 	SLUICE_COUNTER_FAIL_CLOSED = 6,  /* denied because the programs' own state was missing */
-	SLUICE_COUNTER_MAX = 7,
+	SLUICE_COUNTER_IDENTITY_LOST = 7, /* execs whose identity could not be recorded (no memory) */
+	SLUICE_COUNTER_MAX = 8,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */
@@ -216,5 +219,36 @@ struct sluice_exec_event {
 	char filename[SLUICE_EXEC_PATH_MAX]; /* as given to execve: absolute after a PATH search */
 };
 _Static_assert(sizeof(struct sluice_exec_event) == 256, "sluice_exec_event layout");
+
+/* A file as Sluice identifies it, the same in the kernel and in user space: the inode number and
+ * the device of the file system that numbers it, in the kernel's encoding (major << 20 | minor).
+ * That device is the superblock's s_dev, except on btrfs, where inode numbers restart in every
+ * subvolume and the device is the subvolume's anonymous device (what stat() reports). */
+struct sluice_file_identity {
+	__u64 ino;
+	__u32 dev;
+	__u32 flags; /* enum sluice_identity_flags (task storage only) */
+};
+_Static_assert(sizeof(struct sluice_file_identity) == 16, "sluice_file_identity layout");
+
+/* Flags of an identity recorded at exec (sluice_task_exe). */
+enum sluice_identity_flags {
+	SLUICE_IDENTITY_BY_NAME = 1, /* the file executed was not the one governed by its path yet:
+				      * the path's governed identity was recorded (upgrade race) */
+};
+
+/* Longest file name (with its NUL) sluice_governed_names can hold. */
+#define SLUICE_NAME_MAX 128
+
+/* Key of sluice_governed_names: a path a policy names, as the kernel finds it at exec (the
+ * directory's identity and the file's name, zero-padded). The value is the identity governed
+ * there, recorded for any file executed under that name before the agent has caught up. */
+struct sluice_name_key {
+	__u64 dir_ino;
+	__u32 dir_dev;
+	__u32 pad;
+	char name[SLUICE_NAME_MAX];
+};
+_Static_assert(sizeof(struct sluice_name_key) == 144, "sluice_name_key layout");
 
 #endif /* SLUICE_ABI_H */

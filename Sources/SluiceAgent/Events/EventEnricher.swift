@@ -98,9 +98,7 @@ final class EventEnricher {
     private func executablePath(_ identity: ExecutableIdentity, pid: UInt32) -> String? {
         if let known = executables[identity] { return known }
         let link = "/proc/\(pid)/exe"
-        var info = stat()
-        guard stat(link, &info) == 0,
-            ExecutableIdentity(statDevice: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == identity,
+        guard (try? FileIdentityReader.read(link))?.identity == identity,
             var target = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
         else { return nil }
         if target.hasSuffix(" (deleted)") { target.removeLast(" (deleted)".count) }

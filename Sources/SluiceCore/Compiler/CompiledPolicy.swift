@@ -118,6 +118,8 @@ public struct CompiledPolicy: Sendable {
     public var cgroupPaths: Set<String>
     /// Which ids each rule got, to keep them in the next compile.
     public var ruleSignatures: [RuleSignature: [UInt32]]
+    /// The executable paths policies name, as the kernel finds them at exec.
+    public var governedNames: [GovernedName: ExecutableIdentity] = [:]
 
     public init(
         rules: [RuleInfo], node: CompiledSubject, subjects: [SubjectKey: CompiledSubject],

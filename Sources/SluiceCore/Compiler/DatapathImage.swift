@@ -56,6 +56,9 @@ public struct DatapathImage: Sendable, Equatable {
     public var executableInCgroupLevels: [Int]
     /// Cgroup depths that carry cgroup subjects, deepest first.
     public var cgroupLevels: [Int]
+    /// Governed executable paths as the kernel finds them at exec (`sluice_governed_names`).
+    /// Not part of a slot: the kernel reads it at exec, not per decision.
+    public var governedNames: [GovernedName: ExecutableIdentity] = [:]
 
     public init(
         node: SubjectRecord, subjects: [SubjectKey: SubjectRecord], routes: [RouteKey: Int], tables: [[PortEntry]],
@@ -116,6 +119,7 @@ extension DatapathImage {
         self.init(
             node: node, subjects: subjects, routes: builder.routes, tables: builder.tables,
             executableInCgroupLevels: exeLevels.sorted(by: >), cgroupLevels: cgroupLevels.sorted(by: >))
+        governedNames = compiled.governedNames
     }
 }
 

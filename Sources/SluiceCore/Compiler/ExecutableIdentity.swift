@@ -1,5 +1,6 @@
-/// An executable as the kernel sees it: the device and inode of `task->mm->exe_file`. A rename
-/// keeps it, a hard link shares it, a copy gets a new one.
+/// An executable as the kernel sees it: the device and inode of the file the kernel executed for
+/// the process (recorded at exec). A rename keeps it, a hard link shares it, a copy gets a new
+/// one. Directories are identified the same way (`GovernedName`).
 public struct ExecutableIdentity: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
     /// The kernel's encoding of `s_dev`: `major << 20 | minor`.
     public var device: UInt32
@@ -16,6 +17,22 @@ public struct ExecutableIdentity: Hashable, Sendable, Codable, Comparable, Custo
         let major = ((statDevice >> 8) & 0xfff) | ((statDevice >> 32) & ~UInt64(0xfff))
         let minor = (statDevice & 0xff) | ((statDevice >> 12) & ~UInt64(0xff))
         self.init(device: UInt32(truncatingIfNeeded: (major << 20) | minor), inode: inode)
+    }
+
+    /// The btrfs superblock magic (statfs `f_type`).
+    public static let btrfsMagic: UInt64 = 0x9123_683E
+
+    /// The one place user space computes what the kernel programs' `sluice_inode_identity`
+    /// computes (BPF/sluice.bpf.c): btrfs numbers inodes per subvolume, so its device is the
+    /// subvolume's anonymous device, which `statx` reports; on every other file system it is
+    /// the superblock's `s_dev` (the major:minor mountinfo shows for the file's mount), which
+    /// `statx` does not always report (overlayfs reports a layer's device). Without the mount's
+    /// device (an old kernel without `STATX_MNT_ID`) the statx device stands in.
+    public init(
+        inode: UInt64, statMajor: UInt32, statMinor: UInt32, superblock: (major: UInt32, minor: UInt32)?, fileSystemMagic: UInt64
+    ) {
+        let device = fileSystemMagic == Self.btrfsMagic ? (statMajor, statMinor) : superblock ?? (statMajor, statMinor)
+        self.init(device: (device.0 & 0xfff) << 20 | (device.1 & 0xf_ffff), inode: inode)
     }
 
     /// From `major:minor:inode`, the form events carry (`exe_id`).
@@ -74,6 +91,18 @@ public protocol SubjectResolver: Sendable {
     /// still have running processes (an upgrade must not free them from policy).
     func resolveExecutable(_ path: String) -> Result<[ExecutableIdentity], SubjectResolutionError>
     func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError>
+    /// Where the kernel finds `path` at exec and what it governs there now; nil when it cannot
+    /// be found (missing, or a name too long for the kernel map).
+    func governedPath(_ path: String) -> GovernedPath?
+    /// Paths of this machine's dynamic loaders (`PT_INTERP`), which can run any program
+    /// under their own identity (`ld.so PROGRAM`).
+    func directLoaders(for executables: [String]) -> [String]
+}
+
+extension SubjectResolver {
+    /// Resolvers that know no paths (tests, the server's explainer) register none.
+    public func governedPath(_ path: String) -> GovernedPath? { nil }
+    public func directLoaders(for executables: [String]) -> [String] { [] }
 }
 
 /// Why a subject's path did not resolve.

@@ -8,6 +8,8 @@ public enum PolicyCompiler {
     /// Rules that were in `previous` keep their ids, so an edit rewrites only the kernel entries
     /// of the rules it touched.
     public static func compile(_ set: PolicySet, resolver: some SubjectResolver, previous: CompiledPolicy? = nil) -> CompiledPolicy {
+        var set = set
+        set.policies += DirectLoaderPolicy.policies(for: set, resolver: resolver)
         var numbering = RuleNumbering(previous: previous?.ruleSignatures ?? [:])
         var signatures: [RuleSignature] = []
         signatures.reserveCapacity(set.policies.reduce(0) { $0 + $1.egress.count + 1 })
@@ -19,7 +21,11 @@ public enum PolicyCompiler {
         for policy in set.policies {
             state.add(policy)
         }
-        return state.finish(signatures: numbering.assigned)
+        var compiled = state.finish(signatures: numbering.assigned)
+        for path in compiled.executablePaths.sorted() {
+            if let governed = resolver.governedPath(path) { compiled.governedNames[governed.name] = governed.identity }
+        }
+        return compiled
     }
 }
 

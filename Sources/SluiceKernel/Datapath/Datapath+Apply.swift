@@ -23,6 +23,7 @@ extension Datapath {
         let nextGeneration = generation &+ 1
         do {
             try write(planned.plan, slot: target)
+            try writeGovernedNames(image)
             try maps[.config]!.update(UInt32(target), sluice_config(image, generation: nextGeneration, slot: target))
         } catch {
             slots[target] = nil  // partly written: clear it before the next attempt
@@ -40,6 +41,7 @@ extension Datapath {
         if slots[previous] == nil {
             try clear(slot: previous)
         }
+        try pruneGovernedNames(image)
         let elapsed = enforced - start
         return ApplyResult(
             generation: nextGeneration, slot: target, writes: planned.plan.writeCount,

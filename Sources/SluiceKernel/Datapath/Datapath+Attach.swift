@@ -29,7 +29,8 @@ extension Datapath {
             try BPFFS.unpin(pins.program(hook))
             try program.pin(at: pins.program(hook))
         }
-        try attachExecTracer()
+        try attachTracer(execProgram, link: pins.execLink, program: pins.execProgram, keep: &execLink)
+        try attachTracer(forkProgram, link: pins.forkLink, program: pins.forkProgram, keep: &forkLink)
         if !mapsArePinned {
             for name in MapName.allCases {
                 try BPFFS.unpin(pins.map(name))
@@ -45,18 +46,17 @@ extension Datapath {
             ])
     }
 
-    /// The exec tracer is global (not per cgroup) and its link cannot be updated in place: a new
-    /// link is attached before the old one goes, so naming never pauses.
-    private func attachExecTracer() throws {
-        let pins = configuration.pins
-        let previous = BPFFS.exists(pins.execLink) ? try? BPFLink.openPinned(pins.execLink) : nil
-        let link = try execProgram.attachTracing()
-        try BPFFS.unpin(pins.execLink)
-        try link.pin(at: pins.execLink)
+    /// The exec and fork tracers are global (not per cgroup) and their links cannot be updated
+    /// in place: a new link is attached before the old one goes, so recording never pauses.
+    private func attachTracer(_ tracer: BPFProgram, link linkPin: String, program programPin: String, keep: inout BPFLink?) throws {
+        let previous = BPFFS.exists(linkPin) ? try? BPFLink.openPinned(linkPin) : nil
+        let link = try tracer.attachTracing()
+        try BPFFS.unpin(linkPin)
+        try link.pin(at: linkPin)
         try? previous?.detach()
-        execLink = link
-        try BPFFS.unpin(pins.execProgram)
-        try execProgram.pin(at: pins.execProgram)
+        keep = link
+        try BPFFS.unpin(programPin)
+        try tracer.pin(at: programPin)
     }
 
     /// The pinned link of `hook`, switched to `program`; nil when there is none (or it died

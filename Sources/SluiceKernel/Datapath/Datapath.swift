@@ -97,8 +97,10 @@ public final class Datapath: @unchecked Sendable {
     let maps: [MapName: BPFMap]
     let programs: [Hook: BPFProgram]
     let execProgram: BPFProgram
+    let forkProgram: BPFProgram
     public internal(set) var links: [Hook: BPFLink] = [:]
     var execLink: BPFLink?
+    var forkLink: BPFLink?
     /// What each slot holds; nil when unknown (written by an earlier agent): cleared before use.
     var slots: [SlotContents?]
     public internal(set) var activeSlot: Int
@@ -141,6 +143,7 @@ public final class Datapath: @unchecked Sendable {
         }
         self.programs = programs
         execProgram = try loaded.program(named: "sluice_exec")
+        forkProgram = try loaded.program(named: "sluice_fork")
         mapsArePinned = reuse
         report.reusedMaps = reuse
         report.replacedMaps = !reuse && BPFFS.exists(pins.map(.state))

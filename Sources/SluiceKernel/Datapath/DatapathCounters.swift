@@ -14,6 +14,9 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var exempt: UInt64 = 0
     /// Calls denied because the programs' own state was missing.
     public var failClosed: UInt64 = 0
+    /// Execs whose identity could not be recorded (no memory): such a process is decided by
+    /// its `mm->exe_file`.
+    public var identityLost: UInt64 = 0
 
     public init() {}
 
@@ -28,6 +31,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         eventsLost = try total(SLUICE_COUNTER_EVENTS_LOST)
         exempt = try total(SLUICE_COUNTER_EXEMPT)
         failClosed = try total(SLUICE_COUNTER_FAIL_CLOSED)
+        identityLost = try total(SLUICE_COUNTER_IDENTITY_LOST)
     }
 
     /// Decisions made, whatever the verdict.

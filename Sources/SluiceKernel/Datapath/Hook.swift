@@ -40,6 +40,9 @@ public enum MapName: String, CaseIterable, Sendable {
     case counters = "sluice_counters"
     case events = "sluice_events"
     case execs = "sluice_execs"
+    /// What each process executed (task storage): kept across agent restarts with the others.
+    case taskExecutables = "sluice_task_exe"
+    case governedNames = "sluice_governed_names"
 }
 
 /// Where everything of one Sluice instance is pinned.
@@ -56,4 +59,7 @@ public struct PinLayout: Sendable, Hashable {
     /// The exec tracer that names executables.
     public var execLink: String { "\(directory)/link_exec" }
     public var execProgram: String { "\(directory)/prog_exec" }
+    /// The fork tracer that passes a parent's recorded executable to its child.
+    public var forkLink: String { "\(directory)/link_fork" }
+    public var forkProgram: String { "\(directory)/prog_fork" }
 }

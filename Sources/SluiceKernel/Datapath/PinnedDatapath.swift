@@ -75,12 +75,12 @@ public struct PinnedDatapath: Sendable {
             try BPFFS.unpin(pins.link(hook))
             removed.append(pins.link(hook))
         }
-        if BPFFS.exists(pins.execLink) {
-            try? BPFLink.openPinned(pins.execLink).detach()
-            try BPFFS.unpin(pins.execLink)
-            removed.append(pins.execLink)
+        for tracer in [pins.execLink, pins.forkLink] where BPFFS.exists(tracer) {
+            try? BPFLink.openPinned(tracer).detach()
+            try BPFFS.unpin(tracer)
+            removed.append(tracer)
         }
-        for path in Hook.allCases.map(pins.program) + [pins.execProgram] where BPFFS.exists(path) {
+        for path in Hook.allCases.map(pins.program) + [pins.execProgram, pins.forkProgram] where BPFFS.exists(path) {
             try BPFFS.unpin(path)
             removed.append(path)
         }

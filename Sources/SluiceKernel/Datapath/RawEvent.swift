@@ -19,6 +19,9 @@ public struct RawEvent: Sendable, Hashable {
     public var enforced: Bool
     public var mapped: Bool
     public var byDefault: Bool
+    /// The process predates the programs: its identity was read from `mm->exe_file`, which it
+    /// can change, instead of recorded at exec.
+    public var executableUnverified: Bool
     public var hook: Hook?
     public var comm: String
 
@@ -39,6 +42,7 @@ public struct RawEvent: Sendable, Hashable {
         enforced = flags & SLUICE_EVENT_ENFORCED.rawValue != 0
         mapped = flags & SLUICE_EVENT_MAPPED.rawValue != 0
         byDefault = flags & SLUICE_EVENT_DEFAULT.rawValue != 0
+        executableUnverified = flags & SLUICE_EVENT_EXE_UNVERIFIED.rawValue != 0
         hook = Hook(abi: event.hook)
         var name = event.comm
         comm = withUnsafeBytes(of: &name) { raw in

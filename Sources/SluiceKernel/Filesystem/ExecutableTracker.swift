@@ -34,10 +34,7 @@ public final class ExecutableTracker: Sendable {
             if let current, !entries.contains(where: { $0.identity == current }) {
                 let fd = sluice_open_path(path)
                 if fd >= 0 {
-                    var info = stat()
-                    if fstat(fd, &info) == 0,
-                        ExecutableIdentity(statDevice: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == current
-                    {
+                    if (try? FileIdentityReader.read(descriptor: fd))?.identity == current {
                         entries.append(Tracked(identity: current, descriptor: fd))
                     } else {
                         close(fd)  // replaced between stat and open: the next resolve catches up

@@ -21,23 +21,45 @@ public final class SystemSubjectResolver: SubjectResolver, @unchecked Sendable {
     }
 
     public func resolveExecutable(_ path: String) -> Result<[ExecutableIdentity], SubjectResolutionError> {
-        var info = stat()
         var current: ExecutableIdentity?
         var resolved = path
-        if stat(path, &info) == 0 {
-            guard (info.st_mode & S_IFMT) == S_IFREG else {
+        do {
+            let facts = try FileIdentityReader.read(path)
+            guard facts.isRegularFile else {
                 return .failure(.invalid("executable \(path) is not a regular file"))
             }
-            current = ExecutableIdentity(statDevice: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            current = facts.identity
             resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        } else if errno != ENOENT && errno != ENOTDIR {
-            return .failure(.invalid("executable \(path): \(String(cString: strerror(errno)))"))
+        } catch FilesystemError.system(_, _, let code) where code == ENOENT || code == ENOTDIR {
+            // Not there (yet): only files tracked earlier or still running stand for it.
+        } catch {
+            return .failure(.invalid("executable \(path): \(error)"))
         }
         let identities = tracker.identities(of: path, current: current, running: replacedRunning[resolved] ?? [])
         guard !identities.isEmpty else {
             return .failure(.missing("executable \(path) does not exist yet; its rules apply once it appears"))
         }
         return .success(identities)
+    }
+
+    /// The file's name in its directory, symlinks resolved: the dentry the kernel sees at exec.
+    public func governedPath(_ path: String) -> GovernedPath? {
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let name = resolved.lastPathComponent
+        guard !name.isEmpty, name.utf8.count <= GovernedName.maximumLength,
+            let file = try? FileIdentityReader.read(resolved.path), file.isRegularFile,
+            let directory = try? FileIdentityReader.read(resolved.deletingLastPathComponent().path), directory.isDirectory
+        else { return nil }
+        return GovernedPath(name: GovernedName(directory: directory.identity, name: name), identity: file.identity)
+    }
+
+    /// The loaders the named executables ask for (`PT_INTERP`) and the usual loader paths.
+    public func directLoaders(for executables: [String]) -> [String] {
+        var paths = ELFInterpreter.knownLoaderPaths
+        for path in executables {
+            if let interpreter = ELFInterpreter.read(path), !paths.contains(interpreter) { paths.append(interpreter) }
+        }
+        return paths.filter { access($0, F_OK) == 0 }
     }
 
     public func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError> {
@@ -61,10 +83,9 @@ public final class SystemSubjectResolver: SubjectResolver, @unchecked Sendable {
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link), target.hasSuffix(suffix) else {
                 continue
             }
-            var info = stat()
-            guard stat(link, &info) == 0 else { continue }
+            guard let facts = try? FileIdentityReader.read(link) else { continue }
             let original = String(target.dropLast(suffix.count))
-            result[original, default: []].insert(ExecutableIdentity(statDevice: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
+            result[original, default: []].insert(facts.identity)
         }
         return result
     }
