@@ -517,3 +517,6 @@ int BPF_PROG(sluice_exec, struct task_struct *task, int old_pid, struct linux_bi
 	bpf_ringbuf_submit(event, 0);
 	return 0;
 }
+
+/* Protect mode: BPF LSM programs, loaded only with --protect. */
+#include "sluice_protect.h"

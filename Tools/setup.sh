@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 configuration="${1:-release}"
 
-packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool)
+packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool curl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -18,9 +18,11 @@ if ((${#missing[@]})); then
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# bpffs root-only: the kernel's default mode is 1777, which lets any user make folders there.
+# (The agent refuses pin folders it did not make itself either way.)
 if ! grep -q " - bpf " /proc/self/mountinfo; then
-    echo "==> mounting bpffs at /sys/fs/bpf"
-    mount -t bpf bpf /sys/fs/bpf
+    echo "==> mounting bpffs at /sys/fs/bpf (mode 0700)"
+    mount -t bpf -o mode=0700 bpf /sys/fs/bpf
 fi
 
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"

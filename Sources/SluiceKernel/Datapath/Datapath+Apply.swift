@@ -23,7 +23,9 @@ extension Datapath {
         let nextGeneration = generation &+ 1
         do {
             try write(planned.plan, slot: target)
-            try maps[.config]!.update(UInt32(target), sluice_config(image, generation: nextGeneration, slot: target))
+            let config = sluice_config(image, generation: nextGeneration, slot: target)
+            try maps[.config]!.update(UInt32(target), config)
+            writtenConfigs[target] = config
         } catch {
             slots[target] = nil  // partly written: clear it before the next attempt
             throw error

@@ -3,13 +3,14 @@ import Foundation
 
 /// The BPF filesystem where Sluice pins its maps, programs and links.
 public enum BPFFS {
-    /// The bpffs mount point, mounting it at /sys/fs/bpf when nothing is mounted.
+    /// The bpffs mount point, mounting it at /sys/fs/bpf when nothing is mounted: root-only
+    /// (mode 0700, as systemd mounts it), not the kernel's default 1777.
     public static func mountPoint() throws(FilesystemError) -> String {
         if let entry = MountTable.bpffs() { return entry.mountPoint }
         let target = "/sys/fs/bpf"
-        if mount("bpf", target, "bpf", 0, nil) != 0 {
+        if mount("bpf", target, "bpf", 0, "mode=0700") != 0 {
             throw FilesystemError.notMounted(
-                "bpf", hint: "mounting it at \(target) failed (\(String(cString: strerror(errno)))); run `mount -t bpf bpf \(target)` as root")
+                "bpf", hint: "mounting it at \(target) failed (\(String(cString: strerror(errno)))); run `mount -t bpf -o mode=0700 bpf \(target)` as root")
         }
         return target
     }
