@@ -23,15 +23,6 @@ public enum BPFFS {
         return containing.max(by: { $0.mountPoint.count < $1.mountPoint.count })?.filesystemType == "bpf"
     }
 
-    /// Creates the pin folder (and parents) with root-only permissions.
-    public static func createDirectory(_ path: String) throws(FilesystemError) {
-        var current = ""
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o700) != 0 && errno != EEXIST { throw FilesystemError.last("mkdir", current) }
-        }
-    }
-
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
