@@ -58,7 +58,7 @@ public struct Agent: Sendable {
             LearningService(learner: learner, scoring: scoring),
             TamperVerifier(
                 controller: controller, log: tamperLog, hub: hub, metrics: metrics, nodeName: configuration.nodeName,
-                interval: configuration.verifyInterval, logger: logger),
+                pinDirectory: state.pinDirectory, interval: configuration.verifyInterval, logger: logger),
         ]
         if let membership {
             services.append(

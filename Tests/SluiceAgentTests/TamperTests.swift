@@ -118,6 +118,23 @@ struct TamperTests {
         }
     }
 
+    /// A pin removed is noticed when it happens (inotify on the pin folder), not at the next
+    /// periodic check: here the period is an hour.
+    @Test func aRemovedPinIsNoticedWithoutWaitingForTheInterval() async throws {
+        try await KernelSandbox.with("tamper-inotify") { sandbox in
+            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+            let agent = try AgentProcess(sandbox: sandbox)
+            try agent.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
+            try agent.start(["--verify-interval", "3600s"])
+            try agent.waitUntil("the first check") { (try agent.status().tamper?.checks ?? 0) >= 1 }
+            #expect(unlink(sandbox.pins.map(.counters)) == 0)
+            try agent.waitUntil("the removal is noticed") { try agent.status().tamper?.byKind["pin_removed"] != nil }
+            #expect(BPFFS.exists(sandbox.pins.map(.counters)))
+            #expect(try agent.status().tamper?.recent.last?.subject == "sluice_counters")
+            try agent.stop()
+        }
+    }
+
     /// Protect mode where the kernel loads BPF LSM programs: root's detach, pin removal and
     /// SIGKILL are refused, and only the stop token stops the agent. Where the kernel refuses
     /// them, the agent must not run half-protected: it refuses to start and says why.
