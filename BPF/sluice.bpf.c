@@ -649,3 +649,5 @@ int BPF_PROG(sluice_fork, struct task_struct *parent, struct task_struct *child)
 		sluice_count(SLUICE_COUNTER_IDENTITY_LOST);
 	return 0;
 }
+/* Protect mode: BPF LSM programs, loaded only with --protect. */
+#include "sluice_protect.h"

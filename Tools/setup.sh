@@ -8,7 +8,7 @@ configuration="${1:-release}"
 
 # btrfs-progs and xfsprogs: the kernel tests make btrfs and xfs file systems on loop images;
 # iproute2: network namespaces and addresses of the tests and the demo's test host.
-packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 python3 btrfs-progs xfsprogs)
+packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 python3 curl btrfs-progs xfsprogs)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -20,9 +20,11 @@ if ((${#missing[@]})); then
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# bpffs root-only: the kernel's default mode is 1777, which lets any user make folders there.
+# (The agent refuses pin folders it did not make itself either way.)
 if ! grep -q " - bpf " /proc/self/mountinfo; then
-    echo "==> mounting bpffs at /sys/fs/bpf"
-    mount -t bpf bpf /sys/fs/bpf
+    echo "==> mounting bpffs at /sys/fs/bpf (mode 0700)"
+    mount -t bpf -o mode=0700 bpf /sys/fs/bpf
 fi
 
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"

@@ -28,7 +28,13 @@ public struct Agent: Sendable {
 
         let metrics = AgentMetrics()
         let controller = try EnforcementController(configuration: configuration, logger: logger, metrics: metrics)
-        try await controller.start(agent: ProcessIdentity.current())
+        let identity = try ProcessIdentity.current()
+        try await controller.start(agent: identity)
+        let tamperLog = TamperLog()
+        if configuration.protect != nil {
+            try await controller.engageProtection(agent: identity)
+            tamperLog.setProtected(true)
+        }
         let hub = EventHub(recentLimit: configuration.recentEvents)
         let scoring = ScoringService(configuration: configuration.detector, snapshotPath: state.detectorSnapshotPath, logger: logger)
         let learner = RuleLearner(controller: controller, scoring: scoring, configuration: configuration, logger: logger, metrics: metrics)
@@ -41,7 +47,7 @@ public struct Agent: Sendable {
         }
         let dependencies = LocalAPI.Dependencies(
             controller: controller, hub: hub, pipeline: pipeline, learner: learner, scoring: scoring, configuration: configuration,
-            started: Date(), version: SluiceVersion.current, fleet: membership?.tracker)
+            started: Date(), version: SluiceVersion.current, fleet: membership?.tracker, tamper: tamperLog)
         let socketPath = state.socketPath
         let localAPI = Application(
             router: LocalAPI.router(dependencies),
@@ -52,6 +58,9 @@ public struct Agent: Sendable {
             pipeline, localAPI, PolicyWatcher(controller: controller, configuration: configuration, logger: logger),
             CounterPoller(controller: controller, metrics: metrics, logger: logger),
             LearningService(learner: learner, scoring: scoring),
+            TamperVerifier(
+                controller: controller, log: tamperLog, hub: hub, metrics: metrics, nodeName: configuration.nodeName,
+                pinDirectory: state.pinDirectory, interval: configuration.verifyInterval, logger: logger),
         ]
         if let membership {
             services.append(

@@ -28,7 +28,7 @@ struct Sluice: AsyncParsableCommand {
         version: SluiceVersion.current,
         subcommands: [
             AgentCommand.self, EventsCommand.self, StatusCommand.self, PolicyCommand.self, ReloadCommand.self,
-            UnloadCommand.self, RulesCommand.self, LearnCommand.self, DetectCommand.self, LoginCommand.self, LogoutCommand.self,
+            UnloadCommand.self, StopCommand.self, RulesCommand.self, LearnCommand.self, DetectCommand.self, LoginCommand.self, LogoutCommand.self,
             NodesCommand.self, TokensCommand.self, AlertsCommand.self, UsersCommand.self, ServerCommand.self,
         ])
 }

@@ -10,13 +10,17 @@ final class AgentProcess: @unchecked Sendable {
     let stateDirectory: String
     let policyDirectory: String
     let logPath: String
+    let pinDirectory: String
     private(set) var process: Process?
 
-    init(sandbox: KernelSandbox) throws {
+    /// A second agent on the same sandbox takes another `instance` name (its own state folder,
+    /// policy folder and log) and, unless given, the sandbox's pin folder.
+    init(sandbox: KernelSandbox, instance: String = "", pinDirectory: String? = nil) throws {
         self.sandbox = sandbox
-        stateDirectory = sandbox.scratch + "/state"
-        policyDirectory = sandbox.scratch + "/policies"
-        logPath = sandbox.scratch + "/agent.log"
+        stateDirectory = sandbox.scratch + "/state\(instance)"
+        policyDirectory = sandbox.scratch + "/policies\(instance)"
+        logPath = sandbox.scratch + "/agent\(instance).log"
+        self.pinDirectory = pinDirectory ?? sandbox.pinDirectory
         try FileManager.default.createDirectory(atPath: policyDirectory, withIntermediateDirectories: true)
     }
 
@@ -27,7 +31,7 @@ final class AgentProcess: @unchecked Sendable {
         }
     }
 
-    var stateArguments: [String] { ["--state-dir", stateDirectory, "--pin-dir", sandbox.pinDirectory] }
+    var stateArguments: [String] { ["--state-dir", stateDirectory, "--pin-dir", pinDirectory] }
 
     /// Writes a policy file the way editors and ConfigMaps do: a new file renamed into place.
     func writePolicy(_ name: String, _ text: String) throws {
@@ -42,6 +46,26 @@ final class AgentProcess: @unchecked Sendable {
 
     /// Starts the agent and waits until it answers with a policy applied.
     func start(_ extra: [String] = []) throws {
+        try launch(extra)
+        try waitUntil("the agent answers with a policy applied") { (try? self.status())?.policy != nil }
+    }
+
+    /// Starts an agent that must refuse to run: waits for it to exit and returns its status and log.
+    func startExpectingRefusal(_ extra: [String] = [], seconds: Double = 60) throws -> (status: Int32, log: String) {
+        try launch(extra)
+        let process = self.process!
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        self.process = nil
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw SandboxError("the agent kept running; log:\n\(log)")
+        }
+        return (process.terminationStatus, log)
+    }
+
+    private func launch(_ extra: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
         process.arguments =
@@ -54,7 +78,6 @@ final class AgentProcess: @unchecked Sendable {
         process.standardError = log
         try process.run()
         self.process = process
-        try waitUntil("the agent answers with a policy applied") { (try? self.status())?.policy != nil }
     }
 
     /// SIGKILL: no cleanup at all, as when the OOM killer or a node crash strikes.

@@ -250,5 +250,28 @@ struct sluice_name_key {
 	char name[SLUICE_NAME_MAX];
 };
 _Static_assert(sizeof(struct sluice_name_key) == 144, "sluice_name_key layout");
+/* Protect mode (`sluice agent --protect`, BPF LSM): the agent, its pin folder, and the ids of
+ * the objects only the agent may touch. Not pinned: protection lives as long as the agent. */
+struct sluice_protect_config {
+	__u32 agent_tgid;        /* 0: protection off */
+	__u32 folder_dev;        /* the pin folder's filesystem, kernel encoding (major << 20 | minor) */
+	__u64 agent_start_ticks; /* as in sluice_state */
+	__u64 ns_per_tick;
+	__u64 folder_ino;        /* the pin folder's inode */
+};
+_Static_assert(sizeof(struct sluice_protect_config) == 32, "sluice_protect_config layout");
+
+/* Kinds of object in sluice_protected. */
+enum sluice_protected_kind {
+	SLUICE_PROTECTED_MAP = 1,  /* writable fds refused to others (read-only allowed) */
+	SLUICE_PROTECTED_LINK = 2, /* any fd refused to others: no detach, no update */
+};
+
+/* Key of sluice_protected (hash): an object by kind and kernel id. */
+struct sluice_protected_key {
+	__u32 kind; /* enum sluice_protected_kind */
+	__u32 id;
+};
+_Static_assert(sizeof(struct sluice_protected_key) == 8, "sluice_protected_key layout");
 
 #endif /* SLUICE_ABI_H */

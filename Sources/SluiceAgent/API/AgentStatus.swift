@@ -15,6 +15,8 @@ public struct AgentStatus: Sendable, Codable {
     public var events: EventTotals
     /// The node's membership in a fleet; nil when the agent runs without `--server`.
     public var fleet: FleetStatus?
+    /// What the kernel-state verifier found (tamper); nil from agents without one.
+    public var tamper: TamperStatus?
 
     public struct EventTotals: Sendable, Codable {
         /// Records the kernel could not put in the ring buffer (full).

@@ -19,6 +19,7 @@ enum LocalAPI {
         var version: String
         /// The fleet membership, when the agent was started with `--server`.
         var fleet: FleetTracker?
+        var tamper: TamperLog
     }
 
     static func router(_ dependencies: Dependencies) -> Router<BasicRequestContext> {
@@ -49,6 +50,20 @@ enum LocalAPI {
             case .rejected(let rejection): return try json(rejection, status: .unprocessableContent)
             }
         }
+        router.post("/v1/stop") { request, _ in
+            if let protect = dependencies.configuration.protect {
+                let presented = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
+                guard let presented, protect.accepts(presented) else {
+                    throw HTTPError(.forbidden, message: "this agent runs in protect mode: stopping it needs its stop token (sluice stop --token-file FILE)")
+                }
+            }
+            // After the answer is on its way: the agent signals itself, which protect mode allows.
+            Task.detached {
+                try? await Task.sleep(for: .milliseconds(200))
+                kill(getpid(), SIGTERM)
+            }
+            return Response(status: .accepted, body: ResponseBody(byteBuffer: ByteBuffer(string: "stopping\n")))
+        }
         LearningRoutes.add(to: router, learner: dependencies.learner, scoring: dependencies.scoring)
         return router
     }
@@ -64,7 +79,7 @@ enum LocalAPI {
             events: .init(
                 lostInKernel: counters.eventsLost, lostInAgent: dependencies.pipeline.droppedInAgent, published: totals.published,
                 droppedForSubscribers: totals.dropped, subscribers: totals.subscribers),
-            fleet: dependencies.fleet?.status)
+            fleet: dependencies.fleet?.status, tamper: dependencies.tamper.status)
     }
 
     /// NDJSON: the recent matching events, then (with `follow=true`) every new one. A line

@@ -27,6 +27,10 @@ public struct AgentConfiguration: Sendable {
     public var detector: DetectorConfiguration
     /// The central server, when the node belongs to a fleet.
     public var fleet: FleetConfiguration?
+    /// How often the kernel state is verified against what the agent made (tamper detection).
+    public var verifyInterval: Duration = .seconds(1)
+    /// Protect mode (BPF LSM), with the token that stops the agent; nil for off.
+    public var protect: ProtectSettings?
 
     public init(
         policyDirectory: String?, cgroup: String?, state: StateLayout, nodeName: String, eventMode: EventMode = .all,

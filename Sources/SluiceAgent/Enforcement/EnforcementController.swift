@@ -51,7 +51,8 @@ public actor EnforcementController {
         let attachPath = try cgroups.absolutePath(configuration.cgroup ?? "")
         datapath = try Datapath(
             configuration: DatapathConfiguration(
-                pins: configuration.state.pins, cgroupPath: attachPath, capacity: configuration.capacity),
+                pins: configuration.state.pins, cgroupPath: attachPath, capacity: configuration.capacity,
+                protect: configuration.protect != nil),
             logger: logger)
     }
 
@@ -309,6 +310,30 @@ public actor EnforcementController {
     }
 
     public func kernelCounters() throws -> DatapathCounters { try datapath.counters() }
+
+    /// Turns protect mode on (after `start`): see `Datapath.engageProtection`.
+    public func engageProtection(agent: ProcessIdentity) throws {
+        try datapath.engageProtection(agent: agent)
+    }
+
+    /// After a repair made new links or maps, guards them too; and says how many operations
+    /// protect mode refused so far.
+    func refreshProtection(afterRepair: Bool) -> UInt64 {
+        if afterRepair {
+            do {
+                try datapath.refreshProtectedObjects()
+            } catch {
+                logger.error("guarding repaired objects failed", metadata: ["error": "\(error)"])
+            }
+        }
+        return datapath.protectRefusals()
+    }
+
+    /// Checks the kernel state against what this agent made and wrote, repairing what differs
+    /// (see `Datapath.verifyAndRepair`); returns the findings and the generation in force.
+    public func verifyKernelState() -> (findings: [TamperFinding], generation: UInt32) {
+        (datapath.verifyAndRepair(), datapath.generation)
+    }
 
     public nonisolated var events: BPFMap { datapath.events }
     public nonisolated var execs: BPFMap { datapath.execs }

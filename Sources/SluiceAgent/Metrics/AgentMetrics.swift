@@ -25,6 +25,7 @@ public final class AgentMetrics: Sendable {
     private let scores: Recorder
     private let learned: [String: Counter]
     private let learnedNow: [String: Gauge]
+    private let tamper: [TamperKind: Counter]
     /// Kernel counters last seen, to turn totals into increments.
     private let lastKernel = Mutex(DatapathCounters())
 
@@ -60,6 +61,16 @@ public final class AgentMetrics: Sendable {
             uniqueKeysWithValues: LearnedRule.State.allCases.map {
                 ($0.rawValue, Gauge(label: "sluice_learned_rules", dimensions: [("state", $0.rawValue)], factory: factory))
             })
+        // Every kind exists from the start at 0, so an alerting rule can use increase().
+        tamper = Dictionary(
+            uniqueKeysWithValues: TamperKind.allCases.map {
+                ($0, Counter(label: "sluice_tamper_total", dimensions: [("kind", $0.rawValue)], factory: factory))
+            })
+    }
+
+    /// Counts one tamper finding (`sluice_tamper_total{kind}`).
+    func tamperDetected(_ kind: TamperKind) {
+        tamper[kind]!.increment()
     }
 
     /// Records the scores of a batch; anomalies are counted.

@@ -24,7 +24,9 @@ extension Datapath {
         do {
             try write(planned.plan, slot: target)
             try writeGovernedNames(image)
-            try maps[.config]!.update(UInt32(target), sluice_config(image, generation: nextGeneration, slot: target))
+            let config = sluice_config(image, generation: nextGeneration, slot: target)
+            try maps[.config]!.update(UInt32(target), config)
+            writtenConfigs[target] = config
         } catch {
             slots[target] = nil  // partly written: clear it before the next attempt
             throw error

@@ -12,6 +12,8 @@ extension Datapath {
         var info = stat()
         guard fstat(cgroup.descriptor, &info) == 0 else { throw FilesystemError.last("fstat", configuration.cgroupPath) }
         let cgroupID = UInt64(info.st_ino)
+        try refuseOtherInstances()
+        attachedCgroupID = cgroupID
         report.adoptedLinks = []
         report.createdLinks = []
 

@@ -10,11 +10,14 @@ public struct DatapathConfiguration: Sendable {
     /// Absolute path of the cgroup the programs attach to.
     public var cgroupPath: String
     public var capacity: DatapathCapacity
+    /// Load the protect-mode (BPF LSM) programs too; see `Datapath.engageProtection`.
+    public var protect: Bool
 
-    public init(pins: PinLayout, cgroupPath: String, capacity: DatapathCapacity = DatapathCapacity()) {
+    public init(pins: PinLayout, cgroupPath: String, capacity: DatapathCapacity = DatapathCapacity(), protect: Bool = false) {
         self.pins = pins
         self.cgroupPath = cgroupPath
         self.capacity = capacity
+        self.protect = protect
     }
 }
 
@@ -109,6 +112,15 @@ public final class Datapath: @unchecked Sendable {
     var runtime = DatapathRuntime(agent: nil, eventMode: .all)
     var mapsArePinned: Bool
     let logger: Logger
+    /// The pin folder, checked and locked while this datapath lives (see `PinFolder`).
+    var pinFolder: PinFolder
+    /// What this datapath last wrote, for the verifier: `sluice_state`, and `sluice_config` per slot.
+    var writtenState: sluice_state?
+    var writtenConfigs: [Int: sluice_config] = [:]
+    /// The cgroup the links attach to, by id; set by `attach`.
+    var attachedCgroupID: UInt64 = 0
+    /// Protect mode's LSM links: never pinned, so protection ends with this datapath.
+    var protectLinks: [BPFLink] = []
 
     /// Loads the programs, reusing the maps pinned for this instance when they are compatible.
     /// Nothing is attached yet; call `apply` and then `attach`.
@@ -117,8 +129,11 @@ public final class Datapath: @unchecked Sendable {
         self.logger = logger
         LibbpfLog.use(logger)
         let pins = configuration.pins
-        try BPFFS.createDirectory(pins.directory)
-        guard BPFFS.isOnBPFFS(pins.directory) else { throw DatapathError.pinFolderNotOnBPFFS(pins.directory) }
+        do {
+            pinFolder = try PinFolder(claiming: pins.directory)
+        } catch {
+            throw DatapathError.pinFolder(error)
+        }
 
         var reuse = Self.pinnedMapsAreCompatible(pins, logger: logger)
         var loaded: BPFObject
@@ -152,6 +167,7 @@ public final class Datapath: @unchecked Sendable {
             activeSlot = Int(state.active_slot & 1)
             let config: sluice_config? = try maps[.config]!.lookup(UInt32(activeSlot))
             generation = config?.generation ?? 0
+            writtenConfigs[activeSlot] = config
             report.previousGeneration = generation
             runtime.eventMode = EventMode(abi: state.event_mode)
             slots = [nil, nil]
@@ -178,12 +194,21 @@ public final class Datapath: @unchecked Sendable {
         try object.map(named: MapName.rules6.rawValue).setMaxEntries(capacity.destinationsPerFamily)
         try object.map(named: MapName.ports.rawValue).setMaxEntries(capacity.portChunks)
         try object.map(named: MapName.events.rawValue).setMaxEntries(capacity.ringBufferBytes)
+        for name in Self.protectProgramNames {
+            try object.program(named: name).setAutoload(configuration.protect)
+        }
         if reusingPins {
             for name in MapName.allCases {
                 try object.map(named: name.rawValue).setPinPath(configuration.pins.map(name))
             }
         }
-        try object.load()
+        do throws(KernelError) {
+            try object.load()
+        } catch {
+            // Without BPF LSM only the protect programs can fail where the rest loads.
+            if configuration.protect { throw DatapathError.protectUnavailable(error) }
+            throw error
+        }
         return object
     }
 
@@ -219,6 +244,7 @@ public final class Datapath: @unchecked Sendable {
             state.ns_per_tick = agent.nanosecondsPerTick
         }
         try maps[.state]!.update(UInt32(0), state)
+        writtenState = state
     }
 
     /// The kernel's run statistics of one hook's program (with `kernel.bpf_stats_enabled`).

@@ -3,13 +3,14 @@ import Foundation
 
 /// The BPF filesystem where Sluice pins its maps, programs and links.
 public enum BPFFS {
-    /// The bpffs mount point, mounting it at /sys/fs/bpf when nothing is mounted.
+    /// The bpffs mount point, mounting it at /sys/fs/bpf when nothing is mounted: root-only
+    /// (mode 0700, as systemd mounts it), not the kernel's default 1777.
     public static func mountPoint() throws(FilesystemError) -> String {
         if let entry = MountTable.bpffs() { return entry.mountPoint }
         let target = "/sys/fs/bpf"
-        if mount("bpf", target, "bpf", 0, nil) != 0 {
+        if mount("bpf", target, "bpf", 0, "mode=0700") != 0 {
             throw FilesystemError.notMounted(
-                "bpf", hint: "mounting it at \(target) failed (\(String(cString: strerror(errno)))); run `mount -t bpf bpf \(target)` as root")
+                "bpf", hint: "mounting it at \(target) failed (\(String(cString: strerror(errno)))); run `mount -t bpf -o mode=0700 bpf \(target)` as root")
         }
         return target
     }
@@ -20,15 +21,6 @@ public enum BPFFS {
         guard let entries = try? MountTable.read() else { return false }
         let containing = entries.filter { path == $0.mountPoint || path.hasPrefix($0.mountPoint == "/" ? "/" : $0.mountPoint + "/") }
         return containing.max(by: { $0.mountPoint.count < $1.mountPoint.count })?.filesystemType == "bpf"
-    }
-
-    /// Creates the pin folder (and parents) with root-only permissions.
-    public static func createDirectory(_ path: String) throws(FilesystemError) {
-        var current = ""
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o700) != 0 && errno != EEXIST { throw FilesystemError.last("mkdir", current) }
-        }
     }
 
     public static func exists(_ path: String) -> Bool {

@@ -33,6 +33,14 @@ struct AgentClient {
         return try await send(request, timeout: .seconds(30))
     }
 
+    /// A POST without a body, with a bearer token when given.
+    func post(_ path: String, bearer token: String?) async throws -> ByteBuffer {
+        var request = HTTPClientRequest(url: url(path))
+        request.method = .POST
+        if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
+        return try await send(request, timeout: .seconds(30))
+    }
+
     func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         try APIJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
     }

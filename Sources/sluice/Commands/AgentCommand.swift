@@ -84,7 +84,19 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("warmup"), help: ArgumentHelp("Time an application needs before its anomalies alert.", valueName: "duration"))
     var warmup: DurationArgument = DurationArgument(seconds: 3600)
 
+    @Option(name: .customLong("verify-interval"), help: ArgumentHelp("How often links, pins and kernel state are checked for tampering and repaired.", valueName: "duration"))
+    var verifyInterval: DurationArgument = DurationArgument(seconds: 1)
+
+    @Flag(help: "Protect mode (BPF LSM): the kernel refuses changes to Sluice's links, maps and pins by anyone but this agent, and signals and ptrace against it. Needs --stop-token-file.")
+    var protect = false
+
+    @Option(name: .customLong("stop-token-file"), help: ArgumentHelp("Root-only file (0600) with the token `sluice stop --token-file` must present to stop a protected agent.", valueName: "file"))
+    var stopTokenFile: String?
+
     func validate() throws {
+        if protect && stopTokenFile == nil {
+            throw ValidationError("--protect needs --stop-token-file: without it nobody could stop the agent short of a reboot")
+        }
         guard policyDirectory != nil || server != nil else {
             throw ValidationError("give --policy-dir, --server, or both")
         }
@@ -116,7 +128,7 @@ struct AgentCommand: AsyncParsableCommand {
         detector.warmUpDuration = .seconds(warmup.seconds)
         let learningSettings = LearningSettings(
             mode: learning, action: learningAction, expirySeconds: learningExpiry.seconds, protected: try protectedPrefixes())
-        let configuration = AgentConfiguration(
+        var configuration = AgentConfiguration(
             policyDirectory: policyDirectory, cgroup: cgroup, state: try state.layout(),
             nodeName: nodeName ?? environment["SLUICE_NODE_NAME"] ?? environment["NODE_NAME"] ?? ProcessInfo.processInfo.hostName,
             eventMode: events, metricsAddress: MetricsAddress(metrics).map { ($0.host, $0.port) }, capacity: capacity,
@@ -131,7 +143,9 @@ struct AgentCommand: AsyncParsableCommand {
                     }, uniquingKeysWith: { _, last in last }),
                     uploadBufferBytes: uploadBufferBytes)
             })
+        configuration.verifyInterval = .seconds(max(1, verifyInterval.seconds))
         do {
+            if protect, let stopTokenFile { configuration.protect = try ProtectSettings.load(tokenFile: stopTokenFile) }
             try await Agent(configuration: configuration, logger: logger).run()
         } catch {
             logger.critical("agent failed: \(error)")

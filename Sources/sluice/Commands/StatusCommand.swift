@@ -58,10 +58,27 @@ enum StatusText {
             for diagnostic in rejection.diagnostics { lines.append("  \(diagnostic)") }
         }
         if let fleet = status.fleet { lines.append(Self.fleet(fleet)) }
+        if let tamper = status.tamper { lines += Self.tamper(tamper) }
         lines.append(decisions(status.decisions))
         lines.append(
             "events       \(status.events.published) streamed, lost: \(status.events.lostInKernel) in the kernel (ring buffer full), \(status.events.lostInAgent) in the agent, \(status.events.droppedForSubscribers) dropped for slow readers; \(status.events.subscribers) readers; mode \(status.datapath.eventMode)")
         return lines.joined(separator: "\n")
+    }
+
+    /// The verifier's findings: one summary line, then the latest few.
+    static func tamper(_ tamper: TamperStatus) -> [String] {
+        let protection = tamper.protected ? "protect mode on" : "protect mode off"
+        guard tamper.total > 0 else {
+            return ["tamper       none detected (\(tamper.checks) checks of links, pins and state; \(protection))"]
+        }
+        let kinds = tamper.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let repair = tamper.unrepaired == 0 ? "all repaired" : "\(tamper.unrepaired) NOT repaired"
+        var lines = [Terminal.paint("tamper       \(tamper.total) detected since start (\(kinds)); \(repair); \(protection)", .red)]
+        for record in tamper.recent.suffix(5) {
+            let outcome = record.repaired ? "repaired" : "not repaired: \(record.repairError ?? "?")"
+            lines.append("  \(record.time.formatted(date: .omitted, time: .standard)) \(record.kind.rawValue) \(record.subject): \(record.detail) (\(outcome))")
+        }
+        return lines
     }
 
     static func fleet(_ fleet: FleetStatus) -> String {

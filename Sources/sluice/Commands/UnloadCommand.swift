@@ -16,6 +16,9 @@ struct UnloadCommand: AsyncParsableCommand {
         if await AgentClient(layout: layout).isReachable {
             throw CommandFailure("an agent is running with \(layout.directory); stop it first (SIGTERM), then unload")
         }
+        if PinFolder.isLocked(layout.pinDirectory) {
+            throw CommandFailure("an agent is using \(layout.pinDirectory) (it holds the folder's lock); stop it first (SIGTERM), then unload")
+        }
         let pinned = PinnedDatapath(pins: layout.pins)
         guard pinned.exists else {
             print("nothing pinned in \(layout.pinDirectory)")

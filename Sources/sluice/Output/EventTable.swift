@@ -1,4 +1,5 @@
 import Foundation
+import SluiceAgent
 import SluiceCore
 
 /// `sluice events --output table`: one aligned line per decision, colour on a terminal.
@@ -9,6 +10,12 @@ enum EventTable {
     ].joined(separator: " ")
 
     static func line(_ event: DecisionEvent) -> String {
+        if TamperEvent.isTamper(event) {
+            return [
+                Terminal.fit(clock(event.timeNanoseconds), 12), Terminal.paint(Terminal.fit("TAMPER", 8), .red),
+                Terminal.fit(String(event.pid), 7), Terminal.fit(event.comm, 15), Terminal.paint(event.rule, .red),
+            ].joined(separator: " ")
+        }
         let verdictText = event.enforced ? event.verdict.rawValue : event.verdict.rawValue + "*"
         let color: Terminal.Color = event.verdict == .deny ? (event.enforced ? .red : .yellow) : event.verdict == .alert ? .yellow : .green
         let destination = event.destination.family == .ipv6 ? "[\(event.destination)]:\(event.port)" : "\(event.destination):\(event.port)"

@@ -1,0 +1,79 @@
+import Foundation
+@preconcurrency import Glibc
+import Logging
+import ServiceLifecycle
+import SluiceKernel
+import Synchronization
+
+/// Checks the kernel state against what the agent made: links attached to our cgroup with our
+/// programs, pins present and ours, `sluice_state` and the active config as written. It checks
+/// every `interval`, and at once when anything changes in the pin folder (inotify: a pin removed
+/// or added, the folder renamed or removed). What differs is repaired and reported everywhere an
+/// operator looks: the log, `sluice status`, `sluice_tamper_total{kind}`, and a record on the
+/// event stream (which the fleet uploads and the server turns into an alert).
+struct TamperVerifier: Service {
+    let controller: EnforcementController
+    let log: TamperLog
+    let hub: EventHub
+    let metrics: AgentMetrics
+    let nodeName: String
+    let pinDirectory: String
+    let interval: Duration
+    let logger: Logger
+
+    /// Changes in the pin folder that wake the verifier early.
+    static let pinFolderChanges = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+
+    func run() async throws {
+        let wake = AsyncSignal()
+        let inotify = try? Inotify()
+        try? inotify?.watch(pinDirectory, mask: Self.pinFolderChanges)
+        let stop = Mutex(false)
+        // inotify's read blocks: it gets a thread of its own, never the cooperative pool.
+        let thread = Thread {
+            guard let inotify else { return }
+            while !stop.withLock({ $0 }) {
+                if !inotify.read(timeoutMilliseconds: 200).isEmpty { wake.signal() }
+            }
+        }
+        thread.name = "sluice-tamper"
+        thread.start()
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if await check() {
+                    // The folder may be a new one now: watch whatever is at the path.
+                    try? inotify?.watch(pinDirectory, mask: Self.pinFolderChanges)
+                }
+                await wake.wait(upTo: interval)
+            }
+        }
+        stop.withLock { $0 = true }
+        while !thread.isFinished { try? await Task.sleep(for: .milliseconds(20)) }
+        withExtendedLifetime(inotify) {}
+    }
+
+    /// One check; true when the pin folder itself was replaced.
+    @discardableResult
+    func check() async -> Bool {
+        let (findings, generation) = await controller.verifyKernelState()
+        let now = Date()
+        log.checked(at: now)
+        log.setProtectRefusals(await controller.refreshProtection(afterRepair: findings.contains(where: \.repaired)))
+        guard !findings.isEmpty else { return false }
+        for finding in findings {
+            log.record(finding, at: now)
+            metrics.tamperDetected(finding.kind)
+            let metadata: Logger.Metadata = [
+                "tamper.kind": "\(finding.kind.rawValue)", "tamper.subject": "\(finding.subject)", "tamper.detail": "\(finding.detail)",
+                "tamper.repaired": "\(finding.repaired)",
+            ]
+            if let error = finding.repairError {
+                logger.critical("tamper detected and NOT repaired: \(error)", metadata: metadata)
+            } else {
+                logger.error("tamper detected and repaired", metadata: metadata)
+            }
+        }
+        hub.publish(findings.map { TamperEvent.event($0, node: nodeName, generation: generation, time: now) })
+        return findings.contains { $0.kind == .pinFolderReplaced }
+    }
+}
