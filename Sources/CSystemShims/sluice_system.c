@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/membarrier.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,4 +38,23 @@ int sluice_open_path(const char *path)
 	int fd = open(path, O_PATH | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
+}
+
+int sluice_open_address_events(void)
+{
+	struct sockaddr_nl local;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	memset(&local, 0, sizeof(local));
+	local.nl_family = AF_NETLINK;
+	local.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
+		int code = errno;
+
+		close(fd);
+		return -code;
+	}
+	return fd;
 }

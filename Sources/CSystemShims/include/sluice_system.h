@@ -14,4 +14,8 @@ int sluice_open_cgroup_by_id(int mount_fd, uint64_t cgroup_id);
 /* Opens a path with O_PATH (no read access needed, keeps the inode referenced). fd or -errno. */
 int sluice_open_path(const char *path);
 
+/* Opens a NETLINK_ROUTE socket subscribed to IPv4 and IPv6 address changes (RTMGRP_IPV4_IFADDR,
+ * RTMGRP_IPV6_IFADDR), non-blocking and close-on-exec. fd or -errno. */
+int sluice_open_address_events(void);
+
 #endif

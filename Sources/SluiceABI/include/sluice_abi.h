@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 1
+#define SLUICE_ABI_VERSION 2
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
@@ -32,6 +32,7 @@ enum sluice_action {
 /* Flags on a compiled verdict (port entries and defaults). */
 enum sluice_verdict_flags {
 	SLUICE_VERDICT_MONITOR = 1, /* the deciding policy is in monitor mode: report, never block */
+	SLUICE_VERDICT_KEEP_OPEN = 2, /* a deny leaves connections already open (existingConnections: keep) */
 };
 
 /* Flags on an event record. */
@@ -40,6 +41,8 @@ enum sluice_event_flags {
 	SLUICE_EVENT_MAPPED = 2,   /* an IPv4-mapped IPv6 destination decided by the IPv4 rules */
 	SLUICE_EVENT_DEFAULT = 4,  /* decided by a default, not by a rule */
 	SLUICE_EVENT_NO_EXE = 8,   /* the caller had no executable (a kernel thread) */
+	SLUICE_EVENT_UNSPECIFIED = 16, /* 0.0.0.0 or :: decided as the loopback address it reaches */
+	SLUICE_EVENT_CLOSED = 32,  /* an open connection a new generation denies, ended by Sluice */
 };
 
 /* The hook that made the decision. */
@@ -48,6 +51,8 @@ enum sluice_hook {
 	SLUICE_HOOK_CONNECT6 = 2,
 	SLUICE_HOOK_SENDMSG4 = 3,
 	SLUICE_HOOK_SENDMSG6 = 4,
+	SLUICE_HOOK_CLOSE_TCP = 5, /* an open TCP connection re-decided after a policy change */
+	SLUICE_HOOK_CLOSE_UDP = 6, /* an open connected UDP socket re-decided after a policy change */
 };
 
 /* Kinds of subject, most specific first. */
@@ -81,7 +86,8 @@ enum sluice_counter {
 	SLUICE_COUNTER_EVENTS_LOST = 4,  /* records the ring buffer had no room for */
 	SLUICE_COUNTER_EXEMPT = 5,       /* the agent's own connections, never decided */
 	SLUICE_COUNTER_FAIL_CLOSED = 6,  /* denied because the programs' own state was missing */
-	SLUICE_COUNTER_MAX = 7,
+	SLUICE_COUNTER_CLOSED = 7,       /* open connections ended because a new generation denies them */
+	SLUICE_COUNTER_MAX = 8,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */

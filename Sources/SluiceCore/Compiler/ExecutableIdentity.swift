@@ -74,6 +74,14 @@ public protocol SubjectResolver: Sendable {
     /// still have running processes (an upgrade must not free them from policy).
     func resolveExecutable(_ path: String) -> Result<[ExecutableIdentity], SubjectResolutionError>
     func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError>
+    /// The node's own addresses (every address on every interface), what the `host` alias
+    /// stands for besides the loopback blocks. Sorted, so two answers compare.
+    func hostAddresses() -> [IPAddress]
+}
+
+extension SubjectResolver {
+    /// A resolver that knows no interfaces: `host` is the loopback blocks only.
+    public func hostAddresses() -> [IPAddress] { [] }
 }
 
 /// Why a subject's path did not resolve.

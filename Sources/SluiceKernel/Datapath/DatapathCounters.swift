@@ -14,6 +14,8 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var exempt: UInt64 = 0
     /// Calls denied because the programs' own state was missing.
     public var failClosed: UInt64 = 0
+    /// Open connections ended because a new generation denies them.
+    public var closed: UInt64 = 0
 
     public init() {}
 
@@ -28,6 +30,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         eventsLost = try total(SLUICE_COUNTER_EVENTS_LOST)
         exempt = try total(SLUICE_COUNTER_EXEMPT)
         failClosed = try total(SLUICE_COUNTER_FAIL_CLOSED)
+        closed = try total(SLUICE_COUNTER_CLOSED)
     }
 
     /// Decisions made, whatever the verdict.

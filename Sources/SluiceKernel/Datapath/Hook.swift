@@ -40,6 +40,8 @@ public enum MapName: String, CaseIterable, Sendable {
     case counters = "sluice_counters"
     case events = "sluice_events"
     case execs = "sluice_execs"
+    /// What the connect hooks decided each socket with, to end it if a later generation denies it.
+    case owners = "sluice_owners"
 }
 
 /// Where everything of one Sluice instance is pinned.

@@ -202,6 +202,8 @@ extension OpenAPIDocument {
                 hook: {type: string}
                 generation: {type: integer}
                 mapped: {type: boolean}
+                unspecified: {type: boolean, description: 'The caller wrote 0.0.0.0 or ::; dst_ip is the loopback address it reaches'}
+                closed: {type: boolean, description: 'An open connection ended because a new policy denies it (hook close-tcp or close-udp)'}
                 score: {type: number}
                 anomaly: {type: boolean}
                 reasons: {type: array, items: {type: string}}
