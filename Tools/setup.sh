@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 configuration="${1:-release}"
 
-packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool)
+packages=(libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

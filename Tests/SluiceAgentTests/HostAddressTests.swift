@@ -7,23 +7,22 @@ import Testing
 /// added to an interface after the agent started is denied as soon as the kernel announces it.
 @Suite(.enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)))
 struct HostAddressTests {
-    /// A dummy interface this test makes and removes; its addresses are the test's own.
-    final class DummyInterface {
-        let name: String
+    /// An address this test adds to the loopback interface and removes again: an address of
+    /// the node's own that the test owns (no dummy-interface module is needed).
+    final class OwnedAddress {
+        let address: String
 
         init() throws {
-            name = "slc\(getpid() % 100_000)"
-            _ = try? Self.ip(["link", "del", name])
-            try Self.ip(["link", "add", name, "type", "dummy"])
-            try Self.ip(["link", "set", name, "up"])
+            address = "198.18.\(getpid() % 250 + 1).\(Int.random(in: 1...250))"
+            _ = try? Self.ip(["addr", "del", address + "/32", "dev", "lo"])
         }
 
         deinit {
-            _ = try? Self.ip(["link", "del", name])
+            _ = try? Self.ip(["addr", "del", address + "/32", "dev", "lo"])
         }
 
-        func add(_ address: String) throws {
-            try Self.ip(["addr", "add", address + "/32", "dev", name])
+        func add() throws {
+            try Self.ip(["addr", "add", address + "/32", "dev", "lo"])
         }
 
         @discardableResult
@@ -36,8 +35,8 @@ struct HostAddressTests {
 
     @Test func anAddressAddedWhileTheAgentRunsIsDeniedByAHostRule() async throws {
         try await KernelSandbox.with("host") { sandbox in
-            let interface = try DummyInterface()
-            let address = "198.18.\(getpid() % 250 + 1).\(Int.random(in: 1...250))"
+            let owned = try OwnedAddress()
+            let address = owned.address
             let agent = try AgentProcess(sandbox: sandbox)
             try agent.writePolicy(
                 "host.yaml",
@@ -54,7 +53,7 @@ struct HostAddressTests {
             #expect(try probe.run(.tcp("127.0.0.1", loopback.port), in: sandbox.cgroupPath) == "EPERM", "loopback is the host")
             #expect(try probe.run(.tcp("0.0.0.0", loopback.port), in: sandbox.cgroupPath) == "EPERM", "so is 0.0.0.0")
 
-            try interface.add(address)
+            try owned.add()
             let listener = try LoopbackListener(tcp: true, address: address)
             try agent.waitUntil("the new address is denied") {
                 try probe.run(.tcp(address, listener.port), in: sandbox.cgroupPath) == "EPERM"
