@@ -338,7 +338,13 @@ public actor EnforcementController {
             cgroup: datapath.configuration.cgroupPath, pinDirectory: datapath.configuration.pins.directory,
             hooks: datapath.links.keys.map(\.rawValue).sorted(), generation: datapath.generation, activeSlot: datapath.activeSlot,
             adoptedLinks: datapath.report.adoptedLinks.map(\.rawValue), reusedMaps: datapath.report.reusedMaps,
-            eventMode: configuration.eventMode.rawValue)
+            eventMode: configuration.eventMode.rawValue,
+            openConnections: {
+                switch datapath.closing {
+                case .available: return "ended when a new policy denies them (unless existingConnections: keep)"
+                case .unavailable(let reason): return "stay open when a new policy denies them: \(reason)"
+                }
+            }())
     }
 }
 
