@@ -201,6 +201,15 @@ struct sluice_flow {
 	__u8 mapped;
 	__u8 has_exe;
 	__u8 unverified; /* identity read from mm->exe_file: the process predates the programs */
+	__u8 unspecified; /* the caller wrote 0.0.0.0 or ::, which Linux connects to the host */
+	__u8 exempt;      /* the agent's own: never decided, never ended */
+};
+
+/* The caller's cgroup ancestors at the depths the active generation has subjects at, for a
+ * decision made outside the caller's context (sluice_close.h); NULL reads the current task's. */
+struct sluice_ancestors {
+	__u64 exe_cgroup[SLUICE_MAX_CGROUP_LEVELS];
+	__u64 cgroup[SLUICE_MAX_CGROUP_LEVELS];
 };
 
 /* Counts on this CPU; returns the new count (0 if the map is missing). */
@@ -377,7 +386,8 @@ static __always_inline int sluice_lookup_subject(__u8 slot, __u8 kind, __u64 cgr
 
 /* Subjects at cgroup depths listed deepest first: a deeper cgroup is more specific. */
 static __always_inline int sluice_cgroup_subjects(__u8 slot, __u8 kind, const __u8 *levels,
-						  __u8 count, const struct sluice_flow *flow,
+						  __u8 count, const __u64 *ancestors,
+						  const struct sluice_flow *flow,
 						  struct sluice_verdict *out, __u8 *by_default)
 {
 	for (int i = 0; i < SLUICE_MAX_CGROUP_LEVELS; i++) {
@@ -385,7 +395,7 @@ static __always_inline int sluice_cgroup_subjects(__u8 slot, __u8 kind, const __
 
 		if (i >= count)
 			break;
-		cgroup_id = bpf_get_current_ancestor_cgroup_id(levels[i]);
+		cgroup_id = ancestors ? ancestors[i] : bpf_get_current_ancestor_cgroup_id(levels[i]);
 		if (cgroup_id == 0)
 			continue; /* the caller sits above this depth */
 		if (sluice_lookup_subject(slot, kind, cgroup_id, flow, out, by_default))
@@ -397,18 +407,21 @@ static __always_inline int sluice_cgroup_subjects(__u8 slot, __u8 kind, const __
 /* Precedence (DESIGN.md): executable within cgroup, executable, cgroup, node default. */
 static __always_inline void sluice_resolve(const struct sluice_config *config, __u8 slot,
 					   const struct sluice_flow *flow,
+					   const struct sluice_ancestors *ancestors,
 					   struct sluice_verdict *out, __u8 *by_default)
 {
 	if (flow->has_exe && (config->flags & SLUICE_CONFIG_HAS_EXE_IN_CGROUP) &&
 	    sluice_cgroup_subjects(slot, SLUICE_SUBJECT_EXE_IN_CGROUP, config->exe_cgroup_levels,
-				   config->exe_cgroup_level_count, flow, out, by_default))
+				   config->exe_cgroup_level_count,
+				   ancestors ? ancestors->exe_cgroup : 0, flow, out, by_default))
 		return;
 	if (flow->has_exe && (config->flags & SLUICE_CONFIG_HAS_EXE) &&
 	    sluice_lookup_subject(slot, SLUICE_SUBJECT_EXE, 0, flow, out, by_default))
 		return;
 	if ((config->flags & SLUICE_CONFIG_HAS_CGROUP) &&
 	    sluice_cgroup_subjects(slot, SLUICE_SUBJECT_CGROUP, config->cgroup_levels,
-				   config->cgroup_level_count, flow, out, by_default))
+				   config->cgroup_level_count, ancestors ? ancestors->cgroup : 0, flow,
+				   out, by_default))
 		return;
 	sluice_subject_decides(&config->node, flow, out, by_default);
 }
@@ -476,6 +489,7 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
 	}
 	if (sluice_is_agent(state, task)) {
 		sluice_count(SLUICE_COUNTER_EXEMPT);
+		flow->exempt = 1;
 		return 1;
 	}
 	slot = state->active_slot & 1;
@@ -485,7 +499,7 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
 		return 0;
 	}
 	sluice_read_exe(task, flow);
-	sluice_resolve(config, slot, flow, &verdict, &by_default);
+	sluice_resolve(config, slot, flow, 0, &verdict, &by_default);
 
 	if (by_default)
 		flags |= SLUICE_EVENT_DEFAULT;
@@ -495,6 +509,8 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
 		flags |= SLUICE_EVENT_NO_EXE;
 	if (flow->unverified)
 		flags |= SLUICE_EVENT_EXE_UNVERIFIED;
+	if (flow->unspecified)
+		flags |= SLUICE_EVENT_UNSPECIFIED;
 	if (!(verdict.flags & SLUICE_VERDICT_MONITOR))
 		flags |= SLUICE_EVENT_ENFORCED;
 
@@ -510,10 +526,19 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
 	return verdict.action == SLUICE_ACTION_DENY && (flags & SLUICE_EVENT_ENFORCED) ? 0 : 1;
 }
 
+/* Linux connects (and sends to) the unspecified address as the local host: 0.0.0.0 goes to
+ * 127.0.0.1 (or the socket's bound address) and :: to ::1. Deciding it as written would let it
+ * past a `loopback` deny, so it is decided as the loopback address it reaches. */
+#define SLUICE_LOOPBACK4 bpf_htonl(0x7f000001)
+
 static __always_inline void sluice_flow_v4(struct bpf_sock_addr *ctx, struct sluice_flow *flow)
 {
 	__u32 ip = ctx->user_ip4;
 
+	if (ip == 0) {
+		ip = SLUICE_LOOPBACK4;
+		flow->unspecified = 1;
+	}
 	__builtin_memcpy(flow->addr, &ip, 4);
 	flow->family = 4;
 	flow->port = bpf_ntohs((__u16)ctx->user_port);
@@ -527,10 +552,18 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 	__u32 w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
 
 	if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0x0000ffff)) {
+		if (w3 == 0) {
+			w3 = SLUICE_LOOPBACK4;
+			flow->unspecified = 1;
+		}
 		__builtin_memcpy(flow->addr, &w3, 4);
 		flow->family = 4;
 		flow->mapped = 1;
 	} else {
+		if ((w0 | w1 | w2 | w3) == 0) {
+			w3 = bpf_htonl(1); /* ::1 */
+			flow->unspecified = 1;
+		}
 		__builtin_memcpy(flow->addr, &w0, 4);
 		__builtin_memcpy(flow->addr + 4, &w1, 4);
 		__builtin_memcpy(flow->addr + 8, &w2, 4);
@@ -541,13 +574,20 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 	flow->protocol = (__u8)ctx->protocol;
 }
 
+/* ---- Ending open connections a new generation denies (item: established connections) ---- */
+#include "sluice_close.h"
+/* ---- end ---- */
+
 SEC("cgroup/connect4")
 int sluice_connect4(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
 
 	sluice_flow_v4(ctx, &flow);
-	return sluice_decide(&flow, SLUICE_HOOK_CONNECT4);
+	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT4))
+		return 0;
+	sluice_remember_owner(ctx, &flow);
+	return 1;
 }
 
 SEC("cgroup/connect6")
@@ -556,7 +596,10 @@ int sluice_connect6(struct bpf_sock_addr *ctx)
 	struct sluice_flow flow = {};
 
 	sluice_flow_v6(ctx, &flow);
-	return sluice_decide(&flow, SLUICE_HOOK_CONNECT6);
+	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT6))
+		return 0;
+	sluice_remember_owner(ctx, &flow);
+	return 1;
 }
 
 SEC("cgroup/sendmsg4")

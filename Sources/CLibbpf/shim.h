@@ -4,4 +4,5 @@
 #define SLUICE_CLIBBPF_SHIM_H
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #endif

@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <linux/membarrier.h>
 #include <malloc.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -68,4 +71,23 @@ int sluice_file_facts(int dirfd, const char *path, struct sluice_file_facts *out
 	if (path[0])
 		close(fd);
 	return result;
+}
+
+int sluice_open_address_events(void)
+{
+	struct sockaddr_nl local;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	memset(&local, 0, sizeof(local));
+	local.nl_family = AF_NETLINK;
+	local.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
+		int code = errno;
+
+		close(fd);
+		return -code;
+	}
+	return fd;
 }

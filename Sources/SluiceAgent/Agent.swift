@@ -56,6 +56,7 @@ public struct Agent: Sendable {
             logger: logger)
         var services: [any Service] = [
             pipeline, localAPI, PolicyWatcher(controller: controller, configuration: configuration, logger: logger),
+            HostAddressWatcher(controller: controller, logger: logger),
             CounterPoller(controller: controller, metrics: metrics, logger: logger),
             LearningService(learner: learner, scoring: scoring),
             TamperVerifier(

@@ -7,7 +7,7 @@ import Testing
     typealias F = PolicyFixtures
 
     static let nameRule = "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
-    static let aliases = "the aliases are any, loopback, private, link-local or multicast"
+    static let aliases = "the aliases are any, loopback, private, link-local, multicast or host"
     static let portOrRange = "expected a port (443) or a port range (\"8000-8100\")"
 
     static let documentCases: [ParserCase] = [
@@ -73,7 +73,7 @@ import Testing
         ParserCase(
             "spec not a mapping", "apiVersion: sluice/v1\nkind: Policy\nmetadata:\n  name: a\nspec: []\n",
             Problem(
-                5, 7, "spec", "expected a mapping with the fields mode, subjects, default, egress, learning and alertOnDeny, found a list")),
+                5, 7, "spec", "expected a mapping with the fields mode, subjects, default, egress, learning, alertOnDeny and existingConnections, found a list")),
         ParserCase(
             "duplicate keys everywhere",
             "apiVersion: sluice/v1\nkind: Policy\nkind: Policy\nmetadata: {name: a, name: b}\nspec:\n  mode: monitr\n  mode: enforce\n",
@@ -190,10 +190,10 @@ import Testing
             "misspelt spec field", F.document(spec: "egres: []"),
             Problem(
                 6, 3, "spec.egres",
-                "unknown field \"egres\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny); did you mean \"egress\"?")),
+                "unknown field \"egres\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections); did you mean \"egress\"?")),
         ParserCase(
             "unknown spec field", F.document(spec: "rules: []"),
-            Problem(6, 3, "spec.rules", "unknown field \"rules\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny)")),
+            Problem(6, 3, "spec.rules", "unknown field \"rules\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections)")),
         ParserCase(
             "subjects is text", F.document(spec: "subjects: /usr/bin/curl"),
             Problem(

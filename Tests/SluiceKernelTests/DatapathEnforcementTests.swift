@@ -147,6 +147,24 @@ struct DatapathEnforcementTests {
                 ]
             }),
         Case(
+            name: "the unspecified address is the local host: a loopback deny covers it",
+            policy: """
+                apiVersion: sluice/v1
+                kind: Policy
+                metadata: {name: no-loopback}
+                spec:
+                  egress: [{action: deny, to: [loopback]}]
+                """,
+            steps: { ports in
+                [
+                    Step(binary: .a, place: .sandbox, operation: .tcp("0.0.0.0", ports.tcp4), expected: "EPERM"),
+                    Step(binary: .a, place: .sandbox, operation: .tcp("::", ports.tcp6), expected: "EPERM"),
+                    Step(binary: .a, place: .sandbox, operation: .tcp("::ffff:0.0.0.0", ports.tcp4), expected: "EPERM"),
+                    Step(binary: .a, place: .sandbox, operation: .udp("0.0.0.0", 53), expected: "EPERM"),
+                    Step(binary: .a, place: .sandbox, operation: .sendto("::", 53), expected: "EPERM"),
+                ]
+            }),
+        Case(
             name: "longer prefix first, then exact port, then range, then any",
             policy: """
                 apiVersion: sluice/v1

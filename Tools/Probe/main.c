@@ -14,6 +14,12 @@
  *   bench-udp-sendto ADDR PORT N    N sendto() calls on one unconnected UDP socket
  *   until-udp-ok ADDR PORT MS       UDP connect() every 200 us until one succeeds; prints the
  *                                    CLOCK_MONOTONIC time in ns of the first success
+ *   hold-tcp ADDR PORT / hold-udp ADDR PORT   connect and keep the socket open; after the last
+ *                                    op, wait until each held socket fails (Sluice ended it) and
+ *                                    print "closed OP ADDR PORT ERRNO" for it, or until stdin
+ *                                    closes ("released"), or 60 s pass ("closed ... ETIMEDOUT")
+ * --create-in CGROUP_DIR has each op's socket created by a child process in CGROUP_DIR and
+ * passed to this one over SCM_RIGHTS (a socket made outside the cgroup that uses it).
  * --hold waits until stdin closes before exiting (a long-lived process for the tests).
  * --fork runs the ops in a forked child that does not exec (the parent waits; same exit status).
  * --as-nobody-in-userns drops to nobody and unshares a user namespace after --join.
@@ -33,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -111,10 +118,143 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/* With --create-in: where sockets are made. */
+static const char *create_in;
+
+/* A socket made by a child that joined create_in, received over SCM_RIGHTS; -1 with errno. */
+static int passed_socket(int family, int type)
+{
+	int pair[2], status;
+	pid_t child;
+	char byte = 0;
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec io = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr message = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control,
+				  .msg_controllen = sizeof(control) };
+	struct cmsghdr *header;
+	int fd = -1;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+		return -1;
+	child = fork();
+	if (child == 0) {
+		int made;
+
+		if (join_cgroup(create_in) < 0)
+			_exit(3);
+		made = socket(family, type | SOCK_CLOEXEC, 0);
+		if (made < 0)
+			_exit(4);
+		memset(control, 0, sizeof(control));
+		header = CMSG_FIRSTHDR(&message);
+		header->cmsg_level = SOL_SOCKET;
+		header->cmsg_type = SCM_RIGHTS;
+		header->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(header), &made, sizeof(int));
+		_exit(sendmsg(pair[1], &message, 0) == 1 ? 0 : 5);
+	}
+	close(pair[1]);
+	if (child > 0 && recvmsg(pair[0], &message, 0) == 1) {
+		header = CMSG_FIRSTHDR(&message);
+		if (header && header->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(header), sizeof(int));
+	}
+	close(pair[0]);
+	if (child > 0)
+		waitpid(child, &status, 0);
+	if (fd < 0)
+		errno = ECHILD;
+	return fd;
+}
+
+static int make_socket(int family, int type)
+{
+	return create_in ? passed_socket(family, type) : socket(family, type | SOCK_CLOEXEC, 0);
+}
+
+/* Sockets of hold-tcp and hold-udp, waited on after the last op. */
+#define MAX_HELD 16
+static struct {
+	int fd;
+	const char *op, *addr, *port;
+} held[MAX_HELD];
+static int held_count;
+
+static int hold_socket(const char *op, struct probe_target *t, const char *addr, const char *port)
+{
+	int type = strcmp(op, "hold-tcp") == 0 ? SOCK_STREAM : SOCK_DGRAM;
+	int fd = make_socket(t->family, type);
+
+	if (fd < 0)
+		return errno;
+	if (held_count == MAX_HELD || connect(fd, (struct sockaddr *)&t->addr, t->len) < 0) {
+		int code = held_count == MAX_HELD ? E2BIG : errno;
+
+		close(fd);
+		return code;
+	}
+	held[held_count].fd = fd;
+	held[held_count].op = op;
+	held[held_count].addr = addr;
+	held[held_count].port = port;
+	held_count++;
+	return 0;
+}
+
+/* Waits until every held socket reports an error, or stdin closes. */
+static void wait_held(void)
+{
+	int open_count = held_count;
+	double deadline = now_ns() + 60e9;
+
+	while (open_count > 0) {
+		struct pollfd fds[MAX_HELD + 1];
+		int left = (int)((deadline - now_ns()) / 1e6);
+
+		for (int k = 0; k < held_count; k++) {
+			fds[k].fd = held[k].fd;
+			fds[k].events = POLLIN;
+			fds[k].revents = 0;
+		}
+		fds[held_count].fd = 0;
+		fds[held_count].events = POLLIN;
+		fds[held_count].revents = 0;
+		if (left <= 0 || poll(fds, (nfds_t)held_count + 1, left) == 0) {
+			for (int k = 0; k < held_count; k++)
+				if (held[k].fd >= 0)
+					printf("closed %s %s %s ETIMEDOUT\n", held[k].op, held[k].addr, held[k].port);
+			return;
+		}
+		if (fds[held_count].revents) {
+			char buffer[64];
+
+			if (read(0, buffer, sizeof(buffer)) <= 0) {
+				printf("released\n");
+				return;
+			}
+		}
+		for (int k = 0; k < held_count; k++) {
+			char buffer[64];
+			ssize_t got;
+
+			if (held[k].fd < 0 || !fds[k].revents)
+				continue;
+			got = recv(held[k].fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+			if (got > 0)
+				continue; /* data from the peer: not an end */
+			printf("closed %s %s %s %s\n", held[k].op, held[k].addr, held[k].port,
+			       got == 0 ? "EOF" : errno_name(errno));
+			close(held[k].fd);
+			held[k].fd = -1;
+			open_count--;
+		}
+	}
+}
+
 static int single(const char *op, struct probe_target *t)
 {
 	int type = strcmp(op, "connect-tcp") == 0 ? SOCK_STREAM : SOCK_DGRAM;
-	int fd = socket(t->family, type | SOCK_CLOEXEC, 0);
+	int fd = make_socket(t->family, type);
 	int result;
 
 	if (fd < 0)
@@ -225,6 +365,8 @@ int main(int argc, char **argv)
 			nobody = 1;
 		} else if (strcmp(argv[i], "--spoof-exe") == 0 && i + 1 < argc) {
 			spoof_exe = argv[++i];
+		} else if (strcmp(argv[i], "--create-in") == 0 && i + 1 < argc) {
+			create_in = argv[++i];
 		} else if (strcmp(argv[i], "--hold") == 0) {
 			hold = 1;
 		} else if (strcmp(argv[i], "--pause") == 0) {
@@ -283,6 +425,10 @@ int main(int argc, char **argv)
 			else
 				result = strcmp(op, "bench-tcp-connect") == 0 ? bench_tcp(&t, n) : bench_udp(op, &t, n);
 			i += 4;
+		} else if (!strcmp(op, "hold-tcp") || !strcmp(op, "hold-udp")) {
+			result = hold_socket(op, &t, argv[i + 1], argv[i + 2]);
+			printf("%s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result));
+			i += 3;
 		} else if (!strcmp(op, "connect-tcp") || !strcmp(op, "connect-udp") || !strcmp(op, "sendto-udp")) {
 			result = single(op, &t);
 			printf("%s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result));
@@ -298,6 +444,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice-probe: incomplete op at %s\n", argv[i]);
 		return 2;
 	}
+	if (held_count > 0)
+		wait_held();
 	if (hold) {
 		char buffer[64];
 

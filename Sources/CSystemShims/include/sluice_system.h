@@ -33,4 +33,8 @@ struct sluice_file_facts {
  * fd then). Both from one open O_PATH descriptor, so they describe one file. 0 or -errno. */
 int sluice_file_facts(int dirfd, const char *path, struct sluice_file_facts *out);
 
+/* Opens a NETLINK_ROUTE socket subscribed to IPv4 and IPv6 address changes (RTMGRP_IPV4_IFADDR,
+ * RTMGRP_IPV6_IFADDR), non-blocking and close-on-exec. fd or -errno. */
+int sluice_open_address_events(void);
+
 #endif

@@ -32,6 +32,7 @@ enum sluice_action {
 /* Flags on a compiled verdict (port entries and defaults). */
 enum sluice_verdict_flags {
 	SLUICE_VERDICT_MONITOR = 1, /* the deciding policy is in monitor mode: report, never block */
+	SLUICE_VERDICT_KEEP_OPEN = 2, /* a deny leaves connections already open (existingConnections: keep) */
 };
 
 /* Flags on an event record. */
@@ -42,6 +43,8 @@ enum sluice_event_flags {
 	SLUICE_EVENT_NO_EXE = 8,   /* the caller had no executable (a kernel thread) */
 	SLUICE_EVENT_EXE_UNVERIFIED = 16, /* no identity recorded at exec (the process predates the
 					   * programs): read from mm->exe_file, which it can change */
+	SLUICE_EVENT_UNSPECIFIED = 32, /* 0.0.0.0 or :: decided as the loopback address it reaches */
+	SLUICE_EVENT_CLOSED = 64,  /* an open connection a new generation denies, ended by Sluice */
 };
 
 /* The hook that made the decision. */
@@ -50,6 +53,8 @@ enum sluice_hook {
 	SLUICE_HOOK_CONNECT6 = 2,
 	SLUICE_HOOK_SENDMSG4 = 3,
 	SLUICE_HOOK_SENDMSG6 = 4,
+	SLUICE_HOOK_CLOSE_TCP = 5, /* an open TCP connection re-decided after a policy change */
+	SLUICE_HOOK_CLOSE_UDP = 6, /* an open connected UDP socket re-decided after a policy change */
 };
 
 /* Kinds of subject, most specific first. */
@@ -84,7 +89,8 @@ enum sluice_counter {
 	SLUICE_COUNTER_EXEMPT = 5,       /* the agent's own connections, never decided */
 	SLUICE_COUNTER_FAIL_CLOSED = 6,  /* denied because the programs' own state was missing */
 	SLUICE_COUNTER_IDENTITY_LOST = 7, /* execs whose identity could not be recorded (no memory) */
-	SLUICE_COUNTER_MAX = 8,
+	SLUICE_COUNTER_CLOSED = 8,       /* open connections ended because a new generation denies them */
+	SLUICE_COUNTER_MAX = 9,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */

@@ -114,6 +114,7 @@ public actor EnforcementController {
     /// Re-resolves the executables and cgroups the policy names; when one changed (an upgrade
     /// replaced a binary, a cgroup was recreated) the policy is recompiled and applied.
     public func refreshIdentities() async {
+        await refreshHostAddresses()
         guard let applied, let previous = resolvedIdentities else { return }
         let current = ResolvedIdentities.resolve(
             executables: applied.executablePaths, cgroups: applied.cgroupPaths, resolver: SystemSubjectResolver(cgroups: cgroups, tracker: executables))
@@ -123,6 +124,20 @@ public actor EnforcementController {
             try await applySources(applied.sources, reason: "identity change")
         } catch {
             logger.error("recompiling after an identity change failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Recompiles when a policy names `host` and the node's addresses changed since it was
+    /// compiled (an interface came up, an address was added or removed).
+    public func refreshHostAddresses() async {
+        guard let applied, let used = compiled?.hostAddresses else { return }
+        let current = HostAddresses.current()
+        guard current != used else { return }
+        logger.info("host addresses changed; recompiling", metadata: ["host.addresses": "\(current.count)"])
+        do {
+            try await applySources(applied.sources, reason: "host addresses changed")
+        } catch {
+            logger.error("recompiling after an address change failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -182,6 +197,7 @@ public actor EnforcementController {
                 result = ApplyResult(generation: datapath.generation, slot: datapath.activeSlot, writes: 0, secondsToEnforce: 0)
             } else {
                 result = try datapath.apply(newImage)
+                closeDeniedConnections(generation: result.generation)
             }
             stages.mark("kernel")
         } catch {
@@ -218,6 +234,18 @@ public actor EnforcementController {
             ])
         // Off the reload path: a large policy takes a while to encode, and the next edit must not wait.
         await saver.submit(SavedPolicy(generation: result.generation, sources: sources, rules: compiled.rules))
+    }
+
+    /// Ends the open connections the new generation denies; each one is also an event. A
+    /// failure leaves them open and is logged: the generation itself is in force already.
+    private func closeDeniedConnections(generation: UInt32) {
+        do {
+            if let closed = try datapath.closeDeniedConnections(), closed > 0 {
+                logger.info("open connections the new policy denies were ended", metadata: ["policy.generation": "\(generation)", "connections.closed": "\(closed)"])
+            }
+        } catch {
+            logger.error("ending open connections the new policy denies failed", metadata: ["error": "\(error)"])
+        }
     }
 
     private func reject(reason: String, message: String, diagnostics: [PolicyDiagnostic]) -> PolicyRejection {
@@ -343,7 +371,13 @@ public actor EnforcementController {
             cgroup: datapath.configuration.cgroupPath, pinDirectory: datapath.configuration.pins.directory,
             hooks: datapath.links.keys.map(\.rawValue).sorted(), generation: datapath.generation, activeSlot: datapath.activeSlot,
             adoptedLinks: datapath.report.adoptedLinks.map(\.rawValue), reusedMaps: datapath.report.reusedMaps,
-            eventMode: configuration.eventMode.rawValue)
+            eventMode: configuration.eventMode.rawValue,
+            openConnections: {
+                switch datapath.closing {
+                case .available: return "ended when a new policy denies them (unless existingConnections: keep)"
+                case .unavailable(let reason): return "stay open when a new policy denies them: \(reason)"
+                }
+            }())
     }
 }
 

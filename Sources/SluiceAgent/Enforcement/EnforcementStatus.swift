@@ -47,6 +47,9 @@ public struct DatapathSummary: Sendable, Codable {
     public var adoptedLinks: [String]
     public var reusedMaps: Bool
     public var eventMode: String
+    /// What a new deny does to connections already open: "ended" or why they stay open
+    /// (`Datapath.closing`); nil from agents that predate it.
+    public var openConnections: String?
 }
 
 /// The identities subjects resolved to, to notice when one changes on disk.

@@ -24,6 +24,18 @@ final class RecordingResolver<Base: SubjectResolver>: SubjectResolver {
         }
     }
 
+    private let host = Mutex<[IPAddress]?>(nil)
+
+    func hostAddresses() -> [IPAddress] {
+        if let known = host.withLock({ $0 }) { return known }
+        let result = base.hostAddresses()
+        return host.withLock { known in
+            if let earlier = known { return earlier }
+            known = result
+            return result
+        }
+    }
+
     func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError> {
         if let known = cgroups.withLock({ $0[path] }) { return known }
         let result = base.resolveCgroup(path)

@@ -69,7 +69,8 @@ final class EventEnricher {
             cgroup: cgroup, cgroupID: raw.cgroupID, transport: transport,
             family: raw.destination.family, destination: raw.destination, port: raw.port, verdict: raw.action,
             enforced: raw.enforced, policy: rule?.policy, rule: rule?.rule ?? (raw.byDefault ? "default" : "rule-\(raw.ruleID)"),
-            hook: raw.hook?.rawValue ?? "unknown", generation: raw.generation, mapped: raw.mapped)
+            hook: raw.hookName, generation: raw.generation, mapped: raw.mapped,
+            unspecified: raw.unspecified ? true : nil, closed: raw.closed ? true : nil)
         return (event, app(AppSource(executable: raw.executable, cgroupID: raw.cgroupID), executable: exe, cgroup: cgroup))
     }
 

@@ -34,11 +34,27 @@ public struct Verdict: Hashable, Sendable, Codable {
     public var ruleID: UInt32
     public var action: RuleAction
     public var monitor: Bool
+    /// A deny leaves connections already open (`existingConnections: keep`).
+    public var keepOpen: Bool
 
-    public init(ruleID: UInt32, action: RuleAction, monitor: Bool) {
+    public init(ruleID: UInt32, action: RuleAction, monitor: Bool, keepOpen: Bool = false) {
         self.ruleID = ruleID
         self.action = action
         self.monitor = monitor
+        self.keepOpen = keepOpen
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ruleID, action, monitor, keepOpen
+    }
+
+    /// `keepOpen` may be missing: records written before it existed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ruleID = try container.decode(UInt32.self, forKey: .ruleID)
+        action = try container.decode(RuleAction.self, forKey: .action)
+        monitor = try container.decode(Bool.self, forKey: .monitor)
+        keepOpen = try container.decodeIfPresent(Bool.self, forKey: .keepOpen) ?? false
     }
 
     /// Whether the connection fails with EPERM.
@@ -69,6 +85,8 @@ public struct DestinationEntry: Hashable, Sendable {
         if lhs.verdict.action != rhs.verdict.action { return lhs.verdict.action > rhs.verdict.action }
         // An enforced deny outranks a monitored one: the tie fails closed.
         if lhs.verdict.monitor != rhs.verdict.monitor { return !lhs.verdict.monitor }
+        // Likewise a deny that ends open connections outranks one that keeps them.
+        if lhs.verdict.keepOpen != rhs.verdict.keepOpen { return !lhs.verdict.keepOpen }
         if lhs.ports.lower != rhs.ports.lower { return lhs.ports.lower < rhs.ports.lower }
         return lhs.verdict.ruleID < rhs.verdict.ruleID
     }
@@ -120,12 +138,16 @@ public struct CompiledPolicy: Sendable {
     public var ruleSignatures: [RuleSignature: [UInt32]]
     /// The executable paths policies name, as the kernel finds them at exec.
     public var governedNames: [GovernedName: ExecutableIdentity] = [:]
+    /// The node addresses `host` was expanded with; nil when no rule names `host`, so an
+    /// address change needs no recompile.
+    public var hostAddresses: [IPAddress]?
 
     public init(
         rules: [RuleInfo], node: CompiledSubject, subjects: [SubjectKey: CompiledSubject],
         diagnostics: [PolicyDiagnostic], executablePaths: Set<String>, cgroupPaths: Set<String>,
-        ruleSignatures: [RuleSignature: [UInt32]] = [:]
+        ruleSignatures: [RuleSignature: [UInt32]] = [:], hostAddresses: [IPAddress]? = nil
     ) {
+        self.hostAddresses = hostAddresses
         self.rules = rules
         self.node = node
         self.subjects = subjects

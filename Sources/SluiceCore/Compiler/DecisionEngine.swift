@@ -45,6 +45,12 @@ public struct DecisionEngine: Sendable {
 
     public func decide(_ flow: FlowQuery) -> Decision {
         var trace: [String] = []
+        var flow = flow
+        if let local = flow.destination.unspecifiedReachesLoopback {
+            // As BPF/sluice.bpf.c does: Linux connects the unspecified address to the host.
+            trace.append("\(flow.destination) is the unspecified address, which reaches this host: decided as \(local)")
+            flow.destination = local
+        }
         var candidates: [SubjectKey] = []
         if let exe = flow.executable {
             for level in image.executableInCgroupLevels where level < flow.cgroupAncestry.count {

@@ -97,12 +97,17 @@ public protocol SubjectResolver: Sendable {
     /// Paths of this machine's dynamic loaders (`PT_INTERP`), which can run any program
     /// under their own identity (`ld.so PROGRAM`).
     func directLoaders(for executables: [String]) -> [String]
+    /// The node's own addresses (every address on every interface), what the `host` alias
+    /// stands for besides the loopback blocks. Sorted, so two answers compare.
+    func hostAddresses() -> [IPAddress]
 }
 
 extension SubjectResolver {
     /// Resolvers that know no paths (tests, the server's explainer) register none.
     public func governedPath(_ path: String) -> GovernedPath? { nil }
     public func directLoaders(for executables: [String]) -> [String] { [] }
+    /// A resolver that knows no interfaces: `host` is the loopback blocks only.
+    public func hostAddresses() -> [IPAddress] { [] }
 }
 
 /// Why a subject's path did not resolve.

@@ -71,6 +71,8 @@ private struct CompilerState<Resolver: SubjectResolver> {
     var cgroupPaths = Set<String>()
     var executableCache: [String: Result<[ExecutableIdentity], SubjectResolutionError>] = [:]
     var cgroupCache: [String: Result<CgroupIdentity, SubjectResolutionError>] = [:]
+    /// What `host` expanded to; asked once, and only when a rule names it.
+    var hostAddresses: [IPAddress]?
 
     init(resolver: Resolver, ids: [UInt32]) {
         self.resolver = resolver
@@ -81,6 +83,7 @@ private struct CompilerState<Resolver: SubjectResolver> {
 
     mutating func add(_ policy: Policy) {
         let monitor = policy.mode == .monitor
+        let keepOpen = policy.existingConnections == .keep
         let subjectText = policy.isNodeDefault ? "node" : policy.subjects.map(\.value.description).joined(separator: ", ")
         // Expanded once, then added to each subject the policy names.
         var expanded: [(entry: DestinationEntry, origin: Int)] = []
@@ -91,10 +94,12 @@ private struct CompilerState<Resolver: SubjectResolver> {
                 RuleInfo(
                     id: 0, policy: policy.name, rule: label, action: rule.action, mode: policy.mode,
                     subject: subjectText, location: rule.location))
-            let verdict = Verdict(ruleID: id, action: rule.action, monitor: monitor)
+            let verdict = Verdict(ruleID: id, action: rule.action, monitor: monitor, keepOpen: keepOpen)
             let origin = origins.count
             origins.append(RuleOrigin(rule: label, policy: policy.name, location: rule.location))
-            rule.forEachEntry(verdict: verdict) { expanded.append(($0, origin)) }
+            rule.forEachEntry(verdict: verdict, host: rule.hostDestination == nil ? [] : hostPrefixes()) {
+                expanded.append(($0, origin))
+            }
         }
         var fallback: Verdict?
         if let defaultAction = policy.defaultAction {
@@ -102,7 +107,7 @@ private struct CompilerState<Resolver: SubjectResolver> {
                 RuleInfo(
                     id: 0, policy: policy.name, rule: "default", action: defaultAction.value, mode: policy.mode,
                     subject: subjectText, location: defaultAction.location))
-            fallback = Verdict(ruleID: id, action: defaultAction.value, monitor: monitor)
+            fallback = Verdict(ruleID: id, action: defaultAction.value, monitor: monitor, keepOpen: keepOpen)
         }
 
         // Each builder is taken out while it grows: storage still shared with `self` would be
@@ -122,6 +127,14 @@ private struct CompilerState<Resolver: SubjectResolver> {
                 subjects[key] = builder
             }
         }
+    }
+
+    /// The blocks `host` stands for on this node: the loopback blocks and each interface address.
+    mutating func hostPrefixes() -> [IPPrefix] {
+        let addresses = hostAddresses ?? resolver.hostAddresses()
+        hostAddresses = addresses
+        let own = addresses.map { IPPrefix(covering: $0, length: $0.family.bitWidth) }
+        return DestinationAlias.hostBlocks + own.filter { prefix in !DestinationAlias.hostBlocks.contains { $0.contains(prefix.address) } }
     }
 
     mutating func nextRuleID(_ info: RuleInfo) -> UInt32 {
@@ -226,14 +239,14 @@ private struct CompilerState<Resolver: SubjectResolver> {
         return CompiledPolicy(
             rules: rules, node: compiled(node), subjects: subjects.mapValues(compiled),
             diagnostics: diagnostics.filter { seen.insert($0).inserted }, executablePaths: executablePaths, cgroupPaths: cgroupPaths,
-            ruleSignatures: signatures)
+            ruleSignatures: signatures, hostAddresses: hostAddresses)
     }
 }
 
 extension EgressRule {
     /// Calls `body` with each entry the rule expands to: each block (the whole of both families
     /// when it lists none) with each port range (any port when it lists none).
-    fileprivate func forEachEntry(verdict: Verdict, _ body: (DestinationEntry) -> Void) {
+    fileprivate func forEachEntry(verdict: Verdict, host: [IPPrefix], _ body: (DestinationEntry) -> Void) {
         func expand(_ prefix: IPPrefix) {
             guard !ports.isEmpty else {
                 body(DestinationEntry(prefix: prefix, ports: .any, transport: transport, verdict: verdict))
@@ -243,12 +256,15 @@ extension EgressRule {
                 body(DestinationEntry(prefix: prefix, ports: range.value, transport: transport, verdict: verdict))
             }
         }
-        if destinations.isEmpty {
+        if destinations.isEmpty && hostDestination == nil {
             expand(.any(.ipv4))
             expand(.any(.ipv6))
         }
         for destination in destinations {
             expand(destination.value)
+        }
+        for prefix in host where !destinations.contains(where: { $0.value == prefix }) {
+            expand(prefix)
         }
     }
 }

@@ -9,6 +9,7 @@ public struct RuleSignature: Hashable, Sendable {
     var destinations: [IPPrefix]
     var ports: [PortRange]
     var transport: TransportProtocol
+    var namesHost = false
 
     /// Appends the signatures of a policy's rules, then of its default: the order the compiler numbers.
     static func append(of policy: Policy, to result: inout [RuleSignature]) {
@@ -16,7 +17,8 @@ public struct RuleSignature: Hashable, Sendable {
             result.append(
                 RuleSignature(
                     policy: policy.name, name: rule.name, action: rule.action, mode: policy.mode,
-                    destinations: rule.destinations.map(\.value), ports: rule.ports.map(\.value), transport: rule.transport))
+                    destinations: rule.destinations.map(\.value), ports: rule.ports.map(\.value), transport: rule.transport,
+                    namesHost: rule.hostDestination != nil))
         }
         if let fallback = policy.defaultAction {
             result.append(

@@ -23,6 +23,8 @@ extension DecisionEvent {
         out.field("hook", string: hook)
         out.field("generation", number: UInt64(generation))
         out.field("mapped", bool: mapped)
+        if unspecified == true { out.field("unspecified", bool: true) }
+        if closed == true { out.field("closed", bool: true) }
         if let score {
             out.field("score", double: (score * 100).rounded() / 100)
             out.field("anomaly", bool: anomaly ?? false)

@@ -28,6 +28,12 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
     public var generation: UInt32
     /// An IPv4-mapped IPv6 destination decided by the IPv4 rules.
     public var mapped: Bool
+    /// The caller wrote 0.0.0.0 or ::, decided as the loopback address in `destination`; nil
+    /// (left out of JSON) otherwise.
+    public var unspecified: Bool?
+    /// An open connection ended because a new policy denies it (`hook` is `close-tcp` or
+    /// `close-udp`); nil otherwise.
+    public var closed: Bool?
     /// The anomaly score (bits; higher is more anomalous), when the agent scored the event.
     public var score: Double?
     /// The score passed the application's threshold after its warm-up.
@@ -39,8 +45,10 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
         timeNanoseconds: Int64, node: String, pid: UInt32, uid: UInt32, comm: String, exe: String?, exeID: String?,
         cgroup: String?, cgroupID: UInt64, transport: String, family: IPAddress.Family, destination: IPAddress, port: UInt16,
         verdict: RuleAction, enforced: Bool, policy: String?, rule: String, hook: String, generation: UInt32, mapped: Bool,
-        score: Double? = nil, anomaly: Bool? = nil, reasons: [String]? = nil
+        unspecified: Bool? = nil, closed: Bool? = nil, score: Double? = nil, anomaly: Bool? = nil, reasons: [String]? = nil
     ) {
+        self.unspecified = unspecified
+        self.closed = closed
         self.timeNanoseconds = timeNanoseconds
         self.node = node
         self.pid = pid
@@ -75,7 +83,7 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
         case family
         case destination = "dst_ip"
         case port = "dst_port"
-        case verdict, enforced, policy, rule, hook, generation, mapped, score, anomaly, reasons
+        case verdict, enforced, policy, rule, hook, generation, mapped, unspecified, closed, score, anomaly, reasons
     }
 
     public init(from decoder: any Decoder) throws {
@@ -109,6 +117,8 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
         hook = try container.decodeIfPresent(String.self, forKey: .hook) ?? ""
         generation = try container.decodeIfPresent(UInt32.self, forKey: .generation) ?? 0
         mapped = try container.decodeIfPresent(Bool.self, forKey: .mapped) ?? false
+        unspecified = try container.decodeIfPresent(Bool.self, forKey: .unspecified)
+        closed = try container.decodeIfPresent(Bool.self, forKey: .closed)
         score = try container.decodeIfPresent(Double.self, forKey: .score)
         anomaly = try container.decodeIfPresent(Bool.self, forKey: .anomaly)
         reasons = try container.decodeIfPresent([String].self, forKey: .reasons)
@@ -136,6 +146,8 @@ public struct DecisionEvent: Sendable, Hashable, Codable {
         try container.encode(hook, forKey: .hook)
         try container.encode(generation, forKey: .generation)
         try container.encode(mapped, forKey: .mapped)
+        try container.encodeIfPresent(unspecified, forKey: .unspecified)
+        try container.encodeIfPresent(closed, forKey: .closed)
         try container.encodeIfPresent(score, forKey: .score)
         try container.encodeIfPresent(anomaly, forKey: .anomaly)
         try container.encodeIfPresent(reasons, forKey: .reasons)

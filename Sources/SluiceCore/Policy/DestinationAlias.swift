@@ -1,7 +1,17 @@
 /// Names a policy may write in `to` instead of address blocks; each stands for blocks of both families.
 enum DestinationAlias {
     /// In the order messages list them.
-    static let names = ["any", "loopback", "private", "link-local", "multicast"]
+    static let names = ["any", "loopback", "private", "link-local", "multicast", host]
+
+    /// The node's own addresses; expanded when compiled on the node (`EgressRule.hostDestination`).
+    static let host = "host"
+
+    /// Blocks `host` stands for on every node besides its interfaces' addresses: Linux delivers
+    /// all of 127.0.0.0/8 locally.
+    static let hostBlocks: [IPPrefix] = ["127.0.0.0/8", "::1/128"].map { text in
+        guard case .success(let prefix) = IPPrefix.parse(text) else { preconditionFailure("alias block \(text) does not parse") }
+        return prefix
+    }
 
     /// In the order of `names`. Five entries: scanning them is cheaper than hashing the text of
     /// every destination a large policy lists.

@@ -3,6 +3,14 @@ public enum PolicyMode: String, Hashable, Sendable, Codable, CaseIterable {
     case enforce, monitor
 }
 
+/// What a policy's denies do to connections already open when they come into force.
+public enum ExistingConnections: String, Hashable, Sendable, Codable, CaseIterable {
+    /// End them (TCP gets ECONNABORTED and the peer a reset; connected UDP gets ECONNABORTED).
+    case close
+    /// Leave them open; only new connections are denied.
+    case keep
+}
+
 /// What a rule or default does with a connection.
 public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
     /// Let the connection through.
@@ -61,14 +69,19 @@ public struct EgressRule: Hashable, Sendable {
     /// Ports; empty means any port.
     public var ports: [Located<PortRange>]
     public var transport: TransportProtocol
+    /// Where `to` names `host`, the node's own addresses: only the node knows them, so the
+    /// compiler expands it (`SubjectResolver.hostAddresses`), not the parser. With no other
+    /// destination the rule covers the host only, not every address.
+    public var hostDestination: Located<String>?
     /// Position in the policy's `egress` list.
     public var index: Int
     public var location: SourceLocation
 
     public init(
         name: String? = nil, action: RuleAction, destinations: [Located<IPPrefix>], ports: [Located<PortRange>],
-        transport: TransportProtocol, index: Int, location: SourceLocation
+        transport: TransportProtocol, hostDestination: Located<String>? = nil, index: Int, location: SourceLocation
     ) {
+        self.hostDestination = hostDestination
         self.name = name
         self.action = action
         self.destinations = destinations
@@ -99,14 +112,18 @@ public struct Policy: Hashable, Sendable {
     public var learning: Located<LearningSettings>?
     /// The server raises an alert for every deny this policy decides (alert rules always do).
     public var alertOnDeny: Bool
+    /// Whether the policy's denies end connections already open (`spec.existingConnections`).
+    public var existingConnections: ExistingConnections = .close
     /// Where the document starts.
     public var location: SourceLocation
 
     public init(
         name: String, description: String? = nil, labels: [String: String] = [:], mode: PolicyMode = .enforce,
         subjects: [Located<Subject>] = [], defaultAction: Located<RuleAction>? = nil, egress: [EgressRule] = [],
-        learning: Located<LearningSettings>? = nil, alertOnDeny: Bool = false, location: SourceLocation
+        learning: Located<LearningSettings>? = nil, alertOnDeny: Bool = false,
+        existingConnections: ExistingConnections = .close, location: SourceLocation
     ) {
+        self.existingConnections = existingConnections
         self.name = name
         self.description = description
         self.labels = labels

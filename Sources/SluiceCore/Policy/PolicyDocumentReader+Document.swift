@@ -24,7 +24,7 @@ extension PolicyDocumentReader {
         return Policy(
             name: metadata.name, description: metadata.description, labels: metadata.labels, mode: spec.mode,
             subjects: spec.subjects, defaultAction: spec.defaultAction, egress: spec.egress, learning: spec.learning,
-            alertOnDeny: spec.alertOnDeny,
+            alertOnDeny: spec.alertOnDeny, existingConnections: spec.existingConnections,
             location: location(of: root))
     }
 

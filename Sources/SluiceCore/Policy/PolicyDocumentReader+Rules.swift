@@ -42,7 +42,8 @@ extension PolicyDocumentReader {
             "action", in: fields, hint: "use \(NameSuggestion.list(RuleAction.allCases.map(\.rawValue)))"
         )
         .flatMap { choice($0, at: fields.path("action"), noun: "action", as: RuleAction.self) }
-        let destinations = fields["to"].flatMap { readDestinations($0, at: fields.path("to")) }
+        var hostDestination: Located<String>?
+        let destinations = fields["to"].flatMap { readDestinations($0, at: fields.path("to"), host: &hostDestination) }
         let ports = fields["ports"].flatMap { readPorts($0, at: fields.path("ports")) }
         let transport = fields["protocol"].flatMap {
             choice($0, at: fields.path("protocol"), noun: "protocol", as: TransportProtocol.self)
@@ -50,17 +51,23 @@ extension PolicyDocumentReader {
         guard diagnostics.count == errorsBefore, let action else { return nil }
         return EgressRule(
             name: name, action: action, destinations: destinations ?? [], ports: ports ?? [],
-            transport: transport ?? .any, index: index, location: location(of: node))
+            transport: transport ?? .any, hostDestination: hostDestination, index: index, location: location(of: node))
     }
 
     /// nil when anything in the list is wrong.
-    private mutating func readDestinations(_ node: Node, at path: FieldPath) -> [Located<IPPrefix>]? {
+    private mutating func readDestinations(
+        _ node: Node, at path: FieldPath, host: inout Located<String>?
+    ) -> [Located<IPPrefix>]? {
         guard let items = nonEmptyList(node, at: path, field: "to", meaning: "any destination") else { return nil }
         var result: [Located<IPPrefix>] = []
         result.reserveCapacity(items.count)
         var isValid = true
         for (index, item) in items.enumerated() {
             let itemPath = path.appending(index)
+            if case .scalar(let scalar) = item, scalar.string == DestinationAlias.host, item.scalarTagName == .str {
+                host = Located(DestinationAlias.host, at: location(of: item), path: itemPath)
+                continue
+            }
             guard let prefixes = readDestination(item, at: itemPath) else {
                 isValid = false
                 continue
@@ -75,6 +82,10 @@ extension PolicyDocumentReader {
 
     mutating func readDestination(_ node: Node, at path: FieldPath) -> [IPPrefix]? {
         guard let text = string(node, at: path, expected: "an address, a CIDR block or an alias") else { return nil }
+        if text == DestinationAlias.host {
+            report(node, path, "the alias \"host\" (this node's own addresses) is allowed only in a rule's \"to\"")
+            return nil
+        }
         if let prefixes = DestinationAlias.prefixes(for: text) { return prefixes }
         switch IPPrefix.parse(text) {
         case .success(let prefix):

@@ -9,9 +9,10 @@ extension PolicyDocumentReader {
         var egress: [EgressRule] = []
         var learning: Located<LearningSettings>?
         var alertOnDeny = false
+        var existingConnections = ExistingConnections.close
     }
 
-    private static let specFields = ["mode", "subjects", "default", "egress", "learning", "alertOnDeny"]
+    private static let specFields = ["mode", "subjects", "default", "egress", "learning", "alertOnDeny", "existingConnections"]
     private static let subjectFields = ["executable", "cgroup"]
 
     mutating func readSpec(_ node: Node, at path: FieldPath) -> Spec? {
@@ -44,6 +45,11 @@ extension PolicyDocumentReader {
             } else {
                 report(node, fields.path("alertOnDeny"), "expected true or false, found \(node.foundDescription)")
             }
+        }
+        if let node = fields["existingConnections"],
+            let choice = choice(node, at: fields.path("existingConnections"), noun: "existingConnections", as: ExistingConnections.self)
+        {
+            spec.existingConnections = choice
         }
         return spec
     }

@@ -122,6 +122,8 @@ extension PolicyValidator {
     /// The rule's blocks; a rule without `to` covers both families, located at the rule itself.
     private static func destinations(of rule: EgressRule) -> [Located<IPPrefix>] {
         guard rule.destinations.isEmpty else { return rule.destinations }
+        // `host` is expanded by the compiler on the node, which reports contradictions there.
+        guard rule.hostDestination == nil else { return [] }
         let path = FieldPath("spec.egress").appending(rule.index)
         return [IPPrefix.any(.ipv4), IPPrefix.any(.ipv6)].map { Located($0, at: rule.location, path: path) }
     }

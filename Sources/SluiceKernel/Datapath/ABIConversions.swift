@@ -9,7 +9,7 @@ extension sluice_verdict {
         self.init()
         rule_id = verdict.ruleID
         action = verdict.action.abiValue
-        flags = verdict.monitor ? UInt8(SLUICE_VERDICT_MONITOR.rawValue) : 0
+        flags = verdict.abiFlags
     }
 }
 
@@ -70,7 +70,7 @@ extension sluice_port_entry {
         port_hi = entry.ports.upper
         self.protocol = entry.protocolNumber
         action = entry.verdict.action.abiValue
-        flags = entry.verdict.monitor ? UInt8(SLUICE_VERDICT_MONITOR.rawValue) : 0
+        flags = entry.verdict.abiFlags
         rule_id = entry.verdict.ruleID
     }
 }
@@ -151,4 +151,11 @@ enum SlotAddressing {
     }
 
     static func slot(ofSubjectID id: UInt32) -> Int { Int(id >> 31) }
+}
+
+extension Verdict {
+    /// `enum sluice_verdict_flags` of this verdict.
+    var abiFlags: UInt8 {
+        (monitor ? UInt8(SLUICE_VERDICT_MONITOR.rawValue) : 0) | (keepOpen ? UInt8(SLUICE_VERDICT_KEEP_OPEN.rawValue) : 0)
+    }
 }

@@ -101,6 +101,11 @@ public final class Datapath: @unchecked Sendable {
     let programs: [Hook: BPFProgram]
     let execProgram: BPFProgram
     let forkProgram: BPFProgram
+    /// The socket iterators that end open connections a new generation denies; empty when
+    /// `closing` is unavailable.
+    let closers: [BPFProgram]
+    /// Whether this kernel lets Sluice end open connections.
+    public let closing: ConnectionClosing
     public internal(set) var links: [Hook: BPFLink] = [:]
     var execLink: BPFLink?
     var forkLink: BPFLink?
@@ -135,16 +140,30 @@ public final class Datapath: @unchecked Sendable {
             throw DatapathError.pinFolder(error)
         }
 
-        var reuse = Self.pinnedMapsAreCompatible(pins, logger: logger)
+        let compatible = Self.pinnedMapsAreCompatible(pins, logger: logger)
+        var reuse = compatible
+        var closing = ConnectionClosing.probe()
         var loaded: BPFObject
-        do {
-            loaded = try Self.open(configuration, reusingPins: reuse)
-        } catch where reuse {
-            logger.warning(
-                "pinned maps could not be reused; filling new maps and swapping them in",
-                metadata: ["pins.directory": "\(pins.directory)", "error": "\(error)"])
-            reuse = false
-            loaded = try Self.open(configuration, reusingPins: false)
+        while true {
+            do {
+                loaded = try Self.open(configuration, reusingPins: reuse, closers: closing == .available)
+                break
+            } catch where reuse {
+                logger.warning(
+                    "pinned maps could not be reused; filling new maps and swapping them in",
+                    metadata: ["pins.directory": "\(pins.directory)", "error": "\(error)"])
+                reuse = false
+            } catch where closing == .available {
+                // The iterators are the newest kernel features used: they never stop enforcement.
+                closing = .unavailable("the kernel refused the socket iterators: \(error)")
+                logger.warning("open connections cannot be ended on this kernel", metadata: ["error": "\(error)"])
+                reuse = compatible
+            }
+        }
+        self.closing = closing
+        closers = closing == .available ? try Self.closerNames.map { try loaded.program(named: $0) } : []
+        if case .unavailable(let reason) = closing {
+            logger.notice("open connections stay open when policy changes", metadata: ["reason": "\(reason)"])
         }
         object = loaded
         var maps: [MapName: BPFMap] = [:]
@@ -186,8 +205,11 @@ public final class Datapath: @unchecked Sendable {
     /// The ring buffer the exec tracer writes executable names to.
     public var execs: BPFMap { maps[.execs]! }
 
-    static func open(_ configuration: DatapathConfiguration, reusingPins: Bool) throws -> BPFObject {
+    static func open(_ configuration: DatapathConfiguration, reusingPins: Bool, closers: Bool) throws -> BPFObject {
         let object = try BPFObject(elf: EmbeddedObject.elf, name: "sluice")
+        for name in closerNames {
+            try object.program(named: name).setAutoload(closers)
+        }
         let capacity = configuration.capacity
         try object.map(named: MapName.subjects.rawValue).setMaxEntries(capacity.subjects)
         try object.map(named: MapName.rules4.rawValue).setMaxEntries(capacity.destinationsPerFamily)

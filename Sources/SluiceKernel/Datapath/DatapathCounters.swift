@@ -17,6 +17,8 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     /// Execs whose identity could not be recorded (no memory): such a process is decided by
     /// its `mm->exe_file`.
     public var identityLost: UInt64 = 0
+    /// Open connections ended because a new generation denies them.
+    public var closed: UInt64 = 0
 
     public init() {}
 
@@ -32,6 +34,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         exempt = try total(SLUICE_COUNTER_EXEMPT)
         failClosed = try total(SLUICE_COUNTER_FAIL_CLOSED)
         identityLost = try total(SLUICE_COUNTER_IDENTITY_LOST)
+        closed = try total(SLUICE_COUNTER_CLOSED)
     }
 
     /// Decisions made, whatever the verdict.

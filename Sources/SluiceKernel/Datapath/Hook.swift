@@ -43,6 +43,8 @@ public enum MapName: String, CaseIterable, Sendable {
     /// What each process executed (task storage): kept across agent restarts with the others.
     case taskExecutables = "sluice_task_exe"
     case governedNames = "sluice_governed_names"
+    /// What the connect hooks decided each socket with, to end it if a later generation denies it.
+    case owners = "sluice_owners"
 }
 
 /// Where everything of one Sluice instance is pinned.

@@ -22,7 +22,13 @@ public struct RawEvent: Sendable, Hashable {
     /// The process predates the programs: its identity was read from `mm->exe_file`, which it
     /// can change, instead of recorded at exec.
     public var executableUnverified: Bool
+    /// The caller wrote 0.0.0.0 or ::; `destination` is the loopback address it reaches.
+    public var unspecified: Bool
+    /// An open connection ended because a new generation denies it (not a connect or send).
+    public var closed: Bool
     public var hook: Hook?
+    /// The hook's name for events: a `Hook`, `close-tcp` or `close-udp`.
+    public var hookName: String
     public var comm: String
 
     init(_ event: sluice_event) {
@@ -43,7 +49,14 @@ public struct RawEvent: Sendable, Hashable {
         mapped = flags & SLUICE_EVENT_MAPPED.rawValue != 0
         byDefault = flags & SLUICE_EVENT_DEFAULT.rawValue != 0
         executableUnverified = flags & SLUICE_EVENT_EXE_UNVERIFIED.rawValue != 0
+        unspecified = flags & SLUICE_EVENT_UNSPECIFIED.rawValue != 0
+        closed = flags & SLUICE_EVENT_CLOSED.rawValue != 0
         hook = Hook(abi: event.hook)
+        switch UInt32(event.hook) {
+        case SLUICE_HOOK_CLOSE_TCP.rawValue: hookName = "close-tcp"
+        case SLUICE_HOOK_CLOSE_UDP.rawValue: hookName = "close-udp"
+        default: hookName = hook?.rawValue ?? "unknown"
+        }
         var name = event.comm
         comm = withUnsafeBytes(of: &name) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)

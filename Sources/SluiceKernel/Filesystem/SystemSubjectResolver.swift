@@ -72,6 +72,10 @@ public final class SystemSubjectResolver: SubjectResolver, @unchecked Sendable {
         }
     }
 
+    public func hostAddresses() -> [IPAddress] {
+        HostAddresses.current()
+    }
+
     /// Processes whose executable was replaced or removed: /proc/PID/exe reads `PATH (deleted)`
     /// and still stats as the old file.
     static func scanReplacedExecutables() -> [String: Set<ExecutableIdentity>] {

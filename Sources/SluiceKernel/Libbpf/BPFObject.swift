@@ -111,6 +111,33 @@ public struct BPFProgram: @unchecked Sendable {
         try KernelError.check(bpf_program__pin(handle, path), "bpf_program__pin", path)
     }
 
+    /// Whether `BPFObject.load()` verifies and loads this program; set before load.
+    public func setAutoload(_ load: Bool) throws(KernelError) {
+        try KernelError.check(bpf_program__set_autoload(handle, load), "bpf_program__set_autoload", name)
+    }
+
+    /// Runs an iterator program (`iter/...`) once over everything it iterates and returns the
+    /// bytes it wrote. The link and the iterator fd live only for this call: `BPFLink` frees the
+    /// link, the fd from `bpf_iter_create` is closed here.
+    public func runIterator() throws(KernelError) -> Int {
+        guard let handle = bpf_program__attach_iter(self.handle, nil) else {
+            throw KernelError.lastError("bpf_program__attach_iter", name)
+        }
+        let link = BPFLink(handle: handle, name: name)
+        let fd = bpf_iter_create(link.descriptor)
+        try KernelError.check(fd, "bpf_iter_create", name)
+        defer { close(fd) }
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw KernelError("read", "iterator \(name)", errno: errno, hint: "the iterator program failed while walking sockets") }
+            if count == 0 { return total }
+            total += count
+        }
+    }
+
     /// Attaches a tracing program (tp_btf) where its section says.
     public func attachTracing() throws(KernelError) -> BPFLink {
         guard let link = bpf_program__attach(handle) else {

@@ -57,6 +57,7 @@ enum StatusText {
             lines.append(Terminal.paint("rejected     \(rejection.time.formatted(date: .omitted, time: .standard)): \(rejection.message); the previous policy stays in force", .red))
             for diagnostic in rejection.diagnostics { lines.append("  \(diagnostic)") }
         }
+        if let open = status.datapath.openConnections { lines.append("open conns   \(open)") }
         if let fleet = status.fleet { lines.append(Self.fleet(fleet)) }
         if let tamper = status.tamper { lines += Self.tamper(tamper) }
         lines.append(decisions(status.decisions))
@@ -100,6 +101,6 @@ enum StatusText {
     }
 
     static func decisions(_ counters: DatapathCounters) -> String {
-        "decisions    allow \(counters.allow), alert \(counters.alert), deny \(counters.deny), monitor-deny \(counters.monitorDeny), agent exempt \(counters.exempt)\(counters.failClosed > 0 ? ", fail-closed \(counters.failClosed)" : "")"
+        "decisions    allow \(counters.allow), alert \(counters.alert), deny \(counters.deny), monitor-deny \(counters.monitorDeny), agent exempt \(counters.exempt)\(counters.failClosed > 0 ? ", fail-closed \(counters.failClosed)" : "")\(counters.closed > 0 ? ", open connections ended \(counters.closed)" : "")"
     }
 }

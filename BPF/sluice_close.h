@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Ending open connections that a new policy generation denies.
+ *
+ * A connect decides once; a TCP connection or connected UDP socket made under an older
+ * generation would otherwise outlive any later deny. So the connect hooks remember, on the
+ * socket (sk storage), what they decided with: the destination as decided, the executable, the
+ * cgroup and who connected. After each apply the agent runs the socket iterators below
+ * (iter/tcp, iter/udp); each re-decides every remembered socket with the same sluice_resolve()
+ * the hooks use, and ends the ones now denied with the kfunc bpf_sock_destroy (kernel 6.5+):
+ * TCP gets ECONNABORTED and the peer a reset, UDP gets ECONNABORTED and is disconnected.
+ *
+ * The iterators need kfuncs older kernels lack; user space loads them only where the kernel has
+ * them (the kfuncs are weak, so the rest of the object loads anywhere) and reports otherwise.
+ *
+ * Included by sluice.bpf.c after sluice_resolve() and before the connect hooks.
+ */
+#ifndef SLUICE_CLOSE_H
+#define SLUICE_CLOSE_H
+
+struct seq_file;
+
+struct sock_common {
+	unsigned short skc_family;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct tcp_sock {
+	__u32 snd_wnd; /* never read: the type only has to exist for the helpers' BTF checks */
+} __attribute__((preserve_access_index));
+
+struct udp_sock {
+	int pending;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__tcp {
+	struct bpf_iter_meta *meta;
+	struct sock_common *sk_common;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__udp {
+	struct bpf_iter_meta *meta;
+	struct udp_sock *udp_sk;
+} __attribute__((preserve_access_index));
+
+extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
+extern struct cgroup *bpf_cgroup_from_id(__u64 cgid) __ksym __weak;
+extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym __weak;
+extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym __weak;
+
+/* What a connect hook decided a socket with. */
+struct sluice_owner {
+	struct sluice_flow flow;
+	__u64 cgroup_id; /* the connecting task's cgroup (not the socket creator's) */
+	__u32 pid;
+	__u32 uid;
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sluice_owner);
+} sluice_owners SEC(".maps");
+
+/* Scratch for one re-decision: too large for the iterator's stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_ancestors);
+} sluice_close_scratch SEC(".maps");
+
+/* Called by the connect hooks after an allow; one storage lookup (and, the first time, one
+ * allocation) per connect. */
+static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, const struct sluice_flow *flow)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct sluice_owner *owner;
+	struct task_struct *task;
+
+	if (flow->exempt || !sk)
+		return;
+	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!owner)
+		return; /* out of memory: this socket cannot be ended later; nothing else changes */
+	task = bpf_get_current_task_btf();
+	owner->flow = *flow;
+	owner->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	owner->pid = task->tgid;
+	owner->uid = task->cred->uid.val;
+	__builtin_memcpy(owner->comm, task->comm, sizeof(owner->comm));
+}
+
+static __always_inline __u64 sluice_ancestor_id(struct cgroup *cgrp, __u8 level)
+{
+	struct cgroup *ancestor = bpf_cgroup_ancestor(cgrp, level);
+	__u64 id;
+
+	if (!ancestor)
+		return 0; /* the cgroup sits above this depth */
+	id = ancestor->kn->id;
+	bpf_cgroup_release(ancestor);
+	return id;
+}
+
+/* The owner's cgroup ancestors at the depths the generation has subjects at; all zero when the
+ * cgroup is gone (then only executable subjects and the node decide, as for a caller above
+ * every subject's depth). */
+static __always_inline void sluice_owner_ancestors(const struct sluice_config *config, __u64 cgroup_id,
+						   struct sluice_ancestors *out)
+{
+	struct cgroup *cgrp = bpf_cgroup_from_id(cgroup_id);
+
+	for (int i = 0; i < SLUICE_MAX_CGROUP_LEVELS; i++) {
+		out->exe_cgroup[i] = 0;
+		out->cgroup[i] = 0;
+		if (!cgrp)
+			continue;
+		if (i < config->exe_cgroup_level_count)
+			out->exe_cgroup[i] = sluice_ancestor_id(cgrp, config->exe_cgroup_levels[i]);
+		if (i < config->cgroup_level_count)
+			out->cgroup[i] = sluice_ancestor_id(cgrp, config->cgroup_levels[i]);
+	}
+	if (cgrp)
+		bpf_cgroup_release(cgrp);
+}
+
+static __always_inline void sluice_emit_closed(const struct sluice_state *state,
+					       const struct sluice_config *config,
+					       const struct sluice_owner *owner,
+					       const struct sluice_verdict *verdict, __u8 flags, __u8 hook)
+{
+	struct sluice_event *event;
+
+	if (state->event_mode == SLUICE_EVENTS_NONE)
+		return;
+	event = bpf_ringbuf_reserve(&sluice_events, sizeof(*event), 0);
+	if (!event) {
+		sluice_count(SLUICE_COUNTER_EVENTS_LOST);
+		return;
+	}
+	event->timestamp_ns = bpf_ktime_get_boot_ns();
+	event->cgroup_id = owner->cgroup_id;
+	event->exe_ino = owner->flow.exe_ino;
+	event->exe_dev = owner->flow.exe_dev;
+	event->pid = owner->pid;
+	event->uid = owner->uid;
+	event->rule_id = verdict->rule_id;
+	event->generation = config->generation;
+	event->dst_port = owner->flow.port;
+	event->protocol = owner->flow.protocol;
+	event->family = owner->flow.family;
+	__builtin_memcpy(event->dst_addr, owner->flow.addr, 16);
+	event->action = verdict->action;
+	event->flags = flags;
+	event->hook = hook;
+	__builtin_memset(event->pad, 0, sizeof(event->pad));
+	__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
+	bpf_ringbuf_submit(event, 0);
+}
+
+/* Re-decides one socket under the active generation; ends it when that is an enforced deny of
+ * a policy that does not keep open connections. Writes one byte to the iterator's output per
+ * socket ended, so the agent counts them by reading. */
+static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct sock *sk,
+						  struct sock_common *skc, __u8 hook)
+{
+	__u32 zero = 0;
+	struct sluice_owner *owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	struct sluice_state *state;
+	struct sluice_config *config;
+	struct sluice_ancestors *ancestors;
+	struct sluice_verdict verdict = { .action = SLUICE_ACTION_ALLOW };
+	struct sluice_flow flow;
+	__u8 by_default = 0;
+	__u8 flags = SLUICE_EVENT_CLOSED | SLUICE_EVENT_ENFORCED;
+	__u32 slot;
+	char mark = 1;
+
+	if (!owner)
+		return 0; /* not connected through Sluice's hooks (or by the agent) */
+	state = bpf_map_lookup_elem(&sluice_state, &zero);
+	ancestors = bpf_map_lookup_elem(&sluice_close_scratch, &zero);
+	if (!state || !ancestors)
+		return 0;
+	slot = state->active_slot & 1;
+	config = bpf_map_lookup_elem(&sluice_config, &slot);
+	if (!config)
+		return 0;
+	flow = owner->flow;
+	sluice_owner_ancestors(config, owner->cgroup_id, ancestors);
+	sluice_resolve(config, slot, &flow, ancestors, &verdict, &by_default);
+	if (verdict.action != SLUICE_ACTION_DENY ||
+	    (verdict.flags & (SLUICE_VERDICT_MONITOR | SLUICE_VERDICT_KEEP_OPEN)))
+		return 0;
+	if (bpf_sock_destroy(skc) != 0)
+		return 0;
+	sluice_count(SLUICE_COUNTER_CLOSED);
+	if (by_default)
+		flags |= SLUICE_EVENT_DEFAULT;
+	if (flow.mapped)
+		flags |= SLUICE_EVENT_MAPPED;
+	if (!flow.has_exe)
+		flags |= SLUICE_EVENT_NO_EXE;
+	if (flow.unspecified)
+		flags |= SLUICE_EVENT_UNSPECIFIED;
+	sluice_emit_closed(state, config, owner, &verdict, flags, hook);
+	bpf_seq_write(seq, &mark, 1);
+	return 0;
+}
+
+SEC("iter/tcp")
+int sluice_close_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc); /* NULL for time-wait and request sockets */
+	if (!tp)
+		return 0;
+	return sluice_close_if_denied(ctx->meta->seq, (struct sock *)tp, skc, SLUICE_HOOK_CLOSE_TCP);
+}
+
+SEC("iter/udp")
+int sluice_close_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+
+	if (!udp)
+		return 0;
+	return sluice_close_if_denied(ctx->meta->seq, (struct sock *)udp, (struct sock_common *)udp,
+				      SLUICE_HOOK_CLOSE_UDP);
+}
+
+#endif /* SLUICE_CLOSE_H */
