@@ -21,10 +21,7 @@
 #define EPERM 1
 #endif
 
-struct dentry {
-	struct inode *d_inode;
-} __attribute__((preserve_access_index));
-
+/* struct dentry (with d_inode) is declared in sluice.bpf.c. */
 struct vfsmount {
 	struct super_block *mnt_sb;
 } __attribute__((preserve_access_index));

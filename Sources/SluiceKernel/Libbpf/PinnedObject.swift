@@ -60,11 +60,6 @@ public struct PinnedObject: Sendable, Hashable {
 }
 
 extension BPFProgram {
-    /// Whether `load()` loads this program (on by default); set before load.
-    public func setAutoload(_ load: Bool) throws(KernelError) {
-        try KernelError.check(bpf_program__set_autoload(handle, load), "bpf_program__set_autoload", name)
-    }
-
     /// The loaded program's kernel id.
     public func id() throws(KernelError) -> UInt32 {
         try PinnedObject.of(descriptor: descriptor, subject: name).id
