@@ -131,6 +131,7 @@ struct TamperTests {
             try agent.waitUntil("the removal is noticed") { try agent.status().tamper?.byKind["pin_removed"] != nil }
             #expect(BPFFS.exists(sandbox.pins.map(.counters)))
             #expect(try agent.status().tamper?.recent.last?.subject == "sluice_counters")
+            #expect(try agent.status().tamper?.byKind.keys.sorted() == ["pin_removed"], "no false alarm from the other checks")
             try agent.stop()
         }
     }
