@@ -20,11 +20,14 @@ if ((${#missing[@]})); then
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# bpffs root-only: the kernel's default mode is 1777, which lets any user make folders there.
-# (The agent refuses pin folders it did not make itself either way.)
+# bpffs root-only, as systemd mounts it: the kernel's default mode is 1777, which lets any user
+# make folders there. (The agent refuses pin folders it did not make itself either way.)
 if ! grep -q " - bpf " /proc/self/mountinfo; then
     echo "==> mounting bpffs at /sys/fs/bpf (mode 0700)"
     mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+elif [[ -d /sys/fs/bpf && $(( 0$(stat -c %a /sys/fs/bpf) & 022 )) -ne 0 ]]; then
+    echo "==> /sys/fs/bpf is writable by others (mode $(stat -c %a /sys/fs/bpf)); making it root-only (0700)"
+    chmod 0700 /sys/fs/bpf
 fi
 
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"

@@ -13,6 +13,26 @@ import Testing
 /// fleet, as an alert on the server.
 @Suite(.enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)))
 struct TamperTests {
+    /// The unprivileged attack on a bpffs mounted 1777: `nobody` makes the agent's pin folder
+    /// first. The agent refuses to start and names path, owner and mode.
+    @Test func anAgentRefusesAPinFolderNobodyMadeBeforehand() async throws {
+        try await KernelSandbox.with("nobody-pins") { sandbox in
+            let bpffs = try PrivateBPFFS(in: sandbox)
+            defer { bpffs.unmount() }
+            let path = bpffs.mountPoint + "/sluice"
+            #expect(try Unprivileged.run("/bin/mkdir", ["-m", "0777", path]).status == 0)
+            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+            let agent = try AgentProcess(sandbox: sandbox, pinDirectory: path)
+            try agent.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
+            let refused = try agent.startExpectingRefusal()
+            #expect(refused.status != 0)
+            #expect(refused.log.contains("\(path) is owned by uid 65534 (nobody) with mode 0777, not by root"), "\(refused.log)")
+            for hook in Hook.allCases {
+                #expect(try Datapath.attachedPrograms(cgroupPath: sandbox.cgroupPath, hook: hook).isEmpty)
+            }
+        }
+    }
+
     @Test func aSecondAgentWithTheSamePinFolderIsRefused() async throws {
         try await KernelSandbox.with("two-pins") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
@@ -131,6 +151,7 @@ struct TamperTests {
             try agent.waitUntil("the removal is noticed") { try agent.status().tamper?.byKind["pin_removed"] != nil }
             #expect(BPFFS.exists(sandbox.pins.map(.counters)))
             #expect(try agent.status().tamper?.recent.last?.subject == "sluice_counters")
+            #expect(try agent.status().tamper?.byKind.keys.sorted() == ["pin_removed"], "no false alarm from the other checks")
             try agent.stop()
         }
     }

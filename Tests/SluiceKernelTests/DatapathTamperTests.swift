@@ -124,4 +124,40 @@ struct DatapathTamperTests {
             #expect(datapath.verifyAndRepair().isEmpty)
         }
     }
+
+    @Test func rewrittenRuleEntriesAreFoundAndRestored() async throws {
+        try await KernelSandbox.with("verify-rules") { sandbox in
+            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+            let policy = """
+                apiVersion: sluice/v1
+                kind: Policy
+                metadata: {name: web}
+                spec:
+                  egress:
+                    - {name: web, action: deny, to: ["127.0.0.1"], ports: [\(listener.port)], protocol: tcp}
+                """
+            let datapath = try Datapath(
+                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            try datapath.apply(try DatapathImage(try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
+            try datapath.attach()
+            #expect(datapath.verifyAndRepair().isEmpty, "no false alarm on a real policy")
+            #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
+
+            // Root turns the deny into an allow in the live trie.
+            let rules4 = try BPFMap.openPinned(sandbox.pins.map(.rules4))
+            for key in try rules4.keys(as: sluice_rule_key4.self) {
+                var value = try #require(try rules4.lookup(key, as: sluice_rule_value.self))
+                value.entries.0.action = UInt8(SLUICE_ACTION_ALLOW.rawValue)
+                try rules4.update(key, value)
+            }
+            #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "ok")
+            #expect(datapath.verifyAndRepair(rules: false).isEmpty, "the cheap check does not read the tries")
+
+            let findings = datapath.verifyAndRepair()
+            #expect(findings.map(\.kind) == [.rulesRewritten] && findings.allSatisfy { $0.repaired }, "\(findings)")
+            #expect(findings.first?.subject == "sluice_rules4")
+            #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
+            #expect(datapath.verifyAndRepair().isEmpty)
+        }
+    }
 }

@@ -358,9 +358,10 @@ public actor EnforcementController {
     }
 
     /// Checks the kernel state against what this agent made and wrote, repairing what differs
-    /// (see `Datapath.verifyAndRepair`); returns the findings and the generation in force.
-    public func verifyKernelState() -> (findings: [TamperFinding], generation: UInt32) {
-        (datapath.verifyAndRepair(), datapath.generation)
+    /// (see `Datapath.verifyAndRepair`; `rules` adds the entry-by-entry comparison of the rule
+    /// maps); returns the findings and the generation in force.
+    public func verifyKernelState(rules: Bool) -> (findings: [TamperFinding], generation: UInt32) {
+        (datapath.verifyAndRepair(rules: rules), datapath.generation)
     }
 
     public nonisolated var events: BPFMap { datapath.events }

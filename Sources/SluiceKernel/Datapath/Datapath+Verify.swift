@@ -6,14 +6,16 @@ extension Datapath {
     /// Compares what the kernel holds with what this datapath made and wrote, and puts back what
     /// differs: links attached to our cgroup and running our programs, every pin present and
     /// referring to our object, `sluice_state` and the active `sluice_config` as written. Returns
-    /// one finding per difference. Nothing is checked before `attach`.
-    public func verifyAndRepair() -> [TamperFinding] {
+    /// one finding per difference. Nothing is checked before `attach`. `rules` compares the
+    /// active slot's rule maps entry by entry too (see `verifyRules`), which costs more.
+    public func verifyAndRepair(rules: Bool = true) -> [TamperFinding] {
         guard !links.isEmpty else { return [] }
         var findings: [TamperFinding] = []
         let folderReplaced = verifyPinFolder(&findings)
         verifyLinks(&findings)
         verifyPins(&findings, reportEach: !folderReplaced)
         verifyState(&findings)
+        if rules { verifyRules(&findings) }
         return findings
     }
 

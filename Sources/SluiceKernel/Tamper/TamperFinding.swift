@@ -14,6 +14,8 @@ public enum TamperKind: String, Sendable, Hashable, Codable, CaseIterable {
     case stateRewritten = "state_rewritten"
     /// The active slot's `sluice_config` differs from what the agent wrote.
     case configRewritten = "config_rewritten"
+    /// Entries of the active slot's subjects or destination tries differ from what the agent wrote.
+    case rulesRewritten = "rules_rewritten"
 }
 
 /// One thing the verifier found, and whether it was put right.

@@ -92,7 +92,7 @@ enum StatusText {
     static func pinned(_ status: PinnedDatapath.Status, layout: StateLayout) -> String {
         [
             "agent        not running; the pinned programs keep enforcing generation \(status.generation)",
-            "attached     \(status.links.map { "\($0.hook.rawValue)\($0.cgroupID == 0 ? " (cgroup gone)" : "")" }.joined(separator: ", ")) (cgroup id \(status.links.first?.cgroupID ?? 0))",
+            "attached     \(status.links.map { "\($0.hook.rawValue)\($0.cgroupID == 0 ? " (DETACHED: its cgroup is gone or it was detached)" : "")" }.joined(separator: ", ")) (cgroup id \(status.links.first?.cgroupID ?? 0))",
             "pins         \(layout.pinDirectory)",
             "policy       generation \(status.generation), \(status.destinationsIPv4 + status.destinationsIPv6) destination entries (\(status.destinationsIPv4) IPv4, \(status.destinationsIPv6) IPv6), \(status.subjects) subjects",
             decisions(status.counters),
