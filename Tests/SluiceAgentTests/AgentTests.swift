@@ -38,8 +38,8 @@ struct AgentTests {
             let applied = try #require(try agent.status().policy)
             #expect(applied.generation == 2)
 
-            // One valid file and one broken one: the change is rejected whole.
-            try agent.writePolicy("more.yaml", Self.denyTCP(listener.port &+ 1, name: "more"))
+            // One broken file and one valid one: the change is rejected whole. The broken one
+            // comes first, so no batching of the two writes can apply the valid one alone.
             try agent.writePolicy(
                 "broken.yaml",
                 """
@@ -50,6 +50,7 @@ struct AgentTests {
                   egress:
                     - {action: deny, to: ["10.0.0.300"]}
                 """)
+            try agent.writePolicy("more.yaml", Self.denyTCP(listener.port &+ 1, name: "more"))
             try agent.waitUntil("the rejection is reported") { try agent.status().lastRejection != nil }
             let status = try agent.status()
             let rejection = try #require(status.lastRejection)
