@@ -82,10 +82,15 @@ extension Datapath {
             let program = programs[hook]!
             expected.append((pins.program(hook), PinnedObject(kind: .program, id: try program.id()), program.descriptor))
         }
-        if let execLink {
-            expected.append((pins.execLink, PinnedObject(kind: .link, id: try execLink.info().id), execLink.descriptor))
+        // The tracers: exec records identities, fork hands them on.
+        for (link, linkPin) in [(execLink, pins.execLink), (forkLink, pins.forkLink)] {
+            if let link {
+                expected.append((linkPin, PinnedObject(kind: .link, id: try link.info().id), link.descriptor))
+            }
         }
-        expected.append((pins.execProgram, PinnedObject(kind: .program, id: try execProgram.id()), execProgram.descriptor))
+        for (program, programPin) in [(execProgram, pins.execProgram), (forkProgram, pins.forkProgram)] {
+            expected.append((programPin, PinnedObject(kind: .program, id: try program.id()), program.descriptor))
+        }
         if mapsArePinned {
             for name in MapName.allCases {
                 let map = maps[name]!
