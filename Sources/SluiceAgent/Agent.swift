@@ -27,7 +27,7 @@ public struct Agent: Sendable {
         let metrics = AgentMetrics()
         let controller = try EnforcementController(configuration: configuration, logger: logger, metrics: metrics)
         try await controller.start(agent: ProcessIdentity.current())
-        let hub = EventHub(recentLimit: configuration.recentEvents)
+        let hub = DecisionEventHub(recentLimit: configuration.recentEvents)
         let scoring = ScoringService(configuration: configuration.detector, snapshotPath: state.detectorSnapshotPath, logger: logger)
         let learner = RuleLearner(controller: controller, scoring: scoring, configuration: configuration, logger: logger, metrics: metrics)
         let pipeline = EventPipeline(

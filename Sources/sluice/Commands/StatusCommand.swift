@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let pinned = PinnedDatapath(pins: layout.pins)
         guard pinned.exists else {
-            throw CommandFailure("no agent is running with \(layout.directory) and nothing is pinned in \(layout.pinDirectory)")
+            throw CommandFailure.noAgent(stateDirectory: layout.directory, pinDirectory: layout.pinDirectory)
         }
         let status = try pinned.status()
         if output == .json {

@@ -13,7 +13,7 @@ struct UnloadCommand: AsyncParsableCommand {
     func run() async throws {
         let layout = try state.layout()
         if await AgentClient(layout: layout).isReachable {
-            throw CommandFailure("an agent is running with \(layout.directory); stop it first (SIGTERM), then unload")
+            throw CommandFailure.agentRunning(stateDirectory: layout.directory)
         }
         let pinned = PinnedDatapath(pins: layout.pins)
         guard pinned.exists else {
