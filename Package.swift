@@ -110,7 +110,10 @@ let package = Package(
         // Benchmarks that print figures (docs/benchmarks.md), never timed tests.
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceTestSupport", argumentParser, logging, httpClient],
+            dependencies: [
+                "SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceTestSupport", argumentParser, logging, httpClient,
+                nioCore, nioHTTP1,
+            ],
             path: "Tools/Bench"
         ),
         // Labelled workloads, detectors and the report in docs/detection.md.

@@ -35,7 +35,7 @@ public struct Agent: Sendable {
             try await controller.engageProtection(agent: identity)
             tamperLog.setProtected(true)
         }
-        let hub = EventHub(recentLimit: configuration.recentEvents)
+        let hub = DecisionEventHub(recentLimit: configuration.recentEvents)
         let scoring = ScoringService(configuration: configuration.detector, snapshotPath: state.detectorSnapshotPath, logger: logger)
         let learner = RuleLearner(controller: controller, scoring: scoring, configuration: configuration, logger: logger, metrics: metrics)
         let pipeline = EventPipeline(

@@ -13,7 +13,7 @@ final class ServerApp: Sendable {
     let store: Store
     let watcher: RevisionWatcher
     let catalog: PolicyCatalog
-    let hub: EventHub
+    let hub: EventLineHub
     let ingest: EventIngest
     let notifier: Notifier
     let metrics: ServerMetrics
@@ -50,7 +50,7 @@ final class ServerApp: Sendable {
         watcher = RevisionWatcher(revision: revision) { metrics.longPollers.record($0) }
         metrics.revision.record(Double(revision))
         catalog = PolicyCatalog(store: store)
-        hub = EventHub { metrics.streams.record($0) }
+        hub = EventLineHub { metrics.streams.record($0) }
         let notifier = Notifier(
             webhooks: configuration.webhooks, smtp: configuration.smtp, serverName: configuration.serverName, metrics: metrics, logger: logger,
             retryDelays: configuration.notificationRetryDelays)

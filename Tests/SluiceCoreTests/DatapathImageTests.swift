@@ -251,6 +251,7 @@ import Testing
                 #expect(
                     error?.description
                         == "\(kind) subjects sit at 17 different cgroup depths; the kernel programs check at most 16")
+                #expect(error == .tooManyCgroupDepths(kind == "cgroup" ? .cgroup : .executableInCgroup, depths: 17, maximum: 16))
             }
         }
     }

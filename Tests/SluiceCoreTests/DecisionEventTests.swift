@@ -70,8 +70,11 @@ import Testing
         #expect(event.jsonLine.contains(#""comm":\#(quoted),"exe":\#(quoted),"#))
     }
 
+    /// The line read by the one decoder, checked against the JSONDecoder-based reference.
     static func decode(_ text: String) throws -> DecisionEvent {
-        try JSONDecoder().decode(DecisionEvent.self, from: Data(text.utf8))
+        let event = try DecisionEvent(jsonLine: text)
+        #expect(try ReferenceEventDecoder.decode(text) == event, "\(text)")
+        return event
     }
 
     @Test func roundTripsThroughJSONDecoder() throws {
@@ -123,16 +126,20 @@ import Testing
         #expect(withNulls["policy"] is NSNull)
     }
 
-    /// JSONEncoder (the Codable side) writes the same object as the hand-written line.
-    @Test func encoderAndJSONLineAgree() throws {
+    /// The one encoder's line is what a generic JSON reader sees, field for field (there is no
+    /// second encoder to agree with any more).
+    @Test func lineReadsTheSameWithJSONSerialization() throws {
         var event = Self.sample
         event.exe = nil
         event.comm = "tab\there"
-        let encoded = try JSONEncoder().encode(event)
-        let fromEncoder = try #require(try JSONSerialization.jsonObject(with: encoded) as? NSDictionary)
-        let fromLine = try #require(try JSONSerialization.jsonObject(with: Data(event.jsonLine.utf8)) as? NSDictionary)
-        #expect(fromEncoder == fromLine)
-        #expect(try JSONDecoder().decode(DecisionEvent.self, from: encoded) == event)
+        event.score = EventScore(value: 12.34, isAnomaly: true, reasons: ["new destination", "burst ×4"])
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(event.jsonLine.utf8)) as? [String: Any])
+        #expect(fields["comm"] as? String == "tab\there")
+        #expect(fields["exe"] is NSNull)
+        #expect((fields["score"] as? NSNumber)?.doubleValue == 12.34)
+        #expect(fields["anomaly"] as? Bool == true)
+        #expect(fields["reasons"] as? [String] == ["new destination", "burst ×4"])
+        #expect(try Self.decode(event.jsonLine) == event)
     }
 
     @Test func decodingFillsDefaultsForMissingFields() throws {
@@ -156,7 +163,8 @@ import Testing
         #"{"time":"2026-01-01T00:00:00Z","dst_ip":"192.0.2.1","dst_port":70000}"#,
     ])
     func decodingRejectsBadEvents(text: String) {
-        #expect(throws: DecodingError.self) { try Self.decode(text) }
+        #expect(throws: EventLineError.self) { try DecisionEvent(jsonLine: text) }
+        #expect(throws: DecodingError.self) { try ReferenceEventDecoder.decode(text) }
     }
 
     @Test func writerFieldsOfOtherKinds() {

@@ -14,7 +14,7 @@ import Testing
     }
 
     static func decode(_ line: [UInt8]) -> DecisionEvent? {
-        try? JSONDecoder().decode(DecisionEvent.self, from: Data(line))
+        try? ReferenceEventDecoder.decode(line)
     }
 
     /// The reason and offset of the error `line` gives.
@@ -51,12 +51,10 @@ import Testing
             let line = Array(event.jsonLine.utf8)
             let parsed = try EventLineParser.parse(line)
             #expect(parsed == Self.decode(line))
-            // The agent writes microseconds: the round trip keeps everything else.
-            var rounded = event
-            rounded.timeNanoseconds = event.timeNanoseconds / 1000 * 1000
-            if let score = rounded.score { rounded.score = (score * 100).rounded() / 100 }
-            if rounded.score != nil { rounded.anomaly = rounded.anomaly ?? false; rounded.reasons = rounded.reasons ?? [] }
-            #expect(parsed == rounded)
+            // The line holds microseconds: the round trip keeps everything else.
+            var floored = event
+            floored.timeNanoseconds = event.timeNanoseconds / 1000 * 1000
+            #expect(parsed == floored)
         }
     }
 
@@ -89,7 +87,7 @@ import Testing
         #expect(event.exe == nil && event.exeID == nil && event.cgroup == nil && event.cgroupID == 0)
         #expect(event.transport == "any" && event.family == .ipv4 && event.port == 0 && event.verdict == .allow)
         #expect(event.enforced && !event.mapped && event.policy == nil && event.rule == "" && event.hook == "")
-        #expect(event.generation == 0 && event.score == nil && event.anomaly == nil && event.reasons == nil)
+        #expect(event.generation == 0 && event.score == nil)
         let v6 = try Self.parse(#"{"dst_ip":"2001:db8::1","time":"2026-03-02T09:00:00Z"}"#)
         #expect(v6.family == .ipv6)
     }
@@ -225,8 +223,7 @@ enum EventLineGenerator {
             transport: rng.pick(["tcp", "udp", "17"]), family: destination.family, destination: destination, port: UInt16(rng.below(65536)),
             verdict: rng.pick([.allow, .alert, .deny]), enforced: rng.chance(50), policy: rng.chance(30) ? nil : text(&rng), rule: text(&rng),
             hook: rng.pick(["connect4", "sendmsg6"]), generation: UInt32(rng.below(1000)), mapped: rng.chance(10),
-            score: scored ? Double(rng.below(100_000)) / 100 : nil, anomaly: scored ? rng.chance(50) : nil,
-            reasons: scored ? (0..<rng.below(3)).map { _ in text(&rng) } : nil)
+            score: scored ? EventScore(value: Double(rng.below(100_000)) / 100, isAnomaly: rng.chance(50), reasons: (0..<rng.below(3)).map { _ in text(&rng) }) : nil)
     }
 
     /// A JSON string literal for `value`, each character written raw, as a short escape or as
@@ -307,9 +304,9 @@ enum EventLineGenerator {
             ("verdict", quoted(event.verdict.rawValue, &rng)), ("enforced", event.enforced ? "true" : "false"),
             ("policy", optional(event.policy, &rng)), ("rule", quoted(event.rule, &rng)), ("hook", quoted(event.hook, &rng)),
             ("generation", integer(UInt64(event.generation), &rng)), ("mapped", event.mapped ? "true" : "false"),
-            ("score", event.score.map { rng.chance(50) ? "\($0)" : "\($0 * 1000)e-3" } ?? "null"),
-            ("anomaly", event.anomaly.map { $0 ? "true" : "false" } ?? "null"),
-            ("reasons", event.reasons.map { "[" + $0.map { quoted($0, &rng) }.joined(separator: ",") + "]" } ?? "null"),
+            ("score", event.score.map { rng.chance(50) ? "\($0.value)" : "\($0.value * 1000)e-3" } ?? "null"),
+            ("anomaly", event.score.map { $0.isAnomaly ? "true" : "false" } ?? (rng.chance(50) ? "null" : "true")),
+            ("reasons", event.score.map { "[" + $0.reasons.map { quoted($0, &rng) }.joined(separator: ",") + "]" } ?? (rng.chance(50) ? "null" : "[\"x\"]")),
         ]
         for field in optionalFields where rng.chance(75) { fields.append(field) }
         for _ in 0..<rng.below(4) { fields.append((rng.pick(["extra", "label", "incident", "Time", "dst", "pid2"]), junk(&rng))) }

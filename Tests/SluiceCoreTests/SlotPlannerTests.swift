@@ -264,6 +264,7 @@ import Testing
         #expect(
             error?.description
                 == "the policy has 2 subjects (executable and cgroup identities); the agent holds at most 1; raise --max-subjects")
+        #expect(error == .subjects(count: 2, maximum: 1))
     }
 
     @Test func tooManyDestinations() throws {
@@ -274,6 +275,7 @@ import Testing
         #expect(
             error?.description
                 == "the policy has 3 ipv4 destinations across its subjects; the agent holds at most 2; raise --max-destinations")
+        #expect(error == .destinations(.ipv4, count: 3, maximum: 2))
         limits.routesPerFamily = 3
         #expect(throws: Never.self) { try Self.plan(image, limits: limits) }
     }
@@ -282,6 +284,7 @@ import Testing
         let image = try Self.image(Self.ninePorts)
         let error = #expect(throws: SlotCapacityError.self) { try Self.plan(image, into: SlotContents(chunks: 1..<3)) }
         #expect(error?.description == "the policy needs more port-table chunks than the 2 a slot holds; raise --max-port-chunks")
+        #expect(error == .portChunks(available: 2))
         #expect(throws: Never.self) { try Self.plan(image, into: SlotContents(chunks: 1..<4)) }
     }
 
@@ -293,5 +296,6 @@ import Testing
             error?.description
                 == "a destination has 12 port entries (its own and those of the shorter prefixes it inherits); "
                 + "the kernel programs match at most 11")
+        #expect(error == .portEntries(count: 12, maximum: 11))
     }
 }

@@ -37,7 +37,7 @@ import Testing
             func query(_ parameters: String) async throws -> [DecisionEvent] {
                 let response = try await api.request(.get, "/api/v1/events?" + parameters)
                 #expect(response.status == .ok, "\(parameters): \(String(buffer: response.body))")
-                return try response.body.lines.map { try EventLineParser.parse(Array($0.utf8)) }
+                return try response.body.lines.map { try DecisionEvent(jsonLine: $0) }
             }
             #expect(try await query("").count == 11)
             #expect(try await query("node=web-1").count == 10)
@@ -61,7 +61,7 @@ import Testing
             let first = try await api.request(.get, "/api/v1/events?node=web-1&limit=4")
             #expect(first.body.lines.count == 4)
             let cursor = try #require(first.headers[HTTPField.Name(AdminAPI.nextCursorHeader)!])
-            let firstTimes = try first.body.lines.map { try EventLineParser.parse(Array($0.utf8)).timeNanoseconds }
+            let firstTimes = try first.body.lines.map { try DecisionEvent(jsonLine: $0).timeNanoseconds }
             #expect(firstTimes == firstTimes.sorted(by: >))
             let second = try await api.request(.get, "/api/v1/events?node=web-1&limit=4&cursor=\(cursor)")
             let third = try await api.request(.get, "/api/v1/events?node=web-1&limit=4&cursor=\(second.headers[HTTPField.Name(AdminAPI.nextCursorHeader)!]!)")

@@ -51,10 +51,11 @@ public struct FleetAdmin: Sendable {
         let (status, body) = try await send(.GET, "/api/v1/events?node=\(node)&limit=\(EventUpload.maximumEvents)", body: nil)
         guard status == 200 else { throw SandboxError("GET /api/v1/events: HTTP \(status): \(String(decoding: body, as: UTF8.self))") }
         return try String(decoding: body, as: UTF8.self).split(separator: "\n").map { line in
-            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let port = object["dst_port"] as? Int else {
-                throw SandboxError("an event line without dst_port: \(line)")
+            do {
+                return Int(try DecisionEvent(jsonLine: String(line)).port)
+            } catch {
+                throw SandboxError("not an event line (\(error)): \(line)")
             }
-            return port
         }
     }
 

@@ -195,10 +195,11 @@ enum Report {
             The "10,000 applications" throughput spreads random traffic over 10,000 baselines (\(Int((Double(10_000 * bench.bytesPerApplication) / 1e6).rounded())) MB), so
             most events miss the caches: a worst case, not the usual one.
 
-            The parse rows read the workload's JSON lines (as `generate` writes them: the event schema
-            plus `label` and `incident`, which the parser skips as unknown fields) from one buffer, as
-            `sluice detect` reads a file, into `DecisionEvent`s: `EventLineParser`
-            (`Sources/SluiceCore/Events/EventLineParser.swift`) against `JSONDecoder` on the same lines.
+            The parse row reads the workload's JSON lines (as `generate` writes them: the event schema
+            plus `label` and `incident`, which the decoder skips as unknown fields) from one buffer, as
+            `sluice detect` reads a file, into `DecisionEvent`s with the one event decoder
+            (`DecisionEvent(jsonLine:)`, `Sources/SluiceCore/Events/`); the encode row writes the same
+            events with `jsonLine`, as the agent writes its stream.
 
             """
         text += ReportProse.findings(robustness: robustness, flood: flood)

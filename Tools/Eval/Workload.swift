@@ -31,26 +31,21 @@ struct Workload {
     /// A workload recorded as JSON lines: `sluice events --output json` output, or `generate`'s,
     /// whose optional `label` (an attack type) and `incident` fields give the ground truth.
     init(loading path: String) throws {
-        struct Line: Decodable {
-            var event: DecisionEvent
+        // The event through the one event decoder; the ground truth, two fields it skips, apart.
+        struct Truth: Decodable {
             var label: AttackKind?
             var incident: Int32?
-            enum Keys: String, CodingKey { case label, incident }
-            init(from decoder: any Decoder) throws {
-                event = try DecisionEvent(from: decoder)
-                let container = try decoder.container(keyedBy: Keys.self)
-                label = try container.decodeIfPresent(AttackKind.self, forKey: .label)
-                incident = try container.decodeIfPresent(Int32.self, forKey: .incident)
-            }
         }
         let decoder = JSONDecoder()
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var events: [LabelledEvent] = []
         var incidents: [Int32: Incident] = [:]
         for (number, line) in text.split(separator: "\n").enumerated() where !line.isEmpty {
-            let parsed: Line
+            let parsed: (event: DecisionEvent, label: AttackKind?, incident: Int32?)
             do {
-                parsed = try decoder.decode(Line.self, from: Data(line.utf8))
+                let event = try DecisionEvent(jsonLine: String(line))
+                let truth = try decoder.decode(Truth.self, from: Data(line.utf8))
+                parsed = (event, truth.label, truth.incident)
             } catch {
                 throw ValidationErrorText("\(path):\(number + 1): not a decision event: \(error)")
             }

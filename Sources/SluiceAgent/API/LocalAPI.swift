@@ -10,7 +10,7 @@ import SluiceKernel
 enum LocalAPI {
     struct Dependencies: Sendable {
         var controller: EnforcementController
-        var hub: EventHub
+        var hub: DecisionEventHub
         var pipeline: EventPipeline
         var learner: RuleLearner
         var scoring: ScoringService
@@ -118,7 +118,7 @@ enum LocalAPI {
                     }
                     try await writer.write(ByteBuffer(string: text))
                 case .dropped(let count):
-                    try await writer.write(ByteBuffer(string: "{\"notice\":\"dropped\",\"count\":\(count)}\n"))
+                    try await writer.write(ByteBuffer(string: EventStreamNotice.dropped(count: count).jsonLine + "\n"))
                 }
             }
             try await writer.finish(nil)

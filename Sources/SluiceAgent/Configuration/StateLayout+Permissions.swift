@@ -2,15 +2,15 @@ import Foundation
 @preconcurrency import Glibc
 
 extension StateLayout {
-    /// Why the calling user cannot reach this instance (its state or pin folder is root-only), or
-    /// nil. Commands check it first, so that an unprivileged `sluice status` says "permission
-    /// denied" and fails instead of reporting that nothing runs.
-    public func permissionProblem() -> String? {
+    /// The folder or socket of this instance the calling user cannot reach (root only), or nil.
+    /// Commands check it first, so that an unprivileged `sluice status` says "permission denied"
+    /// and fails instead of reporting that nothing runs.
+    public func deniedPath() -> String? {
         guard geteuid() != 0 else { return nil }
         for path in [directory, pinDirectory, socketPath] where access(path, F_OK) != 0 || access(path, R_OK) != 0 {
             let code = errno
             guard code == EACCES || code == EPERM else { continue }
-            return "permission denied: \(path) is accessible to root only; run this command as root (e.g. with sudo)"
+            return path
         }
         return nil
     }

@@ -70,7 +70,7 @@ final class EventEnricher {
             family: raw.destination.family, destination: raw.destination, port: raw.port, verdict: raw.action,
             enforced: raw.enforced, policy: rule?.policy, rule: rule?.rule ?? (raw.byDefault ? "default" : "rule-\(raw.ruleID)"),
             hook: raw.hookName, generation: raw.generation, mapped: raw.mapped,
-            unspecified: raw.unspecified ? true : nil, closed: raw.closed ? true : nil)
+            unspecified: raw.unspecified, closed: raw.closed)
         return (event, app(AppSource(executable: raw.executable, cgroupID: raw.cgroupID), executable: exe, cgroup: cgroup))
     }
 

@@ -14,7 +14,7 @@ public final class EventPipeline: Service, Sendable {
     let controller: EnforcementController
     let scoring: ScoringService
     let learner: RuleLearner
-    let hub: EventHub
+    let hub: DecisionEventHub
     let metrics: AgentMetrics
     let nodeName: String
     let logger: Logger
@@ -28,7 +28,7 @@ public final class EventPipeline: Service, Sendable {
     private let agentDrops = Mutex(0)
 
     init(
-        controller: EnforcementController, scoring: ScoringService, learner: RuleLearner, hub: EventHub, metrics: AgentMetrics,
+        controller: EnforcementController, scoring: ScoringService, learner: RuleLearner, hub: DecisionEventHub, metrics: AgentMetrics,
         nodeName: String, logger: Logger
     ) {
         self.controller = controller

@@ -15,7 +15,7 @@ struct FleetService: Service {
     let fleet: FleetConfiguration
     let controller: EnforcementController
     let learner: RuleLearner
-    let hub: EventHub
+    let hub: DecisionEventHub
     let pipeline: EventPipeline
     let configuration: AgentConfiguration
     let outbox: EventOutbox

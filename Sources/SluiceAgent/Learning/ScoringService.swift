@@ -54,9 +54,8 @@ public actor ScoringService {
 
     /// Writes a score into its event: the `score`, `anomaly` and `reasons` fields of the stream.
     public static func annotate(_ event: inout DecisionEvent, value: Double, anomaly: Score?) {
-        event.score = value
-        event.anomaly = anomaly != nil
-        event.reasons = anomaly.map { $0.contributions.map(\.description) } ?? []
+        event.score = EventScore(
+            value: EventScore.rounded(value), isAnomaly: anomaly != nil, reasons: anomaly.map { $0.contributions.map(\.description) } ?? [])
     }
 
     /// Feedback from a rejected rule: this traffic is normal for this application.

@@ -14,7 +14,7 @@ import Synchronization
 struct TamperVerifier: Service {
     let controller: EnforcementController
     let log: TamperLog
-    let hub: EventHub
+    let hub: DecisionEventHub
     let metrics: AgentMetrics
     let nodeName: String
     let pinDirectory: String

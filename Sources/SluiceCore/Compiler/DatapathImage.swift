@@ -82,8 +82,23 @@ public struct DatapathImage: Sendable, Equatable {
 }
 
 /// The image cannot be built within what the kernel programs support.
-public struct DatapathImageError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+public enum DatapathImageError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Subjects of one kind sit at more cgroup depths than the kernel programs check: fewer
+    /// distinct depths (or a higher `maximumCgroupLevels`) fix it.
+    case tooManyCgroupDepths(CgroupSubjectKind, depths: Int, maximum: Int)
+
+    /// The subjects whose cgroup depths the kernel programs walk.
+    public enum CgroupSubjectKind: String, Sendable, Hashable {
+        case executableInCgroup = "executable-in-cgroup"
+        case cgroup
+    }
+
+    public var description: String {
+        switch self {
+        case .tooManyCgroupDepths(let kind, let depths, let maximum):
+            "\(kind.rawValue) subjects sit at \(depths) different cgroup depths; the kernel programs check at most \(maximum)"
+        }
+    }
 }
 
 extension DatapathImage {
@@ -112,9 +127,9 @@ extension DatapathImage {
             case .executable: break
             }
         }
-        for (name, levels) in [("executable-in-cgroup", exeLevels), ("cgroup", cgroupLevels)] where levels.count > maximumCgroupLevels {
-            throw DatapathImageError(
-                description: "\(name) subjects sit at \(levels.count) different cgroup depths; the kernel programs check at most \(maximumCgroupLevels)")
+        let kinds: [(DatapathImageError.CgroupSubjectKind, Set<Int>)] = [(.executableInCgroup, exeLevels), (.cgroup, cgroupLevels)]
+        for (kind, levels) in kinds where levels.count > maximumCgroupLevels {
+            throw .tooManyCgroupDepths(kind, depths: levels.count, maximum: maximumCgroupLevels)
         }
         self.init(
             node: node, subjects: subjects, routes: builder.routes, tables: builder.tables,

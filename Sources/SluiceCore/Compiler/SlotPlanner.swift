@@ -74,9 +74,30 @@ public struct SlotPlan: Sendable {
     }
 }
 
-/// The image does not fit a slot.
-public struct SlotCapacityError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+/// The image does not fit a slot; each case names the agent option that makes room, if any.
+public enum SlotCapacityError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// More subjects (executable and cgroup identities) than a slot holds: `--max-subjects`.
+    case subjects(count: Int, maximum: Int)
+    /// More destinations of one family than a slot holds: `--max-destinations`.
+    case destinations(IPAddress.Family, count: Int, maximum: Int)
+    /// More port-table chunks needed than a slot holds: `--max-port-chunks`.
+    case portChunks(available: Int)
+    /// One destination's port table (with what it inherits) is longer than the kernel programs
+    /// match: only a smaller policy helps.
+    case portEntries(count: Int, maximum: Int)
+
+    public var description: String {
+        switch self {
+        case .subjects(let count, let maximum):
+            "the policy has \(count) subjects (executable and cgroup identities); the agent holds at most \(maximum); raise --max-subjects"
+        case .destinations(let family, let count, let maximum):
+            "the policy has \(count) \(family) destinations across its subjects; the agent holds at most \(maximum); raise --max-destinations"
+        case .portChunks(let available):
+            "the policy needs more port-table chunks than the \(available) a slot holds; raise --max-port-chunks"
+        case .portEntries(let count, let maximum):
+            "a destination has \(count) port entries (its own and those of the shorter prefixes it inherits); the kernel programs match at most \(maximum)"
+        }
+    }
 }
 
 /// Plans the writes for one slot. Pure: the kernel layer executes the plan.
@@ -98,8 +119,7 @@ public enum SlotPlanner {
         var tailsInOrder: [[PortEntry]] = []  // allocation follows table order: reproducible
         for table in image.tables {
             guard table.count <= limits.inlineEntries + limits.chunkEntries * limits.maximumChain else {
-                throw SlotCapacityError(
-                    description: "a destination has \(table.count) port entries (its own and those of the shorter prefixes it inherits); the kernel programs match at most \(limits.inlineEntries + limits.chunkEntries * limits.maximumChain)")
+                throw .portEntries(count: table.count, maximum: limits.inlineEntries + limits.chunkEntries * limits.maximumChain)
             }
             let tail = Array(table.dropFirst(limits.inlineEntries))
             tailOfTable.append(tail)
@@ -114,8 +134,7 @@ public enum SlotPlanner {
                 Array(tail[$0..<min($0 + limits.chunkEntries, tail.count)])
             }
             guard contents.freeChunks.count >= chunks.count else {
-                throw SlotCapacityError(
-                    description: "the policy needs more port-table chunks than the \(old.freeChunks.count + old.chunksInUse) a slot holds; raise --max-port-chunks")
+                throw .portChunks(available: old.freeChunks.count + old.chunksInUse)
             }
             let indices = (0..<chunks.count).map { _ in contents.freeChunks.removeLast() }
             for (position, entries) in chunks.enumerated() {
@@ -149,14 +168,12 @@ public enum SlotPlanner {
 
     static func checkCapacity(_ image: DatapathImage, limits: SlotLimits) throws(SlotCapacityError) {
         guard image.subjects.count <= limits.subjects else {
-            throw SlotCapacityError(
-                description: "the policy has \(image.subjects.count) subjects (executable and cgroup identities); the agent holds at most \(limits.subjects); raise --max-subjects")
+            throw .subjects(count: image.subjects.count, maximum: limits.subjects)
         }
         var perFamily = [IPAddress.Family.ipv4: 0, .ipv6: 0]
         for key in image.routes.keys { perFamily[key.prefix.family]! += 1 }
         for (family, count) in perFamily where count > limits.routesPerFamily {
-            throw SlotCapacityError(
-                description: "the policy has \(count) \(family) destinations across its subjects; the agent holds at most \(limits.routesPerFamily); raise --max-destinations")
+            throw .destinations(family, count: count, maximum: limits.routesPerFamily)
         }
     }
 }

@@ -1,16 +1,14 @@
 /// Everything the detector remembers about one application, in a fixed-size value: its memory
 /// does not depend on how many destinations, ports or events the application has. See
 /// `AnomalyDetector.bytesPerApplication` for the measured size.
-struct ApplicationBaseline: Sendable {
+struct ApplicationBaseline: Baseline, Sendable {
     /// Address, network, service and pair frequencies (2 KiB).
     var sketch = ApplicationSketch()
-    /// Destination outcomes, public destinations then private ones (7 each).
     var destination = CategoricalCounts<14>()
     var service = CategoricalCounts<5>()
     var pairing = CategoricalCounts<3>()
     var verdict = CategoricalCounts<4>()
     var periodicity = CategoricalCounts<3>()
-    /// Steady series that began: to established destinations (0) and to young ones (1).
     var series = CategoricalCounts<2>()
     var hours = HourProfile()
     var rates = InlineArray<6, RateHistogram>(repeating: RateHistogram())
@@ -20,9 +18,7 @@ struct ApplicationBaseline: Sendable {
     var firstSeen: Int64
     var lastSeen: Int64
     var events: UInt64 = 0
-    /// Events since the sketch last halved.
     var sketchAge: UInt32 = 0
-    /// Keys new to the sketch since it last halved.
     var sketchFreshKeys: UInt32 = 0
     /// Born after the node's warm-up: its first hour is the new-application feature's business.
     var lateArrival: Bool
@@ -45,38 +41,8 @@ struct ApplicationBaseline: Sendable {
     static let scoreCap: Float = 16384
     static let rateCaps: InlineArray<6, Float> = [8192, 8192, 8192, 2048, 2048, 2048]
 
-    /// Adds one event's keys to the sketch, halving it every `sketchHalvingPeriod` events.
-    /// Adds one event's keys to the sketch. The sketch halves (one-off keys vanish, habits stay)
-    /// after `sketchHalvingPeriod` events, or sooner when new keys would fill it: an application
-    /// with many destinations forgets faster, so its sketch keeps telling new from known.
-    @inline(__always)
-    mutating func learn(_ keys: ObservationKeys, amount: Int = 1) {
-        var fresh: UInt32 = 0
-        if sketch.add(keys.address, amount: amount) { fresh += 1 }
-        if sketch.add(keys.network, amount: amount) { fresh += 1 }
-        if sketch.add(keys.service, amount: amount) { fresh += 1 }
-        if sketch.add(keys.pair, amount: amount) { fresh += 1 }
-        sketchAge &+= 1
-        sketchFreshKeys &+= fresh
-        // Fresh keys halve it at most every 128 events: a scan's thousand new ports must not wipe
-        // out the application's habits in a minute.
-        if sketchAge >= Self.sketchHalvingPeriod || (sketchFreshKeys >= Self.sketchFreshKeyLimit && sketchAge >= 128) {
-            sketch.halve()
-            sketchAge = 0
-            sketchFreshKeys = 0
-        }
-    }
-
     func write(to writer: inout SnapshotWriter) {
-        sketch.write(to: &writer)
-        destination.write(to: &writer)
-        service.write(to: &writer)
-        pairing.write(to: &writer)
-        verdict.write(to: &writer)
-        periodicity.write(to: &writer)
-        series.write(to: &writer)
-        hours.write(to: &writer)
-        for channel in 0..<RateChannel.count { rates[channel].write(to: &writer) }
+        writeHistory(to: &writer)
         scores.write(to: &writer)
         rhythm.write(to: &writer)
         windows.write(to: &writer)
@@ -91,15 +57,8 @@ struct ApplicationBaseline: Sendable {
     }
 
     init(from reader: inout SnapshotReader) throws(DetectorSnapshotError) {
-        sketch = try ApplicationSketch(from: &reader)
-        destination = try CategoricalCounts(from: &reader)
-        service = try CategoricalCounts(from: &reader)
-        pairing = try CategoricalCounts(from: &reader)
-        verdict = try CategoricalCounts(from: &reader)
-        periodicity = try CategoricalCounts(from: &reader)
-        series = try CategoricalCounts(from: &reader)
-        hours = try HourProfile(from: &reader)
-        for channel in 0..<RateChannel.count { rates[channel] = try RateHistogram(from: &reader) }
+        self.init(firstSeen: 0, lateArrival: false)
+        try readHistory(from: &reader)
         scores = try StreamingQuantile(from: &reader)
         rhythm = try PeriodicityTable(from: &reader)
         windows = try WindowCounters(from: &reader)

@@ -1,6 +1,30 @@
+/// The event line: the one encoder and the one decoder of a decision event, used by the agent's
+/// stream and fleet upload, the server's ingest, store and queries, and every CLI command that
+/// reads events. README's "Events" section is the format's contract; in short:
+///
+/// - One JSON object, fields in the order of `jsonFieldNames`, no whitespace, UTF-8, strings
+///   escaped only where JSON requires it (quote, backslash, control characters).
+/// - `time` is RFC 3339 UTC with exactly six fractional digits: a time is written floored to
+///   the microsecond.
+/// - `exe`, `exe_id`, `cgroup` and `policy` are `null` when unknown; every other field is
+///   always present.
+/// - `score`, `anomaly` and `reasons` are written together when the event was scored and not at
+///   all otherwise. `score` is the shortest decimal that reads back as the same Double (the
+///   agent keeps two decimals); a score that is not finite is not written.
+///
+/// Reading is lenient where writing is strict: only `time` and `dst_ip` are required, fields may
+/// come in any order, `null` means missing, unknown fields are skipped (see `EventLineParser`). A
+/// line with `anomaly` or `reasons` but no `score` is an unscored event.
+///
+/// `DecisionEvent(jsonLine: event.jsonLine) == event` for every event whose time is a whole
+/// microsecond and whose score is finite, and `DecisionEvent(jsonLine: line).jsonLine == line`
+/// for every line this encoder wrote.
 extension DecisionEvent {
-    /// The event as one JSON line (no trailing newline), in schema order. Written by hand
-    /// because the agent encodes every decision and JSONEncoder costs several microseconds each.
+    /// The field names of a line, in the order they are written.
+    public static let jsonFieldNames: [String] = EventField.allCases.map(\.name)
+
+    /// The event as one JSON line (no trailing newline). Written by hand because the agent
+    /// encodes every decision and JSONEncoder costs several microseconds each.
     public var jsonLine: String {
         var out = JSONLineWriter()
         out.field("time", string: RFC3339.format(timeNanoseconds))
@@ -23,88 +47,33 @@ extension DecisionEvent {
         out.field("hook", string: hook)
         out.field("generation", number: UInt64(generation))
         out.field("mapped", bool: mapped)
-        if unspecified == true { out.field("unspecified", bool: true) }
-        if closed == true { out.field("closed", bool: true) }
-        if let score {
-            out.field("score", double: (score * 100).rounded() / 100)
-            out.field("anomaly", bool: anomaly ?? false)
-            var list = "["
-            for (index, reason) in (reasons ?? []).enumerated() {
-                if index > 0 { list += "," }
-                JSONLineWriter.appendQuoted(reason, to: &list)
-            }
-            out.field("reasons", raw: list + "]")
+        // Rare facts: written only when true, so ordinary lines stay as they were.
+        if unspecified { out.field("unspecified", bool: true) }
+        if closed { out.field("closed", bool: true) }
+        if let score, score.value.isFinite {
+            out.field("score", double: score.value)
+            out.field("anomaly", bool: score.isAnomaly)
+            out.field("reasons", strings: score.reasons)
         }
         return out.finish()
     }
-}
 
-/// Builds one JSON object field by field.
-public struct JSONLineWriter {
-    private var text = "{"
-    private var first = true
-
-    public init() {}
-
-    private mutating func key(_ name: String) {
-        if !first { text += "," }
-        first = false
-        text += "\""
-        text += name
-        text += "\":"
+    /// Reads one event line (without its newline; surrounding whitespace is allowed).
+    ///
+    /// - Throws: `EventLineError`, naming what is wrong and at which byte.
+    public init(jsonLine line: some Collection<UInt8>) throws(EventLineError) {
+        self = try EventLineParser.parse(line)
     }
 
-    public mutating func field(_ name: String, string value: String?) {
-        key(name)
-        guard let value else {
-            text += "null"
-            return
-        }
-        Self.appendQuoted(value, to: &text)
+    /// Reads one event line held in memory.
+    public init(jsonLine line: UnsafeBufferPointer<UInt8>) throws(EventLineError) {
+        self = try EventLineParser.parse(line)
     }
 
-    public mutating func field(_ name: String, number value: UInt64) {
-        key(name)
-        text += String(value)
-    }
-
-    public mutating func field(_ name: String, double value: Double) {
-        key(name)
-        text += value.isFinite ? String(value) : "null"
-    }
-
-    public mutating func field(_ name: String, bool value: Bool) {
-        key(name)
-        text += value ? "true" : "false"
-    }
-
-    /// Inserts already-encoded JSON (an array or object) as the value.
-    public mutating func field(_ name: String, raw value: String) {
-        key(name)
-        text += value
-    }
-
-    public mutating func finish() -> String {
-        text + "}"
-    }
-
-    /// JSON string escaping (RFC 8259): quote, backslash and control characters.
-    public static func appendQuoted(_ value: String, to text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
+    /// Reads one event line.
+    public init(jsonLine line: String) throws(EventLineError) {
+        var line = line
+        let result = line.withUTF8 { bytes in Result { () throws(EventLineError) in try EventLineParser.parse(bytes) } }
+        self = try result.get()
     }
 }

@@ -18,7 +18,40 @@ public enum RFC3339 {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil when it is not that.
     public static func parse(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse($0) }
+    }
+
+    /// `parse(_:)` on bytes in memory. `format`'s own form is read in one pass (the event
+    /// decoder reads millions); any other form takes the general path.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        if bytes.count == 27, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84, bytes[13] == 58, bytes[16] == 58,
+            bytes[19] == 46, bytes[26] == 90
+        {
+            var valid = true
+            func digits(_ from: Int, _ count: Int) -> Int64 {
+                var value: Int64 = 0
+                for index in from..<(from + count) {
+                    let digit = bytes[index] &- 48
+                    if digit >= 10 { valid = false }
+                    value = value &* 10 &+ Int64(digit)
+                }
+                return value
+            }
+            let year = digits(0, 4), month = digits(5, 2), day = digits(8, 2)
+            let hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2), micros = digits(20, 6)
+            // Outside 1678-2261 the nanoseconds may not fit in Int64: the general path checks.
+            if valid, (1678...2261).contains(year) {
+                guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+                let days = days(fromCivil: year, month, day)
+                guard civil(fromDays: days) == (year, month, day) else { return nil }
+                return (days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000_000 + micros * 1000
+            }
+        }
+        return parseAnyForm(bytes)
+    }
+
+    private static func parseAnyForm(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard bytes.count >= 20 else { return nil }
         func number(_ range: Range<Int>) -> Int64? {
             var value: Int64 = 0

@@ -20,13 +20,13 @@ public enum NodeSelector {
             let trimmed = item.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
             guard let equals = trimmed.firstIndex(of: "=") else {
-                return .failure(LabelError("\"\(trimmed)\" is not key=value"))
+                return .failure(.notKeyValue(trimmed))
             }
             let key = String(trimmed[..<equals])
             let value = String(trimmed[trimmed.index(after: equals)...])
             if let problem = validate(key: key, value: value) { return .failure(problem) }
             if let previous = selector[key], previous != value {
-                return .failure(LabelError("label \(key) is given twice with different values"))
+                return .failure(.conflictingValues(key: key))
             }
             selector[key] = value
         }
@@ -47,7 +47,7 @@ public enum NodeSelector {
 
     /// Nil when the labels are acceptable; otherwise what is wrong.
     public static func validate(_ labels: [String: String]) -> LabelError? {
-        if labels.count > maximumLabels { return LabelError("\(labels.count) labels; at most \(maximumLabels) are allowed") }
+        if labels.count > maximumLabels { return .tooManyLabels(count: labels.count) }
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
             if let problem = validate(key: key, value: value) { return problem }
         }
@@ -61,22 +61,43 @@ public enum NodeSelector {
             character.isASCII && (character.isLetter || character.isNumber || "-_.".contains(character) || (slash && character == "/"))
         }
         guard let first = key.first, first.isASCII, first.isLetter || first.isNumber else {
-            return LabelError("label key \"\(key)\" must start with a letter or digit")
+            return .keyStart(key: key)
         }
         guard key.count <= maximumKeyLength, key.allSatisfy({ allowed($0, slash: true) }) else {
-            return LabelError("label key \"\(key)\" may hold only letters, digits, '-', '_', '.', '/' (at most \(maximumKeyLength))")
+            return .invalidKey(key: key)
         }
         guard value.count <= maximumValueLength, value.allSatisfy({ allowed($0, slash: false) }) else {
-            return LabelError("label \(key): value \"\(value)\" may hold only letters, digits, '-', '_', '.' (at most \(maximumValueLength))")
+            return .invalidValue(key: key, value: value)
         }
         return nil
     }
 
-    public struct LabelError: Error, Sendable, Hashable, CustomStringConvertible {
-        public var description: String
+    /// What is wrong with a label or a selector, with the text at fault.
+    public enum LabelError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// A selector item without `=`.
+        case notKeyValue(String)
+        /// One key given twice with different values.
+        case conflictingValues(key: String)
+        /// More than `maximumLabels` labels.
+        case tooManyLabels(count: Int)
+        /// A key that does not start with a letter or digit (or is empty).
+        case keyStart(key: String)
+        /// A key with a character outside letters, digits, `-_./`, or longer than `maximumKeyLength`.
+        case invalidKey(key: String)
+        /// A value with a character outside letters, digits, `-_.`, or longer than `maximumValueLength`.
+        case invalidValue(key: String, value: String)
 
-        public init(_ description: String) {
-            self.description = description
+        public var description: String {
+            switch self {
+            case .notKeyValue(let item): "\"\(item)\" is not key=value"
+            case .conflictingValues(let key): "label \(key) is given twice with different values"
+            case .tooManyLabels(let count): "\(count) labels; at most \(NodeSelector.maximumLabels) are allowed"
+            case .keyStart(let key): "label key \"\(key)\" must start with a letter or digit"
+            case .invalidKey(let key):
+                "label key \"\(key)\" may hold only letters, digits, '-', '_', '.', '/' (at most \(NodeSelector.maximumKeyLength))"
+            case .invalidValue(let key, let value):
+                "label \(key): value \"\(value)\" may hold only letters, digits, '-', '_', '.' (at most \(NodeSelector.maximumValueLength))"
+            }
         }
     }
 }

@@ -12,14 +12,14 @@ final class EventIngest: Sendable {
     private let store: Store
     private let catalog: PolicyCatalog
     private let watcher: RevisionWatcher
-    private let hub: EventHub
+    private let hub: EventLineHub
     private let gate: IngestGate
     private let metrics: ServerMetrics
     private let aggregationUs: Int64
     private let onAlert: @Sendable (AlertInfo) -> Void
 
     init(
-        store: Store, catalog: PolicyCatalog, watcher: RevisionWatcher, hub: EventHub, metrics: ServerMetrics,
+        store: Store, catalog: PolicyCatalog, watcher: RevisionWatcher, hub: EventLineHub, metrics: ServerMetrics,
         limits: ServerConfiguration.RequestLimits, aggregationSeconds: Int, onAlert: @escaping @Sendable (AlertInfo) -> Void
     ) {
         self.store = store
@@ -63,7 +63,7 @@ final class EventIngest: Sendable {
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<stop])
                 let event: DecisionEvent
                 do {
-                    event = try EventLineParser.parse(line)
+                    event = try DecisionEvent(jsonLine: line)
                 } catch {
                     throw APIError.badRequest("line \(lineNumber) is not an event: \(error)")
                 }
@@ -119,14 +119,14 @@ final class EventIngest: Sendable {
             let timeUs = event.timeNanoseconds / 1000
             var candidate = AlertCandidate(
                 kind: kind, nodeID: node.id, nodeName: node.name, policy: event.policy, rule: event.rule, exe: event.exe,
-                destination: event.destination.description, port: event.port, verdict: event.verdict, score: event.score, count: 1,
+                destination: event.destination.description, port: event.port, verdict: event.verdict, score: event.score?.value, count: 1,
                 firstUs: timeUs, lastUs: timeUs, sample: line)
             let key = candidate.fingerprint
             if var existing = folded[key] {
                 existing.count += 1
                 existing.firstUs = min(existing.firstUs, timeUs)
                 existing.lastUs = max(existing.lastUs, timeUs)
-                if let score = event.score, score > (existing.score ?? -.infinity) { existing.score = score }
+                if let score = event.score?.value, score > (existing.score ?? -.infinity) { existing.score = score }
                 candidate = existing
             } else {
                 order.append(key)
@@ -139,7 +139,7 @@ final class EventIngest: Sendable {
             } else if event.verdict == .deny, let policy = event.policy, alertOnDeny.contains(policy) {
                 add(.policyDeny, event, line)
             }
-            if event.anomaly == true { add(.anomaly, event, line) }
+            if event.score?.isAnomaly == true { add(.anomaly, event, line) }
         }
         return order.compactMap { folded[$0] }
     }

@@ -39,7 +39,7 @@ enum ReplicaMessage: Sendable, Hashable {
 struct ReplicaSync: Service {
     let store: Store
     let watcher: RevisionWatcher
-    let hub: EventHub
+    let hub: EventLineHub
     let pollInterval: Duration
     let logger: Logger
 
@@ -109,7 +109,7 @@ struct ReplicaSync: Service {
                         "SELECT line FROM events WHERE node_id = \(bind: nodeID) AND id BETWEEN \(bind: first) AND \(bind: last) ORDER BY id"
                     ).all().map { try $0.string("line") }
                 }
-                let events = lines.compactMap { line in (try? EventLineParser.parse(Array(line.utf8))).map { ($0, line) } }
+                let events = lines.compactMap { line in (try? DecisionEvent(jsonLine: line)).map { ($0, line) } }
                 hub.publish(nodeID: nodeID, events: events)
             } catch {
                 logger.debug("reading another replica's events failed", metadata: ["error": "\(error)"])

@@ -32,7 +32,7 @@ extension ServerApp {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         routes.user(.get, "/api/v1/events/stream", .viewer) { request, _, _ in
-            var filter = EventHub.Filter()
+            var filter = EventLineHub.Filter()
             let nodes = try request.queryList("node")
             if !nodes.isEmpty { filter.nodeIDs = Set(try await self.nodeIDs(nodes) ?? []) }
             filter.executable = try request.query("exe", maxLength: 4096)
@@ -58,7 +58,7 @@ extension ServerApp {
                         }
                         for await chunk in subscription.stream {
                             let dropped = subscription.takeDropped()
-                            if dropped > 0 { try await writer.write(ByteBuffer(string: "{\"notice\":\"dropped\",\"count\":\(dropped)}\n")) }
+                            if dropped > 0 { try await writer.write(ByteBuffer(string: EventStreamNotice.dropped(count: dropped).jsonLine + "\n")) }
                             try await writer.write(ByteBuffer(string: chunk.text))
                             subscription.consumed(chunk)
                         }

@@ -31,8 +31,8 @@ struct EventRow: Sendable {
         enforced = event.enforced
         policy = event.policy
         rule = event.rule
-        score = event.score
-        anomaly = event.anomaly ?? false
+        score = event.score?.value
+        anomaly = event.score?.isAnomaly ?? false
         self.line = line
     }
 

@@ -54,7 +54,7 @@ struct AgentClient {
         }
         let body = try await response.body.collect(upTo: 64 << 20)
         guard response.status.code < 300 || response.status.code == 422 else {
-            throw CommandFailure("the agent answered \(response.status.code): \(String(buffer: body))")
+            throw CommandFailure.agentRefused(status: response.status.code, body: String(buffer: body))
         }
         return body
     }
@@ -70,13 +70,12 @@ struct AgentClient {
         }
         guard response.status.code < 300 else {
             let body = try await response.body.collect(upTo: 1 << 20)
-            throw CommandFailure("the agent answered \(response.status.code): \(String(buffer: body))")
+            throw CommandFailure.agentRefused(status: response.status.code, body: String(buffer: body))
         }
         return response.lines()
     }
 
     private func unreachable(_ error: any Error) -> CommandFailure {
-        CommandFailure(
-            "cannot reach the agent at \(socketPath) (\(error)); is `sluice agent` running with this --state-dir?")
+        .agentUnreachable(socket: socketPath, cause: "\(error)")
     }
 }

@@ -8,9 +8,9 @@ struct EventsCommand: AsyncParsableCommand {
         commandName: "events",
         abstract: "Show the running agent's decisions: the recent ones, or follow them live.",
         discussion: """
-            JSON output is one object per line (fields: time, node, pid, uid, comm, exe, exe_id, cgroup, \
-            cgroup_id, protocol, family, dst_ip, dst_port, verdict, enforced, policy, rule, hook, generation, \
-            mapped). If this reader falls behind, the agent drops events for it and says how many on stderr.
+            JSON output is one object per line (fields: \(DecisionEvent.jsonFieldNames.joined(separator: ", ")); \
+            the last three only when the agent scored the event). If this reader falls behind, the agent \
+            drops events for it and says how many on stderr.
             """)
 
     enum Output: String, ExpressibleByArgument, CaseIterable {
@@ -72,23 +72,23 @@ struct EventsCommand: AsyncParsableCommand {
         components.queryItems = query
 
         if output == .table { Terminal.writeLine(Terminal.paint(EventTable.header, .bold)) }
-        let decoder = JSONDecoder()
         let stream = fromServer
             ? try await server.client().lines(components.string ?? "/api/v1/events")
             : try await AgentClient(layout: try state.layout()).lines(components.string ?? "/v1/events")
         for try await lines in stream {
             var block = ""
             for line in lines {
-                if line.hasPrefix("{\"notice\"") {
-                    Terminal.printError("sluice: this reader fell behind; the agent dropped events for it: \(line)")
+                switch try? EventStreamLine(jsonLine: line) {
+                case .notice(.dropped(let count))?:
+                    Terminal.printError("sluice: this reader fell behind; \(count) events were dropped for it")
+                case .notice(.keepalive)?:
                     continue
-                }
-                switch output {
-                case .json:
-                    block += line + "\n"
-                case .table:
-                    guard let event = try? decoder.decode(DecisionEvent.self, from: Data(line.utf8)) else { continue }
-                    block += EventTable.line(event) + "\n"
+                case .event(let event)?:
+                    block += output == .json ? line + "\n" : EventTable.line(event) + "\n"
+                case nil:
+                    // A line this version cannot read (a newer sender's notice): passed on as
+                    // it is in JSON, where a tool may know it; left out of the table.
+                    if output == .json { block += line + "\n" }
                 }
             }
             Terminal.write(block)

@@ -103,12 +103,12 @@ struct ExplainCommand: AsyncParsableCommand {
         do {
             set = try PolicyLoader.load(directory: policyDirectory)
         } catch {
-            throw CommandFailure(error.description)
+            throw CommandFailure.invalidPolicy(error)
         }
         let cgroups = try CgroupFS.discover()
         let compiled = PolicyCompiler.compile(set, resolver: SystemSubjectResolver(cgroups: cgroups))
         if compiled.diagnostics.contains(where: { $0.severity == .error }) {
-            throw CommandFailure(PolicyValidationError(compiled.diagnostics).description)
+            throw CommandFailure.invalidPolicy(PolicyValidationError(compiled.diagnostics))
         }
         let decision = DecisionEngine(image: try DatapathImage(compiled)).decide(try request.flowQuery(cgroups: cgroups))
         return Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)

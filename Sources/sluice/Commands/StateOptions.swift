@@ -18,8 +18,3 @@ struct StateOptions: ParsableArguments {
     }
 }
 
-/// A failure to report in one line and exit non-zero.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

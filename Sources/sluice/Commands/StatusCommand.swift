@@ -16,7 +16,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let layout = try state.layout()
-        if let problem = layout.permissionProblem() { throw CommandFailure(problem) }
+        if let path = layout.deniedPath() { throw CommandFailure.permissionDenied(path: path) }
         let client = AgentClient(layout: layout)
         if let body = try? await client.get("/v1/status", timeout: .seconds(5)) {
             let status = try client.decode(AgentStatus.self, from: body)
@@ -29,7 +29,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let pinned = PinnedDatapath(pins: layout.pins)
         guard pinned.exists else {
-            throw CommandFailure("no agent is running with \(layout.directory) and nothing is pinned in \(layout.pinDirectory)")
+            throw CommandFailure.noAgent(stateDirectory: layout.directory, pinDirectory: layout.pinDirectory)
         }
         let status = try pinned.status()
         if output == .json {

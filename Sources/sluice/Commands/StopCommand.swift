@@ -21,7 +21,7 @@ struct StopCommand: AsyncParsableCommand {
         var token: String?
         if let tokenFile {
             guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw CommandFailure("cannot read the token file \(tokenFile)")
+                throw CommandFailure.file(path: tokenFile, .read, reason: String(cString: strerror(errno)))
             }
             token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }

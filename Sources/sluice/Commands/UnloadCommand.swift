@@ -12,12 +12,12 @@ struct UnloadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let layout = try state.layout()
-        if let problem = layout.permissionProblem() { throw CommandFailure(problem) }
+        if let path = layout.deniedPath() { throw CommandFailure.permissionDenied(path: path) }
         if await AgentClient(layout: layout).isReachable {
-            throw CommandFailure("an agent is running with \(layout.directory); stop it first (SIGTERM), then unload")
+            throw CommandFailure.agentRunning(stateDirectory: layout.directory)
         }
         if PinFolder.isLocked(layout.pinDirectory) {
-            throw CommandFailure("an agent is using \(layout.pinDirectory) (it holds the folder's lock); stop it first (SIGTERM), then unload")
+            throw CommandFailure.pinFolderInUse(pinDirectory: layout.pinDirectory)
         }
         let pinned = PinnedDatapath(pins: layout.pins)
         guard pinned.exists else {

@@ -49,11 +49,11 @@ struct ServerOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let saved = ServerCredentials.load()
         guard let url = server ?? environment["SLUICE_SERVER"] ?? saved?.server else {
-            throw CommandFailure("no server: give --server URL, set $SLUICE_SERVER, or run `sluice login --server URL`")
+            throw CommandFailure.noServer
         }
         let token = environment["SLUICE_TOKEN"] ?? (saved?.server == url ? saved?.token : nil)
         if needsToken && token == nil {
-            throw CommandFailure("not logged in to \(url): run `sluice login --server \(url)` or set $SLUICE_TOKEN")
+            throw CommandFailure.notLoggedIn(server: url)
         }
         return try ServerClient(
             url: url, token: token, certificateAuthority: ca ?? environment["SLUICE_CA"] ?? saved?.certificateAuthority,
@@ -69,10 +69,10 @@ final class ServerClient: Sendable {
 
     init(url: String, token: String?, certificateAuthority: String?, allowPlainHTTP: Bool) throws {
         guard let parsed = URL(string: url), let scheme = parsed.scheme, ["https", "http"].contains(scheme) else {
-            throw CommandFailure("the server URL must be https://host:port, not \(url)")
+            throw CommandFailure.invalidServerURL(url)
         }
         if scheme == "http" && !allowPlainHTTP {
-            throw CommandFailure("\(url) is plain HTTP: your password and token would travel unprotected; use https, or --allow-insecure-http if you mean it")
+            throw CommandFailure.plainHTTP(server: url)
         }
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.token = token
@@ -118,7 +118,7 @@ final class ServerClient: Sendable {
         do {
             response = try await client.execute(request(method, path, body: body), timeout: .seconds(60))
         } catch {
-            throw CommandFailure("cannot reach \(baseURL): \(error)")
+            throw CommandFailure.serverUnreachable(server: baseURL, cause: "\(error)")
         }
         let payload = try await response.body.collect(upTo: 64 << 20)
         guard response.status.code < 300 else { throw Self.failure(response.status.code, payload) }
@@ -133,7 +133,7 @@ final class ServerClient: Sendable {
         do {
             response = try await client.execute(request("GET", path, body: nil), timeout: .hours(24 * 365))
         } catch {
-            throw CommandFailure("cannot reach \(baseURL): \(error)")
+            throw CommandFailure.serverUnreachable(server: baseURL, cause: "\(error)")
         }
         guard response.status.code < 300 else {
             throw Self.failure(response.status.code, try await response.body.collect(upTo: 1 << 20))
@@ -143,8 +143,8 @@ final class ServerClient: Sendable {
 
     static func failure(_ status: UInt, _ body: ByteBuffer) -> CommandFailure {
         guard let error = try? FleetJSON.decoder().decode(APIErrorBody.self, from: Data(buffer: body)) else {
-            return CommandFailure("the server answered \(status): \(String(buffer: body))")
+            return .serverRefused(status: status, message: "the server answered \(status): \(String(buffer: body))", details: [])
         }
-        return CommandFailure(([error.error] + (error.details ?? [])).joined(separator: "\n"))
+        return .serverRefused(status: status, message: error.error, details: error.details ?? [])
     }
 }

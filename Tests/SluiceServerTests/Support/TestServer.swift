@@ -264,7 +264,7 @@ enum Fixtures {
             timeNanoseconds: time, node: node, pid: 42, uid: 0, comm: "curl", exe: exe, exeID: "254:0:1234", cgroup: "/app.slice",
             cgroupID: 77, transport: "tcp", family: IPAddress(destination)!.family, destination: IPAddress(destination)!, port: port,
             verdict: verdict, enforced: true, policy: policy, rule: rule, hook: "connect4", generation: 1, mapped: false,
-            score: anomaly == nil ? nil : (anomaly! ? 40 : 1), anomaly: anomaly, reasons: anomaly == nil ? nil : ["destination"])
+            score: anomaly.map { EventScore(value: $0 ? 40 : 1, isAnomaly: $0, reasons: ["destination"]) })
     }
 }
 

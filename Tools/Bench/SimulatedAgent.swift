@@ -6,7 +6,8 @@ import Synchronization
 import SluiceCore
 
 /// A lightweight agent that speaks the real protocol (enroll, heartbeat, long-poll the policy,
-/// upload events) without a kernel: for benchmarks with a thousand nodes and for tests.
+/// upload events) without a kernel: for benchmarks with a thousand nodes. It lives with the
+/// benchmarks, not in the server module, so the server binary does not carry it.
 ///
 /// ```swift
 /// let client = SimulatedAgent.makeHTTPClient(connections: 1000)

@@ -1,10 +1,10 @@
 import Synchronization
 import SluiceCore
 
-/// Live event streams: every stored batch is offered to each subscriber whose filter matches.
-/// A subscriber that falls behind loses batches and is told how many lines (`{"notice":"dropped",…}`),
-/// never slowing ingest.
-final class EventHub: Sendable {
+/// The server's live event streams: the lines of every stored batch are offered to each
+/// subscriber whose filter matches. A subscriber that falls behind loses batches and is told how
+/// many lines (`EventStreamNotice.dropped`), never slowing ingest.
+final class EventLineHub: Sendable {
     /// What a stream wants.
     struct Filter: Sendable {
         var nodeIDs: Set<String>?
@@ -52,9 +52,11 @@ final class EventHub: Sendable {
         /// Lines dropped since the last call.
         func takeDropped() -> Int { dropped.exchange(0, ordering: .relaxed) }
 
+        private static let keepaliveLine = EventStreamNotice.keepalive.jsonLine + "\n"
+
         /// A line that tells a quiet stream's reader (and proxies) the stream is alive.
         func keepalive() {
-            continuation.yield(Chunk(text: "{\"notice\":\"keepalive\"}\n", lines: 0))
+            continuation.yield(Chunk(text: Self.keepaliveLine, lines: 0))
         }
 
         fileprivate func offer(_ chunk: Chunk) {

@@ -9,9 +9,10 @@ public enum EventStreamItem: Sendable {
     case dropped(Int)
 }
 
-/// Fans decisions out to subscribers (`sluice events`, later the uploader and scorer) and keeps
-/// the most recent ones. A slow subscriber loses events, counted and told, never blocks the rest.
-public final class EventHub: Sendable {
+/// The agent's decisions in memory: fans them out to subscribers (`sluice events`, the fleet
+/// uploader) and keeps the most recent ones. A slow subscriber loses events, counted and told,
+/// never blocks the rest.
+public final class DecisionEventHub: Sendable {
     private struct Subscriber {
         var filter: EventFilter
         var continuation: AsyncStream<EventStreamItem>.Continuation

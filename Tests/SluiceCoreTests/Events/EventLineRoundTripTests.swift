@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+@testable import SluiceCore
+
+/// The one event codec against itself: every event the product can hold survives the line, and
+/// every line the encoder writes is read back and written again byte for byte.
+@Suite struct EventLineRoundTripTests {
+    static let hooks = ["connect4", "connect6", "sendmsg4", "sendmsg6"]
+
+    /// Any text: every kind of scalar (controls, quotes, backslashes, the whole of Unicode but
+    /// surrogates, which a Swift string cannot hold).
+    static func text(_ rng: inout SplitMix64, upTo length: Int = 12) -> String {
+        let ranges: [ClosedRange<UInt32>] = [
+            0...0x1f, 0x20...0x7f, 0x22...0x22, 0x5c...0x5c, 0x2f...0x2f, 0x80...0x7ff, 0x800...0xd7ff, 0xe000...0xffff,
+            0x1_0000...0x10_ffff,
+        ]
+        var value = String.UnicodeScalarView()
+        for _ in 0..<rng.between(0, length) {
+            let range = rng.pick(ranges)
+            value.append(Unicode.Scalar(range.lowerBound + UInt32(rng.below(Int(range.upperBound - range.lowerBound) + 1)))!)
+        }
+        return String(value)
+    }
+
+    /// A destination as the product holds one: IPv4, IPv6, or IPv4-mapped IPv6 (kept as IPv4).
+    static func destination(_ rng: inout SplitMix64) -> (IPAddress, mapped: Bool) {
+        switch rng.below(3) {
+        case 0: return (IPAddress(family: .ipv4, low: rng.next()), false)
+        case 1:
+            var high = rng.next()
+            if rng.chance(20) { high = 0 }
+            return (IPAddress(family: .ipv6, high: high, low: high == 0 ? rng.next() | 1 << 48 : rng.next()), false)
+        default:
+            let v4 = IPAddress(family: .ipv4, low: rng.next())
+            return (IPAddress("::ffff:\(v4)")!, true)
+        }
+    }
+
+    /// A finite Double from any bit pattern: tiny, huge, negative, whole, zero.
+    static func finite(_ rng: inout SplitMix64) -> Double {
+        switch rng.below(4) {
+        case 0: return Double(rng.below(100_000)) / 100
+        case 1: return 0
+        default:
+            while true {
+                let value = Double(bitPattern: rng.next())
+                if value.isFinite { return value }
+            }
+        }
+    }
+
+    static func event(_ rng: inout SplitMix64) -> DecisionEvent {
+        let (address, mapped) = destination(&rng)
+        // Whole microseconds (what a line holds) from 1678 to 2261, before 1970 included.
+        let micros = Int64(bitPattern: rng.next()) % 9_200_000_000_000_000
+        let oddTransport = text(&rng, upTo: 3)
+        let oddHook = text(&rng)
+        return DecisionEvent(
+            timeNanoseconds: micros * 1000, node: text(&rng), pid: UInt32(truncatingIfNeeded: rng.next()),
+            uid: UInt32(truncatingIfNeeded: rng.next()), comm: text(&rng, upTo: 16), exe: rng.chance(25) ? nil : text(&rng, upTo: 40),
+            exeID: rng.chance(25) ? nil : text(&rng), cgroup: rng.chance(25) ? nil : text(&rng), cgroupID: rng.next(),
+            transport: rng.pick(["tcp", "udp", "132", "any", oddTransport]),
+            family: rng.chance(10) ? rng.pick([.ipv4, .ipv6]) : address.family, destination: address,
+            port: UInt16(truncatingIfNeeded: rng.next()), verdict: rng.pick(RuleAction.allCases), enforced: rng.chance(50),
+            policy: rng.chance(25) ? nil : text(&rng), rule: text(&rng), hook: rng.pick(hooks + [oddHook]),
+            generation: UInt32(truncatingIfNeeded: rng.next()), mapped: mapped || rng.chance(5),
+            unspecified: rng.chance(10), closed: rng.chance(10),
+            score: rng.chance(40)
+                ? EventScore(value: finite(&rng), isAnomaly: rng.chance(50), reasons: (0..<rng.below(4)).map { _ in text(&rng, upTo: 20) })
+                : nil)
+    }
+
+    @Test func decodeOfEncodeIsTheEvent() throws {
+        var rng = SplitMix64(seed: 0xC0DEC)
+        var verdicts = Set<RuleAction>()
+        var hooks = Set<String>()
+        var scored = 0
+        for _ in 0..<20_000 {
+            let event = Self.event(&rng)
+            let line = event.jsonLine
+            let decoded = try DecisionEvent(jsonLine: line)
+            #expect(decoded == event, "\(line)")
+            // The same through the stream reader, and an independent JSON reader agrees.
+            #expect(try EventStreamLine(jsonLine: line) == .event(event))
+            #expect(try ReferenceEventDecoder.decode(line) == event, "\(line)")
+            verdicts.insert(event.verdict)
+            hooks.insert(event.hook)
+            if event.score != nil { scored += 1 }
+        }
+        #expect(verdicts == Set(RuleAction.allCases))
+        #expect(Set(Self.hooks).isSubset(of: hooks))
+        #expect(scored > 5000)
+    }
+
+    @Test func encodeOfDecodeIsTheLine() throws {
+        var rng = SplitMix64(seed: 0x11E5)
+        for _ in 0..<5000 {
+            let line = Self.event(&rng).jsonLine
+            #expect(try DecisionEvent(jsonLine: line).jsonLine == line)
+        }
+        // Lines written by hand in the canonical form: README's example, and a scored one.
+        let canonical = [
+            #"{"time":"2026-11-21T16:29:54.356536Z","node":"vm","pid":20982,"uid":0,"comm":"curl","exe":"/usr/bin/curl","exe_id":"254:0:5318212","cgroup":"/app.slice/web.service","cgroup_id":310,"protocol":"tcp","family":"ipv4","dst_ip":"10.1.2.3","dst_port":443,"verdict":"deny","enforced":true,"policy":"lockdown","rule":"default","hook":"connect4","generation":3,"mapped":false}"#,
+            #"{"time":"1969-12-31T23:59:59.999999Z","node":"","pid":0,"uid":0,"comm":"","exe":null,"exe_id":null,"cgroup":null,"cgroup_id":0,"protocol":"udp","family":"ipv4","dst_ip":"10.0.0.1","dst_port":53,"verdict":"alert","enforced":false,"policy":null,"rule":"","hook":"sendmsg6","generation":0,"mapped":true,"score":17.25,"anomaly":true,"reasons":["new destination \"x\"","é\n"]}"#,
+        ]
+        for line in canonical {
+            #expect(try DecisionEvent(jsonLine: line).jsonLine == line)
+        }
+    }
+
+    @Test func scoreAnomalyAndReasonsTravelTogether() throws {
+        var event = DecisionEventTests.sample
+        #expect(!event.jsonLine.contains("score") && !event.jsonLine.contains("anomaly") && !event.jsonLine.contains("reasons"))
+        event.score = EventScore(value: 3.14159)
+        // Not rounded by the codec: what the model holds is what the line says.
+        #expect(event.jsonLine.hasSuffix(#","mapped":false,"score":3.14159,"anomaly":false,"reasons":[]}"#))
+        // A score that is not a number is not written at all.
+        event.score = EventScore(value: .nan, isAnomaly: true, reasons: ["x"])
+        #expect(try DecisionEvent(jsonLine: event.jsonLine).score == nil)
+        // Read leniently: anomaly and reasons without a score are an unscored event; a score
+        // alone is not an anomaly and has no reasons.
+        let base = String(DecisionEventTests.sample.jsonLine.dropLast())
+        #expect(try DecisionEvent(jsonLine: base + #","anomaly":true,"reasons":["a"]}"#).score == nil)
+        #expect(try DecisionEvent(jsonLine: base + #","score":2.5}"#).score == EventScore(value: 2.5, isAnomaly: false, reasons: []))
+    }
+
+    @Test func timeIsWrittenFlooredToTheMicrosecond() throws {
+        var event = DecisionEventTests.sample
+        event.timeNanoseconds = 1_795_276_501_123_456_999
+        #expect(try DecisionEvent(jsonLine: event.jsonLine).timeNanoseconds == 1_795_276_501_123_456_000)
+        event.timeNanoseconds = -1
+        #expect(try DecisionEvent(jsonLine: event.jsonLine).timeNanoseconds == -1000)
+    }
+
+    @Test func theAgentKeepsTwoDecimals() {
+        #expect(EventScore.rounded(3.14159) == 3.14)
+        var event = DecisionEventTests.sample
+        event.score = EventScore(value: EventScore.rounded(12.3456))
+        #expect(event.jsonLine.contains(#""score":12.35,"#))
+    }
+
+    @Test func fieldNamesAreTheSchema() {
+        #expect(DecisionEvent.jsonFieldNames == DecisionEventTests.schema + ["score", "anomaly", "reasons"])
+    }
+}
