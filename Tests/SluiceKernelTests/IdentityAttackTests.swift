@@ -72,6 +72,70 @@ struct IdentityAttackTests {
         }
     }
 
+    /// A process that started before the programs were loaded has no identity recorded at exec:
+    /// it is decided by its `mm->exe_file` and its events say so (docs: threat model).
+    @Test func aProcessOlderThanTheProgramsIsDecidedByItsExeFileAndFlagged() async throws {
+        try await KernelSandbox.with("older") { sandbox in
+            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+            let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: allowed.path)
+            process.arguments = ["--pause", "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)]
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            let started = output.fileHandleForReading.availableLine()
+            #expect(started.hasPrefix("pid="), "\(started)")
+
+            let (datapath, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
+            let reader = try RingBufferReader(map: datapath.events)
+            input.fileHandleForWriting.write(Data("go\n".utf8))
+            let result = output.fileHandleForReading.availableLine()
+            process.waitUntilExit()
+            #expect(result.hasSuffix(" ok"), "\(result)")
+            let events = try reader.drain().events
+            try #require(events.count == 1)
+            #expect(events[0].executableUnverified)
+            #expect(events[0].executable == (try FileIdentityReader.read(allowed.path)).identity)
+        }
+    }
+
+    /// An agent restart adopts the pinned task storage: processes started under the previous
+    /// agent keep the identity recorded at their exec.
+    @Test func recordedIdentitiesSurviveAnAgentRestart() async throws {
+        try await KernelSandbox.with("restart") { sandbox in
+            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+            let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
+            let (first, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: allowed.path)
+            process.arguments = ["--pause", "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)]
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            let started = output.fileHandleForReading.availableLine()
+            #expect(started.hasPrefix("pid="), "\(started)")
+            _ = first
+
+            let (second, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
+            #expect(second.report.reusedMaps)
+            let reader = try RingBufferReader(map: second.events)
+            input.fileHandleForWriting.write(Data("go\n".utf8))
+            let result = output.fileHandleForReading.availableLine()
+            process.waitUntilExit()
+            #expect(result.hasSuffix(" ok"), "\(result)")
+            let events = try reader.drain().events
+            try #require(events.count == 1)
+            #expect(!events[0].executableUnverified, "the record made under the first agent was lost")
+        }
+    }
+
     /// A new file renamed over a governed executable and run at once is governed from its first
     /// exec: the kernel knows the governed path by directory and name, not only by inode.
     @Test func aFileRenamedOverAGovernedExecutableIsGovernedAtItsFirstExec() async throws {
@@ -151,5 +215,16 @@ struct IdentityAttackTests {
             let allowed = try ChildProcess.run(loader, arguments)
             #expect(allowed.standardOutput.hasSuffix("ok\n"), "\(allowed.standardOutput)\(allowed.standardError)")
         }
+    }
+}
+
+extension FileHandle {
+    /// One line (without its newline), reading byte by byte so nothing after it is consumed.
+    fileprivate func availableLine() -> String {
+        var bytes: [UInt8] = []
+        while let byte = try? read(upToCount: 1), let first = byte.first, first != UInt8(ascii: "\n") {
+            bytes.append(first)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

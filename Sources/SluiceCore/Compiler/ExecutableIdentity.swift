@@ -11,8 +11,9 @@ public struct ExecutableIdentity: Hashable, Sendable, Codable, Comparable, Custo
         self.inode = inode
     }
 
-    /// From `stat()`: glibc encodes `st_dev` differently from the kernel's `s_dev`; this is the
-    /// one place that converts.
+    /// From `stat()`'s `st_dev` in glibc's encoding, taken as is. That device is the kernel's only
+    /// where the file system reports its superblock's device (not btrfs, not every overlay):
+    /// identities of files come from `FileIdentityReader`, which uses the initializer below.
     public init(statDevice: UInt64, inode: UInt64) {
         let major = ((statDevice >> 8) & 0xfff) | ((statDevice >> 32) & ~UInt64(0xfff))
         let minor = (statDevice & 0xff) | ((statDevice >> 12) & ~UInt64(0xff))
