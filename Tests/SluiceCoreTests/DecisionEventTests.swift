@@ -15,6 +15,8 @@ import Testing
         "time", "node", "pid", "uid", "comm", "exe", "exe_id", "cgroup", "cgroup_id", "protocol", "family", "dst_ip", "dst_port",
         "verdict", "enforced", "policy", "rule", "hook", "generation", "mapped",
     ]
+    /// Every field in the order written: the schema, then those written only when they apply.
+    static let allFields = schema + ["unspecified", "closed", "score", "anomaly", "reasons"]
 
     @Test func writesTheSchemaInOrder() {
         #expect(

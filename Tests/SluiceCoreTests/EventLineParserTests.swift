@@ -69,7 +69,7 @@ import Testing
 
     @Test func knowsEveryFieldOfTheSchema() {
         #expect(EventField.count == EventField.allCases.count)
-        #expect(EventField.allCases.map(\.name) == DecisionEventTests.schema + ["score", "anomaly", "reasons"])
+        #expect(EventField.allCases.map(\.name) == DecisionEventTests.allFields)
         for field in EventField.allCases {
             #expect(Array(field.name.utf8).withUnsafeBufferPointer { EventField(key: $0) } == field)
         }

@@ -6,8 +6,8 @@
 ///   escaped only where JSON requires it (quote, backslash, control characters).
 /// - `time` is RFC 3339 UTC with exactly six fractional digits: a time is written floored to
 ///   the microsecond.
-/// - `exe`, `exe_id`, `cgroup` and `policy` are `null` when unknown; every other field is
-///   always present.
+/// - `exe`, `exe_id`, `cgroup` and `policy` are `null` when unknown; `unspecified` and `closed`
+///   are written only when true; every other field is always present.
 /// - `score`, `anomaly` and `reasons` are written together when the event was scored and not at
 ///   all otherwise. `score` is the shortest decimal that reads back as the same Double (the
 ///   agent keeps two decimals); a score that is not finite is not written.

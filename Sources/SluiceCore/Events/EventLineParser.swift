@@ -143,7 +143,7 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
 
     @inline(__always)
     init?(key: UnsafeBufferPointer<UInt8>, names: Names = EventField.names) {
-        guard key.count >= 3, key.count <= 10 else { return nil }
+        guard key.count >= 3, key.count <= 11 else { return nil }  // "pid" to "unspecified"
         let packed = Packed(key)
         let slot = packed.slot(names.multiplier)
         guard names.fields[slot] >= 0, names.slots[slot] == packed else { return nil }
