@@ -578,6 +578,10 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 #include "sluice_close.h"
 /* ---- end ---- */
 
+/* ---- Creating raw IP sockets and ping sockets (item: unhooked socket kinds) ---- */
+#include "sluice_sock_create.h"
+/* ---- end ---- */
+
 SEC("cgroup/connect4")
 int sluice_connect4(struct bpf_sock_addr *ctx)
 {

@@ -73,7 +73,7 @@ import Testing
         ParserCase(
             "spec not a mapping", "apiVersion: sluice/v1\nkind: Policy\nmetadata:\n  name: a\nspec: []\n",
             Problem(
-                5, 7, "spec", "expected a mapping with the fields mode, subjects, default, egress, learning, alertOnDeny and existingConnections, found a list")),
+                5, 7, "spec", "expected a mapping with the fields mode, subjects, default, egress, learning, alertOnDeny, existingConnections and rawSockets, found a list")),
         ParserCase(
             "duplicate keys everywhere",
             "apiVersion: sluice/v1\nkind: Policy\nkind: Policy\nmetadata: {name: a, name: b}\nspec:\n  mode: monitr\n  mode: enforce\n",
@@ -190,10 +190,10 @@ import Testing
             "misspelt spec field", F.document(spec: "egres: []"),
             Problem(
                 6, 3, "spec.egres",
-                "unknown field \"egres\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections); did you mean \"egress\"?")),
+                "unknown field \"egres\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections, rawSockets); did you mean \"egress\"?")),
         ParserCase(
             "unknown spec field", F.document(spec: "rules: []"),
-            Problem(6, 3, "spec.rules", "unknown field \"rules\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections)")),
+            Problem(6, 3, "spec.rules", "unknown field \"rules\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections, rawSockets)")),
         ParserCase(
             "subjects is text", F.document(spec: "subjects: /usr/bin/curl"),
             Problem(
@@ -270,8 +270,10 @@ import Testing
             "bad action", F.document(spec: "egress:", "  - action: permit"),
             Problem(7, 15, "spec.egress[0].action", "\"permit\" is not a valid action; use allow, alert or deny")),
         ParserCase(
-            "bad protocol", F.document(spec: "egress:", "  - {action: allow, protocol: icmp}"),
-            Problem(7, 33, "spec.egress[0].protocol", "\"icmp\" is not a valid protocol; use tcp, udp or any")),
+            "bad protocol", F.document(spec: "egress:", "  - {action: allow, protocol: sctp}"),
+            Problem(
+                7, 33, "spec.egress[0].protocol",
+                "\"sctp\" is not a valid protocol; use tcp, udp, any, icmp, icmpv6 or raw")),
         ParserCase(
             "abbreviated protocol field", F.document(spec: "egress:", "  - {action: allow, proto: tcp}"),
             Problem(

@@ -87,6 +87,7 @@ import Testing
     }
 
     @Test func unknownTransportNumberIsNil() {
-        #expect(TransportProtocol(number: 1) == nil)
+        #expect(TransportProtocol(number: 132) == nil, "SCTP")
+        #expect(TransportProtocol(number: 1) == .icmp)
     }
 }

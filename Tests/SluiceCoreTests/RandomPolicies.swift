@@ -258,7 +258,7 @@ struct PolicyGenerator {
         if !rng.chance(35) {
             ports = (0..<rng.between(1, 3)).map { _ in rng.chance(75) ? rng.pick(RandomWorld.portTexts) : randomPortText() }
         }
-        let transport: TransportProtocol? = rng.chance(30) ? nil : rng.pick(TransportProtocol.allCases)
+        let transport: TransportProtocol? = rng.chance(30) ? nil : rng.pick([TransportProtocol.tcp, .udp, .any])
         return GeneratedRule(name: name, action: rng.pick(RuleAction.allCases), to: to, ports: ports, transport: transport)
     }
 

@@ -182,7 +182,9 @@ struct DatapathLifecycleTests {
                 """
             _ = try load(sandbox, deny)  // released at once; its pins stay
             let removed = try PinnedDatapath(pins: sandbox.pins).unload()
-            #expect(removed.count == 6 + 6 + MapName.allCases.count, "links and programs of four hooks and the exec and fork tracers, and the maps")
+            #expect(
+                removed.count == 2 * (Hook.allCases.count + 2) + MapName.allCases.count,
+                "links and programs of every hook and of the exec and fork tracers, and the maps")
             for hook in Hook.allCases {
                 #expect(try Datapath.attachedPrograms(cgroupPath: sandbox.cgroupPath, hook: hook).isEmpty)
             }

@@ -8,6 +8,9 @@
  *   connect-tcp   TCP connect (a listener must exist for "ok")
  *   connect-udp   UDP connect (no listener needed)
  *   sendto-udp    UDP sendto on an unconnected socket
+ *   socket-raw    create a raw ICMP socket of ADDR's family (PORT is ignored; needs CAP_NET_RAW)
+ *   socket-ping   create a ping socket (SOCK_DGRAM, ICMP) of ADDR's family (ping_group_range)
+ *   connect-ping  connect a ping socket to ADDR
  *   bench-udp-connect ADDR PORT N   N connect() calls on one UDP socket; prints ns per call
  *   bench-tcp-connect ADDR PORT N   N socket+connect+accept+close to its own listener on ADDR
  *                                    (PORT 0: any); prints ns per connection
@@ -251,11 +254,30 @@ static void wait_held(void)
 	}
 }
 
+static int icmp_socket(const char *op, struct probe_target *t)
+{
+	int protocol = t->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	int type = strcmp(op, "socket-raw") == 0 ? SOCK_RAW : SOCK_DGRAM;
+	int fd = socket(t->family, type | SOCK_CLOEXEC, protocol);
+	int result = 0;
+
+	if (fd < 0)
+		return errno;
+	if (strcmp(op, "connect-ping") == 0 && connect(fd, (struct sockaddr *)&t->addr, t->len) < 0)
+		result = errno;
+	close(fd);
+	return result;
+}
+
 static int single(const char *op, struct probe_target *t)
 {
 	int type = strcmp(op, "connect-tcp") == 0 ? SOCK_STREAM : SOCK_DGRAM;
-	int fd = make_socket(t->family, type);
+	int fd;
 	int result;
+
+	if (!strcmp(op, "socket-raw") || !strcmp(op, "socket-ping") || !strcmp(op, "connect-ping"))
+		return icmp_socket(op, t);
+	fd = make_socket(t->family, type);
 
 	if (fd < 0)
 		return errno;
@@ -429,7 +451,8 @@ int main(int argc, char **argv)
 			result = hold_socket(op, &t, argv[i + 1], argv[i + 2]);
 			printf("%s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result));
 			i += 3;
-		} else if (!strcmp(op, "connect-tcp") || !strcmp(op, "connect-udp") || !strcmp(op, "sendto-udp")) {
+		} else if (!strcmp(op, "connect-tcp") || !strcmp(op, "connect-udp") || !strcmp(op, "sendto-udp") ||
+			   !strcmp(op, "socket-raw") || !strcmp(op, "socket-ping") || !strcmp(op, "connect-ping")) {
 			result = single(op, &t);
 			printf("%s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result));
 			i += 3;

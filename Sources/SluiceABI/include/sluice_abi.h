@@ -55,6 +55,7 @@ enum sluice_hook {
 	SLUICE_HOOK_SENDMSG6 = 4,
 	SLUICE_HOOK_CLOSE_TCP = 5, /* an open TCP connection re-decided after a policy change */
 	SLUICE_HOOK_CLOSE_UDP = 6, /* an open connected UDP socket re-decided after a policy change */
+	SLUICE_HOOK_SOCK_CREATE = 7, /* creating a raw IP or ping socket (protocol IPPROTO_RAW, no address) */
 };
 
 /* Kinds of subject, most specific first. */

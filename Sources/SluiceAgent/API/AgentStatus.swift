@@ -63,7 +63,7 @@ public struct ExplainRequest: Sendable, Codable {
     public var cgroup: String?
     public var destination: String
     public var port: UInt16
-    /// `tcp` or `udp`.
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, or `raw` (creating a raw or ping socket).
     public var transport: String
 
     public init(executable: String?, cgroup: String?, destination: String, port: UInt16, transport: String) {
@@ -81,7 +81,7 @@ public struct ExplainRequest: Sendable, Codable {
             throw ExplainError("\(destination) is not an IP address")
         }
         guard let transport = TransportProtocol(rawValue: transport), transport != .any else {
-            throw ExplainError("protocol must be tcp or udp, not \(self.transport)")
+            throw ExplainError("protocol must be tcp, udp, icmp, icmpv6 or raw, not \(self.transport)")
         }
         var identity: ExecutableIdentity?
         if let executable {

@@ -5,7 +5,9 @@ public struct FlowQuery: Sendable, Hashable {
     public var cgroupAncestry: [CgroupIdentity]
     public var destination: IPAddress
     public var port: UInt16
-    /// `.tcp` or `.udp` (what the socket is); `.any` matches only protocol-any rules.
+    /// `.tcp` or `.udp` (what the socket is); `.any` matches only protocol-any rules. `.raw`
+    /// asks whether the caller may create a raw or ping socket (destination 0.0.0.0 or ::,
+    /// port 0, as the socket-creation hook decides it).
     public var transport: TransportProtocol
 
     public init(
@@ -46,7 +48,7 @@ public struct DecisionEngine: Sendable {
     public func decide(_ flow: FlowQuery) -> Decision {
         var trace: [String] = []
         var flow = flow
-        if let local = flow.destination.unspecifiedReachesLoopback {
+        if flow.transport != .raw, let local = flow.destination.unspecifiedReachesLoopback {
             // As BPF/sluice.bpf.c does: Linux connects the unspecified address to the host.
             trace.append("\(flow.destination) is the unspecified address, which reaches this host: decided as \(local)")
             flow.destination = local

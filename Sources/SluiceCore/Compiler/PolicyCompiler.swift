@@ -101,6 +101,20 @@ private struct CompilerState<Resolver: SubjectResolver> {
                 expanded.append(($0, origin))
             }
         }
+        if let raw = policy.rawSockets {
+            // Sugar for a rule {action: A, protocol: raw}: creating such a socket is decided as a
+            // flow of protocol raw to no address yet, covered by every block.
+            let id = nextRuleID(
+                RuleInfo(
+                    id: 0, policy: policy.name, rule: "rawSockets", action: raw.value, mode: policy.mode,
+                    subject: subjectText, location: raw.location))
+            let verdict = Verdict(ruleID: id, action: raw.value, monitor: monitor, keepOpen: keepOpen)
+            let origin = origins.count
+            origins.append(RuleOrigin(rule: "rawSockets", policy: policy.name, location: raw.location))
+            for block in [IPPrefix.any(.ipv4), .any(.ipv6)] {
+                expanded.append((DestinationEntry(prefix: block, ports: .any, transport: .raw, verdict: verdict), origin))
+            }
+        }
         var fallback: Verdict?
         if let defaultAction = policy.defaultAction {
             let id = nextRuleID(

@@ -20,6 +20,12 @@ public struct RuleSignature: Hashable, Sendable {
                     destinations: rule.destinations.map(\.value), ports: rule.ports.map(\.value), transport: rule.transport,
                     namesHost: rule.hostDestination != nil))
         }
+        if let raw = policy.rawSockets {
+            result.append(
+                RuleSignature(
+                    policy: policy.name, name: "rawSockets", action: raw.value, mode: policy.mode, destinations: [], ports: [],
+                    transport: .raw))
+        }
         if let fallback = policy.defaultAction {
             result.append(
                 RuleSignature(

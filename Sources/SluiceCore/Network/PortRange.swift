@@ -42,13 +42,22 @@ public struct PortRange: Hashable, Sendable, Comparable, CustomStringConvertible
 /// The transport a rule applies to.
 public enum TransportProtocol: String, Hashable, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case tcp, udp, any
+    /// ICMP echo (ping sockets); decided at `connect()` by destination.
+    case icmp, icmpv6
+    /// Creating a raw IP socket or a ping socket, which can then send to any address without a
+    /// further decision: decided at `socket()`, with no destination (`spec.rawSockets`).
+    case raw
 
-    /// The IP protocol number the kernel reports; 0 for any.
+    /// The IP protocol number the kernel reports; 0 for any. `raw` is IPPROTO_RAW, which the
+    /// socket-creation hook decides with.
     public var number: UInt8 {
         switch self {
         case .tcp: return 6
         case .udp: return 17
         case .any: return 0
+        case .icmp: return 1
+        case .icmpv6: return 58
+        case .raw: return 255
         }
     }
 
@@ -56,6 +65,9 @@ public enum TransportProtocol: String, Hashable, Sendable, Codable, CaseIterable
         switch number {
         case 6: self = .tcp
         case 17: self = .udp
+        case 1: self = .icmp
+        case 58: self = .icmpv6
+        case 255: self = .raw
         case 0: self = .any
         default: return nil
         }

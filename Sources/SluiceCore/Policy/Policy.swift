@@ -11,6 +11,11 @@ public enum ExistingConnections: String, Hashable, Sendable, Codable, CaseIterab
     case keep
 }
 
+/// What `spec.rawSockets` may say.
+enum RawSocketAction: String, CaseIterable {
+    case allow, deny
+}
+
 /// What a rule or default does with a connection.
 public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
     /// Let the connection through.
@@ -114,6 +119,9 @@ public struct Policy: Hashable, Sendable {
     public var alertOnDeny: Bool
     /// Whether the policy's denies end connections already open (`spec.existingConnections`).
     public var existingConnections: ExistingConnections = .close
+    /// Whether the subjects may create raw IP sockets and ping sockets (`spec.rawSockets`): the
+    /// same as a rule `{action: A, protocol: raw}`; nil leaves it to the rules and defaults.
+    public var rawSockets: Located<RuleAction>?
     /// Where the document starts.
     public var location: SourceLocation
 
@@ -121,8 +129,10 @@ public struct Policy: Hashable, Sendable {
         name: String, description: String? = nil, labels: [String: String] = [:], mode: PolicyMode = .enforce,
         subjects: [Located<Subject>] = [], defaultAction: Located<RuleAction>? = nil, egress: [EgressRule] = [],
         learning: Located<LearningSettings>? = nil, alertOnDeny: Bool = false,
-        existingConnections: ExistingConnections = .close, location: SourceLocation
+        existingConnections: ExistingConnections = .close, rawSockets: Located<RuleAction>? = nil,
+        location: SourceLocation
     ) {
+        self.rawSockets = rawSockets
         self.existingConnections = existingConnections
         self.name = name
         self.description = description

@@ -25,6 +25,7 @@ extension PolicyDocumentReader {
             name: metadata.name, description: metadata.description, labels: metadata.labels, mode: spec.mode,
             subjects: spec.subjects, defaultAction: spec.defaultAction, egress: spec.egress, learning: spec.learning,
             alertOnDeny: spec.alertOnDeny, existingConnections: spec.existingConnections,
+            rawSockets: spec.rawSockets,
             location: location(of: root))
     }
 

@@ -48,6 +48,12 @@ extension PolicyDocumentReader {
         let transport = fields["protocol"].flatMap {
             choice($0, at: fields.path("protocol"), noun: "protocol", as: TransportProtocol.self)
         }
+        if transport == .raw, let protocolNode = fields["protocol"], fields["to"] != nil || fields["ports"] != nil {
+            report(
+                protocolNode, fields.path("protocol"),
+                "protocol raw decides creating raw and ping sockets, which have no destination or port yet; "
+                    + "leave out \"to\" and \"ports\" (or write spec.rawSockets: allow or deny)")
+        }
         guard diagnostics.count == errorsBefore, let action else { return nil }
         return EgressRule(
             name: name, action: action, destinations: destinations ?? [], ports: ports ?? [],

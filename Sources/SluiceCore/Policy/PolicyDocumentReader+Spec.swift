@@ -10,9 +10,11 @@ extension PolicyDocumentReader {
         var learning: Located<LearningSettings>?
         var alertOnDeny = false
         var existingConnections = ExistingConnections.close
+        var rawSockets: Located<RuleAction>?
     }
 
-    private static let specFields = ["mode", "subjects", "default", "egress", "learning", "alertOnDeny", "existingConnections"]
+    private static let specFields = ["mode", "subjects", "default", "egress", "learning", "alertOnDeny", "existingConnections", "rawSockets",
+    ]
     private static let subjectFields = ["executable", "cgroup"]
 
     mutating func readSpec(_ node: Node, at path: FieldPath) -> Spec? {
@@ -50,6 +52,11 @@ extension PolicyDocumentReader {
             let choice = choice(node, at: fields.path("existingConnections"), noun: "existingConnections", as: ExistingConnections.self)
         {
             spec.existingConnections = choice
+        }
+        if let node = fields["rawSockets"],
+            let action = choice(node, at: fields.path("rawSockets"), noun: "rawSockets", as: RawSocketAction.self)
+        {
+            spec.rawSockets = Located(action == .allow ? .allow : .deny, at: location(of: node), path: fields.path("rawSockets"))
         }
         return spec
     }

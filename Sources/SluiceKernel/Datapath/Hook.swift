@@ -4,6 +4,8 @@ import SluiceABI
 /// The four cgroup hooks Sluice decides at.
 public enum Hook: String, CaseIterable, Sendable, Codable {
     case connect4, connect6, sendmsg4, sendmsg6
+    /// Creating raw IP and ping sockets (BPF/sluice_sock_create.h).
+    case sockCreate = "sock_create"
 
     /// The program's function name in BPF/sluice.bpf.c.
     public var programName: String { "sluice_\(rawValue)" }
@@ -14,6 +16,7 @@ public enum Hook: String, CaseIterable, Sendable, Codable {
         case .connect6: return BPF_CGROUP_INET6_CONNECT
         case .sendmsg4: return BPF_CGROUP_UDP4_SENDMSG
         case .sendmsg6: return BPF_CGROUP_UDP6_SENDMSG
+        case .sockCreate: return BPF_CGROUP_INET_SOCK_CREATE
         }
     }
 
@@ -24,6 +27,7 @@ public enum Hook: String, CaseIterable, Sendable, Codable {
         case SLUICE_HOOK_CONNECT6.rawValue: self = .connect6
         case SLUICE_HOOK_SENDMSG4.rawValue: self = .sendmsg4
         case SLUICE_HOOK_SENDMSG6.rawValue: self = .sendmsg6
+        case SLUICE_HOOK_SOCK_CREATE.rawValue: self = .sockCreate
         default: return nil
         }
     }

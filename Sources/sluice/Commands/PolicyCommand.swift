@@ -62,7 +62,7 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The cgroup it runs in (default: the root).", valueName: "path"))
     var cgroup: String?
 
-    @Option(help: ArgumentHelp("Destination: IP:PORT[/tcp|udp]; IPv6 as [addr]:port. Default protocol tcp.", valueName: "destination"))
+    @Option(help: ArgumentHelp("Destination: IP:PORT[/tcp|udp|icmp|icmpv6|raw]; IPv6 as [addr]:port. Default protocol tcp. raw: may the caller create a raw or ping socket (give 0.0.0.0:0/raw).", valueName: "destination"))
     var to: String
 
     @Option(name: .customLong("policy-dir"), help: ArgumentHelp("Explain this folder instead of the agent's policy.", valueName: "dir"))
@@ -75,7 +75,7 @@ struct ExplainCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Destination(to) != nil else {
-            throw ValidationError("--to must be IP:PORT[/tcp|udp] (IPv6 as [addr]:port), not \(to)")
+            throw ValidationError("--to must be IP:PORT[/tcp|udp|icmp|icmpv6|raw] (IPv6 as [addr]:port), not \(to)")
         }
     }
 
@@ -127,7 +127,7 @@ struct Destination {
         if let slash = rest.lastIndex(of: "/") {
             transport = String(rest[rest.index(after: slash)...]).lowercased()
             rest = rest[..<slash]
-            guard transport == "tcp" || transport == "udp" else { return nil }
+            guard ["tcp", "udp", "icmp", "icmpv6", "raw"].contains(transport) else { return nil }
         }
         let host: Substring
         let portText: Substring
