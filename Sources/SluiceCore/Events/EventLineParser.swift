@@ -26,47 +26,31 @@ enum EventLineParser {
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(EventLineError) -> DecisionEvent {
         var reader = JSONByteReader(bytes)
         var fields = EventFields()
-        try reader.skipSpace()
-        try reader.expect(UInt8(ascii: "{"), or: .expectedObject)
-        try reader.skipSpace()
-        if try reader.peek() == UInt8(ascii: "}") {
-            reader.index += 1
-        } else {
-            let names = EventField.names
-            // Lines usually list the fields in schema order (the agent writes them so): the name
-            // expected next is compared in place before any general reading of a name.
-            var expected = 0
-            while true {
-                try reader.skipSpace()
-                var field: EventField?
-                if expected < EventField.count, let next = reader.match(names.quoted[expected]) {
-                    field = EventField(rawValue: expected)
-                    reader.index = next
-                } else {
-                    guard try reader.peek() == UInt8(ascii: "\"") else { throw reader.error(.expectedKey) }
-                    let key = try reader.readString()
-                    if !key.ascii { _ = try reader.string(key) }
-                    field = reader.withBytes(key) { EventField(key: $0, names: names) }
-                }
+        let names = EventField.names
+        // Lines usually list the fields in schema order (the agent writes them so): the name
+        // expected next is compared in place before any general reading of a name.
+        var expected = 0
+        let end = try reader.readObject { reader throws(EventLineError) in
+            var field: EventField?
+            if expected < EventField.count, let next = reader.match(names.quoted[expected]) {
+                field = EventField(rawValue: expected)
+                reader.index = next
                 try reader.skipSpace()
                 try reader.expect(UInt8(ascii: ":"), or: .expectedColon)
                 try reader.skipSpace()
-                // The first of two fields with one name counts, as with JSONDecoder.
-                if let field, !fields.seen(field) {
-                    try fields.read(field, from: &reader)
-                    expected = field.rawValue + 1
-                } else {
-                    try reader.skipValue()
-                }
-                try reader.skipSpace()
-                let separator = try reader.next()
-                if separator == UInt8(ascii: "}") { break }
-                guard separator == UInt8(ascii: ",") else { throw reader.error(.expectedCommaOrEnd, at: reader.index - 1) }
+            } else {
+                let key = try reader.readName()
+                if !key.ascii { _ = try reader.string(key) }
+                field = reader.withBytes(key) { EventField(key: $0, names: names) }
+            }
+            // The first of two fields with one name counts, as with JSONDecoder.
+            if let field, !fields.seen(field) {
+                try fields.read(field, from: &reader)
+                expected = field.rawValue + 1
+            } else {
+                try reader.skipValue()
             }
         }
-        let end = reader.index - 1
-        reader.skipTrailingSpace()
-        guard reader.index == bytes.count else { throw reader.error(.trailingBytes) }
         return try fields.event(objectEnd: end)
     }
 }

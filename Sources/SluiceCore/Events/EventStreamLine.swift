@@ -68,38 +68,19 @@ public enum EventStreamNotice: Sendable, Hashable {
         var kind: String?
         var kindOffset = 0
         var count: UInt64?
-        try reader.skipSpace()
-        try reader.expect(UInt8(ascii: "{"), or: .expectedObject)
-        try reader.skipSpace()
-        if try reader.peek() == UInt8(ascii: "}") {
-            reader.index += 1
-        } else {
-            while true {
-                try reader.skipSpace()
-                guard try reader.peek() == UInt8(ascii: "\"") else { throw reader.error(.expectedKey) }
-                let key = try reader.string(reader.readString())
-                try reader.skipSpace()
-                try reader.expect(UInt8(ascii: ":"), or: .expectedColon)
-                try reader.skipSpace()
-                // The first of two fields with one name counts, as for events.
-                switch Field(rawValue: key) {
-                case .notice? where kind == nil:
-                    kindOffset = reader.index
-                    kind = try reader.readOptionalString(Field.notice)
-                case .count? where count == nil:
-                    count = try reader.readOptionalInteger(Field.count, maximum: UInt64(Int.max))
-                default:
-                    try reader.skipValue()
-                }
-                try reader.skipSpace()
-                let separator = try reader.next()
-                if separator == UInt8(ascii: "}") { break }
-                guard separator == UInt8(ascii: ",") else { throw reader.error(.expectedCommaOrEnd, at: reader.index - 1) }
+        let end = try reader.readObject { reader throws(EventLineError) in
+            let key = try reader.string(reader.readName())
+            // The first of two fields with one name counts, as for events.
+            switch Field(rawValue: key) {
+            case .notice? where kind == nil:
+                kindOffset = reader.index
+                kind = try reader.readOptionalString(Field.notice)
+            case .count? where count == nil:
+                count = try reader.readOptionalInteger(Field.count, maximum: UInt64(Int.max))
+            default:
+                try reader.skipValue()
             }
         }
-        let end = reader.index - 1
-        reader.skipTrailingSpace()
-        guard reader.index == line.count else { throw reader.error(.trailingBytes) }
         switch kind {
         case "dropped"?:
             guard let count else { throw EventLineError(.missingField("count"), offset: end) }

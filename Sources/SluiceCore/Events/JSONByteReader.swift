@@ -55,6 +55,43 @@ struct JSONByteReader {
         index += 1
     }
 
+    /// Reads one object that is the whole line (surrounding whitespace aside): `member` reads
+    /// each member, its name, colon and value; this reads the braces and the commas between.
+    /// Returns the offset of the closing brace.
+    @inline(__always)
+    mutating func readObject(_ member: (inout JSONByteReader) throws(EventLineError) -> Void) throws(EventLineError) -> Int {
+        try skipSpace()
+        try expect(UInt8(ascii: "{"), or: .expectedObject)
+        try skipSpace()
+        if try peek() == UInt8(ascii: "}") {
+            index += 1
+        } else {
+            while true {
+                try skipSpace()
+                try member(&self)
+                try skipSpace()
+                let separator = try next()
+                if separator == UInt8(ascii: "}") { break }
+                guard separator == UInt8(ascii: ",") else { throw error(.expectedCommaOrEnd, at: index - 1) }
+            }
+        }
+        let end = index - 1
+        skipTrailingSpace()
+        guard index == bytes.count else { throw error(.trailingBytes) }
+        return end
+    }
+
+    /// Reads a member's name in quotes, the colon after it and the space around.
+    @inline(__always)
+    mutating func readName() throws(EventLineError) -> JSONStringToken {
+        guard try peek() == UInt8(ascii: "\"") else { throw error(.expectedKey) }
+        let key = try readString()
+        try skipSpace()
+        try expect(UInt8(ascii: ":"), or: .expectedColon)
+        try skipSpace()
+        return key
+    }
+
     /// Reads a string from its opening quote: checks its escapes and control characters; decodes
     /// nothing.
     mutating func readString() throws(EventLineError) -> JSONStringToken {

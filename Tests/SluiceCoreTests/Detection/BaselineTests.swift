@@ -40,38 +40,18 @@ import Testing
         #expect(node.sketchAge == 0 && node.sketchFreshKeys == 0)
     }
 
-    /// A baseline with a fresh-key limit four events reach: the guard, not the limit, decides.
-    struct Tiny: Baseline {
-        var sketch = CountMinSketch(width: 1 << 12)
-        var sketchAge: UInt32 = 0
-        var sketchFreshKeys: UInt32 = 0
-        var destination = CategoricalCounts<14>()
-        var service = CategoricalCounts<5>()
-        var pairing = CategoricalCounts<3>()
-        var verdict = CategoricalCounts<4>()
-        var periodicity = CategoricalCounts<3>()
-        var series = CategoricalCounts<2>()
-        var hours = HourProfile()
-        var rates = InlineArray<6, RateHistogram>(repeating: RateHistogram())
-        static let sketchHalvingPeriod: UInt32 = 1000
-        static let sketchFreshKeyLimit: UInt32 = 16
-    }
-
-    @Test func theSharedRuleHalvesAtThePeriodOrAfterTheMinimumAge() {
-        var tiny = Tiny()
-        #expect(Self.eventsUntilHalving(&tiny) == 128)
-        // Known keys only: the period decides.
-        var quiet = Tiny()
+    @Test func knownKeysHalveTheSketchAtThePeriod() {
+        var application = ApplicationBaseline(firstSeen: 0, lateArrival: false)
         let known = Self.freshKeys(1)
         var halvedAt = 0
-        for index in 1...2000 {
-            quiet.learn(known)
-            if quiet.sketchAge == 0 {
+        for index in 1...Int(ApplicationBaseline.sketchHalvingPeriod) + 10 {
+            application.learn(known)
+            if application.sketchAge == 0 {
                 halvedAt = index
                 break
             }
         }
-        #expect(halvedAt == 1000)
+        #expect(halvedAt == Int(ApplicationBaseline.sketchHalvingPeriod))
     }
 
     /// The shared part of the snapshot reads back what it wrote, for both baselines.
