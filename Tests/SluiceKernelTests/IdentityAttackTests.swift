@@ -109,7 +109,8 @@ struct IdentityAttackTests {
         try await KernelSandbox.with("restart") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
-            let (first, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
+            // The first agent's datapath, dropped (its pin-folder lock with it) before the second loads.
+            var first: Datapath? = try load(sandbox, Self.onlyAllow(allowed.path)).0
             let process = Process()
             process.executableURL = URL(fileURLWithPath: allowed.path)
             process.arguments = ["--pause", "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)]
@@ -121,7 +122,8 @@ struct IdentityAttackTests {
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             let started = output.fileHandleForReading.availableLine()
             #expect(started.hasPrefix("pid="), "\(started)")
-            _ = first
+            #expect(first != nil)
+            first = nil
 
             let (second, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
             #expect(second.report.reusedMaps)
