@@ -78,23 +78,11 @@ struct IdentityAttackTests {
         try await KernelSandbox.with("older") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: allowed.path)
-            process.arguments = ["--pause", "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)]
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-            let started = output.fileHandleForReading.availableLine()
-            #expect(started.hasPrefix("pid="), "\(started)")
+            let paused = try PausedConnect(allowed.path, cgroup: sandbox.cgroupPath, port: listener.port)
 
             let (datapath, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
             let reader = try RingBufferReader(map: datapath.events)
-            input.fileHandleForWriting.write(Data("go\n".utf8))
-            let result = output.fileHandleForReading.availableLine()
-            process.waitUntilExit()
+            let result = paused.release()
             #expect(result.hasSuffix(" ok"), "\(result)")
             let events = try reader.drain().events
             try #require(events.count == 1)
@@ -111,26 +99,14 @@ struct IdentityAttackTests {
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
             // The first agent's datapath, dropped (its pin-folder lock with it) before the second loads.
             var first: Datapath? = try load(sandbox, Self.onlyAllow(allowed.path)).0
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: allowed.path)
-            process.arguments = ["--pause", "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)]
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-            let started = output.fileHandleForReading.availableLine()
-            #expect(started.hasPrefix("pid="), "\(started)")
+            let paused = try PausedConnect(allowed.path, cgroup: sandbox.cgroupPath, port: listener.port)
             #expect(first != nil)
             first = nil
 
             let (second, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
             #expect(second.report.reusedMaps)
             let reader = try RingBufferReader(map: second.events)
-            input.fileHandleForWriting.write(Data("go\n".utf8))
-            let result = output.fileHandleForReading.availableLine()
-            process.waitUntilExit()
+            let result = paused.release()
             #expect(result.hasSuffix(" ok"), "\(result)")
             let events = try reader.drain().events
             try #require(events.count == 1)
@@ -228,5 +204,35 @@ extension FileHandle {
             bytes.append(first)
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A probe process started (and so exec'd) now, paused before its TCP connect until `release()`:
+/// what the kernel decides then depends on what was loaded in between.
+final class PausedConnect {
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+
+    init(_ executable: String, cgroup: String, port: UInt16, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--pause", "--join", cgroup, "connect-tcp", "127.0.0.1", String(port)]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let started = output.fileHandleForReading.availableLine()
+        #expect(started.hasPrefix("pid="), "\(started)", sourceLocation: sourceLocation)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Lets the probe connect; its result line.
+    func release() -> String {
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        let result = output.fileHandleForReading.availableLine()
+        process.waitUntilExit()
+        return result
     }
 }
