@@ -11,15 +11,15 @@ import Testing
 // Serialized: both tests change the namespace's ping_group_range and put it back.
 @Suite(.serialized, .enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)))
 struct RawSocketTests {
-    /// Lets gid 0 (the tests run as root) create ping sockets in this network namespace for the
-    /// test's duration, then puts the old range back.
+    /// Lets the groups `range` (gid 0 by default: the tests run as root) create ping sockets in
+    /// this network namespace for the test's duration, then puts the old range back.
     final class PingGroupRange {
         static let path = "/proc/sys/net/ipv4/ping_group_range"
         let saved: String
 
-        init() throws {
+        init(_ range: String = "0 0") throws {
             saved = try String(contentsOfFile: Self.path, encoding: .utf8)
-            try "0 0\n".write(toFile: Self.path, atomically: false, encoding: .utf8)
+            try (range + "\n").write(toFile: Self.path, atomically: false, encoding: .utf8)
         }
 
         deinit {
@@ -71,6 +71,36 @@ struct RawSocketTests {
                     port: 0, transport: .raw)
                 #expect(engine.decide(flow).verdict.blocks == blocked, "explain agrees for \(cgroup)")
             }
+        }
+    }
+
+    /// As under systemd's default `ping_group_range`, where every user may make ping sockets: an
+    /// unprivileged process (nobody) is refused one in a subject that denies raw sockets.
+    @Test func anUnprivilegedUsersPingSocketIsRefusedToo() async throws {
+        try await KernelSandbox.with("ping-nobody") { sandbox in
+            let range = try PingGroupRange("0 65534")
+            let child = try sandbox.child("locked")
+            let compiled = try PolicyFixture.compile(
+                """
+                apiVersion: sluice/v1
+                kind: Policy
+                metadata: {name: locked}
+                spec:
+                  subjects: [{cgroup: \(child)}]
+                  rawSockets: deny
+                """, cgroups: sandbox.cgroups)
+            let datapath = try Datapath(
+                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            try datapath.apply(try DatapathImage(compiled))
+            try datapath.attach()
+            let asNobody = { (cgroup: String) throws -> String in
+                let output = try ChildProcess.run(Probe().path, ["--join", cgroup, "--as-nobody", "socket-ping", "127.0.0.1", "0"])
+                return output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) + output.standardError
+            }
+            // nobody may make ping sockets here at all, so the refusal below is Sluice's.
+            #expect(try asNobody(sandbox.cgroupPath).hasSuffix(" ok"))
+            #expect(try asNobody(try sandbox.cgroups.absolutePath(child)).hasSuffix(" EPERM"))
+            _ = range
         }
     }
 

@@ -25,6 +25,7 @@
  * passed to this one over SCM_RIGHTS (a socket made outside the cgroup that uses it).
  * --hold waits until stdin closes before exiting (a long-lived process for the tests).
  * --fork runs the ops in a forked child that does not exec (the parent waits; same exit status).
+ * --as-nobody drops to nobody (uid and gid 65534, no groups) after --join.
  * --as-nobody-in-userns drops to nobody and unshares a user namespace after --join.
  * --spoof-exe PATH points mm->exe_file at PATH before the single connect-tcp op that must follow
  * (spoof.c; the exit status is the result there, nothing is printed).
@@ -36,6 +37,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -366,7 +368,7 @@ static int bench_tcp(struct probe_target *t, long n)
 
 int main(int argc, char **argv)
 {
-	int i = 1, hold = 0, pause_first = 0, all_ok = 1, nobody = 0, in_child = 0;
+	int i = 1, hold = 0, pause_first = 0, all_ok = 1, nobody = 0, plain_nobody = 0, in_child = 0;
 	const char *spoof_exe = NULL;
 
 	sigset_t none;
@@ -383,6 +385,8 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--fork") == 0) {
 			in_child = 1;
+		} else if (strcmp(argv[i], "--as-nobody") == 0) {
+			plain_nobody = 1;
 		} else if (strcmp(argv[i], "--as-nobody-in-userns") == 0) {
 			nobody = 1;
 		} else if (strcmp(argv[i], "--spoof-exe") == 0 && i + 1 < argc) {
@@ -409,6 +413,10 @@ int main(int argc, char **argv)
 	}
 	if (nobody && drop_to_nobody_in_user_namespace() < 0)
 		return 2;
+	if (plain_nobody && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)) {
+		fprintf(stderr, "sluice-probe: cannot become nobody: %s\n", strerror(errno));
+		return 2;
+	}
 	if (spoof_exe) {
 		struct probe_target t;
 
