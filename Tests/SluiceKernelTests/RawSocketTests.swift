@@ -27,6 +27,15 @@ struct RawSocketTests {
         }
     }
 
+    /// The datapath with `image` applied, attached to the sandbox cgroup.
+    static func attached(_ image: DatapathImage, _ sandbox: KernelSandbox) throws -> Datapath {
+        let datapath = try Datapath(
+            configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+        try datapath.apply(image)
+        try datapath.attach()
+        return datapath
+    }
+
     @Test func rawAndPingSocketsAreRefusedToASubjectThatDeniesThemWithEvents() async throws {
         try await KernelSandbox.with("raw") { sandbox in
             let range = try PingGroupRange()
@@ -42,10 +51,7 @@ struct RawSocketTests {
                   egress: [{action: deny, to: ["127.0.0.2"], protocol: icmp}]
                 """, cgroups: sandbox.cgroups)
             let image = try DatapathImage(compiled)
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
-            try datapath.apply(image)
-            try datapath.attach()
+            let datapath = try Self.attached(image, sandbox)
             let reader = try RingBufferReader(map: datapath.events)
             let probe = Probe()
             let locked = try sandbox.cgroups.absolutePath(child)
@@ -89,10 +95,7 @@ struct RawSocketTests {
                   subjects: [{cgroup: \(child)}]
                   rawSockets: deny
                 """, cgroups: sandbox.cgroups)
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
-            try datapath.apply(try DatapathImage(compiled))
-            try datapath.attach()
+            _ = try Self.attached(try DatapathImage(compiled), sandbox)  // pinned: enforces after its owner goes
             let asNobody = { (cgroup: String) throws -> String in
                 let output = try ChildProcess.run(Probe().path, ["--join", cgroup, "--as-nobody", "socket-ping", "127.0.0.1", "0"])
                 return output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) + output.standardError
@@ -115,10 +118,7 @@ struct RawSocketTests {
                 spec:
                   egress: [{action: deny, to: ["127.0.0.2", "::1"], protocol: icmp}, {action: deny, to: ["::1"], protocol: icmpv6}]
                 """, cgroups: sandbox.cgroups)
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
-            try datapath.apply(DatapathImage(compiled))
-            try datapath.attach()
+            _ = try Self.attached(try DatapathImage(compiled), sandbox)  // pinned: enforces after its owner goes
             let probe = Probe()
             #expect(try probe.run(Probe.Operation("connect-ping", "127.0.0.2", 0), in: sandbox.cgroupPath) == "EPERM")
             #expect(try probe.run(Probe.Operation("connect-ping", "127.0.0.1", 0), in: sandbox.cgroupPath) == "ok")
