@@ -19,6 +19,9 @@ let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let system: Target.Dependency = .product(name: "SystemPackage", package: "swift-system")
+let openAPIRuntime: Target.Dependency = .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
+let openAPIHummingbird: Target.Dependency = .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird")
+let openAPIClient: Target.Dependency = .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client")
 
 let package = Package(
     name: "Sluice",
@@ -43,6 +46,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
     ],
     targets: [
         // Every struct, enum and constant shared by the kernel programs and Swift.
@@ -63,8 +70,8 @@ let package = Package(
             dependencies: ["sluice-embed-bpf"],
             path: "Tools/EmbedBPFPlugin"
         ),
-        // Embeds the web console's files (Sources/SluiceServer/Console/Assets) and the OpenAPI document
-        // (Sources/SluiceServer/OpenAPI/openapi.yaml) in SluiceServer.
+        // Embeds the web console's files (Sources/SluiceServer/Console/Assets) in SluiceServer and the
+        // OpenAPI document (Sources/SluiceAPI/openapi.yaml) in SluiceAPI.
         .executableTarget(name: "sluice-embed-assets", path: "Tools/EmbedAssets"),
         .plugin(
             name: "EmbedAssetsPlugin",
@@ -83,11 +90,20 @@ let package = Package(
             name: "SluiceCore",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // The HTTP API: types, server interface and client generated from Sources/SluiceAPI/openapi.yaml.
+        .target(
+            name: "SluiceAPI",
+            dependencies: ["SluiceCore", openAPIRuntime, openAPIHummingbird, openAPIClient, hummingbird, httpClient],
+            plugins: [
+                .plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator"),
+                "EmbedAssetsPlugin",
+            ]
+        ),
         // The node controller as services.
         .target(
             name: "SluiceAgent",
             dependencies: [
-                "SluiceCore", "SluiceKernel", logging, metrics, prometheus, lifecycle, hummingbird,
+                "SluiceCore", "SluiceKernel", "SluiceAPI", logging, metrics, prometheus, lifecycle, hummingbird,
                 httpClient, nioCore, nioHTTP1, nioSSL,
             ]
         ),
@@ -95,15 +111,18 @@ let package = Package(
         .target(
             name: "SluiceServer",
             dependencies: [
-                "SluiceCore", logging, metrics, prometheus, lifecycle, hummingbird, hummingbirdTLS, bcrypt, sqlKit, sqliteKit,
-                postgresKit, crypto, httpClient,
+                "SluiceCore", "SluiceAPI", logging, metrics, prometheus, lifecycle, hummingbird, hummingbirdTLS, bcrypt, sqlKit,
+                sqliteKit, postgresKit, crypto, httpClient, openAPIRuntime, openAPIHummingbird,
             ],
-            exclude: ["Console/Assets", "OpenAPI"],
+            exclude: ["Console/Assets"],
             plugins: ["EmbedAssetsPlugin"]
         ),
         .executableTarget(
             name: "sluice",
-            dependencies: ["SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", argumentParser, logging, lifecycle, httpClient]
+            dependencies: [
+                "SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceAPI", argumentParser, logging, lifecycle, httpClient,
+                openAPIRuntime, openAPIClient,
+            ]
         ),
         // A small C client the kernel tests and benchmarks run as a real process in a test cgroup.
         .executableTarget(name: "sluice-probe", path: "Tools/Probe"),
@@ -111,8 +130,8 @@ let package = Package(
         .executableTarget(
             name: "sluice-bench",
             dependencies: [
-                "SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceTestSupport", argumentParser, logging, httpClient,
-                nioCore, nioHTTP1,
+                "SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceAPI", "SluiceTestSupport", argumentParser, logging,
+                httpClient, nioCore, nioHTTP1, openAPIRuntime, openAPIClient,
             ],
             path: "Tools/Bench"
         ),
@@ -125,16 +144,19 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceServerTests",
-            dependencies: ["SluiceServer", "SluiceCore", hummingbirdTesting, "SluiceTestSupport", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "SluiceServer", "SluiceCore", "SluiceAPI", hummingbirdTesting, "SluiceTestSupport", openAPIRuntime,
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .testTarget(
             name: "SluiceAgentTests",
-            dependencies: ["SluiceAgent", "SluiceKernel", "SluiceCore", "SluiceTestSupport"]
+            dependencies: ["SluiceAgent", "SluiceKernel", "SluiceCore", "SluiceAPI", "SluiceTestSupport", openAPIRuntime]
         ),
         // Throwaway cgroups, pin folders, listeners and probe processes for the kernel tests.
         .target(
             name: "SluiceTestSupport",
-            dependencies: ["SluiceKernel", "SluiceCore", logging, httpClient, nioCore, nioHTTP1],
+            dependencies: ["SluiceKernel", "SluiceCore", "SluiceAPI", logging, httpClient, nioCore, nioHTTP1, openAPIRuntime, openAPIClient],
             path: "Tests/SluiceTestSupport"
         ),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import SluiceCore
+import SluiceAPI
 import Testing
 import Yams
 

@@ -1,23 +1,29 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds the web console's files (`Console/Assets` of the target) and the OpenAPI document
-/// (the `OpenAPI` folder, which holds `openapi.yaml` alone) as generated Swift files, so they ship
-/// inside the binary with no build step of their own. Only the `.swift` files are outputs:
+/// Embeds the web console's files (`Console/Assets` of SluiceServer) and the OpenAPI document
+/// (`openapi.yaml` of SluiceAPI) as generated Swift files, so they ship inside the binary with no
+/// build step of their own. Only the `.swift` files are outputs:
 /// declared assets would become resources and pull in Foundation's resource bundle.
 @main
 struct EmbedAssetsPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let tool = try context.tool(named: "sluice-embed-assets").url
-        return [
-            embed(target.directoryURL.appending(path: "Console/Assets"), as: "EmbeddedConsoleAssets", what: "the web console", tool: tool, context: context),
-            embed(target.directoryURL.appending(path: "OpenAPI"), as: "EmbeddedAPIDocument", what: "the OpenAPI document", tool: tool, context: context),
-        ]
+        let console = target.directoryURL.appending(path: "Console/Assets")
+        let document = target.directoryURL.appending(path: "openapi.yaml")
+        var commands: [Command] = []
+        if FileManager.default.fileExists(atPath: console.path) {
+            commands.append(embed(console, as: "EmbeddedConsoleAssets", what: "the web console", tool: tool, context: context))
+        }
+        if FileManager.default.fileExists(atPath: document.path) {
+            commands.append(embed(document, as: "EmbeddedAPIDocument", what: "the OpenAPI document", tool: tool, context: context))
+        }
+        return commands
     }
 
-    /// One generated file holding every file of `folder`, as the enum `name`.
+    /// One generated file holding every file of `folder` (or the one file it names), as the enum `name`.
     private func embed(_ folder: URL, as name: String, what: String, tool: URL, context: PluginContext) -> Command {
-        var inputs: [URL] = []
+        var inputs: [URL] = folder.pathExtension == "yaml" ? [folder] : []
         if let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) {
             for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
                 inputs.append(url)
