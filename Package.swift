@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
@@ -104,7 +105,7 @@ let package = Package(
             name: "SluiceAgent",
             dependencies: [
                 "SluiceCore", "SluiceKernel", "SluiceAPI", logging, metrics, prometheus, lifecycle, hummingbird,
-                httpClient, nioCore, nioHTTP1, nioSSL,
+                httpClient, nioCore, nioHTTP1, nioSSL, openAPIRuntime, .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),
         // The central server: storage, HTTP API, auth, alerts, console.
@@ -138,6 +139,7 @@ let package = Package(
         // Labelled workloads, detectors and the report in docs/detection.md.
         .executableTarget(name: "sluice-eval", dependencies: ["SluiceCore", argumentParser], path: "Tools/Eval"),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluiceAPITests", dependencies: ["SluiceAPI", "SluiceCore", openAPIRuntime]),
         .testTarget(
             name: "SluiceKernelTests",
             dependencies: ["SluiceKernel", "SluiceCore", "SluiceABI", "SluiceTestSupport", system]

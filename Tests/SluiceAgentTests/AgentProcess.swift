@@ -1,3 +1,4 @@
+import SluiceAPI
 import Foundation
 @preconcurrency import Glibc
 import SluiceAgent

@@ -1,5 +1,6 @@
 import Foundation
 @preconcurrency import Glibc
+import SluiceAPI
 import SluiceAgent
 import SluiceCore
 import SluiceTestSupport
@@ -56,11 +57,11 @@ struct FleetTests {
     }
 
     /// Waits until every node has applied revision `revision`; returns how long that took.
-    static func waitForRollout(_ revision: UInt64, nodes: Int, admin: FleetAdmin) async throws -> Duration {
+    static func waitForRollout(_ revision: Int, nodes: Int, admin: FleetAdmin) async throws -> Duration {
         let started = ContinuousClock.now
         try await eventually("\(nodes) nodes to apply revision \(revision)") {
             let rollout = try await admin.rollout()
-            return rollout.revision == revision && rollout.counts["applied"] == nodes
+            return rollout.revision == revision && rollout.counts.additionalProperties["applied"] == nodes
         }
         return ContinuousClock.now - started
     }
@@ -132,7 +133,7 @@ struct FleetTests {
                 #expect(try await Self.received(before, node: name, admin: admin) == before.count)
                 try await eventually("\(name) to report an empty buffer") { try await admin.node(named: name).eventsBuffered == 0 }
                 let node = try await admin.node(named: name)
-                #expect(node.eventsLost == EventLosses(kernel: 0, agent: 0, upload: 0), "\(name) lost events: \(node.eventsLost)")
+                #expect(node.eventsLost == .init(kernel: 0, agent: 0, upload: 0), "\(name) lost events: \(node.eventsLost)")
             }
             for agent in agents {
                 let fleet = try #require(try agent.status().fleet)
@@ -160,7 +161,7 @@ struct FleetTests {
             #expect(try Probe().run(.udp("127.0.0.1", listener.port), in: sandboxes[0].cgroupPath) == "EPERM")
             let rollout = try await admin.rollout()
             #expect(rollout.nodes.first { $0.nodeId == revoked.id }?.state == .revoked)
-            #expect(rollout.counts["applied"] == 2)
+            #expect(rollout.counts.additionalProperties["applied"] == 2)
             for agent in agents.dropFirst() {
                 #expect(try agent.status().fleet?.connection == .connected)
             }
@@ -233,7 +234,7 @@ struct FleetTests {
             let outage: Range<UInt16> = 23000..<23075
             try await eventually("the buffered batches to arrive and the losses to be reported") {
                 let node = try await admin.node(named: name)
-                return node.eventsBuffered == 0 && node.eventsLost.upload == dropped
+                return node.eventsBuffered == 0 && node.eventsLost.upload == Int(dropped)
             }
             let received = try await Self.received(outage, node: name, admin: admin)
             #expect(received + Int(dropped) == generated, "received \(received) + dropped \(dropped) != generated \(generated)")

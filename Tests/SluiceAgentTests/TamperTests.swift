@@ -131,9 +131,9 @@ struct TamperTests {
             #expect(table.standardOutput.contains("TAMPER") && table.standardOutput.contains("state_rewritten"), "\(table.standardOutput)")
 
             try await eventually("the server to open a tamper alert", seconds: 60) {
-                let (status, body) = try await admin.send(.GET, "/api/v1/alerts?policy=sluice-tamper", body: nil)
-                guard status == 200 else { return false }
-                return String(decoding: body, as: UTF8.self).contains("link_detached connect4")
+                try await admin.alerts(policy: "sluice-tamper").contains {
+                    $0.rule?.contains("link_detached connect4") == true || $0.sample.contains("link_detached connect4")
+                }
             }
         }
     }

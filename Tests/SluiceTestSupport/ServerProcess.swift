@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import SluiceAPI
 import Foundation
 @preconcurrency import Glibc
 
@@ -53,14 +54,13 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         self.process = process
+        let readiness = try ServerConnection(server: url, credential: nil, userAgent: "sluice-tests", sharing: .shared).client(timeout: .seconds(2))
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
                 throw SandboxError("the server exited (\(process.terminationStatus)) at start; log:\n\(self.log)")
             }
-            var request = HTTPClientRequest(url: url + "/readyz")
-            request.method = .GET
-            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status == .ok { return }
+            if case .ok? = try? await readiness.readyz() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw SandboxError("the server did not answer /readyz within 60 s; log:\n\(self.log)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOCore
+import SluiceAPI
 import SluiceCore
 import SluiceServer
 import SluiceTestSupport
@@ -45,14 +46,14 @@ struct IngestBenchmark: AsyncParsableCommand {
         try await FleetBench.enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
 
         let bodies = Self.bodies(events: events, batch: batch, agents: fleet.map(\.name))
-        let bytes = bodies.joined().reduce(0) { $0 + $1.readableBytes }
+        let bytes = bodies.joined().reduce(0) { $0 + $1.count }
         let started = ContinuousClock.now
         let stored = try await withThrowingTaskGroup(of: Int.self) { group in
             for (agent, batches) in zip(fleet, bodies) {
                 group.addTask {
                     var stored = 0
                     for (sequence, body) in batches.enumerated() {
-                        stored += try await Self.upload(body, sequence: UInt64(sequence), by: agent)
+                        stored += try await Self.upload(body, sequence: sequence, by: agent)
                     }
                     return stored
                 }
@@ -77,11 +78,11 @@ struct IngestBenchmark: AsyncParsableCommand {
     }
 
     /// Uploads one batch, waiting out the server's backpressure (503 with Retry-After).
-    static func upload(_ body: ByteBuffer, sequence: UInt64, by agent: SimulatedAgent) async throws -> Int {
+    static func upload(_ body: [UInt8], sequence: Int, by agent: SimulatedAgent) async throws -> Int {
         while true {
             do {
                 return try await agent.upload(body: body, sequence: sequence).stored
-            } catch let failure as SimulatedAgent.Failure where failure.status == 503 || failure.status == 429 {
+            } catch APIClientError.refused(let status, _, _, _) where status == 503 || status == 429 {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
@@ -89,8 +90,8 @@ struct IngestBenchmark: AsyncParsableCommand {
 
     /// Every agent's batches as NDJSON bodies: batch i goes to agent i mod agents. Events vary
     /// in time, destination, port, executable and verdict as a node's would (no alerts).
-    static func bodies(events: Int, batch: Int, agents names: [String]) -> [[ByteBuffer]] {
-        var result = Array(repeating: [ByteBuffer](), count: names.count)
+    static func bodies(events: Int, batch: Int, agents names: [String]) -> [[[UInt8]]] {
+        var result = Array(repeating: [[UInt8]](), count: names.count)
         let executables = ["/usr/bin/curl", "/usr/sbin/nginx", "/usr/lib/postgresql/15/bin/postgres", "/usr/bin/python3.11", "/opt/app/bin/server"]
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         var made = 0

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
+import OpenAPIRuntime
+import SluiceAPI
 import Synchronization
 import SluiceCore
 
@@ -25,17 +25,10 @@ public final class SimulatedAgent: Sendable {
     private struct State {
         var nodeID: String?
         var credential: String?
-        var applied: UInt64?
+        var applied: Int?
         var appliedAt: ContinuousClock.Instant?
         var appliedWall: Date?
-        var sequence: UInt64 = 0
-    }
-
-    /// A failed call: the status and the server's message.
-    public struct Failure: Error, CustomStringConvertible, Sendable {
-        public var status: Int
-        public var message: String
-        public var description: String { "HTTP \(status): \(message)" }
+        var sequence = 0
     }
 
     public init(server: String, name: String, labels: [String: String] = [:], client: HTTPClient) {
@@ -56,7 +49,7 @@ public final class SimulatedAgent: Sendable {
     public var nodeID: String? { state.withLock { $0.nodeID } }
     public var credential: String? { state.withLock { $0.credential } }
     /// The last revision received, and when (monotonic and wall clock).
-    public var applied: (revision: UInt64, at: ContinuousClock.Instant, wall: Date)? {
+    public var applied: (revision: Int, at: ContinuousClock.Instant, wall: Date)? {
         state.withLock { state in
             guard let revision = state.applied, let at = state.appliedAt, let wall = state.appliedWall else { return nil }
             return (revision, at, wall)
@@ -64,11 +57,12 @@ public final class SimulatedAgent: Sendable {
     }
 
     @discardableResult
-    public func enroll(joinToken: String, kernel: String = "6.1.0-sim", agentVersion: String = SluiceVersion.current) async throws -> EnrollResponse {
-        let response: EnrollResponse = try await call(
-            .POST, AgentPaths.enroll,
-            json: EnrollRequest(joinToken: joinToken, nodeName: name, labels: labels, kernel: kernel, agentVersion: agentVersion),
-            authorized: false)
+    public func enroll(joinToken: String, kernel: String = "6.1.0-sim", agentVersion: String = SluiceVersion.current) async throws
+        -> Components.Schemas.EnrollResponse
+    {
+        let request = Components.Schemas.EnrollRequest(
+            joinToken: joinToken, nodeName: name, labels: .init(additionalProperties: labels), kernel: kernel, agentVersion: agentVersion)
+        let response = try await connection(authorized: false).call { try await $0.enroll(body: .json(request)).created.body.json }
         state.withLock {
             $0.nodeID = response.nodeId
             $0.credential = response.credential
@@ -85,23 +79,21 @@ public final class SimulatedAgent: Sendable {
     }
 
     @discardableResult
-    public func heartbeat(applyError: String? = nil, failedRevision: UInt64? = nil) async throws -> HeartbeatResponse {
+    public func heartbeat(applyError: String? = nil, failedRevision: Int? = nil) async throws -> Components.Schemas.HeartbeatResponse {
         let applied = state.withLock { $0.applied }
-        let beat = Heartbeat(
-            appliedRevision: applied, applyError: applyError, failedRevision: failedRevision, policyGeneration: UInt32(truncatingIfNeeded: applied ?? 0),
-            rulesLoaded: 0, decisions: DecisionCounts(), eventsLost: EventLosses(), eventsBuffered: 0, agentVersion: SluiceVersion.current)
-        return try await call(.POST, AgentPaths.heartbeat, json: beat)
+        let beat = Components.Schemas.Heartbeat(
+            appliedRevision: applied, applyError: applyError, failedRevision: failedRevision, policyGeneration: applied ?? 0,
+            rulesLoaded: 0, decisions: .init(allow: 0, alert: 0, deny: 0, monitorDeny: 0), eventsLost: .init(kernel: 0, agent: 0, upload: 0),
+            eventsBuffered: 0, agentVersion: SluiceVersion.current)
+        return try await connection().call { try await $0.heartbeat(body: .json(beat)).ok.body.json }
     }
 
     /// One long poll: the bundle when the revision passed `after`, nil on 304. A received bundle
     /// counts as applied.
-    public func poll(after: UInt64?, wait: Int = 30) async throws -> PolicyBundle? {
-        var path = AgentPaths.policy + "?wait=\(wait)"
-        if let after { path += "&after=\(after)" }
-        let (status, body) = try await send(.GET, path, body: nil, authorized: true, timeout: .seconds(Int64(wait + 30)))
-        if status == 304 { return nil }
-        guard status == 200 else { throw Failure(status: status, message: Self.message(body)) }
-        let bundle = try FleetJSON.decoder().decode(PolicyBundle.self, from: body)
+    public func poll(after: Int?, wait: Int = 30) async throws -> Components.Schemas.PolicyBundle? {
+        let answer = try await connection().call(timeout: .seconds(wait + 30)) { try await $0.pollPolicy(query: .init(after: after, wait: wait)) }
+        guard case .ok(let ok) = answer else { return nil }
+        let bundle = try ok.body.json
         state.withLock {
             $0.applied = bundle.revision
             $0.appliedAt = .now
@@ -111,34 +103,30 @@ public final class SimulatedAgent: Sendable {
     }
 
     /// Uploads event lines as the next batch.
-    public func upload(lines: [String]) async throws -> EventBatchResponse {
-        let sequence = state.withLock { state -> UInt64 in
+    public func upload(lines: [String]) async throws -> Components.Schemas.EventBatchResponse {
+        let sequence = state.withLock { state -> Int in
             defer { state.sequence += 1 }
             return state.sequence
         }
-        return try await upload(lines: lines, sequence: sequence)
-    }
-
-    public func upload(lines: [String], sequence: UInt64) async throws -> EventBatchResponse {
-        try await upload(body: Self.body(lines), sequence: sequence)
+        return try await upload(body: Self.body(lines), sequence: sequence)
     }
 
     /// Event lines as an upload body (NDJSON).
-    public static func body(_ lines: [String]) -> ByteBuffer {
-        var body = ByteBuffer()
+    public static func body(_ lines: [String]) -> [UInt8] {
+        var body: [UInt8] = []
         body.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 1 })
         for line in lines {
-            body.writeString(line)
-            body.writeInteger(UInt8(ascii: "\n"))
+            body += line.utf8
+            body.append(UInt8(ascii: "\n"))
         }
         return body
     }
 
     /// Uploads a prepared NDJSON body as batch `sequence` (benchmarks build bodies ahead).
-    public func upload(body: ByteBuffer, sequence: UInt64) async throws -> EventBatchResponse {
-        let (status, data) = try await send(.POST, AgentPaths.events + "?sequence=\(sequence)", body: body, authorized: true)
-        guard status == 200 else { throw Failure(status: status, message: Self.message(data)) }
-        return try FleetJSON.decoder().decode(EventBatchResponse.self, from: data)
+    public func upload(body: [UInt8], sequence: Int) async throws -> Components.Schemas.EventBatchResponse {
+        try await connection().call {
+            try await $0.uploadEvents(query: .init(sequence: sequence), body: .applicationXNdjson(HTTPBody(body))).ok.body.json
+        }
     }
 
     /// Polls and heartbeats until cancelled (or the node is refused).
@@ -155,7 +143,7 @@ public final class SimulatedAgent: Sendable {
                 while !Task.isCancelled {
                     do {
                         if let bundle = try await self.poll(after: after, wait: wait) { after = bundle.revision }
-                    } catch let failure as Failure where failure.status >= 400 && failure.status < 500 {
+                    } catch let failure as APIClientError where !failure.isRetryable {
                         throw failure
                     } catch {
                         if Task.isCancelled { return }
@@ -168,33 +156,9 @@ public final class SimulatedAgent: Sendable {
         }
     }
 
-    private func call<Body: Encodable, Answer: Decodable>(
-        _ method: HTTPMethod, _ path: String, json: Body, authorized: Bool = true
-    ) async throws -> Answer {
-        let data = try FleetJSON.encoder().encode(json)
-        let (status, body) = try await send(method, path, body: ByteBuffer(bytes: data), authorized: authorized)
-        guard (200..<300).contains(status) else { throw Failure(status: status, message: Self.message(body)) }
-        return try FleetJSON.decoder().decode(Answer.self, from: body)
-    }
-
-    private func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, authorized: Bool, timeout: TimeAmount = .seconds(60))
-        async throws -> (Int, Data)
-    {
-        var request = HTTPClientRequest(url: server + path)
-        request.method = method
-        if let body {
-            request.body = .bytes(body)
-            request.headers.add(name: "Content-Type", value: path.hasPrefix(AgentPaths.events) ? "application/x-ndjson" : "application/json")
-        }
-        if authorized, let credential = state.withLock({ $0.credential }) {
-            request.headers.add(name: "Authorization", value: "Bearer \(credential)")
-        }
-        let response = try await client.execute(request, timeout: timeout)
-        let buffer = try await response.body.collect(upTo: 64 << 20)
-        return (Int(response.status.code), Data(buffer: buffer))
-    }
-
-    static func message(_ body: Data) -> String {
-        (try? FleetJSON.decoder().decode(APIErrorBody.self, from: body).error) ?? String(decoding: body.prefix(200), as: UTF8.self)
+    /// The generated client over the shared HTTP client, with the node's credential once enrolled.
+    private func connection(authorized: Bool = true) throws -> ServerConnection {
+        let credential = authorized ? state.withLock { $0.credential } : nil
+        return try ServerConnection(server: server, credential: credential, userAgent: "sluice-bench/\(name)", sharing: client)
     }
 }

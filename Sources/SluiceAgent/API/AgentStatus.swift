@@ -105,16 +105,17 @@ public struct ExplainError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// The one JSON style of the local API: ISO 8601 dates, sorted keys.
-public enum APIJSON {
-    public static func encoder() -> JSONEncoder {
+/// The JSON of the agent's state files (learned rules): the format they were first written in,
+/// kept so that an upgraded agent reads what an older one saved. The API's JSON is `APIJSON`.
+enum StateJSON {
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }
 
-    public static func decoder() -> JSONDecoder {
+    static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder

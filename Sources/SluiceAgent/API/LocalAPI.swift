@@ -1,3 +1,4 @@
+import SluiceAPI
 import Foundation
 import Hummingbird
 import Logging

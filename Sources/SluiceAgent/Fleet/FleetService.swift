@@ -1,9 +1,11 @@
 import Foundation
 @preconcurrency import Glibc
+import AsyncAlgorithms
 import Logging
-import NIOCore
+import OpenAPIRuntime
 import SluiceKernel
 import ServiceLifecycle
+import SluiceAPI
 import SluiceCore
 import Synchronization
 
@@ -33,10 +35,12 @@ struct FleetService: Service {
     }
 
     func run() async throws {
-        let client = try FleetClient(configuration: fleet)
-        defer { Task { await client.shutdown() } }
+        // A wrong --server fails the agent's start, before any request.
+        let enrollment = try connect(credential: nil)
         try? await cancelWhenGracefulShutdown {
-            guard let membership = await enroll(client) else { return }
+            let membership = await enroll(enrollment)
+            await enrollment.shutdown()
+            guard let membership, let client = try? connect(credential: membership.credential) else { return }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await heartbeats(client, membership) }
                 group.addTask { await policies(client, membership) }
@@ -45,11 +49,19 @@ struct FleetService: Service {
                 group.addTask { await learnedRules(client, membership) }
                 await group.waitForAll()
             }
+            await client.shutdown()
         }
     }
 
+    /// The server's API with the node's credential (none for enrollment).
+    private func connect(credential: String?) throws(APIClientError) -> ServerConnection {
+        try ServerConnection(
+            server: fleet.serverURL, credential: credential, certificateAuthority: fleet.certificateAuthorityFile,
+            allowPlainHTTP: fleet.allowPlainHTTP, userAgent: "sluice-agent/\(SluiceVersion.current)")
+    }
+
     /// The node's credential: saved from an earlier enrollment, or enrolled now with the join token.
-    private func enroll(_ client: FleetClient) async -> Membership? {
+    private func enroll(_ client: ServerConnection) async -> Membership? {
         if let saved = Membership.load(configuration.state), saved.server == fleet.serverURL {
             tracker.enrolled(nodeID: saved.nodeID)
             return saved
@@ -59,13 +71,13 @@ struct FleetService: Service {
             logger.error("not enrolled with \(fleet.serverURL) and no --join-token given; enforcing local and saved policy only")
             return nil
         }
-        let request = EnrollRequest(
-            joinToken: token, nodeName: configuration.nodeName, labels: fleet.labels, kernel: Self.kernelRelease(),
-            agentVersion: SluiceVersion.current)
+        let request = Components.Schemas.EnrollRequest(
+            joinToken: token, nodeName: configuration.nodeName, labels: .init(additionalProperties: fleet.labels),
+            kernel: Self.kernelRelease(), agentVersion: SluiceVersion.current)
         var delay = Duration.seconds(1)
         while !Task.isCancelled {
             do {
-                let response = try await client.enroll(request)
+                let response = try await client.call { try await $0.enroll(body: .json(request)).created.body.json }
                 let membership = Membership(
                     server: fleet.serverURL, nodeID: response.nodeId, credential: response.credential,
                     heartbeatSeconds: response.heartbeatSeconds)
@@ -74,9 +86,9 @@ struct FleetService: Service {
                 tracker.reached()
                 logger.info("enrolled", metadata: ["fleet.server": "\(fleet.serverURL)", "fleet.node": "\(response.nodeId)"])
                 return membership
-            } catch FleetClient.Failure.unreachable(let why) {
-                tracker.unreachable(why)
-                logger.warning("server unreachable; will retry enrollment", metadata: ["error": "\(why)"])
+            } catch let error as APIClientError where error.isRetryable {
+                tracker.unreachable(error.description)
+                logger.warning("server unreachable; will retry enrollment", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             } catch {
@@ -88,14 +100,14 @@ struct FleetService: Service {
         return nil
     }
 
-    private func heartbeats(_ client: FleetClient, _ membership: Membership) async {
-        var done: [Int64] = []
+    private func heartbeats(_ client: ServerConnection, _ membership: Membership) async {
+        var done: [Int] = []
         var interval = membership.heartbeatSeconds
         while !Task.isCancelled && !tracker.isRevoked {
             do {
                 var beat = await heartbeat()
                 beat.ruleDecisionsApplied = done
-                let response = try await client.heartbeat(beat, credential: membership.credential)
+                let response = try await client.call { [beat] in try await $0.heartbeat(body: .json(beat)).ok.body.json }
                 done = []
                 interval = response.heartbeatSeconds
                 if response.revoked {
@@ -103,45 +115,53 @@ struct FleetService: Service {
                     return
                 }
                 if reached() { logger.info("the server answers again", metadata: ["fleet.buffered": "\(outbox.totals.buffered)"]) }
-                for decision in response.ruleDecisions where await learner.apply(decision) {
-                    done.append(decision.id)
+                for wire in response.ruleDecisions {
+                    guard let decision = try? RuleDecision(wire) else {
+                        logger.error("the server sent a rule decision this agent cannot read", metadata: ["fleet.decision": "\(wire.id)"])
+                        continue
+                    }
+                    if await learner.apply(decision) { done.append(wire.id) }
                 }
                 if !done.isEmpty { nudges.heartbeat.signal() }
-            } catch FleetClient.Failure.revoked(let why) {
-                revoked(why, membership)
-                return
             } catch {
-                failed(error)
+                if revoked(error, membership) { return }
                 logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
             }
             await nudges.heartbeat.wait(upTo: .seconds(Int64(max(1, interval))))
         }
     }
 
-    private func heartbeat() async -> Heartbeat {
+    private func heartbeat() async -> Components.Schemas.Heartbeat {
         let counters = (try? await controller.kernelCounters()) ?? DatapathCounters()
         let applied = await controller.applied
         let failure = await controller.serverFailure
         let outboxTotals = outbox.totals
-        return Heartbeat(
-            appliedRevision: await controller.serverRevision, applyError: failure?.error, failedRevision: failure?.revision,
-            policyGeneration: applied?.generation ?? 0, rulesLoaded: applied?.entries ?? 0,
-            decisions: DecisionCounts(allow: counters.allow, alert: counters.alert, deny: counters.deny, monitorDeny: counters.monitorDeny),
-            eventsLost: EventLosses(kernel: counters.eventsLost, agent: UInt64(pipeline.droppedInAgent), upload: outboxTotals.dropped),
-            eventsBuffered: outboxTotals.buffered, agentVersion: SluiceVersion.current)
+        func count(_ value: some BinaryInteger) -> Int { Int(clamping: value) }
+        return Components.Schemas.Heartbeat(
+            appliedRevision: await controller.serverRevision.map { count($0) }, applyError: failure?.error,
+            failedRevision: failure.map { count($0.revision) },
+            policyGeneration: count(applied?.generation ?? 0), rulesLoaded: applied?.entries ?? 0,
+            decisions: .init(
+                allow: count(counters.allow), alert: count(counters.alert), deny: count(counters.deny), monitorDeny: count(counters.monitorDeny)),
+            eventsLost: .init(kernel: count(counters.eventsLost), agent: pipeline.droppedInAgent, upload: count(outboxTotals.dropped)),
+            eventsBuffered: count(outboxTotals.buffered), agentVersion: SluiceVersion.current)
     }
 
     /// Long polls for new revisions and applies each (with the local folder). A refused revision
     /// is not asked for again: the next push brings a new one.
-    private func policies(_ client: FleetClient, _ membership: Membership) async {
+    private func policies(_ client: ServerConnection, _ membership: Membership) async {
         var delay = Duration.seconds(1)
         var seen = await controller.serverRevision
+        let wait = 30
         while !Task.isCancelled && !tracker.isRevoked {
             do {
-                guard let bundle = try await client.policy(after: seen, waitSeconds: 30, credential: membership.credential) else {
+                let query = Operations.PollPolicy.Input.Query(after: seen.map { Int(clamping: $0) }, wait: wait)
+                let answer = try await client.call(timeout: .seconds(wait + 30)) { try await $0.pollPolicy(query: query) }
+                guard case .ok(let ok) = answer else {
                     reached()
                     continue
                 }
+                let bundle = try PolicyBundle(try ok.body.json)
                 reached()
                 delay = .seconds(1)
                 seen = bundle.revision
@@ -150,11 +170,8 @@ struct FleetService: Service {
                     applied ? "server policy applied" : "server policy refused; the previous one stays in force",
                     metadata: ["fleet.revision": "\(bundle.revision)", "fleet.policies": "\(bundle.policies.count)"])
                 nudges.heartbeat.signal()
-            } catch FleetClient.Failure.revoked(let why) {
-                revoked(why, membership)
-                return
             } catch {
-                failed(error)
+                if revoked(error, membership) { return }
                 logger.debug("policy watch failed; retrying", metadata: ["error": "\(error)"])
                 // The first heartbeat that gets through cuts the wait short.
                 await nudges.policy.wait(upTo: delay)
@@ -175,51 +192,31 @@ struct FleetService: Service {
             count = 0
             nudges.upload.signal()
         }
-        let stream = hub.subscribe(EventFilter())
-        let ticker = AsyncStream<Void> { continuation in
-            let task = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    continuation.yield()
+        // A tick each second flushes a partial batch that has waited long enough.
+        let ticks = AsyncTimerSequence(interval: .seconds(1), clock: .continuous).map { _ -> EventStreamItem? in nil }
+        for await item in merge(hub.subscribe(EventFilter()).map { Optional($0) }, ticks) {
+            switch item {
+            case .events(let events)?:
+                if count == 0 { started = .now }
+                for event in events {
+                    lines += event.jsonLine.utf8
+                    lines.append(UInt8(ascii: "\n"))
+                    count += 1
+                    if count >= fleet.batchSize { flush() }
                 }
-                continuation.finish()
+            case .dropped(let lost)?:
+                outbox.countDropped(lost)
+            case nil:
+                if ContinuousClock.now - started >= .seconds(1) { flush() }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            // A revoked node uploads nothing more: filling the disk with events would help no one.
+            if Task.isCancelled || tracker.isRevoked { break }
         }
-        await withTaskGroup(of: Void.self) { group in
-            let (merged, input) = AsyncStream.makeStream(of: EventStreamItem?.self)
-            group.addTask {
-                for await item in stream { input.yield(item) }
-                input.finish()
-            }
-            group.addTask {
-                for await _ in ticker { input.yield(nil) }
-            }
-            for await item in merged {
-                switch item {
-                case .events(let events)?:
-                    if count == 0 { started = .now }
-                    for event in events {
-                        lines += event.jsonLine.utf8
-                        lines.append(UInt8(ascii: "\n"))
-                        count += 1
-                        if count >= fleet.batchSize { flush() }
-                    }
-                case .dropped(let lost)?:
-                    outbox.countDropped(lost)
-                case nil:
-                    if ContinuousClock.now - started >= .seconds(1) { flush() }
-                }
-                // A revoked node uploads nothing more: filling the disk with events would help no one.
-                if Task.isCancelled || tracker.isRevoked { break }
-            }
-            flush()
-            group.cancelAll()
-        }
+        flush()
     }
 
     /// Sends the outbox oldest first; backs off while the server is away.
-    private func uploads(_ client: FleetClient, _ membership: Membership) async {
+    private func uploads(_ client: ServerConnection, _ membership: Membership) async {
         var delay = Duration.milliseconds(500)
         while !Task.isCancelled && !tracker.isRevoked {
             guard let batch = outbox.oldest() else {
@@ -227,19 +224,17 @@ struct FleetService: Service {
                 continue
             }
             do {
-                let body = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: batch.path)))
-                _ = try await client.upload(events: body, sequence: batch.sequence, credential: membership.credential)
+                let body = HTTPBody(try Data(contentsOf: URL(fileURLWithPath: batch.path)))
+                let query = Operations.UploadEvents.Input.Query(sequence: Int(clamping: batch.sequence))
+                _ = try await client.call(timeout: .seconds(30)) { try await $0.uploadEvents(query: query, body: .applicationXNdjson(body)).ok }
                 outbox.remove(batch)
                 reached()
                 delay = .milliseconds(500)
-            } catch FleetClient.Failure.refused(let status, let why) {
-                logger.error("the server refused an event batch; it is dropped and counted", metadata: ["http.status": "\(status)", "error": "\(why)"])
+            } catch let error as APIClientError where !error.isRetryable && !error.isRevocation {
+                logger.error("the server refused an event batch; it is dropped and counted", metadata: ["error": "\(error)"])
                 outbox.discard(batch)
-            } catch FleetClient.Failure.revoked(let why) {
-                revoked(why, membership)
-                return
             } catch {
-                failed(error)
+                if revoked(error, membership) { return }
                 logger.debug("event upload failed; buffering on disk", metadata: ["error": "\(error)", "fleet.buffered": "\(outbox.totals.buffered)"])
                 await nudges.upload.wait(upTo: delay)
                 delay = min(delay * 2, .seconds(30))
@@ -248,19 +243,17 @@ struct FleetService: Service {
     }
 
     /// Reports the learned rules whenever they change.
-    private func learnedRules(_ client: FleetClient, _ membership: Membership) async {
+    private func learnedRules(_ client: ServerConnection, _ membership: Membership) async {
         var sent: [LearnedRule]?
         while !Task.isCancelled && !tracker.isRevoked {
             let rules = await learner.list()
             if rules != sent {
                 do {
-                    try await client.upload(rules: rules, credential: membership.credential)
+                    let body = try rules.map(Components.Schemas.LearnedRule.init)
+                    _ = try await client.call(timeout: .seconds(30)) { try await $0.uploadLearnedRules(body: .json(body)).ok }
                     sent = rules
-                } catch FleetClient.Failure.revoked(let why) {
-                    revoked(why, membership)
-                    return
                 } catch {
-                    failed(error)
+                    if revoked(error, membership) { return }
                     logger.debug("learned rules upload failed", metadata: ["error": "\(error)"])
                 }
             }
@@ -278,12 +271,19 @@ struct FleetService: Service {
         return true
     }
 
-    private func failed(_ error: any Error) {
-        if case FleetClient.Failure.unreachable(let why) = error { tracker.unreachable(why) }
+    /// Records a failed request; when the server said that the node's credential is revoked, stops
+    /// reporting, keeps enforcing, and sets the credential aside so that a restart with a new join
+    /// token enrolls again. True when revoked: the caller's loop ends.
+    private func revoked(_ error: any Error, _ membership: Membership) -> Bool {
+        guard let error = error as? APIClientError else { return false }
+        if error.isRevocation {
+            revoked(error.description, membership)
+            return true
+        }
+        if error.isRetryable { tracker.unreachable(error.description) }
+        return false
     }
 
-    /// The server refuses the credential: stop reporting, keep enforcing, and set the
-    /// credential aside so that a restart with a new join token enrolls again.
     private func revoked(_ why: String, _ membership: Membership) {
         guard !tracker.isRevoked else { return }
         tracker.revoked(why)

@@ -34,7 +34,7 @@ public actor RuleLearner {
         self.metrics = metrics
         cgroups = try? CgroupFS.discover()
         if let data = FileManager.default.contents(atPath: statePath),
-            let saved = try? APIJSON.decoder().decode([LearnedRule].self, from: data)
+            let saved = try? StateJSON.decoder().decode([LearnedRule].self, from: data)
         {
             for rule in saved {
                 rules[rule.id] = rule
@@ -195,7 +195,7 @@ public actor RuleLearner {
 
     private func save() {
         do {
-            try APIJSON.encoder().encode(Array(rules.values)).write(to: URL(fileURLWithPath: statePath), options: .atomic)
+            try StateJSON.encoder().encode(Array(rules.values)).write(to: URL(fileURLWithPath: statePath), options: .atomic)
         } catch {
             logger.warning("could not save learned rules", metadata: ["error": "\(error)"])
         }

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import SluiceAPI
 
 extension ServerApp {
     func addOperationsRoutes(_ routes: RouteBuilder) {

@@ -1,7 +1,9 @@
+import SluiceAPI
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SluiceAgent
+import SluiceCore
 
 /// Talks to a running agent's local API over its Unix socket.
 struct AgentClient {
@@ -61,7 +63,7 @@ struct AgentClient {
 
     /// Streams NDJSON lines from `path` until the agent closes the stream, in the groups they
     /// arrived in (a follower writes one block per group, not one per line).
-    func lines(_ path: String) async throws -> AsyncThrowingStream<[String], any Error> {
+    func lines(_ path: String) async throws -> LineGroups<AsyncMapSequence<HTTPClientResponse.Body, ByteBufferView>> {
         let response: HTTPClientResponse
         do {
             response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url(path)), timeout: .hours(24 * 365))
@@ -72,7 +74,7 @@ struct AgentClient {
             let body = try await response.body.collect(upTo: 1 << 20)
             throw CommandFailure.agentRefused(status: response.status.code, body: String(buffer: body))
         }
-        return response.lines()
+        return LineGroups(response.body.map(\.readableBytesView))
     }
 
     private func unreachable(_ error: any Error) -> CommandFailure {

@@ -1,21 +1,12 @@
 import SluiceCore
 
-/// Why a command failed, to report and exit non-zero: each case carries what a person needs to
+/// Why a command failed (the server's answers are `APIClientError`), to report and exit non-zero: each case carries what a person needs to
 /// put it right, and its description says how.
 enum CommandFailure: Error, CustomStringConvertible {
     /// No server given, in the environment or remembered from `sluice login`.
     case noServer
     /// A server but no token for it.
     case notLoggedIn(server: String)
-    /// Not an `https://` (or `http://`) URL.
-    case invalidServerURL(String)
-    /// `http://` without `--allow-insecure-http`.
-    case plainHTTP(server: String)
-    /// The request did not reach the server.
-    case serverUnreachable(server: String, cause: String)
-    /// The server answered with an error: its message and details, or its body when it sent no
-    /// error document.
-    case serverRefused(status: UInt, message: String, details: [String])
     /// The request did not reach the agent's local socket.
     case agentUnreachable(socket: String, cause: String)
     /// The agent answered with an error.
@@ -43,14 +34,6 @@ enum CommandFailure: Error, CustomStringConvertible {
             "no server: give --server URL, set $SLUICE_SERVER, or run `sluice login --server URL`"
         case .notLoggedIn(let server):
             "not logged in to \(server): run `sluice login --server \(server)` or set $SLUICE_TOKEN"
-        case .invalidServerURL(let url):
-            "the server URL must be https://host:port, not \(url)"
-        case .plainHTTP(let server):
-            "\(server) is plain HTTP: your password and token would travel unprotected; use https, or --allow-insecure-http if you mean it"
-        case .serverUnreachable(let server, let cause):
-            "cannot reach \(server): \(cause)"
-        case .serverRefused(let status, let message, let details):
-            details.isEmpty && message.isEmpty ? "the server answered \(status)" : ([message] + details).joined(separator: "\n")
         case .agentUnreachable(let socket, let cause):
             "cannot reach the agent at \(socket) (\(cause)); is `sluice agent` running with this --state-dir?"
         case .agentRefused(let status, let body):

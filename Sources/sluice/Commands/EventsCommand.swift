@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceAPI
 import SluiceAgent
 import SluiceCore
 
@@ -49,33 +50,51 @@ struct EventsCommand: AsyncParsableCommand {
         if node != nil && !fleet && server.server == nil {
             throw ValidationError("--node needs --fleet or --server: a node's own agent only has its own events")
         }
+        if cgroup != nil && (fleet || server.server != nil) {
+            throw ValidationError("--cgroup filters a node's own agent; the server's event query has no cgroup filter")
+        }
         for value in verdict.flatMap({ $0.split(separator: ",") }) where RuleAction(rawValue: String(value)) == nil {
             throw ValidationError("--verdict must be allow, alert or deny, not \(value)")
         }
     }
 
     func run() async throws {
-        var query = [URLQueryItem(name: "follow", value: follow ? "true" : "false")]
         let verdicts = verdict.flatMap { $0.split(separator: ",") }.joined(separator: ",")
-        if !verdicts.isEmpty { query.append(URLQueryItem(name: "verdict", value: verdicts)) }
-        if let exe { query.append(URLQueryItem(name: "exe", value: exe)) }
-        if let cgroup { query.append(URLQueryItem(name: "cgroup", value: cgroup)) }
-        if let recent { query.append(URLQueryItem(name: "recent", value: String(recent))) }
-        var components = URLComponents()
-        let fromServer = fleet || server.server != nil
-        components.path = fromServer ? "/api/v1/events\(follow ? "/stream" : "")" : "/v1/events"
-        if fromServer {
-            query.removeAll { $0.name == "follow" || $0.name == "recent" }
-            if let node { query.append(URLQueryItem(name: "node", value: node)) }
-            if !follow { query.append(URLQueryItem(name: "limit", value: String(recent ?? 100))) }
-        }
-        components.queryItems = query
-
         if output == .table { Terminal.writeLine(Terminal.paint(EventTable.header, .bold)) }
-        let stream = fromServer
-            ? try await server.client().lines(components.string ?? "/api/v1/events")
-            : try await AgentClient(layout: try state.layout()).lines(components.string ?? "/v1/events")
-        for try await lines in stream {
+        guard fleet || server.server != nil else {
+            var query = [URLQueryItem(name: "follow", value: follow ? "true" : "false")]
+            if !verdicts.isEmpty { query.append(URLQueryItem(name: "verdict", value: verdicts)) }
+            if let exe { query.append(URLQueryItem(name: "exe", value: exe)) }
+            if let cgroup { query.append(URLQueryItem(name: "cgroup", value: cgroup)) }
+            if let recent { query.append(URLQueryItem(name: "recent", value: String(recent))) }
+            var components = URLComponents()
+            components.path = "/v1/events"
+            components.queryItems = query
+            try await show(try await AgentClient(layout: try state.layout()).lines(components.string ?? "/v1/events"))
+            return
+        }
+        let verdictFilter = verdicts.isEmpty ? nil : verdicts
+        try await server.with { connection in
+            // A live stream ends only when the server goes or this command is stopped.
+            let body = try await connection.call(timeout: follow ? .seconds(365 * 86_400) : .seconds(300)) { [node, exe, recent] client in
+                if follow {
+                    try await client.streamEvents(query: .init(node: node, exe: exe, verdict: verdictFilter)).ok.body.applicationXNdjson
+                } else {
+                    try await client.queryEvents(query: .init(node: node, exe: exe, verdict: verdictFilter, limit: recent ?? 100)).ok.body
+                        .applicationXNdjson
+                }
+            }
+            do {
+                try await show(LineGroups(body))
+            } catch {
+                throw APIClientError(error, server: connection.server)
+            }
+        }
+    }
+
+    /// Prints each group of event lines as it arrives, and says when this reader fell behind.
+    private func show<Lines: AsyncSequence>(_ groups: Lines) async throws where Lines.Element == [String] {
+        for try await lines in groups {
             var block = ""
             for line in lines {
                 switch try? EventStreamLine(jsonLine: line) {

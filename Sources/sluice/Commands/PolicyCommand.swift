@@ -1,3 +1,4 @@
+import SluiceAPI
 import ArgumentParser
 import Foundation
 import SluiceAgent

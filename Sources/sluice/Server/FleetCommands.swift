@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceAPI
 import SluiceCore
 
 struct NodesCommand: AsyncParsableCommand {
@@ -12,7 +13,7 @@ struct NodesCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let nodes: [NodeInfo] = try await server.client().get("/api/v1/nodes")
+            let nodes = try await server.call { try await $0.listNodes().ok.body.json }
             print(Terminal.paint([Terminal.fit("NAME", 24), Terminal.fit("STATE", 9), Terminal.fit("ROLLOUT", 9), Terminal.fit("REVISION", 9), Terminal.fit("RULES", 7), Terminal.fit("DENIES", 8), Terminal.fit("LOST", 6), "LABELS"].joined(separator: " "), .bold))
             for node in nodes {
                 let state = node.revoked != nil ? "revoked" : node.stale ? "stale" : "healthy"
@@ -22,7 +23,7 @@ struct NodesCommand: AsyncParsableCommand {
                     Terminal.fit(node.name, 24), Terminal.paint(Terminal.fit(state, 9), color), Terminal.fit(node.rollout.rawValue, 9),
                     Terminal.fit(node.appliedRevision.map(String.init) ?? "-", 9), Terminal.fit(String(node.rulesLoaded), 7),
                     Terminal.fit(String(node.decisions.deny), 8), Terminal.fit(String(lost), 6),
-                    node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+                    node.labels.additionalProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
                 ].joined(separator: " "))
             }
         }
@@ -34,10 +35,8 @@ struct NodesCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let node: NodeInfo = try await server.client().get("/api/v1/nodes/\(id)")
-            let encoder = FleetJSON.encoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(node), as: UTF8.self))
+            let node = try await server.call { [id] in try await $0.showNode(path: .init(id: id)).ok.body.json }
+            print(try APIJSON.pretty(node))
         }
     }
 
@@ -47,7 +46,7 @@ struct NodesCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            try await server.client().send("POST", "/api/v1/nodes/\(id)/revoke")
+            _ = try await server.call { [id] in try await $0.revokeNode(path: .init(id: id)).ok }
             print("revoked \(id)")
         }
     }
@@ -65,7 +64,9 @@ struct NodesCommand: AsyncParsableCommand {
                 guard parts.count == 2 else { throw ValidationError("labels are key=value, not \(label)") }
                 map[String(parts[0])] = String(parts[1])
             }
-            let _: NodeInfo = try await server.client().send("PUT", "/api/v1/nodes/\(id)/labels", json: NodeLabelsRequest(labels: map))
+            _ = try await server.call { [id, map] in
+                try await $0.setNodeLabels(path: .init(id: id), body: .json(.init(labels: .init(additionalProperties: map)))).ok
+            }
             print("labels of \(id): \(map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))")
         }
     }
@@ -90,8 +91,9 @@ struct TokensCommand: AsyncParsableCommand {
                 guard parts.count == 2 else { throw ValidationError("--label is key=value, not \(label)") }
                 map[String(parts[0])] = String(parts[1])
             }
-            let created: JoinTokenCreated = try await server.client().send(
-                "POST", "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: name, labels: map, expiresIn: expires.map { Int($0.seconds) }))
+            let request = Components.Schemas.CreateJoinTokenRequest(
+                name: name, labels: .init(additionalProperties: map), expiresIn: expires.map { Int($0.seconds) })
+            let created = try await server.call { try await $0.createJoinToken(body: .json(request)).created.body.json }
             print(created.token)
             Terminal.printError("join token \(created.info.name) (id \(created.info.id)): shown once; give it to agents as --join-token or $SLUICE_JOIN_TOKEN")
         }
@@ -102,20 +104,18 @@ struct TokensCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let tokens: [JoinTokenInfo] = try await server.client().get("/api/v1/join-tokens")
-            let encoder = FleetJSON.encoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(tokens), as: UTF8.self))
+            let tokens = try await server.call { try await $0.listJoinTokens().ok.body.json }
+            print(try APIJSON.pretty(tokens))
         }
     }
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Refuse a join token from now on.")
-        @Argument var id: String
+        @Argument var id: Int
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            try await server.client().send("DELETE", "/api/v1/join-tokens/\(id)")
+            _ = try await server.call { [id] in try await $0.revokeJoinToken(path: .init(id: id)).ok }
             print("revoked join token \(id)")
         }
     }
@@ -128,14 +128,13 @@ struct AlertsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "Alerts, newest first.")
-        @Option(help: "open or acknowledged.") var state: String?
+        @Option(help: "open or acknowledged.") var state: Components.Schemas.AlertState?
         @Option var limit: Int = 50
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            var query = ["limit=\(limit)"]
-            if let state { query.append("state=\(state)") }
-            let page: Page<AlertInfo> = try await server.client().get("/api/v1/alerts?" + query.joined(separator: "&"))
+            let query = Operations.ListAlerts.Input.Query(state: state, limit: limit)
+            let page = try await server.call { try await $0.listAlerts(query: query).ok.body.json }
             print(Terminal.paint([Terminal.fit("ID", 6), Terminal.fit("STATE", 13), Terminal.fit("KIND", 11), Terminal.fit("NODE", 16), Terminal.fit("EXE", 26), Terminal.fit("DESTINATION", 24), Terminal.fit("COUNT", 6), "POLICY/RULE"].joined(separator: " "), .bold))
             for alert in page.items {
                 print([
@@ -150,12 +149,14 @@ struct AlertsCommand: AsyncParsableCommand {
 
     struct Ack: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ack", abstract: "Acknowledge an alert.")
-        @Argument var id: Int64
+        @Argument var id: Int
         @Option var note: String?
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let alert: AlertInfo = try await server.client().send("POST", "/api/v1/alerts/\(id)/ack", json: AcknowledgeAlertRequest(note: note))
+            let alert = try await server.call { [id, note] in
+                try await $0.acknowledgeAlert(path: .init(id: id), body: .json(.init(note: note))).ok.body.json
+            }
             print("alert \(alert.id) acknowledged by \(alert.acknowledgedBy ?? "you")")
         }
     }
@@ -171,7 +172,7 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let users: [UserInfo] = try await server.client().get("/api/v1/users")
+            let users = try await server.call { try await $0.listUsers().ok.body.json }
             for user in users { print("\(Terminal.fit(user.name, 24)) \(Terminal.fit(user.role.rawValue, 9))\(user.disabled ? " disabled" : "")") }
         }
     }
@@ -179,13 +180,14 @@ struct UsersCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create", abstract: "A new user; the password is asked for (or read with --password-stdin).")
         @Argument var name: String
-        @Option var role: Role = .viewer
+        @Option var role: Components.Schemas.Role = .viewer
         @Flag(name: .customLong("password-stdin")) var passwordStdin = false
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
             let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : Password.ask("Password for \(name): ")
-            let user: UserInfo = try await server.client().send("POST", "/api/v1/users", json: CreateUserRequest(name: name, password: password, role: role))
+            let request = Components.Schemas.CreateUserRequest(name: name, password: password, role: role)
+            let user = try await server.call { try await $0.createUser(body: .json(request)).created.body.json }
             print("created \(user.name) (\(user.role.rawValue))")
         }
     }
@@ -193,11 +195,13 @@ struct UsersCommand: AsyncParsableCommand {
     struct SetRole: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "role", abstract: "Change a user's role.")
         @Argument var name: String
-        @Argument var role: Role
+        @Argument var role: Components.Schemas.Role
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let user: UserInfo = try await server.client().send("PATCH", "/api/v1/users/\(name)", json: UpdateUserRequest(role: role))
+            let user = try await server.call { [name, role] in
+                try await $0.updateUser(path: .init(name: name), body: .json(.init(role: role))).ok.body.json
+            }
             print("\(user.name) is now \(user.role.rawValue)")
         }
     }
@@ -208,10 +212,13 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let user: UserInfo = try await server.client().send("PATCH", "/api/v1/users/\(name)", json: UpdateUserRequest(disabled: true))
+            let user = try await server.call { [name] in
+                try await $0.updateUser(path: .init(name: name), body: .json(.init(disabled: true))).ok.body.json
+            }
             print("\(user.name) disabled")
         }
     }
 }
 
-extension Role: ExpressibleByArgument {}
+extension Components.Schemas.Role: ExpressibleByArgument {}
+extension Components.Schemas.AlertState: ExpressibleByArgument {}

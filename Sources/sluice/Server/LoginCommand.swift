@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 @preconcurrency import Glibc
+import SluiceAPI
 import SluiceCore
 
 struct LoginCommand: AsyncParsableCommand {
@@ -17,11 +18,15 @@ struct LoginCommand: AsyncParsableCommand {
 
     func run() async throws {
         let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : Password.ask("Password for \(user): ")
-        let client = try server.client(needsToken: false)
-        let created: APITokenCreated = try await client.send(
-            "POST", "/api/v1/login", json: LoginRequest(name: user, password: password, tokenName: "cli@\(ProcessInfo.processInfo.hostName)"))
-        try ServerCredentials(server: client.baseURL, token: created.token, user: created.user.name, certificateAuthority: server.ca).save()
-        print("logged in to \(client.baseURL) as \(created.user.name) (\(created.user.role.rawValue)); token saved in \(ServerCredentials.path)")
+        let request = Components.Schemas.LoginRequest(name: user, password: password, tokenName: "cli@\(ProcessInfo.processInfo.hostName)")
+        let (url, answer) = try await server.with(needsToken: false) { connection in
+            (connection.server, try await connection.call { try await $0.login(body: .json(request)).created.body.json })
+        }
+        guard case .APITokenCreated(let created) = answer else {
+            throw APIClientError.unexpectedAnswer(status: 201, operation: "login (a console session instead of a token)")
+        }
+        try ServerCredentials(server: url, token: created.token, user: created.user.name, certificateAuthority: server.ca).save()
+        print("logged in to \(url) as \(created.user.name) (\(created.user.role.rawValue)); token saved in \(ServerCredentials.path)")
     }
 }
 
@@ -31,7 +36,7 @@ struct LogoutCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        try await server.client().send("POST", "/api/v1/logout")
+        _ = try await server.call { try await $0.logout().noContent }
         try? FileManager.default.removeItem(atPath: ServerCredentials.path)
         print("logged out")
     }

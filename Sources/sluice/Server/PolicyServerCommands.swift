@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceAPI
 import SluiceCore
 
 /// `sluice policy push|list|history|diff|rollback|delete|rollout` against the server.
@@ -41,9 +42,14 @@ enum PolicyServerCommands {
                     selector![String(parts[0])] = String(parts[1])
                 }
             }
-            let response: PolicyChangeResponse = try await server.client().send(
-                "POST", "/api/v1/policies",
-                json: PolicyPushRequest(documents: documents, fileNames: paths, message: message, nodeSelector: selector))
+            let request = Components.Schemas.PolicyPushRequest(
+                documents: documents, fileNames: paths, message: message, nodeSelector: selector.map { .init(additionalProperties: $0) })
+            let response = try await server.call { client in
+                switch try await client.pushPolicies(body: .json(request)) {
+                case .created(let created): try created.body.json
+                case let other: try other.ok.body.json
+                }
+            }
             for warning in response.warnings { Terminal.printError(Terminal.paint(warning, .yellow)) }
             for version in response.created {
                 print("\(version.name) v\(version.version)\(version.deleted ? " (deleted)" : "")")
@@ -58,7 +64,7 @@ enum PolicyServerCommands {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let versions: [PolicyVersion] = try await server.client().get("/api/v1/policies")
+            let versions = try await server.call { try await $0.listPolicies().ok.body.json }
             print(Terminal.paint([Terminal.fit("NAME", 32), Terminal.fit("VERSION", 8), Terminal.fit("AUTHOR", 14), Terminal.fit("WHEN", 20), "MESSAGE"].joined(separator: " "), .bold))
             for version in versions {
                 print([Terminal.fit(version.name, 32), Terminal.fit("v\(version.version)", 8), Terminal.fit(version.author, 14), Terminal.fit(Self.when(version.created), 20), version.message].joined(separator: " "))
@@ -76,7 +82,7 @@ enum PolicyServerCommands {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let versions: [PolicyVersion] = try await server.client().get("/api/v1/policies/\(name)/history")
+            let versions = try await server.call { [name] in try await $0.policyHistory(path: .init(name: name)).ok.body.json }
             for version in versions {
                 print("v\(version.version)  \(List.when(version.created))  \(version.author)\(version.deleted ? "  (deleted)" : "")  \(version.message)")
             }
@@ -91,10 +97,9 @@ enum PolicyServerCommands {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            var query: [String] = []
-            if let from { query.append("from=\(from)") }
-            if let to { query.append("to=\(to)") }
-            let diff: PolicyDiff = try await server.client().get("/api/v1/policies/\(name)/diff" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+            let diff = try await server.call { [name, from, to] in
+                try await $0.policyDiff(path: .init(name: name), query: .init(from: from, to: to)).ok.body.json
+            }
             for line in diff.diff.split(separator: "\n", omittingEmptySubsequences: false) {
                 let text = String(line)
                 print(text.hasPrefix("+") ? Terminal.paint(text, .green) : text.hasPrefix("-") ? Terminal.paint(text, .red) : text)
@@ -110,8 +115,12 @@ enum PolicyServerCommands {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let response: PolicyChangeResponse = try await server.client().send(
-                "POST", "/api/v1/policies/\(name)/rollback", json: PolicyRollbackRequest(version: version, message: message))
+            let response = try await server.call { [name, version, message] client in
+                switch try await client.rollbackPolicy(path: .init(name: name), body: .json(.init(version: version, message: message))) {
+                case .created(let created): try created.body.json
+                case let other: try other.ok.body.json
+                }
+            }
             print(response.created.map { "\($0.name) v\($0.version)" }.joined(separator: ", ") + " (revision \(response.revision))")
         }
     }
@@ -123,8 +132,9 @@ enum PolicyServerCommands {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let query = message.map { "?message=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" } ?? ""
-            let response: PolicyChangeResponse = try decodeFleet(try await server.client().send("DELETE", "/api/v1/policies/\(name)\(query)", body: nil))
+            let response = try await server.call { [name, message] in
+                try await $0.deletePolicy(path: .init(name: name), query: .init(message: message)).created.body.json
+            }
             print("deleted \(name) (revision \(response.revision))")
         }
     }
@@ -134,8 +144,8 @@ enum PolicyServerCommands {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let status: RolloutStatus = try await server.client().get("/api/v1/rollout")
-            print("revision \(status.revision): " + status.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            let status = try await server.call { try await $0.rollout().ok.body.json }
+            print("revision \(status.revision): " + status.counts.additionalProperties.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
             for node in status.nodes {
                 let state = node.state.rawValue
                 let color: Terminal.Color = state == "applied" ? .green : state == "failed" ? .red : .yellow
@@ -144,9 +154,3 @@ enum PolicyServerCommands {
         }
     }
 }
-
-func decodeFleet<T: Decodable>(_ buffer: NIOCore.ByteBuffer) throws -> T {
-    try FleetJSON.decoder().decode(T.self, from: Data(buffer: buffer))
-}
-
-import NIOCore
