@@ -90,3 +90,13 @@ public struct FleetAdmin: Sendable {
         return nil
     }
 }
+
+extension ServerProcess {
+    /// A server for one test with its bootstrap admin signed in, killed when `body` ends.
+    public static func withAdmin<Result>(name: String, _ body: (ServerProcess, FleetAdmin) async throws -> Result) async throws -> Result {
+        let server = try ServerProcess(name: name)
+        defer { server.kill() }
+        try await server.start()
+        return try await body(server, try await FleetAdmin.login(server))
+    }
+}

@@ -25,15 +25,7 @@ struct ValidateCommand: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
-        var paths: [String] = []
-        for file in files {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
-                paths += (try? PolicyLoader.policyFiles(in: file)) ?? []
-            } else {
-                paths.append(file)
-            }
-        }
+        let paths = CommandArguments.policyFiles(files)
         let result = PolicyLoader.check(files: paths)
         for diagnostic in PolicyValidationError(result.diagnostics).diagnostics {
             let text = diagnostic.description

@@ -58,12 +58,7 @@ struct NodesCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            var map: [String: String] = [:]
-            for label in labels {
-                let parts = label.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { throw ValidationError("labels are key=value, not \(label)") }
-                map[String(parts[0])] = String(parts[1])
-            }
+            let map = try CommandArguments.labels(labels, option: "a label")
             _ = try await server.call { [id, map] in
                 try await $0.setNodeLabels(path: .init(id: id), body: .json(.init(labels: .init(additionalProperties: map)))).ok
             }
@@ -85,12 +80,7 @@ struct TokensCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            var map: [String: String] = [:]
-            for label in labels {
-                let parts = label.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { throw ValidationError("--label is key=value, not \(label)") }
-                map[String(parts[0])] = String(parts[1])
-            }
+            let map = try CommandArguments.labels(labels, option: "--label")
             let request = Components.Schemas.CreateJoinTokenRequest(
                 name: name, labels: .init(additionalProperties: map), expiresIn: expires.map { Int($0.seconds) })
             let created = try await server.call { try await $0.createJoinToken(body: .json(request)).created.body.json }

@@ -23,25 +23,9 @@ enum PolicyServerCommands {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            var paths: [String] = []
-            for file in files {
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
-                    paths += (try? PolicyLoader.policyFiles(in: file)) ?? []
-                } else {
-                    paths.append(file)
-                }
-            }
+            let paths = CommandArguments.policyFiles(files)
             let documents = try paths.map { try PolicyFileReader.read($0).get() }
-            var selector: [String: String]?
-            if let nodes {
-                selector = [:]
-                for pair in nodes.split(separator: ",") {
-                    let parts = pair.split(separator: "=", maxSplits: 1)
-                    guard parts.count == 2 else { throw ValidationError("--nodes must be key=value,…, not \(nodes)") }
-                    selector![String(parts[0])] = String(parts[1])
-                }
-            }
+            let selector = try nodes.map { try CommandArguments.labels([$0], option: "--nodes") }
             let request = Components.Schemas.PolicyPushRequest(
                 documents: documents, fileNames: paths, message: message, nodeSelector: selector.map { .init(additionalProperties: $0) })
             let response = try await server.call { client in
