@@ -7,13 +7,11 @@ import SluiceCore
 /// count `a` against the total `s` over `t` ticks. The paper's parameters: two rows of 1024
 /// buckets, ticks of one second.
 struct MIDAS: EvaluatedDetector {
-    private var current, total: EdgeSketch
+    private var edges: TickedCounts
     private var clock: TickClock
-    private var tick: Int64 = 0
 
     init(seed: UInt64 = 7, tickSeconds: Int64 = 1) {
-        current = EdgeSketch(seed: seed &+ 1)
-        total = EdgeSketch(seed: seed &+ 1)
+        edges = TickedCounts(seed: seed &+ 1)
         clock = TickClock(seconds: tickSeconds)
     }
 
@@ -23,14 +21,8 @@ struct MIDAS: EvaluatedDetector {
     }
 
     mutating func score(_ event: DecisionEvent) -> Double {
-        let now = clock.tick(event.timeNanoseconds)
-        if now > tick {
-            current.multiply(0)
-            tick = now
-        }
-        let cells = current.cells(EdgeKeys.edge(source: EdgeKeys.source(event), destination: EdgeKeys.destination(event)))
-        current.add(cells)
-        total.add(cells)
-        return EdgeSketch.chiSquared(current.value(cells), total.value(cells), Double(tick))
+        if clock.advance(to: event.timeNanoseconds) { edges.startTick(decay: 0) }
+        let edge = EdgeKeys.edge(source: EdgeKeys.source(event), destination: EdgeKeys.destination(event))
+        return edges.count(edge, ticks: clock.current)
     }
 }

@@ -8,18 +8,14 @@ import SluiceCore
 /// reference code, with the paper's parameters: two rows of 1024 buckets, decay factor 0.5, and
 /// ticks of one second.
 struct MIDASR: EvaluatedDetector {
-    private var currentEdge, totalEdge, currentSource, totalSource, currentDestination, totalDestination: EdgeSketch
+    private var edges, sources, destinations: TickedCounts
     private var clock: TickClock
-    private var tick: Int64 = 0
     let decay = 0.5
 
     init(seed: UInt64 = 7, tickSeconds: Int64 = 1) {
-        currentEdge = EdgeSketch(seed: seed &+ 1)
-        totalEdge = EdgeSketch(seed: seed &+ 1)
-        currentSource = EdgeSketch(seed: seed &+ 2)
-        totalSource = EdgeSketch(seed: seed &+ 2)
-        currentDestination = EdgeSketch(seed: seed &+ 3)
-        totalDestination = EdgeSketch(seed: seed &+ 3)
+        edges = TickedCounts(seed: seed &+ 1)
+        sources = TickedCounts(seed: seed &+ 2)
+        destinations = TickedCounts(seed: seed &+ 3)
         clock = TickClock(seconds: tickSeconds)
     }
 
@@ -29,28 +25,17 @@ struct MIDASR: EvaluatedDetector {
     }
 
     mutating func score(_ event: DecisionEvent) -> Double {
-        let now = clock.tick(event.timeNanoseconds)
-        if now > tick {
-            currentEdge.multiply(decay)
-            currentSource.multiply(decay)
-            currentDestination.multiply(decay)
-            tick = now
+        if clock.advance(to: event.timeNanoseconds) {
+            edges.startTick(decay: decay)
+            sources.startTick(decay: decay)
+            destinations.startTick(decay: decay)
         }
         let source = EdgeKeys.source(event)
         let destination = EdgeKeys.destination(event)
-        let e = currentEdge.cells(EdgeKeys.edge(source: source, destination: destination))
-        let s = currentSource.cells(source)
-        let d = currentDestination.cells(destination)
-        currentEdge.add(e)
-        totalEdge.add(e)
-        currentSource.add(s)
-        totalSource.add(s)
-        currentDestination.add(d)
-        totalDestination.add(d)
-        let t = Double(tick)
+        let t = clock.current
         return max(
-            EdgeSketch.chiSquared(currentEdge.value(e), totalEdge.value(e), t),
-            EdgeSketch.chiSquared(currentSource.value(s), totalSource.value(s), t),
-            EdgeSketch.chiSquared(currentDestination.value(d), totalDestination.value(d), t))
+            edges.count(EdgeKeys.edge(source: source, destination: destination), ticks: t),
+            sources.count(source, ticks: t),
+            destinations.count(destination, ticks: t))
     }
 }
