@@ -15,21 +15,22 @@ import Testing
 
     static func route(_ subject: UInt32, _ block: String) -> RouteKey { RouteKey(subject: subject, prefix: cidr(block)) }
 
-    static let curlSubject = "subjects: [{executable: /usr/bin/curl}]\n"
+    /// The image of one policy for curl, named `name`, with `egress`.
+    static func curlImage(_ name: String, _ egress: String) throws -> DatapathImage {
+        try image(Policies.document(name, "subjects: [{executable: /usr/bin/curl}]\n" + egress))
+    }
 
     @Test func tablesPutOwnEntriesBeforeTheInheritedOnes() throws {
-        let image = try Self.image(
-            Policies.document(
-                "curl",
-                Self.curlSubject
-                    + """
-                    egress:
-                      - {name: lan-https, action: allow, to: [10.0.0.0/8], ports: [443], protocol: tcp}
-                      - {name: site-web, action: deny, to: [10.1.0.0/16], ports: [80, 8000-8999]}
-                      - {name: host-ssh, action: alert, to: [10.1.2.3], ports: [22]}
-                      - {name: other-host, action: deny, to: [10.2.0.9]}
-                      - {name: v6, action: allow, to: ["2001:db8::/32"]}
-                    """))
+        let image = try Self.curlImage(
+            "curl",
+            """
+            egress:
+              - {name: lan-https, action: allow, to: [10.0.0.0/8], ports: [443], protocol: tcp}
+              - {name: site-web, action: deny, to: [10.1.0.0/16], ports: [80, 8000-8999]}
+              - {name: host-ssh, action: alert, to: [10.1.2.3], ports: [22]}
+              - {name: other-host, action: deny, to: [10.2.0.9]}
+              - {name: v6, action: allow, to: ["2001:db8::/32"]}
+            """)
         let https = portEntry(PortRange(443), .tcp, .allow, rule: 1)
         let web = [portEntry(PortRange(80), .deny, rule: 2), portEntry(portRange(8000, 8999), .deny, rule: 2)]
         let expected: [RouteKey: [PortEntry]] = [
@@ -49,21 +50,19 @@ import Testing
     }
 
     @Test func ownEntriesAreSortedByPrecedence() throws {
-        let image = try Self.image(
-            Policies.document(
-                "order",
-                Self.curlSubject
-                    + """
-                    egress:
-                      - {action: alert, to: [192.0.2.0/24]}
-                      - {action: allow, to: [192.0.2.0/24], ports: [1-1024], protocol: tcp}
-                      - {action: deny, to: [192.0.2.0/24], ports: [1-1024]}
-                      - {action: allow, to: [192.0.2.0/24], ports: [443], protocol: udp}
-                      - {action: deny, to: [192.0.2.0/24], ports: [53]}
-                      - {action: allow, to: [192.0.2.0/24], ports: [100-199]}
-                      - {action: deny, to: [192.0.2.0/24], ports: [150-249]}
-                      - {action: alert, to: [192.0.2.0/24], ports: [120-219]}
-                    """))
+        let image = try Self.curlImage(
+            "order",
+            """
+            egress:
+              - {action: alert, to: [192.0.2.0/24]}
+              - {action: allow, to: [192.0.2.0/24], ports: [1-1024], protocol: tcp}
+              - {action: deny, to: [192.0.2.0/24], ports: [1-1024]}
+              - {action: allow, to: [192.0.2.0/24], ports: [443], protocol: udp}
+              - {action: deny, to: [192.0.2.0/24], ports: [53]}
+              - {action: allow, to: [192.0.2.0/24], ports: [100-199]}
+              - {action: deny, to: [192.0.2.0/24], ports: [150-249]}
+              - {action: alert, to: [192.0.2.0/24], ports: [120-219]}
+            """)
         #expect(
             image.table(for: Self.route(1, "192.0.2.0/24")) == [
                 // Single ports; a specific protocol first.

@@ -32,37 +32,44 @@ import Testing
         #expect(PolicyFileReader.firstInvalidByte(bytes) == .notUTF8(line: 2, column: 6))
     }
 
-    @Test func aFIFOIsRefusedAtOnceNotWaitedOn() throws {
-        let folder = try Folder()
-        let file = folder.path + "/pipe.yaml"
-        #expect(mkfifo(file, 0o600) == 0)
-        let diagnostic = try Self.onlyDiagnostic(file)
-        #expect(diagnostic.location.file == file)
-        #expect(diagnostic.message.contains("FIFO"))
+    /// A file the loader refuses at once, with its name: how to make it in an empty folder (the
+    /// path to load) and what the message must say.
+    struct Refused: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        var make: @Sendable (_ folder: String) -> String
+        var says: [String]
     }
 
-    @Test func aSymbolicLinkLoopIsNamed() throws {
+    @Test(arguments: [
+        Refused(testDescription: "a FIFO is refused at once, not waited on", make: { folder in
+            let file = folder + "/pipe.yaml"
+            #expect(mkfifo(file, 0o600) == 0)
+            return file
+        }, says: ["FIFO"]),
+        Refused(testDescription: "a symbolic link loop is named", make: { folder in
+            let a = folder + "/a.yaml"
+            let b = folder + "/b.yaml"
+            #expect(symlink(b, a) == 0)
+            #expect(symlink(a, b) == 0)
+            return a
+        }, says: ["link loop"]),
+        Refused(testDescription: "a file over the limit is refused", make: { folder in
+            let file = folder + "/huge.yaml"
+            let fd = open(file, O_CREAT | O_WRONLY, 0o600)
+            #expect(fd >= 0)
+            #expect(ftruncate(fd, off_t(PolicyFileReader.maximumBytes + 1)) == 0)  // sparse: no disk used
+            close(fd)
+            return file
+        }, says: ["over the limit", "split it"]),
+    ])
+    func refusesWithTheFilesName(_ test: Refused) throws {
         let folder = try Folder()
-        let a = folder.path + "/a.yaml"
-        let b = folder.path + "/b.yaml"
-        #expect(symlink(b, a) == 0)
-        #expect(symlink(a, b) == 0)
-        let diagnostic = try Self.onlyDiagnostic(a)
-        #expect(diagnostic.location.file == a)
-        #expect(diagnostic.message.contains("link loop"))
-    }
-
-    @Test func aFileOverTheLimitIsRefusedWithItsName() throws {
-        let folder = try Folder()
-        let file = folder.path + "/huge.yaml"
-        let fd = open(file, O_CREAT | O_WRONLY, 0o600)
-        #expect(fd >= 0)
-        #expect(ftruncate(fd, off_t(PolicyFileReader.maximumBytes + 1)) == 0)  // sparse: no disk used
-        close(fd)
+        let file = test.make(folder.path)
         let diagnostic = try Self.onlyDiagnostic(file)
         #expect(diagnostic.location.file == file)
-        #expect(diagnostic.message.contains("over the limit"))
-        #expect(diagnostic.message.contains("split it"))
+        for words in test.says {
+            #expect(diagnostic.message.contains(words))
+        }
     }
 
     @Test func aFileIsReadWholeUpToTheLimitAndNotAByteBeyond() throws {

@@ -135,14 +135,6 @@ import Testing
             Problem(3, 34, "metadata.name", "\"X\" is not a valid name: \(nameRule)")),
     ]
 
-    @Test(arguments: documentCases)
-    func reportsDocumentProblems(_ testCase: ParserCase) {
-        let result = PolicyParser.parse(testCase.yaml, file: F.file)
-        #expect(result.diagnostics.map(Problem.init) == testCase.expected)
-        #expect(result.diagnostics.allSatisfy { $0.location.file == F.file })
-        #expect(result.policies.isEmpty)
-    }
-
     @Test(arguments: [
         ("Curl", "\"Curl\" is not a valid name: \(nameRule)"),
         ("curl-", "\"curl-\" is not a valid name: \(nameRule)"),
@@ -348,10 +340,11 @@ import Testing
             Problem(7, 23, "spec.egress[0]", "expected a field name, found a list as a key")),
     ]
 
-    @Test(arguments: specCases)
-    func reportsSpecProblems(_ testCase: ParserCase) {
+    @Test(arguments: documentCases + specCases)
+    func reportsProblems(_ testCase: ParserCase) {
         let result = PolicyParser.parse(testCase.yaml, file: F.file)
         #expect(result.diagnostics.map(Problem.init) == testCase.expected)
+        #expect(result.diagnostics.allSatisfy { $0.location.file == F.file })
         #expect(result.policies.isEmpty)
     }
 

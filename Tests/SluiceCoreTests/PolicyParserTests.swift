@@ -164,8 +164,10 @@ import Testing
             ])
     }
 
-    @Test func keepsDocumentsBeforeASyntaxError() {
-        let yaml = """
+    /// A file with a bad document keeps the good ones: the policies read and the one problem.
+    @Test(arguments: [
+        (
+            """
             apiVersion: sluice/v1
             kind: Policy
             metadata: {name: a}
@@ -175,20 +177,14 @@ import Testing
             apiVersion: sluice/v1
             kind: Policy
             metadata: {name: b}
+            """,
+            // A syntax error ends the stream: the documents before it are kept.
+            ["a"],
+            Problem(
+                6, 1, "", "YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence at line 5, column 6)")
+        ),
+        (
             """
-        let result = PolicyParser.parse(yaml, file: F.file)
-        #expect(result.policies.map(\.name) == ["a"])
-        #expect(
-            result.diagnostics.map(Problem.init) == [
-                Problem(
-                    6, 1, "",
-                    "YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence at line 5, column 6)"
-                )
-            ])
-    }
-
-    @Test func readsOnAfterRepeatedKeysInEveryDocument() {
-        let yaml = """
             apiVersion: sluice/v1
             kind: Policy
             metadata: {name: a, name: a}
@@ -196,15 +192,16 @@ import Testing
             apiVersion: sluice/v1
             kind: Policy
             metadata: {name: b}
-            """
+            """,
+            // Repeated keys are checked in every document, and reading goes on after them.
+            ["b"],
+            Problem(3, 21, "metadata.name", "duplicate key \"name\": it was first given at line 3, column 12; give each key once")
+        ),
+    ])
+    func keepsTheGoodDocumentsOfAFile(yaml: String, kept: [String], problem: Problem) {
         let result = PolicyParser.parse(yaml, file: F.file)
-        #expect(result.policies.map(\.name) == ["b"])
-        #expect(
-            result.diagnostics.map(Problem.init) == [
-                Problem(
-                    3, 21, "metadata.name",
-                    "duplicate key \"name\": it was first given at line 3, column 12; give each key once")
-            ])
+        #expect(result.policies.map(\.name) == kept)
+        #expect(result.diagnostics.map(Problem.init) == [problem])
     }
 
     @Test func emptyTextHasNoPoliciesAndNoProblems() {

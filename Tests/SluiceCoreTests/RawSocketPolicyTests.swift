@@ -7,14 +7,6 @@ import Testing
 @Suite struct RawSocketPolicyTests {
     typealias F = PolicyFixtures
 
-    func engine(_ yaml: String) throws -> (CompiledPolicy, DecisionEngine) {
-        let parsed = PolicyParser.parse(yaml, file: F.file)
-        #expect(parsed.diagnostics.isEmpty, "\(parsed.diagnostics)")
-        let compiled = PolicyCompiler.compile(PolicySet(parsed.policies), resolver: World.resolver)
-        #expect(compiled.diagnostics.isEmpty, "\(compiled.diagnostics)")
-        return (compiled, DecisionEngine(image: try DatapathImage(compiled)))
-    }
-
     func creating(_ engine: DecisionEngine, in cgroup: CgroupIdentity, family: IPAddress.Family = .ipv4) -> Decision {
         engine.decide(
             FlowQuery(
@@ -23,54 +15,33 @@ import Testing
     }
 
     @Test func rawSocketsDenyRefusesCreationToTheSubjectOnly() throws {
-        let (compiled, engine) = try engine(
-            """
-            apiVersion: sluice/v1
-            kind: Policy
-            metadata: {name: web}
-            spec:
-              subjects: [{cgroup: app.slice/web.service}]
-              rawSockets: deny
-            """)
+        let (compiled, engine) = try Policies.engine(
+            Policies.document("web", "subjects: [{cgroup: app.slice/web.service}]\nrawSockets: deny"))
         for family in [IPAddress.Family.ipv4, .ipv6] {
             let decision = creating(engine, in: World.worker, family: family)
             #expect(decision.verdict.blocks)
             #expect(compiled.rule(decision.verdict.ruleID)?.rule == "rawSockets")
             #expect(!creating(engine, in: World.batch, family: family).verdict.blocks)
         }
-        let tcp = engine.decide(
-            FlowQuery(
-                executable: nil, cgroupAncestry: World.ancestry(of: World.web), destination: IPAddress("0.0.0.0")!, port: 80,
-                transport: .tcp))
+        let tcp = engine.decide(World.flow(nil, in: World.web, to: "0.0.0.0", port: 80, .tcp))
         #expect(!tcp.verdict.blocks, "rawSockets decides only socket creation")
     }
 
     @Test func aMoreSpecificSubjectAllowsAndIcmpRulesMatchOnlyIcmp() throws {
-        let (_, engine) = try engine(
-            """
-            apiVersion: sluice/v1
-            kind: Policy
-            metadata: {name: app}
-            spec:
-              subjects: [{cgroup: app.slice}]
-              rawSockets: deny
-              egress: [{action: deny, to: ["10.0.0.0/8"], protocol: icmp}]
-            ---
-            apiVersion: sluice/v1
-            kind: Policy
-            metadata: {name: web}
-            spec:
-              subjects: [{cgroup: app.slice/web.service}]
-              egress: [{action: allow, protocol: raw}]
-            """)
+        let (_, engine) = try Policies.engine(
+            Policies.file(
+                Policies.document(
+                    "app",
+                    """
+                    subjects: [{cgroup: app.slice}]
+                    rawSockets: deny
+                    egress: [{action: deny, to: ["10.0.0.0/8"], protocol: icmp}]
+                    """),
+                Policies.document("web", "subjects: [{cgroup: app.slice/web.service}]\negress: [{action: allow, protocol: raw}]")))
         #expect(!creating(engine, in: World.web).verdict.blocks)
         #expect(creating(engine, in: World.app).verdict.blocks)
         func ping(_ transport: TransportProtocol) -> Bool {
-            engine.decide(
-                FlowQuery(
-                    executable: nil, cgroupAncestry: World.ancestry(of: World.app), destination: IPAddress("10.1.2.3")!, port: 0,
-                    transport: transport)
-            ).verdict.blocks
+            engine.decide(World.flow(nil, in: World.app, to: "10.1.2.3", port: 0, transport)).verdict.blocks
         }
         #expect(ping(.icmp))
         #expect(!ping(.udp))

@@ -10,7 +10,9 @@ import Testing
     static let kernelLimits = SlotLimits(inlineEntries: 2, chunkEntries: 8, maximumChain: 32, subjects: 8192, routesPerFamily: 131_072)
     static let empty = SlotContents(chunks: 1..<10)
 
-    static func image(_ egress: String, subject: String = "subjects: [{executable: /usr/bin/curl}]", previous: DatapathImage? = nil)
+    static let curl = "subjects: [{executable: /usr/bin/curl}]"
+
+    static func image(_ egress: String, subject: String = curl, previous: DatapathImage? = nil)
         throws -> DatapathImage
     {
         let compiled = Policies.compile(Policies.document("curl", [subject, egress].filter { !$0.isEmpty }.joined(separator: "\n")))
@@ -97,22 +99,32 @@ import Testing
         (action.map { "default: \($0)\n" } ?? "") + "egress:\n" + rules.joined(separator: "\n")
     }
 
+    /// Plans the image of `fourRoutes`, then the image of `egress` and `subject` into what that
+    /// wrote (`base`).
+    static func planChange(to egress: String, subject: String = curl) throws
+        -> (plan: SlotPlan, contents: SlotContents, base: SlotContents)
+    {
+        let before = try image(Self.egress(fourRoutes))
+        let base = try plan(before).contents
+        let after = try plan(try image(egress, subject: subject, previous: before), into: base)
+        return (after.plan, after.contents, base)
+    }
+
+    /// The egress of `fourRoutes` with rule `index` replaced by `rule`, or removed.
+    static func editedFourRoutes(_ index: Int, _ rule: String?) -> String {
+        var rules = fourRoutes
+        if let rule { rules[index] = rule } else { rules.remove(at: index) }
+        return egress(rules)
+    }
+
     @Test func aOneRuleChangeWritesOnlyTheRouteItChanges() throws {
-        let before = try Self.image(Self.egress(Self.fourRoutes))
-        let base = try Self.plan(before).contents
-        var rules = Self.fourRoutes
-        rules[2] = "  - {action: deny, to: [192.0.2.0/24], ports: [5353]}"
-        let (plan, _) = try Self.plan(try Self.image(Self.egress(rules), previous: before), into: base)
+        let (plan, _, _) = try Self.planChange(to: Self.editedFourRoutes(2, "  - {action: deny, to: [192.0.2.0/24], ports: [5353]}"))
         #expect(Self.routeWrites(plan) == [Self.route("192.0.2.0/24"): RouteValue(inline: [Self.deny(5353, rule: 3)], next: 0)])
         #expect(plan.writeCount == 1)
     }
 
     @Test func aChangeToAShorterPrefixRewritesTheLongerOnesThatInheritIt() throws {
-        let before = try Self.image(Self.egress(Self.fourRoutes))
-        let base = try Self.plan(before).contents
-        var rules = Self.fourRoutes
-        rules[0] = "  - {action: allow, to: [10.0.0.0/8], ports: [8443]}"
-        let (plan, _) = try Self.plan(try Self.image(Self.egress(rules), previous: before), into: base)
+        let (plan, _, _) = try Self.planChange(to: Self.editedFourRoutes(0, "  - {action: allow, to: [10.0.0.0/8], ports: [8443]}"))
         #expect(
             Self.routeWrites(plan) == [
                 Self.route("10.0.0.0/8"): RouteValue(inline: [Self.allow(8443, rule: 1)], next: 0),
@@ -122,22 +134,18 @@ import Testing
     }
 
     @Test func aNewDefaultWritesOnlyTheSubject() throws {
-        let before = try Self.image(Self.egress(Self.fourRoutes))
-        let base = try Self.plan(before).contents
-        let (plan, _) = try Self.plan(try Self.image(Self.egress(Self.fourRoutes, default: "deny"), previous: before), into: base)
+        let (plan, _, _) = try Self.planChange(to: Self.egress(Self.fourRoutes, default: "deny"))
         #expect(plan.subjectWrites.map(\.key) == [.executable(W.curl)])
         #expect(plan.subjectWrites.map(\.record) == [SubjectRecord(index: 1, fallback: Verdict(ruleID: 5, action: .deny, monitor: false))])
         #expect(plan.writeCount == 1)
     }
 
     @Test func removedRulesAndSubjectsAreDeleted() throws {
-        let before = try Self.image(Self.egress(Self.fourRoutes))
-        let base = try Self.plan(before).contents
-        let (plan, _) = try Self.plan(try Self.image(Self.egress(Array(Self.fourRoutes.dropLast())), previous: before), into: base)
+        let (plan, _, _) = try Self.planChange(to: Self.editedFourRoutes(3, nil))
         #expect(plan.routeDeletes == [Self.route("2001:db8::/32")])
         #expect(plan.writeCount == 1)
 
-        let (gone, contents) = try Self.plan(try Self.image("", subject: "", previous: before), into: base)
+        let (gone, contents, base) = try Self.planChange(to: "", subject: "")
         #expect(Set(gone.routeDeletes) == Set(base.routes.keys))
         #expect(gone.subjectDeletes == [.executable(W.curl)])
         #expect(gone.writeCount == 5)
@@ -147,11 +155,7 @@ import Testing
     /// Rule ids count rules in order, so removing a rule renumbers the rules after it and their
     /// routes are rewritten too.
     @Test func removingAnEarlierRuleRewritesTheRoutesOfLaterRules() throws {
-        let before = try Self.image(Self.egress(Self.fourRoutes))
-        let base = try Self.plan(before).contents
-        var rules = Self.fourRoutes
-        rules.remove(at: 2)
-        let (plan, _) = try Self.plan(try Self.image(Self.egress(rules), previous: before), into: base)
+        let (plan, _, _) = try Self.planChange(to: Self.editedFourRoutes(2, nil))
         #expect(plan.routeDeletes == [Self.route("192.0.2.0/24")])
         #expect(Self.routeWrites(plan) == [Self.route("2001:db8::/32"): RouteValue(inline: [Self.allow(443, rule: 3)], next: 0)])
         #expect(plan.writeCount == 2)
@@ -256,46 +260,61 @@ import Testing
 
     // MARK: Capacity
 
-    @Test func tooManySubjects() throws {
-        let image = try Self.image("default: deny", subject: "subjects: [{executable: /usr/bin/curl}, {executable: /usr/bin/wget}]")
-        var limits = Self.limits
-        limits.subjects = 1
-        let error = #expect(throws: SlotCapacityError.self) { try Self.plan(image, limits: limits) }
-        #expect(
-            error?.description
-                == "the policy has 2 subjects (executable and cgroup identities); the agent holds at most 1; raise --max-subjects")
-        #expect(error == .subjects(count: 2, maximum: 1))
+    /// A policy over a capacity: the limits and contents it does not fit, the error and its
+    /// message, and where there is one, the next size up, which it fits.
+    struct CapacityCase: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        var egress: String
+        var subject = SlotPlannerTests.curl
+        var limits = SlotPlannerTests.limits
+        var contents = SlotPlannerTests.empty
+        var error: SlotCapacityError
+        var message: String
+        var fits: (limits: SlotLimits, contents: SlotContents)?
     }
 
-    @Test func tooManyDestinations() throws {
-        let image = try Self.image("egress:\n  - {action: deny, to: [10.0.0.0/8, 10.1.0.0/16, 10.2.0.0/16, \"::1\"]}")
-        var limits = Self.limits
-        limits.routesPerFamily = 2
-        let error = #expect(throws: SlotCapacityError.self) { try Self.plan(image, limits: limits) }
-        #expect(
-            error?.description
-                == "the policy has 3 ipv4 destinations across its subjects; the agent holds at most 2; raise --max-destinations")
-        #expect(error == .destinations(.ipv4, count: 3, maximum: 2))
-        limits.routesPerFamily = 3
-        #expect(throws: Never.self) { try Self.plan(image, limits: limits) }
-    }
+    static let capacityCases: [CapacityCase] = {
+        var oneSubject = limits
+        oneSubject.subjects = 1
+        var twoRoutes = limits
+        twoRoutes.routesPerFamily = 2
+        var threeRoutes = limits
+        threeRoutes.routesPerFamily = 3
+        let twelvePorts = (1...12).map(String.init).joined(separator: ", ")
+        return [
+            CapacityCase(
+                testDescription: "too many subjects", egress: "default: deny",
+                subject: "subjects: [{executable: /usr/bin/curl}, {executable: /usr/bin/wget}]", limits: oneSubject,
+                error: .subjects(count: 2, maximum: 1),
+                message: "the policy has 2 subjects (executable and cgroup identities); the agent holds at most 1; raise --max-subjects"),
+            CapacityCase(
+                testDescription: "too many destinations",
+                egress: "egress:\n  - {action: deny, to: [10.0.0.0/8, 10.1.0.0/16, 10.2.0.0/16, \"::1\"]}", limits: twoRoutes,
+                error: .destinations(.ipv4, count: 3, maximum: 2),
+                message: "the policy has 3 ipv4 destinations across its subjects; the agent holds at most 2; raise --max-destinations",
+                fits: (threeRoutes, empty)),
+            CapacityCase(
+                testDescription: "too few chunks", egress: ninePorts, contents: SlotContents(chunks: 1..<3),
+                error: .portChunks(available: 2),
+                message: "the policy needs more port-table chunks than the 2 a slot holds; raise --max-port-chunks",
+                fits: (limits, SlotContents(chunks: 1..<4))),
+            CapacityCase(
+                testDescription: "a table longer than the kernel matches",
+                egress: "egress:\n  - {action: deny, to: [10.0.0.0/8], ports: [\(twelvePorts)]}",
+                error: .portEntries(count: 12, maximum: 11),
+                message: "a destination has 12 port entries (its own and those of the shorter prefixes it inherits); "
+                    + "the kernel programs match at most 11"),
+        ]
+    }()
 
-    @Test func tooFewChunks() throws {
-        let image = try Self.image(Self.ninePorts)
-        let error = #expect(throws: SlotCapacityError.self) { try Self.plan(image, into: SlotContents(chunks: 1..<3)) }
-        #expect(error?.description == "the policy needs more port-table chunks than the 2 a slot holds; raise --max-port-chunks")
-        #expect(error == .portChunks(available: 2))
-        #expect(throws: Never.self) { try Self.plan(image, into: SlotContents(chunks: 1..<4)) }
-    }
-
-    @Test func aTableLongerThanTheKernelMatches() throws {
-        let ports = (1...12).map(String.init).joined(separator: ", ")
-        let image = try Self.image("egress:\n  - {action: deny, to: [10.0.0.0/8], ports: [\(ports)]}")
-        let error = #expect(throws: SlotCapacityError.self) { try Self.plan(image) }
-        #expect(
-            error?.description
-                == "a destination has 12 port entries (its own and those of the shorter prefixes it inherits); "
-                + "the kernel programs match at most 11")
-        #expect(error == .portEntries(count: 12, maximum: 11))
+    @Test(arguments: capacityCases)
+    func aPolicyOverACapacityIsRefused(_ test: CapacityCase) throws {
+        let image = try Self.image(test.egress, subject: test.subject)
+        let error = #expect(throws: SlotCapacityError.self) { try Self.plan(image, into: test.contents, limits: test.limits) }
+        #expect(error?.description == test.message)
+        #expect(error == test.error)
+        if let fits = test.fits {
+            #expect(throws: Never.self) { try Self.plan(image, into: fits.contents, limits: fits.limits) }
+        }
     }
 }

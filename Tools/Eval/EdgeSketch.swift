@@ -69,12 +69,44 @@ enum EdgeKeys {
 struct TickClock {
     let length: Int64
     private var origin: Int64?
+    /// The latest tick an event has reached, 0 before the first.
+    private(set) var current: Int64 = 0
 
     init(seconds: Int64) { length = seconds * 1_000_000_000 }
 
-    mutating func tick(_ time: Int64) -> Int64 {
+    private mutating func tick(_ time: Int64) -> Int64 {
         let origin = origin ?? time
         self.origin = origin
         return (time - origin) / length + 1
+    }
+
+    /// Moves to the tick of `time`; true when that starts a new tick (the first event's does).
+    mutating func advance(to time: Int64) -> Bool {
+        let now = tick(time)
+        guard now > current else { return false }
+        current = now
+        return true
+    }
+}
+
+/// One quantity MIDAS scores, such as an edge or a node: a key's count in the current tick and
+/// over all ticks, in two sketches made with one seed so a key's cells are hashed once.
+struct TickedCounts {
+    private var current, total: EdgeSketch
+
+    init(seed: UInt64) {
+        current = EdgeSketch(seed: seed)
+        total = EdgeSketch(seed: seed)
+    }
+
+    /// A new tick: the current counts are multiplied by `decay` (0 clears them).
+    mutating func startTick(decay: Double) { current.multiply(decay) }
+
+    /// Counts `key` once; its chi-squared score after `ticks` ticks.
+    mutating func count(_ key: UInt64, ticks: Int64) -> Double {
+        let cells = current.cells(key)
+        current.add(cells)
+        total.add(cells)
+        return EdgeSketch.chiSquared(current.value(cells), total.value(cells), Double(ticks))
     }
 }

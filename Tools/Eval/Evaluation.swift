@@ -131,8 +131,8 @@ enum Evaluation {
 
     /// The published detectors Sluice is compared with, in the report's order.
     static func baselines(_ workload: Workload) -> [DetectorResult] {
-        var midas = MIDAS()
-        var midasR = MIDASR()
+        var midas = MIDAS(relational: false)
+        var midasR = MIDAS(relational: true)
         var slidingForest = IsolationForestDetector(training: .sliding(windowHours: 24, refreshHours: 1))
         var prefixForest = IsolationForestDetector(training: .prefix(hours: 24))
         return [

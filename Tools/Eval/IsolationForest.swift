@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// Isolation Forest (Liu, Ting and Zhou, ICDM 2008): an ensemble of random binary trees, each
 /// grown on a small random sample until every point is alone or the height limit is reached.

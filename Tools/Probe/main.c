@@ -69,32 +69,28 @@ static const char *errno_name(int code)
 
 static int parse_target(const char *text, const char *port_text, struct probe_target *t)
 {
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&t->addr;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&t->addr;
+	void *address;
 	char *end;
 	long port = strtol(port_text, &end, 10);
 
 	if (*end != '\0' || port < 0 || port > 65535)
 		return -1;
 	memset(t, 0, sizeof(*t));
-	if (strchr(text, ':')) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&t->addr;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((unsigned short)port);
-		if (inet_pton(AF_INET6, text, &a->sin6_addr) != 1)
-			return -1;
-		t->len = sizeof(*a);
-		t->family = AF_INET6;
+	t->family = strchr(text, ':') ? AF_INET6 : AF_INET;
+	if (t->family == AF_INET6) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((unsigned short)port);
+		address = &a6->sin6_addr;
+		t->len = sizeof(*a6);
 	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&t->addr;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons((unsigned short)port);
-		if (inet_pton(AF_INET, text, &a->sin_addr) != 1)
-			return -1;
-		t->len = sizeof(*a);
-		t->family = AF_INET;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((unsigned short)port);
+		address = &a4->sin_addr;
+		t->len = sizeof(*a4);
 	}
-	return 0;
+	return inet_pton(t->family, text, address) == 1 ? 0 : -1;
 }
 
 static int join_cgroup(const char *dir)

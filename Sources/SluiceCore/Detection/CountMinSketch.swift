@@ -40,15 +40,7 @@ struct CountMinSketch: Sendable, Equatable {
         let s1 = index(hash, row: 1)
         let s2 = index(hash, row: 2)
         let s3 = index(hash, row: 3)
-        return cells.withUnsafeMutableBufferPointer { cells in
-            let least = min(min(cells[s0], cells[s1]), min(cells[s2], cells[s3]))
-            let target = UInt8(min(255, Int(least) + amount))
-            if cells[s0] < target { cells[s0] = target }
-            if cells[s1] < target { cells[s1] = target }
-            if cells[s2] < target { cells[s2] = target }
-            if cells[s3] < target { cells[s3] = target }
-            return least == 0
-        }
+        return cells.withUnsafeMutableBufferPointer { conservativeAdd(&$0, amount, at: s0, s1, s2, s3) }
     }
 
     /// Halves every count: old keys fade, a key seen once is forgotten.
@@ -107,13 +99,8 @@ struct ApplicationSketch: Sendable {
         let s2 = Self.slot(hash, 2)
         let s3 = Self.slot(hash, 3)
         return withUnsafeMutableBytes(of: &cells) { cells in
-            let least = min(min(cells[s0], cells[s1]), min(cells[s2], cells[s3]))
-            let target = UInt8(min(255, Int(least) + amount))
-            if cells[s0] < target { cells[s0] = target }
-            if cells[s1] < target { cells[s1] = target }
-            if cells[s2] < target { cells[s2] = target }
-            if cells[s3] < target { cells[s3] = target }
-            return least == 0
+            var cells = cells
+            return conservativeAdd(&cells, amount, at: s0, s1, s2, s3)
         }
     }
 
@@ -130,4 +117,20 @@ struct ApplicationSketch: Sendable {
     init(from reader: inout SnapshotReader) throws(DetectorSnapshotError) {
         for index in 0..<2048 { cells[index] = try reader.read(UInt8.self) }
     }
+}
+
+/// The conservative update both sketches make over a key's cell in each of the four rows: only
+/// the cells holding the minimum rise, to the minimum plus `amount` (saturating at 255). True when
+/// the key was absent before. `cells` is one of the sketches' unsafe buffers.
+@inline(__always)
+private func conservativeAdd<Cells: MutableCollection<UInt8>>(
+    _ cells: inout Cells, _ amount: Int, at s0: Int, _ s1: Int, _ s2: Int, _ s3: Int
+) -> Bool where Cells.Index == Int {
+    let least = min(min(cells[s0], cells[s1]), min(cells[s2], cells[s3]))
+    let target = UInt8(min(255, Int(least) + amount))
+    if cells[s0] < target { cells[s0] = target }
+    if cells[s1] < target { cells[s1] = target }
+    if cells[s2] < target { cells[s2] = target }
+    if cells[s3] < target { cells[s3] = target }
+    return least == 0
 }

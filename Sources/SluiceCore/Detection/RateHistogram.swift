@@ -4,8 +4,9 @@
 /// however many connections it makes, and cannot teach itself as normal.
 struct RateHistogram: Sendable {
     static let buckets = 16
-    private var counts = InlineArray<16, Float>(repeating: 0)
-    private(set) var total: Float = 0
+    /// The decayed sample counts per bucket: the same halving and snapshot as outcome counts.
+    private var counts = CategoricalCounts<16>()
+    var total: Float { counts.total }
 
     init() {}
 
@@ -61,21 +62,12 @@ struct RateHistogram: Sendable {
 
     @inline(__always)
     mutating func add(bucket: Int, weight: Float, cap: Float) {
-        counts[bucket] += weight
-        total += weight
-        if total > cap {
-            for index in 0..<Self.buckets { counts[index] *= 0.5 }
-            total *= 0.5
-        }
+        counts.add(bucket, weight: weight, cap: cap)
     }
 
-    func write(to writer: inout SnapshotWriter) {
-        for index in 0..<Self.buckets { writer.write(counts[index]) }
-        writer.write(total)
-    }
+    func write(to writer: inout SnapshotWriter) { counts.write(to: &writer) }
 
     init(from reader: inout SnapshotReader) throws(DetectorSnapshotError) {
-        for index in 0..<Self.buckets { counts[index] = try reader.readFloat() }
-        total = try reader.readFloat()
+        counts = try CategoricalCounts(from: &reader)
     }
 }

@@ -3,20 +3,15 @@
 /// where the quantile falls. 65 floats, constant time per update.
 struct StreamingQuantile: Sendable {
     static let buckets = 64
-    private var counts = InlineArray<64, Float>(repeating: 0)
-    private(set) var total: Float = 0
+    /// Decayed counts per bucket: the same halving and snapshot as outcome counts.
+    private var counts = CategoricalCounts<64>()
+    var total: Float { counts.total }
 
     init() {}
 
     @inline(__always)
     mutating func add(_ value: Double, cap: Float) {
-        let bucket = value <= 0 ? 0 : min(Self.buckets - 1, Int(value))
-        counts[bucket] += 1
-        total += 1
-        if total > cap {
-            for index in 0..<Self.buckets { counts[index] *= 0.5 }
-            total *= 0.5
-        }
+        counts.add(value <= 0 ? 0 : min(Self.buckets - 1, Int(value)), weight: 1, cap: cap)
     }
 
     /// The value below which a fraction `q` of the recorded scores fall; 0 with no history.
@@ -36,13 +31,9 @@ struct StreamingQuantile: Sendable {
         return 0
     }
 
-    func write(to writer: inout SnapshotWriter) {
-        for index in 0..<Self.buckets { writer.write(counts[index]) }
-        writer.write(total)
-    }
+    func write(to writer: inout SnapshotWriter) { counts.write(to: &writer) }
 
     init(from reader: inout SnapshotReader) throws(DetectorSnapshotError) {
-        for index in 0..<Self.buckets { counts[index] = try reader.readFloat() }
-        total = try reader.readFloat()
+        counts = try CategoricalCounts(from: &reader)
     }
 }

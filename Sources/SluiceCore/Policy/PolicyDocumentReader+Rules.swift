@@ -64,26 +64,13 @@ extension PolicyDocumentReader {
     private mutating func readDestinations(
         _ node: Node, at path: FieldPath, host: inout Located<String>?
     ) -> [Located<IPPrefix>]? {
-        guard let items = nonEmptyList(node, at: path, field: "to", meaning: "any destination") else { return nil }
-        var result: [Located<IPPrefix>] = []
-        result.reserveCapacity(items.count)
-        var isValid = true
-        for (index, item) in items.enumerated() {
-            let itemPath = path.appending(index)
+        readItems(node, at: path, field: "to", meaning: "any destination") { reader, item, itemPath in
             if case .scalar(let scalar) = item, scalar.string == DestinationAlias.host, item.scalarTagName == .str {
-                host = Located(DestinationAlias.host, at: location(of: item), path: itemPath)
-                continue
+                host = Located(DestinationAlias.host, at: reader.location(of: item), path: itemPath)
+                return []
             }
-            guard let prefixes = readDestination(item, at: itemPath) else {
-                isValid = false
-                continue
-            }
-            let location = location(of: item)
-            for prefix in prefixes {
-                result.append(Located(prefix, at: location, path: itemPath))
-            }
+            return reader.readDestination(item, at: itemPath)
         }
-        return isValid ? result : nil
     }
 
     mutating func readDestination(_ node: Node, at path: FieldPath) -> [IPPrefix]? {
@@ -112,19 +99,9 @@ extension PolicyDocumentReader {
 
     /// nil when anything in the list is wrong.
     private mutating func readPorts(_ node: Node, at path: FieldPath) -> [Located<PortRange>]? {
-        guard let items = nonEmptyList(node, at: path, field: "ports", meaning: "any port") else { return nil }
-        var result: [Located<PortRange>] = []
-        result.reserveCapacity(items.count)
-        var isValid = true
-        for (index, item) in items.enumerated() {
-            let itemPath = path.appending(index)
-            guard let range = readPortRange(item, at: itemPath) else {
-                isValid = false
-                continue
-            }
-            result.append(Located(range, at: location(of: item), path: itemPath))
+        readItems(node, at: path, field: "ports", meaning: "any port") { reader, item, itemPath in
+            reader.readPortRange(item, at: itemPath).map { [$0] }
         }
-        return isValid ? result : nil
     }
 
     private mutating func readPortRange(_ node: Node, at path: FieldPath) -> PortRange? {
@@ -140,6 +117,31 @@ extension PolicyDocumentReader {
             report(node, path, error.description)
             return nil
         }
+    }
+
+    /// The values of every item of a list that must hold something, each located at its item;
+    /// nil when any item is wrong (`readItem` reports it and returns nil). Every item is read, so
+    /// one wrong item does not hide the next.
+    private mutating func readItems<Value>(
+        _ node: Node, at path: FieldPath, field: String, meaning: String,
+        _ readItem: (inout PolicyDocumentReader, Node, FieldPath) -> [Value]?
+    ) -> [Located<Value>]? {
+        guard let items = nonEmptyList(node, at: path, field: field, meaning: meaning) else { return nil }
+        var result: [Located<Value>] = []
+        result.reserveCapacity(items.count)
+        var isValid = true
+        for (index, item) in items.enumerated() {
+            let itemPath = path.appending(index)
+            guard let values = readItem(&self, item, itemPath) else {
+                isValid = false
+                continue
+            }
+            let location = location(of: item)
+            for value in values {
+                result.append(Located(value, at: location, path: itemPath))
+            }
+        }
+        return isValid ? result : nil
     }
 
     /// A list that must hold something: an empty one would match nothing, which is never meant.
