@@ -1,23 +1,16 @@
+import SluiceCore
+
 /// Generates large, realistic policies: a node default deny with N allow rules over distinct
 /// destinations (mostly single IPv4 hosts with a port, some /24 with a port range, some /16,
 /// a fifth IPv6), plus the rule that decides the benchmark's own loopback traffic.
 struct RuleGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
     init(seed: UInt64 = 0x5eed) {
-        state = seed
+        random = SplitMix64(seed: seed)
     }
 
-    /// SplitMix64: deterministic across runs and machines.
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    private mutating func below(_ bound: UInt64) -> UInt64 { next() % bound }
+    private mutating func below(_ bound: UInt64) -> UInt64 { random.next() % bound }
 
     /// The rule lines (YAML flow mappings) of `count` distinct destinations.
     mutating func rules(count: Int) -> [String] {
