@@ -13,6 +13,8 @@ final class AgentProcess: @unchecked Sendable {
     let logPath: String
     let pinDirectory: String
     private(set) var process: Process?
+    /// Signalled when the running process exits.
+    private var exited = DispatchSemaphore(value: 0)
 
     /// A second agent on the same sandbox takes another `instance` name (its own state folder,
     /// policy folder and log) and, unless given, the sandbox's pin folder.
@@ -55,10 +57,9 @@ final class AgentProcess: @unchecked Sendable {
     func startExpectingRefusal(_ extra: [String] = [], seconds: Double = 60) throws -> (status: Int32, log: String) {
         try launch(extra)
         let process = self.process!
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        let stopped = exited.wait(timeout: .now() + seconds) == .success
         self.process = nil
-        if process.isRunning {
+        if !stopped {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw SandboxError("the agent kept running; log:\n\(log)")
@@ -77,6 +78,9 @@ final class AgentProcess: @unchecked Sendable {
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        self.exited = exited
         try process.run()
         self.process = process
     }
@@ -93,10 +97,9 @@ final class AgentProcess: @unchecked Sendable {
     func stop() throws {
         guard let process else { return }
         kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        let stopped = exited.wait(timeout: .now() + 20) == .success
         self.process = nil
-        if process.isRunning {
+        if !stopped {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw SandboxError("the agent did not stop within 20 s of SIGTERM; log:\n\(log)")

@@ -189,7 +189,10 @@ struct AgentTests {
             _ = try Probe(path: later).copy(to: sandbox.scratch + "/bin/copy")
             #expect(try Probe(path: sandbox.scratch + "/bin/copy").run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "ok")
             rename(later, sandbox.scratch + "/bin/renamed")
-            usleep(500_000)  // the agent re-resolves at once on the rename; it must keep the inode
+            // The agent re-resolves on the rename; once it has, it must still govern the inode.
+            try agent.waitUntil("the agent re-resolves after the rename") {
+                agent.log.split(separator: "\n").contains { $0.contains("subjects re-resolved") && $0.contains("renamed") }
+            }
             #expect(try Probe(path: sandbox.scratch + "/bin/renamed").run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
 
             let explain = try agent.cli(["policy", "explain", "--exe", installed, "--cgroup", sandbox.cgroupRelative, "--to", "127.0.0.1:\(listener.port)/tcp"])

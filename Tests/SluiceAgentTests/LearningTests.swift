@@ -19,18 +19,21 @@ struct LearningTests {
             - {name: partner, action: allow, to: ["203.0.113.9"], ports: [4444], protocol: udp}
         """
 
-    /// Starts an agent that learns fast, and gives an application a habit: UDP to one loopback port.
+    /// Starts an agent that learns fast (warm after 30 events, whenever they come), and gives an
+    /// application a habit: UDP to one loopback port, 60 times, all scored before `body` runs.
     func withHabit(
         _ sandbox: KernelSandbox, learning: String, expiry: String = "1h", _ body: (AgentProcess, Probe) throws -> Void
     ) throws {
         let agent = try AgentProcess(sandbox: sandbox)
         try agent.writePolicy("node.yaml", Self.policy)
-        try agent.start(["--learning", learning, "--learning-expiry", expiry, "--warmup-events", "30", "--warmup", "1s"])
+        try agent.start(["--learning", learning, "--learning-expiry", expiry, "--warmup-events", "30", "--warmup", "0s"])
         let app = try Probe().copy(to: sandbox.scratch + "/app")
+        let before = try agent.status().events.published
         for _ in 0..<6 {
             #expect(try app.run(Array(repeating: .udp("127.0.0.1", 5353), count: 10), in: sandbox.cgroupPath).allSatisfy { $0 == "ok" })
-            usleep(250_000)
         }
+        // Events are published after they are scored and learned from.
+        try agent.waitUntil("the habit is learned") { try agent.status().events.published >= before + 60 }
         try body(agent, app)
     }
 

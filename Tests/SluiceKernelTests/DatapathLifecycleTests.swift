@@ -261,8 +261,13 @@ struct DatapathLifecycleTests {
                     generations.insert(event.generation)
                 }
             }
-            // Thirty flips while the probe connects without pause, reading records as they come.
-            usleep(50_000)
+            // Thirty flips while the probe connects without pause (its first records say it
+            // does), reading records as they come.
+            try await eventually("the probe connects") {
+                let events = try reader.drain().events
+                try check(events)
+                return !events.isEmpty
+            }
             var flip = 0
             for _ in 1...30 {
                 flip += 1

@@ -74,4 +74,20 @@ struct KernelErrorTests {
         #expect(KernelError("x", "y", errno: 524).errnoName == "ENOTSUPP")
         #expect(KernelError("x", "y", errno: 4095).errnoName == "errno 4095")
     }
+
+    /// The datapath looks every map and program up by name once, after load: one the object
+    /// lacks is an error that names it, never a crash on first use.
+    @Test func aMapOrProgramTheObjectLacksIsNamed() throws {
+        let object = try BPFObject(elf: EmbeddedObject.elf, name: "sluice")
+        let lookups: [() throws -> Void] = [{ _ = try object.map(named: "sluice_nothing") }, { _ = try object.program(named: "sluice_nothing") }]
+        for lookup in lookups {
+            do {
+                try lookup()
+                Issue.record("an object without sluice_nothing handed it out")
+            } catch let error as KernelError {
+                #expect(error.kind == .notInObject)
+                #expect(error.description.contains("sluice_nothing"), "\(error)")
+            }
+        }
+    }
 }

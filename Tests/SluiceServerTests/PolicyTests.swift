@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServer
@@ -173,7 +174,8 @@ import Testing
 
             // A push wakes the waiting poll at once.
             async let waited = api.request(.get, AgentPaths.policy + "?after=0&wait=30", token: .some(node.credential))
-            try await Task.sleep(for: .milliseconds(200))
+            // Push only once the poll waits, so that the push is what answers it.
+            try await eventually("the poll waits for a revision") { server.app.watcher.waiterCount == 1 }
             let pushedAt = clock.now
             _ = try api.decode(PolicyChangeResponse.self, try await api.push([Fixtures.policy("curl")]))
             let answer = try await waited

@@ -6,9 +6,18 @@ import SluiceKernel
 /// Keeps the kernel's maps in sync with policy: reads the sources, validates, compiles against
 /// this node, and applies each good generation atomically. A rejected change leaves the previous
 /// generation in force and is reported with every diagnostic.
+///
+/// Runs on a thread of its own (`ThreadExecutor`): applying a generation is thousands of `bpf()`
+/// calls and a wait for a grace period, which must not hold a thread of the cooperative pool.
+/// The datapath is not `Sendable`; this actor owns it, so only that thread touches it.
 public actor EnforcementController {
     public let configuration: AgentConfiguration
     let datapath: Datapath
+    private let executor = ThreadExecutor(name: "sluice-enforce")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    /// The ring buffers the programs write to, for the event pipeline's reading thread.
+    public nonisolated let events: BPFMap
+    public nonisolated let execs: BPFMap
     let cgroups: CgroupFS
     /// What policy paths resolved to, across compiles: a renamed executable stays governed.
     let executables = ExecutableTracker()
@@ -49,11 +58,14 @@ public actor EnforcementController {
             serverRevision = bundle.revision
         }
         let attachPath = try cgroups.absolutePath(configuration.cgroup ?? "")
-        datapath = try Datapath(
+        let datapath = try Datapath(
             configuration: DatapathConfiguration(
                 pins: configuration.state.pins, cgroupPath: attachPath, capacity: configuration.capacity,
                 protect: configuration.protect != nil),
             logger: logger)
+        events = datapath.events
+        execs = datapath.execs
+        self.datapath = datapath
     }
 
     /// Exempts this process, applies the first generation, then attaches (or adopts the links an
@@ -363,9 +375,6 @@ public actor EnforcementController {
     public func verifyKernelState(rules: Bool) -> (findings: [TamperFinding], generation: UInt32) {
         (datapath.verifyAndRepair(rules: rules), datapath.generation)
     }
-
-    public nonisolated var events: BPFMap { datapath.events }
-    public nonisolated var execs: BPFMap { datapath.execs }
 
     public func datapathSummary() -> DatapathSummary {
         DatapathSummary(

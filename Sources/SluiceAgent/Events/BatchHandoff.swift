@@ -9,7 +9,8 @@ import SluiceKernel
 /// however long the overload lasts.
 ///
 /// A condition variable rather than an actor: the waiting side is a plain thread, which must not
-/// block the cooperative pool.
+/// block the cooperative pool. `@unchecked Sendable` for that reason: `waiting`, its only mutable
+/// state, is read and written only with `condition` held.
 final class BatchHandoff: @unchecked Sendable {
     let batches: AsyncStream<RingBufferReader.Batch>
     let capacity: Int

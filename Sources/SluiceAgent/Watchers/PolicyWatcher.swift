@@ -55,6 +55,9 @@ struct PolicyWatcher: Service {
                         await controller.reload(reason: "policy folder changed")
                     } else {
                         await controller.refreshIdentities()
+                        logger.debug(
+                            "subjects re-resolved after a change in their folders",
+                            metadata: ["subject.files": "\(Set(batch.map(\.name)).sorted())"])
                     }
                     await watchSubjectFolders(inotify)
                 }

@@ -25,7 +25,7 @@ extension Datapath {
             try write(planned.plan, slot: target)
             try writeGovernedNames(image)
             let config = sluice_config(image, generation: nextGeneration, slot: target)
-            try maps[.config]!.update(UInt32(target), config)
+            try maps.config.update(UInt32(target), config)
             writtenConfigs[target] = config
         } catch {
             slots[target] = nil  // partly written: clear it before the next attempt
@@ -54,9 +54,9 @@ extension Datapath {
     /// changed), and the write must be what remains. Routes go in batches: a large policy is
     /// tens of thousands of them.
     func write(_ plan: SlotPlan, slot: Int) throws {
-        let rules4 = maps[.rules4]!
-        let rules6 = maps[.rules6]!
-        let subjects = maps[.subjects]!
+        let rules4 = maps.rules4
+        let rules6 = maps.rules6
+        let subjects = maps.subjects
         let deletes4 = plan.routeDeletes.filter { $0.prefix.family == .ipv4 }.map { sluice_rule_key4($0, slot: slot) }
         let deletes6 = plan.routeDeletes.filter { $0.prefix.family == .ipv6 }.map { sluice_rule_key6($0, slot: slot) }
         try rules4.deleteBatch(keys: deletes4)
@@ -64,7 +64,7 @@ extension Datapath {
         for key in plan.subjectDeletes {
             try subjects.delete(sluice_subject_key(key, slot: slot))
         }
-        let ports = maps[.ports]!
+        let ports = maps.ports
         for (index, chunk) in plan.chunkWrites {
             try ports.update(index, sluice_port_table(chunk))
         }
@@ -90,15 +90,15 @@ extension Datapath {
 
     /// Deletes every entry of a slot whose contents are unknown (an earlier agent wrote them).
     func clear(slot: Int) throws {
-        let subjects = maps[.subjects]!
+        let subjects = maps.subjects
         for key in try subjects.keys(as: sluice_subject_key.self) where Int(key.slot) == slot {
             try subjects.delete(key)
         }
-        let rules4 = maps[.rules4]!
+        let rules4 = maps.rules4
         for key in try rules4.keys(as: sluice_rule_key4.self) where SlotAddressing.slot(ofSubjectID: key.subject_id) == slot {
             try rules4.delete(key)
         }
-        let rules6 = maps[.rules6]!
+        let rules6 = maps.rules6
         for key in try rules6.keys(as: sluice_rule_key6.self) where SlotAddressing.slot(ofSubjectID: key.subject_id) == slot {
             try rules6.delete(key)
         }

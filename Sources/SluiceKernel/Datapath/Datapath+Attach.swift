@@ -18,7 +18,7 @@ extension Datapath {
         report.createdLinks = []
 
         for hook in Hook.allCases {
-            let program = programs[hook]!
+            let program = programs[hook]
             if let link = try adoptLink(hook, cgroupID: cgroupID, program: program) {
                 links[hook] = link
                 report.adoptedLinks.append(hook)

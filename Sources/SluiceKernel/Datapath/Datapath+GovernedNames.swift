@@ -5,7 +5,7 @@ extension Datapath {
     /// Adds and updates the governed names of `image` (`sluice_governed_names`); called before
     /// the flip, so the names of a new generation's executables are there when it takes effect.
     func writeGovernedNames(_ image: DatapathImage) throws {
-        let names = maps[.governedNames]!
+        let names = maps.governedNames
         for (name, identity) in image.governedNames {
             try names.update(sluice_name_key(name), sluice_file_identity(identity))
         }
@@ -13,7 +13,7 @@ extension Datapath {
 
     /// Removes the names `image` no longer governs; called after the flip.
     func pruneGovernedNames(_ image: DatapathImage) throws {
-        let names = maps[.governedNames]!
+        let names = maps.governedNames
         let wanted = Set(image.governedNames.keys.map { NameKeyBytes(sluice_name_key($0)) })
         for key in try names.keys(as: sluice_name_key.self) where !wanted.contains(NameKeyBytes(key)) {
             _ = try names.delete(key)

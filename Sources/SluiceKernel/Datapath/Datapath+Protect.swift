@@ -47,7 +47,7 @@ extension Datapath {
         let protected = try object.map(named: "sluice_protected").descriptor
         var keys: [sluice_protected_key] = []
         for name in MapName.allCases {
-            keys.append(sluice_protected_key(kind: SLUICE_PROTECTED_MAP.rawValue, id: try maps[name]!.id()))
+            keys.append(sluice_protected_key(kind: SLUICE_PROTECTED_MAP.rawValue, id: try maps[name].id()))
         }
         for name in ["sluice_protect", "sluice_protected", "sluice_protect_refused"] {
             keys.append(sluice_protected_key(kind: SLUICE_PROTECTED_MAP.rawValue, id: try object.map(named: name).descriptor.id()))

@@ -16,7 +16,7 @@ extension Datapath {
             if BPFFS.exists(path), let link = try? BPFLink.openPinned(path), let info = try? link.info() {
                 ours.insert(info.prog_id)
             }
-            if let id = try? programs[hook]!.id() { ours.insert(id) }
+            if let id = try? programs[hook].id() { ours.insert(id) }
         }
         for hook in Hook.allCases {
             for id in try Self.attachedPrograms(cgroupPath: configuration.cgroupPath, hook: hook) where !ours.contains(id) {

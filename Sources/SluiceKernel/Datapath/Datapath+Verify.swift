@@ -41,7 +41,8 @@ extension Datapath {
 
     private func verifyLinks(_ findings: inout [TamperFinding]) {
         for hook in Hook.allCases {
-            guard let link = links[hook], let program = programs[hook] else { continue }
+            guard let link = links[hook] else { continue }
+            let program = programs[hook]
             do {
                 let info = try link.info()
                 let programID = try program.id()
@@ -64,7 +65,7 @@ extension Datapath {
     /// A new link in place of one that was detached; the old one (dead) goes with its pin.
     private func reattach(_ hook: Hook) throws {
         let cgroup = try CgroupDirectory(path: configuration.cgroupPath)
-        let link = try programs[hook]!.attach(cgroup: cgroup)
+        let link = try programs[hook].attach(cgroup: cgroup)
         let path = configuration.pins.link(hook)
         try BPFFS.unpin(path)
         try link.pin(at: path)
@@ -79,7 +80,7 @@ extension Datapath {
             if let link = links[hook] {
                 expected.append((pins.link(hook), PinnedObject(kind: .link, id: try link.info().id), link.descriptor))
             }
-            let program = programs[hook]!
+            let program = programs[hook]
             expected.append((pins.program(hook), PinnedObject(kind: .program, id: try program.id()), program.descriptor))
         }
         // The tracers: exec records identities, fork hands them on.
@@ -93,7 +94,7 @@ extension Datapath {
         }
         if mapsArePinned {
             for name in MapName.allCases {
-                let map = maps[name]!
+                let map = maps[name]
                 expected.append((pins.map(name), PinnedObject(kind: .map, id: try map.id()), map.fd))
             }
         }
@@ -133,10 +134,10 @@ extension Datapath {
     private func verifyState(_ findings: inout [TamperFinding]) {
         if let written = writtenState {
             do {
-                let current: sluice_state? = try maps[.state]!.lookup(UInt32(0))
+                let current: sluice_state? = try maps.state.lookup(UInt32(0))
                 if current.map({ !Self.sameBytes($0, written) }) ?? true {
                     let detail = current.map { Self.describe($0, expected: written) } ?? "sluice_state has no entry"
-                    findings.append(repairing(.stateRewritten, MapName.state.rawValue, detail) { try self.maps[.state]!.update(UInt32(0), written) })
+                    findings.append(repairing(.stateRewritten, MapName.state.rawValue, detail) { try self.maps.state.update(UInt32(0), written) })
                 }
             } catch {
                 findings.append(
@@ -145,10 +146,10 @@ extension Datapath {
         }
         if let written = writtenConfigs[activeSlot] {
             let slot = UInt32(activeSlot)
-            let current: sluice_config? = try? maps[.config]!.lookup(slot)
+            let current: sluice_config? = try? maps.config.lookup(slot)
             if current.map({ !Self.sameBytes($0, written) }) ?? true {
                 let detail = "sluice_config slot \(slot) holds generation \(current?.generation ?? 0) and flags \(current?.flags ?? 0); the agent wrote generation \(written.generation) (other fields may differ too)"
-                findings.append(repairing(.configRewritten, MapName.config.rawValue, detail) { try self.maps[.config]!.update(slot, written) })
+                findings.append(repairing(.configRewritten, MapName.config.rawValue, detail) { try self.maps.config.update(slot, written) })
             }
         }
     }

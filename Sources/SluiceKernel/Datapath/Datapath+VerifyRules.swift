@@ -27,9 +27,9 @@ extension Datapath {
                 routes6[Self.bytes(raw)] = (raw, sluice_rule_value(value))
             }
         }
-        compare(maps[.subjects]!, expected: subjects, slot: slot, inSlot: { Int($0.slot) == slot }, &findings)
-        compare(maps[.rules4]!, expected: routes4, slot: slot, inSlot: { SlotAddressing.slot(ofSubjectID: $0.subject_id) == slot }, &findings)
-        compare(maps[.rules6]!, expected: routes6, slot: slot, inSlot: { SlotAddressing.slot(ofSubjectID: $0.subject_id) == slot }, &findings)
+        compare(maps.subjects, expected: subjects, slot: slot, inSlot: { Int($0.slot) == slot }, &findings)
+        compare(maps.rules4, expected: routes4, slot: slot, inSlot: { SlotAddressing.slot(ofSubjectID: $0.subject_id) == slot }, &findings)
+        compare(maps.rules6, expected: routes6, slot: slot, inSlot: { SlotAddressing.slot(ofSubjectID: $0.subject_id) == slot }, &findings)
     }
 
     private func compare<Key, Value>(

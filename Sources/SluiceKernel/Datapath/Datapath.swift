@@ -93,12 +93,13 @@ public struct ApplyResult: Sendable, Hashable {
 /// Sluice's BPF programs and maps for one cgroup and pin folder: loads them (adopting what an
 /// earlier agent pinned), writes policy generations atomically, attaches, counts.
 ///
-/// Not thread-safe: the agent drives it from one actor.
-public final class Datapath: @unchecked Sendable {
+/// Mutable and not `Sendable`: one isolation domain owns it (in the agent, the enforcement
+/// actor, which runs on a thread of its own), so the compiler refuses sharing it.
+public final class Datapath {
     public let configuration: DatapathConfiguration
     let object: BPFObject
-    let maps: [MapName: BPFMap]
-    let programs: [Hook: BPFProgram]
+    let maps: DatapathMaps
+    let programs: HookPrograms
     let execProgram: BPFProgram
     let forkProgram: BPFProgram
     /// The socket iterators that end open connections a new generation denies; empty when
@@ -166,25 +167,18 @@ public final class Datapath: @unchecked Sendable {
             logger.notice("open connections stay open when policy changes", metadata: ["reason": "\(reason)"])
         }
         object = loaded
-        var maps: [MapName: BPFMap] = [:]
-        for name in MapName.allCases {
-            maps[name] = try loaded.map(named: name.rawValue).descriptor
-        }
+        let maps = try DatapathMaps(of: loaded)
         self.maps = maps
-        var programs: [Hook: BPFProgram] = [:]
-        for hook in Hook.allCases {
-            programs[hook] = try loaded.program(named: hook.programName)
-        }
-        self.programs = programs
+        programs = try HookPrograms(of: loaded)
         execProgram = try loaded.program(named: "sluice_exec")
         forkProgram = try loaded.program(named: "sluice_fork")
         mapsArePinned = reuse
         report.reusedMaps = reuse
         report.replacedMaps = !reuse && BPFFS.exists(pins.map(.state))
 
-        if reuse, let state: sluice_state = try maps[.state]!.lookup(UInt32(0)) {
+        if reuse, let state: sluice_state = try maps.state.lookup(UInt32(0)) {
             activeSlot = Int(state.active_slot & 1)
-            let config: sluice_config? = try maps[.config]!.lookup(UInt32(activeSlot))
+            let config: sluice_config? = try maps.config.lookup(UInt32(activeSlot))
             generation = config?.generation ?? 0
             writtenConfigs[activeSlot] = config
             report.previousGeneration = generation
@@ -201,9 +195,9 @@ public final class Datapath: @unchecked Sendable {
     }
 
     /// The ring buffer the programs write decision records to.
-    public var events: BPFMap { maps[.events]! }
+    public var events: BPFMap { maps.events }
     /// The ring buffer the exec tracer writes executable names to.
-    public var execs: BPFMap { maps[.execs]! }
+    public var execs: BPFMap { maps.execs }
 
     static func open(_ configuration: DatapathConfiguration, reusingPins: Bool, closers: Bool) throws -> BPFObject {
         let object = try BPFObject(elf: EmbeddedObject.elf, name: "sluice")
@@ -265,17 +259,17 @@ public final class Datapath: @unchecked Sendable {
             state.agent_start_ticks = agent.startTicks
             state.ns_per_tick = agent.nanosecondsPerTick
         }
-        try maps[.state]!.update(UInt32(0), state)
+        try maps.state.update(UInt32(0), state)
         writtenState = state
     }
 
     /// The kernel's run statistics of one hook's program (with `kernel.bpf_stats_enabled`).
     public func runStatistics(_ hook: Hook) throws -> (runs: UInt64, nanoseconds: UInt64) {
-        try programs[hook]!.runStatistics()
+        try programs[hook].runStatistics()
     }
 
     /// Per-CPU counters summed over CPUs.
     public func counters() throws -> DatapathCounters {
-        try DatapathCounters(reading: maps[.counters]!)
+        try DatapathCounters(reading: maps.counters)
     }
 }

@@ -12,6 +12,9 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         /// A value type's size differs from the map's value size: the call was not made (the
         /// kernel would have read or written past the value).
         case valueSizeMismatch(map: Int, given: Int)
+        /// The loaded object has no map or program named `subject`: the embedded object and the
+        /// Swift code that names its parts are out of step.
+        case notInObject
     }
 
     public var kind: Kind
@@ -58,6 +61,8 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
             text = "\(operation) \(subject): the key given is \(given) bytes but the map's keys are \(map) bytes"
         case .valueSizeMismatch(let map, let given):
             text = "\(operation) \(subject): the value given is \(given) bytes but the map's values are \(map) bytes"
+        case .notInObject:
+            text = "\(operation) \(subject): the BPF object has no such map or program"
         }
         if let hint { text += "; \(hint)" }
         return text

@@ -6,7 +6,7 @@ import CSystemShims
 ///
 /// Who frees what: the fd from `sluice_open_address_events` is closed in `deinit`. `wait` blocks;
 /// call it from a thread of its own.
-public final class AddressEvents: @unchecked Sendable {
+public final class AddressEvents: Sendable {
     public let descriptor: Int32
 
     public init() throws(FilesystemError) {

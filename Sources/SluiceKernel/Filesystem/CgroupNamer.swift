@@ -6,7 +6,7 @@ import CSystemShims
 ///
 /// Who frees what: the mount fd is opened here and closed in `deinit`; each opened cgroup fd is
 /// closed right after its path is read.
-public final class CgroupNamer: @unchecked Sendable {
+public final class CgroupNamer: Sendable {
     private let mountDescriptor: Int32
     private let cgroups: CgroupFS
 

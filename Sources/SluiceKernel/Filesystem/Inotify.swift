@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Who frees what: the fd from `inotify_init1` is closed in `deinit`, which drops every watch.
 /// `read` blocks; call it from a thread of its own.
-public final class Inotify: @unchecked Sendable {
+public final class Inotify: Sendable {
     public let descriptor: Int32
     private let paths = Mutex<[Int32: String]>([:])
 

@@ -1,6 +1,7 @@
 import Foundation
 @preconcurrency import Glibc
 import SluiceCore
+import Synchronization
 
 /// Resolves policy subjects on this machine: executables with `stat()` (following symlinks, as
 /// the kernel's `exe_file` does), cgroups on the cgroup2 mount.
@@ -8,11 +9,12 @@ import SluiceCore
 /// An upgraded executable (a new file renamed over the old) leaves processes running the old
 /// inode; those still running are found in /proc and keep the policy too. A file moved away
 /// from the path stays governed through the `ExecutableTracker`.
-public final class SystemSubjectResolver: SubjectResolver, @unchecked Sendable {
+public final class SystemSubjectResolver: SubjectResolver, Sendable {
     private let cgroups: CgroupFS
     private let tracker: ExecutableTracker
-    /// Resolved path -> identities of deleted files still running from it; scanned once.
-    private lazy var replacedRunning: [String: Set<ExecutableIdentity>] = Self.scanReplacedExecutables()
+    /// Resolved path -> identities of deleted files still running from it; scanned once, on
+    /// first use.
+    private let replacedRunning = Mutex<[String: Set<ExecutableIdentity>]?>(nil)
 
     /// `tracker` carries what paths resolved to across compiles; give each agent one.
     public init(cgroups: CgroupFS, tracker: ExecutableTracker = ExecutableTracker()) {
@@ -35,11 +37,19 @@ public final class SystemSubjectResolver: SubjectResolver, @unchecked Sendable {
         } catch {
             return .failure(.invalid("executable \(path): \(error)"))
         }
-        let identities = tracker.identities(of: path, current: current, running: replacedRunning[resolved] ?? [])
+        let identities = tracker.identities(of: path, current: current, running: running(from: resolved))
         guard !identities.isEmpty else {
             return .failure(.missing("executable \(path) does not exist yet; its rules apply once it appears"))
         }
         return .success(identities)
+    }
+
+    private func running(from resolved: String) -> Set<ExecutableIdentity> {
+        replacedRunning.withLock { cached in
+            let scan = cached ?? Self.scanReplacedExecutables()
+            cached = scan
+            return scan[resolved] ?? []
+        }
     }
 
     /// The file's name in its directory, symlinks resolved: the dentry the kernel sees at exec.

@@ -6,7 +6,9 @@
 /// Who frees what: `bpf_link__destroy` in `deinit` closes the link fd. An unpinned link is then
 /// detached by the kernel; a pinned one keeps enforcing through its pin until `detach()` or the
 /// pin is removed and nothing else holds it.
-public final class BPFLink: @unchecked Sendable {
+///
+/// Not `Sendable`: pinning changes libbpf's link, so one owner (the datapath) uses it.
+public final class BPFLink {
     let handle: OpaquePointer
     public let name: String
 

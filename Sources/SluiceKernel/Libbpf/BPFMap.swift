@@ -6,7 +6,7 @@
 ///
 /// Who frees what: a map borrowed from a `BPFObject` keeps the object alive and never closes the
 /// fd (`bpf_object__close` does); a map opened from its pin owns its fd and closes it in `deinit`.
-public final class BPFMap: @unchecked Sendable {
+public final class BPFMap: Sendable {
     public let fd: Int32
     public let name: String
     /// The map's key and value sizes in bytes, as the kernel made it: every typed call checks
@@ -16,10 +16,10 @@ public final class BPFMap: @unchecked Sendable {
     /// `BPF_MAP_TYPE_*`.
     public let type: UInt32
     private let ownsDescriptor: Bool
-    private let owner: AnyObject?
+    private let owner: BPFObject?
 
     /// A map of a loaded object: its sizes come from libbpf's description of it.
-    init(borrowing handle: OpaquePointer, name: String, owner: AnyObject) {
+    init(borrowing handle: OpaquePointer, name: String, owner: BPFObject) {
         self.fd = bpf_map__fd(handle)
         self.name = name
         self.keySize = Int(bpf_map__key_size(handle))

@@ -6,11 +6,14 @@ import Foundation
 /// Who frees what: `bpf_object__open_mem` keeps pointers into the ELF buffer until load, so the
 /// buffer is owned here and freed in `deinit` after `bpf_object__close`, which closes every map
 /// and program fd of the object (pinned maps and links stay alive through their pins).
+///
+/// `@unchecked Sendable` so that a `BPFMap` can keep it alive from any thread: its pointers never
+/// change, and only its owner (the datapath, which is not `Sendable`) changes libbpf's object,
+/// through settings, `load()`, pins and the non-`Sendable` `BPFObjectMap` and `BPFProgram`.
 public final class BPFObject: @unchecked Sendable {
     let handle: OpaquePointer
     private let buffer: UnsafeMutableRawBufferPointer
     public let name: String
-    public private(set) var isLoaded = false
 
     /// Opens an ELF object held in memory; nothing reaches the kernel until `load()`.
     public init(elf: [UInt8], name: String) throws(KernelError) {
@@ -42,7 +45,8 @@ public final class BPFObject: @unchecked Sendable {
     /// A map of this object by its name in the ELF; owned by the object.
     public func map(named name: String) throws(KernelError) -> BPFObjectMap {
         guard let map = bpf_object__find_map_by_name(handle, name) else {
-            throw KernelError("bpf_object__find_map_by_name", name, errno: ENOENT, hint: "the embedded object has no such map")
+            throw KernelError(
+                "bpf_object__find_map_by_name", name, errno: ENOENT, hint: "rebuild so the embedded object and the code match", kind: .notInObject)
         }
         return BPFObjectMap(object: self, handle: map, name: name)
     }
@@ -50,7 +54,8 @@ public final class BPFObject: @unchecked Sendable {
     /// A program of this object by its function name; owned by the object.
     public func program(named name: String) throws(KernelError) -> BPFProgram {
         guard let program = bpf_object__find_program_by_name(handle, name) else {
-            throw KernelError("bpf_object__find_program_by_name", name, errno: ENOENT, hint: "the embedded object has no such program")
+            throw KernelError(
+                "bpf_object__find_program_by_name", name, errno: ENOENT, hint: "rebuild so the embedded object and the code match", kind: .notInObject)
         }
         return BPFProgram(object: self, handle: program, name: name)
     }
@@ -60,12 +65,12 @@ public final class BPFObject: @unchecked Sendable {
         try KernelError.check(
             bpf_object__load(handle), "bpf_object__load", name,
             hint: "the verifier or a pinned map refused it; libbpf's log above says why")
-        isLoaded = true
     }
 }
 
 /// A map inside a `BPFObject`: settings before load, its fd after. Valid while the object lives.
-public struct BPFObjectMap: @unchecked Sendable {
+/// Not `Sendable`: the settings change libbpf's object; share `descriptor` instead.
+public struct BPFObjectMap {
     let object: BPFObject
     let handle: OpaquePointer
     public let name: String
@@ -91,8 +96,9 @@ public struct BPFObjectMap: @unchecked Sendable {
     }
 }
 
-/// A program inside a `BPFObject`. Valid while the object lives.
-public struct BPFProgram: @unchecked Sendable {
+/// A program inside a `BPFObject`. Valid while the object lives. Not `Sendable`: pinning and
+/// settings change libbpf's program, so it stays with the object's owner.
+public struct BPFProgram {
     let object: BPFObject
     let handle: OpaquePointer
     public let name: String

@@ -12,6 +12,9 @@ import SluiceABI
 ///
 /// `poll` calls back on the calling thread; run it on a thread of its own, never on the
 /// cooperative pool (it blocks in epoll_wait).
+///
+/// `@unchecked Sendable`: it is made on one thread and handed to the reading thread, the only
+/// one that calls `poll` and `drain`, the only users of `handle` and `sink`.
 public final class RingBufferReader: @unchecked Sendable {
     private let handle: OpaquePointer
     private let sink: Sink

@@ -1,9 +1,8 @@
 import Foundation
-import SluiceTestSupport
 
 /// Polls `condition` every 100 ms for up to `seconds`; the last error or a timeout fails.
 /// Generous limits: CI runs every suite at once on two cores.
-func eventually(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+public func eventually(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     var lastError: (any Error)?
     while Date() < deadline {
@@ -20,7 +19,7 @@ func eventually(_ what: String, seconds: Double = 30, _ condition: () async thro
 
 extension KernelSandbox {
     /// Runs `body` with one fresh sandbox per name, all removed afterwards whatever happens.
-    static func with<T>(_ names: [String], _ body: ([KernelSandbox]) async throws -> T) async throws -> T {
+    public static func with<T>(_ names: [String], _ body: ([KernelSandbox]) async throws -> T) async throws -> T {
         guard let first = names.first else { return try await body([]) }
         return try await KernelSandbox.with(first) { sandbox in
             try await KernelSandbox.with(Array(names.dropFirst())) { rest in try await body([sandbox] + rest) }
