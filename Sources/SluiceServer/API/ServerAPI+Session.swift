@@ -43,8 +43,9 @@ extension ServerAPI {
         }
         // The secret goes only into the HttpOnly cookie: no script of the page can read it.
         let created = Components.Schemas.SessionCreated(user: user.info, csrfToken: SessionCookie.csrfToken(secret: secret), expires: sessionExpiry(token))
-        return .created(
-            .init(headers: .init(setCookie: SessionCookie.setCookie(secret: secret, secure: configuration.tls != nil)), body: .json(.SessionCreated(created))))
+        // Not the generated `setCookie` header: it would percent-encode the cookie's attributes.
+        scope.addResponseHeaders([.setCookie: SessionCookie.setCookie(secret: secret, secure: configuration.tls != nil)])
+        return .created(.init(body: .json(.SessionCreated(created))))
     }
 
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
