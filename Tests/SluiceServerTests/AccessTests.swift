@@ -14,6 +14,8 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
     var method: HTTPRequest.Method
     /// OpenAPI form: `/api/v1/users/{name}`.
     var path: String
+    /// Who the document says may call it: a role (`x-sluice-role`), `node`, or `anyone`.
+    var caller: String
 
     var description: String { "\(id) (\(method.rawValue) \(path))" }
 
@@ -24,8 +26,11 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
         var operations: [DocumentedOperation] = []
         for (path, methods) in paths {
             for (method, operation) in methods where ["get", "post", "put", "patch", "delete"].contains(method) {
-                let id = try #require((operation as? [String: Any])?["operationId"] as? String, "\(method) \(path) has an operationId")
-                operations.append(DocumentedOperation(id: id, method: HTTPRequest.Method(method.uppercased())!, path: path))
+                let fields = try #require(operation as? [String: Any])
+                let id = try #require(fields["operationId"] as? String, "\(method) \(path) has an operationId")
+                let security = (fields["security"] as? [[String: Any]])?.flatMap(\.keys)
+                let caller = (fields["x-sluice-role"] as? String) ?? (security == [] ? "anyone" : security == ["nodeCredential"] ? "node" : "?")
+                operations.append(DocumentedOperation(id: id, method: HTTPRequest.Method(method.uppercased())!, path: path, caller: caller))
             }
         }
         return operations.sorted { $0.id < $1.id }
@@ -183,11 +188,23 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
     }
 
     @Test func everyOperationOfTheDocumentHasAnAccessRuleAndNoOther() async throws {
-        let rules = try await TestServer.with(.sqlite) { server, _ in Set(server.rules.keys) }
+        let table = try await TestServer.with(.sqlite) { server, _ in server.rules }
+        let rules = Set(table.keys)
         let documented = Set(try DocumentedOperation.all().map(\.id))
         #expect(documented.count == 49)
         #expect(documented.subtracting(rules).sorted() == [], "documented without an access rule")
         #expect(rules.subtracting(documented).sorted() == [], "access rules of no operation")
+        // The table says what the document says of each operation.
+        for operation in try DocumentedOperation.all() {
+            let access = try #require(table[operation.id]?.access)
+            let expected: String =
+                switch access {
+                case .anyone, .joinToken: "anyone"
+                case .node: "node"
+                case .user(let role): role.rawValue
+                }
+            #expect(operation.caller == expected, "\(operation): the document says \(operation.caller), the table \(access)")
+        }
         let document = try #require(try Yams.load(yaml: OpenAPIDocument.yaml) as? [String: Any])
         #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
         let schemes = (document["components"] as? [String: Any])?["securitySchemes"] as? [String: Any]
