@@ -71,6 +71,7 @@ enum DecodingFailure {
         if let name = parameter(error, parameters) {
             switch error {
             case .typeMismatch(let type, _): return "parameter \(name): expected \(describe(type))"
+            case .dataCorrupted(let context): return "parameter \(name): \(context.debugDescription)"
             default: return "parameter \(name): \(describe(error))"
             }
         }
