@@ -3,11 +3,14 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import OpenAPIHummingbird
+import OpenAPIRuntime
 import ServiceLifecycle
+import SluiceAPI
 import SluiceCore
 
 /// The server's parts, wired once: storage, the fleet's revision and policy cache, ingest, live
-/// streams, notifications, metrics. Routes are in `Routes/`, each file one concern.
+/// streams, notifications, metrics. The API's operations are in `API/`, each file one concern.
 final class ServerApp: Sendable {
     let configuration: ServerConfiguration
     let store: Store
@@ -62,24 +65,22 @@ final class ServerApp: Sendable {
         passwords = PasswordHasher(cost: configuration.bcryptCost)
     }
 
-    /// The router with every route; `entries` lists them with their access rule.
-    func router() -> (router: Router<ServerContext>, entries: [RouteEntry]) {
+    /// How long a node may go without a heartbeat before it counts as stale.
+    var staleAfterUs: Int64 { Int64(configuration.staleAfterSeconds) * 1_000_000 }
+
+    /// Who may call each operation of the API document and how large a body it reads.
+    var operationRules: [String: OperationRule] { OperationRule.table(limits: configuration.limits) }
+
+    /// The router: every operation of the API document through the generated server (guarded by
+    /// `OperationGuard`), and the console's static files.
+    func router() throws -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         router.add(middleware: APIErrorMiddleware(metrics: metrics))
-        let routes = RouteBuilder(router: router, authenticator: Authenticator(store: store))
-        addOperationsRoutes(routes)
-        addAgentRoutes(routes)
-        addSessionRoutes(routes)
-        addUserRoutes(routes)
-        addNodeRoutes(routes)
-        addPolicyRoutes(routes)
-        addEventRoutes(routes)
-        addAlertRoutes(routes)
-        addRuleRoutes(routes)
-        addPolicyCheckRoutes(routes)
-        addStatsRoutes(routes)
+        try ServerAPI(app: self).registerHandlers(
+            on: router, configuration: .sluice,
+            middlewares: [OperationGuard(rules: operationRules, authenticator: Authenticator(store: store))])
         addConsoleRoutes(router)
-        return (router, routes.entries)
+        return router
     }
 
     /// The background services beside the HTTP server.

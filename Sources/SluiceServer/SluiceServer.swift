@@ -74,7 +74,7 @@ public struct SluiceServer: Sendable {
             server = http
         }
         return Application(
-            router: app.router().router, server: server,
+            router: try app.router(), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sluice-server"),
             services: app.services, logger: app.logger)
     }

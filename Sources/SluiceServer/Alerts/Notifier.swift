@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
+import SluiceAPI
 import SluiceCore
 
 /// Sends new alerts to webhooks (signed JSON) and by mail, off the ingest path: alerts queue here
@@ -16,8 +17,8 @@ final class Notifier: Service, Sendable {
     private let serverName: String
     private let metrics: ServerMetrics
     private let logger: Logger
-    private let stream: AsyncStream<AlertInfo>
-    private let continuation: AsyncStream<AlertInfo>.Continuation
+    private let stream: AsyncStream<Components.Schemas.AlertInfo>
+    private let continuation: AsyncStream<Components.Schemas.AlertInfo>.Continuation
     /// Delays before the second, third, … attempt.
     let retryDelays: [Duration]
     private let dropped = Atomic<Int>(0)
@@ -32,7 +33,7 @@ final class Notifier: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.retryDelays = retryDelays
-        (stream, continuation) = AsyncStream.makeStream(of: AlertInfo.self, bufferingPolicy: .bufferingOldest(10_000))
+        (stream, continuation) = AsyncStream.makeStream(of: Components.Schemas.AlertInfo.self, bufferingPolicy: .bufferingOldest(10_000))
     }
 
     var isEnabled: Bool { !webhooks.isEmpty || smtp != nil }
@@ -41,7 +42,7 @@ final class Notifier: Service, Sendable {
     static let concurrentDeliveries = 4
 
     /// Queues an alert for delivery.
-    func enqueue(_ alert: AlertInfo) {
+    func enqueue(_ alert: Components.Schemas.AlertInfo) {
         guard isEnabled else { return }
         if case .dropped = continuation.yield(alert) {
             let count = dropped.wrappingAdd(1, ordering: .relaxed).newValue
@@ -70,7 +71,7 @@ final class Notifier: Service, Sendable {
                 running += 1
             }
             for await alert in stream {
-                let body = Self.body(AlertNotification(server: serverName, sent: Date(), alert: alert))
+                let body = Self.body(.init(_type: .alert_raised, server: serverName, sent: Date(), alert: alert))
                 for webhook in webhooks {
                     await add { await self.deliver(channel: "webhook") { try await Self.post(body, to: webhook, client: client) } }
                 }
@@ -103,7 +104,7 @@ final class Notifier: Service, Sendable {
         logger.error("alert notification given up", metadata: ["notify.channel": "\(channel)"])
     }
 
-    static func body(_ notification: AlertNotification) -> Data {
+    static func body(_ notification: Components.Schemas.AlertNotification) -> Data {
         (try? FleetJSON.encoder().encode(notification)) ?? Data()
     }
 
@@ -133,7 +134,7 @@ final class Notifier: Service, Sendable {
         }
     }
 
-    static func subject(_ alert: AlertInfo) -> String {
+    static func subject(_ alert: Components.Schemas.AlertInfo) -> String {
         let what =
             switch alert.kind {
             case .alertRule: "alert rule"
@@ -143,7 +144,7 @@ final class Notifier: Service, Sendable {
         return "[sluice] \(what): \(alert.exe ?? "unknown executable") → \(alert.destination):\(alert.port) on \(alert.node)"
     }
 
-    static func mailBody(_ alert: AlertInfo, server: String) -> String {
+    static func mailBody(_ alert: Components.Schemas.AlertInfo, server: String) -> String {
         var lines = [
             "Sluice raised alert \(alert.id) on \(server).", "",
             "kind:        \(alert.kind.rawValue)",

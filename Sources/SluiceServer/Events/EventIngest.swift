@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Synchronization
+import SluiceAPI
 import SluiceCore
 
 /// Stores agents' event batches: parse the NDJSON body, find the alert-worthy events, store the
@@ -16,11 +17,11 @@ final class EventIngest: Sendable {
     private let gate: IngestGate
     private let metrics: ServerMetrics
     private let aggregationUs: Int64
-    private let onAlert: @Sendable (AlertInfo) -> Void
+    private let onAlert: @Sendable (Components.Schemas.AlertInfo) -> Void
 
     init(
         store: Store, catalog: PolicyCatalog, watcher: RevisionWatcher, hub: EventLineHub, metrics: ServerMetrics,
-        limits: ServerConfiguration.RequestLimits, aggregationSeconds: Int, onAlert: @escaping @Sendable (AlertInfo) -> Void
+        limits: ServerConfiguration.RequestLimits, aggregationSeconds: Int, onAlert: @escaping @Sendable (Components.Schemas.AlertInfo) -> Void
     ) {
         self.store = store
         self.catalog = catalog
@@ -79,7 +80,7 @@ final class EventIngest: Sendable {
     }
 
     /// Stores a batch for `node`; throws 503 when too many are being stored already.
-    func ingest(node: NodeRecord, sequence: Int64, body: ByteBuffer) async throws -> EventBatchResponse {
+    func ingest(node: NodeRecord, sequence: Int64, body: ByteBuffer) async throws -> Components.Schemas.EventBatchResponse {
         guard gate.enter() else {
             metrics.batchesRejected.increment()
             throw APIError.unavailable("the server is storing too many event batches; retry later", retryAfter: 1)
@@ -95,7 +96,7 @@ final class EventIngest: Sendable {
             nodeID: node.id, sequence: sequence, rows: rows, alerts: candidates, aggregationUs: aggregationUs)
         if result.duplicate {
             metrics.duplicateBatches.increment()
-            return EventBatchResponse(stored: 0, duplicate: true)
+            return .init(stored: 0, duplicate: true)
         }
         metrics.eventBatches.increment()
         metrics.eventsIngested.increment(by: result.stored)
@@ -104,7 +105,7 @@ final class EventIngest: Sendable {
             metrics.alertsRaised.increment()
             onAlert(alert)
         }
-        return EventBatchResponse(stored: result.stored, duplicate: false)
+        return .init(stored: result.stored, duplicate: false)
     }
 
     /// The batch's alert-worthy events folded by fingerprint: `alert` verdicts, denies of

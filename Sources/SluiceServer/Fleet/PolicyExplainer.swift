@@ -1,4 +1,5 @@
 import Foundation
+import SluiceAPI
 import SluiceCore
 import Synchronization
 
@@ -12,10 +13,10 @@ enum PolicyExplainer {
         var details: [String] = []
     }
 
-    static func explain(_ request: PolicyExplainRequest, sources: [(file: String, text: String)]) throws(Failure) -> Explanation {
+    static func explain(_ request: Components.Schemas.PolicyExplainRequest, sources: [(file: String, text: String)]) throws(Failure) -> Explanation {
         guard let address = IPAddress(request.destination) else { throw Failure(description: "destination \(request.destination) is not an IP address") }
-        guard request.port > 0 else { throw Failure(description: "port must be from 1 to 65535") }
-        let transportText = (request.transport ?? "tcp").lowercased()
+        guard let port = UInt16(exactly: request.port), port > 0 else { throw Failure(description: "port must be from 1 to 65535") }
+        let transportText = (request.transport?.rawValue ?? "tcp").lowercased()
         guard let transport = TransportProtocol(rawValue: transportText), transport != .any else {
             throw Failure(description: "transport must be tcp or udp, not \(transportText)")
         }
@@ -35,7 +36,7 @@ enum PolicyExplainer {
         }
         let flow = FlowQuery(
             executable: request.executable.flatMap { $0.isEmpty ? nil : resolver.identity($0) },
-            cgroupAncestry: resolver.ancestry(request.cgroup ?? ""), destination: address, port: request.port, transport: transport)
+            cgroupAncestry: resolver.ancestry(request.cgroup ?? ""), destination: address, port: port, transport: transport)
         let decision = DecisionEngine(image: image).decide(flow)
         var explanation = Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)
         // The made-up identities mean nothing to a person: name subjects by their paths again.

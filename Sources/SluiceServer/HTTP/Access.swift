@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import Synchronization
 import SluiceCore
 
@@ -30,8 +29,8 @@ enum Access: Sendable, Hashable, CustomStringConvertible {
 struct Authenticator: Sendable {
     let store: Store
 
-    static func bearer(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization] else {
+    static func bearer(_ request: HTTPRequest) throws -> String {
+        guard let header = request.headerFields[.authorization] else {
             throw APIError.unauthorized("missing Authorization: Bearer <token>")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
@@ -44,10 +43,10 @@ struct Authenticator: Sendable {
 
     /// The user presenting an API token (bearer, or the console's session cookie with its CSRF
     /// token on state changes), with at least `role`.
-    func user(_ request: Request, role: Role) async throws -> UserPrincipal {
+    func user(_ request: HTTPRequest, role: Role) async throws -> UserPrincipal {
         let secret: String
         var viaCookie = false
-        if request.headers[.authorization] == nil, let cookie = SessionCookie.secret(request) {
+        if request.headerFields[.authorization] == nil, let cookie = SessionCookie.secret(request) {
             secret = cookie
             viaCookie = true
         } else {
@@ -85,7 +84,7 @@ struct Authenticator: Sendable {
     }
 
     /// The enrolled, unrevoked node presenting its credential.
-    func node(_ request: Request) async throws -> NodeRecord {
+    func node(_ request: HTTPRequest) async throws -> NodeRecord {
         let secret = try Self.bearer(request)
         switch Secrets.kind(of: secret) {
         case .apiToken: throw APIError.unauthorized("a user API token cannot call agent endpoints; agents use their node credential")

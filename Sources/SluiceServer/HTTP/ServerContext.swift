@@ -13,46 +13,95 @@ struct ServerContext: RequestContext {
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// Bodies are read with explicit, per-route limits (`Request.readBody`); this is the ceiling.
+    /// Bodies are read with explicit, per-operation limits (`OperationGuard`); this is the ceiling.
     var maxUploadSize: Int { EventUpload.maximumBytes }
 
     var peer: String { remoteAddress?.ipAddress ?? "unknown" }
 }
 
-extension Request {
-    /// The body, refused with 413 beyond `limit` bytes.
-    func readBody(limit: Int) async throws -> ByteBuffer {
-        if let length = headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw APIError.tooLarge("the body is \(length) bytes; this endpoint takes at most \(limit)")
-        }
-        do {
-            return try await body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError.tooLarge("the body is larger than \(limit) bytes, the most this endpoint takes")
-        }
+/// Checks of query parameters the generated input has already typed: lengths, ranges, and the
+/// forms the document describes only in words (times, durations).
+enum QueryCheck {
+    /// The value, or nil when absent or empty; 400 beyond `maxLength`.
+    static func text(_ value: String?, _ name: String, maxLength: Int = 512) throws -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        guard value.count <= maxLength else { throw APIError.badRequest("query parameter \(name) is longer than \(maxLength) characters") }
+        return value
     }
 
-    /// The JSON body as `T` (FleetJSON keys), or 400 saying which field is wrong.
-    func decode<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
-        let buffer = try await readBody(limit: limit)
-        guard buffer.readableBytes > 0 else { throw APIError.badRequest("a JSON body is required") }
-        do {
-            return try FleetJSON.decoder().decode(T.self, from: Data(buffer: buffer))
-        } catch let error as DecodingError {
-            throw APIError.badRequest("invalid JSON body: \(Self.describe(error))")
-        } catch {
-            throw APIError.badRequest("invalid JSON body: \(error)")
+    static func int(_ value: Int?, _ name: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let value else { return nil }
+        guard range.contains(value) else {
+            throw APIError.badRequest("query parameter \(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
+        return value
     }
 
-    /// A JSON body if there is one.
-    func decodeIfPresent<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T? {
-        let buffer = try await readBody(limit: limit)
-        guard buffer.readableBytes > 0 else { return nil }
-        do {
-            return try FleetJSON.decoder().decode(T.self, from: Data(buffer: buffer))
-        } catch let error as DecodingError {
-            throw APIError.badRequest("invalid JSON body: \(Self.describe(error))")
+    /// A time parameter: RFC 3339, or a duration back from now (`15m`, `2h`, `7d`).
+    static func time(_ value: String?, _ name: String) throws -> Int64? {
+        guard let text = try self.text(value, name, maxLength: 40) else { return nil }
+        if let nanoseconds = RFC3339.parse(text) { return nanoseconds / 1000 }
+        if let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 {
+            let seconds: Int64? =
+                switch unit {
+                case "s": 1
+                case "m": 60
+                case "h": 3600
+                case "d": 86400
+                default: nil
+                }
+            // At most a century back: anything longer would overflow the arithmetic.
+            if let seconds, amount <= 36_500 * 86_400 / seconds { return Micros.now() - amount * seconds * 1_000_000 }
+            if seconds != nil { throw APIError.badRequest("query parameter \(name): a duration of at most 36500d") }
+        }
+        throw APIError.badRequest("query parameter \(name) must be an RFC 3339 time or a duration back from now like 15m, 2h, 7d")
+    }
+
+    /// A cursor parameter.
+    static func cursor(_ value: String?) throws -> Int64? {
+        try Cursor.parse(try text(value, "cursor", maxLength: 20))
+    }
+}
+
+/// What a person reads when the generated code could not decode a request.
+enum DecodingFailure {
+    /// A message naming the field or parameter: `parameters` are the request's query and path
+    /// values, searched for the one the URI decoder (which names none) refused.
+    static func message(_ error: DecodingError, parameters: [(name: String, value: String)]) -> String {
+        if let name = parameter(error, parameters) {
+            switch error {
+            case .typeMismatch(let type, _): return "parameter \(name): expected \(describe(type))"
+            case .dataCorrupted(let context): return "parameter \(name): \(context.debugDescription)"
+            default: return "parameter \(name): \(describe(error))"
+            }
+        }
+        return "invalid JSON body: \(describe(error))"
+    }
+
+    /// The parameter a URI decoding error is about: its coding path is empty, so the values must
+    /// say (every parameter whose value cannot be of the expected type, when several could be).
+    private static func parameter(_ error: DecodingError, _ parameters: [(name: String, value: String)]) -> String? {
+        let names = candidates(error, parameters)
+        guard let last = names.last else { return nil }
+        return names.count == 1 ? last : names.dropLast().joined(separator: ", ") + " or " + last
+    }
+
+    private static func candidates(_ error: DecodingError, _ parameters: [(name: String, value: String)]) -> [String] {
+        switch error {
+        case .typeMismatch(let type, let context) where context.codingPath.isEmpty:
+            let fits: (String) -> Bool =
+                switch type {
+                case is Bool.Type: { $0 == "true" || $0 == "false" }
+                case is Int.Type, is Int64.Type, is Int32.Type: { Int($0) != nil }
+                case is Double.Type: { Double($0) != nil }
+                default: { _ in true }
+                }
+            return parameters.filter { !fits($0.value) }.map(\.name)
+        case .dataCorrupted(let context) where context.codingPath.isEmpty && context.underlyingError == nil:
+            // "Cannot initialize RolloutState from invalid String value sideways"
+            return parameters.filter { !$0.value.isEmpty && context.debugDescription.hasSuffix(" \($0.value)") }.map(\.name)
+        default:
+            return []
         }
     }
 
@@ -98,60 +147,5 @@ extension Request {
         case is Double.Type: "a number"
         default: String(describing: type).hasPrefix("Array") ? "an array" : (String(describing: type).hasPrefix("Dictionary") ? "an object" : "a \(type)")
         }
-    }
-
-    /// A query parameter, or nil when absent or empty; 400 beyond `maxLength`.
-    func query(_ name: String, maxLength: Int = 512) throws -> String? {
-        guard let value = uri.queryParameters[Substring(name)].map({ String($0) }), !value.isEmpty else { return nil }
-        guard value.count <= maxLength else { throw APIError.badRequest("query parameter \(name) is longer than \(maxLength) characters") }
-        return value
-    }
-
-    /// Every value of a repeatable parameter, comma lists split.
-    func queryList(_ name: String) throws -> [String] {
-        let values = uri.queryParameters.getAll(name).map { String($0) }
-        var result: [String] = []
-        for value in values {
-            guard value.count <= 1024 else { throw APIError.badRequest("query parameter \(name) is too long") }
-            result += value.split(separator: ",").map { String($0).trimmingCharacters(in: CharacterSet.whitespaces) }.filter { !$0.isEmpty }
-        }
-        return result
-    }
-
-    func queryInt(_ name: String, range: ClosedRange<Int>) throws -> Int? {
-        guard let text = try query(name, maxLength: 20) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw APIError.badRequest("query parameter \(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return value
-    }
-
-    /// A time parameter: RFC 3339, or a duration back from now (`15m`, `2h`, `7d`).
-    func queryTime(_ name: String) throws -> Int64? {
-        guard let text = try query(name, maxLength: 40) else { return nil }
-        if let nanoseconds = RFC3339.parse(text) { return nanoseconds / 1000 }
-        if let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 {
-            let seconds: Int64? =
-                switch unit {
-                case "s": 1
-                case "m": 60
-                case "h": 3600
-                case "d": 86400
-                default: nil
-                }
-            // At most a century back: anything longer would overflow the arithmetic.
-            if let seconds, amount <= 36_500 * 86_400 / seconds { return Micros.now() - amount * seconds * 1_000_000 }
-            if seconds != nil { throw APIError.badRequest("query parameter \(name): a duration of at most 36500d") }
-        }
-        throw APIError.badRequest("query parameter \(name) must be an RFC 3339 time or a duration back from now like 15m, 2h, 7d")
-    }
-}
-
-/// JSON answers in FleetJSON.
-enum JSONResponse {
-    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try FleetJSON.encoder().encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

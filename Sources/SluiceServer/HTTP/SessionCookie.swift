@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import HTTPTypes
-import Hummingbird
 
 /// The web console's session: an API token kept in an HttpOnly cookie instead of a header. A
 /// cookie goes with every request the browser makes, forged ones included, so state-changing
@@ -24,8 +23,8 @@ enum SessionCookie {
     }
 
     /// The session secret from the Cookie headers, if any.
-    static func secret(_ request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
+    static func secret(_ request: HTTPRequest) -> String? {
+        for header in request.headerFields[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name else { continue }
@@ -42,9 +41,9 @@ enum SessionCookie {
     }
 
     /// Refuses a cookie-authenticated state change without the session's CSRF token.
-    static func checkCSRF(_ request: Request, secret: String) throws {
+    static func checkCSRF(_ request: HTTPRequest, secret: String) throws {
         guard isStateChanging(request.method) else { return }
-        guard let sent = request.headers[csrfHeader], !sent.isEmpty else {
+        guard let sent = request.headerFields[csrfHeader], !sent.isEmpty else {
             throw APIError.forbidden("missing X-CSRF-Token header: requests made with the session cookie must carry the CSRF token given at sign-in")
         }
         guard Secrets.equal(Array(sent.utf8), Array(csrfToken(secret: secret).utf8)) else {

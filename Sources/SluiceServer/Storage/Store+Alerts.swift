@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SQLKit
+import SluiceAPI
 import SluiceCore
 
 /// The alert-worthy events of one batch with one fingerprint, folded together.
@@ -29,8 +30,8 @@ struct AlertCandidate: Sendable {
 }
 
 struct AlertFilter: Sendable {
-    var state: AlertState?
-    var kind: AlertKind?
+    var state: Components.Schemas.AlertState?
+    var kind: Components.Schemas.AlertKind?
     var nodeIDs: [String]?
     var policy: String?
     var sinceUs: Int64?
@@ -38,14 +39,14 @@ struct AlertFilter: Sendable {
     var limit: Int
 }
 
-extension AlertInfo {
+extension Components.Schemas.AlertInfo {
     init(row: any SQLRow) throws {
         self.init(
-            id: try row.int64("id"), kind: AlertKind(rawValue: try row.string("kind")) ?? .alertRule,
-            state: AlertState(rawValue: try row.string("state")) ?? .open, nodeId: try row.string("node_id"),
+            id: Int(try row.int64("id")), kind: .init(rawValue: try row.string("kind")) ?? .alertRule,
+            state: .init(rawValue: try row.string("state")) ?? .open, nodeId: try row.string("node_id"),
             node: try row.string("node_name"), policy: try row.optionalString("policy"), rule: try row.optionalString("rule"),
-            exe: try row.optionalString("exe"), destination: try row.string("destination"), port: UInt16(clamping: try row.int64("port")),
-            verdict: RuleAction(rawValue: try row.string("verdict")) ?? .alert, score: try row.optionalDouble("score"),
+            exe: try row.optionalString("exe"), destination: try row.string("destination"), port: Int(UInt16(clamping: try row.int64("port"))),
+            verdict: .init(rawValue: try row.string("verdict")) ?? .alert, score: try row.optionalDouble("score"),
             count: Int(try row.int64("count")), firstSeen: Micros.date(try row.int64("first_us")), lastSeen: Micros.date(try row.int64("last_us")),
             acknowledgedBy: try row.optionalString("acknowledged_by"), acknowledged: Micros.date(try row.optionalInt64("acknowledged_us")),
             sample: try row.string("sample"))
@@ -55,7 +56,7 @@ extension AlertInfo {
 extension Store {
     /// Folds a candidate into the open alert with its fingerprint seen within the window, or
     /// opens a new one (returned: it is news).
-    static func raise(_ candidate: AlertCandidate, session: ServerDatabase.Session, aggregationUs: Int64) async throws -> AlertInfo? {
+    static func raise(_ candidate: AlertCandidate, session: ServerDatabase.Session, aggregationUs: Int64) async throws -> Components.Schemas.AlertInfo? {
         let fingerprint = candidate.fingerprint
         if let open = try await session.sql.raw(
             """
@@ -84,10 +85,10 @@ extension Store {
             \(bind: candidate.firstUs), \(bind: candidate.lastUs), \(bind: candidate.sample)) RETURNING *
             """
         ).first()
-        return try AlertInfo(row: row!)
+        return try Components.Schemas.AlertInfo(row: row!)
     }
 
-    func alerts(_ filter: AlertFilter) async throws -> Page<AlertInfo> {
+    func alerts(_ filter: AlertFilter) async throws -> Components.Schemas.AlertPage {
         try await database.read { sql in
             var conditions: [SQLQueryString] = []
             if let state = filter.state { conditions.append("state = \(bind: state.rawValue)") }
@@ -99,23 +100,23 @@ extension Store {
             let rows = try await sql.raw(
                 "SELECT * FROM alerts \(Store.whereClause(conditions)) ORDER BY id DESC LIMIT \(unsafeRaw: String(filter.limit + 1))"
             ).all()
-            let items = try rows.prefix(filter.limit).map { try AlertInfo(row: $0) }
-            return Page(items: items, nextCursor: rows.count > filter.limit ? items.last.map { String($0.id) } : nil)
+            let items = try rows.prefix(filter.limit).map { try Components.Schemas.AlertInfo(row: $0) }
+            return .init(items: items, nextCursor: rows.count > filter.limit ? items.last.map { String($0.id) } : nil)
         }
     }
 
-    func alert(id: Int64) async throws -> AlertInfo? {
+    func alert(id: Int64) async throws -> Components.Schemas.AlertInfo? {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM alerts WHERE id = \(bind: id)").first().map { try AlertInfo(row: $0) }
+            try await sql.raw("SELECT * FROM alerts WHERE id = \(bind: id)").first().map { try Components.Schemas.AlertInfo(row: $0) }
         }
     }
 
-    func acknowledgeAlert(id: Int64, by user: String, actor: String, note: String?) async throws -> AlertInfo {
+    func acknowledgeAlert(id: Int64, by user: String, actor: String, note: String?) async throws -> Components.Schemas.AlertInfo {
         try await database.transaction { session in
             guard let row = try await session.sql.raw("SELECT * FROM alerts WHERE id = \(bind: id)").first() else {
                 throw APIError.notFound("no alert \(id)")
             }
-            let alert = try AlertInfo(row: row)
+            let alert = try Components.Schemas.AlertInfo(row: row)
             guard alert.state == .open else { return alert }
             let updated = try await session.sql.raw(
                 """
@@ -126,13 +127,13 @@ extension Store {
             var details = ["kind": alert.kind.rawValue, "node": alert.node, "count": String(alert.count)]
             if let note { details["note"] = note }
             try await Store.audit(session, actor: actor, action: "alert.acknowledge", target: "alert:\(id)", details: details)
-            return try AlertInfo(row: updated!)
+            return try Components.Schemas.AlertInfo(row: updated!)
         }
     }
 
     /// The events behind an alert: its node, executable and destination between its first and
     /// last event, newest first.
-    func alertEvents(_ alert: AlertInfo, limit: Int) async throws -> [String] {
+    func alertEvents(_ alert: Components.Schemas.AlertInfo, limit: Int) async throws -> [String] {
         var query = EventQuery()
         query.nodeIDs = [alert.nodeId]
         query.sinceUs = Micros.from(alert.firstSeen) - 1

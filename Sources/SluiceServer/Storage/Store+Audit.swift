@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SluiceAPI
 import SluiceCore
 
 extension Store {
@@ -33,7 +34,7 @@ extension Store {
     }
 
     /// Newest first.
-    func auditEntries(_ filter: AuditFilter) async throws -> Page<AuditEntry> {
+    func auditEntries(_ filter: AuditFilter) async throws -> Components.Schemas.AuditPage {
         try await database.read { sql in
             var conditions: [SQLQueryString] = []
             if let actor = filter.actor { conditions.append("actor = \(bind: actor)") }
@@ -49,12 +50,13 @@ extension Store {
                 "SELECT * FROM audit_log \(Store.whereClause(conditions)) ORDER BY id DESC LIMIT \(unsafeRaw: String(filter.limit + 1))"
             ).all()
             let entries = try rows.prefix(filter.limit).map { row in
-                AuditEntry(
-                    id: try row.int64("id"), time: Micros.date(try row.int64("time_us")), actor: try row.string("actor"),
-                    action: try row.string("action"), target: try row.string("target"), details: JSONColumn.decodeMap(try row.string("details")))
+                Components.Schemas.AuditEntry(
+                    id: Int(try row.int64("id")), time: Micros.date(try row.int64("time_us")), actor: try row.string("actor"),
+                    action: try row.string("action"), target: try row.string("target"),
+                    details: .init(additionalProperties: JSONColumn.decodeMap(try row.string("details"))))
             }
             let next = rows.count > filter.limit ? entries.last.map { String($0.id) } : nil
-            return Page(items: entries, nextCursor: next)
+            return .init(items: entries, nextCursor: next)
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import SQLKit
 import SQLiteNIO
+import SluiceAPI
 import SluiceCore
 
 /// One event ready for its row: the filterable fields and the line.
@@ -88,7 +89,7 @@ extension Store {
     struct BatchResult: Sendable {
         var stored: Int
         var duplicate: Bool
-        var alerts: [AlertInfo]
+        var alerts: [Components.Schemas.AlertInfo]
     }
 
     /// Stores a batch once per (node, sequence), with the alerts it raises, in one transaction.
@@ -110,7 +111,7 @@ extension Store {
                 let ids = try await Self.insertPostgres(connection, nodeID: nodeID, rows: rows, logger: self.database.logger)
                 if let ids { try await self.notify(session, .events(nodeID: nodeID, firstID: ids.lowerBound, lastID: ids.upperBound)) }
             }
-            var raised: [AlertInfo] = []
+            var raised: [Components.Schemas.AlertInfo] = []
             for candidate in alerts {
                 if let alert = try await Self.raise(candidate, session: session, aggregationUs: aggregationUs) { raised.append(alert) }
             }

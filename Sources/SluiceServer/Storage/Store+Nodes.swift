@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SluiceAPI
 import SluiceCore
 
 struct NodeRecord: Sendable, Hashable {
@@ -54,14 +55,19 @@ struct NodeRecord: Sendable, Hashable {
         return .pending
     }
 
-    func info(revision: Int64, now: Int64, staleAfterUs: Int64) -> NodeInfo {
-        NodeInfo(
-            id: id, name: name, labels: labels, kernel: kernel, agentVersion: agentVersion, enrolled: Micros.date(enrolledUs),
+    func info(revision: Int64, now: Int64, staleAfterUs: Int64) -> Components.Schemas.NodeInfo {
+        .init(
+            id: id, name: name, labels: .init(labels), kernel: kernel, agentVersion: agentVersion, enrolled: Micros.date(enrolledUs),
             joinToken: joinToken, lastHeartbeat: Micros.date(lastHeartbeatUs), stale: isStale(now: now, staleAfterUs: staleAfterUs),
-            revoked: Micros.date(revokedUs), appliedRevision: appliedRevision.map { UInt64(max(0, $0)) },
-            currentRevision: UInt64(max(0, revision)), rollout: rollout(revision: revision, now: now, staleAfterUs: staleAfterUs),
-            applyError: applyError, failedRevision: failedRevision.map { UInt64(max(0, $0)) }, policyGeneration: UInt32(clamping: policyGeneration),
-            rulesLoaded: Int(rulesLoaded), decisions: decisions, eventsLost: losses, eventsBuffered: Int(eventsBuffered))
+            revoked: Micros.date(revokedUs), appliedRevision: appliedRevision.map { Int(max(0, $0)) },
+            currentRevision: Int(max(0, revision)), rollout: .init(rawValue: rollout(revision: revision, now: now, staleAfterUs: staleAfterUs).rawValue)!,
+            applyError: applyError, failedRevision: failedRevision.map { Int(max(0, $0)) }, policyGeneration: Int(UInt32(clamping: policyGeneration)),
+            rulesLoaded: Int(rulesLoaded),
+            decisions: .init(
+                allow: Int(clamping: decisions.allow), alert: Int(clamping: decisions.alert), deny: Int(clamping: decisions.deny),
+                monitorDeny: Int(clamping: decisions.monitorDeny)),
+            eventsLost: .init(kernel: Int(clamping: losses.kernel), agent: Int(clamping: losses.agent), upload: Int(clamping: losses.upload)),
+            eventsBuffered: Int(eventsBuffered))
     }
 }
 
@@ -75,7 +81,7 @@ extension Store {
 
     /// Enrolls a node with a join token: a new node id every time, even for a known name.
     func enroll(
-        joinTokenHash: String, request: EnrollRequest, nodeID: String, credentialHash: String
+        joinTokenHash: String, request: Components.Schemas.EnrollRequest, nodeID: String, credentialHash: String
     ) async throws -> Result<NodeRecord, EnrollRefusal> {
         try await database.transaction { [forUpdate] session in
             guard let row = try await session.sql.raw("SELECT * FROM join_tokens WHERE token_hash = \(bind: joinTokenHash)\(forUpdate)").first()
@@ -84,7 +90,7 @@ extension Store {
             let now = Micros.now()
             if token.revokedUs != nil { return .failure(.revoked) }
             if let expires = token.expiresUs, expires <= now { return .failure(.expired) }
-            let labels = request.labels.merging(token.labels) { _, tokens in tokens }
+            let labels = request.labels.additionalProperties.merging(token.labels) { _, tokens in tokens }
             try await session.sql.raw(
                 """
                 INSERT INTO nodes (id, name, labels, kernel, agent_version, credential_hash, join_token_id, enrolled_us)
@@ -127,7 +133,7 @@ extension Store {
     }
 
     /// Records a heartbeat; returns the operator decisions the node has not acknowledged.
-    func heartbeat(nodeID: String, _ heartbeat: Heartbeat) async throws -> [RuleDecision] {
+    func heartbeat(nodeID: String, _ heartbeat: Components.Schemas.Heartbeat) async throws -> [Components.Schemas.RuleDecision] {
         try await database.transaction { session in
             let now = Micros.now()
             try await session.sql.raw(
@@ -150,7 +156,7 @@ extension Store {
             }
             return try await session.sql.raw(
                 "SELECT * FROM rule_decisions WHERE node_id = \(bind: nodeID) AND delivered_us IS NULL ORDER BY id LIMIT 1000"
-            ).all().map { try RuleDecision(row: $0) }
+            ).all().map { try Components.Schemas.RuleDecision(row: $0) }
         }
     }
 
@@ -196,11 +202,11 @@ extension Store {
     }
 }
 
-extension RuleDecision {
+extension Components.Schemas.RuleDecision {
     init(row: any SQLRow) throws {
         self.init(
-            id: try row.int64("id"), ruleId: try row.string("rule_id"),
-            decision: RuleDecisionKind(rawValue: try row.string("decision")) ?? .reject, decidedBy: try row.string("decided_by"),
+            id: Int(try row.int64("id")), ruleId: try row.string("rule_id"),
+            decision: .init(rawValue: try row.string("decision")) ?? .reject, decidedBy: try row.string("decided_by"),
             decided: Micros.date(try row.int64("decided_us")), note: try row.optionalString("note"))
     }
 }

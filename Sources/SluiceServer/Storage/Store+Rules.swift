@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SluiceAPI
 import SluiceCore
 
 struct RuleFilter: Sendable {
@@ -27,7 +28,7 @@ extension Store {
         }
     }
 
-    func learnedRules(_ filter: RuleFilter) async throws -> [LearnedRuleRecord] {
+    func learnedRules(_ filter: RuleFilter) async throws -> [Components.Schemas.LearnedRuleRecord] {
         try await database.read { sql in
             var conditions: [SQLQueryString] = []
             if let nodes = filter.nodeIDs { conditions.append(nodes.isEmpty ? "1 = 0" : "r.node_id IN (\(binds: nodes))") }
@@ -38,7 +39,7 @@ extension Store {
                 \(Store.whereClause(conditions)) ORDER BY r.reported_us DESC, r.node_id, r.rule_id LIMIT \(unsafeRaw: String(filter.limit))
                 """
             ).all()
-            var records: [LearnedRuleRecord] = []
+            var records: [Components.Schemas.LearnedRuleRecord] = []
             for row in rows {
                 guard let rule = JSONColumn.decode(fleet: LearnedRule.self, try row.string("rule")) else { continue }
                 let nodeID = try row.string("node_id")
@@ -48,9 +49,9 @@ extension Store {
                     """
                 ).first()
                 records.append(
-                    LearnedRuleRecord(
-                        nodeId: nodeID, node: try row.string("node_name"), rule: rule, reported: Micros.date(try row.int64("reported_us")),
-                        decision: try decision.map { try RuleDecision(row: $0) },
+                    .init(
+                        nodeId: nodeID, node: try row.string("node_name"), rule: try WireForm.schema(rule), reported: Micros.date(try row.int64("reported_us")),
+                        decision: try decision.map { try Components.Schemas.RuleDecision(row: $0) },
                         decisionDelivered: try decision?.optionalInt64("delivered_us") != nil))
             }
             return records
@@ -59,8 +60,9 @@ extension Store {
 
     /// Records an operator decision on a node's learned rule, to be delivered with the node's
     /// next heartbeat answer.
-    func decideRule(nodeID: String, ruleID: String, decision: RuleDecisionKind, by user: String, actor: String, note: String?) async throws
-        -> RuleDecision
+    func decideRule(
+        nodeID: String, ruleID: String, decision: Components.Schemas.RuleDecisionKind, by user: String, actor: String, note: String?
+    ) async throws -> Components.Schemas.RuleDecision
     {
         try await database.transaction { session in
             guard try await session.sql.raw("SELECT id FROM nodes WHERE id = \(bind: nodeID)").first() != nil else {
@@ -87,7 +89,7 @@ extension Store {
             var details = ["node_id": nodeID, "decision": decision.rawValue]
             if let note { details["note"] = note }
             try await Store.audit(session, actor: actor, action: "rule.\(decision.rawValue)", target: ruleID, details: details)
-            return try RuleDecision(row: row!)
+            return try Components.Schemas.RuleDecision(row: row!)
         }
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import SQLKit
+import SluiceAPI
 import SluiceCore
 
 /// Aggregates of stored events for the console's charts: plain GROUP BY over integer
 /// microseconds, which SQLite and PostgreSQL compute alike (integer division truncates in both).
 extension Store {
     /// Events per bucket and verdict, oldest bucket first; only buckets that hold events.
-    func timeline(_ query: EventQuery, bucketSeconds: Int) async throws -> [VerdictCounts] {
+    func timeline(_ query: EventQuery, bucketSeconds: Int) async throws -> [Components.Schemas.VerdictCounts] {
         let bucketUs = String(Int64(bucketSeconds) * 1_000_000)
         return try await database.read { sql in
             let rows = try await sql.raw(
@@ -15,11 +16,11 @@ extension Store {
                 GROUP BY time_us / \(unsafeRaw: bucketUs), verdict ORDER BY bucket
                 """
             ).all()
-            var buckets: [Int64: VerdictCounts] = [:]
+            var buckets: [Int64: Components.Schemas.VerdictCounts] = [:]
             for row in rows {
                 let bucket = try row.int64("bucket")
                 let count = Int(try row.int64("n"))
-                var counts = buckets[bucket] ?? VerdictCounts(time: Micros.date(bucket * Int64(bucketSeconds) * 1_000_000))
+                var counts = buckets[bucket] ?? .init(time: Micros.date(bucket * Int64(bucketSeconds) * 1_000_000), allow: 0, alert: 0, deny: 0)
                 switch try row.string("verdict") {
                 case RuleAction.deny.rawValue: counts.deny += count
                 case RuleAction.alert.rawValue: counts.alert += count
@@ -36,7 +37,7 @@ extension Store {
     }
 
     /// The busiest executables or destinations (`ip:port`), with their denies and alerts.
-    func top(_ query: EventQuery, by dimension: TopDimension, limit: Int) async throws -> [StatsTopEntry] {
+    func top(_ query: EventQuery, by dimension: TopDimension, limit: Int) async throws -> [Components.Schemas.StatsTopEntry] {
         let keys: SQLQueryString = dimension == .exe ? "exe" : "dst_key, dst_port"
         return try await database.read { sql in
             let rows = try await sql.raw(
@@ -55,7 +56,7 @@ extension Store {
                     let address = AddressKey.address(try row.string("dst_key")).map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" } ?? "?"
                     key = "\(address):\(try row.int64("dst_port"))"
                 }
-                return StatsTopEntry(
+                return Components.Schemas.StatsTopEntry(
                     key: key, total: Int(try row.int64("n")), denies: Int(try row.optionalInt64("denies") ?? 0),
                     alerts: Int(try row.optionalInt64("alerts") ?? 0), lastSeen: Micros.date(try row.int64("last_us")))
             }
@@ -64,7 +65,7 @@ extension Store {
 
     /// Per UTC day from `sinceUs`, the destinations (address and port) first seen that day among
     /// the stored events before `untilUs`.
-    func newDestinations(sinceUs: Int64, untilUs: Int64, nodeIDs: [String]?) async throws -> [NewDestinationsDay] {
+    func newDestinations(sinceUs: Int64, untilUs: Int64, nodeIDs: [String]?) async throws -> [Components.Schemas.NewDestinationsDay] {
         let dayUs: Int64 = 86_400_000_000
         var filter = EventQuery()
         filter.untilUs = untilUs
@@ -78,7 +79,7 @@ extension Store {
                 WHERE first_day >= \(bind: sinceUs / dayUs) GROUP BY first_day ORDER BY first_day
                 """
             ).all()
-            return try rows.map { NewDestinationsDay(day: Micros.date(try $0.int64("first_day") * dayUs), count: Int(try $0.int64("n"))) }
+            return try rows.map { Components.Schemas.NewDestinationsDay(day: Micros.date(try $0.int64("first_day") * dayUs), count: Int(try $0.int64("n"))) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SluiceAPI
 import SluiceCore
 
 struct UserRecord: Sendable, Hashable {
@@ -10,7 +11,7 @@ struct UserRecord: Sendable, Hashable {
     var disabled: Bool
     var createdUs: Int64
 
-    var info: UserInfo { UserInfo(name: name, role: role, disabled: disabled, created: Micros.date(createdUs)) }
+    var info: Components.Schemas.UserInfo { .init(name: name, role: role.schema, disabled: disabled, created: Micros.date(createdUs)) }
 
     init(row: any SQLRow, prefix: String = "") throws {
         id = try row.int64(prefix + "id")
@@ -32,9 +33,9 @@ struct APITokenRecord: Sendable, Hashable {
     var lastUsedUs: Int64?
     var revokedUs: Int64?
 
-    var info: APITokenInfo {
-        APITokenInfo(
-            id: id, name: name, owner: owner, prefix: prefix, created: Micros.date(createdUs), lastUsed: Micros.date(lastUsedUs),
+    var info: Components.Schemas.APITokenInfo {
+        .init(
+            id: Int(id), name: name, owner: owner, prefix: prefix, created: Micros.date(createdUs), lastUsed: Micros.date(lastUsedUs),
             revoked: Micros.date(revokedUs))
     }
 
@@ -60,9 +61,9 @@ struct JoinTokenRecord: Sendable, Hashable {
     var revokedUs: Int64?
     var uses: Int
 
-    var info: JoinTokenInfo {
-        JoinTokenInfo(
-            id: id, name: name, labels: labels, createdBy: createdBy, created: Micros.date(createdUs), expires: Micros.date(expiresUs),
+    var info: Components.Schemas.JoinTokenInfo {
+        .init(
+            id: Int(id), name: name, labels: .init(labels), createdBy: createdBy, created: Micros.date(createdUs), expires: Micros.date(expiresUs),
             revoked: Micros.date(revokedUs), uses: uses)
     }
 

@@ -76,7 +76,8 @@ struct TestServer: Sendable {
     static let adminPassword = "admin-password-1"
 
     let app: ServerApp
-    let routes: [RouteEntry]
+    /// The access rule and body limit of every operation, by operationId.
+    let rules: [String: OperationRule]
     let database: TestDatabase
 
     static func configuration(database: String) -> ServerConfiguration {
@@ -105,8 +106,8 @@ struct TestServer: Sendable {
             var configuration = Self.configuration(database: database.url)
             configure(&configuration)
             let app = try await ServerApp.open(configuration: configuration, logger: logger)
-            let (router, routes) = app.router()
-            let server = TestServer(app: app, routes: routes, database: database)
+            let router = try app.router()
+            let server = TestServer(app: app, rules: app.operationRules, database: database)
             let application = Application(
                 router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: app.services, logger: logger)
             let result: T

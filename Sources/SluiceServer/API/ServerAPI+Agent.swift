@@ -1,0 +1,109 @@
+import Foundation
+import NIOCore
+import OpenAPIRuntime
+import SluiceAPI
+import SluiceCore
+
+/// The agent protocol: enroll with a join token, then everything with the node credential.
+extension ServerAPI {
+    func enroll(_ input: Operations.Enroll.Input) async throws -> Operations.Enroll.Output {
+        let peer = try scope.peer
+        let peerKey = "enroll:" + peer
+        if let wait = app.throttle.retryAfter([peerKey]) {
+            throw APIError.tooManyRequests("too many failed enrollments from \(peer); wait \(wait) s", retryAfter: wait)
+        }
+        let enroll = switch input.body { case .json(let body): body }
+        try Limits.check(nodeName: enroll.nodeName)
+        let labels = enroll.labels.additionalProperties
+        if let problem = NodeSelector.validate(labels) { throw APIError.badRequest(problem.description) }
+        try Limits.check(enroll.kernel, "kernel", max: 256)
+        try Limits.check(enroll.agentVersion, "agent_version", max: 128)
+        guard Secrets.kind(of: enroll.joinToken) == .joinToken || Secrets.kind(of: enroll.joinToken) == nil, enroll.joinToken.count <= 256 else {
+            throw APIError.unauthorized("that is not a join token; create one with: sluice tokens create NAME")
+        }
+        let credential = Secrets.make(.nodeCredential)
+        let nodeID = "n-" + Secrets.randomHex(bytes: 8)
+        switch try await store.enroll(
+            joinTokenHash: Secrets.digest(enroll.joinToken), request: enroll, nodeID: nodeID, credentialHash: Secrets.digest(credential))
+        {
+        case .success(let node):
+            app.logger.info("node enrolled", metadata: ["node.id": "\(node.id)", "node.name": "\(node.name)"])
+            return .created(.init(body: .json(.init(nodeId: node.id, credential: credential, heartbeatSeconds: configuration.heartbeatSeconds))))
+        case .failure(let refusal):
+            app.throttle.failed([peerKey])
+            switch refusal {
+            case .unknownToken: throw APIError.unauthorized("unknown join token")
+            case .revoked: throw APIError.forbidden("this join token was revoked; ask an admin for a new one")
+            case .expired: throw APIError.forbidden("this join token has expired; ask an admin for a new one")
+            }
+        }
+    }
+
+    func heartbeat(_ input: Operations.Heartbeat.Input) async throws -> Operations.Heartbeat.Output {
+        let node = try node()
+        var heartbeat = switch input.body { case .json(let body): body }
+        heartbeat.applyError = heartbeat.applyError.map { Limits.truncate($0, to: 16 << 10) }
+        heartbeat.agentVersion = Limits.truncate(heartbeat.agentVersion, to: 128)
+        let decisions = try await store.heartbeat(nodeID: node.id, heartbeat)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        revoked: false, ruleDecisions: decisions, revision: Int(max(0, app.watcher.revision)),
+                        heartbeatSeconds: configuration.heartbeatSeconds))))
+    }
+
+    /// Long poll: the node's bundle as soon as the revision passes `after`, or 304 after `wait`.
+    func pollPolicy(_ input: Operations.PollPolicy.Input) async throws -> Operations.PollPolicy.Output {
+        var node = try node()
+        let wait = try QueryCheck.int(input.query.wait, "wait", range: 0...AgentPaths.maximumPolicyWait) ?? 30
+        var after: Int64?
+        if let value = input.query.after {
+            guard value >= 0 else { throw APIError.badRequest("after must be a revision number (0 or more)") }
+            after = Int64(value)
+        }
+        let watcher = app.watcher
+        if let after {
+            var current = watcher.revision
+            if after > current {
+                // Another replica may be ahead of this one's view; ask the database.
+                current = try await store.currentRevision()
+                watcher.advance(to: current)
+            }
+            if after == current {
+                current = await watcher.wait(after: after, timeout: .seconds(wait))
+                if current <= after { return .notModified }
+                // Labels or revocation may have changed while waiting.
+                guard let fresh = try await store.node(id: node.id) else { throw APIError.unauthorized("unknown node") }
+                if fresh.revokedUs != nil { throw APIError.forbidden("node \(fresh.name) (\(fresh.id)) was revoked") }
+                node = fresh
+            }
+        }
+        let bundle = try await app.catalog.bundle(labels: node.labels, atLeast: watcher.revision)
+        return .ok(.init(body: .json(.init(revision: Int(clamping: bundle.revision), policies: bundle.policies.map(\.schema)))))
+    }
+
+    func uploadEvents(_ input: Operations.UploadEvents.Input) async throws -> Operations.UploadEvents.Output {
+        let node = try node()
+        guard input.query.sequence >= 0 else {
+            throw APIError.badRequest("the query parameter sequence (the batch's number, from 0) is required")
+        }
+        let body = switch input.body { case .applicationXNdjson(let body): body }
+        // `OperationGuard` collected the body within the batch limit already.
+        let bytes = try await [UInt8](collecting: body, upTo: EventUpload.maximumBytes)
+        let stored = try await app.ingest.ingest(node: node, sequence: Int64(input.query.sequence), body: ByteBuffer(bytes: bytes))
+        return .ok(.init(body: .json(stored)))
+    }
+
+    func uploadLearnedRules(_ input: Operations.UploadLearnedRules.Input) async throws -> Operations.UploadLearnedRules.Output {
+        let node = try node()
+        let snapshot = switch input.body { case .json(let body): body }
+        guard snapshot.count <= 20_000 else { throw APIError.tooLarge("\(snapshot.count) learned rules; at most 20000 in a snapshot") }
+        for rule in snapshot where rule.id.isEmpty || rule.id.count > 64 {
+            throw APIError.badRequest("a learned rule id must have 1 to 64 characters")
+        }
+        let rules = try snapshot.map { try WireForm.core($0, as: LearnedRule.self) }
+        try await store.replaceLearnedRules(nodeID: node.id, rules: rules)
+        return .ok(.init(body: .json(.init(stored: rules.count))))
+    }
+}
