@@ -240,6 +240,13 @@ struct DatapathLifecycleTests {
             load.arguments = ["--join", sandbox.cgroupPath, "bench-udp-connect", "127.0.0.1", "9", "1000000000"]
             load.standardOutput = FileHandle.nullDevice
             try load.run()
+            // A failed wait must not leave a probe connecting a billion times.
+            defer {
+                if load.isRunning {
+                    kill(load.processIdentifier, SIGKILL)
+                    load.waitUntilExit()
+                }
+            }
             var info = stat()
             stat(probe.path, &info)
             let flow = FlowQuery(
@@ -263,7 +270,7 @@ struct DatapathLifecycleTests {
             }
             // Thirty flips while the probe connects without pause (its first records say it
             // does), reading records as they come.
-            try await eventually("the probe connects") {
+            try await eventually("the probe connects", seconds: 90) {
                 let events = try reader.drain().events
                 try check(events)
                 return !events.isEmpty
