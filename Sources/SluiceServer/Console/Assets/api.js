@@ -29,8 +29,8 @@ let onSignedOut = null;
 export function whenSignedOut(handler) { onSignedOut = handler; }
 
 /// A raw request under /api/v1; throws APIError on a non-2xx answer.
-export async function request(method, path, { body, signal, query } = {}) {
-  const headers = { Accept: 'application/json' };
+export async function request(method, path, { body, signal, query, accept = 'application/json' } = {}) {
+  const headers = { Accept: accept };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const url = '/api/v1' + path + queryString(query);
@@ -68,7 +68,7 @@ export async function put(path, body) {
 
 /// NDJSON lines as objects (events, an alert's context).
 export async function lines(path, query) {
-  const response = await request('GET', path, { query });
+  const response = await request('GET', path, { query, accept: 'application/x-ndjson' });
   const text = await response.text();
   return { items: parseLines(text), next: response.headers.get('Sluice-Next-Cursor') };
 }
@@ -80,7 +80,7 @@ export function parseLines(text) {
 /// Follows an NDJSON stream, calling `onOpen` once the server answered and `onItem` per object,
 /// until `signal` aborts.
 export async function stream(path, query, signal, onItem, onOpen) {
-  const response = await request('GET', path, { query, signal });
+  const response = await request('GET', path, { query, signal, accept: 'application/x-ndjson' });
   if (onOpen) onOpen();
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
