@@ -46,8 +46,8 @@ struct SchemaBridgeTests {
     /// The agent's local API writes the core's types in the server's style.
     @Test func theLocalAPIWritesSnakeCase() throws {
         let rule = Self.rule(state: .installed, transport: .tcp, action: .deny)
-        let text = String(decoding: try APIJSON.encoder().encode(rule), as: UTF8.self)
+        let text = String(decoding: try FleetJSON.encoder().encode(rule), as: UTF8.self)
         #expect(text.contains("\"last_hit\"") && text.contains("\"policy_file\"") && !text.contains("lastHit"))
-        #expect(try APIJSON.decoder().decode(LearnedRule.self, from: Data(text.utf8)) == rule)
+        #expect(try FleetJSON.decoder().decode(LearnedRule.self, from: Data(text.utf8)) == rule)
     }
 }

@@ -1,4 +1,4 @@
-import SluiceAPI
+import SluiceCore
 import Foundation
 @preconcurrency import Glibc
 import SluiceAgent
@@ -109,7 +109,7 @@ final class AgentProcess: @unchecked Sendable {
     func status() throws -> AgentStatus {
         let output = try cli(["status", "--output", "json"])
         guard output.status == 0 else { throw SandboxError("status failed: \(output.standardError)") }
-        return try APIJSON.decoder().decode(AgentStatus.self, from: Data(output.standardOutput.utf8))
+        return try FleetJSON.decoder().decode(AgentStatus.self, from: Data(output.standardOutput.utf8))
     }
 
     func cli(_ arguments: [String]) throws -> ChildProcess.Output {

@@ -1,4 +1,3 @@
-import SluiceAPI
 import Foundation
 @preconcurrency import Glibc
 import SluiceAgent
@@ -40,7 +39,7 @@ struct LearningTests {
     func rules(_ agent: AgentProcess, state: String? = nil) throws -> [LearnedRule] {
         let output = try agent.cli(["rules", "list", "--output", "json"] + (state.map { ["--state", $0] } ?? []))
         guard output.status == 0 else { throw SandboxError("rules list failed: \(output.standardError)") }
-        return try APIJSON.decoder().decode([LearnedRule].self, from: Data(output.standardOutput.utf8))
+        return try FleetJSON.decoder().decode([LearnedRule].self, from: Data(output.standardOutput.utf8))
     }
 
     @Test func aLearnedRuleBlocksInTheKernelAndGoesAtExpiry() async throws {

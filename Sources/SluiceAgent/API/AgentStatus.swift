@@ -106,7 +106,7 @@ public struct ExplainError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The JSON of the agent's state files (learned rules): the format they were first written in,
-/// kept so that an upgraded agent reads what an older one saved. The API's JSON is `APIJSON`.
+/// kept so that an upgraded agent reads what an older one saved. The API's JSON is `FleetJSON`.
 enum StateJSON {
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()

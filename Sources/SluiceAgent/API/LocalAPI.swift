@@ -1,4 +1,3 @@
-import SluiceAPI
 import Foundation
 import Hummingbird
 import Logging
@@ -128,7 +127,7 @@ enum LocalAPI {
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try APIJSON.encoder().encode(value)
+        let data = try FleetJSON.encoder().encode(value)
         return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -1,3 +1,4 @@
+import SluiceCore
 import Foundation
 
 // The request and response bodies of the server's admin API (`docs/api.md`), in FleetJSON

@@ -1,3 +1,4 @@
+import SluiceCore
 import Foundation
 
 /// `POST /api/v1/agent/enroll`, authorised by a join token.

@@ -1,3 +1,4 @@
+import SluiceCore
 import Foundation
 
 // The bodies of the routes the web console needs beyond the admin API: browser sessions, policy

@@ -1,6 +1,10 @@
+import SluiceCore
 import Foundation
 
-/// The JSON style of the server's API: snake_case keys, RFC 3339 times with microseconds.
+/// The one JSON style of Sluice's APIs where generated code does not write it (the agent's local
+/// API, the CLI's `--output json`, the server's stored documents): snake_case keys and RFC 3339
+/// times with microseconds, exactly as the server's generated types. Encode generated types with
+/// it; decode them through the generated code (this decoder expects camelCase properties).
 public enum FleetJSON {
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()

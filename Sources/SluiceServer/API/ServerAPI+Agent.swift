@@ -80,7 +80,7 @@ extension ServerAPI {
             }
         }
         let bundle = try await app.catalog.bundle(labels: node.labels, atLeast: watcher.revision)
-        return .ok(.init(body: .json(.init(revision: Int(clamping: bundle.revision), policies: bundle.policies.map(\.schema)))))
+        return .ok(.init(body: .json(.init(revision: Int(clamping: bundle.revision), policies: bundle.policies.map(Components.Schemas.PolicyVersion.init)))))
     }
 
     func uploadEvents(_ input: Operations.UploadEvents.Input) async throws -> Operations.UploadEvents.Output {
@@ -102,7 +102,12 @@ extension ServerAPI {
         for rule in snapshot where rule.id.isEmpty || rule.id.count > 64 {
             throw APIError.badRequest("a learned rule id must have 1 to 64 characters")
         }
-        let rules = try snapshot.map { try WireForm.core($0, as: LearnedRule.self) }
+        let rules: [LearnedRule]
+        do {
+            rules = try snapshot.map(LearnedRule.init)
+        } catch {
+            throw APIError.badRequest("a learned rule: \(error)")
+        }
         try await store.replaceLearnedRules(nodeID: node.id, rules: rules)
         return .ok(.init(body: .json(.init(stored: rules.count))))
     }

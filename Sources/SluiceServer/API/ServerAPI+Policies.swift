@@ -6,7 +6,7 @@ import SluiceCore
 extension ServerAPI {
     func listPolicies(_ input: Operations.ListPolicies.Input) async throws -> Operations.ListPolicies.Output {
         let latest = try await store.latestPolicies(includeDeleted: input.query.includeDeleted == true)
-        return .ok(.init(body: .json(latest.map(\.version.schema))))
+        return .ok(.init(body: .json(latest.map { Components.Schemas.PolicyVersion($0.version) })))
     }
 
     func pushPolicies(_ input: Operations.PushPolicies.Input) async throws -> Operations.PushPolicies.Output {
@@ -41,7 +41,7 @@ extension ServerAPI {
     func showPolicy(_ input: Operations.ShowPolicy.Input) async throws -> Operations.ShowPolicy.Output {
         let name = input.path.name
         guard let latest = try await store.policyHistory(name: name).first else { throw APIError.notFound("no policy \(name)") }
-        return .ok(.init(body: .json(latest.version.schema)))
+        return .ok(.init(body: .json(Components.Schemas.PolicyVersion(latest.version))))
     }
 
     func deletePolicy(_ input: Operations.DeletePolicy.Input) async throws -> Operations.DeletePolicy.Output {
@@ -59,7 +59,7 @@ extension ServerAPI {
         let name = input.path.name
         let history = try await store.policyHistory(name: name)
         if history.isEmpty { throw APIError.notFound("no policy \(name)") }
-        return .ok(.init(body: .json(history.map(\.version.schema))))
+        return .ok(.init(body: .json(history.map { Components.Schemas.PolicyVersion($0.version) })))
     }
 
     func policyVersion(_ input: Operations.PolicyVersion.Input) async throws -> Operations.PolicyVersion.Output {
@@ -67,7 +67,7 @@ extension ServerAPI {
         guard let stored = try await store.policyVersion(name: name, version: version) else {
             throw APIError.notFound("policy \(name) has no version \(version)")
         }
-        return .ok(.init(body: .json(stored.version.schema)))
+        return .ok(.init(body: .json(Components.Schemas.PolicyVersion(stored.version))))
     }
 
     func policyDiff(_ input: Operations.PolicyDiff.Input) async throws -> Operations.PolicyDiff.Output {
@@ -124,7 +124,7 @@ extension ServerAPI {
                 metadata: ["policy.action": "\(action)", "policy.revision": "\(result.revision)", "user.name": "\(principal.user.name)"])
         }
         let response = Components.Schemas.PolicyChangeResponse(
-            revision: Int(max(0, result.revision)), created: result.created.map(\.version.schema), unchanged: result.unchanged, warnings: warnings)
+            revision: Int(max(0, result.revision)), created: result.created.map { Components.Schemas.PolicyVersion($0.version) }, unchanged: result.unchanged, warnings: warnings)
         return (!result.created.isEmpty, response)
     }
 
@@ -141,11 +141,3 @@ extension ServerAPI {
     }
 }
 
-extension PolicyVersion {
-    /// The version as the API shows it.
-    var schema: Components.Schemas.PolicyVersion {
-        .init(
-            name: name, version: version, yaml: yaml, author: author, message: message, created: created, nodeSelector: .init(nodeSelector),
-            deleted: deleted)
-    }
-}

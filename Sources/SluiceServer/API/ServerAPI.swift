@@ -54,17 +54,12 @@ extension Components.Schemas.Labels {
     init(_ labels: [String: String]) { self.init(additionalProperties: labels) }
 }
 
-/// Between the core's domain types (policy versions, learned rules, explanations) and the
-/// document's types of the same JSON: both sides keep the one wire form, so a value crosses by it.
+/// A core value (an explanation) as the document's type of the same JSON: the value crosses by
+/// its one wire form. Learned rules and policy versions have their own bridges in SluiceAPI.
 enum WireForm {
     /// A core value as the document's type.
     static func schema<T: Decodable>(_ value: some Encodable, as type: T.Type = T.self) throws -> T {
         try decoder.decode(T.self, from: FleetJSON.encoder().encode(value))
-    }
-
-    /// A value of the document's type as a core value.
-    static func core<T: Decodable>(_ value: some Encodable, as type: T.Type = T.self) throws -> T {
-        try FleetJSON.decoder().decode(T.self, from: encoder.encode(value))
     }
 
     // The generated types name their snake_case keys themselves: no key strategy here.
@@ -72,11 +67,5 @@ enum WireForm {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = FleetJSON.decoder().dateDecodingStrategy
         return decoder
-    }
-
-    private static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = FleetJSON.encoder().dateEncodingStrategy
-        return encoder
     }
 }

@@ -50,7 +50,7 @@ extension Store {
                 ).first()
                 records.append(
                     .init(
-                        nodeId: nodeID, node: try row.string("node_name"), rule: try WireForm.schema(rule), reported: Micros.date(try row.int64("reported_us")),
+                        nodeId: nodeID, node: try row.string("node_name"), rule: try Components.Schemas.LearnedRule(rule), reported: Micros.date(try row.int64("reported_us")),
                         decision: try decision.map { try Components.Schemas.RuleDecision(row: $0) },
                         decisionDelivered: try decision?.optionalInt64("delivered_us") != nil))
             }

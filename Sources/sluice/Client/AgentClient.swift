@@ -1,4 +1,3 @@
-import SluiceAPI
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -31,7 +30,7 @@ struct AgentClient {
         var request = HTTPClientRequest(url: url(path))
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try APIJSON.encoder().encode(body)))
+        request.body = .bytes(ByteBuffer(bytes: try FleetJSON.encoder().encode(body)))
         return try await send(request, timeout: .seconds(30))
     }
 
@@ -44,7 +43,7 @@ struct AgentClient {
     }
 
     func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
-        try APIJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+        try FleetJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
     }
 
     private func send(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> ByteBuffer {

@@ -1,4 +1,3 @@
-import SluiceAPI
 import ArgumentParser
 import Foundation
 import SluiceAgent
@@ -85,7 +84,7 @@ struct ExplainCommand: AsyncParsableCommand {
             explanation = try client.decode(Explanation.self, from: try await client.post("/v1/explain", json: request))
         }
         if output == .json {
-            print(String(decoding: try APIJSON.encoder().encode(explanation), as: UTF8.self))
+            print(String(decoding: try FleetJSON.encoder().encode(explanation), as: UTF8.self))
         } else {
             print(explanation.text)
         }

@@ -1,4 +1,3 @@
-import SluiceAPI
 import ArgumentParser
 import Foundation
 import SluiceAgent
@@ -35,7 +34,7 @@ struct RulesCommand: AsyncParsableCommand {
             var rules = try client.decode([LearnedRule].self, from: try await client.get(path))
             if neverFired { rules = rules.filter { $0.hits == 0 } }
             if output == .json {
-                print(String(decoding: try APIJSON.encoder().encode(rules), as: UTF8.self))
+                print(String(decoding: try FleetJSON.encoder().encode(rules), as: UTF8.self))
                 return
             }
             guard !rules.isEmpty else {

@@ -1,4 +1,4 @@
-import SluiceAPI
+import SluiceCore
 import ArgumentParser
 import Foundation
 import SluiceAgent
@@ -22,7 +22,7 @@ struct StatusCommand: AsyncParsableCommand {
         if let body = try? await client.get("/v1/status", timeout: .seconds(5)) {
             let status = try client.decode(AgentStatus.self, from: body)
             if output == .json {
-                print(String(decoding: try APIJSON.encoder().encode(status), as: UTF8.self))
+                print(String(decoding: try FleetJSON.encoder().encode(status), as: UTF8.self))
             } else {
                 print(StatusText.agent(status))
             }
@@ -34,7 +34,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let status = try pinned.status()
         if output == .json {
-            print(String(decoding: try APIJSON.encoder().encode(status), as: UTF8.self))
+            print(String(decoding: try FleetJSON.encoder().encode(status), as: UTF8.self))
         } else {
             print(StatusText.pinned(status, layout: layout))
         }

@@ -36,7 +36,7 @@ struct NodesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let node = try await server.call { [id] in try await $0.showNode(path: .init(id: id)).ok.body.json }
-            print(try APIJSON.pretty(node))
+            print(try FleetJSON.pretty(node))
         }
     }
 
@@ -95,7 +95,7 @@ struct TokensCommand: AsyncParsableCommand {
 
         func run() async throws {
             let tokens = try await server.call { try await $0.listJoinTokens().ok.body.json }
-            print(try APIJSON.pretty(tokens))
+            print(try FleetJSON.pretty(tokens))
         }
     }
 

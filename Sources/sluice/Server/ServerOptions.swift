@@ -65,10 +65,10 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
-extension APIJSON {
+extension FleetJSON {
     /// A document for people: indented, keys sorted, times as the API writes them.
     static func pretty(_ value: some Encodable) throws -> String {
-        let encoder = APIJSON.encoder()
+        let encoder = FleetJSON.encoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
