@@ -12,9 +12,7 @@ final class AgentProcess: @unchecked Sendable {
     let policyDirectory: String
     let logPath: String
     let pinDirectory: String
-    private(set) var process: Process?
-    /// Signalled when the running process exits.
-    private var exited = DispatchSemaphore(value: 0)
+    private(set) var process: Subprocess?
 
     /// A second agent on the same sandbox takes another `instance` name (its own state folder,
     /// policy folder and log) and, unless given, the sandbox's pin folder.
@@ -25,13 +23,6 @@ final class AgentProcess: @unchecked Sendable {
         logPath = sandbox.scratch + "/agent\(instance).log"
         self.pinDirectory = pinDirectory ?? sandbox.pinDirectory
         try FileManager.default.createDirectory(atPath: policyDirectory, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        if let process, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
     }
 
     var stateArguments: [String] { ["--state-dir", stateDirectory, "--pin-dir", pinDirectory] }
@@ -57,51 +48,32 @@ final class AgentProcess: @unchecked Sendable {
     func startExpectingRefusal(_ extra: [String] = [], seconds: Double = 60) throws -> (status: Int32, log: String) {
         try launch(extra)
         let process = self.process!
-        let stopped = exited.wait(timeout: .now() + seconds) == .success
         self.process = nil
-        if !stopped {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw SandboxError("the agent kept running; log:\n\(log)")
-        }
-        return (process.terminationStatus, log)
+        guard let ended = process.wait(seconds: seconds) else { throw SandboxError("the agent kept running; log:\n\(log)") }
+        return (ended.status, log)
     }
 
     private func launch(_ extra: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
-        process.arguments =
+        let arguments =
             ["agent", "--policy-dir", policyDirectory, "--cgroup", sandbox.cgroupRelative, "--metrics", "none", "--log-level", "debug"]
             + stateArguments + extra
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        self.exited = exited
-        try process.run()
-        self.process = process
+        process = try Subprocess(BuildProducts.path(of: "sluice"), arguments, output: .file(logPath), error: .file(logPath))
     }
 
     /// SIGKILL: no cleanup at all, as when the OOM killer or a node crash strikes.
     func killHard() {
         guard let process else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.kill()
+        process.wait()
         self.process = nil
     }
 
     /// SIGTERM, then up to 20 s for a graceful exit; a hang is a failure (then SIGKILL).
     func stop() throws {
         guard let process else { return }
-        kill(process.processIdentifier, SIGTERM)
-        let stopped = exited.wait(timeout: .now() + 20) == .success
+        process.kill(SIGTERM)
         self.process = nil
-        if !stopped {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        guard process.wait(seconds: 20) != nil else {
             throw SandboxError("the agent did not stop within 20 s of SIGTERM; log:\n\(log)")
         }
     }
@@ -124,8 +96,8 @@ final class AgentProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try condition() { return }
-            if let process, !process.isRunning {
-                throw SandboxError("the agent exited (\(process.terminationStatus)) waiting for \(what); log:\n\(log)")
+            if let ended = process?.wait(seconds: 0) {
+                throw SandboxError("the agent exited (\(ended)) waiting for \(what); log:\n\(log)")
             }
             usleep(20_000)
         }
@@ -134,9 +106,10 @@ final class AgentProcess: @unchecked Sendable {
 }
 
 /// A `sluice` command printing JSON lines (`events --follow --output json`) in the background,
-/// collecting lines.
-final class EventFollower: @unchecked Sendable {
-    private let process = Process()
+/// collecting lines. Killed when released.
+final class EventFollower: Sendable {
+    private let child: Subprocess
+    /// Apart from `self`, so the reading thread does not keep the follower alive.
     private final class Lines: Sendable {
         let value = Mutex<[String]>([])
     }
@@ -153,33 +126,21 @@ final class EventFollower: @unchecked Sendable {
 
     /// Any `sluice` command whose standard output is JSON lines, read as they come.
     init(arguments: [String], environment: [String: String]? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let handle = pipe.fileHandleForReading
+        child = try Subprocess(BuildProducts.path(of: "sluice"), arguments, environment: environment, output: .pipe, error: .null)
+        let output = child.output!
         Thread.detachNewThread { [lines] in
-            var pending = Data()
-            while case let chunk = handle.availableData, !chunk.isEmpty {
-                pending += chunk
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    lines.value.withLock { $0.append(line) }
-                    pending = Data(pending[pending.index(after: newline)...])
-                }
+            while let line = try? output.line() {
+                lines.value.withLock { $0.append(line) }
             }
         }
     }
 
     /// Whether the command is still running (a follower that exits has failed).
-    var isRunning: Bool { process.isRunning }
+    var isRunning: Bool { child.isRunning }
 
     deinit {
-        process.terminate()
-        process.waitUntilExit()
+        child.kill(SIGTERM)
+        child.wait()
     }
 
     /// The JSON objects received so far.

@@ -39,16 +39,8 @@ import Testing
     }
 
     static func sluice(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildProcess.run(BuildProducts.path(of: "sluice"), arguments)
+        return (result.status, result.standardOutput + result.standardError)
     }
 
     @Test func detectWritesOneLinePerInputLineInOrderAndDeterministically() throws {

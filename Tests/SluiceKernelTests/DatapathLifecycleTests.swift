@@ -235,18 +235,9 @@ struct DatapathLifecycleTests {
             var imageOfGeneration = [datapath.generation: images[0]]
             let reader = try RingBufferReader(map: datapath.events)
 
-            let load = Process()
-            load.executableURL = URL(fileURLWithPath: probe.path)
-            load.arguments = ["--join", sandbox.cgroupPath, "bench-udp-connect", "127.0.0.1", "9", "1000000000"]
-            load.standardOutput = FileHandle.nullDevice
-            try load.run()
-            // A failed wait must not leave a probe connecting a billion times.
-            defer {
-                if load.isRunning {
-                    kill(load.processIdentifier, SIGKILL)
-                    load.waitUntilExit()
-                }
-            }
+            // Killed when released: a failed wait must not leave a probe connecting a billion times.
+            let load = try Subprocess(
+                probe.path, ["--join", sandbox.cgroupPath, "bench-udp-connect", "127.0.0.1", "9", "1000000000"], output: .null)
             var info = stat()
             stat(probe.path, &info)
             let flow = FlowQuery(
@@ -283,53 +274,12 @@ struct DatapathLifecycleTests {
                 imageOfGeneration[datapath.generation] = image
                 try check(reader.drain().events)
             }
-            kill(load.processIdentifier, SIGKILL)
-            load.waitUntilExit()
+            load.kill()
+            load.wait()
             try check(reader.drain().events)
 
             #expect(checked > 1000)
             #expect(generations.count > 2, "the probe ran across several flips (\(flip) flips)")
         }
-    }
-}
-
-/// A probe that joins its cgroup, reports its pid and waits before connecting.
-struct PausedProbe {
-    let process: Process
-    let input: Pipe
-    let output: Pipe
-    let pid: Int32
-
-    init(cgroup: String, operation: Probe.Operation) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Probe.builtPath)
-        process.arguments = ["--join", cgroup, "--pause", operation.kind, operation.address, String(operation.port)]
-        input = Pipe()
-        output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let first = try Self.readLine(output.fileHandleForReading)
-        guard first.hasPrefix("pid="), let pid = Int32(first.dropFirst(4)) else { throw SandboxError("probe said \(first)") }
-        self.pid = pid
-    }
-
-    /// Lets it connect; returns its result ("ok", "EPERM").
-    func resume() throws -> String {
-        input.fileHandleForWriting.write(Data("go\n".utf8))
-        let line = try Self.readLine(output.fileHandleForReading)
-        process.waitUntilExit()
-        return String(line.split(separator: " ").last ?? "")
-    }
-
-    static func readLine(_ handle: FileHandle) throws -> String {
-        var bytes: [UInt8] = []
-        while true {
-            let byte = handle.readData(ofLength: 1)
-            guard let value = byte.first else { throw SandboxError("probe closed its output") }
-            if value == UInt8(ascii: "\n") { break }
-            bytes.append(value)
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

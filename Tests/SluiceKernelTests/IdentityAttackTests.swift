@@ -78,12 +78,12 @@ struct IdentityAttackTests {
         try await KernelSandbox.with("older") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
-            let paused = try PausedConnect(allowed.path, cgroup: sandbox.cgroupPath, port: listener.port)
+            let paused = try PausedProbe(probe: allowed, cgroup: sandbox.cgroupPath, operation: .tcp("127.0.0.1", listener.port))
 
             let (datapath, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
             let reader = try RingBufferReader(map: datapath.events)
-            let result = paused.release()
-            #expect(result.hasSuffix(" ok"), "\(result)")
+            let result = try paused.resume()
+            #expect(result == "ok", "\(result)")
             let events = try reader.drain().events
             try #require(events.count == 1)
             #expect(events[0].executableUnverified)
@@ -99,15 +99,15 @@ struct IdentityAttackTests {
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
             // The first agent's datapath, dropped (its pin-folder lock with it) before the second loads.
             var first: Datapath? = try load(sandbox, Self.onlyAllow(allowed.path)).0
-            let paused = try PausedConnect(allowed.path, cgroup: sandbox.cgroupPath, port: listener.port)
+            let paused = try PausedProbe(probe: allowed, cgroup: sandbox.cgroupPath, operation: .tcp("127.0.0.1", listener.port))
             #expect(first != nil)
             first = nil
 
             let (second, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
             #expect(second.report.reusedMaps)
             let reader = try RingBufferReader(map: second.events)
-            let result = paused.release()
-            #expect(result.hasSuffix(" ok"), "\(result)")
+            let result = try paused.resume()
+            #expect(result == "ok", "\(result)")
             let events = try reader.drain().events
             try #require(events.count == 1)
             #expect(!events[0].executableUnverified, "the record made under the first agent was lost")
@@ -193,46 +193,5 @@ struct IdentityAttackTests {
             let allowed = try ChildProcess.run(loader, arguments)
             #expect(allowed.standardOutput.hasSuffix("ok\n"), "\(allowed.standardOutput)\(allowed.standardError)")
         }
-    }
-}
-
-extension FileHandle {
-    /// One line (without its newline), reading byte by byte so nothing after it is consumed.
-    fileprivate func availableLine() -> String {
-        var bytes: [UInt8] = []
-        while let byte = try? read(upToCount: 1), let first = byte.first, first != UInt8(ascii: "\n") {
-            bytes.append(first)
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// A probe process started (and so exec'd) now, paused before its TCP connect until `release()`:
-/// what the kernel decides then depends on what was loaded in between.
-final class PausedConnect {
-    private let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
-
-    init(_ executable: String, cgroup: String, port: UInt16, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--pause", "--join", cgroup, "connect-tcp", "127.0.0.1", String(port)]
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let started = output.fileHandleForReading.availableLine()
-        #expect(started.hasPrefix("pid="), "\(started)", sourceLocation: sourceLocation)
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    /// Lets the probe connect; its result line.
-    func release() -> String {
-        input.fileHandleForWriting.write(Data("go\n".utf8))
-        let result = output.fileHandleForReading.availableLine()
-        process.waitUntilExit()
-        return result
     }
 }

@@ -16,7 +16,7 @@ public final class ServerProcess: @unchecked Sendable {
     public let heartbeatSeconds: Int
     /// `--database`; nil: SQLite in the folder.
     public let database: String?
-    public private(set) var process: Process?
+    public private(set) var process: Subprocess?
 
     /// Picks a free port and makes the folder; starts nothing yet.
     public init(name: String, heartbeatSeconds: Int = 1, database: String? = nil) throws {
@@ -39,26 +39,18 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts the server and waits until it answers `/readyz` (its database is open and migrated).
     public func start() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
-        process.arguments =
+        let arguments =
             [
                 "server", "--listen", "127.0.0.1:\(port)", "--data-dir", folder + "/data", "--allow-insecure-http",
                 "--admin-password-file", folder + "/admin-password", "--heartbeat", String(heartbeatSeconds), "--log-level", "info",
             ] + (database.map { ["--database", $0] } ?? [])
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try Subprocess(BuildProducts.path(of: "sluice"), arguments, output: .file(logPath), error: .file(logPath))
         self.process = process
         let readiness = try ServerConnection(server: url, credential: nil, userAgent: "sluice-tests", sharing: .shared).client(timeout: .seconds(2))
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            guard process.isRunning else {
-                throw SandboxError("the server exited (\(process.terminationStatus)) at start; log:\n\(self.log)")
+            if let ended = process.wait(seconds: 0) {
+                throw SandboxError("the server exited (\(ended)) at start; log:\n\(self.log)")
             }
             if case .ok? = try? await readiness.readyz() { return }
             try await Task.sleep(for: .milliseconds(50))
@@ -69,8 +61,8 @@ public final class ServerProcess: @unchecked Sendable {
     /// SIGKILL: no graceful shutdown, as in a crash or an OOM kill.
     public func kill() {
         guard let process else { return }
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.kill()
+        process.wait()
         self.process = nil
     }
 

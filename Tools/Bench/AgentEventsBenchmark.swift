@@ -29,16 +29,15 @@ struct AgentEventsBenchmark: AsyncParsableCommand {
               egress: [{action: allow, to: ["127.0.0.0/8"]}]
             """.write(toFile: policies + "/loopback.yaml", atomically: true, encoding: .utf8)
             let state = sandbox.scratch + "/state"
-            let agent = Process()
-            agent.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
-            agent.arguments = [
-                "agent", "--policy-dir", policies, "--cgroup", sandbox.cgroupRelative, "--metrics", "none",
-                "--state-dir", state, "--pin-dir", sandbox.pinDirectory, "--events", "all", "--log-level", "error",
-            ]
-            try agent.run()
+            let agent = try Subprocess(
+                BuildProducts.path(of: "sluice"),
+                [
+                    "agent", "--policy-dir", policies, "--cgroup", sandbox.cgroupRelative, "--metrics", "none",
+                    "--state-dir", state, "--pin-dir", sandbox.pinDirectory, "--events", "all", "--log-level", "error",
+                ])
             defer {
-                agent.terminate()
-                agent.waitUntilExit()
+                agent.kill(SIGTERM)
+                agent.wait()
             }
             var before = try Self.status(state)
             for _ in 0..<200 where before == nil {
@@ -49,14 +48,11 @@ struct AgentEventsBenchmark: AsyncParsableCommand {
 
             let start = DispatchTime.now().uptimeNanoseconds
             let loads = try (0..<probes).map { index in
-                let probe = Process()
-                probe.executableURL = URL(fileURLWithPath: Probe.builtPath)
-                probe.arguments = ["--join", sandbox.cgroupPath, "bench-udp-connect", "127.0.0.\(1 + index % 250)", "9", String(connects)]
-                probe.standardOutput = FileHandle.nullDevice
-                try probe.run()
-                return probe
+                try Subprocess(
+                    Probe.builtPath, ["--join", sandbox.cgroupPath, "bench-udp-connect", "127.0.0.\(1 + index % 250)", "9", String(connects)],
+                    output: .null)
             }
-            for probe in loads { probe.waitUntilExit() }
+            for probe in loads { probe.wait() }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
             // Every decision makes a record: wait until each is published or counted lost (a batch
@@ -70,7 +66,7 @@ struct AgentEventsBenchmark: AsyncParsableCommand {
                 after = try Self.status(state)!
             }
             let drained = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let rss = Self.memory(of: agent.processIdentifier)
+            let rss = Self.memory(of: agent.pid)
             let decisions = after.decisions - before.decisions
             let published = after.published - before.published
             print("| probes | decisions | seconds | decisions/s offered | events published | published/s (until drained) | lost in kernel | lost in agent | agent RSS / peak |")
@@ -91,17 +87,9 @@ struct AgentEventsBenchmark: AsyncParsableCommand {
 
     /// The agent's counters from `sluice status --output json`; nil while it is not answering.
     static func status(_ state: String) throws -> Totals? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
-        process.arguments = ["status", "--output", "json", "--state-dir", state]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let result = try ChildProcess.run(BuildProducts.path(of: "sluice"), ["status", "--output", "json", "--state-dir", state])
+        guard result.status == 0,
+            let object = try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
             let events = object["events"] as? [String: Any], let published = events["published"] as? Int,
             let decisions = object["decisions"] as? [String: Any]
         else { return nil }

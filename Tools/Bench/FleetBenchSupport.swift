@@ -33,7 +33,7 @@ enum FleetBench {
 
     static func serverPID(_ server: ServerProcess) throws -> Int32 {
         guard let process = server.process else { throw SandboxError("the server is not running") }
-        return process.processIdentifier
+        return process.pid
     }
 
     /// Enrolls every agent, `concurrency` at a time.

@@ -37,34 +37,29 @@ struct ReloadBenchmark: AsyncParsableCommand {
                     rename(policies + "/.switch.tmp", policies + "/switch.yaml")
                 }
                 try write("deny")
-                let agent = Process()
-                agent.executableURL = URL(fileURLWithPath: BuildProducts.path(of: "sluice"))
-                agent.arguments = [
-                    "agent", "--policy-dir", policies, "--cgroup", sandbox.cgroupRelative, "--metrics", "none",
-                    "--state-dir", sandbox.scratch + "/state", "--pin-dir", sandbox.pinDirectory,
-                    "--max-destinations", String(max(262_144, size * 3)), "--log-level", "error",
-                ]
-                try agent.run()
+                let agent = try Subprocess(
+                    BuildProducts.path(of: "sluice"),
+                    [
+                        "agent", "--policy-dir", policies, "--cgroup", sandbox.cgroupRelative, "--metrics", "none",
+                        "--state-dir", sandbox.scratch + "/state", "--pin-dir", sandbox.pinDirectory,
+                        "--max-destinations", String(max(262_144, size * 3)), "--log-level", "error",
+                    ])
                 defer {
-                    agent.terminate()
-                    agent.waitUntilExit()
+                    agent.kill(SIGTERM)
+                    agent.wait()
                 }
                 try waitFor(probeSays: "EPERM", in: sandbox.cgroupPath)
 
                 var latencies: [Double] = []
                 for _ in 1...trials {
-                    let probe = Process()
-                    probe.executableURL = URL(fileURLWithPath: Probe.builtPath)
-                    probe.arguments = ["--join", sandbox.cgroupPath, "until-udp-ok", "127.0.0.2", "9", "10000"]
-                    let pipe = Pipe()
-                    probe.standardOutput = pipe
-                    try probe.run()
+                    let probe = try Subprocess(
+                        Probe.builtPath, ["--join", sandbox.cgroupPath, "until-udp-ok", "127.0.0.2", "9", "10000"], output: .pipe)
                     usleep(100_000)  // the probe is looping
                     var before = timespec()
                     clock_gettime(CLOCK_MONOTONIC, &before)
                     try write("allow")
-                    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                    probe.waitUntilExit()
+                    let output = try probe.output!.readToEnd()
+                    probe.wait()
                     guard let field = output.split(separator: " ").first(where: { $0.hasPrefix("ok_at_ns=") }),
                         let okAt = Double(field.dropFirst("ok_at_ns=".count).trimmingCharacters(in: .whitespacesAndNewlines))
                     else { throw SandboxError("the change was not enforced within 10 s: \(output)") }
