@@ -8,6 +8,7 @@
  *   sluice_subjects  per slot: executable-in-cgroup, executable and cgroup subjects
  *   sluice_rules4/6  per subject: longest-prefix match of the destination -> port table
  *   sluice_ports     port tables, already sorted so the first matching entry wins
+ *   sluice_name_rules per subject: the destination's looked-up name (sluice_names.h)
  * User space writes a whole new policy into the idle slot and then flips active_slot, so a
  * decision sees either the old policy or the new one, never a mix.
  */
@@ -203,6 +204,18 @@ struct sluice_flow {
 	__u8 unverified; /* identity read from mm->exe_file: the process predates the programs */
 	__u8 unspecified; /* the caller wrote 0.0.0.0 or ::, which Linux connects to the host */
 	__u8 exempt;      /* the agent's own: never decided, never ended */
+	__u8 name_count;  /* patterns in name_hash/name_kind */
+	__u8 name_kind[SLUICE_DNS_NAMES];
+	__u64 name_id;    /* the name the caller looked up for addr, 0: none */
+	__u64 name_hash[SLUICE_DNS_NAMES]; /* its patterns the active slot has, most specific first */
+};
+
+/* A matched port entry with what ranks it against a match from another table. */
+struct sluice_match {
+	struct sluice_verdict verdict;
+	__u16 width;        /* port_hi - port_lo */
+	__u8 any_protocol;
+	__u8 exact;         /* from a whole-address prefix */
 };
 
 /* The caller's cgroup ancestors at the depths the active generation has subjects at, for a
@@ -211,6 +224,10 @@ struct sluice_ancestors {
 	__u64 exe_cgroup[SLUICE_MAX_CGROUP_LEVELS];
 	__u64 cgroup[SLUICE_MAX_CGROUP_LEVELS];
 };
+
+/* ---- Domain names of destinations (item: names decided in the kernel) ---- */
+#include "sluice_names.h"
+/* ---- end ---- */
 
 /* Counts on this CPU; returns the new count (0 if the map is missing). */
 static __always_inline __u64 sluice_count(__u32 index)
@@ -284,21 +301,24 @@ static __always_inline void sluice_read_exe(struct task_struct *task, struct slu
 /* The compiler sorted every table so that the first matching entry is the most specific. */
 static __always_inline int sluice_match_entry(const struct sluice_port_entry *e,
 					      const struct sluice_flow *flow,
-					      struct sluice_verdict *out)
+					      struct sluice_match *out)
 {
 	if (flow->port < e->port_lo || flow->port > e->port_hi)
 		return 0;
 	if (e->protocol != 0 && e->protocol != flow->protocol)
 		return 0;
-	out->rule_id = e->rule_id;
-	out->action = e->action;
-	out->flags = e->flags;
+	out->verdict.rule_id = e->rule_id;
+	out->verdict.action = e->action;
+	out->verdict.flags = e->flags;
+	out->width = e->port_hi - e->port_lo;
+	out->any_protocol = e->protocol == 0;
+	out->exact = e->exact;
 	return 1;
 }
 
 /* The rest of a table, in chunks of sluice_ports. */
 static __always_inline int sluice_match_chunks(__u32 chunk, const struct sluice_flow *flow,
-					       struct sluice_verdict *out)
+					       struct sluice_match *out)
 {
 	for (int hop = 0; hop < SLUICE_PORT_TABLE_CHAIN && chunk != 0; hop++) {
 		struct sluice_port_table *t = bpf_map_lookup_elem(&sluice_ports, &chunk);
@@ -316,13 +336,73 @@ static __always_inline int sluice_match_chunks(__u32 chunk, const struct sluice_
 	return 0;
 }
 
-/* The longest prefix of the destination that the subject has rules for, then its ports.
+/* A table's first entry matching the flow: inline entries, then chunks. */
+static __always_inline int sluice_match_value(const struct sluice_rule_value *value,
+					      const struct sluice_flow *flow,
+					      struct sluice_match *out)
+{
+	for (int i = 0; i < SLUICE_ROUTE_INLINE_ENTRIES; i++) {
+		if ((__u32)i >= value->count)
+			return 0;
+		if (sluice_match_entry(&value->entries[i], flow, out))
+			return 1;
+	}
+	return sluice_match_chunks(value->next, flow, out);
+}
+
+/* The most specific of the name's patterns the subject has rules for (its table holds the less
+ * specific ones behind its own), then its ports. */
+static __always_inline int sluice_match_names(__u32 subject_id, const struct sluice_flow *flow,
+					      struct sluice_match *out)
+{
+	for (int i = 0; i < SLUICE_DNS_NAMES; i++) {
+		struct sluice_name_rule_key key = { .subject_id = subject_id };
+		struct sluice_rule_value *value;
+
+		if (i >= flow->name_count)
+			return 0;
+		key.hash = flow->name_hash[i];
+		key.kind = flow->name_kind[i];
+		value = bpf_map_lookup_elem(&sluice_name_rules, &key);
+		if (value)
+			return sluice_match_value(value, flow, out);
+	}
+	return 0;
+}
+
+/* Whether a name rule's entry outranks the address rule's (DESIGN.md, precedence): a name is as
+ * specific as a whole address and more specific than any shorter prefix; against a whole
+ * address, the narrower ports, a specific protocol, the more severe action and enforcement
+ * decide, and a full tie goes to the name. */
+static __always_inline int sluice_name_outranks(const struct sluice_match *name,
+						const struct sluice_match *address)
+{
+	__u8 name_monitor = name->verdict.flags & SLUICE_VERDICT_MONITOR;
+	__u8 address_monitor = address->verdict.flags & SLUICE_VERDICT_MONITOR;
+
+	if (!address->exact)
+		return 1;
+	if (name->width != address->width)
+		return name->width < address->width;
+	if (name->any_protocol != address->any_protocol)
+		return !name->any_protocol;
+	if (name->verdict.action != address->verdict.action)
+		return name->verdict.action > address->verdict.action;
+	if (name_monitor != address_monitor)
+		return !name_monitor;
+	return 1;
+}
+
+/* The longest prefix of the destination that the subject has rules for, then its ports; and the
+ * rules of the name the caller looked up for it, which rank as above.
  * A global function, unlike the other helpers: the verifier checks it once instead of at each
  * of its call sites (up to 2 * SLUICE_MAX_CGROUP_LEVELS + 2), which would exceed its budget. */
 __noinline int sluice_match_rules(__u32 subject_id, const struct sluice_flow *flow,
 				  struct sluice_verdict *out)
 {
+	struct sluice_match by_address = {}, by_name = {};
 	struct sluice_rule_value *value;
+	int address_hit = 0, name_hit;
 
 	if (!flow || !out)
 		return 0;
@@ -337,15 +417,16 @@ __noinline int sluice_match_rules(__u32 subject_id, const struct sluice_flow *fl
 		__builtin_memcpy(key.addr, flow->addr, 16);
 		value = bpf_map_lookup_elem(&sluice_rules6, &key);
 	}
-	if (!value)
-		return 0;
-	for (int i = 0; i < SLUICE_ROUTE_INLINE_ENTRIES; i++) {
-		if ((__u32)i >= value->count)
-			return 0;
-		if (sluice_match_entry(&value->entries[i], flow, out))
-			return 1;
+	if (value)
+		address_hit = sluice_match_value(value, flow, &by_address);
+	name_hit = flow->name_count ? sluice_match_names(subject_id, flow, &by_name) : 0;
+	if (name_hit && (!address_hit || sluice_name_outranks(&by_name, &by_address))) {
+		*out = by_name.verdict;
+		return 1;
 	}
-	return sluice_match_chunks(value->next, flow, out);
+	if (address_hit)
+		*out = by_address.verdict;
+	return address_hit;
 }
 
 /* A subject decides when one of its rules matches or when it has a default of its own;
@@ -460,6 +541,7 @@ static __always_inline void sluice_emit(const struct sluice_state *state,
 	event->hook = hook;
 	__builtin_memset(event->pad, 0, sizeof(event->pad));
 	__builtin_memcpy(event->comm, task->comm, sizeof(event->comm));
+	event->dst_name_id = flow->name_id;
 	/* Denies and alerts wake an idle reader (the kernel's adaptive default); allows do every
 	 * SLUICE_WAKEUP_EVERY-th time only, so a burst never waits longer than that for room. */
 	if (verdict->action != SLUICE_ACTION_ALLOW)
@@ -499,6 +581,7 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
 		return 0;
 	}
 	sluice_read_exe(task, flow);
+	sluice_flow_names(bpf_get_current_cgroup_id(), slot, flow, 0);
 	sluice_resolve(config, slot, flow, 0, &verdict, &by_default);
 
 	if (by_default)
@@ -580,6 +663,10 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 
 /* ---- Creating raw IP sockets and ping sockets (item: unhooked socket kinds) ---- */
 #include "sluice_sock_create.h"
+/* ---- end ---- */
+
+/* ---- Reading DNS answers (item: names decided in the kernel) ---- */
+#include "sluice_dns.h"
 /* ---- end ---- */
 
 SEC("cgroup/connect4")

@@ -167,6 +167,7 @@ static __always_inline void sluice_emit_closed(const struct sluice_state *state,
 	event->hook = hook;
 	__builtin_memset(event->pad, 0, sizeof(event->pad));
 	__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
+	event->dst_name_id = owner->flow.name_id;
 	bpf_ringbuf_submit(event, 0);
 }
 
@@ -199,6 +200,7 @@ static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct s
 	if (!config)
 		return 0;
 	flow = owner->flow;
+	sluice_flow_names(owner->cgroup_id, slot, &flow, 1);
 	sluice_owner_ancestors(config, owner->cgroup_id, ancestors);
 	sluice_resolve(config, slot, &flow, ancestors, &verdict, &by_default);
 	if (verdict.action != SLUICE_ACTION_DENY ||

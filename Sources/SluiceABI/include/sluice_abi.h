@@ -13,13 +13,16 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 2
+#define SLUICE_ABI_VERSION 3
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
 #define SLUICE_PORT_TABLE_ENTRIES 8  /* entries held by one port-table chunk */
 #define SLUICE_PORT_TABLE_CHAIN 32   /* chunks one destination may chain: 256 port specs */
 #define SLUICE_MAX_CGROUP_LEVELS 16  /* distinct cgroup depths that carry subjects */
+#define SLUICE_DNS_PARENTS 8         /* parent domains of a looked-up name kept for wildcard rules */
+#define SLUICE_DNS_NAMES 4           /* name patterns one decision consults, most specific first */
+#define SLUICE_DNS_NAME_MAX 256      /* a dotted name with its NUL */
 
 /* What a rule or default says. Ordered by severity: on a tie the higher value wins. */
 enum sluice_action {
@@ -91,7 +94,14 @@ enum sluice_counter {
 	SLUICE_COUNTER_FAIL_CLOSED = 6,  /* denied because the programs' own state was missing */
 	SLUICE_COUNTER_IDENTITY_LOST = 7, /* execs whose identity could not be recorded (no memory) */
 	SLUICE_COUNTER_CLOSED = 8,       /* open connections ended because a new generation denies them */
-	SLUICE_COUNTER_MAX = 9,
+	SLUICE_COUNTER_DNS_ANSWERS = 9,  /* DNS answers read (a response with a question and answers) */
+	SLUICE_COUNTER_DNS_LEARNED = 10, /* addresses attributed to a name for an application */
+	SLUICE_COUNTER_DNS_REFUSED = 11, /* DNS responses refused as malformed or hostile */
+	SLUICE_COUNTER_DNS_SKIPPED = 12, /* DNS responses not read: split over TCP segments or
+					  * fragmented */
+	SLUICE_COUNTER_DNS_NEW = 13,     /* attributions that took a new map entry (learned minus
+					  * refreshed): new minus live entries is what the LRU evicted */
+	SLUICE_COUNTER_MAX = 14,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */
@@ -169,7 +179,8 @@ struct sluice_port_entry {
 	__u8 protocol;  /* IPPROTO_TCP, IPPROTO_UDP, or 0 for any */
 	__u8 action;    /* enum sluice_action */
 	__u8 flags;     /* enum sluice_verdict_flags */
-	__u8 pad;
+	__u8 exact;     /* 1: the entry's own prefix is a whole address (/32, /128), which a name
+			 * rule ties with (DESIGN.md: precedence) */
 	__u32 rule_id;
 };
 _Static_assert(sizeof(struct sluice_port_entry) == 12, "sluice_port_entry layout");
@@ -212,8 +223,9 @@ struct sluice_event {
 	__u8 hook;          /* enum sluice_hook */
 	__u8 pad[5];
 	char comm[16];
+	__u64 dst_name_id;  /* the name the caller looked up for dst_addr (sluice_dns_names), 0: none */
 };
-_Static_assert(sizeof(struct sluice_event) == 88, "sluice_event layout");
+_Static_assert(sizeof(struct sluice_event) == 96, "sluice_event layout");
 
 /* One ring-buffer record per exec (sluice_execs): names executables by identity, so the events
  * of a process that exited at once still carry its path. */
@@ -257,6 +269,66 @@ struct sluice_name_key {
 	char name[SLUICE_NAME_MAX];
 };
 _Static_assert(sizeof(struct sluice_name_key) == 144, "sluice_name_key layout");
+/* ---- Domain names (sluice_dns.h) ----
+ * A name's id is FNV-1a 64 over its dotted lowercase bytes taken from the last to the first: one
+ * backward pass gives the id of every parent domain on the way, for wildcard rules. */
+
+/* Key of sluice_dns_addresses (LRU): an application and an address a DNS answer gave it. The
+ * application is the cgroup and executable that connected the socket the answer came to; a
+ * socket no hook saw connect (sendto only) is known by its cgroup alone (exe fields zero). */
+struct sluice_dns_key {
+	__u64 cgroup_id;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u8 family;  /* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16]; /* IPv4 in the first four bytes */
+};
+_Static_assert(sizeof(struct sluice_dns_key) == 40, "sluice_dns_key layout");
+
+/* Value of sluice_dns_addresses: the name asked for (the start of any CNAME chain) and how long
+ * the attribution holds. */
+struct sluice_dns_value {
+	__u64 expires_ns; /* CLOCK_BOOTTIME: the answer's TTL within [floor, ceiling], plus the grace */
+	__u64 name_id;
+	__u64 parents[SLUICE_DNS_PARENTS]; /* ids of its parent domains, nearest first */
+	__u32 parent_count;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sluice_dns_value) == 88, "sluice_dns_value layout");
+
+/* Value of sluice_dns_names (LRU, key: name id): the name itself, for events. */
+struct sluice_dns_name {
+	char name[SLUICE_DNS_NAME_MAX]; /* dotted, lowercase, no trailing dot, NUL-terminated */
+};
+_Static_assert(sizeof(struct sluice_dns_name) == 256, "sluice_dns_name layout");
+
+/* Kinds of name pattern. */
+enum sluice_name_kind {
+	SLUICE_NAME_EXACT = 1,    /* api.github.com: key hash is the name's id */
+	SLUICE_NAME_WILDCARD = 2, /* *.github.com: key hash is the id of github.com */
+};
+
+/* Key of sluice_name_rules (hash): a subject's name pattern; the value is a sluice_rule_value
+ * whose table already holds the subject's less specific matching patterns behind its own. */
+struct sluice_name_rule_key {
+	__u64 hash;
+	__u32 subject_id;
+	__u8 kind; /* enum sluice_name_kind */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct sluice_name_rule_key) == 16, "sluice_name_rule_key layout");
+
+/* Key of sluice_name_patterns (hash, value unused): the patterns any subject of a slot has, so
+ * a decision looks up per subject only the few of a name's patterns that exist. */
+struct sluice_name_pattern_key {
+	__u64 hash;
+	__u8 kind;
+	__u8 slot;
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct sluice_name_pattern_key) == 16, "sluice_name_pattern_key layout");
+
 /* Protect mode (`sluice agent --protect`, BPF LSM): the agent, its pin folder, and the ids of
  * the objects only the agent may touch. Not pinned: protection lives as long as the agent. */
 struct sluice_protect_config {

@@ -19,6 +19,17 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var identityLost: UInt64 = 0
     /// Open connections ended because a new generation denies them.
     public var closed: UInt64 = 0
+    /// DNS answers read.
+    public var dnsAnswers: UInt64 = 0
+    /// Addresses attributed to a name for an application.
+    public var dnsLearned: UInt64 = 0
+    /// DNS responses refused as malformed or hostile: they attributed nothing.
+    public var dnsRefused: UInt64 = 0
+    /// DNS responses not read: split over TCP segments or fragmented.
+    public var dnsSkipped: UInt64 = 0
+    /// Attributions that took a new map entry; this minus the live entries is what expired or
+    /// was evicted.
+    public var dnsNew: UInt64 = 0
 
     public init() {}
 
@@ -35,6 +46,11 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         failClosed = try total(SLUICE_COUNTER_FAIL_CLOSED)
         identityLost = try total(SLUICE_COUNTER_IDENTITY_LOST)
         closed = try total(SLUICE_COUNTER_CLOSED)
+        dnsAnswers = try total(SLUICE_COUNTER_DNS_ANSWERS)
+        dnsLearned = try total(SLUICE_COUNTER_DNS_LEARNED)
+        dnsRefused = try total(SLUICE_COUNTER_DNS_REFUSED)
+        dnsSkipped = try total(SLUICE_COUNTER_DNS_SKIPPED)
+        dnsNew = try total(SLUICE_COUNTER_DNS_NEW)
     }
 
     /// Decisions made, whatever the verdict.

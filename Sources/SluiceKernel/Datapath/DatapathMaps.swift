@@ -15,6 +15,10 @@ struct DatapathMaps {
     let taskExecutables: BPFMap
     let governedNames: BPFMap
     let owners: BPFMap
+    let dnsAddresses: BPFMap
+    let dnsNames: BPFMap
+    let nameRules: BPFMap
+    let namePatterns: BPFMap
 
     init(of object: BPFObject) throws(KernelError) {
         func map(_ name: MapName) throws(KernelError) -> BPFMap {
@@ -32,6 +36,10 @@ struct DatapathMaps {
         taskExecutables = try map(.taskExecutables)
         governedNames = try map(.governedNames)
         owners = try map(.owners)
+        dnsAddresses = try map(.dnsAddresses)
+        dnsNames = try map(.dnsNames)
+        nameRules = try map(.nameRules)
+        namePatterns = try map(.namePatterns)
     }
 
     /// The map pinned as `name`.
@@ -49,6 +57,10 @@ struct DatapathMaps {
         case .taskExecutables: return taskExecutables
         case .governedNames: return governedNames
         case .owners: return owners
+        case .dnsAddresses: return dnsAddresses
+        case .dnsNames: return dnsNames
+        case .nameRules: return nameRules
+        case .namePatterns: return namePatterns
         }
     }
 }

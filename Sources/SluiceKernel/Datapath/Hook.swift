@@ -1,11 +1,15 @@
 @preconcurrency import CLibbpf
 import SluiceABI
 
-/// The four cgroup hooks Sluice decides at.
+/// The cgroup hooks Sluice attaches to: four that decide, one for raw sockets, one that reads
+/// DNS answers.
 public enum Hook: String, CaseIterable, Sendable, Codable {
     case connect4, connect6, sendmsg4, sendmsg6
     /// Creating raw IP and ping sockets (BPF/sluice_sock_create.h).
     case sockCreate = "sock_create"
+    /// Packets arriving for the cgroup's sockets: DNS answers attribute names to addresses
+    /// (BPF/sluice_dns.h). Decides nothing; every packet passes.
+    case dnsAnswers = "dns_answers"
 
     /// The program's function name in BPF/sluice.bpf.c.
     public var programName: String { "sluice_\(rawValue)" }
@@ -17,6 +21,7 @@ public enum Hook: String, CaseIterable, Sendable, Codable {
         case .sendmsg4: return BPF_CGROUP_UDP4_SENDMSG
         case .sendmsg6: return BPF_CGROUP_UDP6_SENDMSG
         case .sockCreate: return BPF_CGROUP_INET_SOCK_CREATE
+        case .dnsAnswers: return BPF_CGROUP_INET_INGRESS
         }
     }
 
@@ -49,6 +54,14 @@ public enum MapName: String, CaseIterable, Sendable {
     case governedNames = "sluice_governed_names"
     /// What the connect hooks decided each socket with, to end it if a later generation denies it.
     case owners = "sluice_owners"
+    /// Addresses DNS answers gave each application, with the name asked for.
+    case dnsAddresses = "sluice_dns_addresses"
+    /// Names by id, for events.
+    case dnsNames = "sluice_dns_names"
+    /// Per subject: the rules of a name pattern.
+    case nameRules = "sluice_name_rules"
+    /// Per slot: the name patterns any subject has rules for.
+    case namePatterns = "sluice_name_patterns"
 }
 
 /// Where everything of one Sluice instance is pinned.

@@ -6,6 +6,7 @@ struct HookPrograms {
     let sendmsg4: BPFProgram
     let sendmsg6: BPFProgram
     let sockCreate: BPFProgram
+    let dnsAnswers: BPFProgram
 
     init(of object: BPFObject) throws(KernelError) {
         connect4 = try object.program(named: Hook.connect4.programName)
@@ -13,6 +14,7 @@ struct HookPrograms {
         sendmsg4 = try object.program(named: Hook.sendmsg4.programName)
         sendmsg6 = try object.program(named: Hook.sendmsg6.programName)
         sockCreate = try object.program(named: Hook.sockCreate.programName)
+        dnsAnswers = try object.program(named: Hook.dnsAnswers.programName)
     }
 
     subscript(hook: Hook) -> BPFProgram {
@@ -22,6 +24,7 @@ struct HookPrograms {
         case .sendmsg4: return sendmsg4
         case .sendmsg6: return sendmsg6
         case .sockCreate: return sockCreate
+        case .dnsAnswers: return dnsAnswers
         }
     }
 }

@@ -30,6 +30,8 @@ public struct RawEvent: Sendable, Hashable {
     /// The hook's name for events: a `Hook`, `close-tcp` or `close-udp`.
     public var hookName: String
     public var comm: String
+    /// The name the caller looked up for the destination (`Datapath.domainName(id:)`); 0: none.
+    public var nameID: UInt64
 
     init(_ event: sluice_event) {
         bootTimeNanoseconds = event.timestamp_ns
@@ -52,6 +54,7 @@ public struct RawEvent: Sendable, Hashable {
         unspecified = flags & SLUICE_EVENT_UNSPECIFIED.rawValue != 0
         closed = flags & SLUICE_EVENT_CLOSED.rawValue != 0
         hook = Hook(abi: event.hook)
+        nameID = event.dst_name_id
         switch UInt32(event.hook) {
         case SLUICE_HOOK_CLOSE_TCP.rawValue: hookName = "close-tcp"
         case SLUICE_HOOK_CLOSE_UDP.rawValue: hookName = "close-udp"

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Reading DNS answers before the application does (cgroup_skb/ingress), so a connect that
+ * follows its own lookup is decided with the name already known: no user-space round trip, no
+ * race.
+ *
+ * For each response from port 53 (UDP, or TCP with the whole message in one segment) with one
+ * uncompressed question, the A and AAAA records of the answer section whose owner is the
+ * question or a name of its CNAME chain are attributed to the question name, for the
+ * application that owns the receiving socket (sluice_dns_key). Owners are matched by where the
+ * name is written (the pointer servers write), never by a name spelled out again, so a record
+ * for another name can never be taken for the question's. Every read is checked against the
+ * message; pointers must point backwards, names are at most 253 bytes, and a response with any
+ * malformed record attributes nothing.
+ *
+ * Included by sluice.bpf.c after sluice_close.h (sluice_owners).
+ */
+#ifndef SLUICE_DNS_H
+#define SLUICE_DNS_H
+
+#define SLUICE_DNS_ANSWERS 32       /* answer records read */
+#define SLUICE_DNS_ADDRESSES 16     /* addresses attributed per response */
+#define SLUICE_DNS_CHAIN 8          /* names of a CNAME chain followed */
+/* How long an attribution holds: the record's TTL within [floor, ceiling], plus a grace for
+ * applications that cache an answer longer than its TTL (JVMs, browsers, connection pools). */
+#define SLUICE_DNS_TTL_FLOOR 60
+#define SLUICE_DNS_TTL_CEILING 86400
+#define SLUICE_DNS_GRACE 300
+
+#define SLUICE_DNS_HOPS 4           /* pointers to pointers followed to where a name is written */
+#define SLUICE_FNV_BASIS 0xcbf29ce484222325ULL
+#define SLUICE_FNV_PRIME 0x100000001b3ULL
+
+#define SLUICE_ETH_P_IP 0x0800
+#define SLUICE_ETH_P_IPV6 0x86DD
+
+struct sluice_dns_scratch {
+	char name[SLUICE_DNS_NAME_MAX]; /* the question, dotted and lowercase */
+	__u32 chain[SLUICE_DNS_CHAIN];  /* where the question and its CNAME targets are written */
+	__u8 addrs[SLUICE_DNS_ADDRESSES][16];
+	__u32 ttls[SLUICE_DNS_ADDRESSES];
+	__u8 families[SLUICE_DNS_ADDRESSES];
+	__u32 chain_count;
+	__u32 found;
+	__u32 name_len;
+	__u32 pad;
+	struct sluice_dns_value value;
+};
+
+/* Too large for the stack; one per CPU, and a program runs on one CPU to the end. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_dns_scratch);
+} sluice_dns_scratch SEC(".maps");
+
+/* Where the message is in the packet. Every read goes through bpf_skb_load_bytes, which checks
+ * its offset when it runs: offsets the message decides need no proof for the verifier, so its
+ * loops are checked once per step rather than once per path. */
+struct sluice_dns_message {
+	__u32 base; /* offset of the DNS header in the packet */
+	__u32 len;
+};
+
+static __always_inline int sluice_dns_byte(struct __sk_buff *skb, const struct sluice_dns_message *m,
+					   __u32 at, __u8 *out)
+{
+	if (at >= m->len)
+		return -1;
+	return bpf_skb_load_bytes(skb, m->base + at, out, 1) ? -1 : 0;
+}
+
+static __always_inline int sluice_dns_u16(struct __sk_buff *skb, const struct sluice_dns_message *m,
+					  __u32 at, __u32 *out)
+{
+	__u8 bytes[2];
+
+	if (at + 2 > m->len || bpf_skb_load_bytes(skb, m->base + at, bytes, 2))
+		return -1;
+	*out = ((__u32)bytes[0] << 8) | bytes[1];
+	return 0;
+}
+
+/* Skipping a name label by label (bpf_loop runs the step: the verifier checks it once rather
+ * than once per path through up to 127 labels). */
+struct sluice_dns_skipper {
+	struct __sk_buff *skb;
+	struct sluice_dns_message m;
+	__u32 pos, seen, pointer_ok;
+	int result; /* 0 while skipping, -1 malformed, else the offset past the name */
+};
+
+static long sluice_dns_skip_step(__u64 index, void *data)
+{
+	struct sluice_dns_skipper *k = data;
+	__u8 c;
+
+	if (sluice_dns_byte(k->skb, &k->m, k->pos, &c) || ((c & 0xc0) && (c & 0xc0) != 0xc0))
+		goto malformed;
+	if ((c & 0xc0) == 0xc0 && !k->pointer_ok)
+		goto malformed;
+	if (c == 0 || (c & 0xc0) == 0xc0) {
+		if (c == 0 && k->seen == 0)
+			goto malformed; /* the root: never a name an application connects by */
+		k->result = k->pos + (c == 0 ? 1 : 2);
+		return 1;
+	}
+	k->seen += c + 1;
+	if (k->seen > 255)
+		goto malformed;
+	k->pos += c + 1;
+	return 0;
+malformed:
+	k->result = -1;
+	return 1;
+}
+
+/* The offset past the name at `off` (ending in a pointer where `pointer_ok`), and the length
+ * of its labels written there as dotted text; -1 when malformed. */
+static __always_inline int sluice_dns_skip(struct __sk_buff *skb, const struct sluice_dns_message *m, __u32 off,
+					   int pointer_ok, __u32 *length)
+{
+	struct sluice_dns_skipper k = { .skb = skb, .m = *m, .pos = off, .pointer_ok = pointer_ok };
+
+	bpf_loop(128, sluice_dns_skip_step, &k, 0);
+	*length = k.seen ? k.seen - 1 : 0;
+	return k.result > 0 ? k.result : -1;
+}
+
+/* The question, uncompressed at offset 12, copied as text: its length bytes become dots. */
+static __always_inline int sluice_dns_question_text(struct __sk_buff *skb, const struct sluice_dns_message *m,
+						    struct sluice_dns_scratch *s, __u32 length)
+{
+	__u8 first;
+	__u32 next;
+
+	if (length < 1 || length > 253 || sluice_dns_byte(skb, m, 12, &first))
+		return -1;
+	if (bpf_skb_load_bytes(skb, m->base + 13, s->name, length))
+		return -1;
+	next = first;
+	for (int i = 0; i < 253; i++) {
+		__u8 c;
+
+		if ((__u32)i >= length)
+			break;
+		c = s->name[i];
+		if ((__u32)i == next) {
+			next += c + 1;
+			s->name[i] = '.';
+		} else if (c >= 'A' && c <= 'Z') {
+			s->name[i] = c + ('a' - 'A');
+		}
+	}
+	s->name[length & (SLUICE_DNS_NAME_MAX - 1)] = 0;
+	return 0;
+}
+
+/* The backward pass over the question (sluice_abi.h): each dot passed closes a parent. The
+ * parents shift through fixed slots rather than being indexed by their count, and bpf_loop runs
+ * the step: the verifier checks it once rather than once per path through 253 bytes. */
+struct sluice_dns_namer {
+	struct sluice_dns_scratch *s;
+	__u64 hash;
+	__u64 parents[SLUICE_DNS_PARENTS];
+	__u32 length;
+	__u32 count;
+};
+
+static long sluice_dns_name_step(__u64 index, void *data)
+{
+	struct sluice_dns_namer *n = data;
+	__u32 length = n->length;
+	__u8 c;
+
+	if (index >= length || length > 253)
+		return 1;
+	c = n->s->name[(length - 1 - index) & (SLUICE_DNS_NAME_MAX - 1)];
+	if (c == '.') {
+		for (int j = SLUICE_DNS_PARENTS - 1; j > 0; j--)
+			n->parents[j] = n->parents[j - 1];
+		n->parents[0] = n->hash;
+		n->count++;
+	}
+	n->hash = (n->hash ^ c) * SLUICE_FNV_PRIME;
+	return 0;
+}
+
+static __always_inline void sluice_dns_ids(struct sluice_dns_scratch *s, __u32 length)
+{
+	struct sluice_dns_namer n = { .s = s, .hash = SLUICE_FNV_BASIS, .length = length };
+
+	bpf_loop(SLUICE_DNS_NAME_MAX, sluice_dns_name_step, &n, 0);
+	s->value.name_id = n.hash;
+	s->value.parent_count = n.count < SLUICE_DNS_PARENTS ? n.count : SLUICE_DNS_PARENTS;
+	__builtin_memcpy(s->value.parents, n.parents, sizeof(n.parents));
+}
+
+/* Where the DNS message starts in the packet and how long it is; 0 when this is not a DNS
+ * response the programs read. */
+static __always_inline int sluice_dns_locate(struct __sk_buff *skb, __u32 *start, __u32 *length)
+{
+	__u32 l4, protocol;
+
+	if (skb->protocol == bpf_htons(SLUICE_ETH_P_IP)) {
+		__u8 header[20];
+
+		if (bpf_skb_load_bytes(skb, 0, header, sizeof(header)))
+			return 0;
+		/* A fragment carries part of a message (or none of the header): not read. */
+		if (((header[6] & 0x3f) | header[7]) != 0) {
+			if (header[9] == IPPROTO_UDP)
+				sluice_count(SLUICE_COUNTER_DNS_SKIPPED);
+			return 0;
+		}
+		protocol = header[9];
+		l4 = (header[0] & 0x0f) * 4;
+	} else if (skb->protocol == bpf_htons(SLUICE_ETH_P_IPV6)) {
+		__u8 next;
+
+		if (bpf_skb_load_bytes(skb, 6, &next, 1))
+			return 0;
+		protocol = next; /* extension headers are not followed */
+		l4 = 40;
+	} else {
+		return 0;
+	}
+	if (protocol == IPPROTO_UDP) {
+		__u8 udp[8];
+
+		if (bpf_skb_load_bytes(skb, l4, udp, sizeof(udp)) || udp[0] != 0 || udp[1] != 53)
+			return 0;
+		*start = l4 + 8;
+		*length = skb->len > *start ? skb->len - *start : 0;
+	} else if (protocol == IPPROTO_TCP) {
+		__u8 tcp[20];
+		__u8 prefix[2];
+		__u32 payload;
+
+		if (bpf_skb_load_bytes(skb, l4, tcp, sizeof(tcp)) || tcp[0] != 0 || tcp[1] != 53)
+			return 0;
+		payload = l4 + (tcp[12] >> 4) * 4;
+		if (skb->len <= payload + 2)
+			return 0; /* an acknowledgement or a handshake: nothing to read */
+		if (bpf_skb_load_bytes(skb, payload, prefix, 2))
+			return 0;
+		*start = payload + 2;
+		*length = ((__u32)prefix[0] << 8) | prefix[1];
+		if (*start + *length > skb->len) {
+			sluice_count(SLUICE_COUNTER_DNS_SKIPPED); /* split over segments */
+			return 0;
+		}
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* Where the name at `off` is first written: a name that is a pointer is where the pointer
+ * leads (backwards, past the header, at most SLUICE_DNS_HOPS pointers to pointers); a name
+ * written out, or starting with labels, is at `off` itself. Names are matched by this place, as
+ * servers write them: an answer's owner points at the question or at the CNAME that named it.
+ * An owner spelled out again instead is not matched, so never attributed. -1 when malformed. */
+static __always_inline int sluice_dns_origin(struct __sk_buff *skb, const struct sluice_dns_message *m, __u32 off)
+{
+	__u32 at = off;
+
+	for (int hop = 0; hop < SLUICE_DNS_HOPS; hop++) {
+		__u32 word, target;
+
+		if (sluice_dns_u16(skb, m, at, &word))
+			return -1;
+		if ((word & 0xc000) != 0xc000)
+			return at;
+		target = word & 0x3fff;
+		if (target >= at || target < 12)
+			return -1;
+		at = target;
+	}
+	return -1;
+}
+
+/* Reads one answer record at `off`: follows the chain on a CNAME of it, keeps an A or AAAA of
+ * it. Returns the offset of the next record, or -1 when the record is malformed.
+ * A global function: the verifier checks it once, not once per record. */
+__noinline int sluice_dns_answer(struct __sk_buff *skb, __u32 base, __u32 len, __u32 off)
+{
+	struct sluice_dns_message m = { .base = base, .len = len };
+	__u32 zero = 0, type, class, ttl_high, ttl_low, rdlength, rdata, found, length;
+	struct sluice_dns_scratch *s = bpf_map_lookup_elem(&sluice_dns_scratch, &zero);
+	int next, owner, in_chain = 0;
+
+	if (!skb || !s)
+		return -1;
+	owner = sluice_dns_origin(skb, &m, off);
+	next = sluice_dns_skip(skb, &m, off, 1, &length);
+	if (owner < 0 || next < 0 || sluice_dns_u16(skb, &m, next, &type) ||
+	    sluice_dns_u16(skb, &m, next + 2, &class) || sluice_dns_u16(skb, &m, next + 4, &ttl_high) ||
+	    sluice_dns_u16(skb, &m, next + 6, &ttl_low) || sluice_dns_u16(skb, &m, next + 8, &rdlength))
+		return -1;
+	rdata = next + 10;
+	if (rdata + rdlength > len)
+		return -1;
+	for (int c = 0; c < SLUICE_DNS_CHAIN; c++) {
+		if ((__u32)c >= s->chain_count)
+			break;
+		if (s->chain[c] == (__u32)owner)
+			in_chain = 1;
+	}
+	if (!in_chain || class != 1)
+		return rdata + rdlength;
+	if (type == 5) { /* CNAME: the records of the name it gives answer the question too */
+		int target = sluice_dns_origin(skb, &m, rdata);
+
+		if (target < 0 || sluice_dns_skip(skb, &m, rdata, 1, &length) < 0)
+			return -1;
+		if (s->chain_count < SLUICE_DNS_CHAIN) {
+			s->chain[s->chain_count & (SLUICE_DNS_CHAIN - 1)] = target;
+			s->chain_count++;
+		}
+		return rdata + rdlength;
+	}
+	found = s->found;
+	if (found >= SLUICE_DNS_ADDRESSES)
+		return rdata + rdlength;
+	found &= SLUICE_DNS_ADDRESSES - 1;
+	__builtin_memset(s->addrs[found], 0, 16);
+	if (type == 1 && rdlength == 4) {
+		if (bpf_skb_load_bytes(skb, base + rdata, s->addrs[found], 4))
+			return -1;
+		s->families[found] = 4;
+	} else if (type == 28 && rdlength == 16) {
+		if (bpf_skb_load_bytes(skb, base + rdata, s->addrs[found], 16))
+			return -1;
+		s->families[found] = 6;
+	} else {
+		return rdata + rdlength;
+	}
+	s->ttls[found] = (ttl_high << 16) | ttl_low;
+	s->found++;
+	return rdata + rdlength;
+}
+
+/* Reads the question and answers of the message; the number of addresses attributed to the
+ * question, or -1 when the message is malformed (nothing attributed). */
+static __always_inline int sluice_dns_parse(struct __sk_buff *skb, const struct sluice_dns_message *m,
+					    struct sluice_dns_scratch *s)
+{
+	__u32 answers, flags, questions, qclass, length;
+	int off;
+
+	if (sluice_dns_u16(skb, m, 2, &flags) || sluice_dns_u16(skb, m, 4, &questions) ||
+	    sluice_dns_u16(skb, m, 6, &answers))
+		return -1;
+	/* A response (QR), standard query, not truncated, no error; one question. */
+	if (!(flags & 0x8000) || (flags & 0x7800) || (flags & 0x0200) || (flags & 0x000f) || questions != 1)
+		return 0;
+	off = sluice_dns_skip(skb, m, 12, 0, &length);
+	if (off < 0 || sluice_dns_u16(skb, m, off + 2, &qclass))
+		return -1;
+	if (qclass != 1)
+		return 0; /* not class IN */
+	/* Through memory: the length the skip's verification ends with is known exactly on each of
+	 * its paths, and every exact length would be checked again below; read back, it is one
+	 * range. */
+	*(volatile __u32 *)&s->name_len = length;
+	length = *(volatile __u32 *)&s->name_len;
+	if (sluice_dns_question_text(skb, m, s, length))
+		return -1;
+	s->chain[0] = 12;
+	s->chain_count = 1;
+	s->found = 0;
+	off += 4;
+	for (int a = 0; a < SLUICE_DNS_ANSWERS; a++) {
+		if ((__u32)a >= answers)
+			break;
+		off = sluice_dns_answer(skb, m->base, m->len, off);
+		if (off < 0)
+			return -1;
+	}
+	sluice_dns_ids(s, length);
+	return s->found;
+}
+
+SEC("cgroup_skb/ingress")
+int sluice_dns_answers(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct sluice_dns_message m = {};
+	struct sluice_dns_scratch *s;
+	struct sluice_owner *owner = 0;
+	struct sluice_dns_key key = {};
+	struct bpf_sock *sk;
+	__u64 now;
+	int found;
+
+	if (!sluice_dns_locate(skb, &m.base, &m.len))
+		return 1;
+	s = bpf_map_lookup_elem(&sluice_dns_scratch, &zero);
+	if (!s)
+		return 1;
+	if (m.len < 12) {
+		sluice_count(SLUICE_COUNTER_DNS_REFUSED);
+		return 1;
+	}
+	__builtin_memset(s->name, 0, sizeof(s->name));
+	found = sluice_dns_parse(skb, &m, s);
+	if (found < 0) {
+		sluice_count(SLUICE_COUNTER_DNS_REFUSED);
+		return 1;
+	}
+	if (found == 0)
+		return 1;
+	sluice_count(SLUICE_COUNTER_DNS_ANSWERS);
+
+	/* The application that connected the receiving socket; else its cgroup alone. */
+	sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (sk)
+		owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	if (owner) {
+		key.cgroup_id = owner->cgroup_id;
+		key.exe_ino = owner->flow.exe_ino;
+		key.exe_dev = owner->flow.exe_dev;
+	} else {
+		key.cgroup_id = bpf_skb_cgroup_id(skb);
+	}
+	now = bpf_ktime_get_boot_ns();
+	bpf_map_update_elem(&sluice_dns_names, &s->value.name_id, s->name, BPF_ANY);
+	for (int i = 0; i < SLUICE_DNS_ADDRESSES; i++) {
+		__u32 ttl;
+
+		if (i >= found)
+			break;
+		ttl = s->ttls[i];
+		if (ttl < SLUICE_DNS_TTL_FLOOR)
+			ttl = SLUICE_DNS_TTL_FLOOR;
+		if (ttl > SLUICE_DNS_TTL_CEILING)
+			ttl = SLUICE_DNS_TTL_CEILING;
+		s->value.expires_ns = now + (__u64)(ttl + SLUICE_DNS_GRACE) * 1000000000ULL;
+		key.family = s->families[i];
+		__builtin_memcpy(key.addr, s->addrs[i], 16);
+		if (!bpf_map_lookup_elem(&sluice_dns_addresses, &key))
+			sluice_count(SLUICE_COUNTER_DNS_NEW);
+		if (bpf_map_update_elem(&sluice_dns_addresses, &key, &s->value, BPF_ANY) == 0)
+			sluice_count(SLUICE_COUNTER_DNS_LEARNED);
+	}
+	return 1;
+}
+
+#endif /* SLUICE_DNS_H */
