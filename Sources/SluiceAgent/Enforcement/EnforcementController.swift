@@ -18,6 +18,8 @@ public actor EnforcementController {
     /// The ring buffers the programs write to, for the event pipeline's reading thread.
     public nonisolated let events: BPFMap
     public nonisolated let execs: BPFMap
+    /// The names behind events' name ids.
+    public nonisolated let domainNames: DomainNames
     let cgroups: CgroupFS
     /// What policy paths resolved to, across compiles: a renamed executable stays governed.
     let executables = ExecutableTracker()
@@ -65,6 +67,7 @@ public actor EnforcementController {
             logger: logger)
         events = datapath.events
         execs = datapath.execs
+        domainNames = datapath.domainNames
         self.datapath = datapath
     }
 

@@ -18,11 +18,15 @@ final class EventEnricher {
     /// still the ones the event was named with.
     private var apps: [AppSource: AppKey] = [:]
     private var rules: [UInt32: [RuleInfo]] = [:]
+    private let domainNames: DomainNames?
+    /// Names by id: a name is looked up in the kernel once, not per event.
+    private var domains: [UInt64: String] = [:]
     private static let cacheLimit = 8192
 
-    init(nodeName: String, cgroupNamer: CgroupNamer?) {
+    init(nodeName: String, cgroupNamer: CgroupNamer?, domainNames: DomainNames? = nil) {
         self.nodeName = nodeName
         self.cgroupNamer = cgroupNamer
+        self.domainNames = domainNames
     }
 
     /// Generations whose rule names are not known yet.
@@ -70,8 +74,16 @@ final class EventEnricher {
             family: raw.destination.family, destination: raw.destination, port: raw.port, verdict: raw.action,
             enforced: raw.enforced, policy: rule?.policy, rule: rule?.rule ?? (raw.byDefault ? "default" : "rule-\(raw.ruleID)"),
             hook: raw.hookName, generation: raw.generation, mapped: raw.mapped,
-            unspecified: raw.unspecified, closed: raw.closed)
+            unspecified: raw.unspecified, closed: raw.closed, dstDomain: domain(raw.nameID))
         return (event, app(AppSource(executable: raw.executable, cgroupID: raw.cgroupID), executable: exe, cgroup: cgroup))
+    }
+
+    private func domain(_ id: UInt64) -> String? {
+        guard id != 0 else { return nil }
+        if let known = domains[id] { return known }
+        guard let name = domainNames?.name(of: id) else { return nil }
+        Self.store(name, at: id, in: &domains)
+        return name
     }
 
     private struct AppSource: Hashable {

@@ -66,7 +66,7 @@ public final class EventPipeline: Service, Sendable {
         }
 
         let cgroupNamer = try? CgroupNamer(cgroups: CgroupFS.discover())
-        let enricher = EventEnricher(nodeName: nodeName, cgroupNamer: cgroupNamer)
+        let enricher = EventEnricher(nodeName: nodeName, cgroupNamer: cgroupNamer, domainNames: controller.domainNames)
         enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
         await withGracefulShutdownHandler {
             for await batch in handoff.batches.cancelOnGracefulShutdown() {

@@ -19,6 +19,9 @@ public struct DecisionEvent: Sendable, Hashable {
     public var transport: String
     public var family: IPAddress.Family
     public var destination: IPAddress
+    /// The name the application looked up for `destination` (the question of the DNS answer
+    /// that gave it, the start of any CNAME chain); nil when none is known.
+    public var dstDomain: String?
     public var port: UInt16
     public var verdict: RuleAction
     /// False when the deciding policy is in monitor mode (a deny did not block).
@@ -42,7 +45,7 @@ public struct DecisionEvent: Sendable, Hashable {
         timeNanoseconds: Int64, node: String, pid: UInt32, uid: UInt32, comm: String, exe: String?, exeID: String?,
         cgroup: String?, cgroupID: UInt64, transport: String, family: IPAddress.Family, destination: IPAddress, port: UInt16,
         verdict: RuleAction, enforced: Bool, policy: String?, rule: String, hook: String, generation: UInt32, mapped: Bool,
-        unspecified: Bool = false, closed: Bool = false, score: EventScore? = nil
+        unspecified: Bool = false, closed: Bool = false, dstDomain: String? = nil, score: EventScore? = nil
     ) {
         self.timeNanoseconds = timeNanoseconds
         self.node = node
@@ -66,6 +69,7 @@ public struct DecisionEvent: Sendable, Hashable {
         self.mapped = mapped
         self.unspecified = unspecified
         self.closed = closed
+        self.dstDomain = dstDomain
         self.score = score
     }
 }

@@ -198,6 +198,8 @@ public final class Datapath {
     public var events: BPFMap { maps.events }
     /// The ring buffer the exec tracer writes executable names to.
     public var execs: BPFMap { maps.execs }
+    /// The names behind events' name ids.
+    public var domainNames: DomainNames { DomainNames(map: maps.dnsNames) }
 
     static func open(_ configuration: DatapathConfiguration, reusingPins: Bool, closers: Bool) throws -> BPFObject {
         let object = try BPFObject(elf: EmbeddedObject.elf, name: "sluice")
