@@ -44,8 +44,11 @@ public struct DomainName: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// The hashes of the nearest `maximumParents` parent domains, nearest first:
     /// `a.b.github.com` gives those of `b.github.com`, `github.com` and `com`.
     public var parentHashes: [UInt64] {
-        hashesBeforeDots.reversed().prefix(Self.maximumParents).map { $0 }
+        Array(allParentHashes.prefix(Self.maximumParents))
     }
+
+    /// The hashes of every parent domain, nearest first.
+    var allParentHashes: [UInt64] { hashesBeforeDots.reversed() }
 
     /// The parent domains `parentHashes` stands for, nearest first.
     public var parents: [DomainName] {
