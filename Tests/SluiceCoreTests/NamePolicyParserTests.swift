@@ -50,6 +50,13 @@ import Testing
             ])
     }
 
+    @Test func anUnquotedWildcardIsToldToQuote() {
+        let yaml = F.document(spec: "egress:", "  - {action: allow, to: [*.github.com]}")
+        let messages = PolicyParser.parse(yaml, file: F.file).diagnostics.map(\.message)
+        #expect(messages.count == 1)
+        #expect(messages.first?.hasSuffix("quote a wildcard name: \"*.example.com\"") == true, "\(messages)")
+    }
+
     @Test func namesAreOnlyForRuleDestinations() {
         let yaml = F.document(spec: "learning: {protect: [api.github.com]}")
         let problems = PolicyParser.parse(yaml, file: F.file).diagnostics

@@ -120,7 +120,7 @@ import Testing
             )),
         ParserCase(
             "YAML syntax: undefined alias", "apiVersion: *version\n",
-            Problem(1, 13, "", "YAML syntax error: found undefined alias")),
+            Problem(1, 13, "", "YAML syntax error: found undefined alias; quote a wildcard name: \"*.example.com\"")),
         ParserCase(
             "YAML reader: control character", "apiVersion: sluice/v1\u{1}\n",
             Problem(1, 22, "", "YAML cannot read the text: control characters are not allowed")),
