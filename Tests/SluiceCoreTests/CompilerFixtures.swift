@@ -159,4 +159,13 @@ func portEntry(_ ports: PortRange, _ action: RuleAction, rule: UInt32, monitor: 
 
 func cidr(_ text: String) -> IPPrefix { PolicyFixtures.prefix(text) }
 
+extension PortEntry {
+    /// The same entry as written for a full-length block of its own route.
+    var exact: PortEntry {
+        var entry = self
+        entry.exactAddress = true
+        return entry
+    }
+}
+
 func portRange(_ lower: UInt16, _ upper: UInt16) -> PortRange { PortRange(lower, upper)! }

@@ -37,9 +37,10 @@ import Testing
             Self.route(1, "10.0.0.0/8"): [https],
             Self.route(1, "10.1.0.0/16"): web + [https],
             // The /32 inherits the /16's table, which holds the /8's.
-            Self.route(1, "10.1.2.3/32"): [portEntry(PortRange(22), .alert, rule: 3)] + web + [https],
+            // Only a host's own entries are marked exact: the kernel weighs those against names.
+            Self.route(1, "10.1.2.3/32"): [portEntry(PortRange(22), .alert, rule: 3).exact] + web + [https],
             // No /16 above this host: it inherits the /8; its any-port entry shadows 443/tcp.
-            Self.route(1, "10.2.0.9/32"): [portEntry(.any, .deny, rule: 4)],
+            Self.route(1, "10.2.0.9/32"): [portEntry(.any, .deny, rule: 4).exact],
             // The other family's trie is separate: nothing inherited from IPv4.
             Self.route(1, "2001:db8::/32"): [portEntry(.any, .allow, rule: 5)],
         ]

@@ -7,7 +7,6 @@ import Testing
     typealias F = PolicyFixtures
 
     static let nameRule = "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
-    static let aliases = "the aliases are any, loopback, private, link-local, multicast or host"
     static let portOrRange = "expected a port (443) or a port range (\"8000-8100\")"
 
     static let documentCases: [ParserCase] = [
@@ -121,7 +120,7 @@ import Testing
             )),
         ParserCase(
             "YAML syntax: undefined alias", "apiVersion: *version\n",
-            Problem(1, 13, "", "YAML syntax error: found undefined alias")),
+            Problem(1, 13, "", "YAML syntax error: found undefined alias; quote a wildcard name: \"*.example.com\"")),
         ParserCase(
             "YAML reader: control character", "apiVersion: sluice/v1\u{1}\n",
             Problem(1, 22, "", "YAML cannot read the text: control characters are not allowed")),
@@ -278,12 +277,16 @@ import Testing
                 spec: "egress:", "  - action: allow", "    to: [10.0.0.1/8, \"::1/129\", lokalhost, loopbak, 10]"),
             Problem(8, 12, "spec.egress[0].to[0]", "\"10.0.0.1/8\" has host bits set; did you mean 10.0.0.0/8?"),
             Problem(8, 24, "spec.egress[0].to[1]", "\"::1/129\": prefix length must be a number from 0 to 128"),
-            Problem(8, 35, "spec.egress[0].to[2]", "\"lokalhost\" is not an IPv4 or IPv6 address or CIDR; \(aliases)"),
+            Problem(
+                8, 35, "spec.egress[0].to[2]",
+                "\"lokalhost\" is neither an address nor a fully qualified name; write the name with its domain "
+                    + "(\"lokalhost.example.com\") or one of the aliases any, loopback, private, link-local, multicast or host"),
             Problem(
                 8, 46, "spec.egress[0].to[3]",
-                "\"loopbak\" is not an IPv4 or IPv6 address or CIDR; did you mean the alias \"loopback\"?"),
+                "\"loopbak\" is neither an address nor a fully qualified name; did you mean the alias \"loopback\"?"),
             Problem(
-                8, 55, "spec.egress[0].to[4]", "expected an address, a CIDR block or an alias, found the integer 10")),
+                8, 55, "spec.egress[0].to[4]",
+                "expected an address, a CIDR block, an alias or a domain name, found the integer 10")),
         ParserCase(
             "bad ports",
             F.document(

@@ -63,19 +63,41 @@ public struct Verdict: Hashable, Sendable, Codable {
 
 /// One destination of one rule for one subject: the unit the kernel matches.
 public struct DestinationEntry: Hashable, Sendable {
-    public var prefix: IPPrefix
+    public var destination: EntryDestination
     public var ports: PortRange
     public var transport: TransportProtocol
     public var verdict: Verdict
 
-    public init(prefix: IPPrefix, ports: PortRange, transport: TransportProtocol, verdict: Verdict) {
-        self.prefix = prefix
+    public init(destination: EntryDestination, ports: PortRange, transport: TransportProtocol, verdict: Verdict) {
+        self.destination = destination
         self.ports = ports
         self.transport = transport
         self.verdict = verdict
     }
 
-    /// Precedence within one prefix (DESIGN.md): exact port, then narrower range, then any
+    /// An entry for an address block.
+    public init(prefix: IPPrefix, ports: PortRange, transport: TransportProtocol, verdict: Verdict) {
+        self.init(destination: .prefix(prefix), ports: ports, transport: transport, verdict: verdict)
+    }
+
+    /// An entry for a name or wildcard.
+    public init(name: NamePattern, ports: PortRange, transport: TransportProtocol, verdict: Verdict) {
+        self.init(destination: .name(name), ports: ports, transport: transport, verdict: verdict)
+    }
+
+    /// The address block, or nil for a name entry.
+    public var prefix: IPPrefix? {
+        if case .prefix(let prefix) = destination { return prefix }
+        return nil
+    }
+
+    /// The name or wildcard, or nil for an address entry.
+    public var namePattern: NamePattern? {
+        if case .name(let pattern) = destination { return pattern }
+        return nil
+    }
+
+    /// Precedence within one prefix or name pattern (DESIGN.md): exact port, then narrower range, then any
     /// port; a specific protocol before any; on a tie the more severe action.
     static func precedes(_ lhs: DestinationEntry, _ rhs: DestinationEntry) -> Bool {
         if lhs.ports.width != rhs.ports.width { return lhs.ports.width < rhs.ports.width }

@@ -4,11 +4,15 @@ public struct PortEntry: Hashable, Sendable {
     /// IP protocol number; 0 for any.
     public var protocolNumber: UInt8
     public var verdict: Verdict
+    /// The entry was written for a full-length block (/32, /128) of the route it sits in, not
+    /// inherited from a shorter one: only such an entry can outrank a name rule (DESIGN.md).
+    public var exactAddress: Bool
 
-    public init(ports: PortRange, protocolNumber: UInt8, verdict: Verdict) {
+    public init(ports: PortRange, protocolNumber: UInt8, verdict: Verdict, exactAddress: Bool = false) {
         self.ports = ports
         self.protocolNumber = protocolNumber
         self.verdict = verdict
+        self.exactAddress = exactAddress
     }
 
     public func matches(port: UInt16, protocolNumber flowProtocol: UInt8) -> Bool {
@@ -39,6 +43,17 @@ public struct RouteKey: Hashable, Sendable {
     }
 }
 
+/// A key of the name routes: a subject's name pattern.
+public struct NameRouteKey: Hashable, Sendable {
+    public var subject: UInt32
+    public var pattern: NamePatternKey
+
+    public init(subject: UInt32, pattern: NamePatternKey) {
+        self.subject = subject
+        self.pattern = pattern
+    }
+}
+
 /// Everything one policy generation puts in the kernel, before it is placed in a slot: the
 /// logical content of `sluice_subjects`, `sluice_rules4/6`, `sluice_ports` and `sluice_config`.
 ///
@@ -50,6 +65,13 @@ public struct DatapathImage: Sendable, Equatable {
     public var subjects: [SubjectKey: SubjectRecord]
     /// Route -> index into `tables`.
     public var routes: [RouteKey: Int]
+    /// Name route -> index into `tables`. A pattern's table holds its own entries, then the full
+    /// table of the subject's nearest wildcard that covers it, as address routes hold their
+    /// shorter prefixes'.
+    public var nameRoutes: [NameRouteKey: Int] = [:]
+    /// Every pattern some subject (the node included) has a route for: the names whose DNS
+    /// answers the kernel attributes.
+    public var namePatterns: Set<NamePatternKey> = []
     /// Distinct tables; many routes share one.
     public var tables: [[PortEntry]]
     /// Cgroup depths that carry executable-in-cgroup subjects, deepest first.
@@ -78,6 +100,11 @@ public struct DatapathImage: Sendable, Equatable {
 
     public func table(for key: RouteKey) -> [PortEntry]? {
         routes[key].map { tables[$0] }
+    }
+
+    /// The table of a subject's name pattern, if it has a route.
+    public func table(for key: NameRouteKey) -> [PortEntry]? {
+        nameRoutes[key].map { tables[$0] }
     }
 }
 
@@ -135,6 +162,8 @@ extension DatapathImage {
             node: node, subjects: subjects, routes: builder.routes, tables: builder.tables,
             executableInCgroupLevels: exeLevels.sorted(by: >), cgroupLevels: cgroupLevels.sorted(by: >))
         governedNames = compiled.governedNames
+        nameRoutes = builder.nameRoutes
+        namePatterns = builder.namePatterns
     }
 }
 

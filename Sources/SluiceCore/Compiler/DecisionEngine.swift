@@ -9,11 +9,15 @@ public struct FlowQuery: Sendable, Hashable {
     /// asks whether the caller may create a raw or ping socket (destination 0.0.0.0 or ::,
     /// port 0, as the socket-creation hook decides it).
     public var transport: TransportProtocol
+    /// The name the application looked up, as the kernel attributed it from a DNS answer; nil
+    /// when none was.
+    public var domain: DomainName?
 
     public init(
         executable: ExecutableIdentity?, cgroupAncestry: [CgroupIdentity], destination: IPAddress, port: UInt16,
-        transport: TransportProtocol
+        transport: TransportProtocol, domain: DomainName? = nil
     ) {
+        self.domain = domain
         self.executable = executable
         self.cgroupAncestry = cgroupAncestry
         self.destination = destination
@@ -31,13 +35,16 @@ public struct Decision: Sendable, Hashable {
     public var byDefault: Bool
     /// The destination block of the deciding rule.
     public var matchedPrefix: IPPrefix?
+    /// The name or wildcard of the deciding rule, when a name rule decided.
+    public var matchedName: NamePattern? = nil
     /// Each subject consulted, most specific first, and what it said.
     public var trace: [String]
 }
 
 /// Decides flows over a `DatapathImage` exactly as the kernel programs do (BPF/sluice.bpf.c):
 /// executable within cgroup (deepest first), executable, cgroup (deepest first), node; within a
-/// subject the longest matching prefix, then the first matching entry of its table.
+/// subject the longest matching prefix, then the first matching entry of its table, weighed
+/// against the first matching entry of the first name route found for the flow's name.
 public struct DecisionEngine: Sendable {
     public let image: DatapathImage
 
@@ -75,15 +82,31 @@ public struct DecisionEngine: Sendable {
 
     private func decide(_ flow: FlowQuery, subject: SubjectRecord, key: SubjectKey?, trace: inout [String]) -> Decision? {
         let name = key?.description ?? "node"
+        var addressMatch: (prefix: IPPrefix, entry: PortEntry)?
         if let (prefix, table) = longestRoute(subject: subject.index, destination: flow.destination) {
             if let entry = table.first(where: { $0.matches(port: flow.port, protocolNumber: flow.transport.number) }) {
-                let block = origin(of: entry, route: prefix, subject: subject.index, flow: flow)
-                trace.append("\(name): rule \(entry.verdict.ruleID) matches \(block) port \(entry.ports) -> \(entry.verdict.action)")
-                return Decision(subject: key, verdict: entry.verdict, byDefault: false, matchedPrefix: block, trace: trace)
+                addressMatch = (prefix, entry)
+            } else {
+                trace.append("\(name): rules for \(prefix) do not cover port \(flow.port)/\(flow.transport)")
             }
-            trace.append("\(name): rules for \(prefix) do not cover port \(flow.port)/\(flow.transport)")
         } else {
             trace.append("\(name): no rule for \(flow.destination)")
+        }
+        if let match = nameMatch(flow, subject: subject.index, trace: &trace, name: name) {
+            if let address = addressMatch, address.entry.exactAddress, Self.exactAddressOutranks(address.entry, name: match.entry) {
+                trace.append("\(name): rule \(address.entry.verdict.ruleID) for the exact address outranks rule \(match.entry.verdict.ruleID) for \(match.route)")
+            } else {
+                let pattern = origin(of: match, subject: subject.index, flow: flow)
+                trace.append("\(name): rule \(match.entry.verdict.ruleID) matches name \(pattern) port \(match.entry.ports) -> \(match.entry.verdict.action)")
+                var decision = Decision(subject: key, verdict: match.entry.verdict, byDefault: false, matchedPrefix: nil, trace: trace)
+                decision.matchedName = pattern
+                return decision
+            }
+        }
+        if let (prefix, entry) = addressMatch {
+            let block = origin(of: entry, route: prefix, subject: subject.index, flow: flow)
+            trace.append("\(name): rule \(entry.verdict.ruleID) matches \(block) port \(entry.ports) -> \(entry.verdict.action)")
+            return Decision(subject: key, verdict: entry.verdict, byDefault: false, matchedPrefix: block, trace: trace)
         }
         guard let fallback = subject.fallback else {
             trace.append("\(name): no default, falls through")

@@ -11,6 +11,8 @@ public struct Explanation: Sendable, Hashable, Codable {
     public var subject: String
     public var byDefault: Bool
     public var matchedPrefix: String?
+    /// The name or wildcard of the deciding rule (`*.github.com`), when a name rule decided.
+    public var matchedName: String?
     public var trace: [String]
     public var generation: UInt32?
 
@@ -24,6 +26,7 @@ public struct Explanation: Sendable, Hashable, Codable {
         subject = decision.subject?.description ?? "node"
         byDefault = decision.byDefault
         matchedPrefix = decision.matchedPrefix?.description
+        matchedName = decision.matchedName?.description
         trace = decision.trace
         self.generation = generation
     }
@@ -35,6 +38,7 @@ public struct Explanation: Sendable, Hashable, Codable {
         lines.append("  decided by: \(ruleName)\(ruleLocation.map { " at \($0)" } ?? "")")
         lines.append("  subject:    \(subject)\(byDefault ? " (its default: no rule matched)" : "")")
         if let matchedPrefix { lines.append("  matched:    \(matchedPrefix)") }
+        if let matchedName { lines.append("  matched:    name \(matchedName)") }
         lines.append("  trace:")
         lines += trace.map { "    \($0)" }
         return lines.joined(separator: "\n")

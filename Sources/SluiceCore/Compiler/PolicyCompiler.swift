@@ -41,7 +41,7 @@ private struct RuleOrigin {
 /// One subject's entries while compiling, keyed for contradiction checks.
 private struct SubjectBuilder {
     struct EntryKey: Hashable {
-        var prefix: IPPrefix
+        var destination: EntryDestination
         var ports: PortRange
         var transport: TransportProtocol
     }
@@ -173,7 +173,7 @@ private struct CompilerState<Resolver: SubjectResolver> {
         builder.entries.reserveCapacity(builder.entries.count + expanded.count)
         builder.positionByKey.reserveCapacity(builder.positionByKey.count + expanded.count)
         for (entry, origin) in expanded {
-            let key = SubjectBuilder.EntryKey(prefix: entry.prefix, ports: entry.ports, transport: entry.transport)
+            let key = SubjectBuilder.EntryKey(destination: entry.destination, ports: entry.ports, transport: entry.transport)
             if let position = builder.positionByKey[key] {
                 let existing = builder.entries[position]
                 let same = existing.entry.verdict.action == entry.verdict.action && existing.entry.verdict.monitor == entry.verdict.monitor
@@ -182,7 +182,7 @@ private struct CompilerState<Resolver: SubjectResolver> {
                     diagnostics.append(
                         PolicyDiagnostic(
                             at: here.location, field: "",
-                            "\(here.description) contradicts \(there.description) (\(there.location)) for \(builder.names.joined(separator: " and ")) to \(entry.prefix) port \(entry.ports) \(entry.transport): \(Self.describe(entry.verdict)) vs \(Self.describe(existing.entry.verdict))"))
+                            "\(here.description) contradicts \(there.description) (\(there.location)) for \(builder.names.joined(separator: " and ")) to \(entry.destination) port \(entry.ports) \(entry.transport): \(Self.describe(entry.verdict)) vs \(Self.describe(existing.entry.verdict))"))
                 }
                 continue
             }
@@ -258,27 +258,30 @@ private struct CompilerState<Resolver: SubjectResolver> {
 }
 
 extension EgressRule {
-    /// Calls `body` with each entry the rule expands to: each block (the whole of both families
-    /// when it lists none) with each port range (any port when it lists none).
+    /// Calls `body` with each entry the rule expands to: each block and name (the whole of both
+    /// families when it lists none) with each port range (any port when it lists none).
     fileprivate func forEachEntry(verdict: Verdict, host: [IPPrefix], _ body: (DestinationEntry) -> Void) {
-        func expand(_ prefix: IPPrefix) {
+        func expand(_ destination: EntryDestination) {
             guard !ports.isEmpty else {
-                body(DestinationEntry(prefix: prefix, ports: .any, transport: transport, verdict: verdict))
+                body(DestinationEntry(destination: destination, ports: .any, transport: transport, verdict: verdict))
                 return
             }
             for range in ports {
-                body(DestinationEntry(prefix: prefix, ports: range.value, transport: transport, verdict: verdict))
+                body(DestinationEntry(destination: destination, ports: range.value, transport: transport, verdict: verdict))
             }
         }
-        if destinations.isEmpty && hostDestination == nil {
-            expand(.any(.ipv4))
-            expand(.any(.ipv6))
+        if coversAnyDestination {
+            expand(.prefix(.any(.ipv4)))
+            expand(.prefix(.any(.ipv6)))
         }
         for destination in destinations {
-            expand(destination.value)
+            expand(.prefix(destination.value))
         }
         for prefix in host where !destinations.contains(where: { $0.value == prefix }) {
-            expand(prefix)
+            expand(.prefix(prefix))
+        }
+        for name in names {
+            expand(.name(name.value))
         }
     }
 }

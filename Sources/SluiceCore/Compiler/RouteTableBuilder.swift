@@ -6,6 +6,8 @@
 /// table is found by its index in `tables` rather than kept again per prefix.
 struct RouteTableBuilder {
     var routes: [RouteKey: Int] = [:]
+    var nameRoutes: [NameRouteKey: Int] = [:]
+    var namePatterns = Set<NamePatternKey>()
     var tables: [[PortEntry]] = []
     private var interned: [[PortEntry]: Int] = [:]
 
@@ -16,7 +18,17 @@ struct RouteTableBuilder {
         // By family, then shorter prefixes first, so a parent's full table exists when its
         // children need it; each prefix's entries end up side by side, in the order given.
         // Small keys are sorted rather than the entries themselves.
-        let order = entries.indices.map { PrefixOrder(entries[$0].prefix, entry: $0) }.sorted()
+        var order: [PrefixOrder] = []
+        order.reserveCapacity(entries.count)
+        var named: [Int] = []
+        for position in entries.indices {
+            switch entries[position].destination {
+            case .prefix(let prefix): order.append(PrefixOrder(prefix, entry: position))
+            case .name: named.append(position)
+            }
+        }
+        order.sort()
+        if !named.isEmpty { addNames(subject: subject, positions: named, of: entries) }
         // Full tables by prefix, for the longer prefixes inside them.
         var fullTable: [IPPrefix: Int] = [:]
         fullTable.reserveCapacity(entries.count)
@@ -30,7 +42,7 @@ struct RouteTableBuilder {
         while start < order.endIndex {
             var end = start + 1
             while end < order.endIndex && order[end].hasSamePrefix(as: order[start]) { end += 1 }
-            let prefix = entries[order[start].entry].prefix
+            let prefix = order[start].prefix
             if start > order.startIndex {
                 let previous = order[start - 1]
                 if previous.family != prefix.family {
@@ -39,7 +51,7 @@ struct RouteTableBuilder {
                     shorterLengths.append(previous.length)
                 }
             }
-            var table = Self.ownTable(order[start..<end], of: entries)
+            var table = Self.ownTable(order[start..<end].lazy.map(\.entry), of: entries)
             for length in shorterLengths.reversed() {
                 if let parent = fullTable[IPPrefix(covering: prefix.address, length: length)] {
                     table += tables[parent]
@@ -55,10 +67,10 @@ struct RouteTableBuilder {
         }
     }
 
-    /// One prefix's own entries, in precedence order, as the kernel matches them.
-    private static func ownTable(_ group: ArraySlice<PrefixOrder>, of entries: [DestinationEntry]) -> [PortEntry] {
-        guard group.count > 1 else { return group.map { PortEntry(entries[$0.entry]) } }
-        return group.map { entries[$0.entry] }.sorted(by: DestinationEntry.precedes).map(PortEntry.init)
+    /// One prefix's or pattern's own entries, in precedence order, as the kernel matches them.
+    static func ownTable(_ group: some Collection<Int>, of entries: [DestinationEntry]) -> [PortEntry] {
+        guard group.count > 1 else { return group.map { PortEntry(entries[$0]) } }
+        return group.map { entries[$0] }.sorted(by: DestinationEntry.precedes).map(PortEntry.init)
     }
 
     /// Drops entries that can never be first to match because an earlier entry covers the same
@@ -77,7 +89,7 @@ struct RouteTableBuilder {
         return kept
     }
 
-    private mutating func intern(_ table: [PortEntry]) -> Int {
+    mutating func intern(_ table: [PortEntry]) -> Int {
         let next = tables.count
         // Through `_modify`, which stores the default when the table is new: one hash, not two.
         let index = Self.read(&interned[table, default: next])
@@ -89,8 +101,10 @@ struct RouteTableBuilder {
 }
 
 extension PortEntry {
+    /// An entry of its own route: only a full-length block is an exact address.
     init(_ entry: DestinationEntry) {
-        self.init(ports: entry.ports, protocolNumber: entry.transport.number, verdict: entry.verdict)
+        let exact = entry.prefix.map { $0.length == $0.family.bitWidth } ?? false
+        self.init(ports: entry.ports, protocolNumber: entry.transport.number, verdict: entry.verdict, exactAddress: exact)
     }
 }
 
@@ -112,6 +126,7 @@ private struct PrefixOrder: Comparable {
 
     var family: IPAddress.Family { rank >> 8 == 0 ? .ipv4 : .ipv6 }
     var length: Int { Int(rank & 0xff) }
+    var prefix: IPPrefix { IPPrefix(uncheckedAddress: IPAddress(family: family, high: high, low: low), length: length) }
 
     /// Whether both are entries of one prefix.
     func hasSamePrefix(as other: PrefixOrder) -> Bool {

@@ -7,6 +7,7 @@ public struct RuleSignature: Hashable, Sendable {
     var action: RuleAction
     var mode: PolicyMode
     var destinations: [IPPrefix]
+    var names: [NamePattern] = []
     var ports: [PortRange]
     var transport: TransportProtocol
     var namesHost = false
@@ -17,8 +18,8 @@ public struct RuleSignature: Hashable, Sendable {
             result.append(
                 RuleSignature(
                     policy: policy.name, name: rule.name, action: rule.action, mode: policy.mode,
-                    destinations: rule.destinations.map(\.value), ports: rule.ports.map(\.value), transport: rule.transport,
-                    namesHost: rule.hostDestination != nil))
+                    destinations: rule.destinations.map(\.value), names: rule.names.map(\.value), ports: rule.ports.map(\.value),
+                    transport: rule.transport, namesHost: rule.hostDestination != nil))
         }
         if let raw = policy.rawSockets {
             result.append(

@@ -69,8 +69,11 @@ public struct EgressRule: Hashable, Sendable {
     /// Optional name given by the author; events show it instead of `egress[N]`.
     public var name: String?
     public var action: RuleAction
-    /// Destinations; empty means any address of either family.
+    /// Address blocks; with `names` and `hostDestination` also empty, any address of either family.
     public var destinations: [Located<IPPrefix>]
+    /// Names and wildcards the application looked up (`api.github.com`, `*.github.com`): the
+    /// rule also covers connects the kernel attributes to a matching name.
+    public var names: [Located<NamePattern>]
     /// Ports; empty means any port.
     public var ports: [Located<PortRange>]
     public var transport: TransportProtocol
@@ -83,9 +86,11 @@ public struct EgressRule: Hashable, Sendable {
     public var location: SourceLocation
 
     public init(
-        name: String? = nil, action: RuleAction, destinations: [Located<IPPrefix>], ports: [Located<PortRange>],
-        transport: TransportProtocol, hostDestination: Located<String>? = nil, index: Int, location: SourceLocation
+        name: String? = nil, action: RuleAction, destinations: [Located<IPPrefix>], names: [Located<NamePattern>] = [],
+        ports: [Located<PortRange>], transport: TransportProtocol, hostDestination: Located<String>? = nil, index: Int,
+        location: SourceLocation
     ) {
+        self.names = names
         self.hostDestination = hostDestination
         self.name = name
         self.action = action
@@ -95,6 +100,9 @@ public struct EgressRule: Hashable, Sendable {
         self.index = index
         self.location = location
     }
+
+    /// Whether `to` lists nothing: the rule covers every address of both families.
+    public var coversAnyDestination: Bool { destinations.isEmpty && names.isEmpty && hostDestination == nil }
 
     /// How events and `policy explain` name this rule.
     public var label: String { name ?? "egress[\(index)]" }

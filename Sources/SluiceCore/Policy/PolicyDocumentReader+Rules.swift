@@ -44,6 +44,7 @@ extension PolicyDocumentReader {
         .flatMap { choice($0, at: fields.path("action"), noun: "action", as: RuleAction.self) }
         var hostDestination: Located<String>?
         let destinations = fields["to"].flatMap { readDestinations($0, at: fields.path("to"), host: &hostDestination) }
+        let (prefixes, names) = Self.split(destinations ?? [])
         let ports = fields["ports"].flatMap { readPorts($0, at: fields.path("ports")) }
         let transport = fields["protocol"].flatMap {
             choice($0, at: fields.path("protocol"), noun: "protocol", as: TransportProtocol.self)
@@ -56,21 +57,58 @@ extension PolicyDocumentReader {
         }
         guard diagnostics.count == errorsBefore, let action else { return nil }
         return EgressRule(
-            name: name, action: action, destinations: destinations ?? [], ports: ports ?? [],
+            name: name, action: action, destinations: prefixes, names: names, ports: ports ?? [],
             transport: transport ?? .any, hostDestination: hostDestination, index: index, location: location(of: node))
     }
 
     /// nil when anything in the list is wrong.
     private mutating func readDestinations(
         _ node: Node, at path: FieldPath, host: inout Located<String>?
-    ) -> [Located<IPPrefix>]? {
+    ) -> [Located<EntryDestination>]? {
         readItems(node, at: path, field: "to", meaning: "any destination") { reader, item, itemPath in
             if case .scalar(let scalar) = item, scalar.string == DestinationAlias.host, item.scalarTagName == .str {
                 host = Located(DestinationAlias.host, at: reader.location(of: item), path: itemPath)
                 return []
             }
-            return reader.readDestination(item, at: itemPath)
+            return reader.readRuleDestination(item, at: itemPath)
         }
+    }
+
+    /// An address, block or alias as everywhere else, or else a name or wildcard: only a rule's
+    /// `to` may name, since only connects carry the name the application looked up.
+    private mutating func readRuleDestination(_ node: Node, at path: FieldPath) -> [EntryDestination]? {
+        let expected = "an address, a CIDR block, an alias or a domain name"
+        guard let text = string(node, at: path, expected: expected) else { return nil }
+        if let prefixes = DestinationAlias.prefixes(for: text) { return prefixes.map(EntryDestination.prefix) }
+        switch IPPrefix.parse(text) {
+        case .success(let prefix):
+            return [.prefix(prefix)]
+        case .failure(.notAnAddress):
+            break
+        case .failure(let error):
+            report(node, path, error.description)
+            return nil
+        }
+        switch NamePattern.parse(text, aliases: DestinationAlias.names) {
+        case .success(let pattern):
+            return [.name(pattern)]
+        case .failure(let error):
+            report(node, path, error.description)
+            return nil
+        }
+    }
+
+    private static func split(_ destinations: [Located<EntryDestination>]) -> ([Located<IPPrefix>], [Located<NamePattern>]) {
+        var prefixes: [Located<IPPrefix>] = []
+        var names: [Located<NamePattern>] = []
+        prefixes.reserveCapacity(destinations.count)
+        for destination in destinations {
+            switch destination.value {
+            case .prefix(let prefix): prefixes.append(Located(prefix, at: destination.location, path: destination.path))
+            case .name(let pattern): names.append(Located(pattern, at: destination.location, path: destination.path))
+            }
+        }
+        return (prefixes, names)
     }
 
     mutating func readDestination(_ node: Node, at path: FieldPath) -> [IPPrefix]? {

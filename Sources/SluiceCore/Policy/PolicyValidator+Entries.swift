@@ -3,7 +3,7 @@ extension PolicyValidator {
     /// subject is its number in `SubjectNumbers`: hashing a path per entry would cost more.
     struct EntryKey: Hashable {
         var subject: Int
-        var prefix: IPPrefix
+        var destination: EntryDestination
         var ports: PortRange
         var transport: TransportProtocol
     }
@@ -24,7 +24,8 @@ extension PolicyValidator {
     struct EntrySource {
         var policy: Int32
         var rule: Int32
-        /// The position in the rule's `to`; -1 for a rule without `to`, which is located itself.
+        /// The position among the rule's blocks then names; -1 for a rule without `to`, which is
+        /// located itself.
         var destination: Int32
         var action: RuleAction
         var mode: PolicyMode
@@ -35,7 +36,10 @@ extension PolicyValidator {
 
         func location(in set: PolicySet) -> SourceLocation {
             let rule = set.policies[Int(policy)].egress[Int(rule)]
-            return destination < 0 ? rule.location : rule.destinations[Int(destination)].location
+            let index = Int(destination)
+            if index < 0 { return rule.location }
+            return index < rule.destinations.count
+                ? rule.destinations[index].location : rule.names[index - rule.destinations.count].location
         }
     }
 
@@ -85,12 +89,12 @@ extension PolicyValidator {
                 for (destinationIndex, destination) in destinations(of: rule).enumerated() {
                     let source = EntrySource(
                         policy: Int32(policyIndex), rule: Int32(ruleIndex),
-                        destination: rule.destinations.isEmpty ? -1 : Int32(destinationIndex), action: rule.action,
+                        destination: rule.coversAnyDestination ? -1 : Int32(destinationIndex), action: rule.action,
                         mode: policy.mode)
                     for (subject, written) in subjects {
                         for ports in portRanges {
                             let key = EntryKey(
-                                subject: subject, prefix: destination.value, ports: ports, transport: rule.transport)
+                                subject: subject, destination: destination.value, ports: ports, transport: rule.transport)
                             let earlier = seen[key]
                             if let other = earlier?.first(where: { !$0.agrees(with: source) }),
                                 reportedPairs.insert(RulePair(later: source.ruleID, earlier: other.ruleID)).inserted
@@ -119,13 +123,16 @@ extension PolicyValidator {
         return diagnostics
     }
 
-    /// The rule's blocks; a rule without `to` covers both families, located at the rule itself.
-    private static func destinations(of rule: EgressRule) -> [Located<IPPrefix>] {
-        guard rule.destinations.isEmpty else { return rule.destinations }
+    /// The rule's blocks, then its names; a rule without `to` covers both families, located at
+    /// the rule itself.
+    private static func destinations(of rule: EgressRule) -> [Located<EntryDestination>] {
         // `host` is expanded by the compiler on the node, which reports contradictions there.
-        guard rule.hostDestination == nil else { return [] }
+        guard rule.coversAnyDestination else {
+            return rule.destinations.map { Located(.prefix($0.value), at: $0.location, path: $0.path) }
+                + rule.names.map { Located(.name($0.value), at: $0.location, path: $0.path) }
+        }
         let path = FieldPath("spec.egress").appending(rule.index)
-        return [IPPrefix.any(.ipv4), IPPrefix.any(.ipv6)].map { Located($0, at: rule.location, path: path) }
+        return [IPPrefix.any(.ipv4), IPPrefix.any(.ipv6)].map { Located(.prefix($0), at: rule.location, path: path) }
     }
 
     private static func contradiction(
@@ -160,6 +167,6 @@ extension PolicyValidator {
         let ports =
             key.ports.isAny ? "any port" : key.ports.isSinglePort ? "port \(key.ports)" : "ports \(key.ports)"
         let transport = key.transport == .any ? "any protocol" : key.transport.rawValue
-        return "\(key.prefix) \(ports) \(transport)"
+        return "\(key.destination) \(ports) \(transport)"
     }
 }

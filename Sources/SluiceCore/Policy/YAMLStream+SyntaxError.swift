@@ -17,6 +17,10 @@ extension YAMLStream {
             if let context {
                 message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
             }
+            // A leading `*` starts a YAML alias, which is how an unquoted wildcard name reads.
+            if (context?.text ?? "").contains("alias") || problem.contains("alias") {
+                message += "; quote a wildcard name: \"*.example.com\""
+            }
             return PolicyDiagnostic(at: at(mark.line, mark.column), field: "", message)
         case .reader(let problem, let offset, _, _):
             // The reader reports an offset in characters rather than a mark.

@@ -60,6 +60,9 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(name: .customLong("policy-dir"), help: ArgumentHelp("Explain this folder instead of the agent's policy.", valueName: "dir"))
     var policyDirectory: String?
 
+    @Option(help: ArgumentHelp("The name the application looked up (api.github.com), as the kernel attributes it from the DNS answer. Needs --policy-dir.", valueName: "name"))
+    var domain: String?
+
     @Option(name: .shortAndLong, help: "text or json.")
     var output: EventsCommand.Output = .table
 
@@ -68,6 +71,13 @@ struct ExplainCommand: AsyncParsableCommand {
     func validate() throws {
         guard Destination(to) != nil else {
             throw ValidationError("--to must be IP:PORT[/tcp|udp|icmp|icmpv6|raw] (IPv6 as [addr]:port), not \(to)")
+        }
+        if let domain {
+            if case .failure(let error) = DomainName.parse(domain) { throw ValidationError("--domain: \(error)") }
+            // The agent's /v1/explain request has no name yet; a folder is compiled right here.
+            guard policyDirectory != nil else {
+                throw ValidationError("--domain needs --policy-dir: the running agent does not take a name to explain yet")
+            }
         }
     }
 
@@ -78,7 +88,7 @@ struct ExplainCommand: AsyncParsableCommand {
             transport: destination.transport)
         let explanation: Explanation
         if let policyDirectory {
-            explanation = try Self.explainLocally(request, policyDirectory: policyDirectory)
+            explanation = try Self.explainLocally(request, domain: domain.flatMap(DomainName.init), policyDirectory: policyDirectory)
         } else {
             let client = AgentClient(layout: try state.layout())
             explanation = try client.decode(Explanation.self, from: try await client.post("/v1/explain", json: request))
@@ -90,7 +100,7 @@ struct ExplainCommand: AsyncParsableCommand {
         }
     }
 
-    static func explainLocally(_ request: ExplainRequest, policyDirectory: String) throws -> Explanation {
+    static func explainLocally(_ request: ExplainRequest, domain: DomainName?, policyDirectory: String) throws -> Explanation {
         let set: PolicySet
         do {
             set = try PolicyLoader.load(directory: policyDirectory)
@@ -102,7 +112,9 @@ struct ExplainCommand: AsyncParsableCommand {
         if compiled.diagnostics.contains(where: { $0.severity == .error }) {
             throw CommandFailure.invalidPolicy(PolicyValidationError(compiled.diagnostics))
         }
-        let decision = DecisionEngine(image: try DatapathImage(compiled)).decide(try request.flowQuery(cgroups: cgroups))
+        var flow = try request.flowQuery(cgroups: cgroups)
+        flow.domain = domain
+        let decision = DecisionEngine(image: try DatapathImage(compiled)).decide(flow)
         return Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)
     }
 }
