@@ -7,6 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/setup.sh debug
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+# dnsmasq: the real DNS server the tests of rules by name look names up at.
+if ! dpkg-query -W -f='${Status}' dnsmasq-base 2>/dev/null | grep -q "install ok installed"; then
+    echo "==> installing dnsmasq-base for the DNS tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null; }
+fi
 if [[ -z "${SLUICE_TEST_POSTGRES_URL:-}" ]]; then
     echo "==> starting PostgreSQL for the server tests"
     SLUICE_TEST_POSTGRES_URL=$(Tools/postgres-for-tests.sh)

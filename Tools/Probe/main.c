@@ -17,6 +17,8 @@
  *   bench-udp-sendto ADDR PORT N    N sendto() calls on one unconnected UDP socket
  *   until-udp-ok ADDR PORT MS       UDP connect() every 200 us until one succeeds; prints the
  *                                    CLOCK_MONOTONIC time in ns of the first success
+ *   resolve-tcp SERVER NAME PORT   look NAME up at SERVER:53 (resolve.c), then TCP connect to the
+ *                                    first address: prints "resolve-tcp NAME PORT ADDR RESULT"
  *   hold-tcp ADDR PORT / hold-udp ADDR PORT   connect and keep the socket open; after the last
  *                                    op, wait until each held socket fails (Sluice ended it) and
  *                                    print "closed OP ADDR PORT ERRNO" for it, or until stdin
@@ -434,6 +436,24 @@ int main(int argc, char **argv)
 		struct probe_target t;
 		int result;
 
+		if (!strcmp(op, "resolve-tcp")) {
+			char text[INET6_ADDRSTRLEN] = "-";
+
+			if (i + 3 >= argc) {
+				fprintf(stderr, "sluice-probe: resolve-tcp needs SERVER NAME PORT\n");
+				return 2;
+			}
+			result = resolve_a(argv[i + 1], argv[i + 2], atoi(argv[i + 3]), &t);
+			if (result == 0) {
+				inet_ntop(AF_INET, &((struct sockaddr_in *)&t.addr)->sin_addr, text, sizeof(text));
+				result = single("connect-tcp", &t);
+			}
+			printf("%s %s %s %s %s\n", op, argv[i + 2], argv[i + 3], text, errno_name(result));
+			if (result != 0)
+				all_ok = 0;
+			i += 4;
+			continue;
+		}
 		if (parse_target(argv[i + 1], argv[i + 2], &t) < 0) {
 			fprintf(stderr, "sluice-probe: bad address %s port %s\n", argv[i + 1], argv[i + 2]);
 			return 2;

@@ -10,13 +10,16 @@ public struct SlotLimits: Sendable, Hashable {
     public var subjects: Int
     /// Destination entries one slot may hold per family (half of each trie).
     public var routesPerFamily: Int
+    /// Name routes (and, separately, name patterns) one slot may hold (half of each map).
+    public var nameRoutes: Int
 
-    public init(inlineEntries: Int, chunkEntries: Int, maximumChain: Int, subjects: Int, routesPerFamily: Int) {
+    public init(inlineEntries: Int, chunkEntries: Int, maximumChain: Int, subjects: Int, routesPerFamily: Int, nameRoutes: Int = 131_072) {
         self.inlineEntries = inlineEntries
         self.chunkEntries = chunkEntries
         self.maximumChain = maximumChain
         self.subjects = subjects
         self.routesPerFamily = routesPerFamily
+        self.nameRoutes = nameRoutes
     }
 }
 
@@ -47,6 +50,8 @@ public struct PortChunk: Hashable, Sendable {
 public struct SlotContents: Sendable, Equatable {
     public var subjects: [SubjectKey: SubjectRecord] = [:]
     public var routes: [RouteKey: RouteValue] = [:]
+    public var nameRoutes: [NameRouteKey: RouteValue] = [:]
+    public var namePatterns: Set<NamePatternKey> = []
     /// Table tails (entries beyond the inline ones) -> their chunk chain.
     var chains: [[PortEntry]: [UInt32]] = [:]
     /// Chunk indices this slot owns and is not using.
@@ -68,9 +73,14 @@ public struct SlotPlan: Sendable {
     public var routeDeletes: [RouteKey] = []
     public var subjectWrites: [(key: SubjectKey, record: SubjectRecord)] = []
     public var subjectDeletes: [SubjectKey] = []
+    public var nameRouteWrites: [(key: NameRouteKey, value: RouteValue)] = []
+    public var nameRouteDeletes: [NameRouteKey] = []
+    public var patternWrites: [NamePatternKey] = []
+    public var patternDeletes: [NamePatternKey] = []
 
     public var writeCount: Int {
-        chunkWrites.count + routeWrites.count + routeDeletes.count + subjectWrites.count + subjectDeletes.count
+        chunkWrites.count + routeWrites.count + routeDeletes.count + subjectWrites.count + subjectDeletes.count + nameRouteWrites.count
+            + nameRouteDeletes.count + patternWrites.count + patternDeletes.count
     }
 }
 
@@ -85,6 +95,8 @@ public enum SlotCapacityError: Error, Sendable, Hashable, CustomStringConvertibl
     /// One destination's port table (with what it inherits) is longer than the kernel programs
     /// match: only a smaller policy helps.
     case portEntries(count: Int, maximum: Int)
+    /// More (subject, name) rules than a slot holds: only a smaller policy helps.
+    case names(count: Int, maximum: Int)
 
     public var description: String {
         switch self {
@@ -96,6 +108,8 @@ public enum SlotCapacityError: Error, Sendable, Hashable, CustomStringConvertibl
             "the policy needs more port-table chunks than the \(available) a slot holds; raise --max-port-chunks"
         case .portEntries(let count, let maximum):
             "a destination has \(count) port entries (its own and those of the shorter prefixes it inherits); the kernel programs match at most \(maximum)"
+        case .names(let count, let maximum):
+            "the policy has \(count) name rules across its subjects; the agent holds at most \(maximum)"
         }
     }
 }
@@ -111,6 +125,8 @@ public enum SlotPlanner {
         contents.subjects = image.subjects
         contents.routes = [:]
         contents.routes.reserveCapacity(image.routes.count)
+        contents.nameRoutes = [:]
+        contents.namePatterns = image.namePatterns
 
         // Tails of the new tables; chains of tails that stay keep their chunks untouched.
         var tailOfTable: [[PortEntry]] = []
@@ -157,6 +173,19 @@ public enum SlotPlanner {
         for key in old.routes.keys where contents.routes[key] == nil {
             plan.routeDeletes.append(key)
         }
+        for (key, tableIndex) in image.nameRoutes {
+            let table = image.tables[tableIndex]
+            let tail = tailOfTable[tableIndex]
+            let value = RouteValue(
+                inline: Array(table.prefix(limits.inlineEntries)), next: tail.isEmpty ? 0 : contents.chains[tail]![0])
+            contents.nameRoutes[key] = value
+            if old.nameRoutes[key] != value {
+                plan.nameRouteWrites.append((key, value))
+            }
+        }
+        plan.nameRouteDeletes = old.nameRoutes.keys.filter { contents.nameRoutes[$0] == nil }
+        plan.patternWrites = image.namePatterns.subtracting(old.namePatterns).sorted { ($0.kind.rawValue, $0.hash) < ($1.kind.rawValue, $1.hash) }
+        plan.patternDeletes = old.namePatterns.subtracting(image.namePatterns).sorted { ($0.kind.rawValue, $0.hash) < ($1.kind.rawValue, $1.hash) }
         for (key, record) in image.subjects where old.subjects[key] != record {
             plan.subjectWrites.append((key, record))
         }
@@ -174,6 +203,9 @@ public enum SlotPlanner {
         for key in image.routes.keys { perFamily[key.prefix.family]! += 1 }
         for (family, count) in perFamily where count > limits.routesPerFamily {
             throw .destinations(family, count: count, maximum: limits.routesPerFamily)
+        }
+        guard image.nameRoutes.count <= limits.nameRoutes, image.namePatterns.count <= limits.nameRoutes else {
+            throw .names(count: max(image.nameRoutes.count, image.namePatterns.count), maximum: limits.nameRoutes)
         }
     }
 }

@@ -71,6 +71,7 @@ extension sluice_port_entry {
         self.protocol = entry.protocolNumber
         action = entry.verdict.action.abiValue
         flags = entry.verdict.abiFlags
+        exact = entry.exactAddress ? 1 : 0
         rule_id = entry.verdict.ruleID
     }
 }
@@ -120,6 +121,24 @@ extension sluice_rule_key6 {
             raw.storeBytes(of: key.prefix.address.high.bigEndian, toByteOffset: 0, as: UInt64.self)
             raw.storeBytes(of: key.prefix.address.low.bigEndian, toByteOffset: 8, as: UInt64.self)
         }
+    }
+}
+
+extension sluice_name_rule_key {
+    init(_ key: NameRouteKey, slot: Int) {
+        self.init()
+        hash = key.pattern.hash
+        subject_id = SlotAddressing.subjectID(key.subject, slot: slot)
+        kind = key.pattern.kind.rawValue
+    }
+}
+
+extension sluice_name_pattern_key {
+    init(_ key: NamePatternKey, slot: Int) {
+        self.init()
+        hash = key.hash
+        kind = key.kind.rawValue
+        self.slot = UInt8(slot)
     }
 }
 

@@ -61,6 +61,8 @@ extension Datapath {
         let deletes6 = plan.routeDeletes.filter { $0.prefix.family == .ipv6 }.map { sluice_rule_key6($0, slot: slot) }
         try rules4.deleteBatch(keys: deletes4)
         try rules6.deleteBatch(keys: deletes6)
+        try maps.nameRules.deleteBatch(keys: plan.nameRouteDeletes.map { sluice_name_rule_key($0, slot: slot) })
+        try maps.namePatterns.deleteBatch(keys: plan.patternDeletes.map { sluice_name_pattern_key($0, slot: slot) })
         for key in plan.subjectDeletes {
             try subjects.delete(sluice_subject_key(key, slot: slot))
         }
@@ -83,6 +85,10 @@ extension Datapath {
         }
         try rules4.updateBatch(keys: keys4, values: values4)
         try rules6.updateBatch(keys: keys6, values: values6)
+        try maps.nameRules.updateBatch(
+            keys: plan.nameRouteWrites.map { sluice_name_rule_key($0.key, slot: slot) }, values: plan.nameRouteWrites.map { sluice_rule_value($0.value) })
+        let patterns = plan.patternWrites.map { sluice_name_pattern_key($0, slot: slot) }
+        try maps.namePatterns.updateBatch(keys: patterns, values: [UInt8](repeating: 1, count: patterns.count))
         for (key, record) in plan.subjectWrites {
             try subjects.update(sluice_subject_key(key, slot: slot), sluice_subject(record, slot: slot))
         }
@@ -101,6 +107,14 @@ extension Datapath {
         let rules6 = maps.rules6
         for key in try rules6.keys(as: sluice_rule_key6.self) where SlotAddressing.slot(ofSubjectID: key.subject_id) == slot {
             try rules6.delete(key)
+        }
+        let nameRules = maps.nameRules
+        for key in try nameRules.keys(as: sluice_name_rule_key.self) where SlotAddressing.slot(ofSubjectID: key.subject_id) == slot {
+            try nameRules.delete(key)
+        }
+        let patterns = maps.namePatterns
+        for key in try patterns.keys(as: sluice_name_pattern_key.self) where Int(key.slot) == slot {
+            try patterns.delete(key)
         }
         slots[slot] = SlotContents(chunks: configuration.capacity.chunkRange(slot: slot))
     }

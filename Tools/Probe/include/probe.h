@@ -15,4 +15,9 @@ int drop_to_nobody_in_user_namespace(void);
 /* The exe_file spoof (spoof.c): never returns on success; the exit status is the result. */
 int spoof_exe_and_connect(const char *as_exe, const struct probe_target *t);
 
+/* Looks NAME up with an A query to SERVER (an IPv4 address) port 53 over a connected UDP socket,
+ * as a stub resolver does; fills `t` with the first address of the answer and PORT. Returns 0,
+ * an errno of the exchange, or EBADMSG for an answer without an address. */
+int resolve_a(const char *server, const char *name, int port, struct probe_target *t);
+
 #endif

@@ -1,0 +1,46 @@
+import Foundation
+@preconcurrency import Glibc
+
+/// A real DNS server (dnsmasq, from Debian) answering on port 53 of a loopback address of its
+/// own, with the records a test gives. Stopped when released.
+public final class DNSTestServer: Sendable {
+    /// The address it answers on (127.0.x.y, picked per server so concurrent tests do not meet).
+    public let address: String
+    private let child: Subprocess
+    private let log: String
+
+    /// `hosts`: name → IPv4 address; `aliases`: name → the name it is a CNAME of (which must be in
+    /// `hosts`). Answers carry `ttl`.
+    public init(hosts: [String: String], aliases: [String: String] = [:], ttl: Int = 300, scratch: String) throws {
+        guard let dnsmasq = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].first(where: FileManager.default.isExecutableFile) else {
+            throw SandboxError("dnsmasq is not installed (Debian: dnsmasq-base); .ci/run installs it")
+        }
+        address = "127.0.\(Int.random(in: 100...199)).\(Int.random(in: 2...250))"
+        log = scratch + "/dnsmasq-\(address).log"
+        var arguments = [
+            "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll", "--pid-file=",
+            "--user=root", "--bind-interfaces", "--listen-address=\(address)", "--port=53", "--local-ttl=\(ttl)",
+            "--log-facility=-", "--log-queries",
+        ]
+        arguments += hosts.sorted { $0.key < $1.key }.map { "--host-record=\($0.key),\($0.value)" }
+        arguments += aliases.sorted { $0.key < $1.key }.map { "--cname=\($0.key),\($0.value)" }
+        child = try Subprocess(dnsmasq, arguments, output: .file(log), error: .file(log))
+    }
+
+    deinit {
+        child.kill(SIGTERM)
+        child.wait()
+    }
+
+    /// What dnsmasq printed: its start and every query.
+    public var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// Waits until it answers `name` (resolved from outside any test cgroup).
+    public func waitUntilAnswering(_ name: String, probe: Probe = Probe()) async throws {
+        try await eventually("dnsmasq on \(address) answers \(name)") {
+            if !child.isRunning { throw SandboxError("dnsmasq exited:\n\(output)") }
+            let result = try ChildProcess.run(probe.path, ["resolve-tcp", address, name, "9"])
+            return !result.standardOutput.contains(" - ")
+        }
+    }
+}
