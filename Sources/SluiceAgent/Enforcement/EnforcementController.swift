@@ -390,7 +390,7 @@ public actor EnforcementController {
                 case .available: return "ended when a new policy denies them (unless existingConnections: keep)"
                 case .unavailable(let reason): return "stay open when a new policy denies them: \(reason)"
                 }
-            }())
+            }(), nameAttributions: try? datapath.attributionCount(), nameAttributionCapacity: datapath.attributionCapacity)
     }
 }
 

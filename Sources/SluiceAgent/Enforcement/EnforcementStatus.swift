@@ -50,6 +50,10 @@ public struct DatapathSummary: Sendable, Codable {
     /// What a new deny does to connections already open: "ended" or why they stay open
     /// (`Datapath.closing`); nil from agents that predate it.
     public var openConnections: String?
+    /// Addresses the kernel holds a looked-up name for now, and how many it can hold (LRU: the
+    /// least recently used goes first); nil from agents that predate names.
+    public var nameAttributions: Int?
+    public var nameAttributionCapacity: Int?
 }
 
 /// The identities subjects resolved to, to notice when one changes on disk.

@@ -15,6 +15,7 @@ public final class AgentMetrics: Sendable {
     private let received: Counter
     private let exempt: Counter
     private let failClosed: Counter
+    private let dns: [String: Counter]
     private let generation: Gauge
     private let entries: Gauge
     private let reloadsApplied: Counter
@@ -45,6 +46,10 @@ public final class AgentMetrics: Sendable {
         received = Counter(label: "sluice_events_received_total", factory: factory)
         exempt = Counter(label: "sluice_agent_exempt_total", factory: factory)
         failClosed = Counter(label: "sluice_fail_closed_total", factory: factory)
+        dns = Dictionary(
+            uniqueKeysWithValues: ["read", "refused", "skipped"].map {
+                ($0, Counter(label: "sluice_dns_answers_total", dimensions: [("result", $0)], factory: factory))
+            } + [("learned", Counter(label: "sluice_dns_addresses_named_total", factory: factory))])
         generation = Gauge(label: "sluice_policy_generation", factory: factory)
         entries = Gauge(label: "sluice_policy_entries", factory: factory)
         reloadsApplied = Counter(label: "sluice_policy_reloads_total", dimensions: [("result", "applied")], factory: factory)
@@ -129,6 +134,10 @@ public final class AgentMetrics: Sendable {
         eventsLost["kernel"]!.increment(by: delta(\.eventsLost))
         exempt.increment(by: delta(\.exempt))
         failClosed.increment(by: delta(\.failClosed))
+        dns["read"]!.increment(by: delta(\.dnsAnswers))
+        dns["refused"]!.increment(by: delta(\.dnsRefused))
+        dns["skipped"]!.increment(by: delta(\.dnsSkipped))
+        dns["learned"]!.increment(by: delta(\.dnsLearned))
     }
 
     /// The Prometheus text exposition.

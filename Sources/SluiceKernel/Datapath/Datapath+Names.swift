@@ -39,8 +39,35 @@ extension Datapath {
             name: domainNames.name(of: value.name_id), nameID: value.name_id, parentIDs: parents, expiresBootNanoseconds: value.expires_ns)
     }
 
+    /// How many attributions the kernel holds at most (`sluice_dns_addresses`).
+    public var attributionCapacity: Int { Int(maps.dnsAddresses.maxEntries) }
+
     /// Attributions held now (live and not yet evicted), for status; walks the map.
     public func attributionCount() throws(KernelError) -> Int {
         try maps.dnsAddresses.keys(as: sluice_dns_key.self).count
+    }
+}
+
+extension Datapath {
+    /// Every attribution held now, keyed by application and address.
+    public func attributions() throws(KernelError) -> [(cgroupID: UInt64, executable: ExecutableIdentity?, destination: IPAddress, attribution: DomainAttribution)] {
+        var result: [(UInt64, ExecutableIdentity?, IPAddress, DomainAttribution)] = []
+        for var key in try maps.dnsAddresses.keys(as: sluice_dns_key.self) {
+            let bytes = withUnsafeBytes(of: &key.addr) { Array($0) }
+            guard let address = IPAddress(bytes: key.family == 4 ? Array(bytes.prefix(4)) : bytes) else { continue }
+            let executable = key.exe_ino == 0 && key.exe_dev == 0 ? nil : ExecutableIdentity(device: key.exe_dev, inode: key.exe_ino)
+            if let attribution = try attribution(cgroupID: key.cgroup_id, executable: executable, destination: address) {
+                result.append((key.cgroup_id, executable, address, attribution))
+            }
+        }
+        return result
+    }
+
+    /// Drops every attribution: connects are decided by address alone until the next answers.
+    public func forgetAttributions() throws(KernelError) {
+        let map = maps.dnsAddresses
+        for key in try map.keys(as: sluice_dns_key.self) {
+            _ = try map.delete(key)
+        }
     }
 }

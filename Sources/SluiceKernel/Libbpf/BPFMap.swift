@@ -15,6 +15,8 @@ public final class BPFMap: Sendable {
     public let valueSize: Int
     /// `BPF_MAP_TYPE_*`.
     public let type: UInt32
+    /// The most entries the map holds.
+    public let maxEntries: Int
     private let ownsDescriptor: Bool
     private let owner: BPFObject?
 
@@ -25,6 +27,7 @@ public final class BPFMap: Sendable {
         self.keySize = Int(bpf_map__key_size(handle))
         self.valueSize = Int(bpf_map__value_size(handle))
         self.type = bpf_map__type(handle).rawValue
+        self.maxEntries = Int(bpf_map__max_entries(handle))
         self.ownsDescriptor = false
         self.owner = owner
     }
@@ -35,6 +38,7 @@ public final class BPFMap: Sendable {
         self.keySize = Int(info.key_size)
         self.valueSize = Int(info.value_size)
         self.type = info.type
+        self.maxEntries = Int(info.max_entries)
         self.ownsDescriptor = true
         self.owner = nil
     }

@@ -62,6 +62,7 @@ enum StatusText {
         if let fleet = status.fleet { lines.append(Self.fleet(fleet)) }
         if let tamper = status.tamper { lines += Self.tamper(tamper) }
         lines.append(decisions(status.decisions))
+        lines.append(names(status.decisions, held: status.datapath.nameAttributions, capacity: status.datapath.nameAttributionCapacity))
         lines.append(
             "events       \(status.events.published) streamed, lost: \(status.events.lostInKernel) in the kernel (ring buffer full), \(status.events.lostInAgent) in the agent, \(status.events.droppedForSubscribers) dropped for slow readers; \(status.events.subscribers) readers; mode \(status.datapath.eventMode)")
         return lines.joined(separator: "\n")
@@ -99,6 +100,18 @@ enum StatusText {
             decisions(status.counters),
             "events       lost in the kernel: \(status.counters.eventsLost) (nobody reads them while the agent is down)",
         ].joined(separator: "\n")
+    }
+
+    /// DNS answers read in the kernel and what they left: attributions held (expired ones stay
+    /// until pushed out), and those the LRU map evicted for newer ones when it was full.
+    static func names(_ counters: DatapathCounters, held: Int?, capacity: Int?) -> String {
+        var line = "dns names    \(counters.dnsAnswers) answers read, \(counters.dnsLearned) addresses named"
+        if let held, let capacity {
+            line += ", \(held) held of \(capacity), \(counters.dnsNew >= UInt64(held) ? counters.dnsNew - UInt64(held) : 0) evicted"
+        }
+        if counters.dnsRefused > 0 { line += ", \(counters.dnsRefused) malformed answers refused" }
+        if counters.dnsSkipped > 0 { line += ", \(counters.dnsSkipped) not read (split over TCP segments or fragmented)" }
+        return line
     }
 
     static func decisions(_ counters: DatapathCounters) -> String {
