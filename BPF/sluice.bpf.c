@@ -581,7 +581,7 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
 		return 0;
 	}
 	sluice_read_exe(task, flow);
-	sluice_flow_names(bpf_get_current_cgroup_id(), slot, flow, 0);
+	sluice_flow_names(bpf_get_current_cgroup_id(), slot, config->generation, flow, 0);
 	sluice_resolve(config, slot, flow, 0, &verdict, &by_default);
 
 	if (by_default)

@@ -200,7 +200,7 @@ static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct s
 	if (!config)
 		return 0;
 	flow = owner->flow;
-	sluice_flow_names(owner->cgroup_id, slot, &flow, 1);
+	sluice_flow_names(owner->cgroup_id, slot, config->generation, &flow, 1);
 	sluice_owner_ancestors(config, owner->cgroup_id, ancestors);
 	sluice_resolve(config, slot, &flow, ancestors, &verdict, &by_default);
 	if (verdict.action != SLUICE_ACTION_DENY ||

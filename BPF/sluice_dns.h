@@ -26,6 +26,7 @@
 #define SLUICE_DNS_TTL_FLOOR 60
 #define SLUICE_DNS_TTL_CEILING 86400
 #define SLUICE_DNS_GRACE 300
+#define SLUICE_DNS_REFRESH 30 /* seconds an attribution must gain before it is written again */
 
 #define SLUICE_DNS_HOPS 4           /* pointers to pointers followed to where a name is written */
 #define SLUICE_FNV_BASIS 0xcbf29ce484222325ULL
@@ -413,6 +414,7 @@ int sluice_dns_answers(struct __sk_buff *skb)
 	if (found == 0)
 		return 1;
 	sluice_count(SLUICE_COUNTER_DNS_ANSWERS);
+	s->value.patterns_for = 0; /* a new answer may name other patterns */
 
 	/* The application that connected the receiving socket; else its cgroup alone. */
 	sk = skb->sk;
@@ -428,8 +430,12 @@ int sluice_dns_answers(struct __sk_buff *skb)
 		key.cgroup_id = bpf_skb_cgroup_id(skb);
 	}
 	now = bpf_ktime_get_boot_ns();
-	bpf_map_update_elem(&sluice_dns_names, &s->value.name_id, s->name, BPF_ANY);
+	/* Most answers repeat earlier ones (applications look the same names up again and again):
+	 * what the maps already say is not written again, which is most of an answer's cost. */
+	if (!bpf_map_lookup_elem(&sluice_dns_names, &s->value.name_id))
+		bpf_map_update_elem(&sluice_dns_names, &s->value.name_id, s->name, BPF_ANY);
 	for (int i = 0; i < SLUICE_DNS_ADDRESSES; i++) {
+		struct sluice_dns_value *held;
 		__u32 ttl;
 
 		if (i >= found)
@@ -442,10 +448,15 @@ int sluice_dns_answers(struct __sk_buff *skb)
 		s->value.expires_ns = now + (__u64)(ttl + SLUICE_DNS_GRACE) * 1000000000ULL;
 		key.family = s->families[i];
 		__builtin_memcpy(key.addr, s->addrs[i], 16);
-		if (!bpf_map_lookup_elem(&sluice_dns_addresses, &key))
+		held = bpf_map_lookup_elem(&sluice_dns_addresses, &key);
+		sluice_count(SLUICE_COUNTER_DNS_LEARNED);
+		/* The same name, held for nearly as long already: a refresh would change nothing. */
+		if (held && held->name_id == s->value.name_id &&
+		    held->expires_ns + SLUICE_DNS_REFRESH * 1000000000ULL >= s->value.expires_ns)
+			continue;
+		if (!held)
 			sluice_count(SLUICE_COUNTER_DNS_NEW);
-		if (bpf_map_update_elem(&sluice_dns_addresses, &key, &s->value, BPF_ANY) == 0)
-			sluice_count(SLUICE_COUNTER_DNS_LEARNED);
+		bpf_map_update_elem(&sluice_dns_addresses, &key, &s->value, BPF_ANY);
 	}
 	return 1;
 }

@@ -62,8 +62,10 @@ static __always_inline void sluice_add_pattern(struct sluice_flow *flow, __u8 ki
  * and the patterns of it the slot has rules for, most specific first: the name itself, then its
  * parents nearest first as wildcards. The executable's own lookups count first; then those of
  * sockets known only by the cgroup (sendto without connect). A connection already open was made
- * under its name: re-deciding it (sluice_close.h) reads the name even after the answer expired. */
-static __always_inline void sluice_flow_names(__u64 cgroup_id, __u8 slot, struct sluice_flow *flow,
+ * under its name: re-deciding it (sluice_close.h) reads the name even after the answer expired.
+ * The patterns are found once per attribution and generation and kept in the attribution: the
+ * decisions after the first cost one lookup more than an address rule's. */
+static __always_inline void sluice_flow_names(__u64 cgroup_id, __u8 slot, __u32 generation, struct sluice_flow *flow,
 					      int expired_too)
 {
 	struct sluice_dns_key key = {
@@ -85,17 +87,29 @@ static __always_inline void sluice_flow_names(__u64 cgroup_id, __u8 slot, struct
 		return;
 	flow->name_id = value->name_id;
 	flow->name_count = 0;
-	if (sluice_has_pattern(slot, SLUICE_NAME_EXACT, value->name_id))
-		sluice_add_pattern(flow, SLUICE_NAME_EXACT, value->name_id);
-	for (int i = 0; i < SLUICE_DNS_PARENTS; i++) {
-		__u64 parent;
+	if (value->patterns_for != generation + 1) {
+		if (sluice_has_pattern(slot, SLUICE_NAME_EXACT, value->name_id))
+			sluice_add_pattern(flow, SLUICE_NAME_EXACT, value->name_id);
+		for (int i = 0; i < SLUICE_DNS_PARENTS; i++) {
+			__u64 parent;
 
-		if ((__u32)i >= value->parent_count)
-			break;
-		parent = value->parents[i];
-		if (sluice_has_pattern(slot, SLUICE_NAME_WILDCARD, parent))
-			sluice_add_pattern(flow, SLUICE_NAME_WILDCARD, parent);
+			if ((__u32)i >= value->parent_count)
+				break;
+			parent = value->parents[i];
+			if (sluice_has_pattern(slot, SLUICE_NAME_WILDCARD, parent))
+				sluice_add_pattern(flow, SLUICE_NAME_WILDCARD, parent);
+		}
+		/* Other CPUs may read this while it is written; they write the same, for the same
+		 * generation, so at worst one looks the patterns up again. */
+		__builtin_memcpy(value->pattern_hash, flow->name_hash, sizeof(value->pattern_hash));
+		__builtin_memcpy(value->pattern_kind, flow->name_kind, sizeof(value->pattern_kind));
+		value->pattern_count = flow->name_count;
+		value->patterns_for = generation + 1;
+		return;
 	}
+	__builtin_memcpy(flow->name_hash, value->pattern_hash, sizeof(flow->name_hash));
+	__builtin_memcpy(flow->name_kind, value->pattern_kind, sizeof(flow->name_kind));
+	flow->name_count = value->pattern_count < SLUICE_DNS_NAMES ? value->pattern_count : SLUICE_DNS_NAMES;
 }
 
 #endif /* SLUICE_NAMES_H */

@@ -10,8 +10,10 @@ public final class DNSTestServer: Sendable {
     private let log: String
 
     /// `hosts`: name → IPv4 address; `aliases`: name → the name it is a CNAME of (which must be in
-    /// `hosts`). Answers carry `ttl`.
-    public init(hosts: [String: String], aliases: [String: String] = [:], ttl: Int = 300, scratch: String) throws {
+    /// `hosts`); `wildcards`: domain → the address of every name under it. Answers carry `ttl`.
+    public init(
+        hosts: [String: String], aliases: [String: String] = [:], wildcards: [String: String] = [:], ttl: Int = 300, scratch: String
+    ) throws {
         guard let dnsmasq = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].first(where: FileManager.default.isExecutableFile) else {
             throw SandboxError("dnsmasq is not installed (Debian: dnsmasq-base); .ci/run installs it")
         }
@@ -24,6 +26,7 @@ public final class DNSTestServer: Sendable {
         ]
         arguments += hosts.sorted { $0.key < $1.key }.map { "--host-record=\($0.key),\($0.value)" }
         arguments += aliases.sorted { $0.key < $1.key }.map { "--cname=\($0.key),\($0.value)" }
+        arguments += wildcards.sorted { $0.key < $1.key }.map { "--address=/\($0.key)/\($0.value)" }
         child = try Subprocess(dnsmasq, arguments, output: .file(log), error: .file(log))
     }
 

@@ -19,6 +19,10 @@
  *                                    CLOCK_MONOTONIC time in ns of the first success
  *   resolve-tcp SERVER NAME PORT   look NAME up at SERVER:53 (resolve.c), then TCP connect to the
  *                                    first address: prints "resolve-tcp NAME PORT ADDR RESULT"
+ *   resolve-race SERVER PORT N     N times: look up dI.denied.bench.test and TCP connect to its
+ *                                    address, then aI.allowed.bench.test and connect: prints how
+ *                                    many of each ended ok or EPERM (a connect decided before its
+ *                                    own lookup's answer was read would show up as a wrong result)
  *   hold-tcp ADDR PORT / hold-udp ADDR PORT   connect and keep the socket open; after the last
  *                                    op, wait until each held socket fails (Sluice ended it) and
  *                                    print "closed OP ADDR PORT ERRNO" for it, or until stdin
@@ -436,6 +440,35 @@ int main(int argc, char **argv)
 		struct probe_target t;
 		int result;
 
+		if (!strcmp(op, "resolve-race")) {
+			long n, counts[2][2] = { { 0, 0 }, { 0, 0 } }, failed = 0;
+
+			if (i + 3 >= argc) {
+				fprintf(stderr, "sluice-probe: resolve-race needs SERVER PORT N\n");
+				return 2;
+			}
+			n = atol(argv[i + 3]);
+			for (long k = 0; k < n; k++) {
+				for (int allowed = 0; allowed < 2; allowed++) {
+					char name[64];
+
+					snprintf(name, sizeof(name), "%s%ld.%s.bench.test", allowed ? "a" : "d", k, allowed ? "allowed" : "denied");
+					result = resolve_a(argv[i + 1], name, atoi(argv[i + 2]), &t);
+					if (result == 0)
+						result = single("connect-tcp", &t);
+					if (result == 0 || result == EPERM)
+						counts[allowed][result == 0 ? 0 : 1]++;
+					else
+						failed++;
+				}
+			}
+			printf("resolve-race allowed_ok=%ld allowed_eperm=%ld denied_ok=%ld denied_eperm=%ld other=%ld\n",
+			       counts[1][0], counts[1][1], counts[0][0], counts[0][1], failed);
+			if (counts[1][1] || counts[0][0] || failed)
+				all_ok = 0;
+			i += 4;
+			continue;
+		}
 		if (!strcmp(op, "resolve-tcp")) {
 			char text[INET6_ADDRSTRLEN] = "-";
 

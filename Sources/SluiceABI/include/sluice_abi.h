@@ -293,9 +293,15 @@ struct sluice_dns_value {
 	__u64 name_id;
 	__u64 parents[SLUICE_DNS_PARENTS]; /* ids of its parent domains, nearest first */
 	__u32 parent_count;
-	__u32 pad;
+	/* The name's patterns the policy generation `patterns_for - 1` has, most specific first,
+	 * found by the first decision under it and kept for the next ones (0: not found yet). */
+	__u32 patterns_for;
+	__u64 pattern_hash[SLUICE_DNS_NAMES];
+	__u8 pattern_kind[SLUICE_DNS_NAMES];
+	__u8 pattern_count;
+	__u8 pad[3];
 };
-_Static_assert(sizeof(struct sluice_dns_value) == 88, "sluice_dns_value layout");
+_Static_assert(sizeof(struct sluice_dns_value) == 128, "sluice_dns_value layout");
 
 /* Value of sluice_dns_names (LRU, key: name id): the name itself, for events. */
 struct sluice_dns_name {

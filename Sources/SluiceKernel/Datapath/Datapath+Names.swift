@@ -19,6 +19,11 @@ extension Datapath {
         try programs[hook].testRun(frame: frame)
     }
 
+    /// Runs `hook`'s program `count` times on `frame`: the kernel's mean nanoseconds per run.
+    public func timeRun(_ hook: Hook, frame: [UInt8], repeating count: UInt32) throws(KernelError) -> UInt32 {
+        try programs[hook].testRun(frame: frame, repeating: count).nanoseconds
+    }
+
     /// The name the application (cgroup and executable; nil executable: a socket known by its
     /// cgroup alone) was given `destination` under, as the decisions read it.
     public func attribution(cgroupID: UInt64, executable: ExecutableIdentity?, destination: IPAddress) throws(KernelError)
