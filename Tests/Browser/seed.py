@@ -32,7 +32,7 @@ def policy(name, exe, action, ports, extra=''):
             f"{extra}  egress:\n    - name: out\n      action: {action}\n      to: [\"10.0.0.0/8\"]\n      ports: [{ports}]\n")
 
 
-def event(node, exe, comm, dst, port, verdict, policy_name, seconds_ago, anomaly=False):
+def event(node, exe, comm, dst, port, verdict, policy_name, seconds_ago, anomaly=False, domain=None):
     nanos = int((time.time() - seconds_ago) * 1e9)
     stamp = time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(nanos / 1e9)) + f'.{(nanos // 1000) % 1000000:06d}Z'
     line = {
@@ -40,6 +40,8 @@ def event(node, exe, comm, dst, port, verdict, policy_name, seconds_ago, anomaly
         'cgroup_id': 88, 'protocol': 'tcp', 'family': 'ipv4', 'dst_ip': dst, 'dst_port': port, 'verdict': verdict, 'enforced': True,
         'policy': policy_name, 'rule': 'out' if policy_name else 'default', 'hook': 'connect4', 'generation': 1, 'mapped': False,
     }
+    if domain is not None:
+        line['dst_domain'] = domain
     if anomaly:
         line.update({'score': 41.5, 'anomaly': True, 'reasons': ['new destination', 'rate']})
     return json.dumps(line)

@@ -177,9 +177,12 @@ def check_live_events(console, fleet):
     console.open('events')
     console.text_in('.live-state', 'live')
     time.sleep(1.0)  # the stream subscribes when its request arrives
-    fleet.upload([event('web-1', '/usr/bin/live-probe', 'live-probe', '10.3.3.3', 8443, 'deny', None, 0)])
+    # The looked-up name shows under the address, as text: a name from DNS is never markup.
+    fleet.upload([event('web-1', '/usr/bin/live-probe', 'live-probe', '10.3.3.3', 8443, 'deny', None, 0, domain='<b>probe</b>.example.com')])
     row = console.text_in('#live-events', 'live-probe')
     assert 'deny' in row.text, row.text
+    assert '<b>probe</b>.example.com' in row.text, row.text
+    assert not row.find_elements(By.CSS_SELECTOR, 'b'), 'a name was read as markup'
     fleet.upload([event('web-1', exe, comm, dst, port, verdict, policy, 0) for exe, comm, dst, port, verdict, policy in [
         ('/usr/bin/curl', 'curl', '10.1.2.3', 443, 'allow', 'web'), ('/usr/lib/postgresql/15/bin/postgres', 'postgres', '10.4.0.12', 5432, 'allow', None),
         ('/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown'), ('/usr/sbin/chronyd', 'chronyd', '10.0.0.123', 123, 'allow', None),

@@ -11,6 +11,7 @@ import Testing
         var exe: String? = "/usr/bin/curl"
         var cgroup: String? = "/app.slice/web.service"
         var node = "node-1"
+        var domain: String? = "api.example.com"
         var matches: Bool
 
         var event: DecisionEvent {
@@ -19,6 +20,7 @@ import Testing
             event.exe = exe
             event.cgroup = cgroup
             event.node = node
+            event.dstDomain = domain
             return event
         }
 
@@ -47,9 +49,19 @@ import Testing
         Case(name: "the root holds every cgroup", filter: EventFilter(cgroup: "/"), matches: true),
         Case(name: "the root written empty", filter: EventFilter(cgroup: ""), cgroup: "/", matches: true),
         Case(name: "an event without cgroup never matches a cgroup filter", filter: EventFilter(cgroup: "/"), cgroup: nil, matches: false),
+        Case(name: "domain exactly", filter: EventFilter(domain: try! DomainFilter(parsing: "api.example.com")), matches: true),
+        Case(name: "domain in another case", filter: EventFilter(domain: try! DomainFilter(parsing: "API.Example.COM.")), domain: "api.EXAMPLE.com", matches: true),
+        Case(name: "exact domain is not a suffix match", filter: EventFilter(domain: try! DomainFilter(parsing: "example.com")), matches: false),
+        Case(name: "a name under a wildcard", filter: EventFilter(domain: try! DomainFilter(parsing: "*.example.com")), matches: true),
+        Case(name: "deep under a wildcard", filter: EventFilter(domain: try! DomainFilter(parsing: "*.com")), matches: true),
+        Case(name: "the wildcard's own name", filter: EventFilter(domain: try! DomainFilter(parsing: "*.example.com")), domain: "example.com", matches: false),
+        Case(name: "a name sharing the suffix's text", filter: EventFilter(domain: try! DomainFilter(parsing: "*.example.com")), domain: "badexample.com", matches: false),
+        Case(name: "no name known", filter: EventFilter(domain: try! DomainFilter(parsing: "*.example.com")), domain: nil, matches: false),
+        Case(name: "no domain filter matches an event without a name", filter: EventFilter(verdicts: [.deny]), domain: nil, matches: true),
         Case(
             name: "every condition holds",
-            filter: EventFilter(verdicts: [.deny], executable: "/usr/bin/curl", cgroup: "/app.slice", node: "node-1"),
+            filter: EventFilter(
+                verdicts: [.deny], executable: "/usr/bin/curl", cgroup: "/app.slice", node: "node-1", domain: try! DomainFilter(parsing: "*.example.com")),
             matches: true),
         Case(
             name: "one condition fails",
@@ -69,10 +81,34 @@ import Testing
         #expect(EventFilter(cgroup: path).cgroup == normalized)
     }
 
+    @Test(arguments: [
+        ("", DomainFilter.ParseError.empty), (".", .empty), ("*", .bareWildcard), ("*.", .bareWildcard),
+        ("a.*.com", .misplacedWildcard("a.*.com")), ("*example.com", .misplacedWildcard("*example.com")),
+        ("**.example.com", .misplacedWildcard("**.example.com")),
+        (String(repeating: "a", count: 254), .tooLong(String(repeating: "a", count: 254))),
+    ])
+    func refusesDomainFiltersThatMeanNothing(text: String, error: DomainFilter.ParseError) {
+        #expect(throws: error) { try DomainFilter(parsing: text) }
+        #expect(!error.description.isEmpty)
+    }
+
+    @Test func domainFiltersKeepWhatWasMeant() throws {
+        let wildcard = try DomainFilter(parsing: "*.Example.COM.")
+        #expect(wildcard.isWildcard && wildcard.name == "example.com" && wildcard.description == "*.example.com")
+        let exact = try DomainFilter(parsing: "_dmarc.example.com")
+        #expect(!exact.isWildcard && exact.description == "_dmarc.example.com")
+        // Only ASCII letters fold, as in DNS; other bytes must be the same.
+        #expect(DomainFilter.lowercased("ÉXAMPLE.Com") == "Éxample.com")
+        #expect(try !DomainFilter(parsing: "é.example").matches("É.example"))
+    }
+
     @Test func roundTripsThroughCodable() throws {
-        let filter = EventFilter(verdicts: [.deny, .alert], executable: "/usr/bin/curl", cgroup: "app.slice", node: "n")
+        let filter = EventFilter(
+            verdicts: [.deny, .alert], executable: "/usr/bin/curl", cgroup: "app.slice", node: "n", domain: try DomainFilter(parsing: "*.example.com"))
         let decoded = try JSONDecoder().decode(EventFilter.self, from: try JSONEncoder().encode(filter))
         #expect(decoded == filter)
         #expect(decoded.cgroup == "/app.slice")
+        #expect(String(decoding: try JSONEncoder().encode(filter.domain), as: UTF8.self) == #""*.example.com""#)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(DomainFilter.self, from: Data(#""a.*.b""#.utf8)) }
     }
 }

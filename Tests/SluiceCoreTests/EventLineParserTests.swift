@@ -223,6 +223,7 @@ enum EventLineGenerator {
             transport: rng.pick(["tcp", "udp", "17"]), family: destination.family, destination: destination, port: UInt16(rng.below(65536)),
             verdict: rng.pick([.allow, .alert, .deny]), enforced: rng.chance(50), policy: rng.chance(30) ? nil : text(&rng), rule: text(&rng),
             hook: rng.pick(["connect4", "sendmsg6"]), generation: UInt32(rng.below(1000)), mapped: rng.chance(10),
+            dstDomain: rng.chance(40) ? nil : rng.pick(["api.example.com", "_dmarc.example.org"]) + text(&rng),
             score: scored ? EventScore(value: Double(rng.below(100_000)) / 100, isAnomaly: rng.chance(50), reasons: (0..<rng.below(3)).map { _ in text(&rng) }) : nil)
     }
 
@@ -301,6 +302,7 @@ enum EventLineGenerator {
             ("comm", quoted(event.comm, &rng)), ("exe", optional(event.exe, &rng)), ("exe_id", optional(event.exeID, &rng)),
             ("cgroup", optional(event.cgroup, &rng)), ("cgroup_id", integer(event.cgroupID, &rng)), ("protocol", quoted(event.transport, &rng)),
             ("family", quoted(rng.chance(90) ? event.family.description : "other", &rng)), ("dst_port", integer(UInt64(event.port), &rng)),
+            ("dst_domain", optional(event.dstDomain, &rng)),
             ("verdict", quoted(event.verdict.rawValue, &rng)), ("enforced", event.enforced ? "true" : "false"),
             ("policy", optional(event.policy, &rng)), ("rule", quoted(event.rule, &rng)), ("hook", quoted(event.hook, &rng)),
             ("generation", integer(UInt64(event.generation), &rng)), ("mapped", event.mapped ? "true" : "false"),

@@ -93,7 +93,15 @@ enum LocalAPI {
             }
             verdicts.insert(verdict)
         }
-        let filter = EventFilter(verdicts: verdicts, executable: query.get("exe"), cgroup: query.get("cgroup"))
+        var domain: DomainFilter?
+        if let text = query.get("domain") {
+            do {
+                domain = try DomainFilter(parsing: text)
+            } catch {
+                throw HTTPError(.badRequest, message: "domain: \(error)")
+            }
+        }
+        let filter = EventFilter(verdicts: verdicts, executable: query.get("exe"), cgroup: query.get("cgroup"), domain: domain)
         let follow = query.get("follow") == "true"
         let recent = Int(query.get("recent") ?? "") ?? (follow ? 0 : 100)
         let hub = dependencies.hub

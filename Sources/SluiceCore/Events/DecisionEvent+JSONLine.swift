@@ -6,7 +6,7 @@
 ///   escaped only where JSON requires it (quote, backslash, control characters).
 /// - `time` is RFC 3339 UTC with exactly six fractional digits: a time is written floored to
 ///   the microsecond.
-/// - `exe`, `exe_id`, `cgroup` and `policy` are `null` when unknown; `unspecified` and `closed`
+/// - `exe`, `exe_id`, `cgroup`, `dst_domain` and `policy` are `null` when unknown; `unspecified` and `closed`
 ///   are written only when true; every other field is always present.
 /// - `score`, `anomaly` and `reasons` are written together when the event was scored and not at
 ///   all otherwise. `score` is the shortest decimal that reads back as the same Double (the
@@ -39,6 +39,7 @@ extension DecisionEvent {
         out.field("protocol", string: transport)
         out.field("family", string: family.description)
         out.field("dst_ip", string: destination.description)
+        out.field("dst_domain", string: dstDomain)
         out.field("dst_port", number: UInt64(port))
         out.field("verdict", string: verdict.rawValue)
         out.field("enforced", bool: enforced)

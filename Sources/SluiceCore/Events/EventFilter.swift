@@ -1,4 +1,5 @@
-/// Which events a subscriber wants: `sluice events --verdict deny --exe /usr/bin/curl`.
+/// Which events a subscriber wants: `sluice events --verdict deny --exe /usr/bin/curl
+/// --domain '*.example.com'`.
 public struct EventFilter: Sendable, Hashable, Codable {
     public var verdicts: Set<RuleAction>
     /// Executable path; matches the event's `exe` exactly.
@@ -6,18 +7,24 @@ public struct EventFilter: Sendable, Hashable, Codable {
     /// Cgroup path; matches that cgroup and the cgroups below it.
     public var cgroup: String?
     public var node: String?
+    /// The name the application looked up (`dst_domain`).
+    public var domain: DomainFilter?
 
-    public init(verdicts: Set<RuleAction> = [], executable: String? = nil, cgroup: String? = nil, node: String? = nil) {
+    public init(
+        verdicts: Set<RuleAction> = [], executable: String? = nil, cgroup: String? = nil, node: String? = nil, domain: DomainFilter? = nil
+    ) {
         self.verdicts = verdicts
         self.executable = executable
         self.cgroup = cgroup.map(Self.normalizeCgroup)
         self.node = node
+        self.domain = domain
     }
 
     public func matches(_ event: DecisionEvent) -> Bool {
         if !verdicts.isEmpty && !verdicts.contains(event.verdict) { return false }
         if let executable, event.exe != executable { return false }
         if let node, event.node != node { return false }
+        if let domain, !domain.matches(event.dstDomain) { return false }
         if let cgroup {
             guard let eventCgroup = event.cgroup.map(Self.normalizeCgroup) else { return false }
             if cgroup != "/" && eventCgroup != cgroup && !eventCgroup.hasPrefix(cgroup + "/") { return false }

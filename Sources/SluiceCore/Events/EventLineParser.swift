@@ -62,7 +62,7 @@ protocol JSONFieldNaming {
 
 /// The fields of the schema the parser reads, in the order the encoder writes them.
 enum EventField: Int, CaseIterable, JSONFieldNaming {
-    case time, node, pid, uid, comm, exe, exeID, cgroup, cgroupID, transport, family, destination, port
+    case time, node, pid, uid, comm, exe, exeID, cgroup, cgroupID, transport, family, destination, dstDomain, port
     case verdict, enforced, policy, rule, hook, generation, mapped, unspecified, closed, score, anomaly, reasons
 
     var name: String {
@@ -71,12 +71,13 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
         case .cgroupID: "cgroup_id"
         case .transport: "protocol"
         case .destination: "dst_ip"
+        case .dstDomain: "dst_domain"
         case .port: "dst_port"
         default: "\(self)"
         }
     }
 
-    static let count = 25
+    static let count = 26
 
     /// A name of up to 16 bytes packed into two words, with its length: compared in three
     /// instructions rather than byte by byte.
@@ -144,7 +145,7 @@ struct EventFields {
     var node = "", comm = "", transport = "any", rule = "", hook = ""
     var pid: UInt32 = 0, uid: UInt32 = 0, generation: UInt32 = 0
     var cgroupID: UInt64 = 0
-    var exe: String?, exeID: String?, cgroup: String?, policy: String?
+    var exe: String?, exeID: String?, cgroup: String?, policy: String?, dstDomain: String?
     var family: IPAddress.Family?
     var port: UInt16 = 0
     var verdict = RuleAction.allow
@@ -187,6 +188,7 @@ struct EventFields {
         case .exeID: exeID = try reader.readOptionalString(field)
         case .cgroup: cgroup = try reader.readOptionalString(field)
         case .policy: policy = try reader.readOptionalString(field)
+        case .dstDomain: dstDomain = try reader.readOptionalString(field)
         case .family:
             // Only "ipv4" and "ipv6" mean anything; any other text leaves the address's family.
             family = try reader.readOptionalStringBytes(field) { bytes -> IPAddress.Family? in
@@ -233,7 +235,7 @@ struct EventFields {
             timeNanoseconds: time, node: node, pid: pid, uid: uid, comm: comm, exe: exe, exeID: exeID, cgroup: cgroup,
             cgroupID: cgroupID, transport: transport, family: family, destination: destination, port: port, verdict: verdict,
             enforced: enforced, policy: policy, rule: rule, hook: hook, generation: generation, mapped: mapped,
-            unspecified: unspecified, closed: closed, score: score.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
+            unspecified: unspecified, closed: closed, dstDomain: dstDomain, score: score.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
     }
 }
 

@@ -14,6 +14,7 @@ extension ServerAPI {
         query.nodeIDs = try await nodeIDs(try scope.queryList("node"))
         query.executable = try QueryCheck.text(parameters.exe, "exe", maxLength: 4096)
         if let prefix = try Self.destination(parameters.dst) { query.destination = AddressKey.range(prefix) }
+        query.domain = try Self.domain(parameters.domain)
         query.port = try QueryCheck.int(parameters.port, "port", range: 1...65535).map(Int64.init)
         query.verdicts = try verdicts().map(\.rawValue).sorted()
         query.policy = try QueryCheck.text(parameters.policy, "policy", maxLength: 256)
@@ -30,6 +31,7 @@ extension ServerAPI {
         if !nodes.isEmpty { filter.nodeIDs = Set(try await nodeIDs(nodes) ?? []) }
         filter.executable = try QueryCheck.text(parameters.exe, "exe", maxLength: 4096)
         filter.destination = try Self.destination(parameters.dst)
+        filter.domain = try Self.domain(parameters.domain)
         filter.port = try QueryCheck.int(parameters.port, "port", range: 1...65535).map { UInt16($0) }
         filter.verdicts = try verdicts()
         filter.policy = try QueryCheck.text(parameters.policy, "policy", maxLength: 256)
@@ -66,6 +68,15 @@ extension ServerAPI {
         switch IPPrefix.parse(text) {
         case .success(let prefix): return prefix
         case .failure(let error): throw APIError.badRequest("dst: \(error)")
+        }
+    }
+
+    static func domain(_ value: String?) throws -> DomainFilter? {
+        guard let text = try QueryCheck.text(value, "domain", maxLength: 255) else { return nil }
+        do {
+            return try DomainFilter(parsing: text)
+        } catch {
+            throw APIError.badRequest("domain: \(error)")
         }
     }
 

@@ -10,6 +10,7 @@ final class EventLineHub: Sendable {
         var nodeIDs: Set<String>?
         var executable: String?
         var destination: IPPrefix?
+        var domain: DomainFilter?
         var port: UInt16?
         var verdicts: Set<RuleAction> = []
         var policy: String?
@@ -18,6 +19,7 @@ final class EventLineHub: Sendable {
             if let nodeIDs, !nodeIDs.contains(nodeID) { return false }
             if let executable, event.exe != executable { return false }
             if let destination, !destination.contains(event.destination) { return false }
+            if let domain, !domain.matches(event.dstDomain) { return false }
             if let port, event.port != port { return false }
             if !verdicts.isEmpty, !verdicts.contains(event.verdict) { return false }
             if let policy, event.policy != policy { return false }

@@ -11,6 +11,8 @@ struct EventRow: Sendable {
     var exe: String?
     var cgroup: String?
     var destinationKey: String
+    /// `DomainFilter.normalized`, as filters compare it.
+    var domain: String?
     var port: Int64
     var transport: String
     var verdict: String
@@ -26,6 +28,7 @@ struct EventRow: Sendable {
         exe = event.exe
         cgroup = event.cgroup
         destinationKey = AddressKey.key(event.destination)
+        domain = event.dstDomain.map(DomainFilter.normalized)
         port = Int64(event.port)
         transport = event.transport
         verdict = event.verdict.rawValue
@@ -37,8 +40,8 @@ struct EventRow: Sendable {
         self.line = line
     }
 
-    static let columns = "node_id, time_us, exe, cgroup, dst_key, dst_port, protocol, verdict, enforced, policy, rule, score, anomaly, line"
-    static let columnCount = 14
+    static let columns = "node_id, time_us, exe, cgroup, dst_key, dst_domain, dst_port, protocol, verdict, enforced, policy, rule, score, anomaly, line"
+    static let columnCount = 15
 }
 
 /// Addresses as fixed-width text that sorts like the numbers: `4` and 8 hex digits for IPv4,
@@ -78,6 +81,7 @@ struct EventQuery: Sendable {
     var nodeIDs: [String]?
     var executable: String?
     var destination: (low: String, high: String)?
+    var domain: DomainFilter?
     var port: Int64?
     var verdicts: [String] = []
     var policy: String?
@@ -120,6 +124,7 @@ extension Store {
     }
 
     private static let sqliteRowsPerStatement = 500
+    private static let sqlitePlaceholders = "(" + Array(repeating: "?", count: EventRow.columnCount).joined(separator: ",") + ")"
 
     private static func insertSQLite(_ connection: SQLiteConnection, nodeID: String, rows: [EventRow]) async throws {
         let node = SQLiteData.text(nodeID)
@@ -127,16 +132,17 @@ extension Store {
         while start < rows.count {
             let chunk = rows[start..<min(rows.count, start + sqliteRowsPerStatement)]
             var sql = "INSERT INTO events (\(EventRow.columns)) VALUES "
-            sql.reserveCapacity(40 + chunk.count * 32)
+            sql.reserveCapacity(40 + chunk.count * 34)
             var binds: [SQLiteData] = []
             binds.reserveCapacity(chunk.count * EventRow.columnCount)
             for (index, row) in chunk.enumerated() {
-                sql += index == 0 ? "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                sql += index == 0 ? sqlitePlaceholders : "," + sqlitePlaceholders
                 binds.append(node)
                 binds.append(.integer(Int(row.timeUs)))
                 binds.append(row.exe.map { .text($0) } ?? .null)
                 binds.append(row.cgroup.map { .text($0) } ?? .null)
                 binds.append(.text(row.destinationKey))
+                binds.append(row.domain.map { .text($0) } ?? .null)
                 binds.append(.integer(Int(row.port)))
                 binds.append(.text(row.transport))
                 binds.append(.text(row.verdict))
@@ -179,6 +185,7 @@ extension Store {
                 binds.append(row.exe)
                 binds.append(row.cgroup)
                 binds.append(row.destinationKey)
+                binds.append(row.domain)
                 binds.append(row.port)
                 binds.append(row.transport)
                 binds.append(row.verdict)
@@ -225,11 +232,29 @@ extension Store {
         }
         if let exe = query.executable { conditions.append("exe = \(bind: exe)") }
         if let range = query.destination { conditions.append("dst_key BETWEEN \(bind: range.low) AND \(bind: range.high)") }
+        if let domain = query.domain {
+            if domain.isWildcard {
+                // `_%`: at least one character before the dot, as `DomainFilter.matches` wants.
+                conditions.append("dst_domain LIKE \(bind: "_%." + likeLiteral(domain.name)) ESCAPE '\\'")
+            } else {
+                conditions.append("dst_domain = \(bind: domain.name)")
+            }
+        }
         if let port = query.port { conditions.append("dst_port = \(bind: port)") }
         if !query.verdicts.isEmpty { conditions.append("verdict IN (\(binds: query.verdicts))") }
         if let policy = query.policy { conditions.append("policy = \(bind: policy)") }
         if let cursor = query.cursor { conditions.append("id < \(bind: cursor)") }
         return whereClause(conditions)
+    }
+
+    /// Text that LIKE reads as itself: names may hold `_` (`_dmarc`) and, from DNS, any byte.
+    static func likeLiteral(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar == "%" || scalar == "_" || scalar == "\\" { out.unicodeScalars.append("\\") }
+            out.unicodeScalars.append(scalar)
+        }
+        return out
     }
 
     /// Deletes events, batch records and alerts older than the retention, a slice at a time so

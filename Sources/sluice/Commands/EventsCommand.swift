@@ -33,6 +33,12 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only this cgroup and those below it.", valueName: "path"))
     var cgroup: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Only destinations looked up by this name: exactly, or any name under it with *.example.com (case-insensitive).",
+            valueName: "pattern"))
+    var domain: String?
+
     @Option(help: "How many recent decisions to show first (default: 100 without --follow, 0 with).")
     var recent: Int?
 
@@ -53,6 +59,13 @@ struct EventsCommand: AsyncParsableCommand {
         if cgroup != nil && (fleet || server.server != nil) {
             throw ValidationError("--cgroup filters a node's own agent; the server's event query has no cgroup filter")
         }
+        if let domain {
+            do {
+                _ = try DomainFilter(parsing: domain)
+            } catch {
+                throw ValidationError("--domain: \(error)")
+            }
+        }
         for value in verdict.flatMap({ $0.split(separator: ",") }) where RuleAction(rawValue: String(value)) == nil {
             throw ValidationError("--verdict must be allow, alert or deny, not \(value)")
         }
@@ -66,6 +79,7 @@ struct EventsCommand: AsyncParsableCommand {
             if !verdicts.isEmpty { query.append(URLQueryItem(name: "verdict", value: verdicts)) }
             if let exe { query.append(URLQueryItem(name: "exe", value: exe)) }
             if let cgroup { query.append(URLQueryItem(name: "cgroup", value: cgroup)) }
+            if let domain { query.append(URLQueryItem(name: "domain", value: domain)) }
             if let recent { query.append(URLQueryItem(name: "recent", value: String(recent))) }
             var components = URLComponents()
             components.path = "/v1/events"
@@ -76,12 +90,13 @@ struct EventsCommand: AsyncParsableCommand {
         let verdictFilter = verdicts.isEmpty ? nil : verdicts
         try await server.with { connection in
             // A live stream ends only when the server goes or this command is stopped.
-            let body = try await connection.call(timeout: follow ? .seconds(365 * 86_400) : .seconds(300)) { [node, exe, recent] client in
+            let body = try await connection.call(timeout: follow ? .seconds(365 * 86_400) : .seconds(300)) { [node, exe, domain, recent] client in
                 if follow {
-                    try await client.streamEvents(query: .init(node: node, exe: exe, verdict: verdictFilter)).ok.body.applicationXNdjson
-                } else {
-                    try await client.queryEvents(query: .init(node: node, exe: exe, verdict: verdictFilter, limit: recent ?? 100)).ok.body
+                    try await client.streamEvents(query: .init(node: node, exe: exe, domain: domain, verdict: verdictFilter)).ok.body
                         .applicationXNdjson
+                } else {
+                    try await client.queryEvents(query: .init(node: node, exe: exe, domain: domain, verdict: verdictFilter, limit: recent ?? 100))
+                        .ok.body.applicationXNdjson
                 }
             }
             do {

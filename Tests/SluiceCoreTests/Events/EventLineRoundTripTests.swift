@@ -50,6 +50,17 @@ import Testing
         }
     }
 
+    /// A looked-up name: nil (none known), one as DNS gives them, or any text (a name is bytes to
+    /// DNS, so quotes, backslashes and control characters must survive the line too).
+    static func domain(_ rng: inout SplitMix64) -> String? {
+        switch rng.below(4) {
+        case 0: return nil
+        case 1: return rng.pick(["example.com", "api.github.com", "_sip._tcp.example.org", "xn--bcher-kva.example"])
+        case 2: return rng.pick(["a\"b.example", "back\\slash.example", "tab\there.example", "nul\u{0}.example"])
+        default: return text(&rng, upTo: 30)
+        }
+    }
+
     static func event(_ rng: inout SplitMix64) -> DecisionEvent {
         let (address, mapped) = destination(&rng)
         // Whole microseconds (what a line holds) from 1678 to 2261, before 1970 included.
@@ -65,7 +76,7 @@ import Testing
             port: UInt16(truncatingIfNeeded: rng.next()), verdict: rng.pick(RuleAction.allCases), enforced: rng.chance(50),
             policy: rng.chance(25) ? nil : text(&rng), rule: text(&rng), hook: rng.pick(hooks + [oddHook]),
             generation: UInt32(truncatingIfNeeded: rng.next()), mapped: mapped || rng.chance(5),
-            unspecified: rng.chance(10), closed: rng.chance(10),
+            unspecified: rng.chance(10), closed: rng.chance(10), dstDomain: domain(&rng),
             score: rng.chance(40)
                 ? EventScore(value: finite(&rng), isAnomaly: rng.chance(50), reasons: (0..<rng.below(4)).map { _ in text(&rng, upTo: 20) })
                 : nil)
@@ -76,6 +87,7 @@ import Testing
         var verdicts = Set<RuleAction>()
         var hooks = Set<String>()
         var scored = 0
+        var named = 0
         for _ in 0..<20_000 {
             let event = Self.event(&rng)
             let line = event.jsonLine
@@ -87,10 +99,12 @@ import Testing
             verdicts.insert(event.verdict)
             hooks.insert(event.hook)
             if event.score != nil { scored += 1 }
+            if event.dstDomain != nil { named += 1 }
         }
         #expect(verdicts == Set(RuleAction.allCases))
         #expect(Set(Self.hooks).isSubset(of: hooks))
         #expect(scored > 5000)
+        #expect(named > 10_000 && named < 20_000)
     }
 
     @Test func encodeOfDecodeIsTheLine() throws {
@@ -101,8 +115,8 @@ import Testing
         }
         // Lines written by hand in the canonical form: README's example, and a scored one.
         let canonical = [
-            #"{"time":"2026-11-21T16:29:54.356536Z","node":"vm","pid":20982,"uid":0,"comm":"curl","exe":"/usr/bin/curl","exe_id":"254:0:5318212","cgroup":"/app.slice/web.service","cgroup_id":310,"protocol":"tcp","family":"ipv4","dst_ip":"10.1.2.3","dst_port":443,"verdict":"deny","enforced":true,"policy":"lockdown","rule":"default","hook":"connect4","generation":3,"mapped":false}"#,
-            #"{"time":"1969-12-31T23:59:59.999999Z","node":"","pid":0,"uid":0,"comm":"","exe":null,"exe_id":null,"cgroup":null,"cgroup_id":0,"protocol":"udp","family":"ipv4","dst_ip":"10.0.0.1","dst_port":53,"verdict":"alert","enforced":false,"policy":null,"rule":"","hook":"sendmsg6","generation":0,"mapped":true,"score":17.25,"anomaly":true,"reasons":["new destination \"x\"","é\n"]}"#,
+            #"{"time":"2026-11-21T16:29:54.356536Z","node":"vm","pid":20982,"uid":0,"comm":"curl","exe":"/usr/bin/curl","exe_id":"254:0:5318212","cgroup":"/app.slice/web.service","cgroup_id":310,"protocol":"tcp","family":"ipv4","dst_ip":"10.1.2.3","dst_domain":"api.example.com","dst_port":443,"verdict":"deny","enforced":true,"policy":"lockdown","rule":"default","hook":"connect4","generation":3,"mapped":false}"#,
+            #"{"time":"1969-12-31T23:59:59.999999Z","node":"","pid":0,"uid":0,"comm":"","exe":null,"exe_id":null,"cgroup":null,"cgroup_id":0,"protocol":"udp","family":"ipv4","dst_ip":"10.0.0.1","dst_domain":null,"dst_port":53,"verdict":"alert","enforced":false,"policy":null,"rule":"","hook":"sendmsg6","generation":0,"mapped":true,"score":17.25,"anomaly":true,"reasons":["new destination \"x\"","é\n"]}"#,
         ]
         for line in canonical {
             #expect(try DecisionEvent(jsonLine: line).jsonLine == line)
@@ -123,6 +137,18 @@ import Testing
         let base = String(DecisionEventTests.sample.jsonLine.dropLast())
         #expect(try DecisionEvent(jsonLine: base + #","anomaly":true,"reasons":["a"]}"#).score == nil)
         #expect(try DecisionEvent(jsonLine: base + #","score":2.5}"#).score == EventScore(value: 2.5, isAnomaly: false, reasons: []))
+    }
+
+    @Test func theLookedUpNameTravelsEscapedAndNullWhenUnknown() throws {
+        var event = DecisionEventTests.sample
+        #expect(event.jsonLine.contains(#","dst_ip":"192.0.2.7","dst_domain":null,"dst_port":443,"#))
+        event.dstDomain = "we\"ird\\name\n\u{1}.example"
+        #expect(event.jsonLine.contains(#","dst_domain":"we\"ird\\name\n\u0001.example","#))
+        #expect(try DecisionEvent(jsonLine: event.jsonLine) == event)
+        // Missing and null read as unknown; an older line without the field still reads.
+        let base = String(DecisionEventTests.sample.jsonLine.dropLast())
+        #expect(try DecisionEvent(jsonLine: base.replacingOccurrences(of: #""dst_domain":null,"#, with: "") + "}").dstDomain == nil)
+        #expect(try DecisionEvent(jsonLine: #"{"time":"2026-11-21T16:29:54Z","dst_ip":"10.0.0.1","dst_domain":"a.example"}"#).dstDomain == "a.example")
     }
 
     @Test func timeIsWrittenFlooredToTheMicrosecond() throws {

@@ -25,6 +25,7 @@ enum ReferenceEventDecoder {
             case transport = "protocol"
             case family
             case destination = "dst_ip"
+            case dstDomain = "dst_domain"
             case port = "dst_port"
             case verdict, enforced, policy, rule, hook, generation, mapped, unspecified, closed, score, anomaly, reasons
         }
@@ -70,6 +71,7 @@ enum ReferenceEventDecoder {
                 mapped: try container.decodeIfPresent(Bool.self, forKey: .mapped) ?? false,
                 unspecified: try container.decodeIfPresent(Bool.self, forKey: .unspecified) ?? false,
                 closed: try container.decodeIfPresent(Bool.self, forKey: .closed) ?? false,
+                dstDomain: try container.decodeIfPresent(String.self, forKey: .dstDomain),
                 score: value.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
         }
     }

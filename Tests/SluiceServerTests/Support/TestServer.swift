@@ -259,12 +259,12 @@ enum Fixtures {
     static func event(
         node: String = "node-1", exe: String? = "/usr/bin/curl", destination: String = "10.1.2.3", port: UInt16 = 443,
         verdict: RuleAction = .allow, policy: String? = "web", rule: String = "out", time: Int64 = Int64(Date().timeIntervalSince1970 * 1e9),
-        anomaly: Bool? = nil
+        anomaly: Bool? = nil, domain: String? = nil
     ) -> DecisionEvent {
         DecisionEvent(
             timeNanoseconds: time, node: node, pid: 42, uid: 0, comm: "curl", exe: exe, exeID: "254:0:1234", cgroup: "/app.slice",
             cgroupID: 77, transport: "tcp", family: IPAddress(destination)!.family, destination: IPAddress(destination)!, port: port,
-            verdict: verdict, enforced: true, policy: policy, rule: rule, hook: "connect4", generation: 1, mapped: false,
+            verdict: verdict, enforced: true, policy: policy, rule: rule, hook: "connect4", generation: 1, mapped: false, dstDomain: domain,
             score: anomaly.map { EventScore(value: $0 ? 40 : 1, isAnomaly: $0, reasons: ["destination"]) })
     }
 }

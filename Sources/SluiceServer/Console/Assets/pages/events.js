@@ -9,9 +9,10 @@ export async function eventsPage(main, { args }) {
   const node = h('input', { name: 'node', id: 'filter-node', placeholder: 'name or id', value: args[0] || '' });
   const exe = h('input', { name: 'exe', id: 'filter-exe', placeholder: '/usr/bin/curl' });
   const dst = h('input', { name: 'dst', id: 'filter-dst', placeholder: '10.0.0.0/8 or an address' });
+  const domain = h('input', { name: 'domain', id: 'filter-domain', placeholder: 'api.example.com or *.example.com' });
   const verdictSelect = select('verdict', [['', 'any'], ['allow', 'allow'], ['alert', 'alert'], ['deny', 'deny']], '');
   verdictSelect.id = 'filter-verdict';
-  const filters = () => ({ node: node.value.trim(), exe: exe.value.trim(), dst: dst.value.trim(), verdict: verdictSelect.value });
+  const filters = () => ({ node: node.value.trim(), exe: exe.value.trim(), dst: dst.value.trim(), domain: domain.value.trim(), verdict: verdictSelect.value });
 
   const tabBox = h('div');
   let mode = 'live';
@@ -28,7 +29,7 @@ export async function eventsPage(main, { args }) {
 
   const apply = h('button.primary', { type: 'submit', id: 'apply-filters' }, 'Apply filters');
   const form = h('form.filters', { on: { submit: (event) => { event.preventDefault(); show(mode); } } },
-    field('Node', node), field('Executable', exe), field('Destination', dst), field('Verdict', verdictSelect), h('div.buttons', apply));
+    field('Node', node), field('Executable', exe), field('Destination', dst), field('Domain', domain), field('Verdict', verdictSelect), h('div.buttons', apply));
   mount(main, h('div.page-head', h('h1', 'Events')), panel('Filters', form), h('section.panel', tabs, tabBox));
   show('live');
   return () => { if (stop) stop(); };
@@ -40,7 +41,9 @@ function columns() {
     { title: 'Node', cell: (e) => e.node },
     { title: 'Verdict', cell: (e) => h('span', verdict(e.verdict), e.enforced === false ? h('span.sub', 'not enforced') : null) },
     { title: 'Process', cell: (e) => h('span', { title: e.exe || '' }, e.comm || shortExe(e.exe), h('span.sub', e.exe || '')) },
-    { title: 'Destination', cell: (e) => h('code', `${e.family === 'ipv6' ? `[${e.dst_ip}]` : e.dst_ip}:${e.dst_port}/${e.protocol}`) },
+    // The name the application looked up, under the address it got (text nodes: a name from DNS is never markup).
+    { title: 'Destination', cell: (e) => h('span', { class: 'destination' }, h('code', `${e.family === 'ipv6' ? `[${e.dst_ip}]` : e.dst_ip}:${e.dst_port}/${e.protocol}`),
+      e.dst_domain ? h('span.sub.domain', { title: e.dst_domain }, e.dst_domain) : null) },
     { title: 'Rule', class: 'hide-narrow', cell: (e) => h('span', e.policy ? `${e.policy} / ${e.rule}` : e.rule, e.anomaly ? h('span', ' ', badge(`anomaly ${e.score}`, 'alert')) : null) },
   ];
 }
