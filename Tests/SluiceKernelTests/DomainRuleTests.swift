@@ -107,4 +107,58 @@ struct DomainRuleTests {
             #expect(DecisionEngine(image: try DatapathImage(compiled)).decide(flow).verdict.action == .deny)
         }
     }
+
+    /// curl, getent and Python, unchanged, in the test cgroup with a mount namespace whose
+    /// /etc/resolv.conf names the test's DNS server: glibc's resolver makes the lookups, the
+    /// kernel reads the answers, the name rule decides the connects.
+    @Test func realClientsAreDecidedByTheNamesTheyLookUp() async throws {
+        try await KernelSandbox.with("names-clients") { sandbox in
+            let shared = "127.0.\(Int.random(in: 200...250)).\(Int.random(in: 2...250))"
+            let port = try ServerProcess.freePort()
+            let web = try Subprocess(
+                "/usr/bin/python3", ["-m", "http.server", String(port), "--bind", shared, "--directory", sandbox.scratch], output: .null, error: .null)
+            let dns = try DNSTestServer(hosts: ["web.sluice.test": shared, "blocked.sluice.test": shared], scratch: sandbox.scratch)
+            try await dns.waitUntilAnswering("web.sluice.test")
+            try await eventually("the web server answers") {
+                if !web.isRunning { throw SandboxError("python3 -m http.server exited") }
+                return try ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", "http://\(shared):\(port)/"])
+                    .standardOutput == "200"
+            }
+            let resolv = sandbox.scratch + "/resolv.conf"
+            try "nameserver \(dns.address)\noptions attempts:1 timeout:2\n".write(toFile: resolv, atomically: true, encoding: .utf8)
+            let policy = """
+                apiVersion: sluice/v1
+                kind: Policy
+                metadata: {name: clients}
+                spec:
+                  default: deny
+                  egress:
+                    - {action: allow, to: ["\(dns.address)"], ports: [53]}
+                    - {action: allow, to: ["web.sluice.test"], ports: [\(port)], protocol: tcp}
+                """
+            let datapath = try Datapath(
+                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
+            try datapath.attach()
+
+            /// `command` in the test cgroup, in a mount namespace with the test's resolv.conf.
+            func client(_ command: String) throws -> ChildProcess.Output {
+                try ChildProcess.run(
+                    "/usr/bin/unshare",
+                    [
+                        "--mount", "--propagation", "private", "/bin/sh", "-c",
+                        "mount --bind \(resolv) /etc/resolv.conf && echo $$ > \(sandbox.cgroupPath)/cgroup.procs && exec \(command)",
+                    ])
+            }
+            let curl = "/usr/bin/curl -s -o /dev/null -w '%{http_code}' --max-time 5"
+            #expect(try client("\(curl) http://web.sluice.test:\(port)/").standardOutput == "200")
+            let blocked = try client("\(curl) http://blocked.sluice.test:\(port)/")
+            #expect(blocked.standardOutput == "000" && blocked.status == 7, "curl exit 7: could not connect")
+            #expect(try client("/usr/bin/getent ahostsv4 web.sluice.test").standardOutput.hasPrefix(shared))
+            let python = "/usr/bin/python3 -c 'import socket; socket.create_connection((\"web.sluice.test\", \(port)), 5); print(\"connected\")'"
+            #expect(try client(python).standardOutput == "connected\n")
+            // An application that never looked the name up is decided by the address alone.
+            #expect(try Probe().copy(to: sandbox.scratch + "/other").run(.tcp(shared, port), in: sandbox.cgroupPath) == "EPERM")
+        }
+    }
 }

@@ -22,7 +22,7 @@ public final class DNSTestServer: Sendable {
         var arguments = [
             "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll", "--pid-file=",
             "--user=root", "--bind-interfaces", "--listen-address=\(address)", "--port=53", "--local-ttl=\(ttl)",
-            "--log-facility=-", "--log-queries",
+            "--log-facility=-",
         ]
         arguments += hosts.sorted { $0.key < $1.key }.map { "--host-record=\($0.key),\($0.value)" }
         arguments += aliases.sorted { $0.key < $1.key }.map { "--cname=\($0.key),\($0.value)" }
@@ -35,15 +35,21 @@ public final class DNSTestServer: Sendable {
         child.wait()
     }
 
-    /// What dnsmasq printed: its start and every query.
+    /// What dnsmasq printed.
     public var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
     /// Waits until it answers `name` (resolved from outside any test cgroup).
     public func waitUntilAnswering(_ name: String, probe: Probe = Probe()) async throws {
-        try await eventually("dnsmasq on \(address) answers \(name)") {
-            if !child.isRunning { throw SandboxError("dnsmasq exited:\n\(output)") }
-            let result = try ChildProcess.run(probe.path, ["resolve-tcp", address, name, "9"])
-            return !result.standardOutput.contains(" - ")
+        var last = ""
+        do {
+            try await eventually("dnsmasq on \(address) answers \(name)", seconds: 90) {
+                if !child.isRunning { throw SandboxError("dnsmasq exited:\n\(output)") }
+                let result = try ChildProcess.run(probe.path, ["resolve-tcp", address, name, "9"])
+                last = result.standardOutput + result.standardError
+                return !result.standardOutput.contains(" - ")
+            }
+        } catch {
+            throw SandboxError("\(error); the last lookup said: \(last); dnsmasq said:\n\(output)")
         }
     }
 }

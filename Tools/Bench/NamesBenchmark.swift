@@ -141,7 +141,7 @@ struct NamesBenchmark: AsyncParsableCommand {
     /// and connects: a connect decided before its answer was read would see the other name.
     func races(_ sandbox: KernelSandbox) async throws {
         let target = "127.0.0.3"
-        let listener = try LoopbackListener(tcp: true, address: target)
+        let port: UInt16 = 9  // UDP connects: decided at connect, no listener needed
         let dns = try DNSTestServer(hosts: [:], wildcards: ["allowed.bench.test": target, "denied.bench.test": target], scratch: sandbox.scratch)
         try await dns.waitUntilAnswering("a0.allowed.bench.test")
         let policy = """
@@ -152,7 +152,7 @@ struct NamesBenchmark: AsyncParsableCommand {
               default: deny
               egress:
                 - {action: allow, to: ["\(dns.address)"], ports: [53], protocol: udp}
-                - {action: allow, to: ["*.allowed.bench.test"], ports: [\(listener.port)], protocol: tcp}
+                - {action: allow, to: ["*.allowed.bench.test"], ports: [\(port)], protocol: udp}
             """
         let cgroup = try sandbox.cgroups.absolutePath(try sandbox.child("race"))
         let datapath = try Datapath(
@@ -163,7 +163,7 @@ struct NamesBenchmark: AsyncParsableCommand {
         try datapath.attach()
         defer { _ = try? PinnedDatapath(pins: PinLayout(directory: sandbox.pinDirectory + "-race")).unload() }
         let start = ContinuousClock.now
-        let output = try ChildProcess.run(Probe.builtPath, ["--join", cgroup, "resolve-race", dns.address, String(listener.port), String(trials)])
+        let output = try ChildProcess.run(Probe.builtPath, ["--join", cgroup, "resolve-race", dns.address, String(port), String(trials)])
         let elapsed = ContinuousClock.now - start
         print("## Lookup then connect, \(trials) trials of a denied then an allowed name for one address\n")
         print("```\n\(output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))\n```")

@@ -19,7 +19,7 @@
  *                                    CLOCK_MONOTONIC time in ns of the first success
  *   resolve-tcp SERVER NAME PORT   look NAME up at SERVER:53 (resolve.c), then TCP connect to the
  *                                    first address: prints "resolve-tcp NAME PORT ADDR RESULT"
- *   resolve-race SERVER PORT N     N times: look up dI.denied.bench.test and TCP connect to its
+ *   resolve-race SERVER PORT N     N times: look up dI.denied.bench.test and UDP connect to its
  *                                    address, then aI.allowed.bench.test and connect: prints how
  *                                    many of each ended ok or EPERM (a connect decided before its
  *                                    own lookup's answer was read would show up as a wrong result)
@@ -455,7 +455,7 @@ int main(int argc, char **argv)
 					snprintf(name, sizeof(name), "%s%ld.%s.bench.test", allowed ? "a" : "d", k, allowed ? "allowed" : "denied");
 					result = resolve_a(argv[i + 1], name, atoi(argv[i + 2]), &t);
 					if (result == 0)
-						result = single("connect-tcp", &t);
+						result = single("connect-udp", &t);
 					if (result == 0 || result == EPERM)
 						counts[allowed][result == 0 ? 0 : 1]++;
 					else

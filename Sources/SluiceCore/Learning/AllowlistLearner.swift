@@ -1,9 +1,47 @@
 /// `sluice learn`: turns observed traffic into an allowlist policy per application, the step
-/// before switching an application to default-deny. Memory is bounded: past a limit of distinct
-/// destinations an application's addresses are folded into /24 (IPv4) and /64 (IPv6) blocks.
+/// before switching an application to default-deny. A destination the application looked up by
+/// name is learned as that name (its addresses change; the name is what the application meant);
+/// others as addresses. Memory is bounded: past a limit of distinct destinations an application's
+/// addresses are folded into /24 (IPv4) and /64 (IPv6) blocks and its names into wildcards of
+/// their parent domains.
 public struct AllowlistLearner: Sendable {
+    /// What a learned rule names: a name is written before addresses.
+    enum Target: Hashable, Comparable {
+        case name(String)
+        case prefix(IPPrefix)
+
+        var text: String {
+            switch self {
+            case .name(let name): name
+            case .prefix(let prefix): prefix.description
+            }
+        }
+
+        /// A block, or a wildcard of the name's parent (itself when it has no parent of two labels).
+        var folded: Target {
+            switch self {
+            case .prefix(let prefix):
+                return .prefix(IPPrefix(covering: prefix.address, length: prefix.family == .ipv4 ? 24 : 64))
+            case .name(let name):
+                guard !name.hasPrefix("*."), let dot = name.firstIndex(of: "."), name[name.index(after: dot)...].contains(".") else {
+                    return self
+                }
+                return .name("*" + name[dot...])
+            }
+        }
+
+        static func < (lhs: Target, rhs: Target) -> Bool {
+            switch (lhs, rhs) {
+            case (.name(let a), .name(let b)): a < b
+            case (.prefix(let a), .prefix(let b)): a < b
+            case (.name, .prefix): true
+            case (.prefix, .name): false
+            }
+        }
+    }
+
     struct Destination: Hashable {
-        var prefix: IPPrefix
+        var target: Target
         var port: UInt16
         var transport: TransportProtocol
     }
@@ -15,17 +53,16 @@ public struct AllowlistLearner: Sendable {
         var events = 0
         var folded = false
 
-        mutating func observe(_ address: IPAddress, port: UInt16, transport: TransportProtocol, limit: Int) {
-            let length = folded ? (address.family == .ipv4 ? 24 : 64) : address.family.bitWidth
-            counts[Destination(prefix: IPPrefix(covering: address, length: length), port: port, transport: transport), default: 0] += 1
+        mutating func observe(_ target: Target, port: UInt16, transport: TransportProtocol, limit: Int) {
+            counts[Destination(target: folded ? target.folded : target, port: port, transport: transport), default: 0] += 1
             events += 1
             guard !folded && counts.count > limit else { return }
-            // Past the limit, addresses fold into /24 and /64 blocks: memory stays bounded.
+            // Past the limit, addresses fold into blocks and names into wildcards: memory stays
+            // bounded.
             folded = true
             var blocks: [Destination: Int] = [:]
             for (destination, count) in counts {
-                let length = destination.prefix.family == .ipv4 ? 24 : 64
-                blocks[Destination(prefix: IPPrefix(covering: destination.prefix.address, length: length), port: destination.port, transport: destination.transport), default: 0] += count
+                blocks[Destination(target: destination.target.folded, port: destination.port, transport: destination.transport), default: 0] += count
             }
             counts = blocks
         }
@@ -57,10 +94,15 @@ public struct AllowlistLearner: Sendable {
             return
         }
         let transport = TransportProtocol(rawValue: event.transport) ?? .any
+        // Only a name a policy can hold (the kernel's attribution makes valid ones; a stream
+        // from elsewhere might not).
+        let target: Target =
+            event.dstDomain.flatMap(DomainName.init).map { .name($0.description) }
+            ?? .prefix(IPPrefix(covering: event.destination, length: event.destination.family.bitWidth))
         // Mutated in place through the subscript: a copy taken out and stored back would copy
         // its table on every event.
         applications[key, default: Application(executable: event.exe, cgroup: event.cgroup)]
-            .observe(event.destination, port: event.port, transport: transport, limit: destinationsPerApplication)
+            .observe(target, port: event.port, transport: transport, limit: destinationsPerApplication)
     }
 
     public var applicationCount: Int { applications.count }
@@ -72,10 +114,10 @@ public struct AllowlistLearner: Sendable {
         let minimumCount = minimumCount ?? self.minimumCount
         var used = Set<String>()
         return applications.values.sorted { ($0.executable ?? "", $0.cgroup ?? "") < ($1.executable ?? "", $1.cgroup ?? "") }.compactMap { application in
-            var byService: [String: (port: UInt16, transport: TransportProtocol, prefixes: [IPPrefix])] = [:]
+            var byService: [String: (port: UInt16, transport: TransportProtocol, targets: [Target])] = [:]
             for (destination, count) in application.counts where count >= minimumCount {
                 let key = "\(destination.port)/\(destination.transport.rawValue)"
-                byService[key, default: (destination.port, destination.transport, [])].prefixes.append(destination.prefix)
+                byService[key, default: (destination.port, destination.transport, [])].targets.append(destination.target)
             }
             guard !byService.isEmpty else { return nil }
             let name = Self.uniqueName(for: application, used: &used)
@@ -101,7 +143,7 @@ public struct AllowlistLearner: Sendable {
 
                 """
             for service in byService.values.sorted(by: { ($0.port, $0.transport.rawValue) < ($1.port, $1.transport.rawValue) }) {
-                let targets = service.prefixes.sorted().map { LearnedRule.quoted($0.description) }.joined(separator: ", ")
+                let targets = service.targets.sorted().map { LearnedRule.quoted($0.text) }.joined(separator: ", ")
                 yaml += "    - {action: allow, to: [\(targets)], ports: [\(service.port)], protocol: \(service.transport.rawValue)}\n"
             }
             return (name, yaml)
