@@ -98,6 +98,9 @@ struct ExplainCommand: AsyncParsableCommand {
         if output == .json {
             print(String(decoding: try FleetJSON.encoder().encode(explanation), as: UTF8.self))
         } else {
+            // The address came from this machine's resolver, which may answer differently than
+            // the application's did: say which one was decided.
+            if case .name(let name) = target.host { print("\(name) looked up here: \(request.destination)") }
             print(explanation.text)
         }
     }
