@@ -200,4 +200,33 @@ struct AgentTests {
             #expect(explain.standardOutput.contains("DENY") && explain.standardOutput.contains("default of policy tools"), "\(explain.standardOutput)")
         }
     }
+
+    @Test func explainByNameAsksTheRunningAgent() async throws {
+        try await KernelSandbox.with("explain-name") { sandbox in
+            let agent = try AgentProcess(sandbox: sandbox)
+            try agent.writePolicy(
+                "dns.yaml",
+                """
+                apiVersion: sluice/v1
+                kind: Policy
+                metadata: {name: dns}
+                spec:
+                  subjects: [{cgroup: \(sandbox.cgroupRelative)}]
+                  encryptedDNS: deny
+                  egress: [{name: github, action: allow, to: [api.github.com]}]
+                """)
+            try agent.start()
+            func explain(_ arguments: [String]) throws -> String {
+                let output = try agent.cli(["policy", "explain", "--cgroup", sandbox.cgroupRelative] + arguments)
+                #expect(output.status == 0, "\(output.standardError)")
+                return output.standardOutput
+            }
+            let doh = try explain(["--to", "192.0.2.10:443", "--domain", "dns.google"])
+            #expect(doh.contains("DENY") && doh.contains("rule encryptedDNS (DoH resolver dns.google) of policy dns"), "\(doh)")
+            let github = try explain(["--to", "192.0.2.10:443", "--domain", "api.github.com"])
+            #expect(github.contains("ALLOW") && github.contains("rule github of policy dns"), "\(github)")
+            let byAddress = try explain(["--to", "192.0.2.10:443"])
+            #expect(!byAddress.contains("rule github"), "without the name only addresses decide: \(byAddress)")
+        }
+    }
 }

@@ -72,7 +72,7 @@ import Testing
         ParserCase(
             "spec not a mapping", "apiVersion: sluice/v1\nkind: Policy\nmetadata:\n  name: a\nspec: []\n",
             Problem(
-                5, 7, "spec", "expected a mapping with the fields mode, subjects, default, egress, learning, alertOnDeny, existingConnections and rawSockets, found a list")),
+                5, 7, "spec", "expected a mapping with the fields mode, subjects, default, egress, learning, alertOnDeny, existingConnections, rawSockets and encryptedDNS, found a list")),
         ParserCase(
             "duplicate keys everywhere",
             "apiVersion: sluice/v1\nkind: Policy\nkind: Policy\nmetadata: {name: a, name: b}\nspec:\n  mode: monitr\n  mode: enforce\n",
@@ -181,10 +181,10 @@ import Testing
             "misspelt spec field", F.document(spec: "egres: []"),
             Problem(
                 6, 3, "spec.egres",
-                "unknown field \"egres\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections, rawSockets); did you mean \"egress\"?")),
+                "unknown field \"egres\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections, rawSockets, encryptedDNS); did you mean \"egress\"?")),
         ParserCase(
             "unknown spec field", F.document(spec: "rules: []"),
-            Problem(6, 3, "spec.rules", "unknown field \"rules\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections, rawSockets)")),
+            Problem(6, 3, "spec.rules", "unknown field \"rules\" in spec (allowed: mode, subjects, default, egress, learning, alertOnDeny, existingConnections, rawSockets, encryptedDNS)")),
         ParserCase(
             "subjects is text", F.document(spec: "subjects: /usr/bin/curl"),
             Problem(

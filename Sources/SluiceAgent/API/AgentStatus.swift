@@ -65,8 +65,12 @@ public struct ExplainRequest: Sendable, Codable {
     public var port: UInt16
     /// `tcp`, `udp`, `icmp`, `icmpv6`, or `raw` (creating a raw or ping socket).
     public var transport: String
+    /// The name the application looked up, as the kernel would attribute it from the DNS
+    /// answer; absent from requests of older clients, which explain by address only.
+    public var domain: String?
 
-    public init(executable: String?, cgroup: String?, destination: String, port: UInt16, transport: String) {
+    public init(executable: String?, cgroup: String?, destination: String, port: UInt16, transport: String, domain: String? = nil) {
+        self.domain = domain
         self.executable = executable
         self.cgroup = cgroup
         self.destination = destination
@@ -83,6 +87,13 @@ public struct ExplainRequest: Sendable, Codable {
         guard let transport = TransportProtocol(rawValue: transport), transport != .any else {
             throw ExplainError("protocol must be tcp, udp, icmp, icmpv6 or raw, not \(self.transport)")
         }
+        var name: DomainName?
+        if let domain {
+            switch DomainName.parse(domain) {
+            case .success(let parsed): name = parsed
+            case .failure(let error): throw ExplainError("domain: \(error)")
+            }
+        }
         var identity: ExecutableIdentity?
         if let executable {
             switch SystemSubjectResolver(cgroups: cgroups).resolveExecutable(executable) {
@@ -96,7 +107,8 @@ public struct ExplainRequest: Sendable, Codable {
         } catch {
             throw ExplainError("cgroup \(cgroup ?? "/"): \(error)")
         }
-        return FlowQuery(executable: identity, cgroupAncestry: ancestry, destination: address, port: port, transport: transport)
+        return FlowQuery(
+            executable: identity, cgroupAncestry: ancestry, destination: address, port: port, transport: transport, domain: name)
     }
 }
 

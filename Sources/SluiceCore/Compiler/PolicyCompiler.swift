@@ -44,6 +44,12 @@ private struct SubjectBuilder {
         var destination: EntryDestination
         var ports: PortRange
         var transport: TransportProtocol
+
+        init(_ entry: DestinationEntry) {
+            destination = entry.destination
+            ports = entry.ports
+            transport = entry.transport
+        }
     }
 
     var names: [String] = []
@@ -88,7 +94,12 @@ private struct CompilerState<Resolver: SubjectResolver> {
         // Expanded once, then added to each subject the policy names.
         var expanded: [(entry: DestinationEntry, origin: Int)] = []
         expanded.reserveCapacity(policy.egress.count)
-        for rule in policy.egress {
+        let generated = policy.encryptedDNSRules
+        // What the written rules cover exactly: a generated entry with the same key gives way
+        // to the author's rule rather than contradict it.
+        var writtenKeys = Set<SubjectBuilder.EntryKey>()
+        for (position, rule) in [policy.egress, generated].joined().enumerated() {
+            let isGenerated = position >= policy.egress.count
             let label = rule.label
             let id = nextRuleID(
                 RuleInfo(
@@ -97,8 +108,14 @@ private struct CompilerState<Resolver: SubjectResolver> {
             let verdict = Verdict(ruleID: id, action: rule.action, monitor: monitor, keepOpen: keepOpen)
             let origin = origins.count
             origins.append(RuleOrigin(rule: label, policy: policy.name, location: rule.location))
-            rule.forEachEntry(verdict: verdict, host: rule.hostDestination == nil ? [] : hostPrefixes()) {
-                expanded.append(($0, origin))
+            rule.forEachEntry(verdict: verdict, host: rule.hostDestination == nil ? [] : hostPrefixes()) { entry in
+                let key = SubjectBuilder.EntryKey(entry)
+                if isGenerated {
+                    guard !writtenKeys.contains(key) else { return }
+                } else if !generated.isEmpty {
+                    writtenKeys.insert(key)
+                }
+                expanded.append((entry, origin))
             }
         }
         if let raw = policy.rawSockets {
@@ -173,7 +190,7 @@ private struct CompilerState<Resolver: SubjectResolver> {
         builder.entries.reserveCapacity(builder.entries.count + expanded.count)
         builder.positionByKey.reserveCapacity(builder.positionByKey.count + expanded.count)
         for (entry, origin) in expanded {
-            let key = SubjectBuilder.EntryKey(destination: entry.destination, ports: entry.ports, transport: entry.transport)
+            let key = SubjectBuilder.EntryKey(entry)
             if let position = builder.positionByKey[key] {
                 let existing = builder.entries[position]
                 let same = existing.entry.verdict.action == entry.verdict.action && existing.entry.verdict.monitor == entry.verdict.monitor

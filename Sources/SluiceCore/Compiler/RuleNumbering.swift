@@ -14,7 +14,7 @@ public struct RuleSignature: Hashable, Sendable {
 
     /// Appends the signatures of a policy's rules, then of its default: the order the compiler numbers.
     static func append(of policy: Policy, to result: inout [RuleSignature]) {
-        for rule in policy.egress {
+        for rule in [policy.egress, policy.encryptedDNSRules].joined() {
             result.append(
                 RuleSignature(
                     policy: policy.name, name: rule.name, action: rule.action, mode: policy.mode,

@@ -11,8 +11,8 @@ public enum ExistingConnections: String, Hashable, Sendable, Codable, CaseIterab
     case keep
 }
 
-/// What `spec.rawSockets` may say.
-enum RawSocketAction: String, CaseIterable {
+/// What `spec.rawSockets` and `spec.encryptedDNS` may say: a setting either grants or refuses.
+enum AllowOrDeny: String, CaseIterable {
     case allow, deny
 }
 
@@ -130,6 +130,10 @@ public struct Policy: Hashable, Sendable {
     /// Whether the subjects may create raw IP sockets and ping sockets (`spec.rawSockets`): the
     /// same as a rule `{action: A, protocol: raw}`; nil leaves it to the rules and defaults.
     public var rawSockets: Located<RuleAction>?
+    /// Whether the subjects may resolve names over encrypted DNS (`spec.encryptedDNS`), which
+    /// name rules cannot see: rules with this action for port 853 and for the known DoH
+    /// resolvers (`EncryptedDNSResolvers`); nil adds none.
+    public var encryptedDNS: Located<RuleAction>?
     /// Where the document starts.
     public var location: SourceLocation
 
@@ -138,8 +142,9 @@ public struct Policy: Hashable, Sendable {
         subjects: [Located<Subject>] = [], defaultAction: Located<RuleAction>? = nil, egress: [EgressRule] = [],
         learning: Located<LearningSettings>? = nil, alertOnDeny: Bool = false,
         existingConnections: ExistingConnections = .close, rawSockets: Located<RuleAction>? = nil,
-        location: SourceLocation
+        encryptedDNS: Located<RuleAction>? = nil, location: SourceLocation
     ) {
+        self.encryptedDNS = encryptedDNS
         self.rawSockets = rawSockets
         self.existingConnections = existingConnections
         self.name = name

@@ -25,7 +25,7 @@ extension PolicyDocumentReader {
             name: metadata.name, description: metadata.description, labels: metadata.labels, mode: spec.mode,
             subjects: spec.subjects, defaultAction: spec.defaultAction, egress: spec.egress, learning: spec.learning,
             alertOnDeny: spec.alertOnDeny, existingConnections: spec.existingConnections,
-            rawSockets: spec.rawSockets,
+            rawSockets: spec.rawSockets, encryptedDNS: spec.encryptedDNS,
             location: location(of: root))
     }
 

@@ -11,9 +11,11 @@ extension PolicyDocumentReader {
         var alertOnDeny = false
         var existingConnections = ExistingConnections.close
         var rawSockets: Located<RuleAction>?
+        var encryptedDNS: Located<RuleAction>?
     }
 
     private static let specFields = ["mode", "subjects", "default", "egress", "learning", "alertOnDeny", "existingConnections", "rawSockets",
+        "encryptedDNS",
     ]
     private static let subjectFields = ["executable", "cgroup"]
 
@@ -53,12 +55,17 @@ extension PolicyDocumentReader {
         {
             spec.existingConnections = choice
         }
-        if let node = fields["rawSockets"],
-            let action = choice(node, at: fields.path("rawSockets"), noun: "rawSockets", as: RawSocketAction.self)
-        {
-            spec.rawSockets = Located(action == .allow ? .allow : .deny, at: location(of: node), path: fields.path("rawSockets"))
-        }
+        spec.rawSockets = readSetting("rawSockets", in: fields)
+        spec.encryptedDNS = readSetting("encryptedDNS", in: fields)
         return spec
+    }
+
+    /// A setting that is `allow` or `deny`, as the action of the rules it stands for.
+    private mutating func readSetting(_ name: String, in fields: Fields) -> Located<RuleAction>? {
+        guard let node = fields[name], let action = choice(node, at: fields.path(name), noun: name, as: AllowOrDeny.self) else {
+            return nil
+        }
+        return Located(action == .allow ? .allow : .deny, at: location(of: node), path: fields.path(name))
     }
 
     private mutating func readSubjects(_ node: Node, at path: FieldPath) -> [Located<Subject>] {

@@ -23,6 +23,8 @@ enum CommandFailure: Error, CustomStringConvertible {
     case invalidPolicy(PolicyValidationError)
     /// A file the command reads or writes.
     case file(path: String, FileOperation, reason: String)
+    /// `policy explain --to NAME:PORT` could not find the name's address here.
+    case nameNotResolved(DomainName, reason: String)
 
     enum FileOperation: String, Hashable {
         case open, read, create
@@ -50,6 +52,8 @@ enum CommandFailure: Error, CustomStringConvertible {
             error.description
         case .file(let path, let operation, let reason):
             reason.isEmpty ? "cannot \(operation.rawValue) \(path)" : "cannot \(operation.rawValue) \(path): \(reason)"
+        case .nameNotResolved(let name, let reason):
+            "cannot look up \(name) here (\(reason)); give the address the application connects to: --to ADDRESS:PORT --domain \(name)"
         }
     }
 }

@@ -54,13 +54,16 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The cgroup it runs in (default: the root).", valueName: "path"))
     var cgroup: String?
 
-    @Option(help: ArgumentHelp("Destination: IP:PORT[/tcp|udp|icmp|icmpv6|raw]; IPv6 as [addr]:port. Default protocol tcp. raw: may the caller create a raw or ping socket (give 0.0.0.0:0/raw).", valueName: "destination"))
+    @Option(
+        help: ArgumentHelp(
+            "Destination: ADDRESS:PORT or NAME:PORT, then /tcp, /udp, /icmp, /icmpv6 or /raw (default tcp); IPv6 as [addr]:port. A name is looked up here and explained as the name the application resolved. raw: may the caller create a raw or ping socket (give 0.0.0.0:0/raw).",
+            valueName: "destination"))
     var to: String
 
     @Option(name: .customLong("policy-dir"), help: ArgumentHelp("Explain this folder instead of the agent's policy.", valueName: "dir"))
     var policyDirectory: String?
 
-    @Option(help: ArgumentHelp("The name the application looked up (api.github.com), as the kernel attributes it from the DNS answer. Needs --policy-dir.", valueName: "name"))
+    @Option(help: ArgumentHelp("The name the application looked up (api.github.com), as the kernel attributes it from the DNS answer, for an ADDRESS:PORT destination.", valueName: "name"))
     var domain: String?
 
     @Option(name: .shortAndLong, help: "text or json.")
@@ -69,26 +72,25 @@ struct ExplainCommand: AsyncParsableCommand {
     @OptionGroup var state: StateOptions
 
     func validate() throws {
-        guard Destination(to) != nil else {
-            throw ValidationError("--to must be IP:PORT[/tcp|udp|icmp|icmpv6|raw] (IPv6 as [addr]:port), not \(to)")
+        let target: ConnectTarget
+        switch ConnectTarget.parse(to) {
+        case .success(let parsed): target = parsed
+        case .failure(let error): throw ValidationError("--to: \(error)")
         }
         if let domain {
             if case .failure(let error) = DomainName.parse(domain) { throw ValidationError("--domain: \(error)") }
-            // The agent's /v1/explain request has no name yet; a folder is compiled right here.
-            guard policyDirectory != nil else {
-                throw ValidationError("--domain needs --policy-dir: the running agent does not take a name to explain yet")
+            if case .name(let name) = target.host {
+                throw ValidationError("--to already names \(name); give --domain with --to ADDRESS:PORT, or leave it out")
             }
         }
     }
 
     func run() async throws {
-        let destination = Destination(to)!
-        let request = ExplainRequest(
-            executable: exe, cgroup: cgroup, destination: destination.address, port: destination.port,
-            transport: destination.transport)
+        guard case .success(let target) = ConnectTarget.parse(to) else { preconditionFailure("checked in validate()") }
+        let request = try Self.request(to: target, domain: domain, executable: exe, cgroup: cgroup)
         let explanation: Explanation
         if let policyDirectory {
-            explanation = try Self.explainLocally(request, domain: domain.flatMap(DomainName.init), policyDirectory: policyDirectory)
+            explanation = try Self.explainLocally(request, policyDirectory: policyDirectory)
         } else {
             let client = AgentClient(layout: try state.layout())
             explanation = try client.decode(Explanation.self, from: try await client.post("/v1/explain", json: request))
@@ -96,11 +98,31 @@ struct ExplainCommand: AsyncParsableCommand {
         if output == .json {
             print(String(decoding: try FleetJSON.encoder().encode(explanation), as: UTF8.self))
         } else {
+            // The address came from this machine's resolver, which may answer differently than
+            // the application's did: say which one was decided.
+            if case .name(let name) = target.host { print("\(name) looked up here: \(request.destination)") }
             print(explanation.text)
         }
     }
 
-    static func explainLocally(_ request: ExplainRequest, domain: DomainName?, policyDirectory: String) throws -> Explanation {
+    /// The same request for the agent and for a folder; a name is resolved here, so both decide
+    /// the address rules with the address the application would reach.
+    static func request(to target: ConnectTarget, domain: String?, executable: String?, cgroup: String?) throws -> ExplainRequest {
+        let address: IPAddress
+        var name = domain.flatMap(DomainName.init)
+        switch target.host {
+        case .address(let given):
+            address = given
+        case .name(let given):
+            address = try NameLookup.firstAddress(of: given)
+            name = given
+        }
+        return ExplainRequest(
+            executable: executable, cgroup: cgroup, destination: address.description, port: target.port,
+            transport: target.transport.rawValue, domain: name?.text)
+    }
+
+    static func explainLocally(_ request: ExplainRequest, policyDirectory: String) throws -> Explanation {
         let set: PolicySet
         do {
             set = try PolicyLoader.load(directory: policyDirectory)
@@ -112,41 +134,7 @@ struct ExplainCommand: AsyncParsableCommand {
         if compiled.diagnostics.contains(where: { $0.severity == .error }) {
             throw CommandFailure.invalidPolicy(PolicyValidationError(compiled.diagnostics))
         }
-        var flow = try request.flowQuery(cgroups: cgroups)
-        flow.domain = domain
-        let decision = DecisionEngine(image: try DatapathImage(compiled)).decide(flow)
+        let decision = DecisionEngine(image: try DatapathImage(compiled)).decide(try request.flowQuery(cgroups: cgroups))
         return Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)
-    }
-}
-
-/// `10.0.0.1:443/tcp`, `[2001:db8::1]:53/udp`.
-struct Destination {
-    let address: String
-    let port: UInt16
-    let transport: String
-
-    init?(_ text: String) {
-        var rest = Substring(text)
-        var transport = "tcp"
-        if let slash = rest.lastIndex(of: "/") {
-            transport = String(rest[rest.index(after: slash)...]).lowercased()
-            rest = rest[..<slash]
-            guard ["tcp", "udp", "icmp", "icmpv6", "raw"].contains(transport) else { return nil }
-        }
-        let host: Substring
-        let portText: Substring
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]"), rest[rest.index(after: close)...].hasPrefix(":") else { return nil }
-            host = rest[rest.index(after: rest.startIndex)..<close]
-            portText = rest[rest.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = rest.lastIndex(of: ":"), !rest[..<colon].contains(":") else { return nil }
-            host = rest[..<colon]
-            portText = rest[rest.index(after: colon)...]
-        }
-        guard IPAddress(host) != nil, let port = UInt16(portText), port > 0 else { return nil }
-        address = String(host)
-        self.port = port
-        self.transport = transport
     }
 }
