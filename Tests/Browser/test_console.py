@@ -14,6 +14,7 @@ import traceback
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -176,9 +177,17 @@ def check_policy_edit_and_deploy(console, fleet):
 def check_live_events(console, fleet):
     console.open('events')
     console.text_in('.live-state', 'live')
-    time.sleep(1.0)  # the stream subscribes when its request arrives
+    # The stream subscribes when its request reaches the server, which the page cannot see: the
+    # probe event is sent again until the stream shows it (each copy is a new upload).
     # The looked-up name shows under the address, as text: a name from DNS is never markup.
-    fleet.upload([event('web-1', '/usr/bin/live-probe', 'live-probe', '10.3.3.3', 8443, 'deny', None, 0, domain='<b>probe</b>.example.com')])
+    def probe_arrived(driver):
+        fleet.upload([event('web-1', '/usr/bin/live-probe', 'live-probe', '10.3.3.3', 8443, 'deny', None, 0, domain='<b>probe</b>.example.com')])
+        try:
+            WebDriverWait(driver, 1).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, '#live-events'), 'live-probe'))
+            return True
+        except TimeoutException:
+            return False
+    console.wait.until(probe_arrived)
     row = console.text_in('#live-events', 'live-probe')
     assert 'deny' in row.text, row.text
     assert '<b>probe</b>.example.com' in row.text, row.text

@@ -115,12 +115,16 @@ struct DomainRuleTests {
         try await KernelSandbox.with("names-clients") { sandbox in
             let shared = "127.0.\(Int.random(in: 200...250)).\(Int.random(in: 2...250))"
             let port = try ServerProcess.freePort()
+            let webLog = sandbox.scratch + "/http.server.log"
             let web = try Subprocess(
-                "/usr/bin/python3", ["-m", "http.server", String(port), "--bind", shared, "--directory", sandbox.scratch], output: .null, error: .null)
+                "/usr/bin/python3", ["-m", "http.server", String(port), "--bind", shared, "--directory", sandbox.scratch],
+                output: .file(webLog), error: .file(webLog))
             let dns = try DNSTestServer(hosts: ["web.sluice.test": shared, "blocked.sluice.test": shared], scratch: sandbox.scratch)
             try await dns.waitUntilAnswering("web.sluice.test")
-            try await eventually("the web server answers") {
-                if !web.isRunning { throw SandboxError("python3 -m http.server exited") }
+            try await eventually("the web server answers", seconds: 90) {
+                if !web.isRunning {
+                    throw SandboxError("python3 -m http.server exited: \((try? String(contentsOfFile: webLog, encoding: .utf8)) ?? "")")
+                }
                 return try ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", "http://\(shared):\(port)/"])
                     .standardOutput == "200"
             }
@@ -159,6 +163,35 @@ struct DomainRuleTests {
             #expect(try client(python).standardOutput == "connected\n")
             // An application that never looked the name up is decided by the address alone.
             #expect(try Probe().copy(to: sandbox.scratch + "/other").run(.tcp(shared, port), in: sandbox.cgroupPath) == "EPERM")
+        }
+    }
+
+    /// `encryptedDNS: deny`: DNS over TLS (port 853, any address) and a known DoH resolver looked
+    /// up by name are refused in the kernel, while plain lookups and other HTTPS are not.
+    @Test func encryptedDNSIsRefusedWhereThePolicySaysSo() async throws {
+        try await KernelSandbox.with("names-edns") { sandbox in
+            let resolver = "127.0.\(Int.random(in: 200...250)).\(Int.random(in: 2...250))"
+            let dns = try DNSTestServer(hosts: ["dns.google": resolver, "www.sluice.test": resolver], scratch: sandbox.scratch)
+            try await dns.waitUntilAnswering("dns.google")
+            let dot = try LoopbackListener(tcp: true, address: resolver, port: 853)
+            let https = try LoopbackListener(tcp: true, address: resolver, port: 443)
+            let policy = """
+                apiVersion: sluice/v1
+                kind: Policy
+                metadata: {name: edns}
+                spec:
+                  default: allow
+                  encryptedDNS: deny
+                """
+            let datapath = try Datapath(
+                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
+            try datapath.attach()
+            let cgroup = sandbox.cgroupPath
+            let browser = try Probe().copy(to: sandbox.scratch + "/browser")
+            #expect(try browser.run(.tcp(resolver, dot.port), in: cgroup) == "EPERM", "DNS over TLS")
+            #expect(try Self.resolve(browser, dns, "www.sluice.test", port: https.port, in: cgroup).result == "ok", "HTTPS to another name")
+            #expect(try Self.resolve(browser, dns, "dns.google", port: https.port, in: cgroup).result == "EPERM", "DoH to a known resolver")
         }
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServer
@@ -40,14 +41,10 @@ import Testing
                 // Failures are counted (once the delivery's outcome is recorded: wait for it).
                 let failed = #"sluice_server_notifications_total{channel="webhook",result="failed"} 1"#
                 let delivered = #"sluice_server_notifications_total{channel="webhook",result="delivered"} 1"#
-                var metrics = ""
-                let deadline = ContinuousClock.now + .seconds(30)
-                while !(metrics.contains(failed) && metrics.contains(delivered)) && ContinuousClock.now < deadline {
-                    metrics = String(buffer: try await api.request(.get, "/metrics").body)
-                    try await Task.sleep(for: .milliseconds(10))
+                try await eventually("the failed and the delivered attempt are counted") {
+                    let metrics = String(buffer: try await api.request(.get, "/metrics").body)
+                    return metrics.contains(failed) && metrics.contains(delivered)
                 }
-                #expect(metrics.contains(failed))
-                #expect(metrics.contains(delivered))
             }
         }
     }

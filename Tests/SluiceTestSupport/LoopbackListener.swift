@@ -8,8 +8,8 @@ public final class LoopbackListener: @unchecked Sendable {
     public let address: String
     private let descriptor: Int32
 
-    /// Binds `address` (`127.0.0.1` or `::1`) on an ephemeral port.
-    public init(tcp: Bool, address: String) throws {
+    /// Binds `address` (a loopback address) on `port`, or an ephemeral port for 0.
+    public init(tcp: Bool, address: String, port requested: UInt16 = 0) throws {
         let v6 = address.contains(":")
         let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw SandboxError("socket: \(String(cString: strerror(errno)))") }
@@ -17,6 +17,7 @@ public final class LoopbackListener: @unchecked Sendable {
         if v6 {
             var addr = sockaddr_in6()
             addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_port = requested.bigEndian
             inet_pton(AF_INET6, address, &addr.sin6_addr)
             var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
             let bound = withUnsafeMutablePointer(to: &addr) {
@@ -27,6 +28,7 @@ public final class LoopbackListener: @unchecked Sendable {
         } else {
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = requested.bigEndian
             inet_pton(AF_INET, address, &addr.sin_addr)
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             let bound = withUnsafeMutablePointer(to: &addr) {

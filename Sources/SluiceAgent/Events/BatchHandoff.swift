@@ -9,8 +9,8 @@ import SluiceKernel
 /// however long the overload lasts.
 ///
 /// A condition variable rather than an actor: the waiting side is a plain thread, which must not
-/// block the cooperative pool. `@unchecked Sendable` for that reason: `waiting`, its only mutable
-/// state, is read and written only with `condition` held.
+/// block the cooperative pool. `@unchecked Sendable` for that reason: `waiting` and `stopped`, its
+/// only mutable state, are read and written only with `condition` held.
 final class BatchHandoff: @unchecked Sendable {
     let batches: AsyncStream<RingBufferReader.Batch>
     let capacity: Int
@@ -18,6 +18,8 @@ final class BatchHandoff: @unchecked Sendable {
     private let condition = NSCondition()
     /// Events sent and not yet done with; guarded by `condition`.
     private var waiting = 0
+    /// Set once by `stop()`; guarded by `condition`.
+    private var stopped = false
 
     init(capacity: Int) {
         // Unbounded as a stream: `waitForRoom` bounds it, counting events rather than batches.
@@ -27,16 +29,23 @@ final class BatchHandoff: @unchecked Sendable {
         self.capacity = capacity
     }
 
-    /// On the reading thread: returns once fewer than `capacity` events wait, or false as soon as
-    /// `stopped()` says the service is stopping.
-    func waitForRoom(stopped: () -> Bool) -> Bool {
+    /// On the reading thread: returns true once fewer than `capacity` events wait, or false as
+    /// soon as `stop()` was called. Woken by `done` and `stop`, never by a timer.
+    func waitForRoom() -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while waiting >= capacity {
-            if stopped() { return false }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: 0.05))
+        while waiting >= capacity && !stopped {
+            condition.wait()
         }
-        return !stopped()
+        return !stopped
+    }
+
+    /// The service is stopping: the reading thread's wait ends now.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     func send(_ batch: RingBufferReader.Batch) {

@@ -50,9 +50,8 @@ public final class EventPipeline: Service, Sendable {
     public func run() async throws {
         let reader = try RingBufferReader(events: controller.events, execs: controller.execs)
         let handoff = BatchHandoff(capacity: Self.handoffCapacity)
-        let stop = Mutex(false)
         async let polling: Void = DedicatedThread.run(name: "sluice-ringbuf") { [self] in
-            while handoff.waitForRoom(stopped: { stop.withLock { $0 } }) {
+            while handoff.waitForRoom() {
                 do {
                     let batch = try reader.poll(timeoutMilliseconds: 50)
                     if batch.malformed > 0 { countLost(batch.malformed) }
@@ -74,9 +73,9 @@ public final class EventPipeline: Service, Sendable {
                 handoff.done(batch.events.count)
             }
         } onGracefulShutdown: {
-            stop.withLock { $0 = true }
+            handoff.stop()
         }
-        stop.withLock { $0 = true }
+        handoff.stop()
         // The reader must outlive the thread polling it.
         await polling
         withExtendedLifetime(reader) {}

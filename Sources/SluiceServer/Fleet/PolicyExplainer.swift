@@ -20,6 +20,11 @@ enum PolicyExplainer {
         guard let transport = TransportProtocol(rawValue: transportText), transport != .any else {
             throw Failure(description: "transport must be tcp or udp, not \(transportText)")
         }
+        var domain: DomainName?
+        if let text = request.domain, !text.isEmpty {
+            guard let name = DomainName(text) else { throw Failure(description: "domain \(text) is not a fully qualified domain name") }
+            domain = name
+        }
         let loaded = PolicyLoader.check(sources: sources)
         if loaded.hasErrors {
             throw Failure(description: "the stored policies do not validate", details: loaded.errors.map(\.description))
@@ -34,9 +39,10 @@ enum PolicyExplainer {
         } catch {
             throw Failure(description: "the stored policies do not fit the kernel's maps: \(error)")
         }
-        let flow = FlowQuery(
+        var flow = FlowQuery(
             executable: request.executable.flatMap { $0.isEmpty ? nil : resolver.identity($0) },
             cgroupAncestry: resolver.ancestry(request.cgroup ?? ""), destination: address, port: port, transport: transport)
+        flow.domain = domain
         let decision = DecisionEngine(image: image).decide(flow)
         var explanation = Explanation(decision: decision, rule: compiled.rule(decision.verdict.ruleID), generation: nil)
         // The made-up identities mean nothing to a person: name subjects by their paths again.

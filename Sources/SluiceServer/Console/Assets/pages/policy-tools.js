@@ -19,6 +19,7 @@ export function explainPanel() {
   const port = h('input', { name: 'port', id: 'explain-port', type: 'number', min: 1, max: 65535, value: 443, required: true });
   const transport = select('transport', [['tcp', 'TCP'], ['udp', 'UDP']], 'tcp');
   const node = h('input', { name: 'node', id: 'explain-node', placeholder: 'any node (optional)' });
+  const domain = h('input', { name: 'domain', id: 'explain-domain', placeholder: 'api.github.com (optional)' });
   const result = h('div.explain-result', { 'aria-live': 'polite' });
   const form = h('form', { on: { submit: async (event) => {
     event.preventDefault();
@@ -26,6 +27,7 @@ export function explainPanel() {
       const answer = await api.post('/policies/explain', {
         executable: exe.value.trim() || null, cgroup: cgroup.value.trim() || null, destination: destination.value.trim(),
         port: Number(port.value), transport: transport.value, node: node.value.trim() || null,
+        domain: domain.value.trim() || null,
       });
       const e = answer.explanation;
       mount(result,
@@ -36,13 +38,14 @@ export function explainPanel() {
             e.rule_location ? h('span.muted', ` at ${e.rule_location}`) : null),
           h('dt', 'Subject'), h('dd', e.subject, e.by_default ? h('span.muted', ' (its default: no rule matched)') : null),
           e.matched_prefix ? [h('dt', 'Matched'), h('dd', h('code', e.matched_prefix))] : null,
+          e.matched_name ? [h('dt', 'Matched name'), h('dd', h('code', e.matched_name))] : null,
           h('dt', 'Policies'), h('dd', answer.policies.length ? answer.policies.join(', ') : h('span.muted', 'none deployed'))),
         h('h3', 'Trace'), h('pre', e.trace.join('\n')));
     } catch (error) {
       mount(result, errorBanner(error));
     }
   } } },
-  h('div.form-grid', field('Executable path', exe), field('Cgroup', cgroup), field('Destination IP', destination), field('Port', port), field('Protocol', transport), field('Node', node),
+  h('div.form-grid', field('Executable path', exe), field('Cgroup', cgroup), field('Destination IP', destination), field('Looked up as', domain), field('Port', port), field('Protocol', transport), field('Node', node),
     h('div', h('button.primary', { type: 'submit', id: 'explain-submit' }, 'Explain'))));
   return panel(['Explain a connection', h('span.aside', 'by path, with the deployed policies and the kernel\'s precedence')], form, result);
 }
