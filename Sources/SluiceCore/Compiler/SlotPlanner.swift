@@ -160,11 +160,14 @@ public enum SlotPlanner {
             contents.chains[tail] = indices
         }
 
-        for (key, tableIndex) in image.routes {
-            let table = image.tables[tableIndex]
+        let chains = contents.chains
+        /// A table as a trie or hash value: its first entries inline, then its chain.
+        func value(of tableIndex: Int) -> RouteValue {
             let tail = tailOfTable[tableIndex]
-            let value = RouteValue(
-                inline: Array(table.prefix(limits.inlineEntries)), next: tail.isEmpty ? 0 : contents.chains[tail]![0])
+            return RouteValue(inline: Array(image.tables[tableIndex].prefix(limits.inlineEntries)), next: tail.isEmpty ? 0 : chains[tail]![0])
+        }
+        for (key, tableIndex) in image.routes {
+            let value = value(of: tableIndex)
             contents.routes[key] = value
             if old.routes[key] != value {
                 plan.routeWrites.append((key, value))
@@ -174,10 +177,7 @@ public enum SlotPlanner {
             plan.routeDeletes.append(key)
         }
         for (key, tableIndex) in image.nameRoutes {
-            let table = image.tables[tableIndex]
-            let tail = tailOfTable[tableIndex]
-            let value = RouteValue(
-                inline: Array(table.prefix(limits.inlineEntries)), next: tail.isEmpty ? 0 : contents.chains[tail]![0])
+            let value = value(of: tableIndex)
             contents.nameRoutes[key] = value
             if old.nameRoutes[key] != value {
                 plan.nameRouteWrites.append((key, value))
