@@ -194,4 +194,42 @@ struct DomainRuleTests {
             #expect(try Self.resolve(browser, dns, "dns.google", port: https.port, in: cgroup).result == "EPERM", "DoH to a known resolver")
         }
     }
+
+    /// An attribution holds until its answer's TTL (with the floor and grace) runs out: after that
+    /// a connect is decided by its address again, until the name is looked up anew.
+    @Test func anExpiredAnswerNoLongerNamesTheAddress() async throws {
+        try await KernelSandbox.with("names-expiry") { sandbox in
+            let target = "127.0.\(Int.random(in: 200...250)).\(Int.random(in: 2...250))"
+            let listener = try LoopbackListener(tcp: true, address: target)
+            let policy = """
+                apiVersion: sluice/v1
+                kind: Policy
+                metadata: {name: expiry}
+                spec:
+                  default: deny
+                  egress:
+                    - {action: allow, to: ["api.sluice.test"], ports: [\(listener.port)], protocol: tcp}
+                """
+            let datapath = try Datapath(
+                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
+            try datapath.attach()
+            let probe = try Probe().copy(to: sandbox.scratch + "/probe")
+            let identity = try FileIdentityReader.read(probe.path).identity
+            var info = stat()
+            stat(sandbox.cgroupPath, &info)
+            var now = timespec()
+            clock_gettime(CLOCK_BOOTTIME, &now)
+            let boot = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+            func attribute(expiring at: UInt64) throws {
+                try datapath.attribute(
+                    cgroupID: UInt64(info.st_ino), executable: identity, destination: IPAddress(target)!, name: DomainName("api.sluice.test")!,
+                    expiresBootNanoseconds: at)
+            }
+            try attribute(expiring: boot + 600_000_000_000)
+            #expect(try probe.run(.tcp(target, listener.port), in: sandbox.cgroupPath) == "ok")
+            try attribute(expiring: boot - 1)
+            #expect(try probe.run(.tcp(target, listener.port), in: sandbox.cgroupPath) == "EPERM")
+        }
+    }
 }

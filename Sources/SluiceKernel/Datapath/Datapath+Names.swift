@@ -34,10 +34,7 @@ extension Datapath {
         key.exe_ino = executable?.inode ?? 0
         key.exe_dev = executable?.device ?? 0
         key.family = destination.family == .ipv4 ? 4 : 6
-        withUnsafeMutableBytes(of: &key.addr) { raw in
-            let bytes = destination.bytes
-            raw.copyBytes(from: bytes)
-        }
+        withUnsafeMutableBytes(of: &key.addr) { $0.copyBytes(from: destination.bytes) }
         guard var value = try maps.dnsAddresses.lookup(key, as: sluice_dns_value.self) else { return nil }
         let parents = withUnsafeBytes(of: &value.parents) { Array($0.bindMemory(to: UInt64.self).prefix(Int(value.parent_count))) }
         return DomainAttribution(
@@ -46,6 +43,32 @@ extension Datapath {
 
     /// How many attributions the kernel holds at most (`sluice_dns_addresses`).
     public var attributionCapacity: Int { Int(maps.dnsAddresses.maxEntries) }
+
+    /// Records that the application was given `destination` under `name` until
+    /// `expiresBootNanoseconds` (CLOCK_BOOTTIME), as a DNS answer read in the kernel would: for
+    /// resolvers whose answers never cross the cgroup as DNS packets, and for tests.
+    public func attribute(
+        cgroupID: UInt64, executable: ExecutableIdentity?, destination: IPAddress, name: DomainName, expiresBootNanoseconds: UInt64
+    ) throws(KernelError) {
+        var key = sluice_dns_key()
+        key.cgroup_id = cgroupID
+        key.exe_ino = executable?.inode ?? 0
+        key.exe_dev = executable?.device ?? 0
+        key.family = destination.family == .ipv4 ? 4 : 6
+        withUnsafeMutableBytes(of: &key.addr) { $0.copyBytes(from: destination.bytes) }
+        var value = sluice_dns_value()
+        value.expires_ns = expiresBootNanoseconds
+        value.name_id = name.hash
+        let parents = Array(name.parentHashes.prefix(Int(SLUICE_DNS_PARENTS)))
+        value.parent_count = UInt32(parents.count)
+        withUnsafeMutableBytes(of: &value.parents) { raw in
+            for (index, parent) in parents.enumerated() { raw.storeBytes(of: parent, toByteOffset: index * 8, as: UInt64.self) }
+        }
+        var text = sluice_dns_name()
+        withUnsafeMutableBytes(of: &text.name) { $0.copyBytes(from: Array(name.text.utf8.prefix(Int(SLUICE_DNS_NAME_MAX) - 1))) }
+        try maps.dnsNames.update(value.name_id, text)
+        try maps.dnsAddresses.update(key, value)
+    }
 
     /// Attributions held now (live and not yet evicted), for status; walks the map.
     public func attributionCount() throws(KernelError) -> Int {
