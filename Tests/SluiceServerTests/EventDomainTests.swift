@@ -57,6 +57,11 @@ import Testing
                 #expect(api.error(response)?.error.hasPrefix("domain") == true, "\(bad)")
             }
             #expect(try await server.app.store.eventCount() == Self.domains.count)
+
+            // The busiest names, as stored: case and a trailing dot folded, no name as its own row.
+            let top = try api.decode([StatsTopEntry].self, try await api.request(.get, "/api/v1/stats/top?by=domain&limit=100"))
+            #expect(Set(top.map(\.key)) == Set(Self.domains.map { $0.map(DomainFilter.normalized) ?? "(no name)" }))
+            #expect(top.allSatisfy { $0.total == 1 })
         }
     }
 

@@ -33,12 +33,18 @@ extension Store {
     }
 
     enum TopDimension: String, CaseIterable {
-        case exe, dst
+        case exe, dst, domain
     }
 
-    /// The busiest executables or destinations (`ip:port`), with their denies and alerts.
+    /// The busiest executables, destinations (`ip:port`) or looked-up names, with their denies
+    /// and alerts.
     func top(_ query: EventQuery, by dimension: TopDimension, limit: Int) async throws -> [Components.Schemas.StatsTopEntry] {
-        let keys: SQLQueryString = dimension == .exe ? "exe" : "dst_key, dst_port"
+        let keys: SQLQueryString =
+            switch dimension {
+            case .exe: "exe"
+            case .dst: "dst_key, dst_port"
+            case .domain: "dst_domain"
+            }
         return try await database.read { sql in
             let rows = try await sql.raw(
                 """
@@ -49,12 +55,16 @@ extension Store {
             ).all()
             return try rows.map { row in
                 let key: String
-                if dimension == .exe {
+                switch dimension {
+                case .exe:
                     // Events of processes whose executable was not known (a kernel thread, an exited process).
                     key = try row.optionalString("exe") ?? "(unknown)"
-                } else {
+                case .dst:
                     let address = AddressKey.address(try row.string("dst_key")).map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" } ?? "?"
                     key = "\(address):\(try row.int64("dst_port"))"
+                case .domain:
+                    // Connections to addresses no lookup named (or stored before names were).
+                    key = try row.optionalString("dst_domain") ?? "(no name)"
                 }
                 return Components.Schemas.StatsTopEntry(
                     key: key, total: Int(try row.int64("n")), denies: Int(try row.optionalInt64("denies") ?? 0),

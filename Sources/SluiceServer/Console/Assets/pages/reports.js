@@ -23,9 +23,10 @@ export async function reportsPage(main) {
     const bucket = seconds <= 86400 ? 900 : seconds <= 7 * 86400 ? 3600 * 3 : 86400;
     mount(body, h('p.muted.loading', 'Computing the report…'));
     try {
-      const [timeline, apps, destinations, fresh, alerts] = await Promise.all([
+      const [timeline, apps, destinations, domains, fresh, alerts] = await Promise.all([
         api.get('/stats/timeline', { ...span, bucket }), api.get('/stats/top', { ...span, by: 'exe', limit: 10 }),
-        api.get('/stats/top', { ...span, by: 'dst', limit: 10 }), api.get('/stats/new-destinations', span),
+        api.get('/stats/top', { ...span, by: 'dst', limit: 10 }), api.get('/stats/top', { ...span, by: 'domain', limit: 10 }),
+        api.get('/stats/new-destinations', span),
         api.get('/alerts', { since: span.from, limit: 1000, state: '' }),
       ]);
       const perApp = await Promise.all(apps.slice(0, 4).map((app) => api.get('/stats/timeline', { ...span, bucket, exe: app.key === '(unknown)' ? undefined : app.key })
@@ -47,6 +48,7 @@ export async function reportsPage(main) {
           h('div.grid.cols-2',
             panel(['New destinations per day', h('span.aside', `${number(newTotal)} in total`)], dayBars(fresh, from, to, `New destinations per day, ${text}`)),
             panel('Top destinations', topTable(destinations, 'Destination', (k) => h('code', k), { full: true }))),
+          panel('Top domains', topTable(domains, 'Looked up as', (k) => h('code', k), { full: true, emptyText: 'No names in this range' })),
           panel('Applications', topTable(apps, 'Application', (k) => h('span', shortExe(k), h('span.sub', k)), { full: true }))));
     } catch (error) {
       mount(body, errorBanner(error));
