@@ -3,7 +3,7 @@ import SluiceKernel
 import SluiceTestSupport
 import Testing
 
-/// Thousands of answers, well formed and then mutated (bytes flipped, cut, spliced), through the
+/// 1,500 answers, well formed and then mutated (bytes flipped, cut, spliced), through the
 /// kernel's DNS reader: it must never attribute anything a careful reader of the same bytes
 /// would not (`ReferenceReader`), and never a name to an address its answer did not give.
 @Suite(.serialized) struct DNSAnswerFuzzTests {
@@ -12,7 +12,7 @@ import Testing
             var random = SplitMix64(seed: 0x5eed_d115)
             var attributed = 0
             var refused = 0
-            for round in 0..<2500 {
+            for round in 0..<1500 {
                 var message = Self.answer(&random).bytes
                 if round % 5 != 0 { Self.mutate(&message, &random) }
                 try datapath.forgetAttributions()
@@ -27,7 +27,7 @@ import Testing
                 refused += expected.isEmpty ? 1 : 0
             }
             // Both outcomes were exercised, many times.
-            #expect(attributed > 400 && refused > 400, "attributed \(attributed), refused \(refused)")
+            #expect(attributed > 250 && refused > 250, "attributed \(attributed), refused \(refused)")
         }
     }
 

@@ -261,10 +261,19 @@ struct DatapathLifecycleTests {
             }
             // Thirty flips while the probe connects without pause (its first records say it
             // does), reading records as they come.
-            try await eventually("the probe connects", seconds: 90) {
-                let events = try reader.drain().events
-                try check(events)
-                return !events.isEmpty
+            do {
+                try await eventually("the probe connects", seconds: 90) {
+                    let events = try reader.drain().events
+                    try check(events)
+                    return !events.isEmpty
+                }
+            } catch {
+                let proc = "/proc/\(load.pid)"
+                let state = (try? String(contentsOfFile: proc + "/status", encoding: .utf8))?.split(separator: "\n").filter { $0.hasPrefix("State") || $0.hasPrefix("SigBlk") || $0.hasPrefix("SigIgn") } ?? []
+                let cgroup = (try? String(contentsOfFile: proc + "/cgroup", encoding: .utf8)) ?? "?"
+                let wchan = (try? String(contentsOfFile: proc + "/wchan", encoding: .utf8)) ?? "?"
+                let counters = try? datapath.counters()
+                throw SandboxError("\(error); probe \(load.isRunning ? "running" : "ended: \(String(describing: load.wait(seconds: 0)))") \(state) in \(cgroup) at \(wchan); counters \(String(describing: counters))")
             }
             var flip = 0
             for _ in 1...30 {

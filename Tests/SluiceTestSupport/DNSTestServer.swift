@@ -49,7 +49,11 @@ public final class DNSTestServer: Sendable {
                 return !result.standardOutput.contains(" - ")
             }
         } catch {
-            throw SandboxError("\(error); the last lookup said: \(last); dnsmasq said:\n\(output)")
+            let status = (try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8))?.split(separator: "\n").first { $0.hasPrefix("State") } ?? "gone"
+            let cgroup = (try? String(contentsOfFile: "/proc/\(child.pid)/cgroup", encoding: .utf8)) ?? "?"
+            let sockets = (try? ChildProcess.run("/usr/bin/ss", ["-lunp"]).standardOutput) ?? ""
+            throw SandboxError(
+                "\(error); the last lookup said: \(last); dnsmasq (\(status), cgroup \(cgroup)) said:\n\(output)\nsockets:\n\(sockets.split(separator: "\n").filter { $0.contains(":53 ") }.joined(separator: "\n"))")
         }
     }
 }
