@@ -29,12 +29,7 @@ extension Datapath {
     public func attribution(cgroupID: UInt64, executable: ExecutableIdentity?, destination: IPAddress) throws(KernelError)
         -> DomainAttribution?
     {
-        var key = sluice_dns_key()
-        key.cgroup_id = cgroupID
-        key.exe_ino = executable?.inode ?? 0
-        key.exe_dev = executable?.device ?? 0
-        key.family = destination.family == .ipv4 ? 4 : 6
-        withUnsafeMutableBytes(of: &key.addr) { $0.copyBytes(from: destination.bytes) }
+        let key = sluice_dns_key(cgroupID: cgroupID, executable: executable, destination: destination)
         guard var value = try maps.dnsAddresses.lookup(key, as: sluice_dns_value.self) else { return nil }
         let parents = withUnsafeBytes(of: &value.parents) { Array($0.bindMemory(to: UInt64.self).prefix(Int(value.parent_count))) }
         return DomainAttribution(
@@ -50,12 +45,7 @@ extension Datapath {
     public func attribute(
         cgroupID: UInt64, executable: ExecutableIdentity?, destination: IPAddress, name: DomainName, expiresBootNanoseconds: UInt64
     ) throws(KernelError) {
-        var key = sluice_dns_key()
-        key.cgroup_id = cgroupID
-        key.exe_ino = executable?.inode ?? 0
-        key.exe_dev = executable?.device ?? 0
-        key.family = destination.family == .ipv4 ? 4 : 6
-        withUnsafeMutableBytes(of: &key.addr) { $0.copyBytes(from: destination.bytes) }
+        let key = sluice_dns_key(cgroupID: cgroupID, executable: executable, destination: destination)
         var value = sluice_dns_value()
         value.expires_ns = expiresBootNanoseconds
         value.name_id = name.hash
@@ -99,3 +89,17 @@ extension Datapath {
         }
     }
 }
+
+extension sluice_dns_key {
+    /// The key the DNS reader writes and the decisions read: an executable of nil is a socket
+    /// known by its cgroup alone.
+    init(cgroupID: UInt64, executable: ExecutableIdentity?, destination: IPAddress) {
+        self.init()
+        cgroup_id = cgroupID
+        exe_ino = executable?.inode ?? 0
+        exe_dev = executable?.device ?? 0
+        family = destination.family == .ipv4 ? 4 : 6
+        withUnsafeMutableBytes(of: &addr) { $0.copyBytes(from: destination.bytes) }
+    }
+}
+
