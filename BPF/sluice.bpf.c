@@ -210,6 +210,14 @@ struct sluice_flow {
 	__u64 name_hash[SLUICE_DNS_NAMES]; /* its patterns the active slot has, most specific first */
 };
 
+/* What a decision came to, for the socket it let connect. */
+struct sluice_decision {
+	struct sluice_verdict verdict;
+	__u32 generation;
+	__u8 flags; /* enum sluice_event_flags */
+	__u8 pad[3];
+};
+
 /* A matched port entry with what ranks it against a match from another table. */
 struct sluice_match {
 	struct sluice_verdict verdict;
@@ -553,7 +561,7 @@ static __always_inline void sluice_emit(const struct sluice_state *state,
 }
 
 /* Returns 1 to let the call proceed, 0 to fail it with EPERM. */
-static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
+static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, struct sluice_decision *out)
 {
 	__u32 zero = 0;
 	struct sluice_state *state = bpf_map_lookup_elem(&sluice_state, &zero);
@@ -606,6 +614,9 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook)
 		verdict_count = sluice_count(SLUICE_COUNTER_ALLOW);
 
 	sluice_emit(state, config, flow, &verdict, flags, hook, task, verdict_count);
+	out->verdict = verdict;
+	out->generation = config->generation;
+	out->flags = flags;
 	return verdict.action == SLUICE_ACTION_DENY && (flags & SLUICE_EVENT_ENFORCED) ? 0 : 1;
 }
 
@@ -669,15 +680,20 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 #include "sluice_dns.h"
 /* ---- end ---- */
 
+/* ---- Bytes and packets per connection, flow records (item: bytes) ---- */
+#include "sluice_flows.h"
+/* ---- end ---- */
+
 SEC("cgroup/connect4")
 int sluice_connect4(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
+	struct sluice_decision decision = {};
 
 	sluice_flow_v4(ctx, &flow);
-	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT4))
+	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT4, &decision))
 		return 0;
-	sluice_remember_owner(ctx, &flow);
+	sluice_remember_owner(ctx, &flow, &decision);
 	return 1;
 }
 
@@ -685,11 +701,12 @@ SEC("cgroup/connect6")
 int sluice_connect6(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
+	struct sluice_decision decision = {};
 
 	sluice_flow_v6(ctx, &flow);
-	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT6))
+	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT6, &decision))
 		return 0;
-	sluice_remember_owner(ctx, &flow);
+	sluice_remember_owner(ctx, &flow, &decision);
 	return 1;
 }
 
@@ -699,7 +716,9 @@ int sluice_sendmsg4(struct bpf_sock_addr *ctx)
 	struct sluice_flow flow = {};
 
 	sluice_flow_v4(ctx, &flow);
-	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG4);
+	struct sluice_decision decision;
+
+	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG4, &decision);
 }
 
 SEC("cgroup/sendmsg6")
@@ -708,7 +727,9 @@ int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 	struct sluice_flow flow = {};
 
 	sluice_flow_v6(ctx, &flow);
-	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG6);
+	struct sluice_decision decision;
+
+	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG6, &decision);
 }
 
 /* A file executed under a name a policy governs is recorded as the governed identity, whatever

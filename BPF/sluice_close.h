@@ -26,10 +26,16 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+	__u8 sk_shutdown; /* RCV_SHUTDOWN (1) once a FIN arrived (sluice_flows.h) */
 } __attribute__((preserve_access_index));
 
 struct tcp_sock {
-	__u32 snd_wnd; /* never read: the type only has to exist for the helpers' BTF checks */
+	/* RFC 4898 counts the stack keeps (sluice_flows.h): payload bytes sent (retransmissions
+	 * included), sequence space received in order (payload and a FIN), segments each way. */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u32 segs_in;
+	__u32 segs_out;
 } __attribute__((preserve_access_index));
 
 struct udp_sock {
@@ -57,13 +63,26 @@ extern struct cgroup *bpf_cgroup_from_id(__u64 cgid) __ksym __weak;
 extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym __weak;
 extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym __weak;
 
-/* What a connect hook decided a socket with. */
+/* What a connect hook decided a socket with, and its traffic since (sluice_flows.h). */
 struct sluice_owner {
 	struct sluice_flow flow;
 	__u64 cgroup_id; /* the connecting task's cgroup (not the socket creator's) */
 	__u32 pid;
 	__u32 uid;
 	char comm[16];
+	__u64 start_ns;  /* CLOCK_BOOTTIME of the connect */
+	__u64 cookie;
+	__u32 rule_id;   /* the connect's decision, for flow records */
+	__u32 generation;
+	__u8 action;
+	__u8 event_flags;
+	__u8 ended;      /* the final flow record is written: never a second */
+	__u8 pad[5];
+	/* Added to from any CPU (egress in the sender's context, ingress in softirq): atomics. */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 packets_sent;
+	__u64 packets_received;
 };
 
 struct {
@@ -83,7 +102,8 @@ struct {
 
 /* Called by the connect hooks after an allow; one storage lookup (and, the first time, one
  * allocation) per connect. */
-static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, const struct sluice_flow *flow)
+static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, const struct sluice_flow *flow,
+						  const struct sluice_decision *decision)
 {
 	struct bpf_sock *sk = ctx->sk;
 	struct sluice_owner *owner;
@@ -100,6 +120,18 @@ static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, con
 	owner->pid = task->tgid;
 	owner->uid = task->cred->uid.val;
 	__builtin_memcpy(owner->comm, task->comm, sizeof(owner->comm));
+	/* A socket connected again (UDP may) starts a new flow. */
+	owner->start_ns = bpf_ktime_get_boot_ns();
+	owner->cookie = bpf_get_socket_cookie(ctx);
+	owner->rule_id = decision->verdict.rule_id;
+	owner->generation = decision->generation;
+	owner->action = decision->verdict.action;
+	owner->event_flags = decision->flags;
+	owner->ended = 0;
+	owner->bytes_sent = 0;
+	owner->bytes_received = 0;
+	owner->packets_sent = 0;
+	owner->packets_received = 0;
 }
 
 static __always_inline __u64 sluice_ancestor_id(struct cgroup *cgrp, __u8 level)

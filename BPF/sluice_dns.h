@@ -384,8 +384,9 @@ static __always_inline int sluice_dns_parse(struct __sk_buff *skb, const struct 
 	return s->found;
 }
 
-SEC("cgroup_skb/ingress")
-int sluice_dns_answers(struct __sk_buff *skb)
+/* Reads one arriving packet if it is a DNS answer; called by the ingress program
+ * (sluice_flows.h), which lets every packet pass. */
+static __always_inline void sluice_dns_read(struct __sk_buff *skb)
 {
 	__u32 zero = 0;
 	struct sluice_dns_message m = {};
@@ -397,22 +398,22 @@ int sluice_dns_answers(struct __sk_buff *skb)
 	int found;
 
 	if (!sluice_dns_locate(skb, &m.base, &m.len))
-		return 1;
+		return;
 	s = bpf_map_lookup_elem(&sluice_dns_scratch, &zero);
 	if (!s)
-		return 1;
+		return;
 	if (m.len < 12) {
 		sluice_count(SLUICE_COUNTER_DNS_REFUSED);
-		return 1;
+		return;
 	}
 	__builtin_memset(s->name, 0, sizeof(s->name));
 	found = sluice_dns_parse(skb, &m, s);
 	if (found < 0) {
 		sluice_count(SLUICE_COUNTER_DNS_REFUSED);
-		return 1;
+		return;
 	}
 	if (found == 0)
-		return 1;
+		return;
 	sluice_count(SLUICE_COUNTER_DNS_ANSWERS);
 	s->value.patterns_for = 0; /* a new answer may name other patterns */
 
@@ -458,7 +459,7 @@ int sluice_dns_answers(struct __sk_buff *skb)
 			sluice_count(SLUICE_COUNTER_DNS_NEW);
 		bpf_map_update_elem(&sluice_dns_addresses, &key, &s->value, BPF_ANY);
 	}
-	return 1;
+	return;
 }
 
 #endif /* SLUICE_DNS_H */

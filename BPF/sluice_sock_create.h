@@ -32,7 +32,9 @@ int sluice_sock_create(struct bpf_sock *ctx)
 		return 1;
 	flow.family = ctx->family == SLUICE_AF_INET6 ? 6 : 4;
 	flow.protocol = IPPROTO_RAW;
-	return sluice_decide(&flow, SLUICE_HOOK_SOCK_CREATE);
+	struct sluice_decision decision;
+
+	return sluice_decide(&flow, SLUICE_HOOK_SOCK_CREATE, &decision);
 }
 
 #endif /* SLUICE_SOCK_CREATE_H */

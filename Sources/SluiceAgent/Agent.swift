@@ -40,7 +40,7 @@ public struct Agent: Sendable {
         let learner = RuleLearner(controller: controller, scoring: scoring, configuration: configuration, logger: logger, metrics: metrics)
         let pipeline = EventPipeline(
             controller: controller, scoring: scoring, learner: learner, hub: hub, metrics: metrics, nodeName: configuration.nodeName,
-            logger: logger)
+            flowInterval: configuration.flowInterval, logger: logger)
         let membership = try configuration.fleet.map { fleet in
             let outbox = try EventOutbox(directory: state.outboxDirectory, limitBytes: fleet.uploadBufferBytes)
             return (fleet: fleet, outbox: outbox, tracker: FleetTracker(server: fleet.serverURL, outbox: outbox))

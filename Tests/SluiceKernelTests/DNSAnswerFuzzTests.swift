@@ -16,7 +16,7 @@ import Testing
                 var message = Self.answer(&random).bytes
                 if round % 5 != 0 { Self.mutate(&message, &random) }
                 try datapath.forgetAttributions()
-                _ = try datapath.testRun(.dnsAnswers, frame: DNSMessage(bytes: message).frame(server: DNSAnswerReaderTests.server, client: DNSAnswerReaderTests.client))
+                _ = try datapath.testRun(.ingress, frame: DNSMessage(bytes: message).frame(server: DNSAnswerReaderTests.server, client: DNSAnswerReaderTests.client))
                 let learned = Dictionary(
                     try datapath.attributions().filter { $0.cgroupID == cgroup }.map { ($0.destination, $0.attribution.name ?? "?") },
                     uniquingKeysWith: { first, _ in first })

@@ -42,7 +42,7 @@ import Testing
             message.addAddress(owner: .pointer(12), IPAddress("192.0.2.10")!)
             message.addAddress(owner: .pointer(12), IPAddress("192.0.2.11")!)
             let before = try datapath.counters()
-            #expect(try datapath.testRun(.dnsAnswers, frame: message.frame(server: Self.server, client: Self.client)) == 1)
+            #expect(try datapath.testRun(.ingress, frame: message.frame(server: Self.server, client: Self.client)) == 1)
             #expect(try Self.name(datapath, cgroup, "192.0.2.10") == "api.example.com")
             #expect(try Self.name(datapath, cgroup, "192.0.2.11") == "api.example.com")
             #expect(try Self.name(datapath, cgroup, "192.0.2.12") == nil)
@@ -63,7 +63,7 @@ import Testing
             let second = message.addCNAME(owner: .pointer(first), target: "edge7.cdn.test")
             message.addAddress(owner: .pointer(second), IPAddress("198.51.100.7")!)
             message.addAddress(owner: .pointer(second), IPAddress("2001:db8::7")!)
-            _ = try datapath.testRun(.dnsAnswers, frame: message.frame(server: Self.server, client: Self.client))
+            _ = try datapath.testRun(.ingress, frame: message.frame(server: Self.server, client: Self.client))
             #expect(try Self.name(datapath, cgroup, "198.51.100.7") == "www.shop.test")
             #expect(try Self.name(datapath, cgroup, "2001:db8::7") == "www.shop.test")
         }
@@ -79,7 +79,7 @@ import Testing
             let elsewhere = message.addCNAME(owner: .literal("other.test"), target: "cdn.test")
             message.addAddress(owner: .pointer(elsewhere), IPAddress("203.0.113.3")!)
             message.addAddress(owner: .pointer(12), IPAddress("203.0.113.4")!)
-            _ = try datapath.testRun(.dnsAnswers, frame: message.frame(server: Self.server, client: Self.client))
+            _ = try datapath.testRun(.ingress, frame: message.frame(server: Self.server, client: Self.client))
             for address in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
                 #expect(try Self.name(datapath, cgroup, address) == nil, "\(address)")
             }
@@ -91,10 +91,10 @@ import Testing
         try await Self.withReader("dns-v6-tcp") { datapath, cgroup in
             var overV6 = DNSMessage(question: "six.test", type: 28)
             overV6.addAddress(owner: .pointer(12), IPAddress("2001:db8::6")!)
-            _ = try datapath.testRun(.dnsAnswers, frame: overV6.frame(server: IPAddress("::1")!, client: IPAddress("::1")!))
+            _ = try datapath.testRun(.ingress, frame: overV6.frame(server: IPAddress("::1")!, client: IPAddress("::1")!))
             var overTCP = DNSMessage(question: "tcp.test")
             overTCP.addAddress(owner: .pointer(12), IPAddress("192.0.2.66")!)
-            _ = try datapath.testRun(.dnsAnswers, frame: overTCP.frame(server: Self.server, client: Self.client, tcp: true))
+            _ = try datapath.testRun(.ingress, frame: overTCP.frame(server: Self.server, client: Self.client, tcp: true))
             #expect(try Self.name(datapath, cgroup, "2001:db8::6") == "six.test")
             #expect(try Self.name(datapath, cgroup, "192.0.2.66") == "tcp.test")
         }
@@ -126,12 +126,12 @@ import Testing
             cases.append(("a header only", DNSMessage(bytes: Array(valid().bytes.prefix(12)))))
             cases.append(("less than a header", DNSMessage(bytes: Array(valid().bytes.prefix(7)))))
             for (what, message) in cases {
-                #expect(try datapath.testRun(.dnsAnswers, frame: message.frame(server: Self.server, client: Self.client)) == 1, "\(what): every packet passes")
+                #expect(try datapath.testRun(.ingress, frame: message.frame(server: Self.server, client: Self.client)) == 1, "\(what): every packet passes")
                 #expect(try Self.name(datapath, cgroup, victim.description) == nil, "\(what)")
             }
             #expect(try datapath.counters().dnsRefused > 0)
             // The same answer, well formed, is learned: the cases failed for their flaw alone.
-            _ = try datapath.testRun(.dnsAnswers, frame: valid().frame(server: Self.server, client: Self.client))
+            _ = try datapath.testRun(.ingress, frame: valid().frame(server: Self.server, client: Self.client))
             #expect(try Self.name(datapath, cgroup, victim.description) == "victim.test")
         }
     }
@@ -143,10 +143,10 @@ import Testing
             message.addAddress(owner: .pointer(12), IPAddress("192.0.2.53")!)
             var frame = message.frame(server: Self.server, client: Self.client)
             frame[14 + 20 + 1] = 54  // source port 54
-            _ = try datapath.testRun(.dnsAnswers, frame: frame)
+            _ = try datapath.testRun(.ingress, frame: frame)
             var fragment = message.frame(server: Self.server, client: Self.client)
             fragment[14 + 6] = 0x20  // more fragments follow
-            _ = try datapath.testRun(.dnsAnswers, frame: fragment)
+            _ = try datapath.testRun(.ingress, frame: fragment)
             #expect(try Self.name(datapath, cgroup, "192.0.2.53") == nil)
         }
     }

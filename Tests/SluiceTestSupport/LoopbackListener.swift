@@ -6,7 +6,7 @@ import Foundation
 public final class LoopbackListener: @unchecked Sendable {
     public let port: UInt16
     public let address: String
-    private let descriptor: Int32
+    let descriptor: Int32
 
     /// Binds `address` (a loopback address) on `port`, or an ephemeral port for 0.
     public init(tcp: Bool, address: String, port requested: UInt16 = 0) throws {

@@ -23,6 +23,11 @@
  *                                    address, then aI.allowed.bench.test and connect: prints how
  *                                    many of each ended ok or EPERM (a connect decided before its
  *                                    own lookup's answer was read would show up as a wrong result)
+ *   transfer-tcp ADDR PORT BYTES   connect, write BYTES, shut down writing and read until the peer
+ *                                    closes (transfer.c): prints "transfer-tcp ADDR PORT RESULT
+ *                                    sent=N received=M"
+ *   transfer-udp ADDR PORT COUNT SIZE   connected UDP: COUNT datagrams of SIZE bytes, each
+ *                                    waiting for its echo; prints like transfer-tcp
  *   hold-tcp ADDR PORT / hold-udp ADDR PORT   connect and keep the socket open; after the last
  *                                    op, wait until each held socket fails (Sluice ended it) and
  *                                    print "closed OP ADDR PORT ERRNO" for it, or until stdin
@@ -490,6 +495,23 @@ int main(int argc, char **argv)
 		if (parse_target(argv[i + 1], argv[i + 2], &t) < 0) {
 			fprintf(stderr, "sluice-probe: bad address %s port %s\n", argv[i + 1], argv[i + 2]);
 			return 2;
+		}
+		if (!strcmp(op, "transfer-tcp") || !strcmp(op, "transfer-udp")) {
+			int udp = !strcmp(op, "transfer-udp");
+			long sent, received;
+
+			if (i + 3 + udp >= argc) {
+				fprintf(stderr, "sluice-probe: %s needs %s\n", op, udp ? "COUNT SIZE" : "BYTES");
+				return 2;
+			}
+			result = udp ? transfer_udp(&t, atol(argv[i + 3]), atol(argv[i + 4]), &sent, &received)
+				     : transfer_tcp(&t, atol(argv[i + 3]), &sent, &received);
+			printf("%s %s %s %s sent=%ld received=%ld\n", op, argv[i + 1], argv[i + 2], errno_name(result), sent,
+			       received);
+			if (result != 0)
+				all_ok = 0;
+			i += 4 + udp;
+			continue;
 		}
 		if (strncmp(op, "bench-", 6) == 0 || strcmp(op, "until-udp-ok") == 0) {
 			long n;

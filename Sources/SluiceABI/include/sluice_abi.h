@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 3
+#define SLUICE_ABI_VERSION 4
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
@@ -59,6 +59,7 @@ enum sluice_hook {
 	SLUICE_HOOK_CLOSE_TCP = 5, /* an open TCP connection re-decided after a policy change */
 	SLUICE_HOOK_CLOSE_UDP = 6, /* an open connected UDP socket re-decided after a policy change */
 	SLUICE_HOOK_SOCK_CREATE = 7, /* creating a raw IP or ping socket (protocol IPPROTO_RAW, no address) */
+	SLUICE_HOOK_FLOW = 8,        /* not a decision: a flow record (struct sluice_flow_event) */
 };
 
 /* Kinds of subject, most specific first. */
@@ -226,6 +227,24 @@ struct sluice_event {
 	__u64 dst_name_id;  /* the name the caller looked up for dst_addr (sluice_dns_names), 0: none */
 };
 _Static_assert(sizeof(struct sluice_event) == 96, "sluice_event layout");
+
+/* A connection's traffic, counted in the kernel per socket (payload bytes above TCP and UDP,
+ * packets as the stack handled them, a GSO packet counting its segments). Written to the same
+ * ring as decisions when the connection ends (`final` 1), and by the flow iterators while it is
+ * open (`final` 0), so one stream carries both. `event` is the connect's decision with hook
+ * SLUICE_HOOK_FLOW and the time of this record; the reader tells the two apart by that hook. */
+struct sluice_flow_event {
+	struct sluice_event event;
+	__u64 start_ns;         /* CLOCK_BOOTTIME of the connect */
+	__u64 cookie;           /* the socket's cookie: every record of one connection has it */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 packets_sent;
+	__u64 packets_received;
+	__u8 final;             /* 1: the connection ended (TCP closed, UDP socket released) */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct sluice_flow_event) == 152, "sluice_flow_event layout");
 
 /* One ring-buffer record per exec (sluice_execs): names executables by identity, so the events
  * of a process that exited at once still carry its path. */

@@ -29,6 +29,9 @@ public struct AgentConfiguration: Sendable {
     public var fleet: FleetConfiguration?
     /// How often the kernel state is verified against what the agent made (tamper detection).
     public var verifyInterval: Duration = .seconds(1)
+    /// How often open connections get a flow record (their counts so far); final records come
+    /// when they end.
+    public var flowInterval: Duration = .seconds(30)
     /// Protect mode (BPF LSM), with the token that stops the agent; nil for off.
     public var protect: ProtectSettings?
 

@@ -18,6 +18,8 @@ public actor EnforcementController {
     /// The ring buffers the programs write to, for the event pipeline's reading thread.
     public nonisolated let events: BPFMap
     public nonisolated let execs: BPFMap
+    /// Reads open connections' flow records.
+    public nonisolated let flowSweeper: FlowSweeper
     /// The names behind events' name ids.
     public nonisolated let domainNames: DomainNames
     let cgroups: CgroupFS
@@ -67,6 +69,7 @@ public actor EnforcementController {
             logger: logger)
         events = datapath.events
         execs = datapath.execs
+        flowSweeper = datapath.flowSweeper
         domainNames = datapath.domainNames
         self.datapath = datapath
     }

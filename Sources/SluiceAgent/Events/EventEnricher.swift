@@ -74,8 +74,16 @@ final class EventEnricher {
             family: raw.destination.family, destination: raw.destination, port: raw.port, verdict: raw.action,
             enforced: raw.enforced, policy: rule?.policy, rule: rule?.rule ?? (raw.byDefault ? "default" : "rule-\(raw.ruleID)"),
             hook: raw.hookName, generation: raw.generation, mapped: raw.mapped,
-            unspecified: raw.unspecified, closed: raw.closed, dstDomain: domain(raw.nameID))
+            unspecified: raw.unspecified, closed: raw.closed, dstDomain: domain(raw.nameID),
+            flow: raw.flow.map { Self.counts($0, at: raw.bootTimeNanoseconds) })
         return (event, app(AppSource(executable: raw.executable, cgroupID: raw.cgroupID), executable: exe, cgroup: cgroup))
+    }
+
+    private static func counts(_ flow: RawFlow, at time: UInt64) -> FlowCounts {
+        FlowCounts(
+            flowID: flow.cookie, bytesSent: flow.bytesSent, bytesReceived: flow.bytesReceived, packetsSent: flow.packetsSent,
+            packetsReceived: flow.packetsReceived, durationMilliseconds: time > flow.startNanoseconds ? (time - flow.startNanoseconds) / 1_000_000 : 0,
+            final: flow.final)
     }
 
     private func domain(_ id: UInt64) -> String? {

@@ -17,6 +17,7 @@ public final class EventPipeline: Service, Sendable {
     let hub: DecisionEventHub
     let metrics: AgentMetrics
     let nodeName: String
+    let flowInterval: Duration
     let logger: Logger
     /// Events read but not yet published, at most: about 50 MiB of raw records (and the batch
     /// being enriched), on top of the kernel's ring. With the ring's 4 MiB (about 43,000
@@ -29,7 +30,7 @@ public final class EventPipeline: Service, Sendable {
 
     init(
         controller: EnforcementController, scoring: ScoringService, learner: RuleLearner, hub: DecisionEventHub, metrics: AgentMetrics,
-        nodeName: String, logger: Logger
+        nodeName: String, flowInterval: Duration, logger: Logger
     ) {
         self.controller = controller
         self.scoring = scoring
@@ -37,6 +38,7 @@ public final class EventPipeline: Service, Sendable {
         self.hub = hub
         self.metrics = metrics
         self.nodeName = nodeName
+        self.flowInterval = flowInterval
         self.logger = logger
     }
 
@@ -50,10 +52,15 @@ public final class EventPipeline: Service, Sendable {
     public func run() async throws {
         let reader = try RingBufferReader(events: controller.events, execs: controller.execs)
         let handoff = BatchHandoff(capacity: Self.handoffCapacity)
+        let sweeper = controller.flowSweeper
         async let polling: Void = DedicatedThread.run(name: "sluice-ringbuf") { [self] in
+            var openFlows = OpenFlowReporter(interval: flowInterval)
             while handoff.waitForRoom() {
                 do {
-                    let batch = try reader.poll(timeoutMilliseconds: 50)
+                    var batch = try reader.poll(timeoutMilliseconds: 50)
+                    if openFlows.isDue() {
+                        batch.events += openFlows.select(try sweeper.sweep())
+                    }
                     if batch.malformed > 0 { countLost(batch.malformed) }
                     if !batch.events.isEmpty || !batch.execs.isEmpty { handoff.send(batch) }
                 } catch {
@@ -104,7 +111,7 @@ public final class EventPipeline: Service, Sendable {
         apps = []
         // The scorer's reference to `events` is gone: the scores are written in place.
         var next = scores.anomalies.startIndex
-        for index in events.indices {
+        for index in events.indices where events[index].flow == nil {
             var anomaly: Score?
             if next < scores.anomalies.endIndex, scores.anomalies[next].index == index {
                 anomaly = scores.anomalies[next].score

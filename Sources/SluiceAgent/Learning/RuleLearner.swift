@@ -87,7 +87,7 @@ public actor RuleLearner {
     /// Counts decisions made by learned rules.
     func recordHits(_ events: [DecisionEvent]) {
         var changed = false
-        for event in events {
+        for event in events where event.flow == nil {
             guard let policy = event.policy, policy.hasPrefix("learned-"), let id = Optional(String(policy.dropFirst(8))),
                 var rule = rules[id]
             else { continue }

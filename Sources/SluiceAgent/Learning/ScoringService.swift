@@ -44,6 +44,11 @@ public actor ScoringService {
         var result = BatchScores()
         result.values.reserveCapacity(events.count)
         for index in events.indices {
+            // A flow record is a connection's traffic, not a new connection.
+            guard events[index].flow == nil else {
+                result.values.append(.nan)
+                continue
+            }
             let score = detector.score(Observation(events[index], app: apps[index]))
             result.values.append(score.value)
             if score.isAnomaly { result.anomalies.append((index, score)) }

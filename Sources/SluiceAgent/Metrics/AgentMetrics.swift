@@ -80,7 +80,7 @@ public final class AgentMetrics: Sendable {
 
     /// Records the scores of a batch; anomalies are counted.
     func scored(_ values: [Double], anomalies count: Int) {
-        for value in values { scores.record(value) }
+        for value in values where !value.isNaN { scores.record(value) }
         if count > 0 { anomalies.increment(by: count) }
     }
 

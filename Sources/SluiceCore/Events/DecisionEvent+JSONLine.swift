@@ -8,6 +8,9 @@
 ///   the microsecond.
 /// - `exe`, `exe_id`, `cgroup`, `dst_domain` and `policy` are `null` when unknown; `unspecified` and `closed`
 ///   are written only when true; every other field is always present.
+/// - `kind` is `decision` or `flow`. A flow record (a connection's traffic) carries its decision's
+///   fields and `flow_id`, `bytes_sent`, `bytes_received`, `packets_sent`, `packets_received`,
+///   `duration_ms` and `final`; a decision carries none of these.
 /// - `score`, `anomaly` and `reasons` are written together when the event was scored and not at
 ///   all otherwise. `score` is the shortest decimal that reads back as the same Double (the
 ///   agent keeps two decimals); a score that is not finite is not written.
@@ -48,9 +51,19 @@ extension DecisionEvent {
         out.field("hook", string: hook)
         out.field("generation", number: UInt64(generation))
         out.field("mapped", bool: mapped)
+        out.field("kind", string: kind.rawValue)
         // Rare facts: written only when true, so ordinary lines stay as they were.
         if unspecified { out.field("unspecified", bool: true) }
         if closed { out.field("closed", bool: true) }
+        if let flow {
+            out.field("flow_id", number: flow.flowID)
+            out.field("bytes_sent", number: flow.bytesSent)
+            out.field("bytes_received", number: flow.bytesReceived)
+            out.field("packets_sent", number: flow.packetsSent)
+            out.field("packets_received", number: flow.packetsReceived)
+            out.field("duration_ms", number: flow.durationMilliseconds)
+            out.field("final", bool: flow.final)
+        }
         if let score, score.value.isFinite {
             out.field("score", double: score.value)
             out.field("anomaly", bool: score.isAnomaly)

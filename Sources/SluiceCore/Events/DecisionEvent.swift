@@ -38,6 +38,8 @@ public struct DecisionEvent: Sendable, Hashable {
     /// An open connection ended because a new policy denies it (`hook` is `close-tcp` or
     /// `close-udp`), not a connect or a send.
     public var closed: Bool
+    /// A flow record's counts; nil for a decision.
+    public var flow: FlowCounts?
     /// What the agent's detector made of the event; nil when it did not score it.
     public var score: EventScore?
 
@@ -45,7 +47,8 @@ public struct DecisionEvent: Sendable, Hashable {
         timeNanoseconds: Int64, node: String, pid: UInt32, uid: UInt32, comm: String, exe: String?, exeID: String?,
         cgroup: String?, cgroupID: UInt64, transport: String, family: IPAddress.Family, destination: IPAddress, port: UInt16,
         verdict: RuleAction, enforced: Bool, policy: String?, rule: String, hook: String, generation: UInt32, mapped: Bool,
-        unspecified: Bool = false, closed: Bool = false, dstDomain: String? = nil, score: EventScore? = nil
+        unspecified: Bool = false, closed: Bool = false, dstDomain: String? = nil, flow: FlowCounts? = nil,
+        score: EventScore? = nil
     ) {
         self.timeNanoseconds = timeNanoseconds
         self.node = node
@@ -70,6 +73,7 @@ public struct DecisionEvent: Sendable, Hashable {
         self.unspecified = unspecified
         self.closed = closed
         self.dstDomain = dstDomain
+        self.flow = flow
         self.score = score
     }
 }

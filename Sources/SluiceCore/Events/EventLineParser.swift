@@ -63,7 +63,9 @@ protocol JSONFieldNaming {
 /// The fields of the schema the parser reads, in the order the encoder writes them.
 enum EventField: Int, CaseIterable, JSONFieldNaming {
     case time, node, pid, uid, comm, exe, exeID, cgroup, cgroupID, transport, family, destination, dstDomain, port
-    case verdict, enforced, policy, rule, hook, generation, mapped, unspecified, closed, score, anomaly, reasons
+    case verdict, enforced, policy, rule, hook, generation, mapped, kind, unspecified, closed
+    case flowID, bytesSent, bytesReceived, packetsSent, packetsReceived, durationMilliseconds, final
+    case score, anomaly, reasons
 
     var name: String {
         switch self {
@@ -73,11 +75,17 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
         case .destination: "dst_ip"
         case .dstDomain: "dst_domain"
         case .port: "dst_port"
+        case .flowID: "flow_id"
+        case .bytesSent: "bytes_sent"
+        case .bytesReceived: "bytes_received"
+        case .packetsSent: "packets_sent"
+        case .packetsReceived: "packets_received"
+        case .durationMilliseconds: "duration_ms"
         default: "\(self)"
         }
     }
 
-    static let count = 26
+    static let count = 34
 
     /// A name of up to 16 bytes packed into two words, with its length: compared in three
     /// instructions rather than byte by byte.
@@ -95,10 +103,10 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
             if count > 8 { for index in 8..<min(count, 16) { high |= UInt64(bytes[index]) << (8 &* (index &- 8)) } }
         }
 
-        /// A slot in a 64-entry table, distinct for every field name (see `table`).
+        /// A slot in a 128-entry table, distinct for every field name (see `table`).
         @inline(__always)
         func slot(_ multiplier: UInt64) -> Int {
-            Int(truncatingIfNeeded: ((low ^ high &* 31 ^ UInt64(count)) &* multiplier) >> 58)
+            Int(truncatingIfNeeded: ((low ^ high &* 31 ^ UInt64(count)) &* multiplier) >> 57)
         }
     }
 
@@ -116,8 +124,8 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
         let packed = allCases.map { field in Array(field.name.utf8).withUnsafeBufferPointer { Packed($0) } }
         var multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
         while Set(packed.map { $0.slot(multiplier) }).count != packed.count { multiplier &+= 0x2_0000_0002 }
-        var slots = [Packed](repeating: Packed(), count: 64)
-        var fields = [Int8](repeating: -1, count: 64)
+        var slots = [Packed](repeating: Packed(), count: 128)
+        var fields = [Int8](repeating: -1, count: 128)
         for (index, name) in packed.enumerated() {
             slots[name.slot(multiplier)] = name
             fields[name.slot(multiplier)] = Int8(index)
@@ -128,7 +136,7 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
 
     @inline(__always)
     init?(key: UnsafeBufferPointer<UInt8>, names: Names = EventField.names) {
-        guard key.count >= 3, key.count <= 11 else { return nil }  // "pid" to "unspecified"
+        guard key.count >= 3, key.count <= 16 else { return nil }  // "pid" to "packets_received"
         let packed = Packed(key)
         let slot = packed.slot(names.multiplier)
         guard names.fields[slot] >= 0, names.slots[slot] == packed else { return nil }
@@ -139,7 +147,7 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
 /// The values read so far, with the schema's defaults.
 struct EventFields {
     /// Fields read so far, one bit each.
-    var read: UInt32 = 0
+    var read: UInt64 = 0
     var time: Int64?
     var destination: IPAddress?
     var node = "", comm = "", transport = "any", rule = "", hook = ""
@@ -150,12 +158,14 @@ struct EventFields {
     var port: UInt16 = 0
     var verdict = RuleAction.allow
     var enforced = true, mapped = false, unspecified = false, closed = false
+    var kind = EventKind.decision
+    var flow = FlowCounts(flowID: 0, bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0, durationMilliseconds: 0, final: false)
     var score: Double?, anomaly = false
     var reasons: [String] = []
 
     /// Whether `field` was read already (and marks it read).
     mutating func seen(_ field: EventField) -> Bool {
-        let bit: UInt32 = 1 << field.rawValue
+        let bit: UInt64 = 1 << field.rawValue
         defer { read |= bit }
         return read & bit != 0
     }
@@ -221,6 +231,21 @@ struct EventFields {
         case .mapped: mapped = try reader.readOptionalBool(field) ?? mapped
         case .unspecified: unspecified = try reader.readOptionalBool(field) ?? unspecified
         case .closed: closed = try reader.readOptionalBool(field) ?? closed
+        case .kind:
+            let parsed: EventKind?? = try reader.readOptionalStringBytes(field) { EventKind(rawValue: String(decoding: $0, as: UTF8.self)) }
+            guard let parsed else { return }
+            guard let value = parsed else {
+                let text = (try? reader.readBack(from: start)) ?? ""
+                throw reader.error(.invalidValue(field: "kind", value: text, expected: "decision or flow"), at: start)
+            }
+            kind = value
+        case .flowID: flow.flowID = try reader.readOptionalInteger(field, maximum: .max) ?? 0
+        case .bytesSent: flow.bytesSent = try reader.readOptionalInteger(field, maximum: .max) ?? 0
+        case .bytesReceived: flow.bytesReceived = try reader.readOptionalInteger(field, maximum: .max) ?? 0
+        case .packetsSent: flow.packetsSent = try reader.readOptionalInteger(field, maximum: .max) ?? 0
+        case .packetsReceived: flow.packetsReceived = try reader.readOptionalInteger(field, maximum: .max) ?? 0
+        case .durationMilliseconds: flow.durationMilliseconds = try reader.readOptionalInteger(field, maximum: .max) ?? 0
+        case .final: flow.final = try reader.readOptionalBool(field) ?? false
         case .anomaly: anomaly = try reader.readOptionalBool(field) ?? false
         case .score: score = try reader.readOptionalDouble(field)
         case .reasons: reasons = try reader.readOptionalStrings(field) ?? []
@@ -235,7 +260,7 @@ struct EventFields {
             timeNanoseconds: time, node: node, pid: pid, uid: uid, comm: comm, exe: exe, exeID: exeID, cgroup: cgroup,
             cgroupID: cgroupID, transport: transport, family: family, destination: destination, port: port, verdict: verdict,
             enforced: enforced, policy: policy, rule: rule, hook: hook, generation: generation, mapped: mapped,
-            unspecified: unspecified, closed: closed, dstDomain: dstDomain, score: score.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
+            unspecified: unspecified, closed: closed, dstDomain: dstDomain, flow: kind == .flow ? flow : nil, score: score.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
     }
 }
 

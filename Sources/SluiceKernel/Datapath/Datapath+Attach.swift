@@ -31,8 +31,9 @@ extension Datapath {
             try BPFFS.unpin(pins.program(hook))
             try program.pin(at: pins.program(hook))
         }
-        try attachTracer(execProgram, link: pins.execLink, program: pins.execProgram, keep: &execLink)
-        try attachTracer(forkProgram, link: pins.forkLink, program: pins.forkProgram, keep: &forkLink)
+        for tracer in Tracer.allCases {
+            tracerLinks[tracer] = try attachTracer(tracers[tracer]!, link: pins.link(tracer), program: pins.program(tracer))
+        }
         if !mapsArePinned {
             for name in MapName.allCases {
                 try BPFFS.unpin(pins.map(name))
@@ -48,17 +49,17 @@ extension Datapath {
             ])
     }
 
-    /// The exec and fork tracers are global (not per cgroup) and their links cannot be updated
-    /// in place: a new link is attached before the old one goes, so recording never pauses.
-    private func attachTracer(_ tracer: BPFProgram, link linkPin: String, program programPin: String, keep: inout BPFLink?) throws {
+    /// The tracers are global (not per cgroup) and their links cannot be updated in place: a new
+    /// link is attached before the old one goes, so recording never pauses.
+    private func attachTracer(_ tracer: BPFProgram, link linkPin: String, program programPin: String) throws -> BPFLink {
         let previous = BPFFS.exists(linkPin) ? try? BPFLink.openPinned(linkPin) : nil
         let link = try tracer.attachTracing()
         try BPFFS.unpin(linkPin)
         try link.pin(at: linkPin)
         try? previous?.detach()
-        keep = link
         try BPFFS.unpin(programPin)
         try tracer.pin(at: programPin)
+        return link
     }
 
     /// The pinned link of `hook`, switched to `program`; nil when there is none (or it died

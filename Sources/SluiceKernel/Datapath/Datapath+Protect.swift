@@ -52,7 +52,7 @@ extension Datapath {
         for name in ["sluice_protect", "sluice_protected", "sluice_protect_refused"] {
             keys.append(sluice_protected_key(kind: SLUICE_PROTECTED_MAP.rawValue, id: try object.map(named: name).descriptor.id()))
         }
-        for link in Array(links.values) + [execLink, forkLink].compactMap({ $0 }) + protectLinks {
+        for link in Array(links.values) + Array(tracerLinks.values) + protectLinks {
             keys.append(sluice_protected_key(kind: SLUICE_PROTECTED_LINK.rawValue, id: try link.info().id))
         }
         for key in keys {

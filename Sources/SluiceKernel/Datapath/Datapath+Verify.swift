@@ -83,14 +83,12 @@ extension Datapath {
             let program = programs[hook]
             expected.append((pins.program(hook), PinnedObject(kind: .program, id: try program.id()), program.descriptor))
         }
-        // The tracers: exec records identities, fork hands them on.
-        for (link, linkPin) in [(execLink, pins.execLink), (forkLink, pins.forkLink)] {
-            if let link {
-                expected.append((linkPin, PinnedObject(kind: .link, id: try link.info().id), link.descriptor))
+        for tracer in Tracer.allCases {
+            if let link = tracerLinks[tracer] {
+                expected.append((pins.link(tracer), PinnedObject(kind: .link, id: try link.info().id), link.descriptor))
             }
-        }
-        for (program, programPin) in [(execProgram, pins.execProgram), (forkProgram, pins.forkProgram)] {
-            expected.append((programPin, PinnedObject(kind: .program, id: try program.id()), program.descriptor))
+            let program = tracers[tracer]!
+            expected.append((pins.program(tracer), PinnedObject(kind: .program, id: try program.id()), program.descriptor))
         }
         if mapsArePinned {
             for name in MapName.allCases {

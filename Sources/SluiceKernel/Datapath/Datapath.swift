@@ -100,16 +100,16 @@ public final class Datapath {
     let object: BPFObject
     let maps: DatapathMaps
     let programs: HookPrograms
-    let execProgram: BPFProgram
-    let forkProgram: BPFProgram
+    let tracers: [Tracer: BPFProgram]
+    /// The iterators that read open connections' flow records (BPF/sluice_flows.h).
+    let flowReaders: [BPFProgram]
     /// The socket iterators that end open connections a new generation denies; empty when
     /// `closing` is unavailable.
     let closers: [BPFProgram]
     /// Whether this kernel lets Sluice end open connections.
     public let closing: ConnectionClosing
     public internal(set) var links: [Hook: BPFLink] = [:]
-    var execLink: BPFLink?
-    var forkLink: BPFLink?
+    var tracerLinks: [Tracer: BPFLink] = [:]
     /// What each slot holds; nil when unknown (written by an earlier agent): cleared before use.
     var slots: [SlotContents?]
     public internal(set) var activeSlot: Int
@@ -170,8 +170,12 @@ public final class Datapath {
         let maps = try DatapathMaps(of: loaded)
         self.maps = maps
         programs = try HookPrograms(of: loaded)
-        execProgram = try loaded.program(named: "sluice_exec")
-        forkProgram = try loaded.program(named: "sluice_fork")
+        var tracers: [Tracer: BPFProgram] = [:]
+        for tracer in Tracer.allCases {
+            tracers[tracer] = try loaded.program(named: tracer.programName)
+        }
+        self.tracers = tracers
+        flowReaders = try Self.flowReaderNames.map { try loaded.program(named: $0) }
         mapsArePinned = reuse
         report.reusedMaps = reuse
         report.replacedMaps = !reuse && BPFFS.exists(pins.map(.state))

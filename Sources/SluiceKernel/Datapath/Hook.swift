@@ -1,15 +1,19 @@
 @preconcurrency import CLibbpf
 import SluiceABI
 
-/// The cgroup hooks Sluice attaches to: four that decide, one for raw sockets, one that reads
-/// DNS answers.
+/// The cgroup hooks Sluice attaches to: four that decide, one for raw sockets, two that count
+/// connections' packets (and read DNS answers), one that ends UDP flows.
 public enum Hook: String, CaseIterable, Sendable, Codable {
     case connect4, connect6, sendmsg4, sendmsg6
     /// Creating raw IP and ping sockets (BPF/sluice_sock_create.h).
     case sockCreate = "sock_create"
-    /// Packets arriving for the cgroup's sockets: DNS answers attribute names to addresses
-    /// (BPF/sluice_dns.h). Decides nothing; every packet passes.
-    case dnsAnswers = "dns_answers"
+    /// Packets arriving for the cgroup's sockets: counted per connection (BPF/sluice_flows.h),
+    /// and DNS answers attribute names to addresses (BPF/sluice_dns.h). Every packet passes.
+    case ingress
+    /// Packets leaving the cgroup's sockets: counted per connection. Every packet passes.
+    case egress
+    /// A socket's last close: a UDP flow's final record.
+    case sockRelease = "sock_release"
 
     /// The program's function name in BPF/sluice.bpf.c.
     public var programName: String { "sluice_\(rawValue)" }
@@ -21,7 +25,9 @@ public enum Hook: String, CaseIterable, Sendable, Codable {
         case .sendmsg4: return BPF_CGROUP_UDP4_SENDMSG
         case .sendmsg6: return BPF_CGROUP_UDP6_SENDMSG
         case .sockCreate: return BPF_CGROUP_INET_SOCK_CREATE
-        case .dnsAnswers: return BPF_CGROUP_INET_INGRESS
+        case .ingress: return BPF_CGROUP_INET_INGRESS
+        case .egress: return BPF_CGROUP_INET_EGRESS
+        case .sockRelease: return BPF_CGROUP_INET_SOCK_RELEASE
         }
     }
 
@@ -75,10 +81,20 @@ public struct PinLayout: Sendable, Hashable {
     public func map(_ name: MapName) -> String { "\(directory)/\(name.rawValue)" }
     public func link(_ hook: Hook) -> String { "\(directory)/link_\(hook.rawValue)" }
     public func program(_ hook: Hook) -> String { "\(directory)/prog_\(hook.rawValue)" }
-    /// The exec tracer that names executables.
-    public var execLink: String { "\(directory)/link_exec" }
-    public var execProgram: String { "\(directory)/prog_exec" }
-    /// The fork tracer that passes a parent's recorded executable to its child.
-    public var forkLink: String { "\(directory)/link_fork" }
-    public var forkProgram: String { "\(directory)/prog_fork" }
+    public func link(_ tracer: Tracer) -> String { "\(directory)/link_\(tracer.rawValue)" }
+    public func program(_ tracer: Tracer) -> String { "\(directory)/prog_\(tracer.rawValue)" }
+}
+
+/// The global tracing programs (tp_btf): not per cgroup, and their links cannot be updated in
+/// place.
+public enum Tracer: String, CaseIterable, Sendable {
+    /// Names executables and records what each process executed.
+    case exec
+    /// Passes a parent's recorded executable to its child.
+    case fork
+    /// Ends TCP flows: a connection's final record when its socket reaches TCP_CLOSE.
+    case tcpState = "tcp_state"
+
+    /// The program's function name in BPF/.
+    public var programName: String { "sluice_\(rawValue)" }
 }

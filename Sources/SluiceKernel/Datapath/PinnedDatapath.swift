@@ -75,12 +75,12 @@ public struct PinnedDatapath: Sendable {
             try BPFFS.unpin(pins.link(hook))
             removed.append(pins.link(hook))
         }
-        for tracer in [pins.execLink, pins.forkLink] where BPFFS.exists(tracer) {
+        for tracer in Tracer.allCases.map(pins.link) where BPFFS.exists(tracer) {
             try? BPFLink.openPinned(tracer).detach()
             try BPFFS.unpin(tracer)
             removed.append(tracer)
         }
-        for path in Hook.allCases.map(pins.program) + [pins.execProgram, pins.forkProgram] where BPFFS.exists(path) {
+        for path in Hook.allCases.map(pins.program) + Tracer.allCases.map(pins.program) where BPFFS.exists(path) {
             try BPFFS.unpin(path)
             removed.append(path)
         }

@@ -32,6 +32,8 @@ public struct RawEvent: Sendable, Hashable {
     public var comm: String
     /// The name the caller looked up for the destination (`Datapath.domainName(id:)`); 0: none.
     public var nameID: UInt64
+    /// A flow record's counts (hook `flow`); nil for a decision.
+    public var flow: RawFlow?
 
     init(_ event: sluice_event) {
         bootTimeNanoseconds = event.timestamp_ns
@@ -58,12 +60,19 @@ public struct RawEvent: Sendable, Hashable {
         switch UInt32(event.hook) {
         case SLUICE_HOOK_CLOSE_TCP.rawValue: hookName = "close-tcp"
         case SLUICE_HOOK_CLOSE_UDP.rawValue: hookName = "close-udp"
+        case SLUICE_HOOK_FLOW.rawValue: hookName = "flow"
         default: hookName = hook?.rawValue ?? "unknown"
         }
         var name = event.comm
         comm = withUnsafeBytes(of: &name) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
+    }
+
+    /// A flow record: its connection's decision and counts.
+    init(_ record: sluice_flow_event) {
+        self.init(record.event)
+        flow = RawFlow(record)
     }
 
     /// The destination from the record's 16 bytes in network order (IPv4 in the first four), read
@@ -76,6 +85,28 @@ public struct RawEvent: Sendable, Hashable {
         if family == 4 { return IPAddress(family: .ipv4, low: high >> 32) }
         if high == 0 && low >> 32 == 0xffff { return IPAddress(family: .ipv4, low: low) }
         return IPAddress(family: .ipv6, high: high, low: low)
+    }
+}
+
+/// A connection's counts from `struct sluice_flow_event`.
+public struct RawFlow: Sendable, Hashable {
+    /// CLOCK_BOOTTIME of the connect.
+    public var startNanoseconds: UInt64
+    public var cookie: UInt64
+    public var bytesSent: UInt64
+    public var bytesReceived: UInt64
+    public var packetsSent: UInt64
+    public var packetsReceived: UInt64
+    public var final: Bool
+
+    init(_ record: sluice_flow_event) {
+        startNanoseconds = record.start_ns
+        cookie = record.cookie
+        bytesSent = record.bytes_sent
+        bytesReceived = record.bytes_received
+        packetsSent = record.packets_sent
+        packetsReceived = record.packets_received
+        final = record.final != 0
     }
 }
 

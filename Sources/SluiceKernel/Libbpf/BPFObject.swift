@@ -122,10 +122,18 @@ public struct BPFProgram {
         try KernelError.check(bpf_program__set_autoload(handle, load), "bpf_program__set_autoload", name)
     }
 
-    /// Runs an iterator program (`iter/...`) once over everything it iterates and returns the
-    /// bytes it wrote. The link and the iterator fd live only for this call: `BPFLink` frees the
-    /// link, the fd from `bpf_iter_create` is closed here.
+    /// Runs an iterator program (`iter/...`) once over everything it iterates and returns how
+    /// many bytes it wrote.
     public func runIterator() throws(KernelError) -> Int {
+        var total = 0
+        try runIterator { total += $0.count }
+        return total
+    }
+
+    /// Runs an iterator program once, handing what it writes to `consume` as it is read, in
+    /// pieces of up to 64 KiB (a record may straddle two). The link and the iterator fd live only for this call: `BPFLink`
+    /// frees the link, the fd from `bpf_iter_create` is closed here.
+    public func runIterator(_ consume: (UnsafeRawBufferPointer) -> Void) throws(KernelError) {
         guard let handle = bpf_program__attach_iter(self.handle, nil) else {
             throw KernelError.lastError("bpf_program__attach_iter", name)
         }
@@ -133,14 +141,13 @@ public struct BPFProgram {
         let fd = bpf_iter_create(link.descriptor)
         try KernelError.check(fd, "bpf_iter_create", name)
         defer { close(fd) }
-        var total = 0
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count < 0 { throw KernelError("read", "iterator \(name)", errno: errno, hint: "the iterator program failed while walking sockets") }
-            if count == 0 { return total }
-            total += count
+            if count == 0 { return }
+            buffer.withUnsafeBytes { consume(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
         }
     }
 

@@ -45,7 +45,11 @@ public final class RingBufferReader: @unchecked Sendable {
                 events.fd,
                 { context, data, size in
                     let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
-                    if let data, size >= MemoryLayout<sluice_event>.size {
+                    if let data, size >= MemoryLayout<sluice_flow_event>.size,
+                        data.load(fromByteOffset: MemoryLayout<sluice_event>.offset(of: \.hook)!, as: UInt8.self) == UInt8(SLUICE_HOOK_FLOW.rawValue)
+                    {
+                        sink.batch.events.append(RawEvent(data.loadUnaligned(as: sluice_flow_event.self)))
+                    } else if let data, size >= MemoryLayout<sluice_event>.size {
                         sink.batch.events.append(RawEvent(data.loadUnaligned(as: sluice_event.self)))
                     } else {
                         sink.batch.malformed += 1

@@ -84,6 +84,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("warmup"), help: ArgumentHelp("Time an application needs before its anomalies alert.", valueName: "duration"))
     var warmup: DurationArgument = DurationArgument(seconds: 3600)
 
+    @Option(name: .customLong("flow-interval"), help: ArgumentHelp("How often an open connection gets a flow record with its bytes so far (each also gets one when it ends).", valueName: "duration"))
+    var flowInterval: DurationArgument = DurationArgument(seconds: 30)
+
     @Option(name: .customLong("verify-interval"), help: ArgumentHelp("How often links, pins and kernel state are checked for tampering and repaired.", valueName: "duration"))
     var verifyInterval: DurationArgument = DurationArgument(seconds: 1)
 
@@ -144,6 +147,7 @@ struct AgentCommand: AsyncParsableCommand {
                     uploadBufferBytes: uploadBufferBytes)
             })
         configuration.verifyInterval = .seconds(max(1, verifyInterval.seconds))
+        configuration.flowInterval = .seconds(max(1, flowInterval.seconds))
         do {
             if protect, let stopTokenFile { configuration.protect = try ProtectSettings.load(tokenFile: stopTokenFile) }
             try await Agent(configuration: configuration, logger: logger).run()

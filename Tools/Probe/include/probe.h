@@ -20,4 +20,12 @@ int spoof_exe_and_connect(const char *as_exe, const struct probe_target *t);
  * an errno of the exchange, or EBADMSG for an answer without an address. */
 int resolve_a(const char *server, const char *name, int port, struct probe_target *t);
 
+/* Connects over TCP, writes SEND_BYTES, shuts its side down and reads until the peer closes.
+ * Returns 0 or the errno that stopped it; *sent and *received say how far it got. */
+int transfer_tcp(const struct probe_target *t, long send_bytes, long *sent, long *received);
+
+/* Connects a UDP socket and sends COUNT datagrams of SIZE bytes, each after the echo of the one
+ * before. Returns 0 or the errno that stopped it. */
+int transfer_udp(const struct probe_target *t, long count, long size, long *sent, long *received);
+
 #endif

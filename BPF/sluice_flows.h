@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Bytes and packets of every connection the connect hooks allowed, counted in the kernel.
+ *
+ * UDP: the cgroup_skb programs add each packet's payload (past the UDP header) to its socket's
+ * owner (sluice_owner, sk storage, beside the connect's decision): no per-packet record, no map
+ * lookup by address. Packets count as the stack handled them, a GSO packet its segments. IPv6
+ * extension headers are not followed (such a packet counts them as payload). Unconnected UDP
+ * (sendto on a socket never connected) has no owner and is not counted.
+ *
+ * TCP: the stack's own RFC 4898 counts, read from the socket when a record is written
+ * (sluice_tcp_counts): payload bytes sent (retransmissions included), payload received in
+ * order, segments each way. A count taken per packet on arrival would include packets the
+ * socket then dropped for want of room and received again.
+ *
+ * A connection's flow record (struct sluice_flow_event) goes to the decision ring when it ends:
+ * TCP when the socket reaches TCP_CLOSE (tp_btf inet_sock_set_state: after the last byte left,
+ * whenever the application closed it), UDP when the socket is released (cgroup/sock_release).
+ * While it is open the agent reads records of the same layout through the iterators below.
+ *
+ * Included by sluice.bpf.c after sluice_close.h (sluice_owners) and sluice_dns.h.
+ */
+#ifndef SLUICE_FLOWS_H
+#define SLUICE_FLOWS_H
+
+#define SLUICE_TCP_CLOSE 7 /* enum tcp_state */
+
+/* One flow record for the iterators to write: too large for their stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_flow_event);
+} sluice_flow_scratch SEC(".maps");
+
+/* The payload of a packet on `owner`'s socket: its length past the IP and TCP/UDP headers. */
+static __always_inline __u32 sluice_payload(struct __sk_buff *skb, const struct sluice_owner *owner)
+{
+	__u32 len = skb->len;
+	__u32 l4;
+	__u8 byte;
+
+	if (skb->protocol == bpf_htons(SLUICE_ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, 0, &byte, 1))
+			return 0;
+		l4 = (byte & 0x0f) * 4;
+	} else {
+		l4 = 40;
+	}
+	if (owner->flow.protocol == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, l4 + 12, &byte, 1))
+			return 0;
+		l4 += (byte >> 4) * 4;
+	} else {
+		l4 += 8;
+	}
+	return len > l4 ? len - l4 : 0;
+}
+
+/* Adds one packet to its socket's counts; nothing for sockets no connect hook allowed. */
+static __always_inline void sluice_count_packet(struct __sk_buff *skb, int sent)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct sluice_owner *owner;
+	__u64 segments = skb->gso_segs;
+	__u64 payload;
+
+	if (!sk)
+		return;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol == IPPROTO_TCP)
+		return; /* TCP keeps exact counts of its own (sluice_tcp_counts) */
+	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	if (!owner || owner->flow.exempt)
+		return;
+	payload = sluice_payload(skb, owner);
+	if (segments == 0)
+		segments = 1;
+	if (sent) {
+		__sync_fetch_and_add(&owner->bytes_sent, payload);
+		__sync_fetch_and_add(&owner->packets_sent, segments);
+	} else {
+		__sync_fetch_and_add(&owner->bytes_received, payload);
+		__sync_fetch_and_add(&owner->packets_received, segments);
+	}
+}
+
+/* A flow record of `owner`'s connection as it stands now. */
+static __always_inline void sluice_fill_flow(struct sluice_flow_event *record, const struct sluice_owner *owner,
+					     __u8 final)
+{
+	struct sluice_event *event = &record->event;
+
+	event->timestamp_ns = bpf_ktime_get_boot_ns();
+	event->cgroup_id = owner->cgroup_id;
+	event->exe_ino = owner->flow.exe_ino;
+	event->exe_dev = owner->flow.exe_dev;
+	event->pid = owner->pid;
+	event->uid = owner->uid;
+	event->rule_id = owner->rule_id;
+	event->generation = owner->generation;
+	event->dst_port = owner->flow.port;
+	event->protocol = owner->flow.protocol;
+	event->family = owner->flow.family;
+	__builtin_memcpy(event->dst_addr, owner->flow.addr, 16);
+	event->action = owner->action;
+	event->flags = owner->event_flags;
+	event->hook = SLUICE_HOOK_FLOW;
+	__builtin_memset(event->pad, 0, sizeof(event->pad));
+	__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
+	event->dst_name_id = owner->flow.name_id;
+	record->start_ns = owner->start_ns;
+	record->cookie = owner->cookie;
+	record->bytes_sent = owner->bytes_sent;
+	record->bytes_received = owner->bytes_received;
+	record->packets_sent = owner->packets_sent;
+	record->packets_received = owner->packets_received;
+	record->final = final;
+	__builtin_memset(record->pad, 0, sizeof(record->pad));
+}
+
+/* A TCP connection's counts from the stack itself: a packet counted on arrival may still be
+ * dropped for want of room and come again, so counting packets would overstate what arrived.
+ * The sequence space received counts a FIN as one; a FIN arrived once RCV_SHUTDOWN is set
+ * (the application's own shutdown(SHUT_RD) sets it too, and then one byte goes missing). */
+static __always_inline void sluice_tcp_counts(struct sluice_flow_event *record, struct sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u64 received;
+
+	if (!tp)
+		return;
+	received = tp->bytes_received;
+	if ((sk->sk_shutdown & 1) && received > 0)
+		received--;
+	record->bytes_sent = tp->bytes_sent;
+	record->bytes_received = received;
+	record->packets_sent = tp->segs_out;
+	record->packets_received = tp->segs_in;
+}
+
+/* The final record of a connection, once. */
+static __always_inline void sluice_flow_ended(struct sluice_owner *owner, struct sock *tcp)
+{
+	__u32 zero = 0;
+	struct sluice_state *state;
+	struct sluice_flow_event *record;
+
+	if (owner->ended || owner->flow.exempt)
+		return;
+	owner->ended = 1;
+	state = bpf_map_lookup_elem(&sluice_state, &zero);
+	if (!state || state->event_mode == SLUICE_EVENTS_NONE)
+		return;
+	record = bpf_ringbuf_reserve(&sluice_events, sizeof(*record), 0);
+	if (!record) {
+		sluice_count(SLUICE_COUNTER_EVENTS_LOST);
+		return;
+	}
+	sluice_fill_flow(record, owner, 1);
+	if (tcp)
+		sluice_tcp_counts(record, tcp);
+	bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP); /* the reader polls every 50 ms */
+}
+
+SEC("cgroup_skb/egress")
+int sluice_egress(struct __sk_buff *skb)
+{
+	sluice_count_packet(skb, 1);
+	return 1;
+}
+
+/* Every arriving packet of the cgroup's sockets: counted, and read if it is a DNS answer. */
+SEC("cgroup_skb/ingress")
+int sluice_ingress(struct __sk_buff *skb)
+{
+	sluice_count_packet(skb, 0);
+	sluice_dns_read(skb);
+	return 1;
+}
+
+/* TCP: the connection is over when its socket reaches TCP_CLOSE (from any state: after the
+ * FIN handshake, a reset, a refused connect). Later bytes cannot exist. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sluice_tcp_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct sluice_owner *owner;
+
+	if (newstate != SLUICE_TCP_CLOSE)
+		return 0;
+	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	if (owner)
+		sluice_flow_ended(owner, sk);
+	return 0;
+}
+
+/* UDP: the socket's last close. TCP sockets end in sluice_tcp_state instead: at close() their
+ * last bytes may not have left yet. */
+SEC("cgroup/sock_release")
+int sluice_sock_release(struct bpf_sock *ctx)
+{
+	struct sluice_owner *owner;
+
+	if (ctx->protocol != IPPROTO_UDP)
+		return 1;
+	owner = bpf_sk_storage_get(&sluice_owners, ctx, 0, 0);
+	if (owner)
+		sluice_flow_ended(owner, 0);
+	return 1;
+}
+
+/* The open connections' records as they stand, written to the iterator's reader. */
+static __always_inline int sluice_flow_now(struct seq_file *seq, struct sock *sk, int tcp)
+{
+	__u32 zero = 0;
+	struct sluice_owner *owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	struct sluice_flow_event *record;
+
+	if (!owner || owner->ended || owner->flow.exempt)
+		return 0;
+	record = bpf_map_lookup_elem(&sluice_flow_scratch, &zero);
+	if (!record)
+		return 0;
+	sluice_fill_flow(record, owner, 0);
+	if (tcp)
+		sluice_tcp_counts(record, sk);
+	bpf_seq_write(seq, record, sizeof(*record));
+	return 0;
+}
+
+SEC("iter/tcp")
+int sluice_flows_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	return sluice_flow_now(ctx->meta->seq, (struct sock *)tp, 1);
+}
+
+SEC("iter/udp")
+int sluice_flows_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+
+	if (!udp)
+		return 0;
+	return sluice_flow_now(ctx->meta->seq, (struct sock *)udp, 0);
+}
+
+#endif /* SLUICE_FLOWS_H */
