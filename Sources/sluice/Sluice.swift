@@ -27,7 +27,7 @@ struct Sluice: AsyncParsableCommand {
         abstract: "Application firewall: decides every outgoing connection in the kernel, per executable and cgroup.",
         version: SluiceVersion.current,
         subcommands: [
-            AgentCommand.self, EventsCommand.self, StatusCommand.self, PolicyCommand.self, ReloadCommand.self,
+            AgentCommand.self, EventsCommand.self, StatusCommand.self, TopCommand.self, PolicyCommand.self, ReloadCommand.self,
             UnloadCommand.self, StopCommand.self, RulesCommand.self, LearnCommand.self, DetectCommand.self, LoginCommand.self, LogoutCommand.self,
             NodesCommand.self, TokensCommand.self, AlertsCommand.self, UsersCommand.self, ServerCommand.self,
         ])

@@ -13,10 +13,14 @@ import Testing
     /// Every field of the schema, in order.
     static let schema = [
         "time", "node", "pid", "uid", "comm", "exe", "exe_id", "cgroup", "cgroup_id", "protocol", "family", "dst_ip", "dst_domain",
-        "dst_port", "verdict", "enforced", "policy", "rule", "hook", "generation", "mapped",
+        "dst_port", "verdict", "enforced", "policy", "rule", "hook", "generation", "mapped", "kind",
     ]
     /// Every field in the order written: the schema, then those written only when they apply.
-    static let allFields = schema + ["unspecified", "closed", "score", "anomaly", "reasons"]
+    static let allFields =
+        schema + [
+            "unspecified", "closed", "flow_id", "bytes_sent", "bytes_received", "packets_sent", "packets_received", "duration_ms",
+            "final", "score", "anomaly", "reasons",
+        ]
 
     @Test func writesTheSchemaInOrder() {
         #expect(
@@ -24,7 +28,7 @@ import Testing
                 == #"{"time":"2026-11-21T15:55:01.123456Z","node":"node-1","pid":4242,"uid":1000,"comm":"curl","exe":"/usr/bin/curl","#
                 + #""exe_id":"8:1:1001","cgroup":"/app.slice/web.service","cgroup_id":11,"protocol":"tcp","family":"ipv4","#
                 + #""dst_ip":"192.0.2.7","dst_domain":null,"dst_port":443,"verdict":"deny","enforced":true,"policy":"lockdown","rule":"no-https","#
-                + #""hook":"connect4","generation":7,"mapped":false}"#)
+                + #""hook":"connect4","generation":7,"mapped":false,"kind":"decision"}"#)
     }
 
     @Test func missingValuesAreNull() {
@@ -44,7 +48,7 @@ import Testing
                 == #"{"time":"2026-11-21T15:55:01.123456Z","node":"node-1","pid":4242,"uid":1000,"comm":"curl","exe":null,"#
                 + #""exe_id":null,"cgroup":null,"cgroup_id":11,"protocol":"tcp","family":"ipv6","dst_ip":"2001:db8::1","#
                 + #""dst_domain":null,"dst_port":443,"verdict":"allow","enforced":true,"policy":null,"rule":"node-default","hook":"sendmsg6","#
-                + #""generation":7,"mapped":true}"#)
+                + #""generation":7,"mapped":true,"kind":"decision"}"#)
     }
 
     @Test(arguments: [

@@ -13,6 +13,9 @@ public struct AgentStatus: Sendable, Codable {
     public var lastRejection: PolicyRejection?
     public var decisions: DatapathCounters
     public var events: EventTotals
+    /// Bytes and packets of the connections seen since the agent started (flow records); nil
+    /// from agents without flow records.
+    public var traffic: TrafficReport.Counts?
     /// The node's membership in a fleet; nil when the agent runs without `--server`.
     public var fleet: FleetStatus?
     /// What the kernel-state verifier found (tamper); nil from agents without one.

@@ -27,6 +27,12 @@ enum LocalAPI {
         router.get("/v1/status") { _, _ in
             try json(await status(dependencies))
         }
+        router.get("/v1/top") { request, _ in
+            let query = request.uri.queryParameters
+            let applications = min(max(Int(query.get("applications") ?? "") ?? 10, 1), 1000)
+            let destinations = min(max(Int(query.get("destinations") ?? "") ?? 3, 0), 100)
+            return try json(dependencies.pipeline.traffic.report(applications: applications, destinations: destinations))
+        }
         router.get("/v1/events") { request, _ in
             try events(request, dependencies)
         }
@@ -79,6 +85,7 @@ enum LocalAPI {
             events: .init(
                 lostInKernel: counters.eventsLost, lostInAgent: dependencies.pipeline.droppedInAgent, published: totals.published,
                 droppedForSubscribers: totals.dropped, subscribers: totals.subscribers),
+            traffic: TrafficReport.Counts(dependencies.pipeline.traffic.total),
             fleet: dependencies.fleet?.status, tamper: dependencies.tamper.status)
     }
 
@@ -101,7 +108,15 @@ enum LocalAPI {
                 throw HTTPError(.badRequest, message: "domain: \(error)")
             }
         }
-        let filter = EventFilter(verdicts: verdicts, executable: query.get("exe"), cgroup: query.get("cgroup"), domain: domain)
+        var kinds = Set<EventKind>()
+        for text in (query.get("kind") ?? "").split(separator: ",") {
+            guard let kind = EventKind(rawValue: String(text)) else {
+                throw HTTPError(.badRequest, message: "kind must be decision or flow, not \(text)")
+            }
+            kinds.insert(kind)
+        }
+        let filter = EventFilter(
+            verdicts: verdicts, executable: query.get("exe"), cgroup: query.get("cgroup"), domain: domain, kinds: kinds)
         let follow = query.get("follow") == "true"
         let recent = Int(query.get("recent") ?? "") ?? (follow ? 0 : 100)
         let hub = dependencies.hub

@@ -31,7 +31,7 @@ public struct AgentConfiguration: Sendable {
     public var verifyInterval: Duration = .seconds(1)
     /// How often open connections get a flow record (their counts so far); final records come
     /// when they end.
-    public var flowInterval: Duration = .seconds(30)
+    public var flowInterval: Duration = .seconds(10)
     /// Protect mode (BPF LSM), with the token that stops the agent; nil for off.
     public var protect: ProtectSettings?
 

@@ -16,6 +16,8 @@ public final class EventPipeline: Service, Sendable {
     let learner: RuleLearner
     let hub: DecisionEventHub
     let metrics: AgentMetrics
+    /// Traffic per application, from the flow records.
+    let traffic: FlowAccounting
     let nodeName: String
     let flowInterval: Duration
     let logger: Logger
@@ -37,6 +39,7 @@ public final class EventPipeline: Service, Sendable {
         self.learner = learner
         self.hub = hub
         self.metrics = metrics
+        traffic = FlowAccounting(metrics: metrics)
         self.nodeName = nodeName
         self.flowInterval = flowInterval
         self.logger = logger
@@ -125,6 +128,7 @@ public final class EventPipeline: Service, Sendable {
         await learner.recordHits(events)
         metrics.scored(scores.values, anomalies: scores.anomalies.count)
         metrics.eventsReceived(events.count)
+        traffic.record(events)
         let dropped = hub.publish(events)
         if dropped > 0 { metrics.agentDropped(dropped) }
     }

@@ -27,6 +27,12 @@ public final class AgentMetrics: Sendable {
     private let learned: [String: Counter]
     private let learnedNow: [String: Gauge]
     private let tamper: [TamperKind: Counter]
+    /// Bytes by direction per application (`sluice_flow_bytes_total`), made on first use: at
+    /// most `applicationLabels` applications get a label of their own, the rest share `other`.
+    private let flowBytes = Mutex<[String: (sent: Counter, received: Counter)]>([:])
+    private let flows: Counter
+    private let factory: PrometheusMetricsFactory
+    static let applicationLabels = 50
     /// Kernel counters last seen, to turn totals into increments.
     private let lastKernel = Mutex(DatapathCounters())
 
@@ -44,6 +50,7 @@ public final class AgentMetrics: Sendable {
                 ($0, Counter(label: "sluice_events_lost_total", dimensions: [("stage", $0)], factory: factory))
             })
         received = Counter(label: "sluice_events_received_total", factory: factory)
+        flows = Counter(label: "sluice_flows_total", factory: factory)
         exempt = Counter(label: "sluice_agent_exempt_total", factory: factory)
         failClosed = Counter(label: "sluice_fail_closed_total", factory: factory)
         dns = Dictionary(
@@ -71,6 +78,25 @@ public final class AgentMetrics: Sendable {
             uniqueKeysWithValues: TamperKind.allCases.map {
                 ($0, Counter(label: "sluice_tamper_total", dimensions: [("kind", $0.rawValue)], factory: factory))
             })
+        self.factory = factory
+    }
+
+    /// Counts what a flow record added for its application.
+    func flowed(application: String, _ delta: FlowTotals.Counts) {
+        let counters = flowBytes.withLock { table in
+            if let known = table[application] { return known }
+            let label = table.count < Self.applicationLabels ? application : "other"
+            if let shared = table[label] { return shared }
+            let made = (
+                sent: Counter(label: "sluice_flow_bytes_total", dimensions: [("direction", "sent"), ("application", label)], factory: factory),
+                received: Counter(label: "sluice_flow_bytes_total", dimensions: [("direction", "received"), ("application", label)], factory: factory)
+            )
+            table[label] = made
+            return made
+        }
+        if delta.bytesSent > 0 { counters.sent.increment(by: Int64(clamping: delta.bytesSent)) }
+        if delta.bytesReceived > 0 { counters.received.increment(by: Int64(clamping: delta.bytesReceived)) }
+        if delta.connections > 0 { flows.increment(by: Int64(clamping: delta.connections)) }
     }
 
     /// Counts one tamper finding (`sluice_tamper_total{kind}`).

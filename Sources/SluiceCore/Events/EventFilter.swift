@@ -9,19 +9,24 @@ public struct EventFilter: Sendable, Hashable, Codable {
     public var node: String?
     /// The name the application looked up (`dst_domain`).
     public var domain: DomainFilter?
+    /// Decisions, flow records, or (empty) both.
+    public var kinds: Set<EventKind>
 
     public init(
-        verdicts: Set<RuleAction> = [], executable: String? = nil, cgroup: String? = nil, node: String? = nil, domain: DomainFilter? = nil
+        verdicts: Set<RuleAction> = [], executable: String? = nil, cgroup: String? = nil, node: String? = nil, domain: DomainFilter? = nil,
+        kinds: Set<EventKind> = []
     ) {
         self.verdicts = verdicts
         self.executable = executable
         self.cgroup = cgroup.map(Self.normalizeCgroup)
         self.node = node
         self.domain = domain
+        self.kinds = kinds
     }
 
     public func matches(_ event: DecisionEvent) -> Bool {
         if !verdicts.isEmpty && !verdicts.contains(event.verdict) { return false }
+        if !kinds.isEmpty && !kinds.contains(event.kind) { return false }
         if let executable, event.exe != executable { return false }
         if let node, event.node != node { return false }
         if let domain, !domain.matches(event.dstDomain) { return false }

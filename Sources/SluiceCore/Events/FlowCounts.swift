@@ -28,7 +28,7 @@ public struct FlowCounts: Sendable, Hashable {
 }
 
 /// What a line of the event stream records.
-public enum EventKind: String, Sendable, Hashable, CaseIterable {
+public enum EventKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// A connect, send or socket decided (or an open connection ended by a policy change).
     case decision
     /// A connection's traffic (`DecisionEvent.flow`).

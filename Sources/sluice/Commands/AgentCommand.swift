@@ -85,7 +85,7 @@ struct AgentCommand: AsyncParsableCommand {
     var warmup: DurationArgument = DurationArgument(seconds: 3600)
 
     @Option(name: .customLong("flow-interval"), help: ArgumentHelp("How often an open connection gets a flow record with its bytes so far (each also gets one when it ends).", valueName: "duration"))
-    var flowInterval: DurationArgument = DurationArgument(seconds: 30)
+    var flowInterval: DurationArgument = DurationArgument(seconds: 10)
 
     @Option(name: .customLong("verify-interval"), help: ArgumentHelp("How often links, pins and kernel state are checked for tampering and repaired.", valueName: "duration"))
     var verifyInterval: DurationArgument = DurationArgument(seconds: 1)

@@ -7,11 +7,13 @@ import SluiceCore
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Show the running agent's decisions: the recent ones, or follow them live.",
+        abstract: "Show the running agent's decisions and flow records: the recent ones, or follow them live.",
         discussion: """
             JSON output is one object per line (fields: \(DecisionEvent.jsonFieldNames.joined(separator: ", ")); \
-            the last three only when the agent scored the event). If this reader falls behind, the agent \
-            drops events for it and says how many on stderr.
+            `kind` is decision or flow, the flow fields come only in flow records, the last three only when \
+            the agent scored the event). A flow record is a connection's bytes and packets: one when it \
+            ends (final: true) and one every --flow-interval of the agent while it is open and moving. If \
+            this reader falls behind, the agent drops events for it and says how many on stderr.
             """)
 
     enum Output: String, ExpressibleByArgument, CaseIterable {
@@ -26,6 +28,9 @@ struct EventsCommand: AsyncParsableCommand {
 
     @Option(help: "Only these verdicts: allow, alert or deny (repeat or comma-separate).")
     var verdict: [String] = []
+
+    @Option(help: ArgumentHelp("Only decisions or only flow records (decision or flow; default both).", valueName: "kind"))
+    var kind: EventKind?
 
     @Option(help: ArgumentHelp("Only this executable path.", valueName: "path"))
     var exe: String?
@@ -77,6 +82,7 @@ struct EventsCommand: AsyncParsableCommand {
         guard fleet || server.server != nil else {
             var query = [URLQueryItem(name: "follow", value: follow ? "true" : "false")]
             if !verdicts.isEmpty { query.append(URLQueryItem(name: "verdict", value: verdicts)) }
+            if let kind { query.append(URLQueryItem(name: "kind", value: kind.rawValue)) }
             if let exe { query.append(URLQueryItem(name: "exe", value: exe)) }
             if let cgroup { query.append(URLQueryItem(name: "cgroup", value: cgroup)) }
             if let domain { query.append(URLQueryItem(name: "domain", value: domain)) }
@@ -118,6 +124,7 @@ struct EventsCommand: AsyncParsableCommand {
                 case .notice(.keepalive)?:
                     continue
                 case .event(let event)?:
+                    if let kind, event.kind != kind { continue }
                     block += output == .json ? line + "\n" : EventTable.line(event) + "\n"
                 case nil:
                     // A line this version cannot read (a newer sender's notice): passed on as
@@ -129,3 +136,5 @@ struct EventsCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension EventKind: ExpressibleByArgument {}

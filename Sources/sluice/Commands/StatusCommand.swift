@@ -63,6 +63,11 @@ enum StatusText {
         if let tamper = status.tamper { lines += Self.tamper(tamper) }
         lines.append(decisions(status.decisions))
         lines.append(names(status.decisions, held: status.datapath.nameAttributions, capacity: status.datapath.nameAttributionCapacity))
+        if let traffic = status.traffic {
+            lines.append(
+                "traffic      ↑\(ByteCount.text(traffic.bytesSent)) ↓\(ByteCount.text(traffic.bytesReceived)) "
+                    + "(\(traffic.packetsSent) / \(traffic.packetsReceived) packets), \(traffic.connections) connections ended (sluice top)")
+        }
         lines.append(
             "events       \(status.events.published) streamed, lost: \(status.events.lostInKernel) in the kernel (ring buffer full), \(status.events.lostInAgent) in the agent, \(status.events.droppedForSubscribers) dropped for slow readers; \(status.events.subscribers) readers; mode \(status.datapath.eventMode)")
         return lines.joined(separator: "\n")

@@ -17,10 +17,15 @@ enum EventTable {
                 Terminal.fit(String(event.pid), 7), Terminal.fit(printable(event.comm), 15), Terminal.paint(printable(event.rule), .red),
             ].joined(separator: " ")
         }
-        let verdictText = event.enforced ? event.verdict.rawValue : event.verdict.rawValue + "*"
-        let color: Terminal.Color = event.verdict == .deny ? (event.enforced ? .red : .yellow) : event.verdict == .alert ? .yellow : .green
+        var verdictText = event.enforced ? event.verdict.rawValue : event.verdict.rawValue + "*"
+        var color: Terminal.Color = event.verdict == .deny ? (event.enforced ? .red : .yellow) : event.verdict == .alert ? .yellow : .green
+        var detail = event.policy.map { "\($0)/\(event.rule)" } ?? event.rule
+        if let flow = event.flow {
+            verdictText = flow.final ? "flow" : "flow…"
+            color = .cyan
+            detail = "↑\(ByteCount.text(flow.bytesSent)) ↓\(ByteCount.text(flow.bytesReceived)) in \(Double(flow.durationMilliseconds) / 1000) s  \(detail)"
+        }
         let destination = event.destination.family == .ipv6 ? "[\(event.destination)]:\(event.port)" : "\(event.destination):\(event.port)"
-        let rule = event.policy.map { "\($0)/\(event.rule)" } ?? event.rule
         return [
             Terminal.fit(clock(event.timeNanoseconds), 12),
             Terminal.paint(Terminal.fit(verdictText, 8), color),
@@ -32,7 +37,7 @@ enum EventTable {
             Terminal.fit(destination, 30),
             // The end of a name says whose it is: cut from the front.
             Terminal.fit(printable(event.dstDomain ?? "-"), 32, keepEnd: true),
-            Terminal.paint(printable(rule), .dim),
+            Terminal.paint(printable(detail), .dim),
         ].joined(separator: " ")
     }
 

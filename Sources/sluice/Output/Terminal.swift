@@ -6,7 +6,7 @@ enum Terminal {
     static let colors: Bool = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 
     enum Color: String {
-        case red = "31", green = "32", yellow = "33", dim = "2", bold = "1"
+        case red = "31", green = "32", yellow = "33", cyan = "36", dim = "2", bold = "1"
     }
 
     static func paint(_ text: String, _ color: Color) -> String {

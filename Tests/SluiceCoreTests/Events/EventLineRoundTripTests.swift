@@ -115,8 +115,8 @@ import Testing
         }
         // Lines written by hand in the canonical form: README's example, and a scored one.
         let canonical = [
-            #"{"time":"2026-11-21T16:29:54.356536Z","node":"vm","pid":20982,"uid":0,"comm":"curl","exe":"/usr/bin/curl","exe_id":"254:0:5318212","cgroup":"/app.slice/web.service","cgroup_id":310,"protocol":"tcp","family":"ipv4","dst_ip":"10.1.2.3","dst_domain":"api.example.com","dst_port":443,"verdict":"deny","enforced":true,"policy":"lockdown","rule":"default","hook":"connect4","generation":3,"mapped":false}"#,
-            #"{"time":"1969-12-31T23:59:59.999999Z","node":"","pid":0,"uid":0,"comm":"","exe":null,"exe_id":null,"cgroup":null,"cgroup_id":0,"protocol":"udp","family":"ipv4","dst_ip":"10.0.0.1","dst_domain":null,"dst_port":53,"verdict":"alert","enforced":false,"policy":null,"rule":"","hook":"sendmsg6","generation":0,"mapped":true,"score":17.25,"anomaly":true,"reasons":["new destination \"x\"","é\n"]}"#,
+            #"{"time":"2026-11-21T16:29:54.356536Z","node":"vm","pid":20982,"uid":0,"comm":"curl","exe":"/usr/bin/curl","exe_id":"254:0:5318212","cgroup":"/app.slice/web.service","cgroup_id":310,"protocol":"tcp","family":"ipv4","dst_ip":"10.1.2.3","dst_domain":"api.example.com","dst_port":443,"verdict":"deny","enforced":true,"policy":"lockdown","rule":"default","hook":"connect4","generation":3,"mapped":false,"kind":"decision"}"#,
+            #"{"time":"1969-12-31T23:59:59.999999Z","node":"","pid":0,"uid":0,"comm":"","exe":null,"exe_id":null,"cgroup":null,"cgroup_id":0,"protocol":"udp","family":"ipv4","dst_ip":"10.0.0.1","dst_domain":null,"dst_port":53,"verdict":"alert","enforced":false,"policy":null,"rule":"","hook":"sendmsg6","generation":0,"mapped":true,"kind":"decision","score":17.25,"anomaly":true,"reasons":["new destination \"x\"","é\n"]}"#,
         ]
         for line in canonical {
             #expect(try DecisionEvent(jsonLine: line).jsonLine == line)
@@ -128,7 +128,7 @@ import Testing
         #expect(!event.jsonLine.contains("score") && !event.jsonLine.contains("anomaly") && !event.jsonLine.contains("reasons"))
         event.score = EventScore(value: 3.14159)
         // Not rounded by the codec: what the model holds is what the line says.
-        #expect(event.jsonLine.hasSuffix(#","mapped":false,"score":3.14159,"anomaly":false,"reasons":[]}"#))
+        #expect(event.jsonLine.hasSuffix(#","mapped":false,"kind":"decision","score":3.14159,"anomaly":false,"reasons":[]}"#))
         // A score that is not a number is not written at all.
         event.score = EventScore(value: .nan, isAnomaly: true, reasons: ["x"])
         #expect(try DecisionEvent(jsonLine: event.jsonLine).score == nil)
@@ -164,6 +164,27 @@ import Testing
         var event = DecisionEventTests.sample
         event.score = EventScore(value: EventScore.rounded(12.3456))
         #expect(event.jsonLine.contains(#""score":12.35,"#))
+    }
+
+    @Test func aFlowRecordCarriesItsCountsAndKind() throws {
+        var event = DecisionEventTests.sample
+        event.hook = "flow"
+        event.flow = FlowCounts(
+            flowID: 77, bytesSent: 1_000_000, bytesReceived: UInt64.max, packetsSent: 20, packetsReceived: 3, durationMilliseconds: 1500,
+            final: true)
+        #expect(
+            event.jsonLine.hasSuffix(
+                #""hook":"flow","generation":7,"mapped":false,"kind":"flow","flow_id":77,"bytes_sent":1000000,"#
+                    + #""bytes_received":18446744073709551615,"packets_sent":20,"packets_received":3,"duration_ms":1500,"final":true}"#))
+        #expect(try DecisionEvent(jsonLine: event.jsonLine) == event)
+        #expect(event.kind == .flow && DecisionEventTests.sample.kind == .decision)
+        // A decision carries no flow fields; counts without `kind: flow` are not a flow record.
+        #expect(!DecisionEventTests.sample.jsonLine.contains("bytes_"))
+        let bare = String(DecisionEventTests.sample.jsonLine.dropLast()).replacingOccurrences(of: #","kind":"decision""#, with: "")
+        #expect(try DecisionEvent(jsonLine: bare + #","bytes_sent":5}"#).flow == nil)
+        #expect(try DecisionEvent(jsonLine: #"{"time":"2026-11-21T16:29:54Z","dst_ip":"10.0.0.1","kind":"flow","final":true}"#).flow?.final == true)
+        #expect(throws: EventLineError.self) { try DecisionEvent(jsonLine: bare + #","kind":"packet"}"#) }
+        #expect(throws: EventLineError.self) { try DecisionEvent(jsonLine: bare + #","kind":"flow","bytes_sent":-1}"#) }
     }
 
     @Test func fieldNamesAreTheSchema() {
