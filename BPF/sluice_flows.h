@@ -33,47 +33,42 @@ struct {
 	__type(value, struct sluice_flow_event);
 } sluice_flow_scratch SEC(".maps");
 
-/* The payload of a packet on `owner`'s socket: its length past the IP and TCP/UDP headers. */
-static __always_inline __u32 sluice_payload(struct __sk_buff *skb, const struct sluice_owner *owner)
+/* The payload of a UDP packet: its length past the IP and UDP headers. The IPv4 header's length
+ * is read in place (direct packet access), or through the helper when the header is not in the
+ * linear part. */
+static __always_inline __u32 sluice_udp_payload(struct __sk_buff *skb)
 {
 	__u32 len = skb->len;
-	__u32 l4;
-	__u8 byte;
+	__u32 l4 = 40;
 
 	if (skb->protocol == bpf_htons(SLUICE_ETH_P_IP)) {
-		if (bpf_skb_load_bytes(skb, 0, &byte, 1))
+		__u8 *data = (__u8 *)(long)skb->data;
+		__u8 byte;
+
+		if ((void *)(data + 1) <= (void *)(long)skb->data_end)
+			byte = data[0];
+		else if (bpf_skb_load_bytes(skb, 0, &byte, 1))
 			return 0;
 		l4 = (byte & 0x0f) * 4;
-	} else {
-		l4 = 40;
 	}
-	if (owner->flow.protocol == IPPROTO_TCP) {
-		if (bpf_skb_load_bytes(skb, l4 + 12, &byte, 1))
-			return 0;
-		l4 += (byte >> 4) * 4;
-	} else {
-		l4 += 8;
-	}
+	l4 += 8;
 	return len > l4 ? len - l4 : 0;
 }
 
-/* Adds one packet to its socket's counts; nothing for sockets no connect hook allowed. */
-static __always_inline void sluice_count_packet(struct __sk_buff *skb, int sent)
+/* Adds one UDP packet to its socket's counts; nothing for sockets no connect hook allowed. TCP
+ * keeps exact counts of its own (sluice_tcp_counts). */
+static __always_inline void sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent)
 {
-	struct bpf_sock *sk = skb->sk;
 	struct sluice_owner *owner;
 	__u64 segments = skb->gso_segs;
 	__u64 payload;
 
-	if (!sk)
+	if (sk->protocol != IPPROTO_UDP)
 		return;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk || sk->protocol == IPPROTO_TCP)
-		return; /* TCP keeps exact counts of its own (sluice_tcp_counts) */
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (!owner || owner->flow.exempt)
 		return;
-	payload = sluice_payload(skb, owner);
+	payload = sluice_udp_payload(skb);
 	if (segments == 0)
 		segments = 1;
 	if (sent) {
@@ -166,15 +161,32 @@ static __always_inline void sluice_flow_ended(struct sluice_owner *owner, struct
 SEC("cgroup_skb/egress")
 int sluice_egress(struct __sk_buff *skb)
 {
-	sluice_count_packet(skb, 1);
+	struct bpf_sock *sk = skb->sk;
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (sk)
+		sluice_count_packet(skb, sk, 1);
 	return 1;
 }
 
-/* Every arriving packet of the cgroup's sockets: counted, and read if it is a DNS answer. */
+/* Every arriving packet of the cgroup's sockets: counted, and read if it is a DNS answer. A
+ * socket connected to a port other than 53 (a TCP connection, a QUIC or other connected UDP
+ * socket) receives from that peer only, never a DNS answer: most packets stop there. */
 SEC("cgroup_skb/ingress")
 int sluice_ingress(struct __sk_buff *skb)
 {
-	sluice_count_packet(skb, 0);
+	struct bpf_sock *sk = skb->sk;
+	__u32 peer_port;
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (sk) {
+		sluice_count_packet(skb, sk, 0);
+		peer_port = sk->dst_port;
+		if (peer_port != 0 && peer_port != bpf_htons(53))
+			return 1;
+	}
 	sluice_dns_read(skb);
 	return 1;
 }

@@ -49,41 +49,18 @@ public struct FlowTotals: Sendable {
     public private(set) var destinations: [Destination: Counts] = [:]
     /// Everything, forgotten entries included.
     public private(set) var total = Counts()
-    /// What open connections' earlier records already added, by node and flow id.
-    private var open: [OpenFlow: Counts] = [:]
+    private var deltas: FlowDeltas
     public let capacity: Int
-
-    private struct OpenFlow: Hashable {
-        var node: String
-        var flowID: UInt64
-    }
 
     public init(capacity: Int = 4096) {
         self.capacity = capacity
+        deltas = FlowDeltas(capacity: capacity * 4)
     }
 
     /// Adds a flow record (decisions are ignored); returns what it added.
     @discardableResult
     public mutating func add(_ event: DecisionEvent) -> Counts? {
-        guard let flow = event.flow else { return nil }
-        let key = OpenFlow(node: event.node, flowID: flow.flowID)
-        let before = flow.final ? open.removeValue(forKey: key) : open[key]
-        var now = Counts()
-        now.bytesSent = flow.bytesSent
-        now.bytesReceived = flow.bytesReceived
-        now.packetsSent = flow.packetsSent
-        now.packetsReceived = flow.packetsReceived
-        if !flow.final {
-            if open.count >= capacity * 4 { open.removeAll(keepingCapacity: true) }
-            open[key] = now
-        }
-        var delta = Counts()
-        // Counts never shrink; a record older than the one before it adds nothing.
-        delta.bytesSent = now.bytesSent &- min(now.bytesSent, before?.bytesSent ?? 0)
-        delta.bytesReceived = now.bytesReceived &- min(now.bytesReceived, before?.bytesReceived ?? 0)
-        delta.packetsSent = now.packetsSent &- min(now.packetsSent, before?.packetsSent ?? 0)
-        delta.packetsReceived = now.packetsReceived &- min(now.packetsReceived, before?.packetsReceived ?? 0)
-        delta.connections = flow.final ? 1 : 0
+        guard let delta = deltas.add(event) else { return nil }
         let application = Application(executable: event.exe, cgroup: event.cgroup)
         let destination = Destination(
             application: application, address: event.destination, domain: event.dstDomain, port: event.port, transport: event.transport)
@@ -112,5 +89,47 @@ public struct FlowTotals: Sendable {
     private static func forgetLightest<Key>(_ table: inout [Key: Counts]) {
         let keep = table.sorted { $0.value.bytes > $1.value.bytes }.prefix(table.count / 2)
         table = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+    }
+}
+
+/// What each flow record adds to totals: an open connection's periodic records carry its counts
+/// so far, so each adds what moved since the connection's previous record, and its final record
+/// the rest. Remembers open connections by node and flow id, at most `capacity` of them (beyond
+/// that it forgets them all, and their next records count from zero again).
+public struct FlowDeltas: Sendable {
+    private var open: [OpenFlow: FlowTotals.Counts] = [:]
+    public let capacity: Int
+
+    private struct OpenFlow: Hashable {
+        var node: String
+        var flowID: UInt64
+    }
+
+    public init(capacity: Int = 65536) {
+        self.capacity = capacity
+    }
+
+    /// What a flow record adds (`connections` 1 for a final record); nil for a decision.
+    public mutating func add(_ event: DecisionEvent) -> FlowTotals.Counts? {
+        guard let flow = event.flow else { return nil }
+        let key = OpenFlow(node: event.node, flowID: flow.flowID)
+        let before = flow.final ? open.removeValue(forKey: key) : open[key]
+        var now = FlowTotals.Counts()
+        now.bytesSent = flow.bytesSent
+        now.bytesReceived = flow.bytesReceived
+        now.packetsSent = flow.packetsSent
+        now.packetsReceived = flow.packetsReceived
+        if !flow.final {
+            if open.count >= capacity { open.removeAll(keepingCapacity: true) }
+            open[key] = now
+        }
+        var delta = FlowTotals.Counts()
+        // Counts never shrink; a record older than the one before it adds nothing.
+        delta.bytesSent = now.bytesSent &- min(now.bytesSent, before?.bytesSent ?? 0)
+        delta.bytesReceived = now.bytesReceived &- min(now.bytesReceived, before?.bytesReceived ?? 0)
+        delta.packetsSent = now.packetsSent &- min(now.packetsSent, before?.packetsSent ?? 0)
+        delta.packetsReceived = now.packetsReceived &- min(now.packetsReceived, before?.packetsReceived ?? 0)
+        delta.connections = flow.final ? 1 : 0
+        return delta
     }
 }

@@ -17,6 +17,7 @@ extension ServerAPI {
         query.domain = try Self.domain(parameters.domain)
         query.port = try QueryCheck.int(parameters.port, "port", range: 1...65535).map(Int64.init)
         query.verdicts = try verdicts().map(\.rawValue).sorted()
+        query.kinds = try kinds().map(\.rawValue).sorted()
         query.policy = try QueryCheck.text(parameters.policy, "policy", maxLength: 256)
         query.cursor = try QueryCheck.cursor(parameters.cursor)
         query.limit = try QueryCheck.int(parameters.limit, "limit", range: 1...EventUpload.maximumEvents) ?? 100
@@ -34,6 +35,7 @@ extension ServerAPI {
         filter.domain = try Self.domain(parameters.domain)
         filter.port = try QueryCheck.int(parameters.port, "port", range: 1...65535).map { UInt16($0) }
         filter.verdicts = try verdicts()
+        filter.kinds = try kinds()
         filter.policy = try QueryCheck.text(parameters.policy, "policy", maxLength: 256)
         guard app.hub.count < configuration.limits.maximumStreams else {
             throw APIError.unavailable("too many live event streams are open; retry later", retryAfter: 10)
@@ -78,6 +80,16 @@ extension ServerAPI {
         } catch {
             throw APIError.badRequest("domain: \(error)")
         }
+    }
+
+    /// The `kind` filter: repeated or comma-separated.
+    func kinds() throws -> Set<EventKind> {
+        var kinds: Set<EventKind> = []
+        for value in try scope.queryList("kind") {
+            guard let kind = EventKind(rawValue: value) else { throw APIError.badRequest("kind must be decision or flow, not \(value)") }
+            kinds.insert(kind)
+        }
+        return kinds
     }
 
     /// The `verdict` filter: repeated or comma-separated.

@@ -20,7 +20,8 @@ extension ServerAPI {
         let (events, _, _) = try await statsQuery(from: query.from, to: query.to, exe: query.exe, defaultSpan: 3600)
         let dimension = Store.TopDimension(rawValue: query.by?.rawValue ?? "exe") ?? .exe
         let limit = try QueryCheck.int(query.limit, "limit", range: 1...100) ?? 10
-        return .ok(.init(body: .json(try await store.top(events, by: dimension, limit: limit))))
+        let bytes = query.measure == .bytes
+        return .ok(.init(body: .json(try await store.top(events, by: dimension, bytes: bytes, limit: limit))))
     }
 
     func statsNewDestinations(_ input: Operations.StatsNewDestinations.Input) async throws -> Operations.StatsNewDestinations.Output {

@@ -17,6 +17,10 @@ final class EventIngest: Sendable {
     private let gate: IngestGate
     private let metrics: ServerMetrics
     private let aggregationUs: Int64
+    /// Open connections' last counts, so each flow record stores the bytes it added. Per server
+    /// process: after a restart (or on another replica) a connection's next record counts from
+    /// zero, and its bytes so far are stored again once.
+    private let flowDeltas = Mutex(FlowDeltas())
     private let onAlert: @Sendable (Components.Schemas.AlertInfo) -> Void
 
     init(
@@ -90,7 +94,9 @@ final class EventIngest: Sendable {
         await gate.waitTurn()
         defer { gate.finishTurn() }
         let alertOnDeny = try await catalog.current(atLeast: watcher.revision).alertOnDeny
-        let rows = batch.events.map { EventRow(event: $0.event, line: $0.line) }
+        let rows = flowDeltas.withLock { deltas in
+            batch.events.map { EventRow(event: $0.event, line: $0.line, added: deltas.add($0.event)) }
+        }
         let candidates = Self.alertCandidates(batch.events, node: node, alertOnDeny: alertOnDeny)
         let result = try await store.storeEventBatch(
             nodeID: node.id, sequence: sequence, rows: rows, alerts: candidates, aggregationUs: aggregationUs)
@@ -134,7 +140,8 @@ final class EventIngest: Sendable {
             }
             folded[key] = candidate
         }
-        for (event, line) in events {
+        // A flow record repeats its connection's decision: the decision raised what it raises.
+        for (event, line) in events where event.flow == nil {
             if event.verdict == .alert {
                 add(.alertRule, event, line)
             } else if event.verdict == .deny, let policy = event.policy, alertOnDeny.contains(policy) {

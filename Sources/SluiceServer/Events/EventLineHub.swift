@@ -13,6 +13,7 @@ final class EventLineHub: Sendable {
         var domain: DomainFilter?
         var port: UInt16?
         var verdicts: Set<RuleAction> = []
+        var kinds: Set<EventKind> = []
         var policy: String?
 
         func matches(nodeID: String, event: DecisionEvent) -> Bool {
@@ -22,6 +23,7 @@ final class EventLineHub: Sendable {
             if let domain, !domain.matches(event.dstDomain) { return false }
             if let port, event.port != port { return false }
             if !verdicts.isEmpty, !verdicts.contains(event.verdict) { return false }
+            if !kinds.isEmpty, !kinds.contains(event.kind) { return false }
             if let policy, event.policy != policy { return false }
             return true
         }

@@ -15,7 +15,7 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains]
+    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, eventFlows]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -266,5 +266,15 @@ enum Migrations {
     /// their lines say. No index: a name filter runs with the others over the newest rows.
     static let eventDomains = Migration(version: 3, name: "the looked-up name of each event's destination") { _ in
         ["ALTER TABLE events ADD COLUMN dst_domain TEXT"]
+    }
+
+    /// Flow records beside decisions: `kind` keeps them out of decision counts, and the bytes a
+    /// record added (since the connection's previous record) sum to traffic over any range.
+    static let eventFlows = Migration(version: 4, name: "flow records and their bytes") { _ in
+        [
+            "ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT 'decision'",
+            "ALTER TABLE events ADD COLUMN bytes_sent BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE events ADD COLUMN bytes_received BIGINT NOT NULL DEFAULT 0",
+        ]
     }
 }

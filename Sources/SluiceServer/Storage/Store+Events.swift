@@ -22,8 +22,12 @@ struct EventRow: Sendable {
     var score: Double?
     var anomaly: Bool
     var line: String
+    var kind: String
+    /// What a flow record added since its connection's previous record (`FlowDeltas`).
+    var bytesSent: Int64 = 0
+    var bytesReceived: Int64 = 0
 
-    init(event: DecisionEvent, line: String) {
+    init(event: DecisionEvent, line: String, added: FlowTotals.Counts? = nil) {
         timeUs = event.timeNanoseconds / 1000
         exe = event.exe
         cgroup = event.cgroup
@@ -38,10 +42,16 @@ struct EventRow: Sendable {
         score = event.score?.value
         anomaly = event.score?.isAnomaly ?? false
         self.line = line
+        kind = event.kind.rawValue
+        if let added {
+            bytesSent = Int64(clamping: added.bytesSent)
+            bytesReceived = Int64(clamping: added.bytesReceived)
+        }
     }
 
-    static let columns = "node_id, time_us, exe, cgroup, dst_key, dst_domain, dst_port, protocol, verdict, enforced, policy, rule, score, anomaly, line"
-    static let columnCount = 15
+    static let columns =
+        "node_id, time_us, exe, cgroup, dst_key, dst_domain, dst_port, protocol, verdict, enforced, policy, rule, score, anomaly, line, kind, bytes_sent, bytes_received"
+    static let columnCount = 18
 }
 
 /// Addresses as fixed-width text that sorts like the numbers: `4` and 8 hex digits for IPv4,
@@ -84,6 +94,8 @@ struct EventQuery: Sendable {
     var domain: DomainFilter?
     var port: Int64?
     var verdicts: [String] = []
+    /// `decision`, `flow`, or (empty) both.
+    var kinds: [String] = []
     var policy: String?
     var cursor: Int64?
     var limit: Int = 100
@@ -152,6 +164,9 @@ extension Store {
                 binds.append(row.score.map { .float($0) } ?? .null)
                 binds.append(.integer(row.anomaly ? 1 : 0))
                 binds.append(.text(row.line))
+                binds.append(.text(row.kind))
+                binds.append(.integer(Int(row.bytesSent)))
+                binds.append(.integer(Int(row.bytesReceived)))
             }
             try await connection.query(sql, binds) { _ in }
             start += chunk.count
@@ -195,6 +210,9 @@ extension Store {
                 binds.append(row.score)
                 binds.append(row.anomaly)
                 binds.append(row.line)
+                binds.append(row.kind)
+                binds.append(row.bytesSent)
+                binds.append(row.bytesReceived)
             }
             sql += " RETURNING id"
             for try await id in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode(Int64.self) {
@@ -242,6 +260,7 @@ extension Store {
         }
         if let port = query.port { conditions.append("dst_port = \(bind: port)") }
         if !query.verdicts.isEmpty { conditions.append("verdict IN (\(binds: query.verdicts))") }
+        if !query.kinds.isEmpty { conditions.append("kind IN (\(binds: query.kinds))") }
         if let policy = query.policy { conditions.append("policy = \(bind: policy)") }
         if let cursor = query.cursor { conditions.append("id < \(bind: cursor)") }
         return whereClause(conditions)

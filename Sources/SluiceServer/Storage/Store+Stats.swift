@@ -8,6 +8,9 @@ import SluiceCore
 extension Store {
     /// Events per bucket and verdict, oldest bucket first; only buckets that hold events.
     func timeline(_ query: EventQuery, bucketSeconds: Int) async throws -> [Components.Schemas.VerdictCounts] {
+        var decisions = query
+        decisions.kinds = [EventKind.decision.rawValue]
+        let query = decisions
         let bucketUs = String(Int64(bucketSeconds) * 1_000_000)
         return try await database.read { sql in
             let rows = try await sql.raw(
@@ -37,8 +40,11 @@ extension Store {
     }
 
     /// The busiest executables, destinations (`ip:port`) or looked-up names, with their denies
-    /// and alerts.
-    func top(_ query: EventQuery, by dimension: TopDimension, limit: Int) async throws -> [Components.Schemas.StatsTopEntry] {
+    /// and alerts; or with `bytes`, the heaviest by the traffic of their flow records.
+    func top(_ query: EventQuery, by dimension: TopDimension, bytes: Bool = false, limit: Int) async throws -> [Components.Schemas.StatsTopEntry] {
+        var kindOnly = query
+        kindOnly.kinds = [bytes ? EventKind.flow.rawValue : EventKind.decision.rawValue]
+        let query = kindOnly
         let keys: SQLQueryString =
             switch dimension {
             case .exe: "exe"
@@ -49,8 +55,10 @@ extension Store {
             let rows = try await sql.raw(
                 """
                 SELECT \(keys), COUNT(*) AS n, SUM(CASE WHEN verdict = 'deny' THEN 1 ELSE 0 END) AS denies,
-                SUM(CASE WHEN verdict = 'alert' THEN 1 ELSE 0 END) AS alerts, MAX(time_us) AS last_us
-                FROM events \(Store.eventConditions(query)) GROUP BY \(keys) ORDER BY n DESC LIMIT \(unsafeRaw: String(limit))
+                SUM(CASE WHEN verdict = 'alert' THEN 1 ELSE 0 END) AS alerts, MAX(time_us) AS last_us,
+                CAST(SUM(bytes_sent) AS BIGINT) AS sent, CAST(SUM(bytes_received) AS BIGINT) AS received
+                FROM events \(Store.eventConditions(query)) GROUP BY \(keys)
+                ORDER BY \(unsafeRaw: bytes ? "SUM(bytes_sent) + SUM(bytes_received)" : "n") DESC LIMIT \(unsafeRaw: String(limit))
                 """
             ).all()
             return try rows.map { row in
@@ -68,7 +76,9 @@ extension Store {
                 }
                 return Components.Schemas.StatsTopEntry(
                     key: key, total: Int(try row.int64("n")), denies: Int(try row.optionalInt64("denies") ?? 0),
-                    alerts: Int(try row.optionalInt64("alerts") ?? 0), lastSeen: Micros.date(try row.int64("last_us")))
+                    alerts: Int(try row.optionalInt64("alerts") ?? 0), lastSeen: Micros.date(try row.int64("last_us")),
+                    bytesSent: bytes ? Int(try row.optionalInt64("sent") ?? 0) : nil,
+                    bytesReceived: bytes ? Int(try row.optionalInt64("received") ?? 0) : nil)
             }
         }
     }
@@ -80,6 +90,7 @@ extension Store {
         var filter = EventQuery()
         filter.untilUs = untilUs
         filter.nodeIDs = nodeIDs
+        filter.kinds = [EventKind.decision.rawValue]
         let query = filter
         return try await database.read { sql in
             let rows = try await sql.raw(

@@ -1,0 +1,59 @@
+import Foundation
+import SluiceCore
+import Testing
+
+@testable import SluiceServer
+
+/// Flow records uploaded beside decisions: stored with the bytes each added, filtered by `kind`,
+/// kept out of decision counts and alerts, summed by `stats/top?measure=bytes`.
+@Suite struct EventFlowTests {
+    static func flow(exe: String, port: UInt16, id: UInt64, sent: UInt64, received: UInt64, final: Bool, verdict: RuleAction = .allow) -> DecisionEvent {
+        var event = Fixtures.event(exe: exe, port: port, verdict: verdict)
+        event.hook = "flow"
+        event.flow = FlowCounts(
+            flowID: id, bytesSent: sent, bytesReceived: received, packetsSent: 1, packetsReceived: 1, durationMilliseconds: 10, final: final)
+        return event
+    }
+
+    @Test(arguments: Backend.enabled)
+    func flowsAreStoredFilteredAndSummedApartFromDecisions(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            let node = try await api.enroll("web-1")
+            let events = [
+                Fixtures.event(exe: "/usr/bin/curl", port: 443),
+                Fixtures.event(exe: "/usr/bin/curl", port: 8443, verdict: .alert),
+                // An open connection's records carry its counts so far: 300 + 700 sent in all.
+                Self.flow(exe: "/usr/bin/rsync", port: 873, id: 1, sent: 300, received: 10, final: false),
+                Self.flow(exe: "/usr/bin/rsync", port: 873, id: 1, sent: 1000, received: 20, final: true),
+                Self.flow(exe: "/usr/bin/curl", port: 8443, id: 2, sent: 5, received: 50, final: true, verdict: .alert),
+            ]
+            _ = try await api.upload(events.map(\.jsonLine), sequence: 0, credential: node.credential)
+
+            func lines(_ query: String) async throws -> [DecisionEvent] {
+                let response = try await api.request(.get, "/api/v1/events?" + query)
+                #expect(response.status == .ok, "\(query): \(String(buffer: response.body))")
+                return try response.body.lines.map { try DecisionEvent(jsonLine: $0) }
+            }
+            #expect(try await lines("").count == 5)
+            #expect(try await lines("kind=flow").map { $0.flow?.bytesSent } == [5, 1000, 300])
+            #expect(try await lines("kind=decision").allSatisfy { $0.flow == nil })
+            #expect(try await lines("kind=decision,flow").count == 5)
+            #expect(try await api.request(.get, "/api/v1/events?kind=packet").status == .badRequest)
+
+            // Decisions alone in the decision counts; the alert verdict raised one alert, not two.
+            let top = try await api.request(.get, "/api/v1/stats/top?by=exe")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(buffer: top.body)) as? [[String: Any]])
+            #expect(rows.map { $0["key"] as? String } == ["/usr/bin/curl"] && rows.first?["total"] as? Int == 2)
+            let alerts = try await api.request(.get, "/api/v1/alerts")
+            let items = try #require((try JSONSerialization.jsonObject(with: Data(buffer: alerts.body)) as? [String: Any])?["items"] as? [[String: Any]])
+            #expect(items.count == 1 && items.first?["count"] as? Int == 1)
+
+            let heavy = try await api.request(.get, "/api/v1/stats/top?by=exe&measure=bytes")
+            let traffic = try #require(try JSONSerialization.jsonObject(with: Data(buffer: heavy.body)) as? [[String: Any]])
+            #expect(traffic.map { $0["key"] as? String } == ["/usr/bin/rsync", "/usr/bin/curl"])
+            #expect(traffic.first?["bytes_sent"] as? Int == 1000 && traffic.first?["bytes_received"] as? Int == 20)
+            #expect(traffic.last?["bytes_sent"] as? Int == 5)
+            _ = server
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceKernel
+import SluiceTestSupport
+
+/// Byte counting: loopback TCP throughput of one iperf3 stream from a cgroup with Sluice's
+/// programs attached (allow loopback, every flow counted) against a sibling cgroup with none,
+/// in alternating rounds of one run; and the kernel's own time per packet of the counting
+/// programs (kernel.bpf_stats_enabled, on for the per-packet run only).
+struct FlowsBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "flows", abstract: "Throughput and per-packet cost of counting bytes.")
+
+    @Option(help: "Paired rounds (one stream with counting, one without, alternating).")
+    var rounds: Int = 5
+
+    @Option(help: "Seconds per iperf3 run.")
+    var seconds: Int = 4
+
+    @Option(help: "iperf3 executable.")
+    var iperf3: String = "/usr/bin/iperf3"
+
+    func run() async throws {
+        guard FileManager.default.isExecutableFile(atPath: iperf3) else {
+            throw ValidationError("\(iperf3) not found: apt-get install iperf3")
+        }
+        try await KernelSandbox.with(["bench-flows-on", "bench-flows-off"]) { sandboxes in
+            let (on, off) = (sandboxes[0], sandboxes[1])
+            let datapath = try Datapath(configuration: DatapathConfiguration(pins: on.pins, cgroupPath: on.cgroupPath), logger: benchLogger)
+            try datapath.apply(
+                DatapathImage(
+                    try PolicyFixture.compile(
+                        "apiVersion: sluice/v1\nkind: Policy\nmetadata: {name: node}\nspec:\n  egress: [{action: allow, to: [loopback]}]\n",
+                        cgroups: on.cgroups)))
+            try datapath.attach()
+            let reader = try RingBufferReader(map: datapath.events)
+            let port = try LoopbackListener(tcp: true, address: "127.0.0.1").port
+            let server = try Subprocess(iperf3, ["-s", "-B", "127.0.0.1", "-p", String(port)], output: .null, error: .null)
+            defer {
+                server.kill(SIGTERM)
+                _ = server.wait()
+            }
+            var with: [Double] = []
+            var without: [Double] = []
+            var ratios: [Double] = []
+            var flows = 0
+            for _ in 0..<rounds {
+                let counted = try throughput(in: on, port: port, udp: false)
+                let plain = try throughput(in: off, port: port, udp: false)
+                with.append(counted)
+                without.append(plain)
+                ratios.append(counted / plain)
+                flows += try reader.drain().events.filter { $0.flow?.final == true }.count
+            }
+            print("## Loopback TCP throughput, one iperf3 stream (\(rounds) alternating rounds of \(seconds) s)\n")
+            print("| configuration | Gbit/s (median) | min | max |")
+            print("|---|---|---|---|")
+            print("| no Sluice programs | \(format(Sample(values: without).median / 1e9, 2)) | \(format(Sample(values: without).minimum / 1e9, 2)) | \(format(Sample(values: without).maximum / 1e9, 2)) |")
+            print("| attached, every connection counted | \(format(Sample(values: with).median / 1e9, 2)) | \(format(Sample(values: with).minimum / 1e9, 2)) | \(format(Sample(values: with).maximum / 1e9, 2)) |")
+            print("\nCounted over paired rounds: median \(format((1 - Sample(values: ratios).median) * 100, 2)) % lower (range \(format((1 - Sample(values: ratios).maximum) * 100, 2)) to \(format((1 - Sample(values: ratios).minimum) * 100, 2)) %).")
+            print("Final flow records read (iperf3 opens a control and a data connection per run): \(flows).\n")
+
+            let statsWere = (try? String(contentsOfFile: "/proc/sys/kernel/bpf_stats_enabled", encoding: .utf8)) ?? "0\n"
+            try "1\n".write(toFile: "/proc/sys/kernel/bpf_stats_enabled", atomically: false, encoding: .utf8)
+            defer { try? statsWere.write(toFile: "/proc/sys/kernel/bpf_stats_enabled", atomically: false, encoding: .utf8) }
+            print("## Kernel time per packet of the counting programs (kernel.bpf_stats_enabled)\n")
+            print("| traffic | program | runs | ns per run |")
+            print("|---|---|---|---|")
+            for udp in [false, true] {
+                let before = try Hook.allCases.map { try datapath.runStatistics($0) }
+                _ = try throughput(in: on, port: port, udp: udp)
+                for (index, hook) in Hook.allCases.enumerated() where [.ingress, .egress].contains(hook) {
+                    let after = try datapath.runStatistics(hook)
+                    let runs = after.runs - before[index].runs
+                    let nanoseconds = after.nanoseconds - before[index].nanoseconds
+                    print("| \(udp ? "UDP (iperf3 -u, 1 Gbit/s)" : "TCP") | \(hook.programName) | \(runs) | \(runs > 0 ? format(Double(nanoseconds) / Double(runs)) : "-") |")
+                }
+                _ = try reader.drain()
+            }
+        }
+    }
+
+    /// Bits per second the receiver saw, from iperf3's JSON, with the client in `sandbox`'s cgroup.
+    func throughput(in sandbox: KernelSandbox, port: UInt16, udp: Bool) throws -> Double {
+        let client = [iperf3, "-c", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-J"] + (udp ? ["-u", "-b", "1G"] : [])
+        let output = try ChildProcess.run(
+            "/bin/sh", ["-c", "echo $$ > \(sandbox.cgroupPath)/cgroup.procs && exec \"$@\"", "sh"] + client)
+        guard output.status == 0, let json = try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)) as? [String: Any],
+            let end = json["end"] as? [String: Any], let sum = (end["sum_received"] ?? end["sum"]) as? [String: Any],
+            let bits = sum["bits_per_second"] as? Double
+        else { throw ValidationError("iperf3 failed (\(output.status)): \(output.standardError) \(output.standardOutput.prefix(400))") }
+        return bits
+    }
+}
