@@ -32,7 +32,7 @@ def policy(name, exe, action, ports, extra=''):
             f"{extra}  egress:\n    - name: out\n      action: {action}\n      to: [\"10.0.0.0/8\"]\n      ports: [{ports}]\n")
 
 
-def event(node, exe, comm, dst, port, verdict, policy_name, seconds_ago, anomaly=False, domain=None):
+def event(node, exe, comm, dst, port, verdict, policy_name, seconds_ago, anomaly=False, domain=None, flow=None):
     nanos = int((time.time() - seconds_ago) * 1e9)
     stamp = time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(nanos / 1e9)) + f'.{(nanos // 1000) % 1000000:06d}Z'
     line = {
@@ -42,6 +42,10 @@ def event(node, exe, comm, dst, port, verdict, policy_name, seconds_ago, anomaly
     }
     if domain is not None:
         line['dst_domain'] = domain
+    if flow is not None:
+        flow_id, sent, received = flow
+        line.update({'hook': 'flow', 'kind': 'flow', 'flow_id': flow_id, 'bytes_sent': sent, 'bytes_received': received,
+                     'packets_sent': sent // 1400 + 1, 'packets_received': received // 1400 + 1, 'duration_ms': 2000, 'final': True})
     if anomaly:
         line.update({'score': 41.5, 'anomaly': True, 'reasons': ['new destination', 'rate']})
     return json.dumps(line)
@@ -80,6 +84,10 @@ class Fleet:
             if minute % 9 == 0:
                 lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', minute * 60 + 5))
         lines.append(event('web-1', '/usr/bin/python3', 'python3', '10.200.1.9', 8080, 'alert', None, 90, anomaly=True))
+        # Flow records: restic uploads far more than anything else.
+        for index in range(20):
+            lines.append(event('web-1', '/usr/bin/restic', 'restic', '10.9.9.9', 443, 'allow', 'web', 600 + index * 30, flow=(100 + index, 250_000_000, 40_000)))
+            lines.append(event('web-1', '/usr/bin/curl', 'curl', '10.1.2.3', 443, 'allow', 'web', 600 + index * 30, flow=(200 + index, 2_000, 90_000)))
         self.upload(lines)
         # The six days before: decisions every hour (busier by day), and destinations new each day.
         lines = []

@@ -239,6 +239,8 @@ def check_rules_and_reports(console, fleet):
     Select(console.find('#report-range')).select_by_value('7d')
     console.text_in('.report-head', 'last 7 days')
     console.find('svg.chart rect.bar')
+    console.text_in('main', 'Top talkers by bytes')
+    console.text_in('main', '4.7 GiB')  # restic's 20 uploads of 250 MB
     console.shot('13-reports')
     # The printable summary: print media hides the console around the report.
     console.driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'media': 'print'})

@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { h, mount, panel, table, empty, errorBanner, field, select, number, when, shortExe } from '../ui.js';
 import { verdictChart, dayBars, trafficLines } from '../charts.js';
-import { stat, topTable } from './top.js';
+import { stat, topTable, talkersTable } from './top.js';
 
 const presets = [['24h', 'last 24 hours', 86400], ['7d', 'last 7 days', 7 * 86400], ['30d', 'last 30 days', 30 * 86400]];
 
@@ -23,11 +23,12 @@ export async function reportsPage(main) {
     const bucket = seconds <= 86400 ? 900 : seconds <= 7 * 86400 ? 3600 * 3 : 86400;
     mount(body, h('p.muted.loading', 'Computing the report…'));
     try {
-      const [timeline, apps, destinations, domains, fresh, alerts] = await Promise.all([
+      const [timeline, apps, destinations, domains, fresh, alerts, talkers] = await Promise.all([
         api.get('/stats/timeline', { ...span, bucket }), api.get('/stats/top', { ...span, by: 'exe', limit: 10 }),
         api.get('/stats/top', { ...span, by: 'dst', limit: 10 }), api.get('/stats/top', { ...span, by: 'domain', limit: 10 }),
         api.get('/stats/new-destinations', span),
         api.get('/alerts', { since: span.from, limit: 1000, state: '' }),
+        api.get('/stats/top', { ...span, by: 'exe', measure: 'bytes', limit: 10 }),
       ]);
       const perApp = await Promise.all(apps.slice(0, 4).map((app) => api.get('/stats/timeline', { ...span, bucket, exe: app.key === '(unknown)' ? undefined : app.key })
         .then((series) => ({ app, series }))));
@@ -48,6 +49,7 @@ export async function reportsPage(main) {
           h('div.grid.cols-2',
             panel(['New destinations per day', h('span.aside', `${number(newTotal)} in total`)], dayBars(fresh, from, to, `New destinations per day, ${text}`)),
             panel('Top destinations', topTable(destinations, 'Destination', (k) => h('code', k), { full: true }))),
+          panel('Top talkers by bytes', talkersTable(talkers, 'Application', (k) => h('span', shortExe(k), h('span.sub', k)))),
           panel('Top domains', topTable(domains, 'Looked up as', (k) => h('code', k), { full: true, emptyText: 'No names in this range' })),
           panel('Applications', topTable(apps, 'Application', (k) => h('span', shortExe(k), h('span.sub', k)), { full: true }))));
     } catch (error) {
