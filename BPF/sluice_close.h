@@ -26,16 +26,19 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
-	__u8 sk_shutdown; /* RCV_SHUTDOWN (1) once a FIN arrived (sluice_flows.h) */
+	__u8 sk_shutdown; /* RCV_SHUTDOWN (1) once a FIN arrived, SEND_SHUTDOWN (2) once one was
+			   * queued (sluice_flows.h) */
 } __attribute__((preserve_access_index));
 
 struct tcp_sock {
-	/* RFC 4898 counts the stack keeps (sluice_flows.h): payload bytes sent (retransmissions
-	 * included), sequence space received in order (payload and a FIN), segments each way. */
-	__u64 bytes_sent;
+	/* RFC 4898 counts the stack keeps (sluice_flows.h): sequence space acknowledged by the peer
+	 * and received in order (payload, and a SYN or FIN as one each), segments each way. */
+	__u64 bytes_acked;
 	__u64 bytes_received;
 	__u32 segs_in;
 	__u32 segs_out;
+	__u32 snd_una;
+	__u32 write_seq;
 } __attribute__((preserve_access_index));
 
 struct udp_sock {

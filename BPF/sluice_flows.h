@@ -9,9 +9,9 @@
  * (sendto on a socket never connected) has no owner and is not counted.
  *
  * TCP: the stack's own RFC 4898 counts, read from the socket when a record is written
- * (sluice_tcp_counts): payload bytes sent (retransmissions included), payload received in
- * order, segments each way. A count taken per packet on arrival would include packets the
- * socket then dropped for want of room and received again.
+ * (sluice_tcp_counts): payload bytes the peer acknowledged, payload received in order,
+ * segments each way (retransmitted ones included). Each byte counts once, however often it was
+ * sent or dropped on the way.
  *
  * A connection's flow record (struct sluice_flow_event) goes to the decision ring when it ends:
  * TCP when the socket reaches TCP_CLOSE (tp_btf inet_sock_set_state: after the last byte left,
@@ -114,21 +114,32 @@ static __always_inline void sluice_fill_flow(struct sluice_flow_event *record, c
 	__builtin_memset(record->pad, 0, sizeof(record->pad));
 }
 
-/* A TCP connection's counts from the stack itself: a packet counted on arrival may still be
- * dropped for want of room and come again, so counting packets would overstate what arrived.
- * The sequence space received counts a FIN as one; a FIN arrived once RCV_SHUTDOWN is set
- * (the application's own shutdown(SHUT_RD) sets it too, and then one byte goes missing). */
+/* A TCP connection's counts from the stack itself, each byte once: a packet counted as it
+ * passes may be dropped for want of room and come again, or be sent again (retransmissions,
+ * which a busy machine makes even on loopback). Bytes sent are the bytes the peer acknowledged;
+ * bytes received, those received in order. Both are sequence space, where a SYN and a FIN count
+ * one each: the SYN once the connection is established, our FIN once acknowledged (queued when
+ * SEND_SHUTDOWN is set, acknowledged when nothing written is unacknowledged), theirs once
+ * arrived (RCV_SHUTDOWN; the application's own shutdown(SHUT_RD) sets it too, and then one byte
+ * goes missing). */
 static __always_inline void sluice_tcp_counts(struct sluice_flow_event *record, struct sock *sk)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-	__u64 received;
+	__u64 sent, received;
+	__u8 shutdown;
 
 	if (!tp)
 		return;
+	shutdown = sk->sk_shutdown;
+	sent = tp->bytes_acked;
+	if (sent > 0)
+		sent--; /* the SYN */
+	if ((shutdown & 2) && tp->snd_una == tp->write_seq && sent > 0)
+		sent--; /* our FIN */
 	received = tp->bytes_received;
-	if ((sk->sk_shutdown & 1) && received > 0)
-		received--;
-	record->bytes_sent = tp->bytes_sent;
+	if ((shutdown & 1) && received > 0)
+		received--; /* their FIN */
+	record->bytes_sent = sent;
 	record->bytes_received = received;
 	record->packets_sent = tp->segs_out;
 	record->packets_received = tp->segs_in;

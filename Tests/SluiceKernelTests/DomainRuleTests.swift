@@ -53,7 +53,7 @@ struct DomainRuleTests {
             // Looked up under an allowed name, exact (written in another case, with a dot) or
             // under a wildcard, directly or as the start of a CNAME chain.
             #expect(try Self.resolve(first, dns, "api.sluice.test", port: port, in: cgroup) == (shared, "ok"))
-            let events = try reader.drain().events.filter { $0.destination == IPAddress(shared)! }
+            let events = try reader.drain().decisions.filter { $0.destination == IPAddress(shared)! }
             #expect(events.last.map { datapath.domainNames.name(of: $0.nameID) } == "api.sluice.test")
             #expect(try first.run(.tcp(shared, port), in: cgroup) == "ok", "the application's own later connects keep the name")
             #expect(try Self.resolve(first, dns, "edge.cdn.sluice.test", port: port, in: cgroup).result == "ok")

@@ -65,7 +65,7 @@ struct IdentityAttackTests {
             let reader = try RingBufferReader(map: datapath.events)
             let output = try ChildProcess.run(allowed.path, ["--fork", "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)])
             #expect(output.standardOutput.hasSuffix("ok\n"), "\(output.standardOutput)\(output.standardError)")
-            let events = try reader.drain().events
+            let events = try reader.drain().decisions
             try #require(events.count == 1)
             #expect(events[0].executable == (try FileIdentityReader.read(allowed.path)).identity)
             #expect(!events[0].executableUnverified, "the child's identity was not recorded at exec and inherited at fork")
@@ -84,7 +84,7 @@ struct IdentityAttackTests {
             let reader = try RingBufferReader(map: datapath.events)
             let result = try paused.resume()
             #expect(result == "ok", "\(result)")
-            let events = try reader.drain().events
+            let events = try reader.drain().decisions
             try #require(events.count == 1)
             #expect(events[0].executableUnverified)
             #expect(events[0].executable == (try FileIdentityReader.read(allowed.path)).identity)
@@ -108,7 +108,7 @@ struct IdentityAttackTests {
             let reader = try RingBufferReader(map: second.events)
             let result = try paused.resume()
             #expect(result == "ok", "\(result)")
-            let events = try reader.drain().events
+            let events = try reader.drain().decisions
             try #require(events.count == 1)
             #expect(!events[0].executableUnverified, "the record made under the first agent was lost")
         }

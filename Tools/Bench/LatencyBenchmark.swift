@@ -137,7 +137,7 @@ final class EventConsumer: Sendable {
         Thread.detachNewThread { [self] in
             while !stopFlag.withLock({ $0 }) {
                 let batch = (try? reader.poll(timeoutMilliseconds: 50)) ?? RingBufferReader.Batch()
-                count.withLock { $0 += batch.events.count }
+                count.withLock { $0 += batch.decisions.count }
             }
             finished.withLock { $0 = true }
         }

@@ -28,6 +28,9 @@ public final class RingBufferReader: @unchecked Sendable {
         /// Records too short to decode.
         public var malformed = 0
 
+        /// The decision records of `events` (without flow records).
+        public var decisions: [RawEvent] { events.filter { $0.flow == nil } }
+
         public init() {}
     }
 
