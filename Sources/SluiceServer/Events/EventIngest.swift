@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import Synchronization
 import SluiceAPI
 import SluiceCore
 
@@ -14,7 +13,7 @@ final class EventIngest: Sendable {
     private let catalog: PolicyCatalog
     private let watcher: RevisionWatcher
     private let hub: EventLineHub
-    private let gate: IngestGate
+    private let gate: AdmissionGate
     private let metrics: ServerMetrics
     private let aggregationUs: Int64
     private let onAlert: @Sendable (Components.Schemas.AlertInfo) -> Void
@@ -28,7 +27,7 @@ final class EventIngest: Sendable {
         self.watcher = watcher
         self.hub = hub
         self.metrics = metrics
-        self.gate = IngestGate(concurrency: limits.ingestConcurrency, queue: limits.ingestQueue)
+        self.gate = AdmissionGate(concurrency: limits.ingestConcurrency, queue: limits.ingestQueue)
         self.aggregationUs = Int64(aggregationSeconds) * 1_000_000
         self.onAlert = onAlert
     }
@@ -143,61 +142,5 @@ final class EventIngest: Sendable {
             if event.score?.isAnomaly == true { add(.anomaly, event, line) }
         }
         return order.compactMap { folded[$0] }
-    }
-}
-
-/// Admission for event batches: `concurrency` stored at once, `queue` more waiting.
-final class IngestGate: Sendable {
-    private struct State {
-        var admitted = 0
-        var running = 0
-        var waiting: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let concurrency: Int
-    private let capacity: Int
-    private let state = Mutex(State())
-
-    init(concurrency: Int, queue: Int) {
-        self.concurrency = max(1, concurrency)
-        self.capacity = max(1, concurrency) + max(0, queue)
-    }
-
-    /// False when the line is full.
-    func enter() -> Bool {
-        state.withLock { state in
-            guard state.admitted < capacity else { return false }
-            state.admitted += 1
-            return true
-        }
-    }
-
-    func leave() {
-        state.withLock { $0.admitted -= 1 }
-    }
-
-    func waitTurn() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                if state.running < concurrency {
-                    state.running += 1
-                    return true
-                }
-                state.waiting.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    func finishTurn() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiting.isEmpty {
-                state.running -= 1
-                return nil
-            }
-            return state.waiting.removeFirst()
-        }
-        next?.resume()
     }
 }
