@@ -8,7 +8,7 @@ import SluiceCore
 extension ServerAPI {
     func enroll(_ input: Operations.Enroll.Input) async throws -> Operations.Enroll.Output {
         let peer = try scope.peer
-        let peerKey = "enroll:" + peer
+        let peerKey = LoginThrottle.Key(name: "enroll:" + ClientAddress.key(peer), freeFailures: configuration.logins.freeFailuresPerUser)
         if let wait = app.throttle.retryAfter([peerKey]) {
             throw APIError.tooManyRequests("too many failed enrollments from \(peer); wait \(wait) s", retryAfter: wait)
         }
