@@ -10,6 +10,11 @@ extension ServerAPI {
             throw APIError.badRequest("name (1 to 64 characters) and password are required")
         }
         let scope = try scope
+        // A page on another site can post a form (text/plain, urlencoded, multipart) here
+        // without asking first, and sign the browser in as someone else: JSON only.
+        guard Self.isJSON(scope.request.headerFields[.contentType]) else {
+            throw APIError(.unsupportedMediaType, "send the login as Content-Type: application/json")
+        }
         let session = body.session ?? false
         let tokenName = session ? SessionCookie.tokenName : (body.tokenName ?? "login")
         try Limits.check(name: tokenName, "token_name")
@@ -101,6 +106,12 @@ extension ServerAPI {
         // Your own; an admin may revoke anyone's.
         let owner = principal.user.role == .admin ? nil : principal.user.id
         return .ok(.init(body: .json(try await store.revokeAPIToken(id: Int64(input.path.id), ownerID: owner, actor: principal.actor).info)))
+    }
+
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased()
+        return mediaType == "application/json"
     }
 
     private func sessionExpiry(_ token: APITokenRecord) -> Date {
