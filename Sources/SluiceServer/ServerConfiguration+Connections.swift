@@ -9,6 +9,8 @@ extension ServerConfiguration {
         public var bodyTimeout: Duration
         /// From the end of a response to the next request's complete head on a kept-alive
         /// connection. Responses themselves (a long poll, an event stream) have no deadline.
+        /// Longer than HTTP clients keep idle connections (AsyncHTTPClient: 60 s), so that the
+        /// client, not the server, closes them: a request sent just as the server closes fails.
         public var idleTimeout: Duration
         /// Open connections one client address may hold; beyond it new ones are closed at once.
         /// Agents hold two or three each: raise it when many nodes reach the server through one
@@ -16,7 +18,7 @@ extension ServerConfiguration {
         public var maximumPerAddress: Int
 
         public init(
-            headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(30),
+            headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(75),
             maximumPerAddress: Int = 256
         ) {
             self.headerTimeout = headerTimeout

@@ -67,7 +67,7 @@ struct ServerCommand: AsyncParsableCommand {
     var bodyTimeout: Double = 60
 
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds a kept-alive connection may wait for its next request.", valueName: "seconds"))
-    var idleTimeout: Double = 30
+    var idleTimeout: Double = 75
 
     @Option(
         name: .customLong("max-connections-per-address"),
