@@ -55,4 +55,18 @@ import Testing
             #expect(rollout.counts["applied"] == 0 && rollout.counts["pending"] == 1, "\(rollout.counts)")
         }
     }
+
+    @Test func joinTokensExpireInADayUnlessToldOtherwise() async throws {
+        try await TestServer.with(.sqlite) { _, api in
+            let now = Date()
+            func create(_ expiresIn: Int?) async throws -> JoinTokenInfo {
+                let response = try await api.request(.post, "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: "t", expiresIn: expiresIn))
+                return try api.decode(JoinTokenCreated.self, response).info
+            }
+            let byDefault = try #require(try await create(nil).expires)
+            #expect(abs(byDefault.timeIntervalSince(now) - 86_400) < 60)
+            #expect(try await create(0).expires == nil, "0: until revoked")
+            #expect(try await create(3600).expires.map { abs($0.timeIntervalSince(now) - 3600) < 60 } == true)
+        }
+    }
 }

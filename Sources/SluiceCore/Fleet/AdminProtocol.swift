@@ -161,7 +161,7 @@ public struct JoinTokenInfo: Sendable, Codable, Hashable {
 public struct CreateJoinTokenRequest: Sendable, Codable, Hashable {
     public var name: String
     public var labels: [String: String]?
-    /// Seconds from now; absent: never expires.
+    /// Seconds from now; absent: a day; 0: never expires.
     public var expiresIn: Int?
 
     public init(name: String, labels: [String: String]? = nil, expiresIn: Int? = nil) {

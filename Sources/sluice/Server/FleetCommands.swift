@@ -76,7 +76,7 @@ struct TokensCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create", abstract: "A new join token, shown once.")
         @Argument var name: String
         @Option(name: .customLong("label"), help: "A label given to nodes that enroll with it, key=value (repeatable).") var labels: [String] = []
-        @Option(help: ArgumentHelp("Lifetime (30m, 24h, 7d); default: until revoked.", valueName: "duration")) var expires: DurationArgument?
+        @Option(help: ArgumentHelp("Lifetime (30m, 24h, 7d; 0: until revoked); default: 24h.", valueName: "duration")) var expires: DurationArgument?
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
