@@ -110,6 +110,7 @@ final class ServerApp: Sendable {
     func close() async {
         hub.finishAll()
         await store.database.close()
+        lock?.release()
     }
 
     private func bootstrapAdmin() async throws {

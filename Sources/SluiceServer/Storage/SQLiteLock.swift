@@ -1,5 +1,6 @@
 import Foundation
 @preconcurrency import Glibc
+import Synchronization
 
 /// An exclusive `flock` on `<database>.lock` beside a SQLite database, held while the server
 /// runs: only one server may write a SQLite file (replicas share PostgreSQL instead), and a
@@ -7,7 +8,8 @@ import Foundation
 /// memory. The kernel drops the lock when the process ends, however it ends.
 final class SQLiteLock: Sendable {
     let path: String
-    private let fd: Int32
+    /// The locked descriptor until `release`.
+    private let fd: Mutex<Int32?>
 
     /// Takes the lock or throws `ServerStartError` naming the process that holds it.
     init(database: String) throws {
@@ -35,11 +37,20 @@ final class SQLiteLock: Sendable {
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        self.fd = fd
+        self.fd = Mutex(fd)
     }
 
     deinit {
-        close(fd)
+        release()
+    }
+
+    /// Drops the lock (closing the descriptor is what releases a flock), so that a server
+    /// opened again in the same process, as tests do, can take it.
+    func release() {
+        fd.withLock { fd in
+            if let open = fd { close(open) }
+            fd = nil
+        }
     }
 
     private static func holder(_ fd: Int32) -> Int32? {
