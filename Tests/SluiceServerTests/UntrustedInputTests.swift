@@ -69,4 +69,20 @@ import Testing
             #expect(try await create(3600).expires.map { abs($0.timeIntervalSince(now) - 3600) < 60 } == true)
         }
     }
+
+    @Test func aJoinTokenEnrollsAtMostItsMaximumOfNodes() async throws {
+        try await TestServer.with(.sqlite) { _, api in
+            let response = try await api.request(.post, "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: "once", maxUses: 1))
+            let created = try api.decode(JoinTokenCreated.self, response)
+            #expect(created.info.maxUses == 1)
+            _ = try await api.enroll("first", joinToken: created.token)
+            let second = try await api.request(
+                .post, AgentPaths.enroll, token: .some(nil),
+                json: EnrollRequest(joinToken: created.token, nodeName: "second", labels: [:], kernel: "6.1.0-test", agentVersion: "0.1.0"))
+            #expect(second.status == .forbidden)
+            #expect(api.error(second)?.error.contains("enrolled its 1 node") == true)
+            let listed = try api.decode([JoinTokenInfo].self, try await api.request(.get, "/api/v1/join-tokens"))
+            #expect(listed.first { $0.name == "once" }.map { ($0.uses, $0.maxUses) } ?? (0, nil) == (1, 1))
+        }
+    }
 }

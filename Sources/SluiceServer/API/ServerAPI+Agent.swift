@@ -35,6 +35,7 @@ extension ServerAPI {
             case .unknownToken: throw APIError.unauthorized("unknown join token")
             case .revoked: throw APIError.forbidden("this join token was revoked; ask an admin for a new one")
             case .expired: throw APIError.forbidden("this join token has expired; ask an admin for a new one")
+            case .usedUp(let limit): throw APIError.forbidden("this join token has enrolled its \(limit) node(s); ask an admin for a new one")
             }
         }
     }

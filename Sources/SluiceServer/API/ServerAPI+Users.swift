@@ -69,9 +69,10 @@ extension ServerAPI {
             }
             expires = Micros.now() + Int64(seconds) * 1_000_000
         }
+        if let uses = body.maxUses, !(1...1_000_000).contains(uses) { throw APIError.badRequest("max_uses must be 1 to 1000000") }
         let secret = Secrets.make(.joinToken)
         let token = try await store.createJoinToken(
-            name: body.name, labels: labels, hash: Secrets.digest(secret), expiresUs: expires, actor: principal.actor)
+            name: body.name, labels: labels, hash: Secrets.digest(secret), expiresUs: expires, maxUses: body.maxUses, actor: principal.actor)
         return .created(.init(body: .json(.init(token: secret, info: token.info))))
     }
 

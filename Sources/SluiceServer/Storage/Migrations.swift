@@ -15,7 +15,7 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains]
+    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -266,5 +266,9 @@ enum Migrations {
     /// their lines say. No index: a name filter runs with the others over the newest rows.
     static let eventDomains = Migration(version: 3, name: "the looked-up name of each event's destination") { _ in
         ["ALTER TABLE events ADD COLUMN dst_domain TEXT"]
+    }
+    /// How many nodes a join token may enroll; NULL (every token made before) is no limit.
+    static let joinTokenUses = Migration(version: 4, name: "a join token's most enrollments") { _ in
+        ["ALTER TABLE join_tokens ADD COLUMN max_uses BIGINT"]
     }
 }
