@@ -12,11 +12,7 @@ import Testing
         let admin = try await FleetAdmin.login(server)
         let joinToken = try await admin.joinToken()
         let client = try RawHTTPConnection(port: server.port)
-        let enroll = String(
-            decoding: try FleetJSON.encoder().encode(
-                EnrollRequest(joinToken: joinToken, nodeName: "long-poller", labels: [:], kernel: "6.1.0", agentVersion: "0.1.0")),
-            as: UTF8.self)
-        let enrolled = try client.request("POST", AgentPaths.enroll, json: enroll)
+        let enrolled = try client.enroll(joinToken: joinToken, nodeName: "long-poller")
         let credential = try FleetJSON.decoder().decode(EnrollResponse.self, from: Data(enrolled.body.utf8)).credential
         let bundle = try client.request("GET", AgentPaths.policy + "?wait=0", headers: ["Authorization": "Bearer \(credential)"])
         let revision = try #require((try JSONSerialization.jsonObject(with: Data(bundle.body.utf8)) as? [String: Any])?["revision"] as? Int)

@@ -42,11 +42,7 @@ import Testing
         // Meanwhile an agent and the health check from another address are served.
         let other = try RawHTTPConnection(port: server.port, from: "127.0.0.2")
         #expect(try other.request("GET", "/healthz").status == 200)
-        let enroll = String(
-            decoding: try FleetJSON.encoder().encode(
-                EnrollRequest(joinToken: joinToken, nodeName: "beside-the-attack", labels: [:], kernel: "6.1.0", agentVersion: "0.1.0")),
-            as: UTF8.self)
-        let enrolled = try other.request("POST", AgentPaths.enroll, json: enroll)
+        let enrolled = try other.enroll(joinToken: joinToken, nodeName: "beside-the-attack")
         #expect(enrolled.status == 201, "enroll: \(enrolled.body)")
         let credential = try FleetJSON.decoder().decode(EnrollResponse.self, from: Data(enrolled.body.utf8)).credential
         let policy = try other.request("GET", AgentPaths.policy + "?wait=0", headers: ["Authorization": "Bearer \(credential)"])

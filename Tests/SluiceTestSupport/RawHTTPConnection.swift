@@ -1,5 +1,6 @@
 import Foundation
 @preconcurrency import Glibc
+import SluiceCore
 
 /// One TCP connection to a loopback server from a chosen source address (any of 127.0.0.0/8),
 /// speaking HTTP/1.1 by hand: what an attacker holding half-sent requests does, and what a
@@ -69,6 +70,12 @@ public final class RawHTTPConnection: @unchecked Sendable {
     public func request(_ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:]) throws -> Response {
         try send(method, path, json: json, headers: headers)
         return try response()
+    }
+
+    /// Enrolls a node as an agent does; the answer's body is an `EnrollResponse` when it is 201.
+    public func enroll(joinToken: String, nodeName: String) throws -> Response {
+        let request = EnrollRequest(joinToken: joinToken, nodeName: nodeName, labels: [:], kernel: "6.1.0", agentVersion: "0.1.0")
+        return try self.request("POST", AgentPaths.enroll, json: String(decoding: try FleetJSON.encoder().encode(request), as: UTF8.self))
     }
 
     /// Whether the server closed (or reset) the connection within `seconds`: true once it has.

@@ -37,13 +37,14 @@ final class EventIngest: Sendable {
         var events: [(event: DecisionEvent, line: String)]
     }
 
-    /// How far ahead of the server's clock a node's may run before its event times are not
+    /// How far ahead of the server's clock a node's clock may run before its event times are not
     /// believed.
     static let maximumClockSkewNs: Int64 = 300 * 1_000_000_000
 
     /// Parses an NDJSON body: one event per line, blank lines ignored; 400 naming the first bad
     /// line, 413 beyond the batch limits.
-    static func parse(_ body: ByteBuffer, nodeName: String, receivedNs: Int64 = Micros.now() * 1000) throws -> Batch {
+    static func parse(_ body: ByteBuffer, nodeName: String) throws -> Batch {
+        let receivedNs = Micros.now() * 1000
         let latestNs = receivedNs + maximumClockSkewNs
         var events: [(event: DecisionEvent, line: String)] = []
         events.reserveCapacity(min(EventUpload.maximumEvents, body.readableBytes / 200 + 1))

@@ -2,8 +2,8 @@ import Synchronization
 
 /// Failed password (and join token) attempts per key with exponential backoff: a key may fail
 /// `freeFailures` times in a row without waiting; then it waits 1 s, and each further failure
-/// doubles the wait (2 s, 4 s, … up to `maximumBackoff`). A key forgets its failures `maximumBackoff` after the
-/// last one.
+/// doubles the wait (2 s, 4 s, … up to `maximumBackoff`). A key forgets its failures
+/// `maximumBackoff` after the last one.
 ///
 /// Keys name a client address, or an address with a user name, never a user name alone: whoever
 /// guesses a password slows only themselves, and the real user signing in from elsewhere is
@@ -95,7 +95,8 @@ final class LoginThrottle: Sendable {
     private func count(_ keys: [Key], now: Int64, in entries: inout [String: Entry]) {
         if entries.count >= Self.capacity { prune(now: now, in: &entries) }
         for key in keys {
-            var entry = entries[key.name].flatMap { now - $0.lastFailureUs < maximumBackoffUs ? $0 : nil } ?? Entry(failures: 0, lockedUntilUs: 0, lastFailureUs: now)
+            let current = entries[key.name].flatMap { now - $0.lastFailureUs < maximumBackoffUs ? $0 : nil }
+            var entry = current ?? Entry(failures: 0, lockedUntilUs: 0, lastFailureUs: now)
             entry.failures += 1
             entry.lastFailureUs = now
             let beyond = entry.failures - key.freeFailures
