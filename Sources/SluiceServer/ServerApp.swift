@@ -21,8 +21,12 @@ final class ServerApp: Sendable {
     let notifier: Notifier
     let metrics: ServerMetrics
     let throttle: LoginThrottle
+    /// Password checks of logins: bcrypt work unauthenticated clients cause, bounded.
+    let passwordChecks: AdmissionGate
     let logger: Logger
     let passwords: PasswordHasher
+    /// Held while this server uses a SQLite database, so that a second one refuses to start.
+    let lock: SQLiteLock?
 
     /// Opens the database, migrates it, creates the first admin if there are no users.
     static func open(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) async throws -> ServerApp {
@@ -31,12 +35,14 @@ final class ServerApp: Sendable {
         case .success(let parsed): location = parsed
         case .failure(let error): throw ServerStartError(error.description)
         }
+        var lock: SQLiteLock?
+        if case .sqlite(let path) = location { lock = try SQLiteLock(database: path) }
         let database = try await ServerDatabase.open(location, logger: logger)
         do {
             try await Migrations.run(on: database, logger: logger)
             let store = Store(database: database)
             let revision = try await store.currentRevision()
-            let app = ServerApp(configuration: configuration, store: store, revision: revision, metrics: metrics, logger: logger)
+            let app = ServerApp(configuration: configuration, store: store, lock: lock, revision: revision, metrics: metrics, logger: logger)
             try await app.bootstrapAdmin()
             return app
         } catch {
@@ -45,9 +51,10 @@ final class ServerApp: Sendable {
         }
     }
 
-    private init(configuration: ServerConfiguration, store: Store, revision: Int64, metrics: ServerMetrics, logger: Logger) {
+    private init(configuration: ServerConfiguration, store: Store, lock: SQLiteLock?, revision: Int64, metrics: ServerMetrics, logger: Logger) {
         self.configuration = configuration
         self.store = store
+        self.lock = lock
         self.metrics = metrics
         self.logger = logger
         watcher = RevisionWatcher(revision: revision) { metrics.longPollers.record($0) }
@@ -61,7 +68,8 @@ final class ServerApp: Sendable {
         ingest = EventIngest(
             store: store, catalog: catalog, watcher: watcher, hub: hub, metrics: metrics, limits: configuration.limits,
             aggregationSeconds: configuration.alertAggregationSeconds, onAlert: { notifier.enqueue($0) })
-        throttle = LoginThrottle(limitPerMinute: configuration.limits.loginFailuresPerMinute)
+        throttle = LoginThrottle(maximumBackoff: configuration.logins.maximumBackoff)
+        passwordChecks = AdmissionGate(concurrency: configuration.logins.concurrentChecks, queue: configuration.logins.queuedChecks)
         passwords = PasswordHasher(cost: configuration.bcryptCost)
     }
 
@@ -102,6 +110,7 @@ final class ServerApp: Sendable {
     func close() async {
         hub.finishAll()
         await store.database.close()
+        lock?.release()
     }
 
     private func bootstrapAdmin() async throws {

@@ -31,6 +31,12 @@ public struct ServerConfiguration: Sendable {
     public var webhooks: [Webhook]
     public var smtp: SMTPSettings?
     public var limits: RequestLimits
+    /// Deadlines and the per-address cap of client connections.
+    public var connections: ConnectionLimits
+    /// Login throttling and the bound on password checks.
+    public var logins: LoginLimits
+    /// How long a stopping server waits for requests in flight before it cancels them.
+    public var shutdownTimeout: Duration
     /// bcrypt cost of password hashes (4–31; 12 by default; tests use 4).
     public var bcryptCost: UInt8
     /// How often replicas sharing a PostgreSQL database check for another replica's pushes
@@ -116,18 +122,12 @@ public struct ServerConfiguration: Sendable {
         public var ingestQueue: Int
         /// Live event streams at once.
         public var maximumStreams: Int
-        /// Failed logins per user name or address per minute before 429.
-        public var loginFailuresPerMinute: Int
 
-        public init(
-            maximumPolicyBytes: Int = 4 << 20, ingestConcurrency: Int = 2, ingestQueue: Int = 32,
-            maximumStreams: Int = 256, loginFailuresPerMinute: Int = 10
-        ) {
+        public init(maximumPolicyBytes: Int = 4 << 20, ingestConcurrency: Int = 2, ingestQueue: Int = 32, maximumStreams: Int = 256) {
             self.maximumPolicyBytes = maximumPolicyBytes
             self.ingestConcurrency = ingestConcurrency
             self.ingestQueue = ingestQueue
             self.maximumStreams = maximumStreams
-            self.loginFailuresPerMinute = loginFailuresPerMinute
         }
     }
 
@@ -136,8 +136,8 @@ public struct ServerConfiguration: Sendable {
         tls: TLSFiles? = nil, allowPlainHTTP: Bool = false, bootstrapAdmin: BootstrapAdmin = BootstrapAdmin(),
         heartbeatSeconds: Int = 10, staleAfterSeconds: Int? = nil, eventRetentionDays: Int = 14, alertRetentionDays: Int = 90,
         alertAggregationSeconds: Int = 300, webhooks: [Webhook] = [], smtp: SMTPSettings? = nil,
-        limits: RequestLimits = RequestLimits(), bcryptCost: UInt8 = 12, revisionPollMilliseconds: Int = 500,
-        serverName: String? = nil
+        limits: RequestLimits = RequestLimits(), connections: ConnectionLimits = ConnectionLimits(), logins: LoginLimits = LoginLimits(),
+        shutdownTimeout: Duration = .seconds(10), bcryptCost: UInt8 = 12, revisionPollMilliseconds: Int = 500, serverName: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -154,6 +154,9 @@ public struct ServerConfiguration: Sendable {
         self.webhooks = webhooks
         self.smtp = smtp
         self.limits = limits
+        self.connections = connections
+        self.logins = logins
+        self.shutdownTimeout = shutdownTimeout
         self.bcryptCost = bcryptCost
         self.revisionPollMilliseconds = revisionPollMilliseconds
         self.serverName = serverName ?? ProcessInfo.processInfo.hostName
@@ -182,6 +185,8 @@ public struct ServerConfiguration: Sendable {
         if heartbeatSeconds < 1 { problems.append("heartbeat interval must be at least 1 second") }
         if staleAfterSeconds <= heartbeatSeconds { problems.append("the stale interval must be longer than the heartbeat interval") }
         if eventRetentionDays < 1 { problems.append("event retention must be at least 1 day") }
+        problems += connections.problems() + logins.problems()
+        if shutdownTimeout < .zero { problems.append("the shutdown timeout cannot be negative") }
         if !(4...31).contains(bcryptCost) { problems.append("bcrypt cost must be 4 to 31") }
         if case .failure(let error) = DatabaseLocation.parse(databaseURL) { problems.append(error.description) }
         for hook in webhooks {

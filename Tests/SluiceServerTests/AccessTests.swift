@@ -182,7 +182,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             let checked = statuses.filter { $0 == 401 }.count
-            #expect(checked <= server.app.configuration.limits.loginFailuresPerMinute, "passwords checked: \(checked)")
+            #expect(checked <= server.app.configuration.logins.freeFailuresPerUser, "passwords checked: \(checked)")
             #expect(statuses.filter { $0 == 429 }.count == 30 - checked)
         }
     }

@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func overloadAnswers503() async throws {
-        let gate = IngestGate(concurrency: 1, queue: 1)
+        let gate = AdmissionGate(concurrency: 1, queue: 1)
         #expect(gate.enter())
         #expect(gate.enter())
         #expect(!gate.enter())

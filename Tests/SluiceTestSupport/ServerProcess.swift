@@ -16,14 +16,20 @@ public final class ServerProcess: @unchecked Sendable {
     public let heartbeatSeconds: Int
     /// `--database`; nil: SQLite in the folder.
     public let database: String?
+    /// `--data-dir`: the folder's `data`, or another server's to share its SQLite database.
+    public let dataDirectory: String
+    /// More flags of `sluice server` (limits and timeouts).
+    public let arguments: [String]
     public private(set) var process: Subprocess?
 
     /// Picks a free port and makes the folder; starts nothing yet.
-    public init(name: String, heartbeatSeconds: Int = 1, database: String? = nil) throws {
+    public init(name: String, heartbeatSeconds: Int = 1, database: String? = nil, dataDirectory: String? = nil, arguments: [String] = []) throws {
         port = try Self.freePort()
         folder = NSTemporaryDirectory() + "sluice-server-\(name)-\(getpid())-\(port)"
         self.heartbeatSeconds = heartbeatSeconds
         self.database = database
+        self.dataDirectory = dataDirectory ?? folder + "/data"
+        self.arguments = arguments
         try FileManager.default.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
         try Self.adminPassword.write(toFile: folder + "/admin-password", atomically: true, encoding: .utf8)
     }
@@ -41,9 +47,9 @@ public final class ServerProcess: @unchecked Sendable {
     public func start() async throws {
         let arguments =
             [
-                "server", "--listen", "127.0.0.1:\(port)", "--data-dir", folder + "/data", "--allow-insecure-http",
+                "server", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--allow-insecure-http",
                 "--admin-password-file", folder + "/admin-password", "--heartbeat", String(heartbeatSeconds), "--log-level", "info",
-            ] + (database.map { ["--database", $0] } ?? [])
+            ] + (database.map { ["--database", $0] } ?? []) + arguments
         let process = try Subprocess(BuildProducts.path(of: "sluice"), arguments, output: .file(logPath), error: .file(logPath))
         self.process = process
         let readiness = try ServerConnection(server: url, credential: nil, userAgent: "sluice-tests", sharing: .shared).client(timeout: .seconds(2))

@@ -10,16 +10,7 @@ enum FleetBench {
     /// a server started afterwards inherits it. Returns the limit in force.
     @discardableResult
     static func raiseOpenFiles(to wanted: Int) -> Int {
-        let openFiles = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        var limit = rlimit()
-        getrlimit(openFiles, &limit)
-        let target = min(rlim_t(wanted), limit.rlim_max)
-        if limit.rlim_cur < target {
-            limit.rlim_cur = target
-            setrlimit(openFiles, &limit)
-            getrlimit(openFiles, &limit)
-        }
-        return Int(limit.rlim_cur)
+        OpenFileLimit.raise(to: wanted).after
     }
 
     /// A field of `/proc/<pid>/status` in KiB: `VmRSS` (resident now) or `VmHWM` (peak resident).

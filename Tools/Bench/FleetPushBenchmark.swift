@@ -29,7 +29,9 @@ struct FleetPushBenchmark: AsyncParsableCommand {
     func run() async throws {
         // Each agent holds a long poll and sometimes a heartbeat: two sockets here, two in the server.
         let openFiles = FleetBench.raiseOpenFiles(to: agents * 3 + 512)
-        let server = try ServerProcess(name: "bench-push", heartbeatSeconds: 10, database: database)
+        // Every simulated agent connects from 127.0.0.1: the per-address cap must hold the fleet.
+        let server = try ServerProcess(
+            name: "bench-push", heartbeatSeconds: 10, database: database, arguments: ["--max-connections-per-address", String(agents * 3 + 64)])
         defer { server.kill() }
         try await server.start()
         let pid = try FleetBench.serverPID(server)

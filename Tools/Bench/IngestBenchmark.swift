@@ -36,7 +36,10 @@ struct IngestBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let server = try ServerProcess(name: "bench-ingest", heartbeatSeconds: 10, database: database == "sqlite" ? nil : database)
+        // Every simulated agent connects from 127.0.0.1: the per-address cap must hold the fleet.
+        let server = try ServerProcess(
+            name: "bench-ingest", heartbeatSeconds: 10, database: database == "sqlite" ? nil : database,
+            arguments: ["--max-connections-per-address", String(agents * 3 + 64)])
         defer { server.kill() }
         try await server.start()
         let pid = try FleetBench.serverPID(server)

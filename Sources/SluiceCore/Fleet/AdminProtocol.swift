@@ -141,10 +141,12 @@ public struct JoinTokenInfo: Sendable, Codable, Hashable {
     public var revoked: Date?
     /// Nodes enrolled with it so far.
     public var uses: Int
+    /// Nodes it may enroll; nil: any number until it expires.
+    public var maxUses: Int?
 
     public init(
         id: Int64, name: String, labels: [String: String], createdBy: String, created: Date, expires: Date?, revoked: Date?,
-        uses: Int
+        uses: Int, maxUses: Int? = nil
     ) {
         self.id = id
         self.name = name
@@ -154,6 +156,7 @@ public struct JoinTokenInfo: Sendable, Codable, Hashable {
         self.expires = expires
         self.revoked = revoked
         self.uses = uses
+        self.maxUses = maxUses
     }
 }
 
@@ -161,13 +164,16 @@ public struct JoinTokenInfo: Sendable, Codable, Hashable {
 public struct CreateJoinTokenRequest: Sendable, Codable, Hashable {
     public var name: String
     public var labels: [String: String]?
-    /// Seconds from now; absent: never expires.
+    /// Seconds from now; absent: a day; 0: never expires.
     public var expiresIn: Int?
+    /// Nodes it may enroll; absent: any number until it expires.
+    public var maxUses: Int?
 
-    public init(name: String, labels: [String: String]? = nil, expiresIn: Int? = nil) {
+    public init(name: String, labels: [String: String]? = nil, expiresIn: Int? = nil, maxUses: Int? = nil) {
         self.name = name
         self.labels = labels
         self.expiresIn = expiresIn
+        self.maxUses = maxUses
     }
 }
 

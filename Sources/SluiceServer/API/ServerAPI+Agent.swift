@@ -8,7 +8,7 @@ import SluiceCore
 extension ServerAPI {
     func enroll(_ input: Operations.Enroll.Input) async throws -> Operations.Enroll.Output {
         let peer = try scope.peer
-        let peerKey = "enroll:" + peer
+        let peerKey = LoginThrottle.Key(name: "enroll:" + ClientAddress.key(peer), freeFailures: configuration.logins.freeFailuresPerUser)
         if let wait = app.throttle.retryAfter([peerKey]) {
             throw APIError.tooManyRequests("too many failed enrollments from \(peer); wait \(wait) s", retryAfter: wait)
         }
@@ -35,6 +35,7 @@ extension ServerAPI {
             case .unknownToken: throw APIError.unauthorized("unknown join token")
             case .revoked: throw APIError.forbidden("this join token was revoked; ask an admin for a new one")
             case .expired: throw APIError.forbidden("this join token has expired; ask an admin for a new one")
+            case .usedUp(let limit): throw APIError.forbidden("this join token has enrolled its \(limit) node(s); ask an admin for a new one")
             }
         }
     }
@@ -44,6 +45,7 @@ extension ServerAPI {
         var heartbeat = switch input.body { case .json(let body): body }
         heartbeat.applyError = heartbeat.applyError.map { Limits.truncate($0, to: 16 << 10) }
         heartbeat.agentVersion = Limits.truncate(heartbeat.agentVersion, to: 128)
+        try await clampRevisions(&heartbeat)
         let decisions = try await store.heartbeat(nodeID: node.id, heartbeat)
         return .ok(
             .init(
@@ -51,6 +53,19 @@ extension ServerAPI {
                     .init(
                         revoked: false, ruleDecisions: decisions, revision: Int(max(0, app.watcher.revision)),
                         heartbeatSeconds: configuration.heartbeatSeconds))))
+    }
+
+    /// A node cannot have applied (or failed) a revision nobody pushed: a report beyond the
+    /// current revision is taken as the current one, so the rollout never shows as done early.
+    private func clampRevisions(_ heartbeat: inout Components.Schemas.Heartbeat) async throws {
+        let reported = max(heartbeat.appliedRevision ?? 0, heartbeat.failedRevision ?? 0, 0)
+        var current = Int(clamping: app.watcher.revision)
+        guard reported > current else { return }
+        // Another replica may be ahead of this one's view; ask the database.
+        current = Int(clamping: try await store.currentRevision())
+        app.watcher.advance(to: Int64(current))
+        heartbeat.appliedRevision = heartbeat.appliedRevision.map { min(max($0, 0), current) }
+        heartbeat.failedRevision = heartbeat.failedRevision.map { min(max($0, 0), current) }
     }
 
     /// Long poll: the node's bundle as soon as the revision passes `after`, or 304 after `wait`.

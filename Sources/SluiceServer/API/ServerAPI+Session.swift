@@ -10,23 +10,33 @@ extension ServerAPI {
             throw APIError.badRequest("name (1 to 64 characters) and password are required")
         }
         let scope = try scope
+        // A page on another site can post a form (text/plain, urlencoded, multipart) here
+        // without asking first, and sign the browser in as someone else: JSON only.
+        guard Self.isJSON(scope.request.headerFields[.contentType]) else {
+            throw APIError(.unsupportedMediaType, "send the login as Content-Type: application/json")
+        }
         let session = body.session ?? false
         let tokenName = session ? SessionCookie.tokenName : (body.tokenName ?? "login")
         try Limits.check(name: tokenName, "token_name")
-        let keys = ["user:" + body.name.lowercased(), "peer:" + scope.peer]
+        let keys = LoginThrottle.loginKeys(peer: scope.peer, user: body.name, limits: configuration.logins)
         if let wait = app.throttle.attempt(keys) {
-            throw APIError.tooManyRequests("too many failed logins; wait \(wait) s", retryAfter: wait)
+            throw APIError.tooManyRequests("too many failed logins from this address; wait \(wait) s", retryAfter: wait)
         }
         let user = try await store.user(named: body.name)
-        // The same bcrypt work whether the user exists or not.
-        let matches = try await app.passwords.verify(body.password, hash: user?.passwordHash)
+        // The same bcrypt work whether the user exists or not, and all of it within one bound:
+        // logins for made-up names from many addresses cannot queue bcrypt work without limit.
+        let checked = try await app.passwordChecks.run { try await app.passwords.verify(body.password, hash: user?.passwordHash) }
+        guard let matches = checked else {
+            app.throttle.refund(keys)
+            throw APIError.unavailable("too many logins are being checked; retry shortly", retryAfter: 1)
+        }
         guard let user, matches, !user.disabled else {
             try? await store.audit(
                 actor: "peer:\(scope.peer)", action: "login.failed", target: body.name,
                 details: ["reason": user?.disabled == true && matches ? "disabled" : "bad credentials"])
             throw APIError.unauthorized("wrong user name or password")
         }
-        app.throttle.succeeded(user: keys[0], peer: keys[1])
+        app.throttle.succeeded(keys)
         if session, let previous = SessionCookie.secret(scope.request),
             let old = try await store.principal(tokenHash: Secrets.digest(previous)), old.token.name == SessionCookie.tokenName,
             old.token.revokedUs == nil
@@ -96,6 +106,12 @@ extension ServerAPI {
         // Your own; an admin may revoke anyone's.
         let owner = principal.user.role == .admin ? nil : principal.user.id
         return .ok(.init(body: .json(try await store.revokeAPIToken(id: Int64(input.path.id), ownerID: owner, actor: principal.actor).info)))
+    }
+
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased()
+        return mediaType == "application/json"
     }
 
     private func sessionExpiry(_ token: APITokenRecord) -> Date {

@@ -1,8 +1,8 @@
 import Logging
 import NIOCore
-import Synchronization
 import SluiceAPI
 import SluiceCore
+import Synchronization
 
 /// Stores agents' event batches: parse the NDJSON body, find the alert-worthy events, store the
 /// batch and its alerts in one transaction, then tell the live streams and the notifier.
@@ -14,7 +14,7 @@ final class EventIngest: Sendable {
     private let catalog: PolicyCatalog
     private let watcher: RevisionWatcher
     private let hub: EventLineHub
-    private let gate: IngestGate
+    private let gate: AdmissionGate
     private let metrics: ServerMetrics
     private let aggregationUs: Int64
     /// Open connections' last counts, so each flow record stores the bytes it added. Per server
@@ -32,7 +32,7 @@ final class EventIngest: Sendable {
         self.watcher = watcher
         self.hub = hub
         self.metrics = metrics
-        self.gate = IngestGate(concurrency: limits.ingestConcurrency, queue: limits.ingestQueue)
+        self.gate = AdmissionGate(concurrency: limits.ingestConcurrency, queue: limits.ingestQueue)
         self.aggregationUs = Int64(aggregationSeconds) * 1_000_000
         self.onAlert = onAlert
     }
@@ -42,9 +42,15 @@ final class EventIngest: Sendable {
         var events: [(event: DecisionEvent, line: String)]
     }
 
+    /// How far ahead of the server's clock a node's clock may run before its event times are not
+    /// believed.
+    static let maximumClockSkewNs: Int64 = 300 * 1_000_000_000
+
     /// Parses an NDJSON body: one event per line, blank lines ignored; 400 naming the first bad
     /// line, 413 beyond the batch limits.
     static func parse(_ body: ByteBuffer, nodeName: String) throws -> Batch {
+        let receivedNs = Micros.now() * 1000
+        let latestNs = receivedNs + maximumClockSkewNs
         var events: [(event: DecisionEvent, line: String)] = []
         events.reserveCapacity(min(EventUpload.maximumEvents, body.readableBytes / 200 + 1))
         try body.withUnsafeReadableBytes { raw in
@@ -77,6 +83,9 @@ final class EventIngest: Sendable {
                 // unknown keys must not show readers something other than what was indexed.
                 var stored = event
                 stored.node = nodeName
+                // An event from the future would escape retention and sort above everything:
+                // beyond a node's plausible clock error it is dated when it arrived.
+                if stored.timeNanoseconds > latestNs { stored.timeNanoseconds = receivedNs }
                 events.append((stored, stored.jsonLine))
             }
         }
@@ -150,61 +159,5 @@ final class EventIngest: Sendable {
             if event.score?.isAnomaly == true { add(.anomaly, event, line) }
         }
         return order.compactMap { folded[$0] }
-    }
-}
-
-/// Admission for event batches: `concurrency` stored at once, `queue` more waiting.
-final class IngestGate: Sendable {
-    private struct State {
-        var admitted = 0
-        var running = 0
-        var waiting: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let concurrency: Int
-    private let capacity: Int
-    private let state = Mutex(State())
-
-    init(concurrency: Int, queue: Int) {
-        self.concurrency = max(1, concurrency)
-        self.capacity = max(1, concurrency) + max(0, queue)
-    }
-
-    /// False when the line is full.
-    func enter() -> Bool {
-        state.withLock { state in
-            guard state.admitted < capacity else { return false }
-            state.admitted += 1
-            return true
-        }
-    }
-
-    func leave() {
-        state.withLock { $0.admitted -= 1 }
-    }
-
-    func waitTurn() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                if state.running < concurrency {
-                    state.running += 1
-                    return true
-                }
-                state.waiting.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    func finishTurn() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiting.isEmpty {
-                state.running -= 1
-                return nil
-            }
-            return state.waiting.removeFirst()
-        }
-        next?.resume()
     }
 }

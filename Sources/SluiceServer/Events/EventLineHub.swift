@@ -85,6 +85,8 @@ final class EventLineHub: Sendable {
     }
 
     private let subscribers = Mutex<[ObjectIdentifier: Subscription]>([:])
+    /// Set by `finishAll`: a stream opened while the server stops ends at once.
+    private let finished = Atomic<Bool>(false)
     private let onCountChanged: @Sendable (Int) -> Void
 
     init(onCountChanged: @escaping @Sendable (Int) -> Void = { _ in }) {
@@ -96,9 +98,15 @@ final class EventLineHub: Sendable {
     /// `buffer` counts batches, `maximumBytes` their text: a stream may lag that far behind.
     func subscribe(_ filter: Filter, buffer: Int = 1000, maximumBytes: Int = 8 << 20) -> Subscription {
         let subscription = Subscription(filter: filter, buffer: buffer, maximumBytes: maximumBytes)
-        let count = subscribers.withLock { subscribers in
+        let count = subscribers.withLock { subscribers -> Int? in
+            // Checked under the lock `finishAll` takes, so no stream slips between the two.
+            if finished.load(ordering: .relaxed) { return nil }
             subscribers[ObjectIdentifier(subscription)] = subscription
             return subscribers.count
+        }
+        guard let count else {
+            subscription.continuation.finish()
+            return subscription
         }
         onCountChanged(count)
         return subscription
@@ -129,9 +137,10 @@ final class EventLineHub: Sendable {
         }
     }
 
-    /// Ends every stream (shutdown).
+    /// Ends every stream, and any opened later (shutdown).
     func finishAll() {
         let current = subscribers.withLock { subscribers in
+            finished.store(true, ordering: .relaxed)
             defer { subscribers.removeAll() }
             return Array(subscribers.values)
         }

@@ -15,6 +15,8 @@ final class RevisionWatcher: Sendable {
         var revision: Int64
         var waiters: [Int: Waiter] = [:]
         var nextID = 0
+        /// The server is stopping: no wait lasts.
+        var stopped = false
     }
 
     private let state: Mutex<State>
@@ -46,10 +48,22 @@ final class RevisionWatcher: Sendable {
         onWaitersChanged(count)
     }
 
-    /// Waits until the revision passes `after` or `timeout` passes (or the task is cancelled);
-    /// returns the revision then.
+    /// Wakes every waiter now and makes later waits return at once: a stopping server answers
+    /// its long polls (they see no new revision) instead of holding shutdown for up to a minute.
+    func stopWaiting() {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.stopped = true
+            defer { state.waiters.removeAll() }
+            return state.waiters.values.map(\.continuation)
+        }
+        for continuation in woken { continuation.resume() }
+        onWaitersChanged(0)
+    }
+
+    /// Waits until the revision passes `after` or `timeout` passes (or the task is cancelled, or
+    /// the server stops); returns the revision then.
     func wait(after: Int64, timeout: Duration) async -> Int64 {
-        if revision > after { return revision }
+        if revision > after || state.withLock({ $0.stopped }) { return revision }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitUnbounded(after: after) }
             group.addTask { try? await Task.sleep(for: timeout) }
@@ -67,8 +81,8 @@ final class RevisionWatcher: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let (resumeNow, count) = state.withLock { state -> (Bool, Int) in
-                    // Cancelled before registering, or the revision moved meanwhile.
-                    if Task.isCancelled || state.revision > after { return (true, state.waiters.count) }
+                    // Cancelled before registering, the revision moved meanwhile, or the server stops.
+                    if Task.isCancelled || state.revision > after || state.stopped { return (true, state.waiters.count) }
                     state.waiters[id] = Waiter(after: after, continuation: continuation)
                     return (false, state.waiters.count)
                 }

@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import Synchronization
 import SluiceCore
 
 /// Who may call a route.
@@ -100,71 +99,5 @@ struct Authenticator: Sendable {
                 headers: [HTTPField.Name(AgentPaths.revokedHeader)!: "true"])
         }
         return node
-    }
-}
-
-/// Counts failed logins per user name and per address over a minute; beyond the limit login
-/// answers 429 for the rest of the minute, whatever the password.
-final class LoginThrottle: Sendable {
-    private let limit: Int
-    private let failures = Mutex<[String: (windowStart: Int64, count: Int)]>([:])
-
-    init(limitPerMinute: Int) {
-        self.limit = limitPerMinute
-    }
-
-    /// Seconds to wait when `keys` is throttled; nil when it may try.
-    func retryAfter(_ keys: [String], now: Int64 = Micros.now()) -> Int? {
-        failures.withLock { failures in wait(keys, now: now, in: &failures) }
-    }
-
-    /// Counts an attempt before the password is checked and answers whether it may proceed
-    /// (nil) or must wait: checking first and counting after would let a burst of parallel
-    /// guesses all through while bcrypt runs.
-    func attempt(_ keys: [String], now: Int64 = Micros.now()) -> Int? {
-        failures.withLock { failures in
-            if let wait = wait(keys, now: now, in: &failures) { return wait }
-            Self.count(keys, now: now, in: &failures)
-            return nil
-        }
-    }
-
-    func failed(_ keys: [String], now: Int64 = Micros.now()) {
-        failures.withLock { failures in Self.count(keys, now: now, in: &failures) }
-    }
-
-    private func wait(_ keys: [String], now: Int64, in failures: inout [String: (windowStart: Int64, count: Int)]) -> Int? {
-        var wait: Int?
-        for key in keys {
-            guard let entry = failures[key] else { continue }
-            let elapsed = now - entry.windowStart
-            if elapsed >= 60_000_000 {
-                failures[key] = nil
-            } else if entry.count >= limit {
-                wait = max(wait ?? 0, Int((60_000_000 - elapsed) / 1_000_000) + 1)
-            }
-        }
-        return wait
-    }
-
-    private static func count(_ keys: [String], now: Int64, in failures: inout [String: (windowStart: Int64, count: Int)]) {
-        if failures.count > 100_000 { failures.removeAll() }
-        for key in keys {
-            if let entry = failures[key], now - entry.windowStart < 60_000_000 {
-                failures[key] = (entry.windowStart, entry.count + 1)
-            } else {
-                failures[key] = (now, 1)
-            }
-        }
-    }
-
-    /// A correct password: the user's count starts over and the address gets its attempt back.
-    func succeeded(user: String, peer: String) {
-        failures.withLock { failures in
-            failures[user] = nil
-            if let entry = failures[peer] {
-                failures[peer] = entry.count > 1 ? (entry.windowStart, entry.count - 1) : nil
-            }
-        }
     }
 }

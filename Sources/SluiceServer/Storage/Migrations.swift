@@ -15,7 +15,7 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, eventFlows]
+    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -267,10 +267,14 @@ enum Migrations {
     static let eventDomains = Migration(version: 3, name: "the looked-up name of each event's destination") { _ in
         ["ALTER TABLE events ADD COLUMN dst_domain TEXT"]
     }
+    /// How many nodes a join token may enroll; NULL (every token made before) is no limit.
+    static let joinTokenUses = Migration(version: 4, name: "a join token's most enrollments") { _ in
+        ["ALTER TABLE join_tokens ADD COLUMN max_uses BIGINT"]
+    }
 
     /// Flow records beside decisions: `kind` keeps them out of decision counts, and the bytes a
     /// record added (since the connection's previous record) sum to traffic over any range.
-    static let eventFlows = Migration(version: 4, name: "flow records and their bytes") { _ in
+    static let eventFlows = Migration(version: 5, name: "flow records and their bytes") { _ in
         [
             "ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT 'decision'",
             "ALTER TABLE events ADD COLUMN bytes_sent BIGINT NOT NULL DEFAULT 0",

@@ -76,7 +76,7 @@ extension Store {
         "SELECT n.*, j.name AS join_token_name FROM nodes n LEFT JOIN join_tokens j ON j.id = n.join_token_id"
 
     enum EnrollRefusal: Error {
-        case unknownToken, revoked, expired
+        case unknownToken, revoked, expired, usedUp(Int)
     }
 
     /// Enrolls a node with a join token: a new node id every time, even for a known name.
@@ -90,6 +90,9 @@ extension Store {
             let now = Micros.now()
             if token.revokedUs != nil { return .failure(.revoked) }
             if let expires = token.expiresUs, expires <= now { return .failure(.expired) }
+            // Read and counted in this transaction (row-locked on PostgreSQL): parallel enrollments
+            // cannot go past the limit.
+            if let limit = token.maxUses, token.uses >= limit { return .failure(.usedUp(limit)) }
             let labels = request.labels.additionalProperties.merging(token.labels) { _, tokens in tokens }
             try await session.sql.raw(
                 """

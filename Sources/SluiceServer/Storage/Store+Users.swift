@@ -60,11 +60,13 @@ struct JoinTokenRecord: Sendable, Hashable {
     var expiresUs: Int64?
     var revokedUs: Int64?
     var uses: Int
+    /// Nil: any number of enrollments until it expires.
+    var maxUses: Int?
 
     var info: Components.Schemas.JoinTokenInfo {
         .init(
             id: Int(id), name: name, labels: .init(labels), createdBy: createdBy, created: Micros.date(createdUs), expires: Micros.date(expiresUs),
-            revoked: Micros.date(revokedUs), uses: uses)
+            revoked: Micros.date(revokedUs), uses: uses, maxUses: maxUses)
     }
 
     init(row: any SQLRow) throws {
@@ -76,6 +78,7 @@ struct JoinTokenRecord: Sendable, Hashable {
         expiresUs = try row.optionalInt64("expires_us")
         revokedUs = try row.optionalInt64("revoked_us")
         uses = Int(try row.int64("uses"))
+        maxUses = try row.optionalInt64("max_uses").map { Int($0) }
     }
 }
 
@@ -254,12 +257,15 @@ extension Store {
 
     // MARK: Join tokens
 
-    func createJoinToken(name: String, labels: [String: String], hash: String, expiresUs: Int64?, actor: String) async throws -> JoinTokenRecord {
+    func createJoinToken(
+        name: String, labels: [String: String], hash: String, expiresUs: Int64?, maxUses: Int?, actor: String
+    ) async throws -> JoinTokenRecord {
         try await database.transaction { session in
             let row = try await session.sql.raw(
                 """
-                INSERT INTO join_tokens (name, token_hash, labels, created_by, created_us, expires_us, uses)
-                VALUES (\(bind: name), \(bind: hash), \(bind: JSONColumn.encode(labels)), \(bind: actor), \(bind: Micros.now()), \(bind: expiresUs), 0)
+                INSERT INTO join_tokens (name, token_hash, labels, created_by, created_us, expires_us, uses, max_uses)
+                VALUES (\(bind: name), \(bind: hash), \(bind: JSONColumn.encode(labels)), \(bind: actor), \(bind: Micros.now()), \(bind: expiresUs), 0,
+                \(bind: maxUses.map { Int64($0) }))
                 RETURNING *
                 """
             ).first()

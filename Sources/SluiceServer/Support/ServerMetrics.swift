@@ -22,6 +22,8 @@ final class ServerMetrics: Sendable {
     let staleNodes: Gauge
     let nodes: Gauge
     let revision: Gauge
+    /// Connections closed for a slow client (`header`, `body`, `idle`) or over the address cap.
+    private let connectionsClosed: [String: Counter]
 
     private struct RequestKey: Hashable {
         var route: String
@@ -44,6 +46,10 @@ final class ServerMetrics: Sendable {
         staleNodes = Gauge(label: "sluice_server_nodes_stale", factory: factory)
         nodes = Gauge(label: "sluice_server_nodes", factory: factory)
         revision = Gauge(label: "sluice_server_policy_revision", factory: factory)
+        connectionsClosed = Dictionary(
+            uniqueKeysWithValues: ["header", "body", "idle", "address_limit"].map {
+                ($0, Counter(label: "sluice_server_connections_closed_total", dimensions: [("reason", $0)], factory: factory))
+            })
     }
 
     /// One answered request, by route pattern (never the raw path: ids would explode the labels).
@@ -79,6 +85,11 @@ final class ServerMetrics: Sendable {
             return counter
         }
         counter.increment()
+    }
+
+    /// A connection the server closed: `reason` is a `SlowClientGuard.Deadline` or `address_limit`.
+    func connectionClosed(reason: String) {
+        connectionsClosed[reason]?.increment()
     }
 
     func text() -> String { registry.emitToString() }

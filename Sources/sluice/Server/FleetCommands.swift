@@ -76,13 +76,18 @@ struct TokensCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create", abstract: "A new join token, shown once.")
         @Argument var name: String
         @Option(name: .customLong("label"), help: "A label given to nodes that enroll with it, key=value (repeatable).") var labels: [String] = []
-        @Option(help: ArgumentHelp("Lifetime (30m, 24h, 7d); default: until revoked.", valueName: "duration")) var expires: DurationArgument?
+        @Option(help: ArgumentHelp("Lifetime (30m, 24h, 7d; 0: until revoked); default: 24h.", valueName: "duration")) var expires: DurationArgument?
+        @Option(name: .customLong("max-uses"), help: "Nodes it may enroll; default: any number until it expires.") var maxUses: Int?
         @OptionGroup var server: ServerOptions
+
+        func validate() throws {
+            if let maxUses, maxUses < 1 { throw ValidationError("--max-uses must be at least 1") }
+        }
 
         func run() async throws {
             let map = try CommandArguments.labels(labels, option: "--label")
             let request = Components.Schemas.CreateJoinTokenRequest(
-                name: name, labels: .init(additionalProperties: map), expiresIn: expires.map { Int($0.seconds) })
+                name: name, labels: .init(additionalProperties: map), expiresIn: expires.map { Int($0.seconds) }, maxUses: maxUses)
             let created = try await server.call { try await $0.createJoinToken(body: .json(request)).created.body.json }
             print(created.token)
             Terminal.printError("join token \(created.info.name) (id \(created.info.id)): shown once; give it to agents as --join-token or $SLUICE_JOIN_TOKEN")

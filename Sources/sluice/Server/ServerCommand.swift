@@ -60,6 +60,26 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("smtp-starttls"), help: "Upgrade the SMTP connection with STARTTLS.")
     var smtpStartTLS = false
 
+    @Option(name: .customLong("header-timeout"), help: ArgumentHelp("Seconds a client has from connecting to a complete request head.", valueName: "seconds"))
+    var headerTimeout: Double = 10
+
+    @Option(name: .customLong("body-timeout"), help: ArgumentHelp("Seconds a client has from a request head to the end of its body.", valueName: "seconds"))
+    var bodyTimeout: Double = 60
+
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds a kept-alive connection may wait for its next request.", valueName: "seconds"))
+    var idleTimeout: Double = 75
+
+    @Option(
+        name: .customLong("max-connections-per-address"),
+        help: "Open connections one client address (an IPv6 /64) may hold; more are closed at once.")
+    var maximumConnectionsPerAddress: Int = 256
+
+    @Option(name: .customLong("login-checks"), help: "Password checks (bcrypt) at once; 16 more may wait, beyond that login answers 503.")
+    var loginChecks: Int = 2
+
+    @Option(name: .customLong("shutdown-timeout"), help: ArgumentHelp("Seconds a stopping server waits for requests in flight.", valueName: "seconds"))
+    var shutdownTimeout: Double = 10
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -73,6 +93,13 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("--webhook must be URL=secret, not \(webhook)")
         }
         if smtp != nil && smtpTo.isEmpty { throw ValidationError("--smtp needs at least one --smtp-to") }
+        for (name, seconds) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)]
+        where !(seconds > 0 && seconds <= 86_400) {
+            throw ValidationError("\(name) must be more than 0 and at most 86400 seconds")
+        }
+        guard shutdownTimeout >= 0 && shutdownTimeout <= 3600 else { throw ValidationError("--shutdown-timeout must be 0 to 3600 seconds") }
+        guard maximumConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
+        guard loginChecks >= 1 else { throw ValidationError("--login-checks must be at least 1") }
     }
 
     func run() async throws {
@@ -97,7 +124,11 @@ struct ServerCommand: AsyncParsableCommand {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 return ServerConfiguration.Webhook(url: String(parts[0]), secret: parts.count > 1 ? String(parts[1]) : "")
             },
-            smtp: smtpSettings)
+            smtp: smtpSettings,
+            connections: .init(
+                headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), idleTimeout: .seconds(idleTimeout),
+                maximumPerAddress: maximumConnectionsPerAddress),
+            logins: .init(concurrentChecks: loginChecks), shutdownTimeout: .seconds(shutdownTimeout))
         do {
             try await SluiceServer(configuration: configuration, logger: logger).run()
         } catch {
