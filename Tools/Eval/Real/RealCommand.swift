@@ -25,12 +25,19 @@ struct RealCommand: ParsableCommand {
         return root.deletingLastPathComponent().appendingPathComponent("shared/datasets/stratosphere-linux-ips").path
     }
 
+    @Option(help: "Print, per capture, Sluice's scores and explanations for this many attack events and top normal events instead of the tables.")
+    var explain: Int?
+
     func run() throws {
         let folder = datasets ?? Self.defaultDatasets
         guard FileManager.default.fileExists(atPath: folder) else {
             throw ValidationError("no dataset folder at \(folder) (pass --datasets)")
         }
         let captures = try CaptureCatalog.captures.map { try Capture(spec: $0, folder: folder) }
+        if let explain {
+            RealSample.print(captures, configuration: DetectorConfiguration(seed: detectorSeed), count: explain)
+            return
+        }
         let evaluation = RealEvaluation(captures: captures, configuration: DetectorConfiguration(seed: detectorSeed))
         let section = RealReport.markdown(evaluation, datasets: folder)
         guard let write else {
