@@ -49,7 +49,7 @@ import Testing
     @Test(
         "Every catalogued capture reads without error",
         .enabled(if: FileManager.default.fileExists(atPath: datasets), "no datasets at ../shared/datasets: skipped"))
-    func everyCapturedReads() throws {
+    func everyCaptureReads() throws {
         for spec in CaptureCatalog.captures {
             let capture = try Capture(spec: spec, folder: Self.datasets)
             #expect(!capture.events.isEmpty, "\(spec.name) has no events")
