@@ -79,33 +79,11 @@ enum Binetflow {
         return UInt16(text)
     }
 
-    /// `YYYY/MM/DD hh:mm:ss[.ffffff]` as UTC, in nanoseconds since the epoch.
+    /// `YYYY/MM/DD hh:mm:ss[.ffffff]` as UTC, in nanoseconds since the epoch (read as the RFC 3339
+    /// time it spells, so days a month lacks are refused there).
     static func parseTime(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")
-        guard parts.count == 2 else { return nil }
-        let date = parts[0].split(separator: "/").compactMap { Int64($0) }
-        let clock = parts[1].split(separator: ":")
-        guard date.count == 3, clock.count == 3, let hours = Int64(clock[0]), let minutes = Int64(clock[1]) else { return nil }
-        let secondParts = clock[2].split(separator: ".", omittingEmptySubsequences: false)
-        guard let seconds = Int64(secondParts[0]), secondParts.count <= 2 else { return nil }
-        var fraction: Int64 = 0
-        if secondParts.count == 2 {
-            let digits = secondParts[1].prefix(9)
-            guard let value = Int64(digits), !digits.isEmpty else { return nil }
-            fraction = value * Int64(pow(10, Double(9 - digits.count)))
-        }
-        guard (1...12).contains(date[1]), (1...31).contains(date[2]), hours < 24, minutes < 60, seconds < 61 else { return nil }
-        let days = daysFromCivil(year: date[0], month: date[1], day: date[2])
-        return ((days * 24 + hours) * 60 + minutes) * 60_000_000_000 + seconds * 1_000_000_000 + fraction
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        guard parts.count == 2, parts[0].count == 10, parts[0].filter({ $0 == "/" }).count == 2 else { return nil }
+        return RFC3339.parse(parts[0].replacingOccurrences(of: "/", with: "-") + "T" + parts[1] + "Z")
     }
 }
