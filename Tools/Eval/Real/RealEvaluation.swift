@@ -49,6 +49,7 @@ struct RealEvaluation {
         detectors.append(score { MIDAS(relational: false) })
         detectors.append(score { MIDAS(relational: true) })
         detectors.append(score { IsolationForestDetector(training: .sliding(windowHours: 24, refreshHours: 1)) })
+        detectors.append(score { StreamingAutoencoder() })
         detectors.append(score { FirstContact() })
     }
 
