@@ -25,7 +25,6 @@ import Testing
         #expect(flows[1].port == 0x0303)
         #expect(flows[1].transport == "1")
         #expect(flows[1].label == nil)
-        #expect(flows[2].line == 5)
         #expect(flows[2].label == "Background-UDP-DNS")
     }
 

@@ -8,7 +8,7 @@ import Testing
     static func flow(_ seconds: Int64, _ source: String, label: String? = nil) -> Flow {
         Flow(
             time: seconds * 1_000_000_000, source: IPAddress(source)!, destination: IPAddress("10.9.9.9")!, port: 22,
-            transport: "tcp", domain: "host.example.com", label: label, line: 1)
+            transport: "tcp", domain: "host.example.com", label: label)
     }
 
     @Test func documentedHostsLabelFlowsWithoutLabelsAndEachHostsAttackIsOneIncident() {

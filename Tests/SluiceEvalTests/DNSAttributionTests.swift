@@ -15,7 +15,7 @@ import Testing
     static func flow(_ seconds: Int64, _ source: String, _ destination: String) -> Flow {
         Flow(
             time: seconds * 1_000_000_000, source: IPAddress(source)!, destination: IPAddress(destination)!, port: 443,
-            transport: "tcp", domain: nil, label: nil, line: 1)
+            transport: "tcp", domain: nil, label: nil)
     }
 
     @Test func aConnectionCarriesItsOwnHostsLatestAnswerBeforeIt() throws {

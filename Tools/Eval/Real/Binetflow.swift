@@ -67,7 +67,7 @@ enum Binetflow {
             flows.append(
                 Flow(
                     time: nanoseconds, source: sourceAddress, destination: destinationAddress, port: portNumber,
-                    transport: transport, domain: nil, label: cleaned.isEmpty ? nil : cleaned, line: number))
+                    transport: transport, domain: nil, label: cleaned.isEmpty ? nil : cleaned))
         }
         return (flows, skipped)
     }

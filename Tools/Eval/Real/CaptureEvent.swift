@@ -24,8 +24,6 @@ struct Flow: Sendable {
     var domain: String?
     /// The log's own label text, when it has a label column and the row a label.
     var label: String?
-    /// Where the flow was read, for messages.
-    var line: Int
 }
 
 /// How a flow becomes a decision event: the application is the source host, run by one stable

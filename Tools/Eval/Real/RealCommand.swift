@@ -39,7 +39,7 @@ struct RealCommand: ParsableCommand {
             return
         }
         let evaluation = RealEvaluation(captures: captures, configuration: DetectorConfiguration(seed: detectorSeed))
-        let section = RealReport.markdown(evaluation, datasets: folder)
+        let section = RealReport.markdown(evaluation)
         guard let write else {
             print(section)
             return

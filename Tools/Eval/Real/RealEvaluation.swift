@@ -27,7 +27,6 @@ struct RealEvaluation {
     /// ROC-AUC and average precision of one group of attack events against normal events.
     struct Ranking {
         var attackEvents: Int
-        var normalEvents: Int
         var rocAUC: Double
         var averagePrecision: Double
     }
@@ -106,7 +105,7 @@ struct RealEvaluation {
             }
         }
         return Ranking(
-            attackEvents: positives.count, normalEvents: negatives.count,
+            attackEvents: positives.count,
             rocAUC: Metrics.rocAUC(positives: positives, negatives: negatives),
             averagePrecision: Metrics.averagePrecision(positives: positives, negatives: negatives))
     }

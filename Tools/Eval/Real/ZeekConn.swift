@@ -14,7 +14,7 @@ enum ZeekConn {
                 Flow(
                     time: try record.time("ts"), source: try record.address("id.orig_h"),
                     destination: try record.address("id.resp_h"), port: try record.port("id.resp_p"),
-                    transport: transport, domain: nil, label: label(record), line: record.line))
+                    transport: transport, domain: nil, label: label(record)))
         }
         return flows
     }
