@@ -26,6 +26,12 @@ enum ReportProse {
         | time-of-day | a 24-hour profile, neighbouring hours at half weight, scored beyond a uniform day | activity at hours the application does not keep |
         | new-application | the node's share of events from applications that appeared after its first day | anything a newly appeared executable does in its first day |
 
+        Registrable domains come from a rule built into the detector, not from the Public Suffix List
+        (which changes monthly and which CI machines need not have): the last two labels of the name,
+        or the last three under a two-letter country code's registry label (`co.uk`, `com.au`) or a
+        dozen shared-hosting suffixes whose subdomains have different owners (`github.io`,
+        `cloudfront.net`); see `RegistrableDomain`.
+
         Each application's threshold is the 99.9th percentile of its own scores (a 64-bucket histogram),
         at least 16 bits and at most 32 (16 over the floor: an event that improbable is news for any
         application, and a scanner whose whole history is scanning cannot learn its way past it). The
