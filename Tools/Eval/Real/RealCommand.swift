@@ -17,8 +17,8 @@ struct RealCommand: ParsableCommand {
     @Option(help: "Seed of the detector's hashes.")
     var detectorSeed: UInt64 = 0x51
 
-    /// `../shared/datasets/stratosphere-linux-ips` relative to the package root (three folders
-    /// above this file), so the tool finds the data from any working directory.
+    /// `../shared/datasets/stratosphere-linux-ips` relative to the package root (the folder
+    /// three above this file's), so the tool finds the data from any working directory.
     static var defaultDatasets: String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
