@@ -139,6 +139,8 @@ let package = Package(
         // Labelled workloads, detectors and the report in docs/detection.md.
         .executableTarget(name: "sluice-eval", dependencies: ["SluiceCore", argumentParser], path: "Tools/Eval"),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        // The evaluation tool's capture readers, on small inline fixtures.
+        .testTarget(name: "SluiceEvalTests", dependencies: ["sluice-eval", "SluiceCore"]),
         .testTarget(name: "SluiceAPITests", dependencies: ["SluiceAPI", "SluiceCore", openAPIRuntime]),
         .testTarget(
             name: "SluiceKernelTests",

@@ -27,7 +27,12 @@ enum Report {
             let flood = FloodDiagnosis(data, configuration: workload.detectorConfiguration)
             let text = Report.markdown(
                 workload: data, options: workload, results: results, robustness: robustness, bench: bench, flood: flood)
-            try text.write(toFile: output, atomically: true, encoding: .utf8)
+            // The real-traffic section is `sluice-eval real --write`'s: carried over as it stands.
+            var page = text
+            if let existing = try? String(contentsOfFile: output, encoding: .utf8), let section = RealReport.section(in: existing) {
+                page = RealReport.replacingSection(in: text, with: section)
+            }
+            try page.write(toFile: output, atomically: true, encoding: .utf8)
             print("wrote \(output)")
         }
     }
@@ -60,6 +65,8 @@ enum Report {
             .build/release/sluice-eval evaluate --input workload.jsonl      # the same, from JSON lines (or a recorded `sluice events --output json`)
             .build/release/sluice-eval gaps --seeds 1 2 3                   # Sluice against the best baseline per attack type, six decimals
             .build/release/sluice-eval evaluate --sample flood --lowest 20  # the type's lowest-scoring events: what costs it ROC-AUC
+            .build/release/sluice-eval real --write docs/detection.md      # the real-traffic section: labelled Stratosphere captures
+            .build/release/sluice-eval real --explain 10                    # per capture, Sluice's scores and explanations
             taskset -c 1 .build/release/sluice-eval bench                   # throughput, latency, memory, parsing only
             taskset -c 1 .build/release/sluice-eval bench --parse-only      # event JSON lines per second only
             ```

@@ -41,7 +41,7 @@ enum ReportText {
 
     static func alertText(_ alerts: AlertSummary) -> String {
         """
-        Sluice's own alerts (per-application adaptive thresholds, warm-up respected): \(alerts.falseAlerts) false alerts \
+        Sluice's own alerts (per-application adaptive thresholds; in the warm-up, the cold-start bar): \(alerts.falseAlerts) false alerts \
         in \(alerts.normalEvents) normal events (\(format(100 * Double(alerts.falseAlerts) / Double(max(1, alerts.normalEvents)), digits: 3))%; \
         worst application \(alerts.worstApplication) at \(format(100 * alerts.worstApplicationRate, digits: 3))%), \
         \(alerts.trueAlerts) of \(alerts.attackEvents) attack events alerted, \(alerts.incidentsAlerted) of \(alerts.incidents) incidents \

@@ -8,7 +8,7 @@ struct SluiceEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-eval",
         abstract: "Labelled workloads, anomaly detectors and their evaluation.",
-        subcommands: [Generate.self, Evaluate.self, BenchCommand.self, Report.Command.self, MemoryCommand.self, Gaps.self])
+        subcommands: [Generate.self, Evaluate.self, RealCommand.self, BenchCommand.self, Report.Command.self, MemoryCommand.self, Gaps.self])
 }
 
 /// The workload every subcommand works on.

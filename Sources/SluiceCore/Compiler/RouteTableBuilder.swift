@@ -103,7 +103,10 @@ struct RouteTableBuilder {
 extension PortEntry {
     /// An entry of its own route: only a full-length block is an exact address.
     init(_ entry: DestinationEntry) {
-        let exact = entry.prefix.map { $0.length == $0.family.bitWidth } ?? false
+        // Spelled as `if let` rather than `Optional.map`: the release compiler (Swift 6.1 here)
+        // crashed specialising the closure form inside `ownTable` ("Found outside of lifetime use").
+        var exact = false
+        if let prefix = entry.prefix { exact = prefix.length == prefix.family.bitWidth }
         self.init(ports: entry.ports, protocolNumber: entry.transport.number, verdict: entry.verdict, exactAddress: exact)
     }
 }

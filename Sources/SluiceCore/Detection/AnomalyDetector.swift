@@ -75,7 +75,8 @@ public struct AnomalyDetector: Sendable {
         guard let slot = table.slot(of: app) else { return nil }
         let baseline = table.baselines[slot]
         let quantile = Double(baseline.scores.quantile(parameters.alertQuantile))
-        return max(parameters.thresholdFloor, quantile) * Double(baseline.thresholdFactor)
+        let floor = parameters.thresholdFloor
+        return min(max(floor, quantile), floor + ApplicationBaseline.thresholdCeilingMargin) * Double(baseline.thresholdFactor)
     }
 
     /// Applications tracked now.

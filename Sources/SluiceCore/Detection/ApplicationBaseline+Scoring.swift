@@ -8,7 +8,12 @@ extension ApplicationBaseline {
         parameters: ScoringParameters
     ) -> Score {
         let time = observation.time
-        let prior = parameters.prior
+        // Cold start: a young application is judged by the node's priors for longer than the
+        // usual few events, so its first contacts are measured against what established
+        // applications do rather than against its own handful of novelties; the weight falls to
+        // the usual prior as the warm-up's events arrive.
+        let young = events < parameters.warmUpEvents
+        let prior = young ? max(parameters.prior, Double(parameters.warmUpEvents - events) / 4) : parameters.prior
 
         // Familiarity of the destination, the service and the pair.
         let addressCount = sketch.estimate(keys.address)
@@ -19,8 +24,16 @@ extension ApplicationBaseline {
         let youngSuspect = rhythmEntry.map {
             rhythm.isYoungSuspect(at: $0, time: time, horizon: parameters.youngNanoseconds)
         } ?? false
+        // Names: a new address under a registrable domain the application uses (four times or
+        // more, as a frequent address) is one more server of a service it knows (CDNs hand out
+        // addresses by the dozen); a domain new to it is news even at an address it knows (a new
+        // site on shared hosting).
+        let domainCount = keys.domain == 0 ? -1 : sketch.estimate(keys.domain)
+        let knownDomain = domainCount >= 4
         let destinationClass: Int =
-            if addressCount > 0 {
+            if knownDomain && addressCount == 0 { DestinationClass.rare.rawValue }
+            else if domainCount == 0 && addressCount > 0 { DestinationClass.newAddressInKnownNetwork.rawValue }
+            else if addressCount > 0 {
                 DestinationClass.used(address: addressCount, network: networkCount, youngSuspect: youngSuspect).rawValue
             }
             else if networkCount > 0 { DestinationClass.newAddressInKnownNetwork.rawValue }
@@ -48,7 +61,7 @@ extension ApplicationBaseline {
         let isNewDestination = destinationClass >= DestinationClass.newAddressInKnownNetwork.rawValue
         let isNewService = serviceClass >= ServiceClass.newCommonOnNode.rawValue || pairingOutcome == 1
         windows.burstEvents &+= 1
-        let widensDestinations = windows.burstDestinations.insert(keys.address) || isNewDestination
+        let widensDestinations = !knownDomain && (windows.burstDestinations.insert(keys.address) || isNewDestination)
         let widensPorts = windows.burstPorts.insert(keys.service) || serviceClass >= ServiceClass.newCommonOnNode.rawValue
         if isNewDestination { windows.novelDestinations &+= 1 }
         if isNewService { windows.novelServices &+= 1 }
@@ -114,7 +127,7 @@ extension ApplicationBaseline {
         if isInternal && (isNewDestination || continuesNovelty) {
             put(.novelInternalRate, rate(.novelInternal, RateHistogram.bucket(Int(novelInternal))))
         }
-        // Rhythm: a steady series to a young destination that was new when the app was established.
+        // Rhythm: a steady series to a young destination, one that was new to the app when first seen.
         // Per beat, bounded by how often the application starts such a series at all (plus 4
         // bits): an NTP client that moves to a new pool server every other day is not a C2 agent.
         if periodic == .young {
@@ -129,9 +142,17 @@ extension ApplicationBaseline {
         for index in 0..<Feature.count { value += parts[index] }
 
         if events & 31 == 0 { quantileThreshold = Float(scores.quantile(parameters.alertQuantile)) }
-        let threshold = max(parameters.thresholdFloor, Double(quantileThreshold)) * Double(thresholdFactor)
+        // Capped at 16 bits over the floor: an event that improbable is news for any application,
+        // and one whose whole history is an attack (a scanner from its first event) cannot learn
+        // its way past the cap.
+        let floor = parameters.thresholdFloor
+        let ownThreshold = min(max(floor, Double(quantileThreshold)), floor + Self.thresholdCeilingMargin) * Double(thresholdFactor)
         let warmingUp = events < parameters.warmUpEvents || time - firstSeen < parameters.warmUpNanoseconds
-        let isAnomaly = !warmingUp && Double(value) > threshold
+        // Cold start: a young application has no usual of its own yet, and its scores rest on the
+        // node's priors, so it may alert from its first event, held to a higher bar than the floor
+        // rather than to none (a new application's first contacts are what an alert is for).
+        let threshold = warmingUp ? (floor + Self.coldStartMargin) * Double(thresholdFactor) : ownThreshold
+        let isAnomaly = Double(value) > threshold
 
         // Learn: an anomalous event teaches the outcome counts only a little.
         let weight: Float = isAnomaly ? parameters.anomalousWeight : 1
@@ -158,15 +179,24 @@ extension ApplicationBaseline {
         learn(keys)
         node.learn(keys)
         let suspect = isNewDestination && (!warmingUp || (nodeWarm && destinationClass == DestinationClass.newOnNode.rawValue))
+        // Command and control that starts with the application must not be learned as its rhythm:
+        // an internet address new to the node, reached in the warm-up, is suspect for periodicity
+        // too (not for the destination feature: it may well become a habit). Internal services
+        // and addresses other applications use are the usual heartbeats of a new program.
+        let early =
+            warmingUp && !isInternal && destinationClass == DestinationClass.newOnNode.rawValue
         if let started = rhythm.record(
-            keys.rhythm, at: rhythmEntry, time: time, novel: isNewDestination, suspect: suspect,
+            keys.rhythm, at: rhythmEntry, time: time, novel: isNewDestination, suspect: suspect, early: early,
             youngHorizon: parameters.youngNanoseconds)
         {
             let kind = started == .young ? 1 : 0
             series.add(kind, weight: 1, cap: Self.categoricalCap)
             node.series.add(kind, weight: 1, cap: NodeBaseline.categoricalCap)
         }
-        scores.add(Double(value), cap: Self.scoreCap)
+        // The threshold learns only from scores near or below it, not from the alerts it exists to
+        // raise (the headroom lets an application's ordinary spread still lift it, a few bits at a
+        // time), and not from the warm-up, whose scores lean on the node's priors, not its own.
+        if !warmingUp && Double(value) <= ownThreshold + Self.thresholdHeadroom { scores.add(Double(value), cap: Self.scoreCap) }
         events &+= 1
         lastSeen = time
         node.events &+= 1

@@ -33,6 +33,12 @@ struct ApplicationBaseline: Baseline, Sendable {
         self.lateArrival = lateArrival
     }
 
+    /// Bits over the floor a score must reach to alert while the application warms up.
+    static let coldStartMargin: Double = 8
+    /// Bits over its threshold a score may reach and still teach the threshold.
+    static let thresholdHeadroom: Double = 4
+    /// Bits over the floor the threshold may reach at most (before `thresholdFactor`).
+    static let thresholdCeilingMargin: Double = 16
     static let sketchHalvingPeriod: UInt32 = 8192
     /// Half a row of new keys: at that load about 2–3% of new keys read as known.
     static let sketchFreshKeyLimit = UInt32(ApplicationSketch.width / 2)

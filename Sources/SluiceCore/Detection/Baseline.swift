@@ -54,6 +54,7 @@ extension Baseline {
         if sketch.add(keys.network, amount: amount) { fresh += 1 }
         if sketch.add(keys.service, amount: amount) { fresh += 1 }
         if sketch.add(keys.pair, amount: amount) { fresh += 1 }
+        if keys.domain != 0 && sketch.add(keys.domain, amount: amount) { fresh += 1 }
         sketchAge &+= 1
         sketchFreshKeys &+= fresh
         if sketchAge >= Self.sketchHalvingPeriod

@@ -9,10 +9,14 @@ public struct Observation: Sendable, Hashable {
     public var transport: TransportProtocol
     /// The kernel's verdict, when known.
     public var verdict: RuleAction?
+    /// The fingerprint of the registrable domain of the name the application looked up for the
+    /// destination (`RegistrableDomain.fingerprint`), 0 when no name is known: a new address
+    /// under a domain the application uses is no news, a new domain is.
+    public var domain: UInt64
 
     public init(
         time: Int64, app: AppKey, destination: IPAddress, port: UInt16, transport: TransportProtocol = .any,
-        verdict: RuleAction? = nil
+        verdict: RuleAction? = nil, domain: String? = nil
     ) {
         self.time = time
         self.app = app
@@ -20,6 +24,7 @@ public struct Observation: Sendable, Hashable {
         self.port = port
         self.transport = transport
         self.verdict = verdict
+        self.domain = RegistrableDomain.fingerprint(domain)
     }
 
     /// The observation of one decision event.
@@ -38,6 +43,6 @@ public struct Observation: Sendable, Hashable {
             }
         self.init(
             time: event.timeNanoseconds, app: app, destination: event.destination, port: event.port,
-            transport: transport, verdict: event.verdict)
+            transport: transport, verdict: event.verdict, domain: event.dstDomain)
     }
 }

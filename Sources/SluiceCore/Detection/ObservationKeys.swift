@@ -8,6 +8,8 @@ struct ObservationKeys {
     let service: UInt64
     /// Address, port and protocol together.
     let pair: UInt64
+    /// The registrable domain the address was looked up by; 0 when none is known.
+    let domain: UInt64
 
     @inline(__always)
     init(_ observation: Observation, hash: SeededHash) {
@@ -19,6 +21,7 @@ struct ObservationKeys {
         self.network = hash.hash(network, family, tag: 2)
         service = hash.hash(UInt64(observation.port) | UInt64(observation.transport.number) << 16, 0, tag: 3)
         pair = hash.hash(address, service, tag: 4)
+        domain = observation.domain == 0 ? 0 : hash.hash(observation.domain, 0, tag: 5) | 1
     }
 
     /// The periodicity table's 32-bit key.
@@ -31,7 +34,8 @@ enum DestinationClass: Int {
     case habitual = 0
     /// Used a few times (4–31), in a network the application uses habitually.
     case frequent
-    /// Used once to three times, in a network the application uses habitually.
+    /// Used once to three times, in a network the application uses habitually; or never used, but
+    /// looked up by a registrable domain the application uses.
     case rare
     /// Still young however often it has been used lately: it appeared when the application was
     /// already established, less than the young-destination horizon ago, and has been used four

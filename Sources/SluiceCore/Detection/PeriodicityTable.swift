@@ -5,7 +5,8 @@ struct PeriodicEntry: Sendable {
     var intervals: UInt16 = 0
     /// Bit 0: in use. Bit 1: suspect, the destination was new when the application (or the node,
     /// for a new application) was already established. Bit 2: its rhythm has been counted as a
-    /// series. Bit 3: new to the application when first seen.
+    /// series. Bit 3: new to the application when first seen. Bit 4: early, an internet address
+    /// new to the node that the application reached in its warm-up: suspect for its rhythm only.
     var flags: UInt8 = 0
     var lastSeen: Int64 = 0
     var firstSeen: Int64 = 0
@@ -17,6 +18,8 @@ struct PeriodicEntry: Sendable {
     var inUse: Bool { flags & 1 != 0 }
     var suspect: Bool { flags & 2 != 0 }
     var novel: Bool { flags & 8 != 0 }
+    /// A steady series to it counts as beaconing while it is young: suspect, or early.
+    var rhythmSuspect: Bool { flags & (2 | 16) != 0 }
 
     /// Steady enough to call a rhythm: four or more intervals of at least two seconds whose
     /// deviation stays within 15% of their mean.
@@ -94,19 +97,20 @@ struct PeriodicityTable: Sendable {
         // Within a beat, or on the beat within 20% (at least a second) of the mean interval.
         let onBeat = gap < Self.sameBeat || abs(seconds - entry.mean) <= max(1, 0.2 * entry.mean)
         guard onBeat else { return .none }
-        let young = entry.suspect && time - entry.firstSeen < youngHorizon
+        let young = entry.rhythmSuspect && time - entry.firstSeen < youngHorizon
         return young ? .young : .established
     }
 
     /// Records the connection. For a destination not in the table, `novel` says it is new to the
-    /// application and `suspect` that it is new while the application is established. Returns the
+    /// application, `suspect` that it is new while the application is established, and `early`
+    /// that it is an internet address new to the node, reached in the warm-up. Returns the
     /// kind of series when this connection makes the rhythm regular for the first time.
     @inline(__always)
     mutating func record(
-        _ key: UInt32, at index: Int?, time: Int64, novel: Bool, suspect: Bool, youngHorizon: Int64
+        _ key: UInt32, at index: Int?, time: Int64, novel: Bool, suspect: Bool, early: Bool = false, youngHorizon: Int64
     ) -> PeriodicOutcome? {
         guard let index else {
-            insert(key, time: time, flags: 1 | (suspect ? 2 : 0) | (novel ? 8 : 0))
+            insert(key, time: time, flags: 1 | (suspect ? 2 : 0) | (novel ? 8 : 0) | (early ? 16 : 0))
             return nil
         }
         return withEntries { entries -> PeriodicOutcome? in
@@ -125,7 +129,7 @@ struct PeriodicityTable: Sendable {
             entries[index].lastSeen = time
             guard entries[index].isRegular, entries[index].flags & 4 == 0 else { return nil }
             entries[index].flags |= 4
-            let young = entries[index].suspect && time - entries[index].firstSeen < youngHorizon
+            let young = entries[index].rhythmSuspect && time - entries[index].firstSeen < youngHorizon
             return young ? .young : .established
         }
     }

@@ -3,12 +3,13 @@ public struct Score: Sendable {
     /// The anomaly score in bits: the sum of the features' weighted, capped surprisals. Higher is
     /// more anomalous; comparable across applications.
     public let value: Double
-    /// The application's threshold when it was scored: a high quantile of its own scores, at least
-    /// the configured floor, times any factor set by `raiseThreshold(for:factor:)`.
+    /// The threshold the application was held to when it was scored: a high quantile of its own
+    /// scores between the configured floor and 16 bits over it (in its warm-up, the floor plus 8 bits),
+    /// times any factor set by `raiseThreshold(for:factor:)`.
     public let threshold: Double
-    /// `value` exceeded `threshold` and the application was past its warm-up.
+    /// `value` exceeded `threshold`.
     public let isAnomaly: Bool
-    /// The application was still in its warm-up: the score counts, but cannot alert.
+    /// The application was still in its warm-up: it was held to the cold-start bar (the floor plus 8 bits).
     public let warmingUp: Bool
     let parts: InlineArray<13, Float>
     let context: ScoreContext
@@ -71,8 +72,11 @@ struct ScoreContext: Sendable {
         case .destination:
             switch DestinationClass(rawValue: Int(destinationClass)) ?? .habitual {
             case .habitual, .frequent: return "\(destination) used \(addressCount) times by this app"
+            case .rare where addressCount == 0: return "\(destination) new to this app, under a domain it uses"
             case .rare: return "\(destination) seen only \(addressCount) times for this app"
             case .young: return "\(destination) used \(addressCount) times lately, still new to this app"
+            case .newAddressInKnownNetwork where addressCount > 0:
+                return "\(destination) used \(addressCount) times by this app, but under a domain new to it"
             case .newAddressInKnownNetwork: return "\(destination) never seen for this app (its network is known)"
             case .newNetworkKnownOnNode: return "\(destination) never seen for this app, in a network new to it"
             case .newOnNode: return "\(destination) never seen on this node"

@@ -3,7 +3,7 @@
 public struct EventScore: Sendable, Hashable {
     /// Bits; higher is more anomalous. The agent keeps two decimals (`rounded(_:)`).
     public var value: Double
-    /// The score passed the application's threshold after its warm-up.
+    /// The score passed the application's threshold (in its warm-up, the cold-start bar).
     public var isAnomaly: Bool
     /// The features that drove the score, most first (empty unless `isAnomaly`).
     public var reasons: [String]

@@ -1,0 +1,154 @@
+import Foundation
+
+/// The real-traffic section of docs/detection.md, written between its markers.
+enum RealReport {
+    static let begin = "<!-- real-traffic: written by `sluice-eval real --write docs/detection.md` -->"
+    static let end = "<!-- real-traffic: end -->"
+
+    static func format(_ value: Double, _ digits: Int = 3) -> String {
+        value.isNaN ? "—" : String(format: "%.\(digits)f", value)
+    }
+
+    static func markdown(_ evaluation: RealEvaluation) -> String {
+        var text = "## Real traffic: the Stratosphere captures\n\n"
+        text += """
+            Labelled flow logs of real hosts (`../shared/datasets/stratosphere-linux-ips`, see its README),
+            read into the agent's event schema by `sluice-eval real` and scored by every detector in one run.
+            Each capture is scored by fresh detectors from its first connection, as on a node's first day;
+            nothing is learned before it. Settings are the agent's defaults; none was chosen by looking at
+            these labels.
+
+            ```sh
+            swift build -c release --product sluice-eval
+            .build/release/sluice-eval real                              # tables on standard output
+            .build/release/sluice-eval real --write docs/detection.md    # this section
+            ```
+
+            **Events.** Zeek `conn.log` (tab-separated with its `#fields` header, or JSON lines) and Argus
+            binetflow (CSV, or the same columns tab-separated) become decision events: the host that opened
+            the connection (`id.orig_h`, `SrcAddr`) is the application, keyed as the synthetic executable
+            `/usr/libexec/sluice-eval/capture-host` in the cgroup `/capture/<address>`; the destination is
+            `id.resp_h`:`id.resp_p` (`DstAddr`:`Dport`) over `proto`. `dst_domain` comes from the capture's
+            `dns.log`: the question whose answer held the destination address, asked by the same source host,
+            the latest before the connection (what the agent's DNS reader records per cgroup). Binetflow times
+            are read as UTC; rows of protocols that are not IP (ARP, LLC, Argus's own records) are skipped.
+            Malformed input stops the run with `file:line:field` and what is wrong.
+
+            **Labels.** Where the log has labels (Zeek `label`/`detailedlabel`, binetflow `Label`), a label
+            naming `Malicious`, `Botnet`, `Malware` or `Attack` is an attack of that type (the detailed label
+            where there is one) and any other is normal. Where it has none, every connection the capture's
+            documented attacking or infected host opened is that attack, every other one normal (the hosts
+            and why, below). An *incident* is one source host's one attack type. A capture with only attack
+            events has no per-capture ROC-AUC (—); its attacks still count against the other captures' normal
+            events in the pooled rows.
+
+
+            """
+        text += "| capture | events | attack events | incidents | with dst_domain | rows skipped (not IP) | labels from |\n|---|---|---|---|---|---|---|\n"
+        for capture in evaluation.captures {
+            text += "| \(capture.spec.name) | \(capture.events.count) | \(capture.attackEvents) | \(capture.incidentCount) | \(capture.named) | \(capture.skipped) | \(capture.spec.source) |\n"
+        }
+        let names = evaluation.detectors.map(\.name)
+        text += "\nROC-AUC / average precision per capture (its attack events against its normal events):\n\n"
+        text += "| capture | " + names.joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: names.count) + "\n"
+        for index in evaluation.captures.indices {
+            text += "| \(evaluation.captures[index].spec.name) |"
+            for detector in evaluation.detectors {
+                let ranking = evaluation.ranking(detector, captures: [index]) { _ in true }
+                text += " \(format(ranking.rocAUC)) / \(format(ranking.averagePrecision)) |"
+            }
+            text += "\n"
+        }
+        let all = Array(evaluation.captures.indices)
+        text += "\nPooled over all captures, and per attack type (that type's events in every capture against every capture's normal events):\n\n"
+        text += "| attack events of | events | " + names.joined(separator: " | ") + " |\n|---|---|" + String(repeating: "---|", count: names.count) + "\n"
+        for (label, include) in [("all captures", { (_: String) in true })] + evaluation.attackTypes.map({ type in (type, { $0 == type }) }) {
+            let count = evaluation.ranking(evaluation.detectors[0], captures: all, attack: include).attackEvents
+            text += "| \(label) | \(count) |"
+            for detector in evaluation.detectors {
+                let ranking = evaluation.ranking(detector, captures: all, attack: include)
+                text += " \(format(ranking.rocAUC)) / \(format(ranking.averagePrecision)) |"
+            }
+            text += "\n"
+        }
+        text += "\nSluice's own alerts at the agent's default threshold (per-application adaptive threshold; in the warm-up, the cold-start bar):\n\n"
+        text += "| capture | incidents alerted | attack events alerted | false alerts | application-days | false alerts per application-day |\n|---|---|---|---|---|---|\n"
+        var total = RealEvaluation.OperatingPoint(
+            incidents: 0, incidentsAlerted: 0, attackEvents: 0, attackAlerts: 0, normalEvents: 0, falseAlerts: 0, applicationDays: 0)
+        for (capture, point) in zip(evaluation.captures, evaluation.operatingPoints) {
+            text += "| \(capture.spec.name) | \(point.incidentsAlerted)/\(point.incidents) | \(point.attackAlerts)/\(point.attackEvents) | \(point.falseAlerts)/\(point.normalEvents) | \(point.applicationDays) | \(format(point.falseAlertsPerApplicationDay, 2)) |\n"
+            total.incidents += point.incidents
+            total.incidentsAlerted += point.incidentsAlerted
+            total.attackEvents += point.attackEvents
+            total.attackAlerts += point.attackAlerts
+            total.normalEvents += point.normalEvents
+            total.falseAlerts += point.falseAlerts
+            total.applicationDays += point.applicationDays
+        }
+        text += "| all | \(total.incidentsAlerted)/\(total.incidents) | \(total.attackAlerts)/\(total.attackEvents) | \(total.falseAlerts)/\(total.normalEvents) | \(total.applicationDays) | \(format(total.falseAlertsPerApplicationDay, 2)) |\n"
+        text += "\nThe detectors: " + evaluation.detectors.map { "**\($0.name)**: \($0.summary)" }.joined(separator: "; ") + ".\n"
+        text += reading(evaluation, total: total)
+        return text
+    }
+
+    /// The section between the markers in `document`, without them; nil when it has none.
+    static func section(in document: String) -> String? {
+        guard let start = document.range(of: begin + "\n"), let stop = document.range(of: end, range: start.upperBound..<document.endIndex)
+        else { return nil }
+        return String(document[start.upperBound..<stop.lowerBound])
+    }
+
+    /// What the tables say, with the run's own figures.
+    static func reading(_ evaluation: RealEvaluation, total: RealEvaluation.OperatingPoint) -> String {
+        let all = Array(evaluation.captures.indices)
+        func pooled(_ name: String) -> String {
+            guard let detector = evaluation.detectors.first(where: { $0.name == name }) else { return "—" }
+            return format(evaluation.ranking(detector, captures: all) { _ in true }.rocAUC)
+        }
+        let named = evaluation.captures.reduce(0) { $0 + $1.named }
+        let events = evaluation.captures.reduce(0) { $0 + $1.events.count }
+        return """
+
+            **What these captures say.** Sluice does not hold on them: pooled ROC-AUC \(pooled("Sluice")) against
+            MIDAS-R's \(pooled("MIDAS-R")) and the first-contact count's \(pooled("first contact")), and at its default
+            threshold it alerts on \(total.incidentsAlerted) of \(total.incidents) incidents (\(total.falseAlerts) false alerts in
+            \(total.applicationDays) application-days). The issue's bar, most incidents at about one false alert per
+            application-day, is not met. (The detector before issue 12's changes, commit 25dab95, measured by
+            the same command: pooled 0.256 / 0.952, 1 of 16 incidents, 0 false alerts.) Why, from
+            `sluice-eval real --explain 10`:
+            - Every capture starts cold, node and application alike, and most attack events are the infected
+              host's own repetitive traffic from its first second (RemcosRAT's refused reconnections to one
+              address about once a second, the bots' DNS to 8.8.8.8). Features that compare an application with
+              its own past learn that within a few events; the rate features judge nothing until a window has
+              finished and then judge it against the same storm; and the reconnections come faster than the
+              two-second minimum period of the rhythm table, so periodicity does not see them. MIDAS-R, whose
+              statistic grows with sustained volume on one edge in one-second ticks, ranks exactly these
+              storms high.
+            - Most normal events are other hosts' flows: the router, broadcasts, connections from the internet
+              into the infected host. As applications they are brand new, with one to three events each, so
+              their first contacts outrank the infected host's thousandth connection; the cold-start changes
+              (see Detectors) make that stronger, not weaker.
+            - Names reach only \(named) of \(events) events (test9 and test10 have a `dns.log` with answers), so the
+              registrable-domain change has little to act on here.
+
+            The captures are small (most are one malicious host with no normal traffic of its own) and their
+            labels are coarse where derived (every flow of the infected host is the attack). They are a
+            development set; the held-out captures of the issue remain the judge.
+
+            """
+    }
+
+    /// `document` with the section between the markers replaced, or added before `## Cost`.
+    static func replacingSection(in document: String, with section: String) -> String {
+        let block = begin + "\n" + section + end + "\n"
+        if let start = document.range(of: begin), let stop = document.range(of: end, range: start.upperBound..<document.endIndex) {
+            var after = stop.upperBound
+            if after < document.endIndex && document[after] == "\n" { after = document.index(after: after) }
+            return document.replacingCharacters(in: start.lowerBound..<after, with: block)
+        }
+        if let cost = document.range(of: "\n## Cost") {
+            return document.replacingCharacters(in: cost.lowerBound..<cost.lowerBound, with: "\n" + block)
+        }
+        return document + "\n" + block
+    }
+}
