@@ -171,6 +171,25 @@ static __always_inline void sluice_owner_ancestors(const struct sluice_config *c
 		bpf_cgroup_release(cgrp);
 }
 
+/* An event record about `owner`'s socket: who connected it, where to, now. The caller sets the
+ * rule, generation, action, flags and hook. */
+static __always_inline void sluice_owner_event(struct sluice_event *event, const struct sluice_owner *owner)
+{
+	event->timestamp_ns = bpf_ktime_get_boot_ns();
+	event->cgroup_id = owner->cgroup_id;
+	event->exe_ino = owner->flow.exe_ino;
+	event->exe_dev = owner->flow.exe_dev;
+	event->pid = owner->pid;
+	event->uid = owner->uid;
+	event->dst_port = owner->flow.port;
+	event->protocol = owner->flow.protocol;
+	event->family = owner->flow.family;
+	__builtin_memcpy(event->dst_addr, owner->flow.addr, 16);
+	__builtin_memset(event->pad, 0, sizeof(event->pad));
+	__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
+	event->dst_name_id = owner->flow.name_id;
+}
+
 static __always_inline void sluice_emit_closed(const struct sluice_state *state,
 					       const struct sluice_config *config,
 					       const struct sluice_owner *owner,
@@ -185,24 +204,12 @@ static __always_inline void sluice_emit_closed(const struct sluice_state *state,
 		sluice_count(SLUICE_COUNTER_EVENTS_LOST);
 		return;
 	}
-	event->timestamp_ns = bpf_ktime_get_boot_ns();
-	event->cgroup_id = owner->cgroup_id;
-	event->exe_ino = owner->flow.exe_ino;
-	event->exe_dev = owner->flow.exe_dev;
-	event->pid = owner->pid;
-	event->uid = owner->uid;
+	sluice_owner_event(event, owner);
 	event->rule_id = verdict->rule_id;
 	event->generation = config->generation;
-	event->dst_port = owner->flow.port;
-	event->protocol = owner->flow.protocol;
-	event->family = owner->flow.family;
-	__builtin_memcpy(event->dst_addr, owner->flow.addr, 16);
 	event->action = verdict->action;
 	event->flags = flags;
 	event->hook = hook;
-	__builtin_memset(event->pad, 0, sizeof(event->pad));
-	__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
-	event->dst_name_id = owner->flow.name_id;
 	bpf_ringbuf_submit(event, 0);
 }
 

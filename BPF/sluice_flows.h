@@ -86,24 +86,12 @@ static __always_inline void sluice_fill_flow(struct sluice_flow_event *record, c
 {
 	struct sluice_event *event = &record->event;
 
-	event->timestamp_ns = bpf_ktime_get_boot_ns();
-	event->cgroup_id = owner->cgroup_id;
-	event->exe_ino = owner->flow.exe_ino;
-	event->exe_dev = owner->flow.exe_dev;
-	event->pid = owner->pid;
-	event->uid = owner->uid;
+	sluice_owner_event(event, owner);
 	event->rule_id = owner->rule_id;
 	event->generation = owner->generation;
-	event->dst_port = owner->flow.port;
-	event->protocol = owner->flow.protocol;
-	event->family = owner->flow.family;
-	__builtin_memcpy(event->dst_addr, owner->flow.addr, 16);
 	event->action = owner->action;
 	event->flags = owner->event_flags;
 	event->hook = SLUICE_HOOK_FLOW;
-	__builtin_memset(event->pad, 0, sizeof(event->pad));
-	__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
-	event->dst_name_id = owner->flow.name_id;
 	record->start_ns = owner->start_ns;
 	record->cookie = owner->cookie;
 	record->bytes_sent = owner->bytes_sent;
