@@ -171,7 +171,8 @@ int sluice_egress(struct __sk_buff *skb)
 
 /* Every arriving packet of the cgroup's sockets: counted, and read if it is a DNS answer. A
  * socket connected to a port other than 53 (a TCP connection, a QUIC or other connected UDP
- * socket) receives from that peer only, never a DNS answer: most packets stop there. */
+ * socket) receives from that peer only, and a listening TCP socket only handshakes: neither
+ * gets a DNS answer, and most packets stop there. */
 SEC("cgroup_skb/ingress")
 int sluice_ingress(struct __sk_buff *skb)
 {
@@ -183,8 +184,8 @@ int sluice_ingress(struct __sk_buff *skb)
 	if (sk) {
 		sluice_count_packet(skb, sk, 0);
 		peer_port = sk->dst_port;
-		if (peer_port != 0 && peer_port != bpf_htons(53))
-			return 1;
+		if (peer_port != bpf_htons(53) && (peer_port != 0 || sk->protocol == IPPROTO_TCP))
+			return 1; /* a TCP answer comes to a socket connected to port 53, never a listener */
 	}
 	sluice_dns_read(skb);
 	return 1;
