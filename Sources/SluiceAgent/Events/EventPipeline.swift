@@ -62,7 +62,12 @@ public final class EventPipeline: Service, Sendable {
                 do {
                     var batch = try reader.poll(timeoutMilliseconds: 50)
                     if openFlows.isDue() {
-                        batch.events += openFlows.select(try sweeper.sweep())
+                        // A failed sweep costs this interval's open-flow records, never the batch.
+                        do {
+                            batch.events += openFlows.select(try sweeper.sweep())
+                        } catch {
+                            logger.warning("reading open connections' counts failed", metadata: ["error": "\(error)"])
+                        }
                     }
                     if batch.malformed > 0 { countLost(batch.malformed) }
                     if !batch.events.isEmpty || !batch.execs.isEmpty { handoff.send(batch) }
