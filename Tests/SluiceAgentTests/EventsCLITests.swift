@@ -23,7 +23,12 @@ struct EventsCLITests {
                     enforced: true, policy: nil, rule: "default", hook: "connect4", generation: 1, mapped: false, dstDomain: domain
                 ).jsonLine
             }
-            _ = try await node.uploadEvents(query: .init(sequence: 0), body: .applicationXNdjson(HTTPBody(lines.joined(separator: "\n")))).ok
+            var flow = try DecisionEvent(jsonLine: lines[0])
+            flow.hook = "flow"
+            flow.flow = FlowCounts(
+                flowID: 9, bytesSent: 1_048_576, bytesReceived: 2048, packetsSent: 20, packetsReceived: 3, durationMilliseconds: 1500, final: true)
+            let all = lines + [flow.jsonLine]
+            _ = try await node.uploadEvents(query: .init(sequence: 0), body: .applicationXNdjson(HTTPBody(all.joined(separator: "\n")))).ok
 
             let environment = ProcessInfo.processInfo.environment.merging(
                 ["SLUICE_SERVER": server.url, "SLUICE_TOKEN": admin.token, "SLUICE_ALLOW_INSECURE_HTTP": "1"]) { $1 }
@@ -45,6 +50,14 @@ struct EventsCLITests {
             // A name is shown, never obeyed: its escape sequence is printed as text.
             #expect(!table.standardOutput.contains("\u{1b}[31m"))
             #expect(rows.contains { $0.contains(#"\u{1b}[31mred.example.com"#) })
+
+            // Flow records: the server filters by kind; the table shows their bytes.
+            let flows = try sluice("events", "--fleet", "--output", "json", "--kind", "flow")
+            #expect(try flows.standardOutput.split(separator: "\n").map { try DecisionEvent(jsonLine: String($0)).flow?.bytesSent } == [1_048_576])
+            let decisions = try sluice("events", "--fleet", "--output", "json", "--kind", "decision")
+            #expect(decisions.standardOutput.split(separator: "\n").count == lines.count)
+            let flowTable = try sluice("events", "--fleet", "--kind", "flow")
+            #expect(flowTable.standardOutput.contains("↑1.0 MiB ↓2.0 KiB"), "\(flowTable.standardOutput)")
 
             let refused = try sluice("events", "--fleet", "--domain", "a.*.com")
             #expect(refused.status != 0)

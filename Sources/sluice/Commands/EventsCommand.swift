@@ -96,13 +96,15 @@ struct EventsCommand: AsyncParsableCommand {
         let verdictFilter = verdicts.isEmpty ? nil : verdicts
         try await server.with { connection in
             // A live stream ends only when the server goes or this command is stopped.
+            let kindFilter = kind?.rawValue
             let body = try await connection.call(timeout: follow ? .seconds(365 * 86_400) : .seconds(300)) { [node, exe, domain, recent] client in
                 if follow {
-                    try await client.streamEvents(query: .init(node: node, exe: exe, domain: domain, verdict: verdictFilter)).ok.body
-                        .applicationXNdjson
-                } else {
-                    try await client.queryEvents(query: .init(node: node, exe: exe, domain: domain, verdict: verdictFilter, limit: recent ?? 100))
+                    try await client.streamEvents(query: .init(node: node, exe: exe, domain: domain, verdict: verdictFilter, kind: kindFilter))
                         .ok.body.applicationXNdjson
+                } else {
+                    try await client.queryEvents(
+                        query: .init(node: node, exe: exe, domain: domain, verdict: verdictFilter, kind: kindFilter, limit: recent ?? 100)
+                    ).ok.body.applicationXNdjson
                 }
             }
             do {
