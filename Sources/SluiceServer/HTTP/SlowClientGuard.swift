@@ -8,6 +8,11 @@ import NIOHTTPTypes
 /// the idle timeout of the last response. Without these, a client that sends half a request and
 /// waits holds a file descriptor for ever, and a thousand of them stop the server.
 ///
+/// The body's clock runs only while the server has asked to read (an outbound `read`): a handler
+/// that has not got to the body yet (a busy server, a login waiting for its turn) stops reading,
+/// and that time is the server's, not the client's. Paused at each read's end, resumed at the
+/// next request to read, so a client that drips its body still runs out of the same total.
+///
 /// Responses have no deadline here: a long poll or an event stream may run for minutes.
 /// It sits between HTTP decoding and Hummingbird's handlers, so it sees whole heads and ends.
 final class SlowClientGuard: ChannelDuplexHandler, RemovableChannelHandler {
@@ -29,6 +34,9 @@ final class SlowClientGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests read whose responses have not ended (HTTP/1.1 pipelining may queue several).
     private var unanswered = 0
     private var armed: (deadline: Deadline, task: Scheduled<Void>)?
+    /// While a body is read: the time it has left, and since when the clock runs (nil: paused).
+    private var bodyLeft: TimeAmount?
+    private var bodyClockSince: NIODeadline?
 
     init(limits: ServerConfiguration.ConnectionLimits, logger: Logger, onTimeout: @escaping @Sendable (Deadline) -> Void) {
         self.limits = limits
@@ -58,15 +66,42 @@ final class SlowClientGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             readingRequest = true
-            arm(.body, context: context)
+            disarm()
+            bodyLeft = TimeAmount(limits.bodyTimeout)
+            resumeBodyClock(context: context)
         case .body:
             break
         case .end:
             readingRequest = false
             unanswered += 1
+            bodyLeft = nil
+            bodyClockSince = nil
             disarm()
         }
         context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        pauseBodyClock()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        resumeBodyClock(context: context)
+        context.read()
+    }
+
+    private func resumeBodyClock(context: ChannelHandlerContext) {
+        guard let left = bodyLeft, bodyClockSince == nil else { return }
+        bodyClockSince = .now()
+        arm(.body, after: max(left, .zero), context: context)
+    }
+
+    private func pauseBodyClock() {
+        guard let since = bodyClockSince, let left = bodyLeft else { return }
+        bodyLeft = left - (NIODeadline.now() - since)
+        bodyClockSince = nil
+        disarm()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -77,16 +112,16 @@ final class SlowClientGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    private func arm(_ deadline: Deadline, context: ChannelHandlerContext) {
+    private func arm(_ deadline: Deadline, after given: TimeAmount? = nil, context: ChannelHandlerContext) {
         disarm()
-        let delay: Duration =
+        let delay: TimeAmount =
             switch deadline {
-            case .header: limits.headerTimeout
-            case .body: limits.bodyTimeout
-            case .idle: limits.idleTimeout
+            case .header: TimeAmount(limits.headerTimeout)
+            case .body: given ?? TimeAmount(limits.bodyTimeout)
+            case .idle: TimeAmount(limits.idleTimeout)
             }
         let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        let task = context.eventLoop.scheduleTask(in: TimeAmount(delay)) {
+        let task = context.eventLoop.scheduleTask(in: delay) {
             let (handler, context) = loopBound.value
             handler.expired(deadline, context: context)
         }
