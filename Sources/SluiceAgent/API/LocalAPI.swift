@@ -85,7 +85,7 @@ enum LocalAPI {
             events: .init(
                 lostInKernel: counters.eventsLost, lostInAgent: dependencies.pipeline.droppedInAgent, published: totals.published,
                 droppedForSubscribers: totals.dropped, subscribers: totals.subscribers),
-            traffic: TrafficReport.Counts(dependencies.pipeline.traffic.total),
+            traffic: dependencies.pipeline.traffic.total,
             fleet: dependencies.fleet?.status, tamper: dependencies.tamper.status)
     }
 

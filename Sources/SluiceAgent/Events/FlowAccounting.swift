@@ -26,14 +26,14 @@ final class FlowAccounting: Sendable {
     func report(applications: Int, destinations: Int) -> TrafficReport {
         let (top, total) = totals.withLock { ($0.top(applications: applications, destinations: destinations), $0.total) }
         return TrafficReport(
-            total: TrafficReport.Counts(total),
+            total: total,
             applications: top.map { application, counts, destinations in
                 TrafficReport.Application(
-                    exe: application.executable, cgroup: application.cgroup, counts: TrafficReport.Counts(counts),
+                    exe: application.executable, cgroup: application.cgroup, counts: counts,
                     destinations: destinations.map { destination, counts in
                         TrafficReport.Destination(
                             address: destination.address.description, domain: destination.domain, port: destination.port,
-                            protocol: destination.transport, counts: TrafficReport.Counts(counts))
+                            protocol: destination.transport, counts: counts)
                     })
             })
     }
@@ -44,22 +44,8 @@ public struct TrafficReport: Sendable, Codable {
     public var total: Counts
     public var applications: [Application]
 
-    public struct Counts: Sendable, Codable, Hashable {
-        public var bytesSent: UInt64
-        public var bytesReceived: UInt64
-        public var packetsSent: UInt64
-        public var packetsReceived: UInt64
-        /// Connections that ended.
-        public var connections: UInt64
-
-        init(_ counts: FlowTotals.Counts) {
-            bytesSent = counts.bytesSent
-            bytesReceived = counts.bytesReceived
-            packetsSent = counts.packetsSent
-            packetsReceived = counts.packetsReceived
-            connections = counts.connections
-        }
-    }
+    /// Bytes and packets each way, and connections that ended.
+    public typealias Counts = FlowTotals.Counts
 
     public struct Application: Sendable, Codable {
         public var exe: String?
