@@ -298,6 +298,32 @@ static int single(const char *op, struct probe_target *t)
 	return result;
 }
 
+/* TCP connects to t for `ms` milliseconds, retrying a millisecond after each refusal: what a
+ * rate limit admits of a client that keeps trying. Prints the counts by outcome and the time. */
+static int flood_tcp(struct probe_target *t, long ms)
+{
+	double start = now_ns(), deadline = start + (double)ms * 1e6;
+	long ok = 0, eagain = 0, other = 0;
+	int last_other = 0;
+
+	while (now_ns() < deadline) {
+		int result = single("connect-tcp", t);
+
+		if (result == 0)
+			ok++;
+		else if (result == EAGAIN) {
+			eagain++;
+			usleep(1000);
+		} else {
+			other++;
+			last_other = result;
+		}
+	}
+	printf("flood-tcp ok=%ld eagain=%ld other=%ld last_other=%s elapsed_ms=%.1f\n", ok, eagain, other,
+	       other ? errno_name(last_other) : "-", (now_ns() - start) / 1e6);
+	return other ? last_other : 0;
+}
+
 static int bench_udp(const char *op, struct probe_target *t, long n)
 {
 	int fd = socket(t->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -511,6 +537,17 @@ int main(int argc, char **argv)
 			if (result != 0)
 				all_ok = 0;
 			i += 4 + udp;
+			continue;
+		}
+		if (!strcmp(op, "flood-tcp")) {
+			if (i + 3 >= argc) {
+				fprintf(stderr, "sluice-probe: flood-tcp needs MILLISECONDS\n");
+				return 2;
+			}
+			result = flood_tcp(&t, atol(argv[i + 3]));
+			if (result != 0)
+				all_ok = 0;
+			i += 4;
 			continue;
 		}
 		if (strncmp(op, "bench-", 6) == 0 || strcmp(op, "until-udp-ok") == 0) {

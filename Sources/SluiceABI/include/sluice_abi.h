@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 4
+#define SLUICE_ABI_VERSION 5
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
@@ -29,7 +29,9 @@ enum sluice_action {
 	SLUICE_ACTION_NONE = 0,
 	SLUICE_ACTION_ALLOW = 1,
 	SLUICE_ACTION_ALERT = 2,
-	SLUICE_ACTION_DENY = 3,
+	SLUICE_ACTION_RATE_LIMIT = 3, /* allow while the application's token bucket for the rule has a
+				       * token (sluice_rate_rules), else fail with EAGAIN */
+	SLUICE_ACTION_DENY = 4,
 };
 
 /* Flags on a compiled verdict (port entries and defaults). */
@@ -102,7 +104,10 @@ enum sluice_counter {
 					  * fragmented */
 	SLUICE_COUNTER_DNS_NEW = 13,     /* attributions that took a new map entry (learned minus
 					  * refreshed): new minus live entries is what the LRU evicted */
-	SLUICE_COUNTER_MAX = 14,
+	SLUICE_COUNTER_RATE_LIMITED = 14, /* connects refused by a rate limit (enforced or not) */
+	SLUICE_COUNTER_RATE_BUCKETS_NEW = 15, /* token buckets created: beyond the live ones, the LRU
+					       * evicted (and so refilled) that many */
+	SLUICE_COUNTER_MAX = 16,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */
@@ -204,6 +209,36 @@ struct sluice_port_table {
 	struct sluice_port_entry entries[SLUICE_PORT_TABLE_ENTRIES];
 };
 _Static_assert(sizeof(struct sluice_port_table) == 104, "sluice_port_table layout");
+
+/* ---- Rate limits (action rate-limit) ----
+ * Each (application, rule) has a token bucket kept as GCRA's one number, the theoretical
+ * arrival time: a connect is admitted when that time is at most `tolerance_ns` ahead of now,
+ * and moves it `interval_ns` on. */
+
+/* Key of sluice_rate_rules (hash): a rate-limit rule of one generation. */
+struct sluice_rate_rule_key {
+	__u32 generation;
+	__u32 rule_id;
+};
+_Static_assert(sizeof(struct sluice_rate_rule_key) == 8, "sluice_rate_rule_key layout");
+
+/* Value of sluice_rate_rules: the rule's rate. */
+struct sluice_rate_rule {
+	__u64 interval_ns;  /* period / count: one token per interval */
+	__u64 tolerance_ns; /* (burst - 1) * interval: how far ahead the bucket may run */
+};
+_Static_assert(sizeof(struct sluice_rate_rule) == 16, "sluice_rate_rule layout");
+
+/* Key of sluice_rate_buckets (LRU; value: the theoretical arrival time, CLOCK_BOOTTIME ns):
+ * one application (executable within cgroup) under one rule. Rule ids outlive generations for
+ * an unchanged rule, so a policy reload keeps the buckets. */
+struct sluice_rate_key {
+	__u64 cgroup_id;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u32 rule_id;
+};
+_Static_assert(sizeof(struct sluice_rate_key) == 24, "sluice_rate_key layout");
 
 /* One ring-buffer record per decision. */
 struct sluice_event {

@@ -10,11 +10,14 @@ public struct RuleInfo: Hashable, Sendable, Codable {
     /// The subject(s) the rule was written for, for people.
     public var subject: String
     public var location: SourceLocation?
+    /// A `rate-limit` rule's rate, which the kernel's token buckets follow.
+    public var rate: ConnectionRate?
 
     public init(
         id: UInt32, policy: String?, rule: String, action: RuleAction, mode: PolicyMode, subject: String,
-        location: SourceLocation?
+        location: SourceLocation?, rate: ConnectionRate? = nil
     ) {
+        self.rate = rate
         self.id = id
         self.policy = policy
         self.rule = rule

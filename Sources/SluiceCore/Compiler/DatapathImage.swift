@@ -81,6 +81,8 @@ public struct DatapathImage: Sendable, Equatable {
     /// Governed executable paths as the kernel finds them at exec (`sluice_governed_names`).
     /// Not part of a slot: the kernel reads it at exec, not per decision.
     public var governedNames: [GovernedName: ExecutableIdentity] = [:]
+    /// The rates of the generation's `rate-limit` rules, by rule id (`sluice_rate_rules`).
+    public var rates: [UInt32: ConnectionRate] = [:]
 
     public init(
         node: SubjectRecord, subjects: [SubjectKey: SubjectRecord], routes: [RouteKey: Int], tables: [[PortEntry]],
@@ -162,6 +164,9 @@ extension DatapathImage {
             node: node, subjects: subjects, routes: builder.routes, tables: builder.tables,
             executableInCgroupLevels: exeLevels.sorted(by: >), cgroupLevels: cgroupLevels.sorted(by: >))
         governedNames = compiled.governedNames
+        for rule in compiled.rules {
+            if let rate = rule.rate { rates[rule.id] = rate }
+        }
         nameRoutes = builder.nameRoutes
         namePatterns = builder.namePatterns
     }

@@ -44,7 +44,7 @@ extension DecisionEvent {
         out.field("dst_ip", string: destination.description)
         out.field("dst_domain", string: dstDomain)
         out.field("dst_port", number: UInt64(port))
-        out.field("verdict", string: verdict.rawValue)
+        out.field("verdict", string: verdict.verdictName)
         out.field("enforced", bool: enforced)
         out.field("policy", string: policy)
         out.field("rule", string: rule)

@@ -207,6 +207,7 @@ struct EventFields {
             } ?? nil
         case .verdict:
             let parsed: RuleAction?? = try reader.readOptionalStringBytes(field) { bytes in
+                if bytes.count == 12 { return bytes.elementsEqual("rate-limited".utf8) ? .rateLimit : nil }
                 guard bytes.count == 4 || bytes.count == 5 else { return nil }
                 // "allow", "alert" and "deny" as little-endian words.
                 switch EventField.Packed(bytes).low {
@@ -219,7 +220,7 @@ struct EventFields {
             guard let parsed else { return }
             guard let action = parsed else {
                 let text = (try? reader.readBack(from: start)) ?? ""
-                throw reader.error(.invalidValue(field: "verdict", value: text, expected: "allow, alert or deny"), at: start)
+                throw reader.error(.invalidValue(field: "verdict", value: text, expected: "allow, alert, rate-limited or deny"), at: start)
             }
             verdict = action
         case .pid: pid = try UInt32(reader.readOptionalInteger(field, maximum: UInt64(UInt32.max)) ?? UInt64(pid))

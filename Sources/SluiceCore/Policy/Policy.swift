@@ -22,6 +22,9 @@ public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Compa
     case allow
     /// Let it through and flag the event.
     case alert
+    /// Let the application make at most the rule's `rate` of new connections; fail the rest
+    /// with EAGAIN (a rule's action only: it needs the rule's rate).
+    case rateLimit = "rate-limit"
     /// Fail the connect or send with EPERM.
     case deny
 
@@ -30,9 +33,27 @@ public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Compa
         switch self {
         case .allow: return 1
         case .alert: return 2
-        case .deny: return 3
+        case .rateLimit: return 3
+        case .deny: return 4
         }
     }
+
+    /// What an event's `verdict` says when this action decided: a rate limit's refusal reads
+    /// `rate-limited` (an admitted connect is an `allow` by the rate rule).
+    public var verdictName: String { self == .rateLimit ? "rate-limited" : rawValue }
+
+    /// From an event's `verdict` (or the action's own name).
+    public init?(verdictName: String) {
+        if verdictName == "rate-limited" {
+            self = .rateLimit
+        } else {
+            self.init(rawValue: verdictName)
+        }
+    }
+
+    /// Whether a policy default (or `rawSockets`, `encryptedDNS`) may say this: a rate limit
+    /// needs the rate only a rule carries.
+    public var needsRuleParameters: Bool { self == .rateLimit }
 
     public static func < (lhs: RuleAction, rhs: RuleAction) -> Bool { lhs.severity < rhs.severity }
 }
@@ -77,6 +98,8 @@ public struct EgressRule: Hashable, Sendable {
     /// Ports; empty means any port.
     public var ports: [Located<PortRange>]
     public var transport: TransportProtocol
+    /// The rate of a `rate-limit` rule (nil for every other action).
+    public var rate: Located<ConnectionRate>?
     /// Where `to` names `host`, the node's own addresses: only the node knows them, so the
     /// compiler expands it (`SubjectResolver.hostAddresses`), not the parser. With no other
     /// destination the rule covers the host only, not every address.
@@ -87,9 +110,10 @@ public struct EgressRule: Hashable, Sendable {
 
     public init(
         name: String? = nil, action: RuleAction, destinations: [Located<IPPrefix>], names: [Located<NamePattern>] = [],
-        ports: [Located<PortRange>], transport: TransportProtocol, hostDestination: Located<String>? = nil, index: Int,
-        location: SourceLocation
+        ports: [Located<PortRange>], transport: TransportProtocol, hostDestination: Located<String>? = nil,
+        rate: Located<ConnectionRate>? = nil, index: Int, location: SourceLocation
     ) {
+        self.rate = rate
         self.names = names
         self.hostDestination = hostDestination
         self.name = name

@@ -4,7 +4,7 @@ extension PolicyDocumentReader {
     /// Where each rule name was first used, to point a repeat at it.
     typealias RuleNames = [String: (path: FieldPath, location: SourceLocation)]
 
-    private static let ruleFields = ["name", "action", "to", "ports", "protocol"]
+    private static let ruleFields = ["name", "action", "to", "ports", "protocol", "rate", "burst"]
 
     mutating func readEgress(_ node: Node, at path: FieldPath) -> [EgressRule] {
         guard let items = list(node, at: path) else { return [] }
@@ -55,10 +55,47 @@ extension PolicyDocumentReader {
                 "protocol raw decides creating raw and ping sockets, which have no destination or port yet; "
                     + "leave out \"to\" and \"ports\" (or write spec.rawSockets: allow or deny)")
         }
+        let rate = action.flatMap { readRate(fields, action: $0, transport: transport) }
         guard diagnostics.count == errorsBefore, let action else { return nil }
         return EgressRule(
             name: name, action: action, destinations: prefixes, names: names, ports: ports ?? [],
-            transport: transport ?? .any, hostDestination: hostDestination, index: index, location: location(of: node))
+            transport: transport ?? .any, hostDestination: hostDestination, rate: rate, index: index, location: location(of: node))
+    }
+
+    /// `rate` (and `burst`): required by `action: rate-limit`, refused with any other action.
+    private mutating func readRate(_ fields: Fields, action: RuleAction, transport: TransportProtocol?) -> Located<ConnectionRate>? {
+        guard action == .rateLimit else {
+            for field in ["rate", "burst"] {
+                if let node = fields[field] {
+                    report(node, fields.path(field), "\"\(field)\" belongs to action rate-limit; this rule's action is \(action.rawValue)")
+                }
+            }
+            return nil
+        }
+        guard let rateNode = require("rate", in: fields, hint: "action rate-limit needs a rate, such as rate: \"20/s\"") else {
+            return nil
+        }
+        if transport == .raw, let protocolNode = fields["protocol"] {
+            report(protocolNode, fields.path("protocol"), "rate-limit limits connections; creating raw sockets cannot be rate limited")
+            return nil
+        }
+        var burst: UInt32?
+        if let burstNode = fields["burst"] {
+            guard case .scalar(let scalar) = burstNode, burstNode.scalarTagName == .int, let value = UInt32(scalar.string) else {
+                report(burstNode, fields.path("burst"), "expected a whole number of connections, found \(burstNode.foundDescription)")
+                return nil
+            }
+            burst = value
+        }
+        guard let text = string(rateNode, at: fields.path("rate"), expected: "a rate such as \"20/s\"") else { return nil }
+        switch ConnectionRate.parse(text, burst: burst) {
+        case .success(let rate):
+            return Located(rate, at: location(of: rateNode), path: fields.path("rate"))
+        case .failure(let error):
+            let faulty = error.isAboutBurst ? "burst" : "rate"
+            report(fields[faulty] ?? rateNode, fields.path(faulty), error.description)
+            return nil
+        }
     }
 
     /// nil when anything in the list is wrong.

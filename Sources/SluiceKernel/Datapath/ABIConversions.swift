@@ -18,6 +18,7 @@ extension RuleAction {
         switch self {
         case .allow: return UInt8(SLUICE_ACTION_ALLOW.rawValue)
         case .alert: return UInt8(SLUICE_ACTION_ALERT.rawValue)
+        case .rateLimit: return UInt8(SLUICE_ACTION_RATE_LIMIT.rawValue)
         case .deny: return UInt8(SLUICE_ACTION_DENY.rawValue)
         }
     }
@@ -27,9 +28,18 @@ extension RuleAction {
         switch UInt32(value) {
         case SLUICE_ACTION_ALLOW.rawValue: self = .allow
         case SLUICE_ACTION_ALERT.rawValue: self = .alert
+        case SLUICE_ACTION_RATE_LIMIT.rawValue: self = .rateLimit
         case SLUICE_ACTION_DENY.rawValue: self = .deny
         default: return nil
         }
+    }
+}
+
+extension sluice_rate_rule {
+    init(_ rate: ConnectionRate) {
+        self.init()
+        interval_ns = rate.intervalNanoseconds
+        tolerance_ns = rate.toleranceNanoseconds
     }
 }
 

@@ -19,6 +19,8 @@ struct DatapathMaps {
     let dnsNames: BPFMap
     let nameRules: BPFMap
     let namePatterns: BPFMap
+    let rateRules: BPFMap
+    let rateBuckets: BPFMap
 
     init(of object: BPFObject) throws(KernelError) {
         func map(_ name: MapName) throws(KernelError) -> BPFMap {
@@ -40,6 +42,8 @@ struct DatapathMaps {
         dnsNames = try map(.dnsNames)
         nameRules = try map(.nameRules)
         namePatterns = try map(.namePatterns)
+        rateRules = try map(.rateRules)
+        rateBuckets = try map(.rateBuckets)
     }
 
     /// The map pinned as `name`.
@@ -61,6 +65,8 @@ struct DatapathMaps {
         case .dnsNames: return dnsNames
         case .nameRules: return nameRules
         case .namePatterns: return namePatterns
+        case .rateRules: return rateRules
+        case .rateBuckets: return rateBuckets
         }
     }
 }

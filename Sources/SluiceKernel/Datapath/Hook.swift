@@ -68,6 +68,10 @@ public enum MapName: String, CaseIterable, Sendable {
     case nameRules = "sluice_name_rules"
     /// Per slot: the name patterns any subject has rules for.
     case namePatterns = "sluice_name_patterns"
+    /// Per generation: the rates of its rate-limit rules.
+    case rateRules = "sluice_rate_rules"
+    /// Per application and rate-limit rule: its token bucket.
+    case rateBuckets = "sluice_rate_buckets"
 }
 
 /// Where everything of one Sluice instance is pinned.

@@ -16,7 +16,7 @@ extension ServerAPI {
         if let prefix = try Self.destination(parameters.dst) { query.destination = AddressKey.range(prefix) }
         query.domain = try Self.domain(parameters.domain)
         query.port = try QueryCheck.int(parameters.port, "port", range: 1...65535).map(Int64.init)
-        query.verdicts = try verdicts().map(\.rawValue).sorted()
+        query.verdicts = try verdicts().map(\.verdictName).sorted()
         query.kinds = try kinds().map(\.rawValue).sorted()
         query.policy = try QueryCheck.text(parameters.policy, "policy", maxLength: 256)
         query.cursor = try QueryCheck.cursor(parameters.cursor)
@@ -96,7 +96,7 @@ extension ServerAPI {
     func verdicts() throws -> Set<RuleAction> {
         var verdicts: Set<RuleAction> = []
         for value in try scope.queryList("verdict") {
-            guard let verdict = RuleAction(rawValue: value) else { throw APIError.badRequest("verdict must be allow, alert or deny, not \(value)") }
+            guard let verdict = RuleAction(verdictName: value) else { throw APIError.badRequest("verdict must be allow, alert, rate-limited or deny, not \(value)") }
             verdicts.insert(verdict)
         }
         return verdicts

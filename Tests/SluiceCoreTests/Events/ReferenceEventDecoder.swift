@@ -42,7 +42,7 @@ enum ReferenceEventDecoder {
             }
             let familyText = try container.decodeIfPresent(String.self, forKey: .family)
             let verdictText = try container.decodeIfPresent(String.self, forKey: .verdict)
-            guard let verdict = RuleAction(rawValue: verdictText ?? "allow") else {
+            guard let verdict = RuleAction(verdictName: verdictText ?? "allow") else {
                 throw DecodingError.dataCorruptedError(forKey: .verdict, in: container, debugDescription: "not a verdict")
             }
             let value = try container.decodeIfPresent(Double.self, forKey: .score)
