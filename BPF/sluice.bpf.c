@@ -620,6 +620,8 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 		verdict_count = sluice_count(SLUICE_COUNTER_ALERT);
 	else if (verdict.action == SLUICE_ACTION_RATE_LIMIT)
 		verdict_count = sluice_count(SLUICE_COUNTER_RATE_LIMITED);
+	else if (verdict.action == SLUICE_ACTION_REDIRECT)
+		verdict_count = sluice_count(SLUICE_COUNTER_REDIRECTED);
 	else
 		verdict_count = sluice_count(SLUICE_COUNTER_ALLOW);
 
@@ -635,6 +637,12 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 		return 0;
 	}
 	return verdict.action == SLUICE_ACTION_DENY ? 0 : 1;
+}
+
+/* Whether the connect (or send) goes to the rule's redirect target: an enforced redirect. */
+static __always_inline int sluice_redirects_now(const struct sluice_decision *decision)
+{
+	return decision->verdict.action == SLUICE_ACTION_REDIRECT && (decision->flags & SLUICE_EVENT_ENFORCED);
 }
 
 /* Linux connects (and sends to) the unspecified address as the local host: 0.0.0.0 goes to
@@ -697,6 +705,10 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 #include "sluice_dns.h"
 /* ---- end ---- */
 
+/* ---- Redirects (item: verdicts) ---- */
+#include "sluice_redirect.h"
+/* ---- end ---- */
+
 /* ---- Bytes and packets per connection, flow records (item: bytes) ---- */
 #include "sluice_flows.h"
 /* ---- end ---- */
@@ -709,6 +721,8 @@ int sluice_connect4(struct bpf_sock_addr *ctx)
 
 	sluice_flow_v4(ctx, &flow);
 	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT4, &decision))
+		return 0;
+	if (sluice_redirects_now(&decision) && !sluice_redirect4(ctx, &decision))
 		return 0;
 	sluice_remember_owner(ctx, &flow, &decision);
 	return 1;
@@ -723,6 +737,8 @@ int sluice_connect6(struct bpf_sock_addr *ctx)
 	sluice_flow_v6(ctx, &flow);
 	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT6, &decision))
 		return 0;
+	if (sluice_redirects_now(&decision) && !sluice_redirect6(ctx, &decision))
+		return 0;
 	sluice_remember_owner(ctx, &flow, &decision);
 	return 1;
 }
@@ -732,10 +748,14 @@ int sluice_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
 
-	sluice_flow_v4(ctx, &flow);
-	struct sluice_decision decision;
+	struct sluice_decision decision = {};
 
-	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG4, &decision);
+	sluice_flow_v4(ctx, &flow);
+	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG4, &decision))
+		return 0;
+	if (sluice_redirects_now(&decision) && !sluice_redirect4(ctx, &decision))
+		return 0;
+	return 1;
 }
 
 SEC("cgroup/sendmsg6")
@@ -743,10 +763,14 @@ int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
 
-	sluice_flow_v6(ctx, &flow);
-	struct sluice_decision decision;
+	struct sluice_decision decision = {};
 
-	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG6, &decision);
+	sluice_flow_v6(ctx, &flow);
+	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG6, &decision))
+		return 0;
+	if (sluice_redirects_now(&decision) && !sluice_redirect6(ctx, &decision))
+		return 0;
+	return 1;
 }
 
 /* A file executed under a name a policy governs is recorded as the governed identity, whatever

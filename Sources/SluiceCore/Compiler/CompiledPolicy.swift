@@ -12,12 +12,15 @@ public struct RuleInfo: Hashable, Sendable, Codable {
     public var location: SourceLocation?
     /// A `rate-limit` rule's rate, which the kernel's token buckets follow.
     public var rate: ConnectionRate?
+    /// A `redirect` rule's target.
+    public var redirect: RedirectTarget?
 
     public init(
         id: UInt32, policy: String?, rule: String, action: RuleAction, mode: PolicyMode, subject: String,
-        location: SourceLocation?, rate: ConnectionRate? = nil
+        location: SourceLocation?, rate: ConnectionRate? = nil, redirect: RedirectTarget? = nil
     ) {
         self.rate = rate
+        self.redirect = redirect
         self.id = id
         self.policy = policy
         self.rule = rule

@@ -17,6 +17,8 @@ public struct Explanation: Sendable, Hashable, Codable {
     public var generation: UInt32?
     /// A rate-limit rule's rate: the application's connections beyond it fail with EAGAIN.
     public var rate: ConnectionRate?
+    /// A redirect rule's target: where the connection goes instead.
+    public var redirect: RedirectTarget?
 
     public init(decision: Decision, rule: RuleInfo?, generation: UInt32?) {
         verdict = decision.verdict.action
@@ -32,6 +34,7 @@ public struct Explanation: Sendable, Hashable, Codable {
         trace = decision.trace
         self.generation = generation
         rate = decision.verdict.action == .rateLimit ? rule?.rate : nil
+        redirect = decision.verdict.action == .redirect ? rule?.redirect : nil
     }
 
     /// A few lines for a terminal.
@@ -40,6 +43,9 @@ public struct Explanation: Sendable, Hashable, Codable {
         if let rate {
             lines[0] += " \(rate): allowed while the application (executable in its cgroup) stays within it, "
                 + (monitor ? "reported as rate-limited beyond" : "failing with EAGAIN beyond")
+        }
+        if let redirect {
+            lines[0] += " to \(redirect)" + (monitor ? " (reported only: the connection goes where it was meant to)" : "; the application still sees the original destination as its peer")
         }
         let ruleName = policy.map { "rule \(rule) of policy \($0)" } ?? (rule == "node-default" ? "the built-in node default (allow)" : "rule \(rule)")
         lines.append("  decided by: \(ruleName)\(ruleLocation.map { " at \($0)" } ?? "")")

@@ -19,7 +19,7 @@ extension PolicyDocumentReader {
             let actionPath = fields.path("action")
             if let action = choice(node, at: actionPath, noun: "learned action", as: RuleAction.self) {
                 if action == .allow || action.needsRuleParameters {
-                    report(node, actionPath, "learned rules deny or alert; \(action == .allow ? "allow is what the baseline already means" : "the learner picks a rate limit itself where the evidence is a flood")")
+                    report(node, actionPath, "learned rules deny or alert; \(action == .allow ? "allow is what the baseline already means" : "the learner picks a rate limit itself where the evidence is a flood, and never redirects")")
                     isValid = false
                 } else {
                     settings.action = action

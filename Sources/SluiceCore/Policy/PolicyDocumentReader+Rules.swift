@@ -4,7 +4,10 @@ extension PolicyDocumentReader {
     /// Where each rule name was first used, to point a repeat at it.
     typealias RuleNames = [String: (path: FieldPath, location: SourceLocation)]
 
-    private static let ruleFields = ["name", "action", "to", "ports", "protocol", "rate", "burst"]
+    private static let ruleFields = ["name", "action", "to", "ports", "protocol", "rate", "burst", "redirect"]
+
+    /// The fields that belong to one action only.
+    private static let actionFields: [(field: String, action: RuleAction)] = [("rate", .rateLimit), ("burst", .rateLimit), ("redirect", .redirect)]
 
     mutating func readEgress(_ node: Node, at path: FieldPath) -> [EgressRule] {
         guard let items = list(node, at: path) else { return [] }
@@ -55,28 +58,42 @@ extension PolicyDocumentReader {
                 "protocol raw decides creating raw and ping sockets, which have no destination or port yet; "
                     + "leave out \"to\" and \"ports\" (or write spec.rawSockets: allow or deny)")
         }
-        let rate = action.flatMap { readRate(fields, action: $0, transport: transport) }
+        if let action {
+            for (field, owner) in Self.actionFields where owner != action {
+                if let node = fields[field] {
+                    report(node, fields.path(field), "\"\(field)\" belongs to action \(owner.rawValue); this rule's action is \(action.rawValue)")
+                }
+            }
+            if action.needsRuleParameters, transport == .raw, let protocolNode = fields["protocol"] {
+                report(protocolNode, fields.path("protocol"), "\(action.rawValue) applies to connections; creating raw sockets cannot be \(action.verdictName)")
+            }
+        }
+        let rate = action == .rateLimit ? readRate(fields) : nil
+        let redirect = action == .redirect ? readRedirect(fields) : nil
         guard diagnostics.count == errorsBefore, let action else { return nil }
         return EgressRule(
             name: name, action: action, destinations: prefixes, names: names, ports: ports ?? [],
-            transport: transport ?? .any, hostDestination: hostDestination, rate: rate, index: index, location: location(of: node))
+            transport: transport ?? .any, hostDestination: hostDestination, rate: rate, redirect: redirect, index: index,
+            location: location(of: node))
     }
 
-    /// `rate` (and `burst`): required by `action: rate-limit`, refused with any other action.
-    private mutating func readRate(_ fields: Fields, action: RuleAction, transport: TransportProtocol?) -> Located<ConnectionRate>? {
-        guard action == .rateLimit else {
-            for field in ["rate", "burst"] {
-                if let node = fields[field] {
-                    report(node, fields.path(field), "\"\(field)\" belongs to action rate-limit; this rule's action is \(action.rawValue)")
-                }
-            }
+    /// `redirect`, which `action: redirect` requires.
+    private mutating func readRedirect(_ fields: Fields) -> Located<RedirectTarget>? {
+        guard let node = require("redirect", in: fields, hint: "action redirect needs a local target, such as redirect: \"127.0.0.1:15001\""),
+            let text = string(node, at: fields.path("redirect"), expected: "an address and port such as \"127.0.0.1:15001\"")
+        else { return nil }
+        switch RedirectTarget.parse(text) {
+        case .success(let target):
+            return Located(target, at: location(of: node), path: fields.path("redirect"))
+        case .failure(let error):
+            report(node, fields.path("redirect"), error.description)
             return nil
         }
+    }
+
+    /// `rate` (and `burst`), which `action: rate-limit` requires.
+    private mutating func readRate(_ fields: Fields) -> Located<ConnectionRate>? {
         guard let rateNode = require("rate", in: fields, hint: "action rate-limit needs a rate, such as rate: \"20/s\"") else {
-            return nil
-        }
-        if transport == .raw, let protocolNode = fields["protocol"] {
-            report(protocolNode, fields.path("protocol"), "rate-limit limits connections; creating raw sockets cannot be rate limited")
             return nil
         }
         var burst: UInt32?

@@ -36,7 +36,7 @@ extension PolicyDocumentReader {
             let action = choice(node, at: fields.path("default"), noun: "default action", as: RuleAction.self)
         {
             if action.needsRuleParameters {
-                report(node, fields.path("default"), "a default cannot be \(action.rawValue): it needs a rule's rate; write an egress rule with action \(action.rawValue)")
+                report(node, fields.path("default"), "a default cannot be \(action.rawValue): it needs a rule's \(action == .rateLimit ? "rate" : "target"); write an egress rule with action \(action.rawValue)")
             } else {
                 spec.defaultAction = Located(action, at: location(of: node), path: fields.path("default"))
             }

@@ -19,6 +19,7 @@ extension RuleAction {
         case .allow: return UInt8(SLUICE_ACTION_ALLOW.rawValue)
         case .alert: return UInt8(SLUICE_ACTION_ALERT.rawValue)
         case .rateLimit: return UInt8(SLUICE_ACTION_RATE_LIMIT.rawValue)
+        case .redirect: return UInt8(SLUICE_ACTION_REDIRECT.rawValue)
         case .deny: return UInt8(SLUICE_ACTION_DENY.rawValue)
         }
     }
@@ -29,17 +30,27 @@ extension RuleAction {
         case SLUICE_ACTION_ALLOW.rawValue: self = .allow
         case SLUICE_ACTION_ALERT.rawValue: self = .alert
         case SLUICE_ACTION_RATE_LIMIT.rawValue: self = .rateLimit
+        case SLUICE_ACTION_REDIRECT.rawValue: self = .redirect
         case SLUICE_ACTION_DENY.rawValue: self = .deny
         default: return nil
         }
     }
 }
 
-extension sluice_rate_rule {
-    init(_ rate: ConnectionRate) {
+extension sluice_rule_params {
+    init(_ parameters: RuleParameters) {
         self.init()
-        interval_ns = rate.intervalNanoseconds
-        tolerance_ns = rate.toleranceNanoseconds
+        if let rate = parameters.rate {
+            interval_ns = rate.intervalNanoseconds
+            tolerance_ns = rate.toleranceNanoseconds
+        }
+        if let target = parameters.redirect {
+            redirect_family = target.address.family == .ipv4 ? 4 : 6
+            redirect_port = target.port
+            withUnsafeMutableBytes(of: &redirect_addr) { buffer in
+                for (index, byte) in target.address.bytes.enumerated() { buffer[index] = byte }
+            }
+        }
     }
 }
 

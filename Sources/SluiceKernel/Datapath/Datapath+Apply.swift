@@ -24,7 +24,7 @@ extension Datapath {
         do {
             try write(planned.plan, slot: target)
             try writeGovernedNames(image)
-            try writeRates(image, generation: nextGeneration)
+            try writeRuleParameters(image, generation: nextGeneration)
             let config = sluice_config(image, generation: nextGeneration, slot: target)
             try maps.config.update(UInt32(target), config)
             writtenConfigs[target] = config
@@ -45,7 +45,7 @@ extension Datapath {
             try clear(slot: previous)
         }
         try pruneGovernedNames(image)
-        try pruneRates(keeping: nextGeneration)
+        try pruneRuleParameters(keeping: nextGeneration)
         let elapsed = enforced - start
         return ApplyResult(
             generation: nextGeneration, slot: target, writes: planned.plan.writeCount,

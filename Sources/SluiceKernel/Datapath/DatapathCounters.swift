@@ -34,12 +34,14 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var rateLimited: UInt64 = 0
     /// Token buckets made: beyond the live ones, the LRU evicted (and so refilled) that many.
     public var rateBucketsNew: UInt64 = 0
+    /// Connects and sends sent to a redirect rule's target.
+    public var redirected: UInt64 = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case allow, alert, deny, monitorDeny, eventsLost, exempt, failClosed, identityLost, closed
-        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew
+        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew, redirected
     }
 
     /// Counters an older agent did not report read as zero.
@@ -62,6 +64,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         dnsNew = try value(.dnsNew)
         rateLimited = try value(.rateLimited)
         rateBucketsNew = try value(.rateBucketsNew)
+        redirected = try value(.redirected)
     }
 
     init(reading map: BPFMap) throws {
@@ -84,8 +87,9 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         dnsNew = try total(SLUICE_COUNTER_DNS_NEW)
         rateLimited = try total(SLUICE_COUNTER_RATE_LIMITED)
         rateBucketsNew = try total(SLUICE_COUNTER_RATE_BUCKETS_NEW)
+        redirected = try total(SLUICE_COUNTER_REDIRECTED)
     }
 
     /// Decisions made, whatever the verdict.
-    public var decisions: UInt64 { allow + alert + deny + monitorDeny + rateLimited }
+    public var decisions: UInt64 { allow + alert + deny + monitorDeny + rateLimited + redirected }
 }

@@ -19,8 +19,9 @@ struct DatapathMaps {
     let dnsNames: BPFMap
     let nameRules: BPFMap
     let namePatterns: BPFMap
-    let rateRules: BPFMap
+    let ruleParams: BPFMap
     let rateBuckets: BPFMap
+    let redirects: BPFMap
 
     init(of object: BPFObject) throws(KernelError) {
         func map(_ name: MapName) throws(KernelError) -> BPFMap {
@@ -42,8 +43,9 @@ struct DatapathMaps {
         dnsNames = try map(.dnsNames)
         nameRules = try map(.nameRules)
         namePatterns = try map(.namePatterns)
-        rateRules = try map(.rateRules)
+        ruleParams = try map(.ruleParams)
         rateBuckets = try map(.rateBuckets)
+        redirects = try map(.redirects)
     }
 
     /// The map pinned as `name`.
@@ -65,8 +67,9 @@ struct DatapathMaps {
         case .dnsNames: return dnsNames
         case .nameRules: return nameRules
         case .namePatterns: return namePatterns
-        case .rateRules: return rateRules
+        case .ruleParams: return ruleParams
         case .rateBuckets: return rateBuckets
+        case .redirects: return redirects
         }
     }
 }

@@ -26,6 +26,7 @@ enum ReferenceEventDecoder {
             case family
             case destination = "dst_ip"
             case dstDomain = "dst_domain"
+            case redirectTo = "redirect_to"
             case port = "dst_port"
             case verdict, enforced, policy, rule, hook, generation, mapped, unspecified, closed, score, anomaly, reasons
         }
@@ -72,6 +73,7 @@ enum ReferenceEventDecoder {
                 unspecified: try container.decodeIfPresent(Bool.self, forKey: .unspecified) ?? false,
                 closed: try container.decodeIfPresent(Bool.self, forKey: .closed) ?? false,
                 dstDomain: try container.decodeIfPresent(String.self, forKey: .dstDomain),
+                redirectTo: try container.decodeIfPresent(String.self, forKey: .redirectTo),
                 score: value.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
         }
     }
