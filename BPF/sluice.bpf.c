@@ -599,6 +599,11 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 	if (verdict.action == SLUICE_ACTION_RATE_LIMIT &&
 	    sluice_rate_admits(config->generation, verdict.rule_id, flow, bpf_get_current_cgroup_id()))
 		verdict.action = SLUICE_ACTION_ALLOW;
+	/* A windowed quota spent: no new connection until the window turns. */
+	if ((verdict.flags & SLUICE_VERDICT_QUOTA) &&
+	    (verdict.action == SLUICE_ACTION_ALLOW || verdict.action == SLUICE_ACTION_ALERT) &&
+	    !sluice_quota_admits(config->generation, verdict.rule_id, flow, bpf_get_current_cgroup_id()))
+		verdict.action = SLUICE_ACTION_QUOTA;
 
 	if (by_default)
 		flags |= SLUICE_EVENT_DEFAULT;
@@ -622,6 +627,8 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 		verdict_count = sluice_count(SLUICE_COUNTER_RATE_LIMITED);
 	else if (verdict.action == SLUICE_ACTION_REDIRECT)
 		verdict_count = sluice_count(SLUICE_COUNTER_REDIRECTED);
+	else if (verdict.action == SLUICE_ACTION_QUOTA)
+		verdict_count = sluice_count(SLUICE_COUNTER_QUOTA);
 	else
 		verdict_count = sluice_count(SLUICE_COUNTER_ALLOW);
 
@@ -634,6 +641,11 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 	if (verdict.action == SLUICE_ACTION_RATE_LIMIT) {
 		/* "Try again later" (EAGAIN, 11), told apart from a policy's EPERM. */
 		bpf_set_retval(-11);
+		return 0;
+	}
+	if (verdict.action == SLUICE_ACTION_QUOTA) {
+		/* EDQUOT (122): the application's quota for this rule is spent until the window turns. */
+		bpf_set_retval(-122);
 		return 0;
 	}
 	return verdict.action == SLUICE_ACTION_DENY ? 0 : 1;
@@ -707,6 +719,10 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 
 /* ---- Redirects (item: verdicts) ---- */
 #include "sluice_redirect.h"
+/* ---- end ---- */
+
+/* ---- Quotas: cutting a connection at its limit (item: verdicts) ---- */
+#include "sluice_quota.h"
 /* ---- end ---- */
 
 /* ---- Bytes and packets per connection, flow records (item: bytes) ---- */

@@ -56,22 +56,28 @@ static __always_inline __u32 sluice_udp_payload(struct __sk_buff *skb)
 	return len > l4 ? len - l4 : 0;
 }
 
-/* Adds one UDP packet to its socket's counts; nothing for sockets no connect hook allowed. TCP
- * keeps exact counts of its own (sluice_tcp_counts). */
-static __always_inline void sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent)
+/* Adds one UDP packet to its socket's counts (nothing for sockets no connect hook allowed; TCP
+ * keeps exact counts of its own, sluice_tcp_counts), and holds either protocol to its rule's
+ * quota. Returns 0 to drop the packet. */
+static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent)
 {
 	struct sluice_owner *owner;
 	__u64 segments = skb->gso_segs;
 	__u64 payload;
 
-	if (sk->protocol != IPPROTO_UDP)
-		return;
+	if (sk->protocol != IPPROTO_UDP && sk->protocol != IPPROTO_TCP)
+		return 1;
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (!owner || owner->flow.exempt)
-		return;
+		return 1;
+	if (sk->protocol == IPPROTO_TCP)
+		return !owner->has_quota || sluice_quota_tcp(skb, sk, owner, sent);
 	if (sent)
 		sluice_redirect_udp_sent(owner, skb);
 	payload = sluice_udp_payload(skb);
+	if (owner->has_quota &&
+	    !sluice_quota_packet(owner, (sent ? owner->bytes_sent : owner->bytes_received) + payload, sent))
+		return 0;
 	if (segments == 0)
 		segments = 1;
 	if (sent) {
@@ -81,6 +87,7 @@ static __always_inline void sluice_count_packet(struct __sk_buff *skb, struct bp
 		__sync_fetch_and_add(&owner->bytes_received, payload);
 		__sync_fetch_and_add(&owner->packets_received, segments);
 	}
+	return 1;
 }
 
 /* A flow record of `owner`'s connection as it stands now. */
@@ -168,7 +175,7 @@ int sluice_egress(struct __sk_buff *skb)
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
 	if (sk)
-		sluice_count_packet(skb, sk, 1);
+		return sluice_count_packet(skb, sk, 1);
 	return 1;
 }
 
@@ -185,7 +192,8 @@ int sluice_ingress(struct __sk_buff *skb)
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
 	if (sk) {
-		sluice_count_packet(skb, sk, 0);
+		if (!sluice_count_packet(skb, sk, 0))
+			return 0;
 		peer_port = sk->dst_port;
 		if (peer_port != bpf_htons(53) && (peer_port != 0 || sk->protocol == IPPROTO_TCP))
 			return 1; /* a TCP answer comes to a socket connected to port 53, never a listener */

@@ -72,3 +72,58 @@ static __always_inline int sluice_rate_admits(__u32 generation, __u32 rule_id, c
 	}
 	return 0;
 }
+
+/* ---- Quotas: windowed usage per application and rule ---- */
+
+/* Bounded: an evicted application starts a new window with nothing used. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct sluice_rate_key);
+	__type(value, struct sluice_quota_usage);
+} sluice_quota_usage SEC(".maps");
+
+/* The application's usage in its current window, opened afresh when the last one is over. Two
+ * CPUs may open the same new window at once; each then starts from zero, which forgets at most
+ * the few bytes the other added in between. */
+static __always_inline struct sluice_quota_usage *sluice_quota_window(const struct sluice_rate_key *key, __u64 window_ns)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct sluice_quota_usage *usage = bpf_map_lookup_elem(&sluice_quota_usage, key);
+
+	if (!usage) {
+		struct sluice_quota_usage fresh = { .window_start_ns = now };
+
+		bpf_map_update_elem(&sluice_quota_usage, key, &fresh, BPF_NOEXIST);
+		return bpf_map_lookup_elem(&sluice_quota_usage, key);
+	}
+	if (now - usage->window_start_ns >= window_ns) {
+		usage->window_start_ns = now;
+		usage->sent = 0;
+		usage->received = 0;
+	}
+	return usage;
+}
+
+/* Whether a windowed quota leaves the application room for one more connection. */
+static __always_inline int sluice_quota_admits(__u32 generation, __u32 rule_id, const struct sluice_flow *flow, __u64 cgroup_id)
+{
+	struct sluice_rate_key key = {
+		.cgroup_id = cgroup_id, .exe_ino = flow->exe_ino, .exe_dev = flow->exe_dev, .rule_id = rule_id
+	};
+	struct sluice_rule_params *params = sluice_params(generation, rule_id);
+	struct sluice_quota_usage *usage;
+
+	if (!params)
+		return 0;
+	if (!params->quota_window_ns)
+		return 1;
+	usage = sluice_quota_window(&key, params->quota_window_ns);
+	if (!usage)
+		return 1; /* no memory for a window: the connection's own bytes are still checked */
+	if (params->quota_sent && usage->sent >= params->quota_sent)
+		return 0;
+	if (params->quota_received && usage->received >= params->quota_received)
+		return 0;
+	return 1;
+}

@@ -167,7 +167,7 @@ import Testing
         (#"{"time":"yesterday"}"#, .invalidValue(field: "time", value: "yesterday", expected: "an RFC 3339 time"), 8),
         (#"{"time":"2026-02-30T09:00:00.000000Z"}"#, .invalidValue(field: "time", value: "2026-02-30T09:00:00.000000Z", expected: "an RFC 3339 time"), 8),
         (#"{"dst_ip":"10.0.0.256"}"#, .invalidValue(field: "dst_ip", value: "10.0.0.256", expected: "an IP address"), 10),
-        (#"{"verdict":"maybe"}"#, .invalidValue(field: "verdict", value: "maybe", expected: "allow, alert, rate-limited, redirected or deny"), 11),
+        (#"{"verdict":"maybe"}"#, .invalidValue(field: "verdict", value: "maybe", expected: "allow, alert, rate-limited, redirected, quota or deny"), 11),
     ])
     func namesWhatIsWrongAndWhere(line: String, reason: Reason, offset: Int) {
         let error = Self.failure(line)

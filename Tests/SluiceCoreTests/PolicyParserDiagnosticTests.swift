@@ -255,7 +255,7 @@ import Testing
             "rule with a misspelt action", F.document(spec: "egress:", "  - acton: allow"),
             Problem(
                 7, 7, "spec.egress[0].acton",
-                "unknown field \"acton\" in spec.egress[0] (allowed: name, action, to, ports, protocol, rate, burst, redirect); did you mean \"action\"?"
+                "unknown field \"acton\" in spec.egress[0] (allowed: name, action, to, ports, protocol, rate, burst, redirect, quota); did you mean \"action\"?"
             )),
         ParserCase(
             "bad action", F.document(spec: "egress:", "  - action: permit"),
@@ -269,7 +269,7 @@ import Testing
             "abbreviated protocol field", F.document(spec: "egress:", "  - {action: allow, proto: tcp}"),
             Problem(
                 7, 23, "spec.egress[0].proto",
-                "unknown field \"proto\" in spec.egress[0] (allowed: name, action, to, ports, protocol, rate, burst, redirect); "
+                "unknown field \"proto\" in spec.egress[0] (allowed: name, action, to, ports, protocol, rate, burst, redirect, quota); "
                     + "did you mean \"protocol\"?")),
         ParserCase(
             "bad destinations",
@@ -337,7 +337,7 @@ import Testing
             "rule is a list", F.document(spec: "egress:", "  - [allow]"),
             Problem(
                 7, 7, "spec.egress[0]",
-                "expected a mapping with the fields name, action, to, ports, protocol, rate, burst and redirect, found a list")),
+                "expected a mapping with the fields name, action, to, ports, protocol, rate, burst, redirect and quota, found a list")),
         ParserCase(
             "field name that is not text", F.document(spec: "egress:", "  - {action: allow, [to]: any}"),
             Problem(7, 23, "spec.egress[0]", "expected a field name, found a list as a key")),
@@ -374,6 +374,18 @@ import Testing
         ParserCase(
             "redirect on a deny", F.document(spec: "egress:", "  - {action: deny, redirect: \"127.0.0.1:80\"}"),
             Problem(7, 32, "spec.egress[0].redirect", "\"redirect\" belongs to action redirect; this rule's action is deny")),
+        ParserCase(
+            "quota on a deny", F.document(spec: "egress:", "  - {action: deny, quota: {sent: 1MiB}}"),
+            Problem(7, 29, "spec.egress[0].quota", "\"quota\" belongs to allow and alert rules; this rule's action is deny")),
+        ParserCase(
+            "quota that is not a size", F.document(spec: "egress:", "  - {action: allow, quota: {sent: lots, per: 1h}}"),
+            Problem(7, 37, "spec.egress[0].quota.sent", "expected a size such as 1MiB, 500KB or 2GiB, found the string \"lots\"")),
+        ParserCase(
+            "quota with neither side", F.document(spec: "egress:", "  - {action: alert, quota: {per: 1h}}"),
+            Problem(7, 30, "spec.egress[0].quota", "a quota needs sent, received or both, such as quota: {sent: 1MiB}")),
+        ParserCase(
+            "quota as an action", F.document(spec: "egress:", "  - {action: quota}"),
+            Problem(7, 16, "spec.egress[0].action", "\"quota\" is not a valid action; use allow, alert, rate-limit, redirect or deny")),
         ParserCase(
             "rate-limited default", F.document(spec: "default: rate-limit"),
             Problem(

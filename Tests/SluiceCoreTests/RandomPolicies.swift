@@ -317,5 +317,5 @@ extension Int {
 extension RuleAction {
     /// The actions a rule or default can say with no further field (not rate-limit, which
     /// needs a rate): what random policies pick from.
-    static let parameterless = allCases.filter { !$0.needsRuleParameters }
+    static let parameterless = written.filter { !$0.needsRuleParameters }
 }

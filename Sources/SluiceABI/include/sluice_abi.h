@@ -33,12 +33,15 @@ enum sluice_action {
 				       * token (sluice_rule_params), else fail with EAGAIN */
 	SLUICE_ACTION_REDIRECT = 4,   /* connect to the rule's local target instead (sluice_rule_params) */
 	SLUICE_ACTION_DENY = 5,
+	SLUICE_ACTION_QUOTA = 6,      /* never a rule's: an allow or alert rule's quota refused the
+				       * connect (EDQUOT) or cut the connection */
 };
 
 /* Flags on a compiled verdict (port entries and defaults). */
 enum sluice_verdict_flags {
 	SLUICE_VERDICT_MONITOR = 1, /* the deciding policy is in monitor mode: report, never block */
 	SLUICE_VERDICT_KEEP_OPEN = 2, /* a deny leaves connections already open (existingConnections: keep) */
+	SLUICE_VERDICT_QUOTA = 4,     /* the rule has a quota (sluice_rule_params): only then is it read */
 };
 
 /* Flags on an event record. */
@@ -63,6 +66,7 @@ enum sluice_hook {
 	SLUICE_HOOK_CLOSE_UDP = 6, /* an open connected UDP socket re-decided after a policy change */
 	SLUICE_HOOK_SOCK_CREATE = 7, /* creating a raw IP or ping socket (protocol IPPROTO_RAW, no address) */
 	SLUICE_HOOK_FLOW = 8,        /* not a decision: a flow record (struct sluice_flow_event) */
+	SLUICE_HOOK_QUOTA = 9,       /* a connection cut by its rule's quota (egress or ingress) */
 };
 
 /* Kinds of subject, most specific first. */
@@ -109,7 +113,8 @@ enum sluice_counter {
 	SLUICE_COUNTER_RATE_BUCKETS_NEW = 15, /* token buckets created: beyond the live ones, the LRU
 					       * evicted (and so refilled) that many */
 	SLUICE_COUNTER_REDIRECTED = 16,  /* connects and sends sent to a redirect rule's target */
-	SLUICE_COUNTER_MAX = 17,
+	SLUICE_COUNTER_QUOTA = 17,       /* connects refused and connections cut by a quota */
+	SLUICE_COUNTER_MAX = 18,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */
@@ -231,12 +236,16 @@ struct sluice_rule_params {
 	__u16 redirect_port;   /* host byte order */
 	__u8 redirect_family;  /* 4 or 6 */
 	__u8 pad[5];
+	__u64 quota_sent;      /* quota: payload bytes one connection (or, with a window, one
+				* application) may send; 0: no limit */
+	__u64 quota_received;  /* the same, received */
+	__u64 quota_window_ns; /* 0: per connection; else per application per window */
 };
-_Static_assert(sizeof(struct sluice_rule_params) == 40, "sluice_rule_params layout");
+_Static_assert(sizeof(struct sluice_rule_params) == 64, "sluice_rule_params layout");
 
-/* Key of sluice_rate_buckets (LRU; value: the theoretical arrival time, CLOCK_BOOTTIME ns):
- * one application (executable within cgroup) under one rule. Rule ids outlive generations for
- * an unchanged rule, so a policy reload keeps the buckets. */
+/* Key of sluice_rate_buckets (LRU; value: the theoretical arrival time, CLOCK_BOOTTIME ns) and
+ * sluice_quota_usage: one application (executable within cgroup) under one rule. Rule ids
+ * outlive generations for an unchanged rule, so a policy reload keeps the buckets and windows. */
 struct sluice_rate_key {
 	__u64 cgroup_id;
 	__u64 exe_ino;
@@ -244,6 +253,15 @@ struct sluice_rate_key {
 	__u32 rule_id;
 };
 _Static_assert(sizeof(struct sluice_rate_key) == 24, "sluice_rate_key layout");
+
+/* Value of sluice_quota_usage: what one application sent and received under a windowed quota
+ * since its window began. */
+struct sluice_quota_usage {
+	__u64 window_start_ns; /* CLOCK_BOOTTIME */
+	__u64 sent;
+	__u64 received;
+};
+_Static_assert(sizeof(struct sluice_quota_usage) == 24, "sluice_quota_usage layout");
 
 /* Key of sluice_redirects (LRU, pinned): a redirected connection as its target sees it, by the
  * client's own address and port (its getpeername() at the target). An IPv4 connection from an

@@ -96,7 +96,7 @@ enum LocalAPI {
         var verdicts = Set<RuleAction>()
         for text in (query.get("verdict") ?? "").split(separator: ",") {
             guard let verdict = RuleAction(verdictName: String(text)) else {
-                throw HTTPError(.badRequest, message: "verdict must be allow, alert, rate-limited, redirected or deny, not \(text)")
+                throw HTTPError(.badRequest, message: "verdict must be allow, alert, rate-limited, redirected, quota or deny, not \(text)")
             }
             verdicts.insert(verdict)
         }

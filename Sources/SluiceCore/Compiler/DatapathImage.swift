@@ -115,10 +115,12 @@ public struct DatapathImage: Sendable, Equatable {
 public struct RuleParameters: Hashable, Sendable {
     public var rate: ConnectionRate?
     public var redirect: RedirectTarget?
+    public var quota: Quota?
 
-    public init(rate: ConnectionRate? = nil, redirect: RedirectTarget? = nil) {
+    public init(rate: ConnectionRate? = nil, redirect: RedirectTarget? = nil, quota: Quota? = nil) {
         self.rate = rate
         self.redirect = redirect
+        self.quota = quota
     }
 }
 
@@ -176,8 +178,8 @@ extension DatapathImage {
             node: node, subjects: subjects, routes: builder.routes, tables: builder.tables,
             executableInCgroupLevels: exeLevels.sorted(by: >), cgroupLevels: cgroupLevels.sorted(by: >))
         governedNames = compiled.governedNames
-        for rule in compiled.rules where rule.rate != nil || rule.redirect != nil {
-            parameters[rule.id] = RuleParameters(rate: rule.rate, redirect: rule.redirect)
+        for rule in compiled.rules where rule.rate != nil || rule.redirect != nil || rule.quota != nil {
+            parameters[rule.id] = RuleParameters(rate: rule.rate, redirect: rule.redirect, quota: rule.quota)
         }
         nameRoutes = builder.nameRoutes
         namePatterns = builder.namePatterns

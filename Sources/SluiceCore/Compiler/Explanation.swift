@@ -19,6 +19,8 @@ public struct Explanation: Sendable, Hashable, Codable {
     public var rate: ConnectionRate?
     /// A redirect rule's target: where the connection goes instead.
     public var redirect: RedirectTarget?
+    /// An allow or alert rule's quota.
+    public var quota: Quota?
 
     public init(decision: Decision, rule: RuleInfo?, generation: UInt32?) {
         verdict = decision.verdict.action
@@ -35,6 +37,7 @@ public struct Explanation: Sendable, Hashable, Codable {
         self.generation = generation
         rate = decision.verdict.action == .rateLimit ? rule?.rate : nil
         redirect = decision.verdict.action == .redirect ? rule?.redirect : nil
+        quota = rule?.quota
     }
 
     /// A few lines for a terminal.
@@ -43,6 +46,9 @@ public struct Explanation: Sendable, Hashable, Codable {
         if let rate {
             lines[0] += " \(rate): allowed while the application (executable in its cgroup) stays within it, "
                 + (monitor ? "reported as rate-limited beyond" : "failing with EAGAIN beyond")
+        }
+        if let quota {
+            lines[0] += " with a quota of \(quota)" + (monitor ? " (reported, never cut)" : ": cut beyond it")
         }
         if let redirect {
             lines[0] += " to \(redirect)" + (monitor ? " (reported only: the connection goes where it was meant to)" : "; the application still sees the original destination as its peer")

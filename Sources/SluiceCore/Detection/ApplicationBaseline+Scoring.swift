@@ -49,7 +49,7 @@ extension ApplicationBaseline {
             case .allow: 0
             case .alert: 1
             // A refused rate-limited connect, or one sent elsewhere, did not reach its destination.
-            case .deny, .rateLimit, .redirect: 2
+            case .deny, .rateLimit, .redirect, .quota: 2
             case nil: 3
             }
         // Internal addresses are a closed world: a new one is rarer news than a new public one.

@@ -211,18 +211,19 @@ struct EventFields {
             let parsed: RuleAction?? = try reader.readOptionalStringBytes(field) { bytes in
                 // The rare verdicts by name; the common ones below without making a string.
                 guard bytes.count == 4 || bytes.count == 5 else { return RuleAction(verdictName: String(decoding: bytes, as: UTF8.self)) }
-                // "allow", "alert" and "deny" as little-endian words.
+                // "allow", "alert", "deny" and "quota" as little-endian words.
                 switch EventField.Packed(bytes).low {
                 case 0x77_6f6c_6c61: return .allow
                 case 0x74_7265_6c61: return .alert
                 case 0x796e_6564: return .deny
+                case 0x61_746f_7571: return .quota
                 default: return nil
                 }
             }
             guard let parsed else { return }
             guard let action = parsed else {
                 let text = (try? reader.readBack(from: start)) ?? ""
-                throw reader.error(.invalidValue(field: "verdict", value: text, expected: "allow, alert, rate-limited, redirected or deny"), at: start)
+                throw reader.error(.invalidValue(field: "verdict", value: text, expected: "allow, alert, rate-limited, redirected, quota or deny"), at: start)
             }
             verdict = action
         case .pid: pid = try UInt32(reader.readOptionalInteger(field, maximum: UInt64(UInt32.max)) ?? UInt64(pid))

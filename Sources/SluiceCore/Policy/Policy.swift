@@ -30,6 +30,9 @@ public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Compa
     case redirect
     /// Fail the connect or send with EPERM.
     case deny
+    /// Never written in a policy: an allow or alert rule's `quota` refused the connect (EDQUOT)
+    /// or cut the connection, as events record it.
+    case quota
 
     /// On a tie between rules of equal specificity the more severe action wins.
     public var severity: Int {
@@ -39,8 +42,12 @@ public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Compa
         case .rateLimit: return 3
         case .redirect: return 4
         case .deny: return 5
+        case .quota: return 6
         }
     }
+
+    /// The actions a policy may write (`quota` is what a rule's quota did, not an action).
+    public static let written: [RuleAction] = allCases.filter { $0 != .quota }
 
     /// What an event's `verdict` says when this action decided: a rate limit's refusal reads
     /// `rate-limited` (an admitted connect is an `allow` by the rate rule), a redirect
@@ -110,6 +117,9 @@ public struct EgressRule: Hashable, Sendable {
     public var rate: Located<ConnectionRate>?
     /// The local target of a `redirect` rule (nil for every other action).
     public var redirect: Located<RedirectTarget>?
+    /// The bytes an `allow` or `alert` rule lets a connection (or an application per window)
+    /// send and receive; nil for none.
+    public var quota: Located<Quota>?
     /// Where `to` names `host`, the node's own addresses: only the node knows them, so the
     /// compiler expands it (`SubjectResolver.hostAddresses`), not the parser. With no other
     /// destination the rule covers the host only, not every address.
@@ -121,8 +131,10 @@ public struct EgressRule: Hashable, Sendable {
     public init(
         name: String? = nil, action: RuleAction, destinations: [Located<IPPrefix>], names: [Located<NamePattern>] = [],
         ports: [Located<PortRange>], transport: TransportProtocol, hostDestination: Located<String>? = nil,
-        rate: Located<ConnectionRate>? = nil, redirect: Located<RedirectTarget>? = nil, index: Int, location: SourceLocation
+        rate: Located<ConnectionRate>? = nil, redirect: Located<RedirectTarget>? = nil, quota: Located<Quota>? = nil, index: Int,
+        location: SourceLocation
     ) {
+        self.quota = quota
         self.rate = rate
         self.redirect = redirect
         self.names = names

@@ -4,7 +4,7 @@ extension PolicyDocumentReader {
     /// Where each rule name was first used, to point a repeat at it.
     typealias RuleNames = [String: (path: FieldPath, location: SourceLocation)]
 
-    private static let ruleFields = ["name", "action", "to", "ports", "protocol", "rate", "burst", "redirect"]
+    private static let ruleFields = ["name", "action", "to", "ports", "protocol", "rate", "burst", "redirect", "quota"]
 
     /// The fields that belong to one action only.
     private static let actionFields: [(field: String, action: RuleAction)] = [("rate", .rateLimit), ("burst", .rateLimit), ("redirect", .redirect)]
@@ -42,9 +42,9 @@ extension PolicyDocumentReader {
             name = text
         }
         let action = require(
-            "action", in: fields, hint: "use \(NameSuggestion.list(RuleAction.allCases.map(\.rawValue)))"
+            "action", in: fields, hint: "use \(NameSuggestion.list(WrittenAction.allCases.map(\.rawValue)))"
         )
-        .flatMap { choice($0, at: fields.path("action"), noun: "action", as: RuleAction.self) }
+        .flatMap { choice($0, at: fields.path("action"), noun: "action", as: WrittenAction.self)?.action }
         var hostDestination: Located<String>?
         let destinations = fields["to"].flatMap { readDestinations($0, at: fields.path("to"), host: &hostDestination) }
         let (prefixes, names) = Self.split(destinations ?? [])
@@ -70,11 +70,44 @@ extension PolicyDocumentReader {
         }
         let rate = action == .rateLimit ? readRate(fields) : nil
         let redirect = action == .redirect ? readRedirect(fields) : nil
+        var quota: Located<Quota>?
+        if let quotaNode = fields["quota"], let action {
+            if action == .allow || action == .alert {
+                quota = readQuota(quotaNode, at: fields.path("quota"))
+            } else {
+                report(quotaNode, fields.path("quota"), "\"quota\" belongs to allow and alert rules; this rule's action is \(action.rawValue)")
+            }
+        }
         guard diagnostics.count == errorsBefore, let action else { return nil }
         return EgressRule(
             name: name, action: action, destinations: prefixes, names: names, ports: ports ?? [],
-            transport: transport ?? .any, hostDestination: hostDestination, rate: rate, redirect: redirect, index: index,
+            transport: transport ?? .any, hostDestination: hostDestination, rate: rate, redirect: redirect, quota: quota, index: index,
             location: location(of: node))
+    }
+
+    /// `quota: {sent: 1MiB, received: 10MiB, per: 1h}`: at least one of sent and received.
+    private mutating func readQuota(_ node: Node, at path: FieldPath) -> Located<Quota>? {
+        guard let fields = fields(of: node, at: path, allowed: ["sent", "received", "per"]) else { return nil }
+        let errorsBefore = diagnostics.count
+        var quota = Quota()
+        for side in ["sent", "received"] {
+            guard let sizeNode = fields[side] else { continue }
+            let text = sizeNode.stringValue ?? { if case .scalar(let scalar) = sizeNode { scalar.string } else { nil } }()
+            guard let text, let bytes = Quota.parseSize(text) else {
+                report(sizeNode, fields.path(side), "expected a size such as 1MiB, 500KB or 2GiB, found \(sizeNode.foundDescription)")
+                continue
+            }
+            if side == "sent" { quota.sent = bytes } else { quota.received = bytes }
+        }
+        if let windowNode = fields["per"], let seconds = readDuration(windowNode, at: fields.path("per")) {
+            quota.windowSeconds = UInt64(seconds)
+        }
+        guard diagnostics.count == errorsBefore else { return nil }
+        guard quota.sent != nil || quota.received != nil else {
+            report(node, path, "a quota needs sent, received or both, such as quota: {sent: 1MiB}")
+            return nil
+        }
+        return Located(quota, at: location(of: node), path: path)
     }
 
     /// `redirect`, which `action: redirect` requires.
@@ -247,4 +280,11 @@ extension PolicyDocumentReader {
         }
         return items
     }
+}
+
+/// The actions a rule may write: `RuleAction` but `quota`, which only events say.
+enum WrittenAction: String, CaseIterable {
+    case allow, alert, rateLimit = "rate-limit", redirect, deny
+
+    var action: RuleAction { RuleAction(rawValue: rawValue)! }
 }

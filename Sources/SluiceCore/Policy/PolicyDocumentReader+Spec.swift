@@ -33,7 +33,7 @@ extension PolicyDocumentReader {
             spec.subjects = readSubjects(node, at: fields.path("subjects"))
         }
         if let node = fields["default"],
-            let action = choice(node, at: fields.path("default"), noun: "default action", as: RuleAction.self)
+            let action = choice(node, at: fields.path("default"), noun: "default action", as: WrittenAction.self)?.action
         {
             if action.needsRuleParameters {
                 report(node, fields.path("default"), "a default cannot be \(action.rawValue): it needs a rule's \(action == .rateLimit ? "rate" : "target"); write an egress rule with action \(action.rawValue)")

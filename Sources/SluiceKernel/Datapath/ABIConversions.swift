@@ -20,6 +20,7 @@ extension RuleAction {
         case .alert: return UInt8(SLUICE_ACTION_ALERT.rawValue)
         case .rateLimit: return UInt8(SLUICE_ACTION_RATE_LIMIT.rawValue)
         case .redirect: return UInt8(SLUICE_ACTION_REDIRECT.rawValue)
+        case .quota: return UInt8(SLUICE_ACTION_QUOTA.rawValue)
         case .deny: return UInt8(SLUICE_ACTION_DENY.rawValue)
         }
     }
@@ -31,6 +32,7 @@ extension RuleAction {
         case SLUICE_ACTION_ALERT.rawValue: self = .alert
         case SLUICE_ACTION_RATE_LIMIT.rawValue: self = .rateLimit
         case SLUICE_ACTION_REDIRECT.rawValue: self = .redirect
+        case SLUICE_ACTION_QUOTA.rawValue: self = .quota
         case SLUICE_ACTION_DENY.rawValue: self = .deny
         default: return nil
         }
@@ -43,6 +45,11 @@ extension sluice_rule_params {
         if let rate = parameters.rate {
             interval_ns = rate.intervalNanoseconds
             tolerance_ns = rate.toleranceNanoseconds
+        }
+        if let quota = parameters.quota {
+            quota_sent = quota.sent ?? 0
+            quota_received = quota.received ?? 0
+            quota_window_ns = (quota.windowSeconds ?? 0) * 1_000_000_000
         }
         if let target = parameters.redirect {
             redirect_family = target.address.family == .ipv4 ? 4 : 6
@@ -197,5 +204,6 @@ extension Verdict {
     /// `enum sluice_verdict_flags` of this verdict.
     var abiFlags: UInt8 {
         (monitor ? UInt8(SLUICE_VERDICT_MONITOR.rawValue) : 0) | (keepOpen ? UInt8(SLUICE_VERDICT_KEEP_OPEN.rawValue) : 0)
+            | (hasQuota ? UInt8(SLUICE_VERDICT_QUOTA.rawValue) : 0)
     }
 }

@@ -36,12 +36,14 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var rateBucketsNew: UInt64 = 0
     /// Connects and sends sent to a redirect rule's target.
     public var redirected: UInt64 = 0
+    /// Connects refused (EDQUOT) and connections cut by a quota.
+    public var quota: UInt64 = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case allow, alert, deny, monitorDeny, eventsLost, exempt, failClosed, identityLost, closed
-        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew, redirected
+        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew, redirected, quota
     }
 
     /// Counters an older agent did not report read as zero.
@@ -65,6 +67,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         rateLimited = try value(.rateLimited)
         rateBucketsNew = try value(.rateBucketsNew)
         redirected = try value(.redirected)
+        quota = try value(.quota)
     }
 
     init(reading map: BPFMap) throws {
@@ -88,6 +91,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         rateLimited = try total(SLUICE_COUNTER_RATE_LIMITED)
         rateBucketsNew = try total(SLUICE_COUNTER_RATE_BUCKETS_NEW)
         redirected = try total(SLUICE_COUNTER_REDIRECTED)
+        quota = try total(SLUICE_COUNTER_QUOTA)
     }
 
     /// Decisions made, whatever the verdict.

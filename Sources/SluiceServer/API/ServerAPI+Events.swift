@@ -96,7 +96,7 @@ extension ServerAPI {
     func verdicts() throws -> Set<RuleAction> {
         var verdicts: Set<RuleAction> = []
         for value in try scope.queryList("verdict") {
-            guard let verdict = RuleAction(verdictName: value) else { throw APIError.badRequest("verdict must be allow, alert, rate-limited, redirected or deny, not \(value)") }
+            guard let verdict = RuleAction(verdictName: value) else { throw APIError.badRequest("verdict must be allow, alert, rate-limited, redirected, quota or deny, not \(value)") }
             verdicts.insert(verdict)
         }
         return verdicts

@@ -72,7 +72,7 @@ struct EventsCommand: AsyncParsableCommand {
             }
         }
         for value in verdict.flatMap({ $0.split(separator: ",") }) where RuleAction(verdictName: String(value)) == nil {
-            throw ValidationError("--verdict must be allow, alert, rate-limited, redirected or deny, not \(value)")
+            throw ValidationError("--verdict must be allow, alert, rate-limited, redirected, quota or deny, not \(value)")
         }
     }
 
