@@ -46,10 +46,8 @@ import Testing
         // Meanwhile an agent and the health check from another address are served.
         let other = try RawHTTPConnection(port: server.port, from: "127.0.0.2")
         #expect(try other.request("GET", "/healthz").status == 200)
-        let enrolled = try other.enroll(joinToken: joinToken, nodeName: "beside-the-attack")
-        #expect(enrolled.status == 201, "enroll: \(enrolled.body)")
-        let credential = try FleetJSON.decoder().decode(EnrollResponse.self, from: Data(enrolled.body.utf8)).credential
-        let policy = try other.request("GET", AgentPaths.policy + "?wait=0", headers: ["Authorization": "Bearer \(credential)"])
+        let credential = try other.enroll(joinToken: joinToken, nodeName: "beside-the-attack")
+        let policy = try other.request("GET", RawHTTPConnection.policyPath(wait: 0), headers: ["Authorization": "Bearer \(credential)"])
         #expect(policy.status == 200, "policy poll: \(policy.body)")
 
         // A body that stops half way, and a kept-alive connection left idle, are closed too.

@@ -83,22 +83,18 @@ extension ServerAPI {
     }
 
     /// The `kind` filter: repeated or comma-separated.
-    func kinds() throws -> Set<EventKind> {
-        var kinds: Set<EventKind> = []
-        for value in try scope.queryList("kind") {
-            guard let kind = EventKind(rawValue: value) else { throw APIError.badRequest("kind must be decision or flow, not \(value)") }
-            kinds.insert(kind)
-        }
-        return kinds
-    }
+    func kinds() throws -> Set<EventKind> { try named("kind", allowed: "decision or flow") }
 
     /// The `verdict` filter: repeated or comma-separated.
-    func verdicts() throws -> Set<RuleAction> {
-        var verdicts: Set<RuleAction> = []
-        for value in try scope.queryList("verdict") {
-            guard let verdict = RuleAction(rawValue: value) else { throw APIError.badRequest("verdict must be allow, alert or deny, not \(value)") }
-            verdicts.insert(verdict)
+    func verdicts() throws -> Set<RuleAction> { try named("verdict", allowed: "allow, alert or deny") }
+
+    /// A filter of `Value`'s names, repeated or comma-separated; `allowed` lists them for the error.
+    private func named<Value: RawRepresentable & Hashable>(_ field: String, allowed: String) throws -> Set<Value> where Value.RawValue == String {
+        var values: Set<Value> = []
+        for text in try scope.queryList(field) {
+            guard let value = Value(rawValue: text) else { throw APIError.badRequest("\(field) must be \(allowed), not \(text)") }
+            values.insert(value)
         }
-        return verdicts
+        return values
     }
 }
