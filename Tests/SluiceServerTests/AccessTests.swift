@@ -129,7 +129,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
                     _ = try await api.client(token: .some(token)).me().ok.body.json
                     return 200
                 } catch {
-                    guard case APIClientError.refused(let status, _, _, _) = error else { return 0 }
+                    guard case .refused(let status, _, _, _) = APIClientError(error, server: "test router") else { return 0 }
                     return status
                 }
             }

@@ -207,7 +207,9 @@ final class APIClient: @unchecked Sendable {
     ) async throws -> (status: Int, message: String) {
         do {
             _ = try await call()
-        } catch let APIClientError.refused(status, message, _, _) {
+        } catch {
+            // The generated client wraps what its middleware threw.
+            guard case .refused(let status, let message, _, _) = APIClientError(error, server: "test router") else { throw error }
             return (status, message)
         }
         Issue.record("expected the server to refuse", sourceLocation: sourceLocation)
