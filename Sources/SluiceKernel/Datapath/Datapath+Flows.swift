@@ -33,6 +33,10 @@ extension Datapath {
 
 /// Reads open connections' flow records (`Datapath.openFlows`). Holds the iterator programs,
 /// which keep the loaded object alive.
+///
+/// `@unchecked Sendable`: a sweep only attaches a new iterator link to each loaded program and
+/// reads it (`BPFProgram.runIterator`), which leaves libbpf's program as it is; what changes a
+/// program (pins, autoload) is done before load, by the datapath, never through a sweeper.
 public struct FlowSweeper: @unchecked Sendable {
     let readers: [BPFProgram]
 
