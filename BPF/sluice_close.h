@@ -20,8 +20,15 @@
 
 struct seq_file;
 
+struct sluice_in6_addr {
+	__u8 bytes[16];
+};
+
 struct sock_common {
 	unsigned short skc_family;
+	__u32 skc_rcv_saddr;   /* the local IPv4 address, network order */
+	__u16 skc_num;         /* the local port, host order */
+	struct sluice_in6_addr skc_v6_rcv_saddr;
 } __attribute__((preserve_access_index));
 
 struct sock {
@@ -80,7 +87,9 @@ struct sluice_owner {
 	__u8 action;
 	__u8 event_flags;
 	__u8 ended;      /* the final flow record is written: never a second */
-	__u8 pad[5];
+	__u8 redirected; /* 0, or SLUICE_REDIRECTED / SLUICE_REDIRECT_PUBLISHED (sluice_redirect.h) */
+	__u8 pad[4];
+	struct sluice_redirect_key redirect_key; /* its sluice_redirects entry, once published */
 	/* Added to from any CPU (egress in the sender's context, ingress in softirq): atomics. */
 	__u64 bytes_sent;
 	__u64 bytes_received;
@@ -131,6 +140,9 @@ static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, con
 	owner->action = decision->verdict.action;
 	owner->event_flags = decision->flags;
 	owner->ended = 0;
+	owner->redirected = decision->verdict.action == SLUICE_ACTION_REDIRECT && (decision->flags & SLUICE_EVENT_ENFORCED)
+				    ? 1 /* SLUICE_REDIRECTED */
+				    : 0;
 	owner->bytes_sent = 0;
 	owner->bytes_received = 0;
 	owner->packets_sent = 0;

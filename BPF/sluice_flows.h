@@ -23,7 +23,8 @@
 #ifndef SLUICE_FLOWS_H
 #define SLUICE_FLOWS_H
 
-#define SLUICE_TCP_CLOSE 7 /* enum tcp_state */
+#define SLUICE_TCP_ESTABLISHED 1 /* enum tcp_state */
+#define SLUICE_TCP_CLOSE 7
 
 /* One flow record for the iterators to write: too large for their stack. */
 struct {
@@ -68,6 +69,8 @@ static __always_inline void sluice_count_packet(struct __sk_buff *skb, struct bp
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (!owner || owner->flow.exempt)
 		return;
+	if (sent)
+		sluice_redirect_udp_sent(owner, skb);
 	payload = sluice_udp_payload(skb);
 	if (segments == 0)
 		segments = 1;
@@ -198,11 +201,17 @@ int BPF_PROG(sluice_tcp_state, struct sock *sk, int oldstate, int newstate)
 {
 	struct sluice_owner *owner;
 
-	if (newstate != SLUICE_TCP_CLOSE)
+	if (newstate != SLUICE_TCP_CLOSE && newstate != SLUICE_TCP_ESTABLISHED)
 		return 0;
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
-	if (owner)
-		sluice_flow_ended(owner, sk);
+	if (!owner)
+		return 0;
+	if (newstate == SLUICE_TCP_ESTABLISHED) {
+		sluice_redirect_established(owner, sk);
+		return 0;
+	}
+	sluice_redirect_ended(owner);
+	sluice_flow_ended(owner, sk);
 	return 0;
 }
 
@@ -216,8 +225,10 @@ int sluice_sock_release(struct bpf_sock *ctx)
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
 	owner = bpf_sk_storage_get(&sluice_owners, ctx, 0, 0);
-	if (owner)
+	if (owner) {
+		sluice_redirect_ended(owner);
 		sluice_flow_ended(owner, 0);
+	}
 	return 1;
 }
 

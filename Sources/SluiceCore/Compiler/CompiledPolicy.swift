@@ -10,11 +10,17 @@ public struct RuleInfo: Hashable, Sendable, Codable {
     /// The subject(s) the rule was written for, for people.
     public var subject: String
     public var location: SourceLocation?
+    /// A `rate-limit` rule's rate, which the kernel's token buckets follow.
+    public var rate: ConnectionRate?
+    /// A `redirect` rule's target.
+    public var redirect: RedirectTarget?
 
     public init(
         id: UInt32, policy: String?, rule: String, action: RuleAction, mode: PolicyMode, subject: String,
-        location: SourceLocation?
+        location: SourceLocation?, rate: ConnectionRate? = nil, redirect: RedirectTarget? = nil
     ) {
+        self.rate = rate
+        self.redirect = redirect
         self.id = id
         self.policy = policy
         self.rule = rule

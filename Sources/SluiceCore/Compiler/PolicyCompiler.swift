@@ -104,7 +104,7 @@ private struct CompilerState<Resolver: SubjectResolver> {
             let id = nextRuleID(
                 RuleInfo(
                     id: 0, policy: policy.name, rule: label, action: rule.action, mode: policy.mode,
-                    subject: subjectText, location: rule.location))
+                    subject: subjectText, location: rule.location, rate: rule.rate?.value, redirect: rule.redirect?.value))
             let verdict = Verdict(ruleID: id, action: rule.action, monitor: monitor, keepOpen: keepOpen)
             let origin = origins.count
             origins.append(RuleOrigin(rule: label, policy: policy.name, location: rule.location))

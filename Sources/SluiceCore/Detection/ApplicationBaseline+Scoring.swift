@@ -48,7 +48,8 @@ extension ApplicationBaseline {
             switch observation.verdict {
             case .allow: 0
             case .alert: 1
-            case .deny: 2
+            // A refused rate-limited connect, or one sent elsewhere, did not reach its destination.
+            case .deny, .rateLimit, .redirect: 2
             case nil: 3
             }
         // Internal addresses are a closed world: a new one is rarer news than a new public one.

@@ -91,7 +91,7 @@ struct ScoreContext: Sendable {
         case .pairing:
             return "\(destination) and \(service) are known to this app, but never together"
         case .verdict:
-            return "verdict \(verdict?.rawValue ?? "unknown") is unusual for this app"
+            return "verdict \(verdict?.verdictName ?? "unknown") is unusual for this app"
         case .burst:
             return "\(burstEvents) connections in the current burst window, more than usual for this app"
         case .fanOutDestinations:

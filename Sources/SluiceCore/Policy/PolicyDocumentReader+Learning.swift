@@ -18,8 +18,8 @@ extension PolicyDocumentReader {
         if let node = fields["action"] {
             let actionPath = fields.path("action")
             if let action = choice(node, at: actionPath, noun: "learned action", as: RuleAction.self) {
-                if action == .allow {
-                    report(node, actionPath, "learned rules deny or alert; allow is what the baseline already means")
+                if action == .allow || action.needsRuleParameters {
+                    report(node, actionPath, "learned rules deny or alert; \(action == .allow ? "allow is what the baseline already means" : "the learner picks a rate limit itself where the evidence is a flood, and never redirects")")
                     isValid = false
                 } else {
                     settings.action = action

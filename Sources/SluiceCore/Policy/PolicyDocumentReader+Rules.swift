@@ -4,7 +4,10 @@ extension PolicyDocumentReader {
     /// Where each rule name was first used, to point a repeat at it.
     typealias RuleNames = [String: (path: FieldPath, location: SourceLocation)]
 
-    private static let ruleFields = ["name", "action", "to", "ports", "protocol"]
+    private static let ruleFields = ["name", "action", "to", "ports", "protocol", "rate", "burst", "redirect"]
+
+    /// The fields that belong to one action only.
+    private static let actionFields: [(field: String, action: RuleAction)] = [("rate", .rateLimit), ("burst", .rateLimit), ("redirect", .redirect)]
 
     mutating func readEgress(_ node: Node, at path: FieldPath) -> [EgressRule] {
         guard let items = list(node, at: path) else { return [] }
@@ -55,10 +58,61 @@ extension PolicyDocumentReader {
                 "protocol raw decides creating raw and ping sockets, which have no destination or port yet; "
                     + "leave out \"to\" and \"ports\" (or write spec.rawSockets: allow or deny)")
         }
+        if let action {
+            for (field, owner) in Self.actionFields where owner != action {
+                if let node = fields[field] {
+                    report(node, fields.path(field), "\"\(field)\" belongs to action \(owner.rawValue); this rule's action is \(action.rawValue)")
+                }
+            }
+            if action.needsRuleParameters, transport == .raw, let protocolNode = fields["protocol"] {
+                report(protocolNode, fields.path("protocol"), "\(action.rawValue) applies to connections; creating raw sockets cannot be \(action.verdictName)")
+            }
+        }
+        let rate = action == .rateLimit ? readRate(fields) : nil
+        let redirect = action == .redirect ? readRedirect(fields) : nil
         guard diagnostics.count == errorsBefore, let action else { return nil }
         return EgressRule(
             name: name, action: action, destinations: prefixes, names: names, ports: ports ?? [],
-            transport: transport ?? .any, hostDestination: hostDestination, index: index, location: location(of: node))
+            transport: transport ?? .any, hostDestination: hostDestination, rate: rate, redirect: redirect, index: index,
+            location: location(of: node))
+    }
+
+    /// `redirect`, which `action: redirect` requires.
+    private mutating func readRedirect(_ fields: Fields) -> Located<RedirectTarget>? {
+        guard let node = require("redirect", in: fields, hint: "action redirect needs a local target, such as redirect: \"127.0.0.1:15001\""),
+            let text = string(node, at: fields.path("redirect"), expected: "an address and port such as \"127.0.0.1:15001\"")
+        else { return nil }
+        switch RedirectTarget.parse(text) {
+        case .success(let target):
+            return Located(target, at: location(of: node), path: fields.path("redirect"))
+        case .failure(let error):
+            report(node, fields.path("redirect"), error.description)
+            return nil
+        }
+    }
+
+    /// `rate` (and `burst`), which `action: rate-limit` requires.
+    private mutating func readRate(_ fields: Fields) -> Located<ConnectionRate>? {
+        guard let rateNode = require("rate", in: fields, hint: "action rate-limit needs a rate, such as rate: \"20/s\"") else {
+            return nil
+        }
+        var burst: UInt32?
+        if let burstNode = fields["burst"] {
+            guard case .scalar(let scalar) = burstNode, burstNode.scalarTagName == .int, let value = UInt32(scalar.string) else {
+                report(burstNode, fields.path("burst"), "expected a whole number of connections, found \(burstNode.foundDescription)")
+                return nil
+            }
+            burst = value
+        }
+        guard let text = string(rateNode, at: fields.path("rate"), expected: "a rate such as \"20/s\"") else { return nil }
+        switch ConnectionRate.parse(text, burst: burst) {
+        case .success(let rate):
+            return Located(rate, at: location(of: rateNode), path: fields.path("rate"))
+        case .failure(let error):
+            let faulty = error.isAboutBurst ? "burst" : "rate"
+            report(fields[faulty] ?? rateNode, fields.path(faulty), error.description)
+            return nil
+        }
     }
 
     /// nil when anything in the list is wrong.

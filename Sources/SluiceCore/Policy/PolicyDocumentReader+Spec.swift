@@ -35,7 +35,11 @@ extension PolicyDocumentReader {
         if let node = fields["default"],
             let action = choice(node, at: fields.path("default"), noun: "default action", as: RuleAction.self)
         {
-            spec.defaultAction = Located(action, at: location(of: node), path: fields.path("default"))
+            if action.needsRuleParameters {
+                report(node, fields.path("default"), "a default cannot be \(action.rawValue): it needs a rule's \(action == .rateLimit ? "rate" : "target"); write an egress rule with action \(action.rawValue)")
+            } else {
+                spec.defaultAction = Located(action, at: location(of: node), path: fields.path("default"))
+            }
         }
         if let node = fields["egress"] {
             spec.egress = readEgress(node, at: fields.path("egress"))

@@ -18,6 +18,8 @@ extension RuleAction {
         switch self {
         case .allow: return UInt8(SLUICE_ACTION_ALLOW.rawValue)
         case .alert: return UInt8(SLUICE_ACTION_ALERT.rawValue)
+        case .rateLimit: return UInt8(SLUICE_ACTION_RATE_LIMIT.rawValue)
+        case .redirect: return UInt8(SLUICE_ACTION_REDIRECT.rawValue)
         case .deny: return UInt8(SLUICE_ACTION_DENY.rawValue)
         }
     }
@@ -27,8 +29,27 @@ extension RuleAction {
         switch UInt32(value) {
         case SLUICE_ACTION_ALLOW.rawValue: self = .allow
         case SLUICE_ACTION_ALERT.rawValue: self = .alert
+        case SLUICE_ACTION_RATE_LIMIT.rawValue: self = .rateLimit
+        case SLUICE_ACTION_REDIRECT.rawValue: self = .redirect
         case SLUICE_ACTION_DENY.rawValue: self = .deny
         default: return nil
+        }
+    }
+}
+
+extension sluice_rule_params {
+    init(_ parameters: RuleParameters) {
+        self.init()
+        if let rate = parameters.rate {
+            interval_ns = rate.intervalNanoseconds
+            tolerance_ns = rate.toleranceNanoseconds
+        }
+        if let target = parameters.redirect {
+            redirect_family = target.address.family == .ipv4 ? 4 : 6
+            redirect_port = target.port
+            withUnsafeMutableBytes(of: &redirect_addr) { buffer in
+                for (index, byte) in target.address.bytes.enumerated() { buffer[index] = byte }
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ extension ServerAPI {
         if let prefix = try Self.destination(parameters.dst) { query.destination = AddressKey.range(prefix) }
         query.domain = try Self.domain(parameters.domain)
         query.port = try QueryCheck.int(parameters.port, "port", range: 1...65535).map(Int64.init)
-        query.verdicts = try verdicts().map(\.rawValue).sorted()
+        query.verdicts = try verdicts().map(\.verdictName).sorted()
         query.kinds = try kinds().map(\.rawValue).sorted()
         query.policy = try QueryCheck.text(parameters.policy, "policy", maxLength: 256)
         query.cursor = try QueryCheck.cursor(parameters.cursor)
@@ -83,18 +83,22 @@ extension ServerAPI {
     }
 
     /// The `kind` filter: repeated or comma-separated.
-    func kinds() throws -> Set<EventKind> { try named("kind", allowed: "decision or flow") }
+    func kinds() throws -> Set<EventKind> {
+        var kinds: Set<EventKind> = []
+        for value in try scope.queryList("kind") {
+            guard let kind = EventKind(rawValue: value) else { throw APIError.badRequest("kind must be decision or flow, not \(value)") }
+            kinds.insert(kind)
+        }
+        return kinds
+    }
 
     /// The `verdict` filter: repeated or comma-separated.
-    func verdicts() throws -> Set<RuleAction> { try named("verdict", allowed: "allow, alert or deny") }
-
-    /// A filter of `Value`'s names, repeated or comma-separated; `allowed` lists them for the error.
-    private func named<Value: RawRepresentable & Hashable>(_ field: String, allowed: String) throws -> Set<Value> where Value.RawValue == String {
-        var values: Set<Value> = []
-        for text in try scope.queryList(field) {
-            guard let value = Value(rawValue: text) else { throw APIError.badRequest("\(field) must be \(allowed), not \(text)") }
-            values.insert(value)
+    func verdicts() throws -> Set<RuleAction> {
+        var verdicts: Set<RuleAction> = []
+        for value in try scope.queryList("verdict") {
+            guard let verdict = RuleAction(verdictName: value) else { throw APIError.badRequest("verdict must be allow, alert, rate-limited, redirected or deny, not \(value)") }
+            verdicts.insert(verdict)
         }
-        return values
+        return verdicts
     }
 }
