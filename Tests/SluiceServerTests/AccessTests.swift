@@ -123,18 +123,11 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
     func revokedAndDisabledCredentialsAreRefusedAndAudited(_ backend: Backend) async throws {
         try await TestServer.with(backend) { server, api in
             let viewer = try await api.user("vera", role: .viewer)
-            /// The status `me` answers with `token` (0: no answer).
-            func me(_ token: String) async -> Int {
-                do {
-                    _ = try await api.client(token: .some(token)).me().ok.body.json
-                    return 200
-                } catch {
-                    guard case .refused(let status, _, _, _) = APIClientError(error, server: "test router") else { return 0 }
-                    return status
-                }
+            func me(_ token: String) async throws -> Int {
+                try await api.status { try await api.client(token: .some(token)).me().ok.body.json }
             }
             let admin = api.client()
-            #expect(await me(viewer) == 200)
+            #expect(try await me(viewer) == 200)
 
             // Disabling a user refuses their tokens at once.
             _ = try await admin.updateUser(path: .init(name: "vera"), body: .json(.init(disabled: true))).ok.body.json
@@ -147,8 +140,8 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
             let operatorToken = try await api.user("otto", role: ._operator)
             let cliToken = try await api.client(token: .some(operatorToken)).createToken(body: .json(.init(name: "cli@laptop"))).created.body.json.token
             _ = try await admin.updateUser(path: .init(name: "otto"), body: .json(.init(password: "new-password-456"))).ok.body.json
-            #expect(await me(cliToken) == 401)
-            #expect(await me(operatorToken) == 401)
+            #expect(try await me(cliToken) == 401)
+            #expect(try await me(operatorToken) == 401)
 
             // Your own password needs the current one; the session you change it from goes on.
             let own = try await api.login("otto", "new-password-456")
@@ -160,11 +153,11 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
             _ = try await asOwn.updateUser(
                 path: .init(name: "otto"), body: .json(.init(password: "newer-password-789", currentPassword: "new-password-456"))
             ).ok.body.json
-            #expect(await me(own) == 200)
+            #expect(try await me(own) == 200)
 
             // Logging out revokes the token used.
             _ = try await asOwn.logout().noContent
-            #expect(await me(own) == 401)
+            #expect(try await me(own) == 401)
 
             // A wrong password is refused and recorded; passwords are stored as bcrypt hashes.
             #expect(try await api.refusal { try await api.login("otto", "nope-nope") }.status == 401)

@@ -216,6 +216,17 @@ final class APIClient: @unchecked Sendable {
         throw TestFailure("not refused")
     }
 
+    /// 200 when `call` succeeds, else the status the server refused it with.
+    func status<Answer>(_ call: () async throws -> Answer) async throws -> Int {
+        do {
+            _ = try await call()
+            return 200
+        } catch {
+            guard case .refused(let status, _, _, _) = APIClientError(error, server: "test router") else { throw error }
+            return status
+        }
+    }
+
     func login(_ name: String, _ password: String) async throws -> String {
         let answer = try await client(token: .some(nil)).login(body: .json(.init(name: name, password: password))).created.body.json
         guard case .APITokenCreated(let created) = answer else { throw TestFailure("login answered with a console session, not a token") }
