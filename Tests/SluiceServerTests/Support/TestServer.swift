@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import OpenAPIRuntime
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceAPI
@@ -104,7 +105,7 @@ struct TestServer: Sendable {
         _ body: @Sendable (TestServer, APIClient) async throws -> T
     ) async throws -> T {
         let database = try await TestDatabase.make(backend)
-        do {
+        return try await withCleanup({ await database.remove() }) {
             var configuration = Self.configuration(database: database.url)
             configure(&configuration)
             let app = try await ServerApp.open(configuration: configuration, logger: logger)
@@ -112,23 +113,13 @@ struct TestServer: Sendable {
             let server = TestServer(app: app, rules: app.operationRules, database: database)
             let application = Application(
                 router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: app.services, logger: logger)
-            let result: T
-            do {
-                result = try await application.test(setup) { client in
+            return try await withCleanup({ await app.close() }) {
+                try await application.test(setup) { client in
                     let api = APIClient(client: client)
                     api.token = try await api.login("admin", adminPassword)
                     return try await body(server, api)
                 }
-            } catch {
-                await app.close()
-                throw error
             }
-            await app.close()
-            await database.remove()
-            return result
-        } catch {
-            await database.remove()
-            throw error
         }
     }
 }
