@@ -124,7 +124,7 @@ struct TestServer: Sendable {
     }
 }
 
-/// Requests with JSON bodies and a bearer token.
+/// The API as tests call it: the generated client over the router, and raw requests beside it.
 final class APIClient: @unchecked Sendable {
     let router: any TestClientProtocol
     private let lock = NSLock()
@@ -192,30 +192,32 @@ final class APIClient: @unchecked Sendable {
         try? SchemaJSON.decoder.decode(Components.Schemas._Error.self, from: Data(buffer: response.body))
     }
 
-    /// The status and message with which the server refused `call`; a test failure when it did not.
-    func refusal<Answer>(
-        sourceLocation: Testing.SourceLocation = #_sourceLocation, _ call: () async throws -> Answer
-    ) async throws -> (status: Int, message: String) {
+    /// The server's refusal of `call` (its status and message), nil when `call` succeeded.
+    func outcome<Answer>(_ call: () async throws -> Answer) async throws -> (status: Int, message: String)? {
         do {
             _ = try await call()
+            return nil
         } catch {
             // The generated client wraps what its middleware threw.
             guard case .refused(let status, let message, _, _) = APIClientError(error, server: "test router") else { throw error }
             return (status, message)
         }
-        Issue.record("expected the server to refuse", sourceLocation: sourceLocation)
-        throw TestFailure("not refused")
+    }
+
+    /// The status and message with which the server refused `call`; a test failure when it did not.
+    func refusal<Answer>(
+        sourceLocation: Testing.SourceLocation = #_sourceLocation, _ call: () async throws -> Answer
+    ) async throws -> (status: Int, message: String) {
+        guard let refused = try await outcome(call) else {
+            Issue.record("expected the server to refuse", sourceLocation: sourceLocation)
+            throw TestFailure("not refused")
+        }
+        return refused
     }
 
     /// 200 when `call` succeeds, else the status the server refused it with.
     func status<Answer>(_ call: () async throws -> Answer) async throws -> Int {
-        do {
-            _ = try await call()
-            return 200
-        } catch {
-            guard case .refused(let status, _, _, _) = APIClientError(error, server: "test router") else { throw error }
-            return status
-        }
+        try await outcome(call)?.status ?? 200
     }
 
     func login(_ name: String, _ password: String) async throws -> String {
@@ -270,13 +272,13 @@ final class APIClient: @unchecked Sendable {
         try decode(Components.Schemas.EventBatchResponse.self, try await upload(lines, sequence: sequence, credential: credential))
     }
 
-    func heartbeat(_ credential: String, applied: Int? = nil, error: String? = nil, failed: Int? = nil, acknowledge: [Int]? = nil)
+    func heartbeat(_ credential: String, applied: Int? = nil, error: String? = nil, failed: Int? = nil)
         async throws -> Components.Schemas.HeartbeatResponse
     {
         let heartbeat = Components.Schemas.Heartbeat(
             appliedRevision: applied, applyError: error, failedRevision: failed, policyGeneration: 1, rulesLoaded: 3,
             decisions: .init(allow: 10, alert: 0, deny: 2, monitorDeny: 0), eventsLost: .init(kernel: 0, agent: 0, upload: 0),
-            eventsBuffered: 0, agentVersion: "0.1.0", ruleDecisionsApplied: acknowledge)
+            eventsBuffered: 0, agentVersion: "0.1.0")
         return try await client(token: .some(credential)).heartbeat(body: .json(heartbeat)).ok.body.json
     }
 }
