@@ -27,7 +27,9 @@ struct SchemaBridgeTests {
     }
 
     @Test func aRuleTheDocumentCannotCarryIsRefusedNotGuessed() {
-        #expect(throws: SchemaMismatch.self) { try Components.Schemas.LearnedRule(Self.rule(state: .installed, transport: .icmp, action: .deny)) }
+        #expect(throws: SchemaMismatch.unknownName("icmp", type: "\(Components.Schemas.LearnedRule.TransportPayload.self)")) {
+            try Components.Schemas.LearnedRule(Self.rule(state: .installed, transport: .icmp, action: .deny))
+        }
     }
 
     @Test(arguments: RuleDecisionKind.allCases)

@@ -19,22 +19,14 @@ public final class LoopbackListener: @unchecked Sendable {
             addr.sin6_family = sa_family_t(AF_INET6)
             addr.sin6_port = requested.bigEndian
             inet_pton(AF_INET6, address, &addr.sin6_addr)
-            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            let bound = withUnsafeMutablePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            guard bound else { throw SandboxError("bind \(address): \(String(cString: strerror(errno)))") }
+            try Self.bind(fd, &addr, address)
             port = UInt16(bigEndian: addr.sin6_port)
         } else {
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = requested.bigEndian
             inet_pton(AF_INET, address, &addr.sin_addr)
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            guard bound else { throw SandboxError("bind \(address): \(String(cString: strerror(errno)))") }
+            try Self.bind(fd, &addr, address)
             port = UInt16(bigEndian: addr.sin_port)
         }
         if tcp && listen(fd, 512) != 0 { throw SandboxError("listen: \(String(cString: strerror(errno)))") }
@@ -45,6 +37,15 @@ public final class LoopbackListener: @unchecked Sendable {
 
     /// Connections accepted by `acceptPeer`, open until the listener closes.
     private var accepted: [Int32] = []
+
+    /// Binds `fd` to `addr` (a `sockaddr_in` or `sockaddr_in6`) and reads back the port given.
+    private static func bind<Address>(_ fd: Int32, _ addr: inout Address, _ address: String) throws {
+        var length = socklen_t(MemoryLayout<Address>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw SandboxError("bind \(address): \(String(cString: strerror(errno)))") }
+    }
 
     deinit {
         accepted.forEach { close($0) }

@@ -32,9 +32,11 @@ extension Datapath {
 }
 
 /// Reads open connections' flow records (`Datapath.openFlows`) and ends the connections a
-/// quota cut. Holds the iterator programs, which keep the loaded object alive; @unchecked
-/// because `BPFProgram` is a class whose only state after load is its fd, and running an
-/// iterator from any thread is what the kernel expects.
+/// quota cut. Holds the iterator programs, which keep the loaded object alive.
+///
+/// `@unchecked Sendable`: a sweep only attaches a new iterator link to each loaded program and
+/// reads it (`BPFProgram.runIterator`), which leaves libbpf's program as it is; what changes a
+/// program (pins, autoload) is done before load, by the datapath, never through a sweeper.
 public struct FlowSweeper: @unchecked Sendable {
     let readers: [BPFProgram]
     let closers: [BPFProgram]
