@@ -35,7 +35,9 @@ extension Components.Schemas.LearnedRule {
     public init(_ rule: LearnedRule) throws {
         self.init(
             id: rule.id, executable: rule.executable, cgroup: rule.cgroup, destination: rule.destination, port: Int(rule.port),
-            transport: try bridge(rule.transport), action: try bridge(rule.action), reasons: rule.reasons, score: rule.score,
+            transport: try bridge(rule.transport), action: try bridge(rule.action),
+            rate: rule.rate.map { .init(count: Int($0.count), periodSeconds: Int($0.periodSeconds), burst: Int($0.burst)) },
+            reasons: rule.reasons, score: rule.score,
             threshold: rule.threshold, created: Int(rule.created), expires: Int(rule.expires), state: try bridge(rule.state),
             note: rule.note, evidence: rule.evidence, hits: rule.hits, lastHit: rule.lastHit.map(Int.init), policyFile: rule.policyFile)
     }
@@ -51,6 +53,12 @@ extension LearnedRule {
             threshold: wire.threshold, created: Int64(wire.created), expires: Int64(wire.expires), state: try bridge(wire.state),
             note: wire.note, evidence: wire.evidence, hits: wire.hits, lastHit: wire.lastHit.map(Int64.init))
         rule.policyFile = wire.policyFile
+        if let rate = wire.rate {
+            guard let count = UInt32(exactly: rate.count), let burst = UInt32(exactly: rate.burst), let period = UInt32(exactly: rate.periodSeconds) else {
+                throw SchemaMismatch.outOfRange(field: "rate", value: rate.count)
+            }
+            rule.rate = ConnectionRate(count: count, periodSeconds: period, burst: burst)
+        }
         self = rule
     }
 }

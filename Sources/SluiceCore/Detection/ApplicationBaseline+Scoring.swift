@@ -211,7 +211,9 @@ extension ApplicationBaseline {
             burstDestinations: UInt16(windows.burstDestinations.estimate), burstPorts: UInt16(windows.burstPorts.estimate),
             novelDestinations: novelDestinations, novelServices: novelServices, novelInternal: novelInternal,
             period: entryPeriod,
-            applicationAgeSeconds: (time - firstSeen) / 1_000_000_000)
+            applicationAgeSeconds: (time - firstSeen) / 1_000_000_000,
+            usualBurstEvents: UInt32(1) << min(31, UInt32(windows.typical[RateChannel.burst.rawValue])),
+            burstSeconds: Float(parameters.burstNanoseconds) / 1e9)
         return Score(
             value: Double(value), threshold: threshold, isAnomaly: isAnomaly, warmingUp: warmingUp, parts: parts,
             context: context)
