@@ -65,7 +65,7 @@ static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf
 	__u64 segments = skb->gso_segs;
 	__u64 payload;
 
-	if (sk->protocol != IPPROTO_UDP && sk->protocol != IPPROTO_TCP)
+	if (sk->protocol != IPPROTO_UDP && (sk->protocol != IPPROTO_TCP || !sluice_quotas_in_force()))
 		return 1;
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (!owner || owner->flow.exempt)

@@ -89,6 +89,7 @@ enum sluice_config_flags {
 	SLUICE_CONFIG_HAS_EXE_IN_CGROUP = 1,
 	SLUICE_CONFIG_HAS_EXE = 2,
 	SLUICE_CONFIG_HAS_CGROUP = 4,
+	SLUICE_CONFIG_HAS_QUOTA = 8, /* some rule has a quota: TCP packets are checked against it */
 };
 
 /* Indices of the per-CPU counters map. */
