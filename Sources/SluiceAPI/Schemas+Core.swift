@@ -37,6 +37,7 @@ extension Components.Schemas.LearnedRule {
             id: rule.id, executable: rule.executable, cgroup: rule.cgroup, destination: rule.destination, port: Int(rule.port),
             transport: try bridge(rule.transport), action: try bridge(rule.action),
             rate: rule.rate.map { .init(count: Int($0.count), periodSeconds: Int($0.periodSeconds), burst: Int($0.burst)) },
+            quota: rule.quota.map { .init(sent: $0.sent.map { Int(clamping: $0) }, received: $0.received.map { Int(clamping: $0) }, windowSeconds: $0.windowSeconds.map { Int(clamping: $0) }) },
             reasons: rule.reasons, score: rule.score,
             threshold: rule.threshold, created: Int(rule.created), expires: Int(rule.expires), state: try bridge(rule.state),
             note: rule.note, evidence: rule.evidence, hits: rule.hits, lastHit: rule.lastHit.map(Int.init), policyFile: rule.policyFile)
@@ -58,6 +59,9 @@ extension LearnedRule {
                 throw SchemaMismatch.outOfRange(field: "rate", value: rate.count)
             }
             rule.rate = ConnectionRate(count: count, periodSeconds: period, burst: burst)
+        }
+        if let quota = wire.quota {
+            rule.quota = Quota(sent: quota.sent.map { UInt64(clamping: $0) }, received: quota.received.map { UInt64(clamping: $0) }, windowSeconds: quota.windowSeconds.map { UInt64(clamping: $0) })
         }
         self = rule
     }

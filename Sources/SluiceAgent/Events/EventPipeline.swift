@@ -135,11 +135,17 @@ public final class EventPipeline: Service, Sendable {
             }
             ScoringService.annotate(&events[index], value: scores.values[index], anomaly: anomaly)
         }
+        for (index, finding) in scores.volumeAnomalies {
+            ScoringService.annotate(&events[index], volume: finding)
+        }
         for (index, score) in scores.anomalies {
             await learner.consider(events[index], score: score)
         }
+        for (index, finding) in scores.volumeAnomalies {
+            await learner.consider(events[index], volume: finding)
+        }
         await learner.recordHits(events)
-        metrics.scored(scores.values, anomalies: scores.anomalies.count)
+        metrics.scored(scores.values, anomalies: scores.anomalies.count + scores.volumeAnomalies.count)
         metrics.eventsReceived(events.count)
         traffic.record(events)
         let dropped = hub.publish(events)

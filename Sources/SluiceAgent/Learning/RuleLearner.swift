@@ -55,7 +55,20 @@ public actor RuleLearner {
     /// An anomalous decision: propose (and in enforce mode install) a rule for it.
     func consider(_ event: DecisionEvent, score: Score) async {
         let settings = await controller.learningSettings(executable: event.exe, cgroup: event.cgroup, defaults: defaults)
-        guard var rule = RuleProposer.proposal(for: event, score: score, settings: settings) else { return }
+        guard let rule = RuleProposer.proposal(for: event, score: score, settings: settings) else { return }
+        await propose(rule, for: event, settings: settings)
+    }
+
+    /// A finished connection that sent far more than its application's habit: propose a quota
+    /// (or a deny) for its destination.
+    func consider(_ flow: DecisionEvent, volume: VolumeFinding) async {
+        let settings = await controller.learningSettings(executable: flow.exe, cgroup: flow.cgroup, defaults: defaults)
+        guard let rule = RuleProposer.proposal(for: flow, volume: volume, settings: settings) else { return }
+        await propose(rule, for: flow, settings: settings)
+    }
+
+    private func propose(_ proposed: LearnedRule, for event: DecisionEvent, settings: LearningSettings) async {
+        var rule = proposed
         if let existing = scopes[rule.scope], var known = rules[existing], [.proposed, .installed].contains(known.state) {
             known.evidence += 1
             rules[existing] = known
@@ -79,7 +92,7 @@ public actor RuleLearner {
             metadata: [
                 "rule.id": "\(rule.id)", "rule.action": "\(rule.action)", "rule.subject": "\(rule.subject?.description ?? "")",
                 "rule.destination": "\(rule.destination):\(rule.port)/\(rule.transport)", "rule.note": "\(rule.note ?? "")",
-                "anomaly.score": "\(score.value)", "anomaly.reasons": "\(rule.reasons.joined(separator: "; "))",
+                "anomaly.score": "\(rule.score)", "anomaly.reasons": "\(rule.reasons.joined(separator: "; "))",
             ])
         if rule.state == .installed { await publish() } else { save() }
     }

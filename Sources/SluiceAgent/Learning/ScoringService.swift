@@ -7,6 +7,11 @@ import SluiceCore
 /// baselines across restarts in the state folder (versioned snapshot).
 public actor ScoringService {
     private var detector: AnomalyDetector
+    /// Bytes sent per finished connection, per application: uploads far above habit. Kept in
+    /// memory only (it starts afresh with the agent, and warms up in 20 connections).
+    private var volumes: [AppKey: VolumeBaseline] = [:]
+    /// At most this many applications' volume habits; the oldest are dropped beyond it.
+    private static let volumeApplications = 10_000
     private var allowlist = AllowlistLearner(minimumCount: 1)
     private let snapshotPath: String
     private let logger: Logger
@@ -33,6 +38,8 @@ public actor ScoringService {
     public struct BatchScores: Sendable {
         public var values: [Double] = []
         public var anomalies: [(index: Int, score: Score)] = []
+        /// Finished connections that sent far more than their application's habit.
+        public var volumeAnomalies: [(index: Int, finding: VolumeFinding)] = []
     }
 
     /// Scores a batch in order, each event before the baselines learn from it; `apps[i]` is
@@ -44,9 +51,13 @@ public actor ScoringService {
         var result = BatchScores()
         result.values.reserveCapacity(events.count)
         for index in events.indices {
-            // A flow record is a connection's traffic, not a new connection.
-            guard events[index].flow == nil else {
+            // A flow record is a connection's traffic, not a new connection: only its volume is
+            // scored, once, when it ends.
+            if let flow = events[index].flow {
                 result.values.append(.nan)
+                if flow.final, let finding = observeVolume(app: apps[index], sent: flow.bytesSent, received: flow.bytesReceived) {
+                    result.volumeAnomalies.append((index, finding))
+                }
                 continue
             }
             let score = detector.score(Observation(events[index], app: apps[index]))
@@ -55,6 +66,18 @@ public actor ScoringService {
             allowlist.observe(events[index], app: apps[index])
         }
         return result
+    }
+
+    private func observeVolume(app: AppKey, sent: UInt64, received: UInt64) -> VolumeFinding? {
+        if volumes[app] == nil, volumes.count >= Self.volumeApplications, let dropped = volumes.keys.first {
+            volumes[dropped] = nil
+        }
+        return volumes[app, default: VolumeBaseline()].observe(sent: sent, received: received)
+    }
+
+    /// Writes a volume finding into its flow record.
+    public static func annotate(_ event: inout DecisionEvent, volume: VolumeFinding) {
+        event.score = EventScore(value: EventScore.rounded(volume.bits), isAnomaly: true, reasons: [volume.description])
     }
 
     /// Writes a score into its event: the `score`, `anomaly` and `reasons` fields of the stream.

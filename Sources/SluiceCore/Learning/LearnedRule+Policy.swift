@@ -7,7 +7,8 @@ extension LearnedRule {
         let rule = EgressRule(
             name: "learned", action: action, destinations: [Located(prefix, at: location, field: "spec.egress[0].to[0]")],
             ports: [Located(PortRange(port), at: location, field: "spec.egress[0].ports[0]")], transport: transport,
-            rate: rate.map { Located($0, at: location, field: "spec.egress[0].rate") }, index: 0, location: location)
+            rate: rate.map { Located($0, at: location, field: "spec.egress[0].rate") },
+            quota: quota.map { Located($0, at: location, field: "spec.egress[0].quota") }, index: 0, location: location)
         return Policy(
             name: policyName, description: reasons.joined(separator: "; "), mode: .enforce,
             subjects: [Located(subject, at: location, field: "spec.subjects[0]")], egress: [rule], location: location)
@@ -44,8 +45,10 @@ extension LearnedRule {
             """
     }
 
-    /// `, rate: "20/s", burst: 2` for a rate limit; nothing otherwise.
+    /// `, rate: "20/s", burst: 2` for a rate limit, `, quota: {sent: 4194304}` for a quota;
+    /// nothing otherwise.
     var rateFields: String {
+        if let quota, let sent = quota.sent { return ", quota: {sent: \(sent)}" }
         guard let rate else { return "" }
         let unit = rate.periodSeconds == 1 ? "s" : rate.periodSeconds == 60 ? "m" : "h"
         return ", rate: \"\(rate.count)/\(unit)\", burst: \(rate.burst)"

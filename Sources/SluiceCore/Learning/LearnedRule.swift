@@ -26,6 +26,8 @@ public struct LearnedRule: Sendable, Hashable, Codable, Identifiable {
     public var action: RuleAction
     /// A `rate-limit` rule's rate.
     public var rate: ConnectionRate?
+    /// An allow or alert rule's quota (learned from an upload far above habit).
+    public var quota: Quota?
     /// Why it exists: the verdict chosen and why, then the features and values that drove it.
     public var reasons: [String]
     public var score: Double

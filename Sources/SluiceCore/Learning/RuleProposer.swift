@@ -19,6 +19,35 @@ public enum RuleProposer {
         return rule
     }
 
+    /// A proposal for an upload far above the application's habit: a quota at four times its
+    /// usual high on this destination (the application keeps its normal uploads), or a deny
+    /// when the upload is 64 times that or more; learning.action alert only alerts.
+    public static func proposal(for flow: DecisionEvent, volume: VolumeFinding, settings: LearningSettings) -> LearnedRule? {
+        guard settings.mode != .off, flow.flow?.final == true, flow.verdict == .allow || flow.verdict == .alert else { return nil }
+        guard flow.exe != nil || flow.cgroup != nil else { return nil }
+        let destination = flow.destination.description
+        let transport = TransportProtocol(rawValue: flow.transport) ?? .any
+        let id = identifier(executable: flow.exe, cgroup: flow.cgroup, destination: destination, port: flow.port, transport: transport, created: flow.timeNanoseconds)
+        var action = settings.action
+        var quota: Quota?
+        var why: String
+        if settings.action != .deny {
+            why = "verdict \(settings.action.rawValue): learning.action is \(settings.action.rawValue)"
+        } else if volume.sent / max(1, volume.usualHigh) >= 64 {
+            why = "verdict deny: an upload of \(Quota.size(volume.sent)), 64 times its usual high or more"
+        } else {
+            action = flow.verdict
+            quota = Quota(sent: max(VolumeBaseline.minimumBytes, volume.usualHigh * 4))
+            why = "verdict \(flow.verdict.rawValue) with quota \(quota!): an upload far above its habit; four times its usual high keeps its normal uploads"
+        }
+        var rule = LearnedRule(
+            id: id, executable: flow.exe, cgroup: flow.cgroup, destination: destination, port: flow.port, transport: transport,
+            action: action, reasons: [why, volume.description], score: volume.bits, threshold: 12, created: flow.timeNanoseconds,
+            expires: flow.timeNanoseconds &+ settings.expirySeconds &* 1_000_000_000, state: .proposed)
+        rule.quota = quota
+        return rule
+    }
+
     /// The verdict the evidence calls for, as the brief has it: a flood gets a rate limit (its
     /// normal traffic keeps flowing), a scan or anything else the configured action. A learning
     /// action of `alert` only ever alerts: an administrator who asked to watch is never blocked.

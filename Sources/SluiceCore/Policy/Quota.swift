@@ -36,9 +36,11 @@ public struct Quota: Hashable, Sendable, Codable, CustomStringConvertible {
         return sides.joined(separator: ", ") + (windowSeconds.map { " per application per \(Self.window($0))" } ?? " per connection")
     }
 
-    /// A size in the largest binary unit that divides it.
+    /// A size in the largest binary unit that divides it, or else about so many of the largest
+    /// unit below it.
     static func size(_ bytes: UInt64) -> String {
         for (suffix, factor) in units.prefix(4).reversed() where bytes % factor == 0 { return "\(bytes / factor)\(suffix)" }
+        for (suffix, factor) in units.prefix(4).reversed() where bytes >= factor { return "about \(bytes / factor)\(suffix)" }
         return "\(bytes) bytes"
     }
 
