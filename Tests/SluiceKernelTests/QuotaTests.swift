@@ -16,7 +16,7 @@ struct QuotaTests {
             let perConnection = try TransferServer(tcp: true, address: "127.0.0.1")
             let windowed = try TransferServer(tcp: true, address: "127.0.0.1")
             let datagrams = try TransferServer(tcp: false, address: "127.0.0.1")
-            let compiled = try PolicyFixture.compile(
+            let policy = try sandbox.attach(
                 """
                 apiVersion: sluice/v1
                 kind: Policy
@@ -27,13 +27,8 @@ struct QuotaTests {
                     - {name: upload, action: allow, to: ["127.0.0.1"], ports: [\(perConnection.port)], protocol: tcp, quota: {sent: 1MiB}}
                     - {name: hourly, action: allow, to: ["127.0.0.1"], ports: [\(windowed.port)], protocol: tcp, quota: {sent: 100KB, per: 1h}}
                     - {name: datagrams, action: alert, to: ["127.0.0.1"], ports: [\(datagrams.port)], protocol: udp, quota: {sent: "60000"}}
-                """, cgroups: sandbox.cgroups)
-            let image = try DatapathImage(compiled)
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
-            try datapath.apply(image)
-            try datapath.attach()
-            let reader = try RingBufferReader(map: datapath.events)
+                """)
+            let (compiled, datapath, reader) = (policy.compiled, policy.datapath, policy.reader)
             var events: [RawEvent] = []
             func cut(_ port: UInt16) async throws -> RawEvent {
                 var found: RawEvent?

@@ -15,7 +15,7 @@ struct RateLimitTests {
             let paced = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let a = Probe()
             let b = try a.copy(to: sandbox.scratch + "/probe-b")
-            let compiled = try PolicyFixture.compile(
+            let policy = try sandbox.attach(
                 """
                 apiVersion: sluice/v1
                 kind: Policy
@@ -25,13 +25,8 @@ struct RateLimitTests {
                   egress:
                     - {name: flood, action: rate-limit, rate: "20/s", to: ["127.0.0.1"], ports: [\(flooded.port)], protocol: tcp}
                     - {name: slow, action: rate-limit, rate: "1/m", to: ["127.0.0.1"], ports: [\(paced.port)], protocol: tcp}
-                """, cgroups: sandbox.cgroups)
-            let image = try DatapathImage(compiled)
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
-            try datapath.apply(image)
-            try datapath.attach()
-            let reader = try RingBufferReader(map: datapath.events)
+                """)
+            let (compiled, image, datapath, reader) = (policy.compiled, policy.image, policy.datapath, policy.reader)
 
             // One bucket per application: a's second connect within the minute is refused, b's first is not.
             #expect(try a.run([.tcp("127.0.0.1", paced.port), .tcp("127.0.0.1", paced.port)], in: sandbox.cgroupPath) == ["ok", "EAGAIN"])

@@ -31,7 +31,7 @@ struct RedirectTests {
             let originalPort: UInt16 = 9
             let transport = testCase.tcp ? "tcp" : "udp"
             let targetText = testCase.target.contains(":") ? "[\(testCase.target)]:\(target.port)" : "\(testCase.target):\(target.port)"
-            let compiled = try PolicyFixture.compile(
+            let policy = try sandbox.attach(
                 """
                 apiVersion: sluice/v1
                 kind: Policy
@@ -40,13 +40,8 @@ struct RedirectTests {
                   subjects: [{cgroup: \(sandbox.cgroupRelative)}]
                   egress:
                     - {name: to-sink, action: redirect, redirect: "\(targetText)", to: ["\(testCase.original)"], ports: [\(originalPort)], protocol: \(transport)}
-                """, cgroups: sandbox.cgroups)
-            let image = try DatapathImage(compiled)
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
-            try datapath.apply(image)
-            try datapath.attach()
-            let reader = try RingBufferReader(map: datapath.events)
+                """)
+            let (compiled, image, datapath, reader) = (policy.compiled, policy.image, policy.datapath, policy.reader)
 
             let probe = try HeldProbe(["peer-\(transport)", testCase.original, "\(originalPort)"], in: sandbox.cgroupPath)
             defer { probe.release() }

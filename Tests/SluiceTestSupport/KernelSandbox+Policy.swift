@@ -1,0 +1,30 @@
+import SluiceCore
+import SluiceKernel
+
+/// A policy compiled against a sandbox and in force on its cgroup, with the datapath that
+/// enforces it and a reader of its events.
+public struct AttachedPolicy {
+    public let compiled: CompiledPolicy
+    public let image: DatapathImage
+    public let datapath: Datapath
+    public let reader: RingBufferReader
+
+    /// The id of the rule named `name` (its `name:` field).
+    public func ruleID(_ name: String) throws -> UInt32 {
+        guard let rule = compiled.rules.first(where: { $0.rule == name }) else { throw SandboxError("no rule \(name) in the policy") }
+        return rule.id
+    }
+}
+
+extension KernelSandbox {
+    /// Compiles `yaml` against this sandbox's cgroups, applies it and attaches every hook to the
+    /// sandbox cgroup (never the root); the sandbox unloads it when it is cleaned up.
+    public func attach(_ yaml: String) throws -> AttachedPolicy {
+        let compiled = try PolicyFixture.compile(yaml, cgroups: cgroups)
+        let image = try DatapathImage(compiled)
+        let datapath = try Datapath(configuration: DatapathConfiguration(pins: pins, cgroupPath: cgroupPath), logger: testLogger)
+        try datapath.apply(image)
+        try datapath.attach()
+        return AttachedPolicy(compiled: compiled, image: image, datapath: datapath, reader: try RingBufferReader(map: datapath.events))
+    }
+}
