@@ -1,0 +1,58 @@
+/// What one replayed event asks: the fields the kernel decides by. Recorded traffic repeats
+/// itself, so decisions are kept per key and each distinct flow is decided once.
+struct ReplayKey: Hashable {
+    var executable: ExecutableIdentity?
+    var cgroup: String?
+    var destination: IPAddress
+    var port: UInt16
+    var transport: TransportProtocol
+    var domain: String?
+
+    /// Nil for a transport the policy language has no rules for (a protocol number).
+    init?(_ event: DecisionEvent) {
+        guard let transport = TransportProtocol(rawValue: event.transport) ?? UInt8(event.transport).flatMap(TransportProtocol.init(number:))
+        else { return nil }
+        executable = ReplayResolver.identity(of: event)
+        cgroup = event.cgroup
+        destination = event.destination
+        port = event.port
+        self.transport = transport
+        domain = event.dstDomain
+    }
+}
+
+/// One policy set compiled for one node and the decisions made with it so far.
+struct NodeDecider {
+    let compiled: CompiledPolicy
+    let engine: DecisionEngine
+    /// What the resolver could not find: the subjects the replay cannot judge.
+    let unresolved: [String]
+    /// Whether any rule is by name, which events without a recorded name cannot meet.
+    let hasNameRules: Bool
+    private var decided: [ReplayKey: ReplayOutcome] = [:]
+
+    init(_ set: PolicySet, resolver: ReplayResolver, side: String) throws(PolicyReplayError) {
+        compiled = PolicyCompiler.compile(set, resolver: resolver)
+        let errors = compiled.diagnostics.filter { $0.severity == .error }
+        if !errors.isEmpty { throw .doesNotCompile(node: resolver.node, side: side, diagnostics: errors.map(\.description)) }
+        do {
+            engine = DecisionEngine(image: try DatapathImage(compiled))
+        } catch {
+            throw .doesNotFit(node: resolver.node, side: side, reason: "\(error)")
+        }
+        unresolved = compiled.diagnostics.filter { $0.severity == .warning }.map(\.message)
+        hasNameRules = compiled.subjects.values.contains { $0.entries.contains { $0.namePattern != nil } }
+            || compiled.node.entries.contains { $0.namePattern != nil }
+    }
+
+    mutating func decide(_ key: ReplayKey, event: DecisionEvent, resolver: ReplayResolver) -> ReplayOutcome {
+        if let known = decided[key] { return known }
+        let flow = FlowQuery(
+            executable: key.executable, cgroupAncestry: resolver.ancestry(of: event), destination: key.destination, port: key.port,
+            transport: key.transport, domain: key.domain.flatMap(DomainName.init))
+        let decision = engine.decide(flow)
+        let outcome = ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID))
+        decided[key] = outcome
+        return outcome
+    }
+}
