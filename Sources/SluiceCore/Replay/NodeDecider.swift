@@ -1,7 +1,9 @@
 /// What one replayed event asks: the fields the kernel decides by. Recorded traffic repeats
 /// itself, so decisions are kept per key and each distinct flow is decided once.
 struct ReplayKey: Hashable {
-    var executable: ExecutableIdentity?
+    /// `exe_id` as recorded (parsed only when a flow is decided), else the path.
+    var exeID: String?
+    var exe: String?
     var cgroup: String?
     var destination: IPAddress
     var port: UInt16
@@ -12,7 +14,8 @@ struct ReplayKey: Hashable {
     init?(_ event: DecisionEvent) {
         guard let transport = TransportProtocol(rawValue: event.transport) ?? UInt8(event.transport).flatMap(TransportProtocol.init(number:))
         else { return nil }
-        executable = ReplayResolver.identity(of: event)
+        exeID = event.exeID
+        exe = event.exeID == nil ? event.exe : nil
         cgroup = event.cgroup
         destination = event.destination
         port = event.port
@@ -21,7 +24,7 @@ struct ReplayKey: Hashable {
     }
 }
 
-/// One policy set compiled for one node and the decisions made with it so far.
+/// One policy set compiled for one node.
 struct NodeDecider {
     let compiled: CompiledPolicy
     let engine: DecisionEngine
@@ -29,7 +32,6 @@ struct NodeDecider {
     let unresolved: [String]
     /// Whether any rule is by name, which events without a recorded name cannot meet.
     let hasNameRules: Bool
-    private var decided: [ReplayKey: ReplayOutcome] = [:]
 
     init(_ set: PolicySet, resolver: ReplayResolver, side: String) throws(PolicyReplayError) {
         compiled = PolicyCompiler.compile(set, resolver: resolver)
@@ -45,14 +47,15 @@ struct NodeDecider {
             || compiled.node.entries.contains { $0.namePattern != nil }
     }
 
-    mutating func decide(_ key: ReplayKey, event: DecisionEvent, resolver: ReplayResolver) -> ReplayOutcome {
-        if let known = decided[key] { return known }
-        let flow = FlowQuery(
-            executable: key.executable, cgroupAncestry: resolver.ancestry(of: event), destination: key.destination, port: key.port,
-            transport: key.transport, domain: key.domain.flatMap(DomainName.init))
+    func decide(_ flow: FlowQuery) -> ReplayOutcome {
         let decision = engine.decide(flow)
-        let outcome = ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID))
-        decided[key] = outcome
-        return outcome
+        return ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID))
+    }
+
+    /// The flow the kernel decided for `event`, keyed by `key`.
+    static func flow(_ key: ReplayKey, event: DecisionEvent, resolver: ReplayResolver) -> FlowQuery {
+        FlowQuery(
+            executable: ReplayResolver.identity(of: event), cgroupAncestry: resolver.ancestry(of: event), destination: key.destination,
+            port: key.port, transport: key.transport, domain: key.domain.flatMap(DomainName.init))
     }
 }

@@ -58,12 +58,14 @@ public enum PolicyReplay {
             let indices = byNode[node]!
             let resolver = ReplayResolver(node: node, events: indices.lazy.map { events[$0] }, mounts: mounts)
             let sets = policies(node)
-            var deciders = try (
+            let deciders = try (
                 current: NodeDecider(sets.current, resolver: resolver, side: "current"),
                 candidate: NodeDecider(sets.candidate, resolver: resolver, side: "candidate")
             )
             tally.note(deciders.current.unresolved + deciders.candidate.unresolved)
             tally.report.nodes.append(node)
+            // Recorded traffic repeats itself: each distinct flow is decided once per node.
+            var decided: [ReplayKey: (before: ReplayOutcome, after: ReplayOutcome)] = [:]
             for (position, index) in indices.enumerated() {
                 if position & 1023 == 0, clock.now >= deadline {
                     tally.report.incomplete =
@@ -76,10 +78,16 @@ public enum PolicyReplay {
                     continue
                 }
                 replayed += 1
-                let before = deciders.current.decide(key, event: event, resolver: resolver)
-                let after = deciders.candidate.decide(key, event: event, resolver: resolver)
+                let outcomes: (before: ReplayOutcome, after: ReplayOutcome)
+                if let known = decided[key] {
+                    outcomes = known
+                } else {
+                    let flow = NodeDecider.flow(key, event: event, resolver: resolver)
+                    outcomes = (deciders.current.decide(flow), deciders.candidate.decide(flow))
+                    decided[key] = outcomes
+                }
                 if event.dstDomain == nil && deciders.candidate.hasNameRules { tally.eventsWithoutName += 1 }
-                tally.add(event, before: before, after: after)
+                tally.add(event, before: outcomes.before, after: outcomes.after)
             }
         }
         tally.finish()

@@ -1,16 +1,23 @@
 /// A decision as the replay compares them: what happened to the connection and which rule said so.
 public struct ReplayOutcome: Sendable, Hashable {
-    public var action: RuleAction
+    public let action: RuleAction
     /// False for a policy in monitor mode (a deny reported, not enforced).
-    public var enforced: Bool
-    public var policy: String?
-    public var rule: String
+    public let enforced: Bool
+    public let policy: String?
+    public let rule: String
+    /// `allow`, `deny`, `deny (monitor)`: the outcome without the rule.
+    public let label: String
+    /// `web/egress[0]`, or the rule alone for the built-in node default.
+    public let ruleName: String
 
     public init(action: RuleAction, enforced: Bool, policy: String?, rule: String) {
         self.action = action
         self.enforced = enforced
         self.policy = policy
         self.rule = rule
+        // Made once per outcome: the replay compares and shows them per event.
+        label = action.rawValue + (action != .allow && !enforced ? " (monitor)" : "")
+        ruleName = policy.map { "\($0)/\(rule)" } ?? rule
     }
 
     /// What the event recorded.
@@ -25,14 +32,17 @@ public struct ReplayOutcome: Sendable, Hashable {
             rule: rule?.rule ?? (decision.byDefault ? "default" : "rule-\(decision.verdict.ruleID)"))
     }
 
+    /// Whether this replayed outcome is what the node recorded in `event`. A rule whose action
+    /// admits some connections and refuses others by state the replay does not have (a rate
+    /// limit's bucket) records `allow` when it admitted: that rule deciding reproduces it too.
+    public func reproduces(_ event: DecisionEvent) -> Bool {
+        guard policy == event.policy, rule == event.rule, enforced == event.enforced else { return false }
+        if action == event.verdict { return true }
+        return event.verdict == .allow && ![RuleAction.allow, .alert, .deny].contains(action)
+    }
+
     /// Whether the connection fails with EPERM.
     public var blocks: Bool { action == .deny && enforced }
-
-    /// `allow`, `deny`, `deny (monitor)`: the outcome without the rule.
-    public var label: String { action.rawValue + (action != .allow && !enforced ? " (monitor)" : "") }
-
-    /// `web/egress[0]`, or the rule alone for the built-in node default.
-    public var ruleName: String { policy.map { "\($0)/\(rule)" } ?? rule }
 
     public var description: String { "\(label) by \(ruleName)" }
 }

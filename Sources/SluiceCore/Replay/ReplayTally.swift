@@ -1,10 +1,15 @@
 /// The report as events are replayed: totals, one row per application and destination that
 /// changes, and what could not be known.
 struct ReplayTally {
+    /// What a row groups by, in the event's own values (text is made once per row).
     private struct RowKey: Hashable {
-        var application: String
+        var exe: String?
+        /// Only when there is no executable path.
+        var comm: String?
         var cgroup: String?
-        var destination: String
+        /// Only when no name was recorded: a name's addresses share its row.
+        var address: IPAddress?
+        var domain: String?
         var port: UInt16
         var transport: String
     }
@@ -34,8 +39,8 @@ struct ReplayTally {
         report.events += 1
         oldest = min(oldest, event.timeNanoseconds)
         newest = max(newest, event.timeNanoseconds)
-        let recorded = ReplayOutcome(recorded: event)
-        if recorded != before {
+        if !before.reproduces(event) {
+            let recorded = ReplayOutcome(recorded: event)
             report.unknown += 1
             update(event) { row, limits in
                 row.unknown += 1
@@ -46,7 +51,7 @@ struct ReplayTally {
             }
             return
         }
-        guard before.label != after.label else {
+        guard before.action != after.action || before.label != after.label else {
             report.unchanged += 1
             return
         }
@@ -94,13 +99,15 @@ struct ReplayTally {
 
     private mutating func update(_ event: DecisionEvent, _ body: (inout ReplayRow, PolicyReplay.Limits) -> Void) {
         let key = RowKey(
-            application: Self.application(event), cgroup: event.cgroup, destination: event.dstDomain ?? event.destination.description,
-            port: event.port, transport: event.transport)
-        var row =
-            rows.removeValue(forKey: key)
-            ?? ReplayRow(application: key.application, cgroup: key.cgroup, destination: key.destination, port: Int(key.port), transport: key.transport)
-        body(&row, limits)
-        rows[key] = row
+            exe: event.exe, comm: event.exe == nil ? event.comm : nil, cgroup: event.cgroup, address: event.dstDomain == nil ? event.destination : nil,
+            domain: event.dstDomain, port: event.port, transport: event.transport)
+        body(
+            &rows[
+                key,
+                default: ReplayRow(
+                    application: Self.application(event), cgroup: event.cgroup, destination: event.dstDomain ?? event.destination.description,
+                    port: Int(event.port), transport: event.transport)
+            ], limits)
     }
 
     private static func application(_ event: DecisionEvent) -> String {
