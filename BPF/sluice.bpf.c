@@ -560,7 +560,11 @@ static __always_inline void sluice_emit(const struct sluice_state *state,
 		bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
 }
 
-/* Returns 1 to let the call proceed, 0 to fail it with EPERM. */
+/* ---- Rate limits (item: verdicts) ---- */
+#include "sluice_rate.h"
+/* ---- end ---- */
+
+/* Returns 1 to let the call proceed, 0 to fail it (EPERM for a deny, EAGAIN for a rate limit). */
 static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, struct sluice_decision *out)
 {
 	__u32 zero = 0;
@@ -591,6 +595,15 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 	sluice_read_exe(task, flow);
 	sluice_flow_names(bpf_get_current_cgroup_id(), slot, config->generation, flow, 0);
 	sluice_resolve(config, slot, flow, 0, &verdict, &by_default);
+	/* An admitted connect is an allow by the rate rule; only a refused one says rate-limit. */
+	if (verdict.action == SLUICE_ACTION_RATE_LIMIT &&
+	    sluice_rate_admits(config->generation, verdict.rule_id, flow, bpf_get_current_cgroup_id()))
+		verdict.action = SLUICE_ACTION_ALLOW;
+	/* A windowed quota spent: no new connection until the window turns. */
+	if ((verdict.flags & SLUICE_VERDICT_QUOTA) &&
+	    (verdict.action == SLUICE_ACTION_ALLOW || verdict.action == SLUICE_ACTION_ALERT) &&
+	    !sluice_quota_admits(config->generation, verdict.rule_id, flow, bpf_get_current_cgroup_id()))
+		verdict.action = SLUICE_ACTION_QUOTA;
 
 	if (by_default)
 		flags |= SLUICE_EVENT_DEFAULT;
@@ -610,6 +623,12 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 									     : SLUICE_COUNTER_MONITOR_DENY);
 	else if (verdict.action == SLUICE_ACTION_ALERT)
 		verdict_count = sluice_count(SLUICE_COUNTER_ALERT);
+	else if (verdict.action == SLUICE_ACTION_RATE_LIMIT)
+		verdict_count = sluice_count(SLUICE_COUNTER_RATE_LIMITED);
+	else if (verdict.action == SLUICE_ACTION_REDIRECT)
+		verdict_count = sluice_count(SLUICE_COUNTER_REDIRECTED);
+	else if (verdict.action == SLUICE_ACTION_QUOTA)
+		verdict_count = sluice_count(SLUICE_COUNTER_QUOTA);
 	else
 		verdict_count = sluice_count(SLUICE_COUNTER_ALLOW);
 
@@ -617,7 +636,25 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 	out->verdict = verdict;
 	out->generation = config->generation;
 	out->flags = flags;
-	return verdict.action == SLUICE_ACTION_DENY && (flags & SLUICE_EVENT_ENFORCED) ? 0 : 1;
+	if (!(flags & SLUICE_EVENT_ENFORCED))
+		return 1;
+	if (verdict.action == SLUICE_ACTION_RATE_LIMIT) {
+		/* "Try again later" (EAGAIN, 11), told apart from a policy's EPERM. */
+		bpf_set_retval(-11);
+		return 0;
+	}
+	if (verdict.action == SLUICE_ACTION_QUOTA) {
+		/* EDQUOT (122): the application's quota for this rule is spent until the window turns. */
+		bpf_set_retval(-122);
+		return 0;
+	}
+	return verdict.action == SLUICE_ACTION_DENY ? 0 : 1;
+}
+
+/* Whether the connect (or send) goes to the rule's redirect target: an enforced redirect. */
+static __always_inline int sluice_redirects_now(const struct sluice_decision *decision)
+{
+	return decision->verdict.action == SLUICE_ACTION_REDIRECT && (decision->flags & SLUICE_EVENT_ENFORCED);
 }
 
 /* Linux connects (and sends to) the unspecified address as the local host: 0.0.0.0 goes to
@@ -680,6 +717,14 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 #include "sluice_dns.h"
 /* ---- end ---- */
 
+/* ---- Redirects (item: verdicts) ---- */
+#include "sluice_redirect.h"
+/* ---- end ---- */
+
+/* ---- Quotas: cutting a connection at its limit (item: verdicts) ---- */
+#include "sluice_quota.h"
+/* ---- end ---- */
+
 /* ---- Bytes and packets per connection, flow records (item: bytes) ---- */
 #include "sluice_flows.h"
 /* ---- end ---- */
@@ -692,6 +737,8 @@ int sluice_connect4(struct bpf_sock_addr *ctx)
 
 	sluice_flow_v4(ctx, &flow);
 	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT4, &decision))
+		return 0;
+	if (sluice_redirects_now(&decision) && !sluice_redirect4(ctx, &decision))
 		return 0;
 	sluice_remember_owner(ctx, &flow, &decision);
 	return 1;
@@ -706,6 +753,8 @@ int sluice_connect6(struct bpf_sock_addr *ctx)
 	sluice_flow_v6(ctx, &flow);
 	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT6, &decision))
 		return 0;
+	if (sluice_redirects_now(&decision) && !sluice_redirect6(ctx, &decision))
+		return 0;
 	sluice_remember_owner(ctx, &flow, &decision);
 	return 1;
 }
@@ -715,10 +764,14 @@ int sluice_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
 
-	sluice_flow_v4(ctx, &flow);
-	struct sluice_decision decision;
+	struct sluice_decision decision = {};
 
-	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG4, &decision);
+	sluice_flow_v4(ctx, &flow);
+	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG4, &decision))
+		return 0;
+	if (sluice_redirects_now(&decision) && !sluice_redirect4(ctx, &decision))
+		return 0;
+	return 1;
 }
 
 SEC("cgroup/sendmsg6")
@@ -726,10 +779,14 @@ int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
 
-	sluice_flow_v6(ctx, &flow);
-	struct sluice_decision decision;
+	struct sluice_decision decision = {};
 
-	return sluice_decide(&flow, SLUICE_HOOK_SENDMSG6, &decision);
+	sluice_flow_v6(ctx, &flow);
+	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG6, &decision))
+		return 0;
+	if (sluice_redirects_now(&decision) && !sluice_redirect6(ctx, &decision))
+		return 0;
+	return 1;
 }
 
 /* A file executed under a name a policy governs is recorded as the governed identity, whatever

@@ -20,8 +20,15 @@
 
 struct seq_file;
 
+struct sluice_in6_addr {
+	__u8 bytes[16];
+};
+
 struct sock_common {
 	unsigned short skc_family;
+	__u32 skc_rcv_saddr;   /* the local IPv4 address, network order */
+	__u16 skc_num;         /* the local port, host order */
+	struct sluice_in6_addr skc_v6_rcv_saddr;
 } __attribute__((preserve_access_index));
 
 struct sock {
@@ -80,7 +87,16 @@ struct sluice_owner {
 	__u8 action;
 	__u8 event_flags;
 	__u8 ended;      /* the final flow record is written: never a second */
-	__u8 pad[5];
+	__u8 redirected; /* 0, or SLUICE_REDIRECTED / SLUICE_REDIRECT_PUBLISHED (sluice_redirect.h) */
+	__u8 has_quota;  /* the deciding rule has a quota (sluice_quota.h) */
+	__u8 pad[3];
+	struct sluice_redirect_key redirect_key; /* its sluice_redirects entry, once published */
+	__u32 quota_state; /* SLUICE_QUOTA_*: compare-and-swap, so a cut is reported once */
+	__u64 quota_sent;  /* the rule's quota, copied at connect: a later generation may drop it */
+	__u64 quota_received;
+	__u64 quota_window_ns;
+	__u64 sent_end;     /* the byte stream's end as far as sent (TCP: sequence, without resends) */
+	__u64 received_end;
 	/* Added to from any CPU (egress in the sender's context, ingress in softirq): atomics. */
 	__u64 bytes_sent;
 	__u64 bytes_received;
@@ -131,10 +147,27 @@ static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, con
 	owner->action = decision->verdict.action;
 	owner->event_flags = decision->flags;
 	owner->ended = 0;
+	owner->redirected = decision->verdict.action == SLUICE_ACTION_REDIRECT && (decision->flags & SLUICE_EVENT_ENFORCED)
+				    ? 1 /* SLUICE_REDIRECTED */
+				    : 0;
 	owner->bytes_sent = 0;
 	owner->bytes_received = 0;
 	owner->packets_sent = 0;
 	owner->packets_received = 0;
+	owner->quota_state = 0;
+	owner->sent_end = 0;
+	owner->received_end = 0;
+	owner->has_quota = 0;
+	if (decision->verdict.flags & SLUICE_VERDICT_QUOTA) {
+		struct sluice_rule_params *params = sluice_params(decision->generation, decision->verdict.rule_id);
+
+		if (params) {
+			owner->has_quota = 1;
+			owner->quota_sent = params->quota_sent;
+			owner->quota_received = params->quota_received;
+			owner->quota_window_ns = params->quota_window_ns;
+		}
+	}
 }
 
 static __always_inline __u64 sluice_ancestor_id(struct cgroup *cgrp, __u8 level)
@@ -233,6 +266,11 @@ static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct s
 
 	if (!owner)
 		return 0; /* not connected through Sluice's hooks (or by the agent) */
+	if (owner->quota_state == 2 /* SLUICE_QUOTA_CUT: its packets are dropped already */) {
+		if (bpf_sock_destroy(skc) == 0)
+			bpf_seq_write(seq, &mark, 1);
+		return 0;
+	}
 	state = bpf_map_lookup_elem(&sluice_state, &zero);
 	ancestors = bpf_map_lookup_elem(&sluice_close_scratch, &zero);
 	if (!state || !ancestors)

@@ -23,7 +23,8 @@
 #ifndef SLUICE_FLOWS_H
 #define SLUICE_FLOWS_H
 
-#define SLUICE_TCP_CLOSE 7 /* enum tcp_state */
+#define SLUICE_TCP_ESTABLISHED 1 /* enum tcp_state */
+#define SLUICE_TCP_CLOSE 7
 
 /* One flow record for the iterators to write: too large for their stack. */
 struct {
@@ -55,20 +56,28 @@ static __always_inline __u32 sluice_udp_payload(struct __sk_buff *skb)
 	return len > l4 ? len - l4 : 0;
 }
 
-/* Adds one UDP packet to its socket's counts; nothing for sockets no connect hook allowed. TCP
- * keeps exact counts of its own (sluice_tcp_counts). */
-static __always_inline void sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent)
+/* Adds one UDP packet to its socket's counts (nothing for sockets no connect hook allowed; TCP
+ * keeps exact counts of its own, sluice_tcp_counts), and holds either protocol to its rule's
+ * quota. Returns 0 to drop the packet. */
+static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent)
 {
 	struct sluice_owner *owner;
 	__u64 segments = skb->gso_segs;
 	__u64 payload;
 
-	if (sk->protocol != IPPROTO_UDP)
-		return;
+	if (sk->protocol != IPPROTO_UDP && (sk->protocol != IPPROTO_TCP || !sluice_quotas_in_force()))
+		return 1;
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (!owner || owner->flow.exempt)
-		return;
+		return 1;
+	if (sk->protocol == IPPROTO_TCP)
+		return !owner->has_quota || sluice_quota_tcp(skb, sk, owner, sent);
+	if (sent)
+		sluice_redirect_udp_sent(owner, skb);
 	payload = sluice_udp_payload(skb);
+	if (owner->has_quota &&
+	    !sluice_quota_packet(owner, (sent ? owner->bytes_sent : owner->bytes_received) + payload, sent))
+		return 0;
 	if (segments == 0)
 		segments = 1;
 	if (sent) {
@@ -78,6 +87,7 @@ static __always_inline void sluice_count_packet(struct __sk_buff *skb, struct bp
 		__sync_fetch_and_add(&owner->bytes_received, payload);
 		__sync_fetch_and_add(&owner->packets_received, segments);
 	}
+	return 1;
 }
 
 /* A flow record of `owner`'s connection as it stands now. */
@@ -165,7 +175,7 @@ int sluice_egress(struct __sk_buff *skb)
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
 	if (sk)
-		sluice_count_packet(skb, sk, 1);
+		return sluice_count_packet(skb, sk, 1);
 	return 1;
 }
 
@@ -182,7 +192,8 @@ int sluice_ingress(struct __sk_buff *skb)
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
 	if (sk) {
-		sluice_count_packet(skb, sk, 0);
+		if (!sluice_count_packet(skb, sk, 0))
+			return 0;
 		peer_port = sk->dst_port;
 		if (peer_port != bpf_htons(53) && (peer_port != 0 || sk->protocol == IPPROTO_TCP))
 			return 1; /* a TCP answer comes to a socket connected to port 53, never a listener */
@@ -198,11 +209,17 @@ int BPF_PROG(sluice_tcp_state, struct sock *sk, int oldstate, int newstate)
 {
 	struct sluice_owner *owner;
 
-	if (newstate != SLUICE_TCP_CLOSE)
+	if (newstate != SLUICE_TCP_CLOSE && newstate != SLUICE_TCP_ESTABLISHED)
 		return 0;
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
-	if (owner)
-		sluice_flow_ended(owner, sk);
+	if (!owner)
+		return 0;
+	if (newstate == SLUICE_TCP_ESTABLISHED) {
+		sluice_redirect_established(owner, sk);
+		return 0;
+	}
+	sluice_redirect_ended(owner);
+	sluice_flow_ended(owner, sk);
 	return 0;
 }
 
@@ -216,8 +233,10 @@ int sluice_sock_release(struct bpf_sock *ctx)
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
 	owner = bpf_sk_storage_get(&sluice_owners, ctx, 0, 0);
-	if (owner)
+	if (owner) {
+		sluice_redirect_ended(owner);
 		sluice_flow_ended(owner, 0);
+	}
 	return 1;
 }
 

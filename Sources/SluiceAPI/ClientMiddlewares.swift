@@ -40,7 +40,7 @@ struct ErrorAnswerMiddleware: ClientMiddleware {
                 if bytes.count >= Self.errorBodyLimit { break }
             }
         }
-        let revoked = response.headerFields[HTTPField.Name(AgentPaths.revokedHeader)!] == "true"
+        let revoked = response.headerFields[HTTPField.Name(NodeAPI.revokedHeader)!] == "true"
         if let document = try? JSONDecoder().decode(Components.Schemas._Error.self, from: Data(bytes)) {
             throw APIClientError.refused(status: status, message: document.error, details: document.details ?? [], revoked: revoked)
         }

@@ -6,8 +6,18 @@ import SluiceCore
 // the learning loop and the policy store work with.
 
 /// A value of the document that the core has no equivalent for.
-public struct SchemaMismatch: Error, CustomStringConvertible {
-    public let description: String
+public enum SchemaMismatch: Error, CustomStringConvertible, Equatable {
+    /// A name of one enumeration the other does not have (`type` is the one that lacks it).
+    case unknownName(String, type: String)
+    /// A number outside the core's range for `field`.
+    case outOfRange(field: String, value: Int)
+
+    public var description: String {
+        switch self {
+        case .unknownName(let name, let type): "\(name) is not a valid \(type)"
+        case .outOfRange(let field, let value): "\(field) \(value) is out of range"
+        }
+    }
 }
 
 /// The case of `Target` with the same raw value as `value`: the document and the core name their
@@ -15,7 +25,7 @@ public struct SchemaMismatch: Error, CustomStringConvertible {
 func bridge<Source: RawRepresentable, Target: RawRepresentable>(_ value: Source, to: Target.Type = Target.self) throws -> Target
 where Source.RawValue == String, Target.RawValue == String {
     guard let target = Target(rawValue: value.rawValue) else {
-        throw SchemaMismatch(description: "\(value.rawValue) is not a valid \(Target.self)")
+        throw SchemaMismatch.unknownName(value.rawValue, type: "\(Target.self)")
     }
     return target
 }
@@ -25,7 +35,9 @@ extension Components.Schemas.LearnedRule {
     public init(_ rule: LearnedRule) throws {
         self.init(
             id: rule.id, executable: rule.executable, cgroup: rule.cgroup, destination: rule.destination, port: Int(rule.port),
-            transport: try bridge(rule.transport), action: try bridge(rule.action), reasons: rule.reasons, score: rule.score,
+            transport: try bridge(rule.transport), action: try bridge(rule.action),
+            rate: rule.rate.map { .init(count: Int($0.count), periodSeconds: Int($0.periodSeconds), burst: Int($0.burst)) },
+            reasons: rule.reasons, score: rule.score,
             threshold: rule.threshold, created: Int(rule.created), expires: Int(rule.expires), state: try bridge(rule.state),
             note: rule.note, evidence: rule.evidence, hits: rule.hits, lastHit: rule.lastHit.map(Int.init), policyFile: rule.policyFile)
     }
@@ -34,13 +46,19 @@ extension Components.Schemas.LearnedRule {
 extension LearnedRule {
     /// The rule a document describes.
     public init(_ wire: Components.Schemas.LearnedRule) throws {
-        guard let port = UInt16(exactly: wire.port) else { throw SchemaMismatch(description: "port \(wire.port) is out of range") }
+        guard let port = UInt16(exactly: wire.port) else { throw SchemaMismatch.outOfRange(field: "port", value: wire.port) }
         var rule = LearnedRule(
             id: wire.id, executable: wire.executable, cgroup: wire.cgroup, destination: wire.destination, port: port,
             transport: try bridge(wire.transport), action: try bridge(wire.action), reasons: wire.reasons, score: wire.score,
             threshold: wire.threshold, created: Int64(wire.created), expires: Int64(wire.expires), state: try bridge(wire.state),
             note: wire.note, evidence: wire.evidence, hits: wire.hits, lastHit: wire.lastHit.map(Int64.init))
         rule.policyFile = wire.policyFile
+        if let rate = wire.rate {
+            guard let count = UInt32(exactly: rate.count), let burst = UInt32(exactly: rate.burst), let period = UInt32(exactly: rate.periodSeconds) else {
+                throw SchemaMismatch.outOfRange(field: "rate", value: rate.count)
+            }
+            rule.rate = ConnectionRate(count: count, periodSeconds: period, burst: burst)
+        }
         self = rule
     }
 }
@@ -82,7 +100,7 @@ extension Components.Schemas.PolicyVersion {
 extension PolicyBundle {
     /// The policies meant for a node at a revision.
     public init(_ wire: Components.Schemas.PolicyBundle) throws {
-        guard let revision = UInt64(exactly: wire.revision) else { throw SchemaMismatch(description: "revision \(wire.revision) is negative") }
+        guard let revision = UInt64(exactly: wire.revision) else { throw SchemaMismatch.outOfRange(field: "revision", value: wire.revision) }
         self.init(revision: revision, policies: wire.policies.map(PolicyVersion.init))
     }
 }

@@ -148,3 +148,19 @@ final class EventFollower: Sendable {
         lines.value.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 }
+
+extension AgentProcess {
+    /// Runs `body` with a started agent in a fresh sandbox whose policy (`lockdown.yaml`) denies
+    /// TCP to a loopback listener.
+    static func lockedDown<T>(
+        _ name: String, _ body: (KernelSandbox, LoopbackListener, AgentProcess) async throws -> T
+    ) async throws -> T {
+        try await KernelSandbox.with(name) { sandbox in
+            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+            let agent = try AgentProcess(sandbox: sandbox)
+            try agent.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
+            try agent.start()
+            return try await body(sandbox, listener, agent)
+        }
+    }
+}

@@ -10,11 +10,7 @@ import Testing
 @Suite(.enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)))
 struct AgentStateFolderTests {
     @Test func aPolicyFolderDeletedAndMadeAgainIsWatchedAgain() async throws {
-        try await KernelSandbox.with("refolder") { sandbox in
-            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            let agent = try AgentProcess(sandbox: sandbox)
-            try agent.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
-            try agent.start()
+        try await AgentProcess.lockedDown("refolder") { sandbox, listener, agent in
             let probe = Probe()
             #expect(try probe.run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
 

@@ -23,11 +23,7 @@ struct AgentTests {
     }
 
     @Test func hotReloadAppliesAndAnInvalidChangeIsRejectedWhole() async throws {
-        try await KernelSandbox.with("reload") { sandbox in
-            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            let agent = try AgentProcess(sandbox: sandbox)
-            try agent.writePolicy("lockdown.yaml", Self.denyTCP(listener.port))
-            try agent.start()
+        try await AgentProcess.lockedDown("reload") { sandbox, listener, agent in
             let probe = Probe()
             #expect(try probe.run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
 
@@ -65,11 +61,7 @@ struct AgentTests {
     }
 
     @Test func afterSIGKILLThePolicyStaysAndARestartAdoptsIt() async throws {
-        try await KernelSandbox.with("sigkill") { sandbox in
-            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            let agent = try AgentProcess(sandbox: sandbox)
-            try agent.writePolicy("lockdown.yaml", Self.denyTCP(listener.port))
-            try agent.start()
+        try await AgentProcess.lockedDown("sigkill") { sandbox, listener, agent in
             agent.killHard()
 
             let probe = Probe()

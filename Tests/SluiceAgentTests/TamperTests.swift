@@ -34,11 +34,7 @@ struct TamperTests {
     }
 
     @Test func aSecondAgentWithTheSamePinFolderIsRefused() async throws {
-        try await KernelSandbox.with("two-pins") { sandbox in
-            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            let first = try AgentProcess(sandbox: sandbox)
-            try first.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
-            try first.start()
+        try await AgentProcess.lockedDown("two-pins") { sandbox, listener, first in
             let generation = try first.status().policy?.generation
 
             let second = try AgentProcess(sandbox: sandbox, instance: "-second")
@@ -55,11 +51,7 @@ struct TamperTests {
     }
 
     @Test func anAgentOfAnotherStateFolderOnTheSameCgroupIsRefused() async throws {
-        try await KernelSandbox.with("two-cgroup") { sandbox in
-            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            let first = try AgentProcess(sandbox: sandbox)
-            try first.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
-            try first.start()
+        try await AgentProcess.lockedDown("two-cgroup") { sandbox, listener, first in
 
             let otherPins = sandbox.pinDirectory + "-second"
             defer { _ = try? PinnedDatapath(pins: PinLayout(directory: otherPins)).unload() }

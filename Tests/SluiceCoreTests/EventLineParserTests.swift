@@ -167,7 +167,7 @@ import Testing
         (#"{"time":"yesterday"}"#, .invalidValue(field: "time", value: "yesterday", expected: "an RFC 3339 time"), 8),
         (#"{"time":"2026-02-30T09:00:00.000000Z"}"#, .invalidValue(field: "time", value: "2026-02-30T09:00:00.000000Z", expected: "an RFC 3339 time"), 8),
         (#"{"dst_ip":"10.0.0.256"}"#, .invalidValue(field: "dst_ip", value: "10.0.0.256", expected: "an IP address"), 10),
-        (#"{"verdict":"maybe"}"#, .invalidValue(field: "verdict", value: "maybe", expected: "allow, alert or deny"), 11),
+        (#"{"verdict":"maybe"}"#, .invalidValue(field: "verdict", value: "maybe", expected: "allow, alert, rate-limited, redirected, quota or deny"), 11),
     ])
     func namesWhatIsWrongAndWhere(line: String, reason: Reason, offset: Int) {
         let error = Self.failure(line)
@@ -303,7 +303,7 @@ enum EventLineGenerator {
             ("cgroup", optional(event.cgroup, &rng)), ("cgroup_id", integer(event.cgroupID, &rng)), ("protocol", quoted(event.transport, &rng)),
             ("family", quoted(rng.chance(90) ? event.family.description : "other", &rng)), ("dst_port", integer(UInt64(event.port), &rng)),
             ("dst_domain", optional(event.dstDomain, &rng)),
-            ("verdict", quoted(event.verdict.rawValue, &rng)), ("enforced", event.enforced ? "true" : "false"),
+            ("verdict", quoted(event.verdict.verdictName, &rng)), ("enforced", event.enforced ? "true" : "false"),
             ("policy", optional(event.policy, &rng)), ("rule", quoted(event.rule, &rng)), ("hook", quoted(event.hook, &rng)),
             ("generation", integer(UInt64(event.generation), &rng)), ("mapped", event.mapped ? "true" : "false"),
             ("score", event.score.map { rng.chance(50) ? "\($0.value)" : "\($0.value * 1000)e-3" } ?? "null"),

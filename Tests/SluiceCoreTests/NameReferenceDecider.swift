@@ -81,7 +81,7 @@ struct NamePolicyGenerator {
                     Claim(subject: policy.subject, destination: destination, ports: $0, transport: rule.transport ?? .any)
                 }
             }
-            let allowed = RuleAction.allCases.filter { action in
+            let allowed = RuleAction.parameterless.filter { action in
                 keys.allSatisfy { claims[$0].map { $0 == (action, policy.monitor) } ?? true }
             }
             guard !allowed.isEmpty else { continue }
@@ -91,7 +91,7 @@ struct NamePolicyGenerator {
             previous = rule
         }
         if rng.chance(30), defaults[policy.subject].map({ $0.1 == policy.monitor }) ?? true {
-            let action = defaults[policy.subject]?.0 ?? rng.pick(RuleAction.allCases)
+            let action = defaults[policy.subject]?.0 ?? rng.pick(RuleAction.parameterless)
             defaults[policy.subject] = (action, policy.monitor)
             policy.defaultAction = action
         }
@@ -105,7 +105,7 @@ struct NamePolicyGenerator {
         }
         let ports: [String]? = rng.chance(35) ? nil : (0..<rng.between(1, 2)).map { _ in rng.pick(Self.ports) }
         let transport: TransportProtocol? = rng.chance(30) ? nil : rng.pick([TransportProtocol.tcp, .udp, .any])
-        return Rule(action: rng.pick(RuleAction.allCases), to: to, ports: ports, transport: transport)
+        return Rule(action: rng.pick(RuleAction.parameterless), to: to, ports: ports, transport: transport)
     }
 
     static func destinations(_ rule: Rule) -> [EntryDestination] {

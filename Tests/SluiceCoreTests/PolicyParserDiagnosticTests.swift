@@ -176,7 +176,7 @@ import Testing
             Problem(6, 9, "spec.mode", "expected enforce or monitor, found the integer 1")),
         ParserCase(
             "bad default", F.document(spec: "default: block"),
-            Problem(6, 12, "spec.default", "\"block\" is not a valid default action; use allow, alert or deny")),
+            Problem(6, 12, "spec.default", "\"block\" is not a valid default action; use allow, alert, rate-limit, redirect or deny")),
         ParserCase(
             "misspelt spec field", F.document(spec: "egres: []"),
             Problem(
@@ -250,16 +250,16 @@ import Testing
             Problem(6, 11, "spec.egress", "expected a list, found a mapping")),
         ParserCase(
             "rule without action", F.document(spec: "egress:", "  - to: [any]"),
-            Problem(7, 7, "spec.egress[0].action", "missing required field \"action\"; use allow, alert or deny")),
+            Problem(7, 7, "spec.egress[0].action", "missing required field \"action\"; use allow, alert, rate-limit, redirect or deny")),
         ParserCase(
             "rule with a misspelt action", F.document(spec: "egress:", "  - acton: allow"),
             Problem(
                 7, 7, "spec.egress[0].acton",
-                "unknown field \"acton\" in spec.egress[0] (allowed: name, action, to, ports, protocol); did you mean \"action\"?"
+                "unknown field \"acton\" in spec.egress[0] (allowed: name, action, to, ports, protocol, rate, burst, redirect, quota); did you mean \"action\"?"
             )),
         ParserCase(
             "bad action", F.document(spec: "egress:", "  - action: permit"),
-            Problem(7, 15, "spec.egress[0].action", "\"permit\" is not a valid action; use allow, alert or deny")),
+            Problem(7, 15, "spec.egress[0].action", "\"permit\" is not a valid action; use allow, alert, rate-limit, redirect or deny")),
         ParserCase(
             "bad protocol", F.document(spec: "egress:", "  - {action: allow, protocol: sctp}"),
             Problem(
@@ -269,7 +269,7 @@ import Testing
             "abbreviated protocol field", F.document(spec: "egress:", "  - {action: allow, proto: tcp}"),
             Problem(
                 7, 23, "spec.egress[0].proto",
-                "unknown field \"proto\" in spec.egress[0] (allowed: name, action, to, ports, protocol); "
+                "unknown field \"proto\" in spec.egress[0] (allowed: name, action, to, ports, protocol, rate, burst, redirect, quota); "
                     + "did you mean \"protocol\"?")),
         ParserCase(
             "bad destinations",
@@ -337,10 +337,60 @@ import Testing
             "rule is a list", F.document(spec: "egress:", "  - [allow]"),
             Problem(
                 7, 7, "spec.egress[0]",
-                "expected a mapping with the fields name, action, to, ports and protocol, found a list")),
+                "expected a mapping with the fields name, action, to, ports, protocol, rate, burst, redirect and quota, found a list")),
         ParserCase(
             "field name that is not text", F.document(spec: "egress:", "  - {action: allow, [to]: any}"),
             Problem(7, 23, "spec.egress[0]", "expected a field name, found a list as a key")),
+        ParserCase(
+            "rate limit without a rate", F.document(spec: "egress:", "  - {action: rate-limit, ports: [80]}"),
+            Problem(7, 7, "spec.egress[0].rate", "missing required field \"rate\"; action rate-limit needs a rate, such as rate: \"20/s\"")),
+        ParserCase(
+            "rate on an allow", F.document(spec: "egress:", "  - {action: allow, rate: 20/s}"),
+            Problem(7, 29, "spec.egress[0].rate", "\"rate\" belongs to action rate-limit; this rule's action is allow")),
+        ParserCase(
+            "rate that is not a rate", F.document(spec: "egress:", "  - {action: rate-limit, rate: fast}"),
+            Problem(
+                7, 34, "spec.egress[0].rate",
+                "\"fast\" is not a rate; write connections per second, minute or hour, such as \"20/s\" or \"600/m\"")),
+        ParserCase(
+            "rate with an unknown unit", F.document(spec: "egress:", "  - {action: rate-limit, rate: 20/d}"),
+            Problem(7, 34, "spec.egress[0].rate", "\"20/d\": unknown unit \"d\"; use s, m or h")),
+        ParserCase(
+            "burst above the count", F.document(spec: "egress:", "  - {action: rate-limit, rate: 5/s, burst: 6}"),
+            Problem(7, 46, "spec.egress[0].burst", "burst 6 must be between 1 and the rate's count (5)")),
+        ParserCase(
+            "redirect without a target", F.document(spec: "egress:", "  - {action: redirect, ports: [80]}"),
+            Problem(
+                7, 7, "spec.egress[0].redirect",
+                "missing required field \"redirect\"; action redirect needs a local target, such as redirect: \"127.0.0.1:15001\"")),
+        ParserCase(
+            "redirect to another host", F.document(spec: "egress:", "  - {action: redirect, redirect: \"10.0.0.1:80\"}"),
+            Problem(
+                7, 36, "spec.egress[0].redirect",
+                "\"10.0.0.1:80\" is not on this node's loopback; a redirect goes to a local listener (127.0.0.0/8 or ::1)")),
+        ParserCase(
+            "redirect without a port", F.document(spec: "egress:", "  - {action: redirect, redirect: \"[::1]\"}"),
+            Problem(7, 36, "spec.egress[0].redirect", "\"[::1]\" is not an address and port; write \"127.0.0.1:15001\" or \"[::1]:15001\"")),
+        ParserCase(
+            "redirect on a deny", F.document(spec: "egress:", "  - {action: deny, redirect: \"127.0.0.1:80\"}"),
+            Problem(7, 32, "spec.egress[0].redirect", "\"redirect\" belongs to action redirect; this rule's action is deny")),
+        ParserCase(
+            "quota on a deny", F.document(spec: "egress:", "  - {action: deny, quota: {sent: 1MiB}}"),
+            Problem(7, 29, "spec.egress[0].quota", "\"quota\" belongs to allow and alert rules; this rule's action is deny")),
+        ParserCase(
+            "quota that is not a size", F.document(spec: "egress:", "  - {action: allow, quota: {sent: lots, per: 1h}}"),
+            Problem(7, 37, "spec.egress[0].quota.sent", "expected a size such as 1MiB, 500KB or 2GiB, found the string \"lots\"")),
+        ParserCase(
+            "quota with neither side", F.document(spec: "egress:", "  - {action: alert, quota: {per: 1h}}"),
+            Problem(7, 30, "spec.egress[0].quota", "a quota needs sent, received or both, such as quota: {sent: 1MiB}")),
+        ParserCase(
+            "quota as an action", F.document(spec: "egress:", "  - {action: quota}"),
+            Problem(7, 16, "spec.egress[0].action", "\"quota\" is not a valid action; use allow, alert, rate-limit, redirect or deny")),
+        ParserCase(
+            "rate-limited default", F.document(spec: "default: rate-limit"),
+            Problem(
+                6, 12, "spec.default",
+                "a default cannot be rate-limit: it needs a rule's rate; write an egress rule with action rate-limit")),
     ]
 
     @Test(arguments: documentCases + specCases)

@@ -198,7 +198,7 @@ struct PolicyGenerator {
                 rule = previous
                 rule.name = rule.name.map { _ in "r\(index)" }
                 rule.ports = shifted
-                rule.action = rng.pick(RuleAction.allCases.filter { $0 != previous.action })
+                rule.action = rng.pick(RuleAction.parameterless.filter { $0 != previous.action })
             }
             previous = rule
             let keys = claimants.flatMap { claimant in
@@ -208,7 +208,7 @@ struct PolicyGenerator {
                     }
                 }
             }
-            let allowed = RuleAction.allCases.filter { action in
+            let allowed = RuleAction.parameterless.filter { action in
                 keys.allSatisfy { key in entryClaims[key].map { $0 == (action, monitor) } ?? true }
             }
             guard !allowed.isEmpty else { continue }
@@ -217,7 +217,7 @@ struct PolicyGenerator {
             policy.rules.append(rule)
         }
         if rng.chance(35) {
-            let allowed = RuleAction.allCases.filter { action in
+            let allowed = RuleAction.parameterless.filter { action in
                 claimants.allSatisfy { defaultClaims[$0].map { $0 == (action, monitor) } ?? true }
             }
             if !allowed.isEmpty {
@@ -259,7 +259,7 @@ struct PolicyGenerator {
             ports = (0..<rng.between(1, 3)).map { _ in rng.chance(75) ? rng.pick(RandomWorld.portTexts) : randomPortText() }
         }
         let transport: TransportProtocol? = rng.chance(30) ? nil : rng.pick([TransportProtocol.tcp, .udp, .any])
-        return GeneratedRule(name: name, action: rng.pick(RuleAction.allCases), to: to, ports: ports, transport: transport)
+        return GeneratedRule(name: name, action: rng.pick(RuleAction.parameterless), to: to, ports: ports, transport: transport)
     }
 
     private mutating func randomPrefixText() -> String {
@@ -312,4 +312,10 @@ struct PolicyGenerator {
 
 extension Int {
     fileprivate func clamped(_ lower: Int, _ upper: Int) -> Int { Swift.min(Swift.max(self, lower), upper) }
+}
+
+extension RuleAction {
+    /// The actions a rule or default can say with no further field (not rate-limit, which
+    /// needs a rate): what random policies pick from.
+    static let parameterless = written.filter { !$0.needsRuleParameters }
 }

@@ -53,7 +53,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
         let operations = try DocumentedOperation.all()
         try await TestServer.with(backend) { server, api in
             let viewer = try await api.user("vera", role: .viewer)
-            let operatorToken = try await api.user("otto", role: .operator)
+            let operatorToken = try await api.user("otto", role: ._operator)
             let node = try await api.enroll("node-a")
             let tokens: [Role: String] = [.viewer: viewer, .operator: operatorToken]
 
@@ -95,23 +95,27 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
     @Test(arguments: Backend.enabled)
     func aViewerCannotPushAndNothingChanges(_ backend: Backend) async throws {
         try await TestServer.with(backend) { server, api in
-            _ = try api.decode(PolicyChangeResponse.self, try await api.push([Fixtures.policy("curl")], message: "first"))
+            _ = try await api.pushed([Fixtures.policy("curl")], message: "first")
             let viewer = try await api.user("vera", role: .viewer)
 
             let refused = try await api.push([Fixtures.policy("curl", port: 22)], message: "sneaky", token: .some(viewer))
             #expect(refused.status == .forbidden)
-            let rollback = try await api.request(
-                .post, "/api/v1/policies/curl/rollback", token: .some(viewer), json: PolicyRollbackRequest(version: 1, message: "no"))
-            #expect(rollback.status == .forbidden)
+            let asViewer = api.client(token: .some(viewer))
+            let rollback = try await api.refusal {
+                try await asViewer.rollbackPolicy(path: .init(name: "curl"), body: .json(.init(version: 1, message: "no")))
+            }
+            #expect(rollback.status == 403)
             // Reading is allowed, and shows the first push only.
-            let history = try api.decode([PolicyVersion].self, try await api.request(.get, "/api/v1/policies/curl/history", token: .some(viewer)))
+            let history = try await asViewer.policyHistory(path: .init(name: "curl")).ok.body.json
             #expect(history.map(\.message) == ["first"])
             // The operator may push.
-            let operatorToken = try await api.user("otto", role: .operator)
+            let operatorToken = try await api.user("otto", role: ._operator)
             #expect(try await api.push([Fixtures.policy("curl", port: 22)], message: "second", token: .some(operatorToken)).status == .created)
             // But not manage users.
-            let promote = try await api.request(.patch, "/api/v1/users/vera", token: .some(operatorToken), json: UpdateUserRequest(role: .admin))
-            #expect(promote.status == .forbidden)
+            let promote = try await api.refusal {
+                try await api.client(token: .some(operatorToken)).updateUser(path: .init(name: "vera"), body: .json(.init(role: .admin)))
+            }
+            #expect(promote.status == 403)
         }
     }
 
@@ -119,50 +123,50 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
     func revokedAndDisabledCredentialsAreRefusedAndAudited(_ backend: Backend) async throws {
         try await TestServer.with(backend) { server, api in
             let viewer = try await api.user("vera", role: .viewer)
-            #expect(try await api.request(.get, "/api/v1/me", token: .some(viewer)).status == .ok)
+            func me(_ token: String) async throws -> Int {
+                try await api.status { try await api.client(token: .some(token)).me().ok.body.json }
+            }
+            let admin = api.client()
+            #expect(try await me(viewer) == 200)
 
             // Disabling a user refuses their tokens at once.
-            let disable = try await api.request(.patch, "/api/v1/users/vera", json: UpdateUserRequest(disabled: true))
-            _ = try api.decode(UserInfo.self, disable)
-            let disabled = try await api.request(.get, "/api/v1/me", token: .some(viewer))
-            #expect(disabled.status == .unauthorized)
-            #expect(api.error(disabled)?.error.contains("revoked") == true, "disabling ends the user's login sessions")
-            let login = try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: "vera", password: "password-123"))
-            #expect(login.status == .unauthorized)
+            _ = try await admin.updateUser(path: .init(name: "vera"), body: .json(.init(disabled: true))).ok.body.json
+            let disabled = try await api.refusal { try await api.client(token: .some(viewer)).me().ok.body.json }
+            #expect(disabled.status == 401)
+            #expect(disabled.message.contains("revoked"), "disabling ends the user's login sessions")
+            #expect(try await api.refusal { try await api.login("vera", "password-123") }.status == 401)
 
             // A password reset ends every token of the user, whatever its name (CLI tokens too).
-            let operatorToken = try await api.user("otto", role: .operator)
-            let cliToken = try api.decode(
-                APITokenCreated.self,
-                try await api.request(.post, "/api/v1/tokens", token: .some(operatorToken), json: CreateAPITokenRequest(name: "cli@laptop"))).token
-            let reset = try await api.request(.patch, "/api/v1/users/otto", json: UpdateUserRequest(password: "new-password-456"))
-            _ = try api.decode(UserInfo.self, reset)
-            #expect(try await api.request(.get, "/api/v1/me", token: .some(cliToken)).status == .unauthorized)
-            #expect(try await api.request(.get, "/api/v1/me", token: .some(operatorToken)).status == .unauthorized)
+            let operatorToken = try await api.user("otto", role: ._operator)
+            let cliToken = try await api.client(token: .some(operatorToken)).createToken(body: .json(.init(name: "cli@laptop"))).created.body.json.token
+            _ = try await admin.updateUser(path: .init(name: "otto"), body: .json(.init(password: "new-password-456"))).ok.body.json
+            #expect(try await me(cliToken) == 401)
+            #expect(try await me(operatorToken) == 401)
 
             // Your own password needs the current one; the session you change it from goes on.
             let own = try await api.login("otto", "new-password-456")
-            let without = try await api.request(.patch, "/api/v1/users/otto", token: .some(own), json: UpdateUserRequest(password: "stolen-session-1"))
-            #expect(without.status == .forbidden)
-            let with = try await api.request(
-                .patch, "/api/v1/users/otto", token: .some(own),
-                json: UpdateUserRequest(password: "newer-password-789", currentPassword: "new-password-456"))
-            #expect(with.status == .ok)
-            #expect(try await api.request(.get, "/api/v1/me", token: .some(own)).status == .ok)
+            let asOwn = api.client(token: .some(own))
+            let without = try await api.refusal {
+                try await asOwn.updateUser(path: .init(name: "otto"), body: .json(.init(password: "stolen-session-1")))
+            }
+            #expect(without.status == 403)
+            _ = try await asOwn.updateUser(
+                path: .init(name: "otto"), body: .json(.init(password: "newer-password-789", currentPassword: "new-password-456"))
+            ).ok.body.json
+            #expect(try await me(own) == 200)
 
             // Logging out revokes the token used.
-            #expect(try await api.request(.post, "/api/v1/logout", token: .some(own)).status == .noContent)
-            #expect(try await api.request(.get, "/api/v1/me", token: .some(own)).status == .unauthorized)
+            _ = try await asOwn.logout().noContent
+            #expect(try await me(own) == 401)
 
             // A wrong password is refused and recorded; passwords are stored as bcrypt hashes.
-            let wrong = try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: "otto", password: "nope-nope"))
-            #expect(wrong.status == .unauthorized)
+            #expect(try await api.refusal { try await api.login("otto", "nope-nope") }.status == 401)
             let hash = try await server.app.store.database.read { sql in
                 try await sql.raw("SELECT password_hash FROM users WHERE name = 'otto'").first()!.string("password_hash")
             }
             #expect(hash.hasPrefix("$2"))
 
-            let audit = try api.decode(Page<AuditEntry>.self, try await api.request(.get, "/api/v1/audit")).items
+            let audit = try await admin.audit().ok.body.json.items
             let actions = Set(audit.map(\.action))
             for expected in ["user.create", "user.update", "login", "login.failed"] {
                 #expect(actions.contains(expected), "audit has \(expected): \(actions.sorted())")
@@ -176,7 +180,8 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for attempt in 0..<30 {
                     group.addTask {
-                        try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: "admin", password: "guess-\(attempt)")).status.code
+                        let login = Components.Schemas.LoginRequest(name: "admin", password: "guess-\(attempt)")
+                        return try await api.request(.post, "/api/v1/login", token: .some(nil), json: login).status.code
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
@@ -245,7 +250,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
             let refused = try await api.upload(tooLong + ["not json"], sequence: 0, credential: node.credential)
             #expect((400..<500).contains(Int(refused.status.code)), "a malformed batch: \(refused.status)")
             // The server is still answering.
-            #expect(try await api.request(.get, "/api/v1/me").status == .ok)
+            _ = try await api.client().me().ok.body.json
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -13,7 +14,7 @@ import Testing
             let node = try await api.enroll("web-1")
             // A policy with alertOnDeny, and one without.
             let loud = Fixtures.policy("loud", action: "deny", extra: "  alertOnDeny: true\n")
-            _ = try api.decode(PolicyChangeResponse.self, try await api.push([loud]))
+            _ = try await api.pushed([loud])
             let now = Int64(Date().timeIntervalSince1970 * 1e9)
             var events: [DecisionEvent] = []
             // Three alert-rule hits to one destination: one alert, count 3.
@@ -26,9 +27,10 @@ import Testing
             // An anomalous allow: an anomaly alert.
             events.append(Fixtures.event(exe: "/usr/bin/python3", destination: "203.0.113.5", port: 8443, verdict: .allow, time: now, anomaly: true))
             events.append(Fixtures.event(exe: "/usr/bin/python3", destination: "203.0.113.6", port: 8443, verdict: .allow, time: now, anomaly: false))
-            _ = try api.decode(EventBatchResponse.self, try await api.upload(events.map(\.jsonLine), sequence: 0, credential: node.credential))
+            _ = try await api.uploaded(events.map(\.jsonLine), sequence: 0, credential: node.credential)
 
-            var page = try api.decode(Page<AlertInfo>.self, try await api.request(.get, "/api/v1/alerts"))
+            let admin = api.client()
+            var page = try await admin.listAlerts().ok.body.json
             #expect(page.items.count == 3)
             let byKind = Dictionary(uniqueKeysWithValues: page.items.map { ($0.kind, $0) })
             #expect(byKind[.alertRule]?.count == 3)
@@ -41,7 +43,7 @@ import Testing
             // A repeat in the next batch within the window folds into the open alert.
             let repeatEvent = Fixtures.event(destination: "10.9.9.9", port: 25, verdict: .alert, policy: "mail", rule: "smtp", time: now + 1_000_000_000)
             _ = try await api.upload([repeatEvent.jsonLine], sequence: 1, credential: node.credential)
-            let folded = try api.decode(AlertInfo.self, try await api.request(.get, "/api/v1/alerts/\(byKind[.alertRule]!.id)"))
+            let folded = try await admin.showAlert(path: .init(id: byKind[.alertRule]!.id)).ok.body.json
             #expect(folded.count == 4)
             #expect(folded.lastSeen > folded.firstSeen)
             let context = try await api.request(.get, "/api/v1/alerts/\(folded.id)/events")
@@ -49,29 +51,31 @@ import Testing
 
             // Acknowledge: an operator may, a viewer may not; who and when are kept.
             let viewer = try await api.user("vera", role: .viewer)
-            let operatorToken = try await api.user("otto", role: .operator)
-            #expect(try await api.request(.post, "/api/v1/alerts/\(folded.id)/ack", token: .some(viewer)).status == .forbidden)
-            let acked = try api.decode(
-                AlertInfo.self, try await api.request(.post, "/api/v1/alerts/\(folded.id)/ack", token: .some(operatorToken), json: AcknowledgeAlertRequest(note: "known relay")))
+            let operatorToken = try await api.user("otto", role: ._operator)
+            let refused = try await api.refusal { try await api.client(token: .some(viewer)).acknowledgeAlert(path: .init(id: folded.id)) }
+            #expect(refused.status == 403)
+            let acked = try await api.client(token: .some(operatorToken)).acknowledgeAlert(
+                path: .init(id: folded.id), body: .json(.init(note: "known relay"))
+            ).ok.body.json
             #expect(acked.state == .acknowledged)
             #expect(acked.acknowledgedBy == "otto")
             #expect(acked.acknowledged != nil)
             // After acknowledgement a repeat opens a new alert.
             _ = try await api.upload([repeatEvent.jsonLine], sequence: 2, credential: node.credential)
-            page = try api.decode(Page<AlertInfo>.self, try await api.request(.get, "/api/v1/alerts?state=open&kind=alert_rule"))
+            page = try await admin.listAlerts(query: .init(state: .open, kind: .alertRule)).ok.body.json
             #expect(page.items.count == 1)
             #expect(page.items.first?.id != folded.id)
-            let acknowledged = try api.decode(Page<AlertInfo>.self, try await api.request(.get, "/api/v1/alerts?state=acknowledged"))
+            let acknowledged = try await admin.listAlerts(query: .init(state: .acknowledged)).ok.body.json
             #expect(acknowledged.items.map(\.id) == [folded.id])
-            let limited = try api.decode(Page<AlertInfo>.self, try await api.request(.get, "/api/v1/alerts?limit=2"))
+            let limited = try await admin.listAlerts(query: .init(limit: 2)).ok.body.json
             #expect(limited.items.count == 2)
             #expect(limited.nextCursor != nil)
-            #expect(try await api.request(.get, "/api/v1/alerts/999999").status == .notFound)
+            #expect(try await api.refusal { try await admin.showAlert(path: .init(id: 999_999)) }.status == 404)
             #expect(try await api.request(.get, "/api/v1/alerts?state=closed").status == .badRequest)
 
-            let audit = try api.decode(Page<AuditEntry>.self, try await api.request(.get, "/api/v1/audit?action=alert.acknowledge"))
+            let audit = try await admin.audit(query: .init(action: "alert.acknowledge")).ok.body.json
             #expect(audit.items.first?.actor == "user:otto")
-            #expect(audit.items.first?.details["note"] == "known relay")
+            #expect(audit.items.first?.details.additionalProperties["note"] == "known relay")
             let metrics = String(buffer: try await api.request(.get, "/metrics").body)
             #expect(metrics.contains("sluice_server_alerts_raised_total 4"))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -15,25 +16,22 @@ import Testing
         try await TestServer.with(backend) { _, api in
             // Line 12 of the fixture is `ports: [...]`.
             let broken = Fixtures.policy("web", port: 70000)
-            let checked = try api.decode(
-                PolicyValidateResponse.self,
-                try await api.request(.post, "/api/v1/policies/validate", json: PolicyValidateRequest(documents: [broken], fileNames: ["web.yaml"])))
+            let admin = api.client()
+            let checked = try await admin.validatePolicies(body: .json(.init(documents: [broken], fileNames: ["web.yaml"]))).ok.body.json
             #expect(!checked.valid)
-            let error = try #require(checked.diagnostics.first { $0.severity == "error" })
+            let error = try #require(checked.diagnostics.first { $0.severity == .error })
             #expect(error.file == "web.yaml")
             #expect(error.line == 12, "\(checked.diagnostics)")
             #expect(error.field.contains("ports"))
 
             #expect(try await api.push([Fixtures.policy("web")]).status == .created)
-            let changed = try api.decode(
-                PolicyValidateResponse.self,
-                try await api.request(.post, "/api/v1/policies/validate", json: PolicyValidateRequest(documents: [Fixtures.policy("web", port: 8443)])))
+            let changed = try await admin.validatePolicies(body: .json(.init(documents: [Fixtures.policy("web", port: 8443)]))).ok.body.json
             #expect(changed.valid && changed.policies == ["web"])
             let diff = try #require(changed.diffs.first)
             #expect(diff.from == 1 && diff.to == 2)
             #expect(diff.diff.contains("-      ports: [443]") && diff.diff.contains("+      ports: [8443]"), "\(diff.diff)")
             // Nothing was stored.
-            let stored = try api.decode([PolicyVersion].self, try await api.request(.get, "/api/v1/policies"))
+            let stored = try await admin.listPolicies().ok.body.json
             #expect(stored.map(\.version) == [1])
         }
     }
@@ -42,11 +40,8 @@ import Testing
     func explainAnswersWithTheStoredPolicies(_ backend: Backend) async throws {
         try await TestServer.with(backend) { _, api in
             #expect(try await api.push([Fixtures.policy("curl"), Fixtures.policy("blocked", action: "deny")]).status == .created)
-            func explain(_ exe: String, _ destination: String, _ port: UInt16) async throws -> PolicyExplainResponse {
-                try api.decode(
-                    PolicyExplainResponse.self,
-                    try await api.request(
-                        .post, "/api/v1/policies/explain", json: PolicyExplainRequest(executable: exe, destination: destination, port: port)))
+            func explain(_ exe: String?, _ destination: String, _ port: Int) async throws -> Components.Schemas.PolicyExplainResponse {
+                try await api.client().explainConnection(body: .json(.init(executable: exe, destination: destination, port: port))).ok.body.json
             }
             let allowed = try await explain("/usr/bin/curl", "10.1.2.3", 443)
             #expect(allowed.explanation.verdict == .allow && allowed.explanation.policy == "curl")
@@ -56,8 +51,7 @@ import Testing
             #expect(denied.explanation.verdict == .deny && denied.explanation.blocks && denied.explanation.policy == "blocked")
             let other = try await explain("/usr/bin/other", "10.1.2.3", 443)
             #expect(other.explanation.policy != "curl")
-            let bad = try await api.request(.post, "/api/v1/policies/explain", json: PolicyExplainRequest(executable: nil, destination: "nowhere", port: 1))
-            #expect(bad.status == .badRequest)
+            #expect(try await api.refusal { try await explain(nil, "nowhere", 1) }.status == 400)
         }
     }
 
@@ -71,26 +65,27 @@ import Testing
                 events.append(Fixtures.event(exe: "/usr/bin/curl", destination: "10.1.2.3", verdict: index == 0 ? .deny : .allow, time: now - Int64(index) * 1_000_000_000))
             }
             events.append(Fixtures.event(exe: "/usr/bin/wget", destination: "2001:db8::1", port: 80, verdict: .alert, time: now - 2_000_000_000))
-            _ = try api.decode(EventBatchResponse.self, try await api.upload(events.map(\.jsonLine), sequence: 0, credential: node.credential))
+            _ = try await api.uploaded(events.map(\.jsonLine), sequence: 0, credential: node.credential)
 
-            let timeline = try api.decode(StatsTimeline.self, try await api.request(.get, "/api/v1/stats/timeline?from=10m&bucket=60"))
+            let admin = api.client()
+            let timeline = try await admin.statsTimeline(query: .init(from: "10m", bucket: 60)).ok.body.json
             #expect(timeline.bucketSeconds == 60)
             #expect(timeline.buckets.reduce(0) { $0 + $1.allow } == 5)
             #expect(timeline.buckets.reduce(0) { $0 + $1.deny } == 1)
             #expect(timeline.buckets.reduce(0) { $0 + $1.alert } == 1)
-            let curlOnly = try api.decode(StatsTimeline.self, try await api.request(.get, "/api/v1/stats/timeline?from=10m&exe=/usr/bin/curl"))
+            let curlOnly = try await admin.statsTimeline(query: .init(from: "10m", exe: "/usr/bin/curl")).ok.body.json
             #expect(curlOnly.buckets.reduce(0) { $0 + $1.allow + $1.alert + $1.deny } == 6)
 
-            let apps = try api.decode([StatsTopEntry].self, try await api.request(.get, "/api/v1/stats/top?by=exe&from=1h"))
+            let apps = try await admin.statsTop(query: .init(by: .exe, from: "1h")).ok.body.json
             #expect(apps.map(\.key) == ["/usr/bin/curl", "/usr/bin/wget"])
             #expect(apps.first?.total == 6 && apps.first?.denies == 1 && apps.last?.alerts == 1)
-            let destinations = try api.decode([StatsTopEntry].self, try await api.request(.get, "/api/v1/stats/top?by=dst&limit=1"))
+            let destinations = try await admin.statsTop(query: .init(by: .dst, limit: 1)).ok.body.json
             #expect(destinations.map(\.key) == ["10.1.2.3:443"])
-            let both = try api.decode([StatsTopEntry].self, try await api.request(.get, "/api/v1/stats/top?by=dst"))
+            let both = try await admin.statsTop(query: .init(by: .dst)).ok.body.json
             #expect(both.map(\.key).contains("[2001:db8::1]:80"))
             #expect(try await api.request(.get, "/api/v1/stats/top?by=port").status == .badRequest)
 
-            let fresh = try api.decode([NewDestinationsDay].self, try await api.request(.get, "/api/v1/stats/new-destinations?from=2d"))
+            let fresh = try await admin.statsNewDestinations(query: .init(from: "2d")).ok.body.json
             #expect(fresh.reduce(0) { $0 + $1.count } == 2)
         }
     }

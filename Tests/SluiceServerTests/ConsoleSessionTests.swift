@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -13,8 +14,8 @@ import Testing
 @Suite(.serialized) struct ConsoleSessionTests {
     /// Signs in for a session; returns the cookie header value and the CSRF token.
     static func session(_ api: APIClient, _ name: String, _ password: String) async throws -> (cookie: String, csrf: String, setCookie: String) {
-        let response = try await api.request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: name, password: password, session: true))
-        let created = try api.decode(SessionCreated.self, response)
+        let response = try await api.request(.post, "/api/v1/login", token: .some(nil), json: Components.Schemas.LoginRequest(name: name, password: password, session: true))
+        let created = try api.decode(Components.Schemas.SessionCreated.self, response)
         let setCookie = try #require(response.headers[.setCookie])
         let pair = try #require(setCookie.split(separator: ";").first)
         #expect(!String(buffer: response.body).contains("slu_"), "the session secret must not be in the body")
@@ -28,7 +29,7 @@ import Testing
     }
 
     static func push(_ api: APIClient, headers: HTTPFields, name: String = "web") async throws -> TestResponse {
-        let body = ByteBuffer(data: try FleetJSON.encoder().encode(PolicyPushRequest(documents: [Fixtures.policy(name)], message: "from the console")))
+        let body = ByteBuffer(data: try SchemaJSON.encoder.encode(Components.Schemas.PolicyPushRequest(documents: [Fixtures.policy(name)], message: "from the console")))
         return try await api.request(.post, "/api/v1/policies", token: .some(nil), body: body, headers: headers)
     }
 
@@ -43,9 +44,9 @@ import Testing
             #expect(!setCookie.contains("Secure"), "plain HTTP: a Secure cookie would never come back")
 
             // Reads need no CSRF token; the session route gives the same token again after a reload.
-            let me = try api.decode(MeResponse.self, try await api.request(.get, "/api/v1/me", token: .some(nil), headers: Self.withCookie(cookie)))
+            let me = try api.decode(Components.Schemas.MeResponse.self, try await api.request(.get, "/api/v1/me", token: .some(nil), headers: Self.withCookie(cookie)))
             #expect(me.user.name == "admin" && me.token.name == SessionCookie.tokenName)
-            let again = try api.decode(SessionCreated.self, try await api.request(.get, "/api/v1/session", token: .some(nil), headers: Self.withCookie(cookie)))
+            let again = try api.decode(Components.Schemas.SessionCreated.self, try await api.request(.get, "/api/v1/session", token: .some(nil), headers: Self.withCookie(cookie)))
             #expect(again.csrfToken == csrf && again.user.role == .admin)
 
             // A state change with the cookie: refused without the token or with a wrong one.
@@ -85,7 +86,7 @@ import Testing
             // Signing in again in the same browser ends the previous session.
             let response = try await api.request(
                 .post, "/api/v1/login", token: .some(nil),
-                body: ByteBuffer(data: try FleetJSON.encoder().encode(LoginRequest(name: "vera", password: "password-123", session: true))),
+                body: ByteBuffer(data: try SchemaJSON.encoder.encode(Components.Schemas.LoginRequest(name: "vera", password: "password-123", session: true))),
                 headers: Self.withCookie(cookie))
             #expect(response.status == .created)
             #expect(try await api.request(.get, "/api/v1/me", token: .some(nil), headers: Self.withCookie(cookie)).status == .unauthorized)

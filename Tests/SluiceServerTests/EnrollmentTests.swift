@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -15,15 +17,15 @@ import Testing
             #expect(node.credential.hasPrefix("sln_"))
 
             // The token's labels win over the node's own.
-            let shown = try api.decode(NodeInfo.self, try await api.request(.get, "/api/v1/nodes/\(node.id)"))
-            #expect(shown.labels == ["env": "prod", "team": "web", "zone": "a"])
+            let shown = try await api.client().showNode(path: .init(id: node.id)).ok.body.json
+            #expect(shown.labels.additionalProperties == ["env": "prod", "team": "web", "zone": "a"])
             #expect(shown.joinToken == "fleet")
             #expect(shown.lastHeartbeat == nil)
 
-            let beat = try api.decode(HeartbeatResponse.self, try await api.heartbeat(node.credential, applied: 0))
+            let beat = try await api.heartbeat(node.credential, applied: 0)
             #expect(beat.revoked == false)
             #expect(beat.heartbeatSeconds == 10)
-            let after = try api.decode(NodeInfo.self, try await api.request(.get, "/api/v1/nodes/\(node.id)"))
+            let after = try await api.client().showNode(path: .init(id: node.id)).ok.body.json
             #expect(after.lastHeartbeat != nil)
             #expect(after.rulesLoaded == 3)
             #expect(after.decisions.allow == 10)
@@ -39,23 +41,24 @@ import Testing
             // A re-enrolled name is a new node.
             let again = try await api.enroll("web-1", joinToken: token)
             #expect(again.id != node.id)
-            let tokens = try api.decode([JoinTokenInfo].self, try await api.request(.get, "/api/v1/join-tokens"))
+            let tokens = try await api.client().listJoinTokens().ok.body.json
             #expect(tokens.first?.uses == 2)
 
             // Revoked: refused on every agent endpoint, with a message.
-            _ = try api.decode(NodeInfo.self, try await api.request(.post, "/api/v1/nodes/\(node.id)/revoke"))
-            let refused = try await api.heartbeat(node.credential)
-            #expect(refused.status == .forbidden)
-            #expect(api.error(refused)?.error.contains("revoked") == true)
-            #expect(try await api.request(.get, AgentPaths.policy, token: .some(node.credential)).status == .forbidden)
+            _ = try await api.client().revokeNode(path: .init(id: node.id)).ok.body.json
+            let refused = try await api.refusal { try await api.heartbeat(node.credential) }
+            #expect(refused.status == 403)
+            #expect(refused.message.contains("revoked"))
+            let asNode = api.client(token: .some(node.credential))
+            #expect(try await api.refusal { try await asNode.pollPolicy() }.status == 403)
             #expect(try await api.upload([Fixtures.event().jsonLine], sequence: 0, credential: node.credential).status == .forbidden)
-            #expect(try await api.request(.post, AgentPaths.rules, token: .some(node.credential), body: .init(string: "[]")).status == .forbidden)
+            #expect(try await api.refusal { try await asNode.uploadLearnedRules(body: .json([])) }.status == 403)
             // The other node still works.
-            #expect(try await api.heartbeat(again.credential).status == .ok)
+            #expect(try await api.heartbeat(again.credential).revoked == false)
             // Revoked nodes are left out of the list unless asked for.
-            let listed = try api.decode([NodeInfo].self, try await api.request(.get, "/api/v1/nodes"))
+            let listed = try await api.client().listNodes().ok.body.json
             #expect(listed.map(\.id) == [again.id])
-            let all = try api.decode([NodeInfo].self, try await api.request(.get, "/api/v1/nodes?include_revoked=true"))
+            let all = try await api.client().listNodes(query: .init(includeRevoked: true)).ok.body.json
             #expect(Set(all.map(\.id)) == [node.id, again.id])
         }
     }
@@ -63,50 +66,40 @@ import Testing
     @Test(arguments: Backend.enabled)
     func joinTokensAreCheckedAndRevocable(_ backend: Backend) async throws {
         try await TestServer.with(backend) { server, api in
-            let created = try api.decode(
-                JoinTokenCreated.self,
-                try await api.request(.post, "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: "ci", labels: ["env": "ci"], expiresIn: 3600)))
+            let admin = api.client()
+            let created = try await admin.createJoinToken(
+                body: .json(.init(name: "ci", labels: .init(additionalProperties: ["env": "ci"]), expiresIn: 3600))
+            ).created.body.json
             #expect(created.token.hasPrefix("slj_"))
             #expect(created.info.expires != nil)
-            let unknown = try await api.request(
-                .post, AgentPaths.enroll, token: .some(nil),
-                json: EnrollRequest(joinToken: "slj_" + String(repeating: "0", count: 64), nodeName: "x", labels: [:], kernel: "k", agentVersion: "v"))
-            #expect(unknown.status == .unauthorized)
+            let unknown = try await api.refusal { try await api.enroll("x", joinToken: "slj_" + String(repeating: "0", count: 64)) }
+            #expect(unknown.status == 401)
 
-            _ = try api.decode(JoinTokenInfo.self, try await api.request(.delete, "/api/v1/join-tokens/\(created.info.id)"))
-            let revoked = try await api.request(
-                .post, AgentPaths.enroll, token: .some(nil),
-                json: EnrollRequest(joinToken: created.token, nodeName: "x", labels: [:], kernel: "k", agentVersion: "v"))
-            #expect(revoked.status == .forbidden)
-            #expect(api.error(revoked)?.error.contains("revoked") == true)
+            _ = try await admin.revokeJoinToken(path: .init(id: created.info.id)).ok.body.json
+            let revoked = try await api.refusal { try await api.enroll("x", joinToken: created.token) }
+            #expect(revoked.status == 403)
+            #expect(revoked.message.contains("revoked"))
 
             // An expired one.
-            let expired = try api.decode(
-                JoinTokenCreated.self,
-                try await api.request(.post, "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: "old", expiresIn: 60)))
+            let expired = try await admin.createJoinToken(body: .json(.init(name: "old", expiresIn: 60))).created.body.json
             try await server.app.store.database.transaction { session in
                 try await session.sql.raw("UPDATE join_tokens SET expires_us = \(bind: Micros.now() - 1) WHERE id = \(bind: expired.info.id)").run()
             }
-            let late = try await api.request(
-                .post, AgentPaths.enroll, token: .some(nil),
-                json: EnrollRequest(joinToken: expired.token, nodeName: "x", labels: [:], kernel: "k", agentVersion: "v"))
-            #expect(late.status == .forbidden)
-            #expect(api.error(late)?.error.contains("expired") == true)
+            let late = try await api.refusal { try await api.enroll("x", joinToken: expired.token) }
+            #expect(late.status == 403)
+            #expect(late.message.contains("expired"))
 
             // Bad input: a 400 that says what.
-            let badName = try await api.request(
-                .post, AgentPaths.enroll, token: .some(nil),
-                json: EnrollRequest(joinToken: created.token, nodeName: "bad name!", labels: [:], kernel: "k", agentVersion: "v"))
-            #expect(badName.status == .badRequest)
-            let badLabel = try await api.request(
-                .post, AgentPaths.enroll, token: .some(nil),
-                json: EnrollRequest(joinToken: created.token, nodeName: "ok", labels: ["bad key!": "x"], kernel: "k", agentVersion: "v"))
-            #expect(badLabel.status == .badRequest)
-            let missing = try await api.request(.post, AgentPaths.enroll, token: .some(nil), body: .init(string: #"{"node_name":"x"}"#))
+            #expect(try await api.refusal { try await api.enroll("bad name!", joinToken: created.token) }.status == 400)
+            #expect(try await api.refusal { try await api.enroll("ok", labels: ["bad key!": "x"], joinToken: created.token) }.status == 400)
+            // Sent raw: the generated client cannot leave out a required field or send what is not JSON.
+            func enroll(_ body: String) async throws -> TestResponse {
+                try await api.request(.post, "/api/v1/agent/enroll", token: .some(nil), body: .init(string: body))
+            }
+            let missing = try await enroll(#"{"node_name":"x"}"#)
             #expect(missing.status == .badRequest)
             #expect(api.error(missing)?.error.contains("join_token") == true)
-            let notJSON = try await api.request(.post, AgentPaths.enroll, token: .some(nil), body: .init(string: "{nope"))
-            #expect(notJSON.status == .badRequest)
+            #expect(try await enroll("{nope").status == .badRequest)
         }
     }
 
@@ -122,7 +115,7 @@ import Testing
             _ = try await api.heartbeat(broken.credential, applied: 0, error: "spec.egress[0]: no such thing", failed: 1)
             // Missed heartbeats: more than 3 × 10 s ago.
             try await server.app.store.setLastHeartbeat(nodeID: quiet.id, microseconds: Micros.now() - 31_000_000)
-            let nodes = try api.decode([NodeInfo].self, try await api.request(.get, "/api/v1/nodes"))
+            let nodes = try await api.client().listNodes().ok.body.json
             let byName = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
             #expect(byName["fresh"]?.stale == false)
             #expect(byName["quiet"]?.stale == true)
@@ -130,15 +123,15 @@ import Testing
             #expect(byName["broken"]?.rollout == .failed)
             #expect(byName["broken"]?.applyError == "spec.egress[0]: no such thing")
 
-            let rollout = try api.decode(RolloutStatus.self, try await api.request(.get, "/api/v1/rollout"))
+            let rollout = try await api.client().rollout().ok.body.json
             #expect(rollout.revision == 1)
-            #expect(rollout.counts == ["applied": 1, "pending": 0, "failed": 1, "stale": 1, "revoked": 0])
+            #expect(rollout.counts.additionalProperties == ["applied": 1, "pending": 0, "failed": 1, "stale": 1, "revoked": 0])
             #expect(rollout.nodes.first { $0.name == "broken" }?.error == "spec.egress[0]: no such thing")
             // A second push makes the applied node pending.
             _ = try await api.push([Fixtures.policy("wget")])
-            let later = try api.decode(RolloutStatus.self, try await api.request(.get, "/api/v1/rollout"))
-            #expect(later.counts["pending"] == 2)
-            let stale = try api.decode([NodeInfo].self, try await api.request(.get, "/api/v1/nodes?rollout=stale"))
+            let later = try await api.client().rollout().ok.body.json
+            #expect(later.counts.additionalProperties["pending"] == 2)
+            let stale = try await api.client().listNodes(query: .init(rollout: .stale)).ok.body.json
             #expect(stale.map(\.name) == ["quiet"])
         }
     }

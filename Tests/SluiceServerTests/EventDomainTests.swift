@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -19,7 +20,7 @@ import Testing
         try await TestServer.with(backend) { server, api in
             let node = try await api.enroll("web-1")
             let events = Self.domains.enumerated().map { index, domain in Fixtures.event(port: UInt16(1000 + index), domain: domain) }
-            let stored = try api.decode(EventBatchResponse.self, try await api.upload(events.map(\.jsonLine), sequence: 0, credential: node.credential))
+            let stored = try await api.uploaded(events.map(\.jsonLine), sequence: 0, credential: node.credential)
             #expect(stored.stored == Self.domains.count)
 
             func query(_ domain: String?) async throws -> [DecisionEvent] {
@@ -59,7 +60,7 @@ import Testing
             #expect(try await server.app.store.eventCount() == Self.domains.count)
 
             // The busiest names, as stored: case and a trailing dot folded, no name as its own row.
-            let top = try api.decode([StatsTopEntry].self, try await api.request(.get, "/api/v1/stats/top?by=domain&limit=100"))
+            let top = try await api.client().statsTop(query: .init(by: .domain, limit: 100)).ok.body.json
             #expect(Set(top.map(\.key)) == Set(Self.domains.map { $0.map(DomainFilter.normalized) ?? "(no name)" }))
             #expect(top.allSatisfy { $0.total == 1 })
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -27,7 +28,7 @@ import Testing
                 Self.flow(exe: "/usr/bin/rsync", port: 873, id: 1, sent: 1000, received: 20, final: true),
                 Self.flow(exe: "/usr/bin/curl", port: 8443, id: 2, sent: 5, received: 50, final: true, verdict: .alert),
             ]
-            _ = try await api.upload(events.map(\.jsonLine), sequence: 0, credential: node.credential)
+            _ = try await api.uploaded(events.map(\.jsonLine), sequence: 0, credential: node.credential)
 
             func lines(_ query: String) async throws -> [DecisionEvent] {
                 let response = try await api.request(.get, "/api/v1/events?" + query)
@@ -41,18 +42,16 @@ import Testing
             #expect(try await api.request(.get, "/api/v1/events?kind=packet").status == .badRequest)
 
             // Decisions alone in the decision counts; the alert verdict raised one alert, not two.
-            let top = try await api.request(.get, "/api/v1/stats/top?by=exe")
-            let rows = try #require(try JSONSerialization.jsonObject(with: Data(buffer: top.body)) as? [[String: Any]])
-            #expect(rows.map { $0["key"] as? String } == ["/usr/bin/curl"] && rows.first?["total"] as? Int == 2)
-            let alerts = try await api.request(.get, "/api/v1/alerts")
-            let items = try #require((try JSONSerialization.jsonObject(with: Data(buffer: alerts.body)) as? [String: Any])?["items"] as? [[String: Any]])
-            #expect(items.count == 1 && items.first?["count"] as? Int == 1)
+            let admin = api.client()
+            let rows = try await admin.statsTop(query: .init(by: .exe)).ok.body.json
+            #expect(rows.map(\.key) == ["/usr/bin/curl"] && rows.first?.total == 2)
+            let items = try await admin.listAlerts().ok.body.json.items
+            #expect(items.count == 1 && items.first?.count == 1)
 
-            let heavy = try await api.request(.get, "/api/v1/stats/top?by=exe&measure=bytes")
-            let traffic = try #require(try JSONSerialization.jsonObject(with: Data(buffer: heavy.body)) as? [[String: Any]])
-            #expect(traffic.map { $0["key"] as? String } == ["/usr/bin/rsync", "/usr/bin/curl"])
-            #expect(traffic.first?["bytes_sent"] as? Int == 1000 && traffic.first?["bytes_received"] as? Int == 20)
-            #expect(traffic.last?["bytes_sent"] as? Int == 5)
+            let traffic = try await admin.statsTop(query: .init(by: .exe, measure: .bytes)).ok.body.json
+            #expect(traffic.map(\.key) == ["/usr/bin/rsync", "/usr/bin/curl"])
+            #expect(traffic.first?.bytesSent == 1000 && traffic.first?.bytesReceived == 20)
+            #expect(traffic.last?.bytesSent == 5)
             _ = server
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -24,14 +25,14 @@ import Testing
                         exe: exe, destination: destination, port: UInt16(440 + index), verdict: verdict, policy: index == 9 ? "lockdown" : "web",
                         time: time))
             }
-            let stored = try api.decode(EventBatchResponse.self, try await api.upload(webEvents.map(\.jsonLine), sequence: 0, credential: web.credential))
-            #expect(stored == EventBatchResponse(stored: 10, duplicate: false))
+            let stored = try await api.uploaded(webEvents.map(\.jsonLine), sequence: 0, credential: web.credential)
+            #expect(stored == Components.Schemas.EventBatchResponse(stored: 10, duplicate: false))
             // The same batch again (a retry after a lost answer): acknowledged, not stored twice.
-            let again = try api.decode(EventBatchResponse.self, try await api.upload(webEvents.map(\.jsonLine), sequence: 0, credential: web.credential))
-            #expect(again == EventBatchResponse(stored: 0, duplicate: true))
+            let again = try await api.uploaded(webEvents.map(\.jsonLine), sequence: 0, credential: web.credential)
+            #expect(again == Components.Schemas.EventBatchResponse(stored: 0, duplicate: true))
             // The same sequence from another node is its own batch; the node's enrolled name wins.
             let dbEvents = [Fixtures.event(node: "spoofed", exe: "/usr/sbin/postgres", destination: "2001:db8::5", port: 5432, verdict: .alert, time: base)]
-            _ = try api.decode(EventBatchResponse.self, try await api.upload(dbEvents.map(\.jsonLine), sequence: 0, credential: db.credential))
+            _ = try await api.uploaded(dbEvents.map(\.jsonLine), sequence: 0, credential: db.credential)
             #expect(try await server.app.store.eventCount() == 11)
 
             func query(_ parameters: String) async throws -> [DecisionEvent] {
@@ -92,7 +93,7 @@ import Testing
             #expect(try await server.app.store.eventCount() == 0)
             // Blank lines are fine.
             let blanks = try await api.upload(["", good, "   "], sequence: 1, credential: node.credential)
-            #expect(try api.decode(EventBatchResponse.self, blanks).stored == 1)
+            #expect(try api.decode(Components.Schemas.EventBatchResponse.self, blanks).stored == 1)
 
             // Too many events: 413.
             let many = [String](repeating: good, count: EventUpload.maximumEvents + 1)
@@ -102,14 +103,14 @@ import Testing
             // Too many bytes: 413.
             var huge = ByteBuffer()
             huge.writeRepeatingByte(UInt8(ascii: " "), count: EventUpload.maximumBytes + 1)
-            let tooBig = try await api.request(.post, AgentPaths.events + "?sequence=3", token: .some(node.credential), body: huge)
+            let tooBig = try await api.request(.post, "/api/v1/agent/events?sequence=3", token: .some(node.credential), body: huge)
             #expect(tooBig.status == .contentTooLarge)
             // A line over 64 KiB: 413.
             var longEvent = Fixtures.event()
             longEvent.comm = String(repeating: "x", count: EventUpload.maximumLineBytes)
             #expect(try await api.upload([longEvent.jsonLine], sequence: 4, credential: node.credential).status == .contentTooLarge)
             // No sequence: 400.
-            let noSequence = try await api.request(.post, AgentPaths.events, token: .some(node.credential), body: ByteBuffer(string: good))
+            let noSequence = try await api.request(.post, "/api/v1/agent/events", token: .some(node.credential), body: ByteBuffer(string: good))
             #expect(noSequence.status == .badRequest)
             #expect(try await server.app.store.eventCount() == 1)
         }

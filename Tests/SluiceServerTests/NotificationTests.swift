@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import SluiceAPI
 import SluiceCore
 import SluiceTestSupport
 import Testing
@@ -29,8 +30,8 @@ import Testing
                     #expect(delivery.headers[HTTPField.Name("X-Sluice-Timestamp")!].flatMap(Int.init) != nil)
                     #expect(delivery.headers[.contentType] == "application/json")
                 }
-                let notification = try FleetJSON.decoder().decode(AlertNotification.self, from: second.body)
-                #expect(notification.type == "alert.raised")
+                let notification = try SchemaJSON.decoder.decode(Components.Schemas.AlertNotification.self, from: second.body)
+                #expect(notification._type.rawValue == "alert.raised")
                 #expect(notification.server == "test-server")
                 #expect(notification.alert.kind == .alertRule)
                 #expect(notification.alert.destination == "10.9.9.9")

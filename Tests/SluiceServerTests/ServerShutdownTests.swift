@@ -12,14 +12,13 @@ import Testing
         let admin = try await FleetAdmin.login(server)
         let joinToken = try await admin.joinToken()
         let client = try RawHTTPConnection(port: server.port)
-        let enrolled = try client.enroll(joinToken: joinToken, nodeName: "long-poller")
-        let credential = try FleetJSON.decoder().decode(EnrollResponse.self, from: Data(enrolled.body.utf8)).credential
-        let bundle = try client.request("GET", AgentPaths.policy + "?wait=0", headers: ["Authorization": "Bearer \(credential)"])
+        let credential = try client.enroll(joinToken: joinToken, nodeName: "long-poller")
+        let bundle = try client.request("GET", RawHTTPConnection.policyPath(wait: 0), headers: ["Authorization": "Bearer \(credential)"])
         let revision = try #require((try JSONSerialization.jsonObject(with: Data(bundle.body.utf8)) as? [String: Any])?["revision"] as? Int)
 
         // An agent waiting for the next revision (up to a minute) and an operator's live stream.
         let poll = try RawHTTPConnection(port: server.port)
-        try poll.send("GET", AgentPaths.policy + "?after=\(revision)&wait=60", headers: ["Authorization": "Bearer \(credential)"])
+        try poll.send("GET", RawHTTPConnection.policyPath(after: revision, wait: 60), headers: ["Authorization": "Bearer \(credential)"])
         let stream = try RawHTTPConnection(port: server.port)
         try stream.send("GET", "/api/v1/events/stream", headers: ["Authorization": "Bearer \(admin.token)"])
         #expect(try stream.response().status == 200)

@@ -11,6 +11,7 @@ import Testing
     // well within it (one run took 18 s for 40).
     static let headerTimeout = 30.0
     static let cap = 20
+    static let attacker = "127.0.0.5"
 
     @Test func halfSentRequestsNeitherStopTheServerNorStayOpen() async throws {
         let server = try ServerProcess(
@@ -27,11 +28,13 @@ import Testing
         // would take one place under the attacker's cap.
         let joinToken = try Self.joinToken(server, from: "127.0.0.4")
 
-        // The attack: the cap of half-sent requests from 127.0.0.1, then as many again. Each
-        // connection is judged against its own opening, so a machine slow to open them all
-        // cannot turn "closed at once" into "closed at the deadline".
+        // The attack: the cap of half-sent requests from an address nobody else uses (the
+        // readiness check of `start()` keeps a pooled connection from 127.0.0.1, which would take
+        // a place under the cap), then as many again. Each connection is judged against its own
+        // opening, so a machine slow to open them all cannot turn "closed at once" into "closed
+        // at the deadline".
         func halfSent() throws -> (connection: RawHTTPConnection, opened: Date) {
-            let connection = try RawHTTPConnection(port: server.port)
+            let connection = try RawHTTPConnection(port: server.port, from: Self.attacker)
             try connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             return (connection, Date())
         }
@@ -46,10 +49,8 @@ import Testing
         // Meanwhile an agent and the health check from another address are served.
         let other = try RawHTTPConnection(port: server.port, from: "127.0.0.2")
         #expect(try other.request("GET", "/healthz").status == 200)
-        let enrolled = try other.enroll(joinToken: joinToken, nodeName: "beside-the-attack")
-        #expect(enrolled.status == 201, "enroll: \(enrolled.body)")
-        let credential = try FleetJSON.decoder().decode(EnrollResponse.self, from: Data(enrolled.body.utf8)).credential
-        let policy = try other.request("GET", AgentPaths.policy + "?wait=0", headers: ["Authorization": "Bearer \(credential)"])
+        let credential = try other.enroll(joinToken: joinToken, nodeName: "beside-the-attack")
+        let policy = try other.request("GET", RawHTTPConnection.policyPath(wait: 0), headers: ["Authorization": "Bearer \(credential)"])
         #expect(policy.status == 200, "policy poll: \(policy.body)")
 
         // A body that stops half way, and a kept-alive connection left idle, are closed too.
@@ -68,7 +69,7 @@ import Testing
         }
 
         // Their address is served again once they are gone.
-        #expect(try RawHTTPConnection(port: server.port).request("GET", "/healthz").status == 200)
+        #expect(try RawHTTPConnection(port: server.port, from: Self.attacker).request("GET", "/healthz").status == 200)
         #expect(server.log.contains("reached its connection limit"))
     }
 

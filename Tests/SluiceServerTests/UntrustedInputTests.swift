@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -33,7 +34,7 @@ import Testing
                 Fixtures.event(destination: "10.0.0.1", time: year2099),
                 Fixtures.event(destination: "10.0.0.2", time: now + 60 * 1_000_000_000),
             ]
-            _ = try api.decode(EventBatchResponse.self, try await api.upload(events.map(\.jsonLine), sequence: 0, credential: node.credential))
+            _ = try await api.uploaded(events.map(\.jsonLine), sequence: 0, credential: node.credential)
             let stored = try await api.request(.get, "/api/v1/events").body.lines.map { try DecisionEvent(jsonLine: $0) }
             let byDestination = Dictionary(uniqueKeysWithValues: stored.map { ($0.destination.description, $0.timeNanoseconds) })
             let dated = try #require(byDestination["10.0.0.1"])
@@ -46,22 +47,21 @@ import Testing
         try await TestServer.with(.sqlite) { _, api in
             let node = try await api.enroll("boastful")
             _ = try await api.push([Fixtures.policy("curl")])
-            #expect(try await api.heartbeat(node.credential, applied: 999_999).status == .ok)
-            let nodes = try api.decode([NodeInfo].self, try await api.request(.get, "/api/v1/nodes"))
+            _ = try await api.heartbeat(node.credential, applied: 999_999)
+            let nodes = try await api.client().listNodes().ok.body.json
             #expect(nodes.first?.appliedRevision == 1)
             // Revision 2 has not been applied just because the node claimed 999999 earlier.
             _ = try await api.push([Fixtures.policy("curl", port: 8443)])
-            let rollout = try api.decode(RolloutStatus.self, try await api.request(.get, "/api/v1/rollout"))
-            #expect(rollout.counts["applied"] == 0 && rollout.counts["pending"] == 1, "\(rollout.counts)")
+            let counts = try await api.client().rollout().ok.body.json.counts.additionalProperties
+            #expect(counts["applied"] == 0 && counts["pending"] == 1, "\(counts)")
         }
     }
 
     @Test func joinTokensExpireInADayUnlessToldOtherwise() async throws {
         try await TestServer.with(.sqlite) { _, api in
             let now = Date()
-            func create(_ expiresIn: Int?) async throws -> JoinTokenInfo {
-                let response = try await api.request(.post, "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: "t", expiresIn: expiresIn))
-                return try api.decode(JoinTokenCreated.self, response).info
+            func create(_ expiresIn: Int?) async throws -> Components.Schemas.JoinTokenInfo {
+                try await api.client().createJoinToken(body: .json(.init(name: "t", expiresIn: expiresIn))).created.body.json.info
             }
             let byDefault = try #require(try await create(nil).expires)
             #expect(abs(byDefault.timeIntervalSince(now) - 86_400) < 60)
@@ -72,16 +72,14 @@ import Testing
 
     @Test func aJoinTokenEnrollsAtMostItsMaximumOfNodes() async throws {
         try await TestServer.with(.sqlite) { _, api in
-            let response = try await api.request(.post, "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: "once", maxUses: 1))
-            let created = try api.decode(JoinTokenCreated.self, response)
+            let admin = api.client()
+            let created = try await admin.createJoinToken(body: .json(.init(name: "once", maxUses: 1))).created.body.json
             #expect(created.info.maxUses == 1)
             _ = try await api.enroll("first", joinToken: created.token)
-            let second = try await api.request(
-                .post, AgentPaths.enroll, token: .some(nil),
-                json: EnrollRequest(joinToken: created.token, nodeName: "second", labels: [:], kernel: "6.1.0-test", agentVersion: "0.1.0"))
-            #expect(second.status == .forbidden)
-            #expect(api.error(second)?.error.contains("enrolled its 1 node") == true)
-            let listed = try api.decode([JoinTokenInfo].self, try await api.request(.get, "/api/v1/join-tokens"))
+            let second = try await api.refusal { try await api.enroll("second", joinToken: created.token) }
+            #expect(second.status == 403)
+            #expect(second.message.contains("enrolled its 1 node"))
+            let listed = try await admin.listJoinTokens().ok.body.json
             #expect(listed.first { $0.name == "once" }.map { ($0.uses, $0.maxUses) } ?? (0, nil) == (1, 1))
         }
     }

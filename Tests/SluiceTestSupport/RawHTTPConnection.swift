@@ -1,5 +1,6 @@
 import Foundation
 @preconcurrency import Glibc
+import SluiceAPI
 import SluiceCore
 
 /// One TCP connection to a loopback server from a chosen source address (any of 127.0.0.0/8),
@@ -72,10 +73,21 @@ public final class RawHTTPConnection: @unchecked Sendable {
         return try response()
     }
 
-    /// Enrolls a node as an agent does; the answer's body is an `EnrollResponse` when it is 201.
-    public func enroll(joinToken: String, nodeName: String) throws -> Response {
-        let request = EnrollRequest(joinToken: joinToken, nodeName: nodeName, labels: [:], kernel: "6.1.0", agentVersion: "0.1.0")
-        return try self.request("POST", AgentPaths.enroll, json: String(decoding: try FleetJSON.encoder().encode(request), as: UTF8.self))
+    /// Enrolls a node as an agent does; returns its credential.
+    public func enroll(joinToken: String, nodeName: String) throws -> String {
+        let request = Components.Schemas.EnrollRequest(
+            joinToken: joinToken, nodeName: nodeName, labels: .init(additionalProperties: [:]), kernel: "6.1.0", agentVersion: "0.1.0")
+        let answer = try self.request("POST", Self.enrollPath, json: String(decoding: try JSONEncoder().encode(request), as: UTF8.self))
+        guard answer.status == 201 else { throw SandboxError("enroll answered \(answer.status): \(answer.body)") }
+        return try JSONDecoder().decode(Components.Schemas.EnrollResponse.self, from: Data(answer.body.utf8)).credential
+    }
+
+    /// Sent by hand: this connection speaks HTTP itself, from its own source address.
+    static let enrollPath = "/api/v1/agent/enroll"
+
+    /// The node's policy poll, sent by hand like every request of this connection.
+    public static func policyPath(after revision: Int? = nil, wait: Int) -> String {
+        "/api/v1/agent/policy?" + (revision.map { "after=\($0)&" } ?? "") + "wait=\(wait)"
     }
 
     /// Whether the server closed (or reset) the connection within `seconds`: true once it has.

@@ -32,7 +32,9 @@ public final class TransferServer: @unchecked Sendable {
                 if tcp {
                     let connection = accept(fd, nil, nil)
                     guard connection >= 0 else { continue }
-                    shared.counts.withLock { $0.append(Self.serve(connection, reply: reply, buffer: &buffer)) }
+                    // Served outside the lock: a test reads the counts while a connection is open.
+                    let total = Self.serve(connection, reply: reply, buffer: &buffer)
+                    shared.counts.withLock { $0.append(total) }
                     close(connection)
                 } else {
                     var peer = sockaddr_storage()

@@ -42,7 +42,7 @@ public final class SimulatedAgent: Sendable {
     public static func makeHTTPClient(connections: Int) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connections))
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(AgentPaths.maximumPolicyWait + 30)))
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(NodeAPI.maximumPolicyWait + 30)))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -194,7 +194,7 @@ static int held_count;
 
 static int hold_socket(const char *op, struct probe_target *t, const char *addr, const char *port)
 {
-	int type = strcmp(op, "hold-tcp") == 0 ? SOCK_STREAM : SOCK_DGRAM;
+	int type = strcmp(op, "hold-tcp") == 0 || strcmp(op, "peer-tcp") == 0 ? SOCK_STREAM : SOCK_DGRAM;
 	int fd = make_socket(t->family, type);
 
 	if (fd < 0)
@@ -210,6 +210,44 @@ static int hold_socket(const char *op, struct probe_target *t, const char *addr,
 	held[held_count].addr = addr;
 	held[held_count].port = port;
 	held_count++;
+	return 0;
+}
+
+/* "ADDR:PORT" (IPv6 in brackets) of a socket address. */
+static void format_address(const struct sockaddr_storage *address, char *out, size_t size)
+{
+	char text[INET6_ADDRSTRLEN] = "?";
+
+	if (address->ss_family == AF_INET) {
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)address;
+
+		inet_ntop(AF_INET, &a4->sin_addr, text, sizeof(text));
+		snprintf(out, size, "%s:%u", text, ntohs(a4->sin_port));
+	} else {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)address;
+
+		inet_ntop(AF_INET6, &a6->sin6_addr, text, sizeof(text));
+		snprintf(out, size, "[%s]:%u", text, ntohs(a6->sin6_port));
+	}
+}
+
+/* The last held socket's peer and local address as the application sees them (a UDP socket
+ * first sends one datagram, so that its peer hears from it). */
+static int print_peer(const char *op, const char *addr, const char *port)
+{
+	struct sockaddr_storage peer = {}, local = {};
+	socklen_t peer_len = sizeof(peer), local_len = sizeof(local);
+	char peer_text[80], local_text[80];
+	int fd = held[held_count - 1].fd;
+
+	if (strcmp(op, "peer-udp") == 0 && send(fd, "sluice", 6, 0) < 0)
+		return errno;
+	if (getpeername(fd, (struct sockaddr *)&peer, &peer_len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&local, &local_len) < 0)
+		return errno;
+	format_address(&peer, peer_text, sizeof(peer_text));
+	format_address(&local, local_text, sizeof(local_text));
+	printf("%s %s %s ok peer=%s local=%s\n", op, addr, port, peer_text, local_text);
 	return 0;
 }
 
@@ -296,6 +334,32 @@ static int single(const char *op, struct probe_target *t)
 		result = connect(fd, (struct sockaddr *)&t->addr, t->len) < 0 ? errno : 0;
 	close(fd);
 	return result;
+}
+
+/* TCP connects to t for `ms` milliseconds, retrying a millisecond after each refusal: what a
+ * rate limit admits of a client that keeps trying. Prints the counts by outcome and the time. */
+static int flood_tcp(struct probe_target *t, long ms)
+{
+	double start = now_ns(), deadline = start + (double)ms * 1e6;
+	long ok = 0, eagain = 0, other = 0;
+	int last_other = 0;
+
+	while (now_ns() < deadline) {
+		int result = single("connect-tcp", t);
+
+		if (result == 0)
+			ok++;
+		else if (result == EAGAIN) {
+			eagain++;
+			usleep(1000);
+		} else {
+			other++;
+			last_other = result;
+		}
+	}
+	printf("flood-tcp ok=%ld eagain=%ld other=%ld last_other=%s elapsed_ms=%.1f\n", ok, eagain, other,
+	       other ? errno_name(last_other) : "-", (now_ns() - start) / 1e6);
+	return other ? last_other : 0;
 }
 
 static int bench_udp(const char *op, struct probe_target *t, long n)
@@ -513,6 +577,17 @@ int main(int argc, char **argv)
 			i += 4 + udp;
 			continue;
 		}
+		if (!strcmp(op, "flood-tcp")) {
+			if (i + 3 >= argc) {
+				fprintf(stderr, "sluice-probe: flood-tcp needs MILLISECONDS\n");
+				return 2;
+			}
+			result = flood_tcp(&t, atol(argv[i + 3]));
+			if (result != 0)
+				all_ok = 0;
+			i += 4;
+			continue;
+		}
 		if (strncmp(op, "bench-", 6) == 0 || strcmp(op, "until-udp-ok") == 0) {
 			long n;
 
@@ -529,6 +604,13 @@ int main(int argc, char **argv)
 		} else if (!strcmp(op, "hold-tcp") || !strcmp(op, "hold-udp")) {
 			result = hold_socket(op, &t, argv[i + 1], argv[i + 2]);
 			printf("%s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result));
+			i += 3;
+		} else if (!strcmp(op, "peer-tcp") || !strcmp(op, "peer-udp")) {
+			result = hold_socket(op, &t, argv[i + 1], argv[i + 2]);
+			if (result == 0)
+				result = print_peer(op, argv[i + 1], argv[i + 2]);
+			if (result != 0)
+				printf("%s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result));
 			i += 3;
 		} else if (!strcmp(op, "connect-tcp") || !strcmp(op, "connect-udp") || !strcmp(op, "sendto-udp") ||
 			   !strcmp(op, "socket-raw") || !strcmp(op, "socket-ping") || !strcmp(op, "connect-ping")) {

@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 4
+#define SLUICE_ABI_VERSION 5
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
@@ -29,13 +29,19 @@ enum sluice_action {
 	SLUICE_ACTION_NONE = 0,
 	SLUICE_ACTION_ALLOW = 1,
 	SLUICE_ACTION_ALERT = 2,
-	SLUICE_ACTION_DENY = 3,
+	SLUICE_ACTION_RATE_LIMIT = 3, /* allow while the application's token bucket for the rule has a
+				       * token (sluice_rule_params), else fail with EAGAIN */
+	SLUICE_ACTION_REDIRECT = 4,   /* connect to the rule's local target instead (sluice_rule_params) */
+	SLUICE_ACTION_DENY = 5,
+	SLUICE_ACTION_QUOTA = 6,      /* never a rule's: an allow or alert rule's quota refused the
+				       * connect (EDQUOT) or cut the connection */
 };
 
 /* Flags on a compiled verdict (port entries and defaults). */
 enum sluice_verdict_flags {
 	SLUICE_VERDICT_MONITOR = 1, /* the deciding policy is in monitor mode: report, never block */
 	SLUICE_VERDICT_KEEP_OPEN = 2, /* a deny leaves connections already open (existingConnections: keep) */
+	SLUICE_VERDICT_QUOTA = 4,     /* the rule has a quota (sluice_rule_params): only then is it read */
 };
 
 /* Flags on an event record. */
@@ -60,6 +66,7 @@ enum sluice_hook {
 	SLUICE_HOOK_CLOSE_UDP = 6, /* an open connected UDP socket re-decided after a policy change */
 	SLUICE_HOOK_SOCK_CREATE = 7, /* creating a raw IP or ping socket (protocol IPPROTO_RAW, no address) */
 	SLUICE_HOOK_FLOW = 8,        /* not a decision: a flow record (struct sluice_flow_event) */
+	SLUICE_HOOK_QUOTA = 9,       /* a connection cut by its rule's quota (egress or ingress) */
 };
 
 /* Kinds of subject, most specific first. */
@@ -82,6 +89,7 @@ enum sluice_config_flags {
 	SLUICE_CONFIG_HAS_EXE_IN_CGROUP = 1,
 	SLUICE_CONFIG_HAS_EXE = 2,
 	SLUICE_CONFIG_HAS_CGROUP = 4,
+	SLUICE_CONFIG_HAS_QUOTA = 8, /* some rule has a quota: TCP packets are checked against it */
 };
 
 /* Indices of the per-CPU counters map. */
@@ -102,7 +110,12 @@ enum sluice_counter {
 					  * fragmented */
 	SLUICE_COUNTER_DNS_NEW = 13,     /* attributions that took a new map entry (learned minus
 					  * refreshed): new minus live entries is what the LRU evicted */
-	SLUICE_COUNTER_MAX = 14,
+	SLUICE_COUNTER_RATE_LIMITED = 14, /* connects refused by a rate limit (enforced or not) */
+	SLUICE_COUNTER_RATE_BUCKETS_NEW = 15, /* token buckets created: beyond the live ones, the LRU
+					       * evicted (and so refilled) that many */
+	SLUICE_COUNTER_REDIRECTED = 16,  /* connects and sends sent to a redirect rule's target */
+	SLUICE_COUNTER_QUOTA = 17,       /* connects refused and connections cut by a quota */
+	SLUICE_COUNTER_MAX = 18,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */
@@ -204,6 +217,73 @@ struct sluice_port_table {
 	struct sluice_port_entry entries[SLUICE_PORT_TABLE_ENTRIES];
 };
 _Static_assert(sizeof(struct sluice_port_table) == 104, "sluice_port_table layout");
+
+/* ---- Rules with parameters (actions rate-limit and redirect) ---- */
+
+/* Key of sluice_rule_params (hash): a rule of one generation that needs more than its action. */
+struct sluice_rule_params_key {
+	__u32 generation;
+	__u32 rule_id;
+};
+_Static_assert(sizeof(struct sluice_rule_params_key) == 8, "sluice_rule_params_key layout");
+
+/* Value of sluice_rule_params. A rate limit's token bucket is GCRA's one number, the
+ * theoretical arrival time: a connect is admitted when that time is at most `tolerance_ns`
+ * ahead of now, and moves it `interval_ns` on. */
+struct sluice_rule_params {
+	__u64 interval_ns;     /* rate-limit: period / count, one token per interval */
+	__u64 tolerance_ns;    /* rate-limit: (burst - 1) * interval, how far ahead the bucket may run */
+	__u8 redirect_addr[16]; /* redirect: the local target (IPv4 in the first four bytes) */
+	__u16 redirect_port;   /* host byte order */
+	__u8 redirect_family;  /* 4 or 6 */
+	__u8 pad[5];
+	__u64 quota_sent;      /* quota: payload bytes one connection (or, with a window, one
+				* application) may send; 0: no limit */
+	__u64 quota_received;  /* the same, received */
+	__u64 quota_window_ns; /* 0: per connection; else per application per window */
+};
+_Static_assert(sizeof(struct sluice_rule_params) == 64, "sluice_rule_params layout");
+
+/* Key of sluice_rate_buckets (LRU; value: the theoretical arrival time, CLOCK_BOOTTIME ns) and
+ * sluice_quota_usage: one application (executable within cgroup) under one rule. Rule ids
+ * outlive generations for an unchanged rule, so a policy reload keeps the buckets and windows. */
+struct sluice_rate_key {
+	__u64 cgroup_id;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u32 rule_id;
+};
+_Static_assert(sizeof(struct sluice_rate_key) == 24, "sluice_rate_key layout");
+
+/* Value of sluice_quota_usage: what one application sent and received under a windowed quota
+ * since its window began. */
+struct sluice_quota_usage {
+	__u64 window_start_ns; /* CLOCK_BOOTTIME */
+	__u64 sent;
+	__u64 received;
+};
+_Static_assert(sizeof(struct sluice_quota_usage) == 24, "sluice_quota_usage layout");
+
+/* Key of sluice_redirects (LRU, pinned): a redirected connection as its target sees it, by the
+ * client's own address and port (its getpeername() at the target). An IPv4 connection from an
+ * IPv6 socket (::ffff:a.b.c.d) is keyed as IPv4. The value is where the client meant to go:
+ * what a proxy or sink behind the target looks up (README: redirect). */
+struct sluice_redirect_key {
+	__u8 family;   /* 4 or 6 */
+	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 port;    /* the client's port, host byte order */
+	__u8 addr[16]; /* the client's address, IPv4 in the first four bytes */
+};
+_Static_assert(sizeof(struct sluice_redirect_key) == 20, "sluice_redirect_key layout");
+
+struct sluice_redirect_origin {
+	__u8 addr[16]; /* the original destination, IPv4 in the first four bytes */
+	__u16 port;    /* host byte order */
+	__u8 family;   /* 4 or 6 */
+	__u8 pad[5];
+	__u64 cookie;  /* the client socket's cookie, as in its flow records */
+};
+_Static_assert(sizeof(struct sluice_redirect_origin) == 32, "sluice_redirect_origin layout");
 
 /* One ring-buffer record per decision. */
 struct sluice_event {

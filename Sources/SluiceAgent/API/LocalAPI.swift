@@ -95,8 +95,8 @@ enum LocalAPI {
         let query = request.uri.queryParameters
         var verdicts = Set<RuleAction>()
         for text in (query.get("verdict") ?? "").split(separator: ",") {
-            guard let verdict = RuleAction(rawValue: String(text)) else {
-                throw HTTPError(.badRequest, message: "verdict must be allow, alert or deny, not \(text)")
+            guard let verdict = RuleAction(verdictName: String(text)) else {
+                throw HTTPError(.badRequest, message: "verdict must be allow, alert, rate-limited, redirected, quota or deny, not \(text)")
             }
             verdicts.insert(verdict)
         }

@@ -75,6 +75,7 @@ final class EventEnricher {
             enforced: raw.enforced, policy: rule?.policy, rule: rule?.rule ?? (raw.byDefault ? "default" : "rule-\(raw.ruleID)"),
             hook: raw.hookName, generation: raw.generation, mapped: raw.mapped,
             unspecified: raw.unspecified, closed: raw.closed, dstDomain: domain(raw.nameID),
+            redirectTo: raw.action == .redirect ? rule?.redirect?.description : nil,
             flow: raw.flow.map { Self.counts($0, at: raw.bootTimeNanoseconds) })
         return (event, app(AppSource(executable: raw.executable, cgroupID: raw.cgroupID), executable: exe, cgroup: cgroup))
     }

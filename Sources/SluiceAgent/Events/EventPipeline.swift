@@ -61,6 +61,14 @@ public final class EventPipeline: Service, Sendable {
             while handoff.waitForRoom() {
                 do {
                     var batch = try reader.poll(timeoutMilliseconds: 50)
+                    if batch.events.contains(where: { $0.action == .quota && $0.hookName == "quota" && $0.enforced }) {
+                        // A quota cut: its packets are dropped already; end the socket now.
+                        do {
+                            _ = try sweeper.endCutConnections()
+                        } catch {
+                            logger.warning("ending connections cut by a quota failed", metadata: ["error": "\(error)"])
+                        }
+                    }
                     if openFlows.isDue() {
                         // A failed sweep costs this interval's open-flow records, never the batch.
                         do {

@@ -42,7 +42,7 @@ public final class AgentMetrics: Sendable {
         // Scores are bits: 0 for the habitual, 16 and up for the anomalous.
         factory.valueHistogramBuckets["sluice_anomaly_score"] = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
         decisions = Dictionary(
-            uniqueKeysWithValues: ["allow", "alert", "deny", "monitor_deny"].map {
+            uniqueKeysWithValues: ["allow", "alert", "deny", "monitor_deny", "rate_limited", "redirected", "quota"].map {
                 ($0, Counter(label: "sluice_decisions_total", dimensions: [("verdict", $0)], factory: factory))
             })
         eventsLost = Dictionary(
@@ -157,6 +157,9 @@ public final class AgentMetrics: Sendable {
         decisions["alert"]!.increment(by: delta(\.alert))
         decisions["deny"]!.increment(by: delta(\.deny))
         decisions["monitor_deny"]!.increment(by: delta(\.monitorDeny))
+        decisions["rate_limited"]!.increment(by: delta(\.rateLimited))
+        decisions["redirected"]!.increment(by: delta(\.redirected))
+        decisions["quota"]!.increment(by: delta(\.quota))
         eventsLost["kernel"]!.increment(by: delta(\.eventsLost))
         exempt.increment(by: delta(\.exempt))
         failClosed.increment(by: delta(\.failClosed))

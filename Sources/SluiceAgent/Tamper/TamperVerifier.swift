@@ -30,14 +30,12 @@ struct TamperVerifier: Service {
         try? inotify?.watch(pinDirectory, mask: Self.pinFolderChanges)
         let stop = Mutex(false)
         // inotify's read blocks: it gets a thread of its own, never the cooperative pool.
-        let thread = Thread {
+        async let reader: Void = DedicatedThread.run(name: "sluice-tamper") {
             guard let inotify else { return }
             while !stop.withLock({ $0 }) {
                 if !inotify.read(timeoutMilliseconds: 200).isEmpty { wake.signal() }
             }
         }
-        thread.name = "sluice-tamper"
-        thread.start()
         try? await cancelWhenGracefulShutdown {
             var round = 0
             while !Task.isCancelled {
@@ -52,7 +50,7 @@ struct TamperVerifier: Service {
             }
         }
         stop.withLock { $0 = true }
-        while !thread.isFinished { try? await Task.sleep(for: .milliseconds(20)) }
+        await reader
         withExtendedLifetime(inotify) {}
     }
 

@@ -21,14 +21,12 @@ struct HostAddressWatcher: Service {
         }
         let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let stop = Mutex(false)
-        let thread = Thread {
+        async let reader: Void = DedicatedThread.run(name: "sluice-netlink") {
             while !stop.withLock({ $0 }) {
                 if events.wait(timeoutMilliseconds: 200) { continuation.yield() }
             }
             continuation.finish()
         }
-        thread.name = "sluice-netlink"
-        thread.start()
         await withGracefulShutdownHandler {
             for await _ in changes.cancelOnGracefulShutdown() {
                 await controller.refreshHostAddresses()
@@ -37,6 +35,6 @@ struct HostAddressWatcher: Service {
             stop.withLock { $0 = true }
         }
         stop.withLock { $0 = true }
-        while !thread.isFinished { try? await Task.sleep(for: .milliseconds(20)) }
+        await reader
     }
 }

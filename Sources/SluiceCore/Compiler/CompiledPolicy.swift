@@ -10,11 +10,20 @@ public struct RuleInfo: Hashable, Sendable, Codable {
     /// The subject(s) the rule was written for, for people.
     public var subject: String
     public var location: SourceLocation?
+    /// A `rate-limit` rule's rate, which the kernel's token buckets follow.
+    public var rate: ConnectionRate?
+    /// A `redirect` rule's target.
+    public var redirect: RedirectTarget?
+    /// An allow or alert rule's quota.
+    public var quota: Quota?
 
     public init(
         id: UInt32, policy: String?, rule: String, action: RuleAction, mode: PolicyMode, subject: String,
-        location: SourceLocation?
+        location: SourceLocation?, rate: ConnectionRate? = nil, redirect: RedirectTarget? = nil, quota: Quota? = nil
     ) {
+        self.quota = quota
+        self.rate = rate
+        self.redirect = redirect
         self.id = id
         self.policy = policy
         self.rule = rule
@@ -36,8 +45,11 @@ public struct Verdict: Hashable, Sendable, Codable {
     public var monitor: Bool
     /// A deny leaves connections already open (`existingConnections: keep`).
     public var keepOpen: Bool
+    /// The rule has a quota, which the kernel reads only then.
+    public var hasQuota: Bool
 
-    public init(ruleID: UInt32, action: RuleAction, monitor: Bool, keepOpen: Bool = false) {
+    public init(ruleID: UInt32, action: RuleAction, monitor: Bool, keepOpen: Bool = false, hasQuota: Bool = false) {
+        self.hasQuota = hasQuota
         self.ruleID = ruleID
         self.action = action
         self.monitor = monitor
@@ -45,16 +57,17 @@ public struct Verdict: Hashable, Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case ruleID, action, monitor, keepOpen
+        case ruleID, action, monitor, keepOpen, hasQuota
     }
 
-    /// `keepOpen` may be missing: records written before it existed.
+    /// `keepOpen` and `hasQuota` may be missing: records written before they existed.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         ruleID = try container.decode(UInt32.self, forKey: .ruleID)
         action = try container.decode(RuleAction.self, forKey: .action)
         monitor = try container.decode(Bool.self, forKey: .monitor)
         keepOpen = try container.decodeIfPresent(Bool.self, forKey: .keepOpen) ?? false
+        hasQuota = try container.decodeIfPresent(Bool.self, forKey: .hasQuota) ?? false
     }
 
     /// Whether the connection fails with EPERM.

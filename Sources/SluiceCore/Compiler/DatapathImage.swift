@@ -81,6 +81,9 @@ public struct DatapathImage: Sendable, Equatable {
     /// Governed executable paths as the kernel finds them at exec (`sluice_governed_names`).
     /// Not part of a slot: the kernel reads it at exec, not per decision.
     public var governedNames: [GovernedName: ExecutableIdentity] = [:]
+    /// What the generation's `rate-limit` and `redirect` rules need beyond their action, by
+    /// rule id (`sluice_rule_params`).
+    public var parameters: [UInt32: RuleParameters] = [:]
 
     public init(
         node: SubjectRecord, subjects: [SubjectKey: SubjectRecord], routes: [RouteKey: Int], tables: [[PortEntry]],
@@ -105,6 +108,19 @@ public struct DatapathImage: Sendable, Equatable {
     /// The table of a subject's name pattern, if it has a route.
     public func table(for key: NameRouteKey) -> [PortEntry]? {
         nameRoutes[key].map { tables[$0] }
+    }
+}
+
+/// A rule's fields beyond its action, as the kernel reads them when the rule decides.
+public struct RuleParameters: Hashable, Sendable {
+    public var rate: ConnectionRate?
+    public var redirect: RedirectTarget?
+    public var quota: Quota?
+
+    public init(rate: ConnectionRate? = nil, redirect: RedirectTarget? = nil, quota: Quota? = nil) {
+        self.rate = rate
+        self.redirect = redirect
+        self.quota = quota
     }
 }
 
@@ -162,6 +178,9 @@ extension DatapathImage {
             node: node, subjects: subjects, routes: builder.routes, tables: builder.tables,
             executableInCgroupLevels: exeLevels.sorted(by: >), cgroupLevels: cgroupLevels.sorted(by: >))
         governedNames = compiled.governedNames
+        for rule in compiled.rules where rule.rate != nil || rule.redirect != nil || rule.quota != nil {
+            parameters[rule.id] = RuleParameters(rate: rule.rate, redirect: rule.redirect, quota: rule.quota)
+        }
         nameRoutes = builder.nameRoutes
         namePatterns = builder.namePatterns
     }

@@ -104,8 +104,9 @@ private struct CompilerState<Resolver: SubjectResolver> {
             let id = nextRuleID(
                 RuleInfo(
                     id: 0, policy: policy.name, rule: label, action: rule.action, mode: policy.mode,
-                    subject: subjectText, location: rule.location))
-            let verdict = Verdict(ruleID: id, action: rule.action, monitor: monitor, keepOpen: keepOpen)
+                    subject: subjectText, location: rule.location, rate: rule.rate?.value, redirect: rule.redirect?.value,
+                    quota: rule.quota?.value))
+            let verdict = Verdict(ruleID: id, action: rule.action, monitor: monitor, keepOpen: keepOpen, hasQuota: rule.quota != nil)
             let origin = origins.count
             origins.append(RuleOrigin(rule: label, policy: policy.name, location: rule.location))
             rule.forEachEntry(verdict: verdict, host: rule.hostDestination == nil ? [] : hostPrefixes()) { entry in

@@ -48,7 +48,8 @@ extension ApplicationBaseline {
             switch observation.verdict {
             case .allow: 0
             case .alert: 1
-            case .deny: 2
+            // A refused rate-limited connect, or one sent elsewhere, did not reach its destination.
+            case .deny, .rateLimit, .redirect, .quota: 2
             case nil: 3
             }
         // Internal addresses are a closed world: a new one is rarer news than a new public one.
@@ -210,7 +211,9 @@ extension ApplicationBaseline {
             burstDestinations: UInt16(windows.burstDestinations.estimate), burstPorts: UInt16(windows.burstPorts.estimate),
             novelDestinations: novelDestinations, novelServices: novelServices, novelInternal: novelInternal,
             period: entryPeriod,
-            applicationAgeSeconds: (time - firstSeen) / 1_000_000_000)
+            applicationAgeSeconds: (time - firstSeen) / 1_000_000_000,
+            usualBurstEvents: UInt32(1) << min(31, UInt32(windows.typical[RateChannel.burst.rawValue])),
+            burstSeconds: Float(parameters.burstNanoseconds) / 1e9)
         return Score(
             value: Double(value), threshold: threshold, isAnomaly: isAnomaly, warmingUp: warmingUp, parts: parts,
             context: context)

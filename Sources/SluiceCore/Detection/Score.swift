@@ -42,6 +42,29 @@ public struct Score: Sendable {
 
     /// The top contributions (`contributions(limit: 4)`).
     public var contributions: [FeatureContribution] { contributions() }
+
+    /// What the anomaly looks like, by its largest contribution: what a learned rule's verdict
+    /// is chosen by (`RuleProposer`).
+    public var evidence: Evidence {
+        switch contributions(limit: 1).first?.feature {
+        case .burst?:
+            return .flood(
+                connections: Int(context.burstEvents), usual: Int(max(1, context.usualBurstEvents)), seconds: Double(context.burstSeconds))
+        case .fanOutDestinations?, .fanOutPorts?, .novelDestinationRate?, .novelServiceRate?, .novelInternalRate?:
+            return .scan
+        default:
+            return .other
+        }
+    }
+
+    /// The shape of an anomaly's evidence.
+    public enum Evidence: Sendable, Hashable {
+        /// Far more connections than usual in one burst window of `seconds`.
+        case flood(connections: Int, usual: Int, seconds: Double)
+        /// Many destinations or ports, or many new ones: a sweep or a scan.
+        case scan
+        case other
+    }
 }
 
 /// The facts behind a score, kept as plain values so scoring builds no text.
@@ -65,6 +88,9 @@ struct ScoreContext: Sendable {
     var novelInternal: UInt32
     var period: Float
     var applicationAgeSeconds: Int64
+    /// The application's usual high number of connections per burst window, and the window.
+    var usualBurstEvents: UInt32 = 0
+    var burstSeconds: Float = 0
 
     func detail(for feature: Feature) -> String {
         let service = "port \(port)/\(transport)"
@@ -91,7 +117,7 @@ struct ScoreContext: Sendable {
         case .pairing:
             return "\(destination) and \(service) are known to this app, but never together"
         case .verdict:
-            return "verdict \(verdict?.rawValue ?? "unknown") is unusual for this app"
+            return "verdict \(verdict?.verdictName ?? "unknown") is unusual for this app"
         case .burst:
             return "\(burstEvents) connections in the current burst window, more than usual for this app"
         case .fanOutDestinations:

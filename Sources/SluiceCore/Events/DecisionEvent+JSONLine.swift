@@ -7,7 +7,7 @@
 /// - `time` is RFC 3339 UTC with exactly six fractional digits: a time is written floored to
 ///   the microsecond.
 /// - `exe`, `exe_id`, `cgroup`, `dst_domain` and `policy` are `null` when unknown; `unspecified` and `closed`
-///   are written only when true; every other field is always present.
+///   are written only when true, `redirect_to` only for a redirect; every other field is always present.
 /// - `kind` is `decision` or `flow`. A flow record (a connection's traffic) carries its decision's
 ///   fields and `flow_id`, `bytes_sent`, `bytes_received`, `packets_sent`, `packets_received`,
 ///   `duration_ms` and `final`; a decision carries none of these.
@@ -44,7 +44,7 @@ extension DecisionEvent {
         out.field("dst_ip", string: destination.description)
         out.field("dst_domain", string: dstDomain)
         out.field("dst_port", number: UInt64(port))
-        out.field("verdict", string: verdict.rawValue)
+        out.field("verdict", string: verdict.verdictName)
         out.field("enforced", bool: enforced)
         out.field("policy", string: policy)
         out.field("rule", string: rule)
@@ -55,6 +55,7 @@ extension DecisionEvent {
         // Rare facts: written only when true, so ordinary lines stay as they were.
         if unspecified { out.field("unspecified", bool: true) }
         if closed { out.field("closed", bool: true) }
+        if let redirectTo { out.field("redirect_to", string: redirectTo) }
         if let flow {
             out.field("flow_id", number: flow.flowID)
             out.field("bytes_sent", number: flow.bytesSent)

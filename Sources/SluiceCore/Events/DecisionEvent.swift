@@ -38,6 +38,9 @@ public struct DecisionEvent: Sendable, Hashable {
     /// An open connection ended because a new policy denies it (`hook` is `close-tcp` or
     /// `close-udp`), not a connect or a send.
     public var closed: Bool
+    /// Where a redirect rule sent the connection (`127.0.0.1:15001`); `destination` is where
+    /// the application meant to go. Nil unless the verdict is redirect.
+    public var redirectTo: String?
     /// A flow record's counts; nil for a decision.
     public var flow: FlowCounts?
     /// What the agent's detector made of the event; nil when it did not score it.
@@ -47,9 +50,10 @@ public struct DecisionEvent: Sendable, Hashable {
         timeNanoseconds: Int64, node: String, pid: UInt32, uid: UInt32, comm: String, exe: String?, exeID: String?,
         cgroup: String?, cgroupID: UInt64, transport: String, family: IPAddress.Family, destination: IPAddress, port: UInt16,
         verdict: RuleAction, enforced: Bool, policy: String?, rule: String, hook: String, generation: UInt32, mapped: Bool,
-        unspecified: Bool = false, closed: Bool = false, dstDomain: String? = nil, flow: FlowCounts? = nil,
-        score: EventScore? = nil
+        unspecified: Bool = false, closed: Bool = false, dstDomain: String? = nil, redirectTo: String? = nil,
+        flow: FlowCounts? = nil, score: EventScore? = nil
     ) {
+        self.redirectTo = redirectTo
         self.timeNanoseconds = timeNanoseconds
         self.node = node
         self.pid = pid

@@ -63,7 +63,7 @@ protocol JSONFieldNaming {
 /// The fields of the schema the parser reads, in the order the encoder writes them.
 enum EventField: Int, CaseIterable, JSONFieldNaming {
     case time, node, pid, uid, comm, exe, exeID, cgroup, cgroupID, transport, family, destination, dstDomain, port
-    case verdict, enforced, policy, rule, hook, generation, mapped, kind, unspecified, closed
+    case verdict, enforced, policy, rule, hook, generation, mapped, kind, unspecified, closed, redirectTo
     case flowID, bytesSent, bytesReceived, packetsSent, packetsReceived, durationMilliseconds, final
     case score, anomaly, reasons
 
@@ -81,11 +81,12 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
         case .packetsSent: "packets_sent"
         case .packetsReceived: "packets_received"
         case .durationMilliseconds: "duration_ms"
+        case .redirectTo: "redirect_to"
         default: "\(self)"
         }
     }
 
-    static let count = 34
+    static let count = 35
 
     /// A name of up to 16 bytes packed into two words, with its length: compared in three
     /// instructions rather than byte by byte.
@@ -153,7 +154,7 @@ struct EventFields {
     var node = "", comm = "", transport = "any", rule = "", hook = ""
     var pid: UInt32 = 0, uid: UInt32 = 0, generation: UInt32 = 0
     var cgroupID: UInt64 = 0
-    var exe: String?, exeID: String?, cgroup: String?, policy: String?, dstDomain: String?
+    var exe: String?, exeID: String?, cgroup: String?, policy: String?, dstDomain: String?, redirectTo: String?
     var family: IPAddress.Family?
     var port: UInt16 = 0
     var verdict = RuleAction.allow
@@ -199,6 +200,7 @@ struct EventFields {
         case .cgroup: cgroup = try reader.readOptionalString(field)
         case .policy: policy = try reader.readOptionalString(field)
         case .dstDomain: dstDomain = try reader.readOptionalString(field)
+        case .redirectTo: redirectTo = try reader.readOptionalString(field)
         case .family:
             // Only "ipv4" and "ipv6" mean anything; any other text leaves the address's family.
             family = try reader.readOptionalStringBytes(field) { bytes -> IPAddress.Family? in
@@ -207,19 +209,21 @@ struct EventFields {
             } ?? nil
         case .verdict:
             let parsed: RuleAction?? = try reader.readOptionalStringBytes(field) { bytes in
-                guard bytes.count == 4 || bytes.count == 5 else { return nil }
-                // "allow", "alert" and "deny" as little-endian words.
+                // The rare verdicts by name; the common ones below without making a string.
+                guard bytes.count == 4 || bytes.count == 5 else { return RuleAction(verdictName: String(decoding: bytes, as: UTF8.self)) }
+                // "allow", "alert", "deny" and "quota" as little-endian words.
                 switch EventField.Packed(bytes).low {
                 case 0x77_6f6c_6c61: return .allow
                 case 0x74_7265_6c61: return .alert
                 case 0x796e_6564: return .deny
+                case 0x61_746f_7571: return .quota
                 default: return nil
                 }
             }
             guard let parsed else { return }
             guard let action = parsed else {
                 let text = (try? reader.readBack(from: start)) ?? ""
-                throw reader.error(.invalidValue(field: "verdict", value: text, expected: "allow, alert or deny"), at: start)
+                throw reader.error(.invalidValue(field: "verdict", value: text, expected: "allow, alert, rate-limited, redirected, quota or deny"), at: start)
             }
             verdict = action
         case .pid: pid = try UInt32(reader.readOptionalInteger(field, maximum: UInt64(UInt32.max)) ?? UInt64(pid))
@@ -260,7 +264,7 @@ struct EventFields {
             timeNanoseconds: time, node: node, pid: pid, uid: uid, comm: comm, exe: exe, exeID: exeID, cgroup: cgroup,
             cgroupID: cgroupID, transport: transport, family: family, destination: destination, port: port, verdict: verdict,
             enforced: enforced, policy: policy, rule: rule, hook: hook, generation: generation, mapped: mapped,
-            unspecified: unspecified, closed: closed, dstDomain: dstDomain, flow: kind == .flow ? flow : nil, score: score.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
+            unspecified: unspecified, closed: closed, dstDomain: dstDomain, redirectTo: redirectTo, flow: kind == .flow ? flow : nil, score: score.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
     }
 }
 

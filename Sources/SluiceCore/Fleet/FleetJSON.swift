@@ -51,15 +51,3 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable, Comparable 
 
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
 }
-
-/// The body of every 4xx and 5xx answer.
-public struct APIErrorBody: Sendable, Codable, Hashable {
-    public var error: String
-    /// Diagnostics of rejected policy, one per line, `file:line:col: error: field: message`.
-    public var details: [String]?
-
-    public init(error: String, details: [String]? = nil) {
-        self.error = error
-        self.details = details
-    }
-}

@@ -6,8 +6,8 @@ extension LearnedRule {
         let location = SourceLocation(file: "learned:\(id)", line: 1)
         let rule = EgressRule(
             name: "learned", action: action, destinations: [Located(prefix, at: location, field: "spec.egress[0].to[0]")],
-            ports: [Located(PortRange(port), at: location, field: "spec.egress[0].ports[0]")], transport: transport, index: 0,
-            location: location)
+            ports: [Located(PortRange(port), at: location, field: "spec.egress[0].ports[0]")], transport: transport,
+            rate: rate.map { Located($0, at: location, field: "spec.egress[0].rate") }, index: 0, location: location)
         return Policy(
             name: policyName, description: reasons.joined(separator: "; "), mode: .enforce,
             subjects: [Located(subject, at: location, field: "spec.subjects[0]")], egress: [rule], location: location)
@@ -39,9 +39,16 @@ extension LearnedRule {
             spec:
               subjects: [\(subjectLine)]
               egress:
-                - {name: learned, action: \(action.rawValue), to: [\(Self.quoted(destination))], ports: [\(port)], protocol: \(transport.rawValue)}
+                - {name: learned, action: \(action.rawValue), to: [\(Self.quoted(destination))], ports: [\(port)], protocol: \(transport.rawValue)\(rateFields)}
 
             """
+    }
+
+    /// `, rate: "20/s", burst: 2` for a rate limit; nothing otherwise.
+    var rateFields: String {
+        guard let rate else { return "" }
+        let unit = rate.periodSeconds == 1 ? "s" : rate.periodSeconds == 60 ? "m" : "h"
+        return ", rate: \"\(rate.count)/\(unit)\", burst: \(rate.burst)"
     }
 
     static func quoted(_ text: String) -> String {

@@ -24,7 +24,9 @@ public struct LearnedRule: Sendable, Hashable, Codable, Identifiable {
     public var port: UInt16
     public var transport: TransportProtocol
     public var action: RuleAction
-    /// Why it exists: the features and values that drove it.
+    /// A `rate-limit` rule's rate.
+    public var rate: ConnectionRate?
+    /// Why it exists: the verdict chosen and why, then the features and values that drove it.
     public var reasons: [String]
     public var score: Double
     public var threshold: Double

@@ -22,17 +22,53 @@ public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Compa
     case allow
     /// Let it through and flag the event.
     case alert
+    /// Let the application make at most the rule's `rate` of new connections; fail the rest
+    /// with EAGAIN (a rule's action only: it needs the rule's rate).
+    case rateLimit = "rate-limit"
+    /// Connect to the rule's local `redirect` target instead; the application still sees the
+    /// original destination as its peer (a rule's action only: it needs the target).
+    case redirect
     /// Fail the connect or send with EPERM.
     case deny
+    /// Never written in a policy: an allow or alert rule's `quota` refused the connect (EDQUOT)
+    /// or cut the connection, as events record it.
+    case quota
 
     /// On a tie between rules of equal specificity the more severe action wins.
     public var severity: Int {
         switch self {
         case .allow: return 1
         case .alert: return 2
-        case .deny: return 3
+        case .rateLimit: return 3
+        case .redirect: return 4
+        case .deny: return 5
+        case .quota: return 6
         }
     }
+
+    /// The actions a policy may write (`quota` is what a rule's quota did, not an action).
+    public static let written: [RuleAction] = allCases.filter { $0 != .quota }
+
+    /// What an event's `verdict` says when this action decided: a rate limit's refusal reads
+    /// `rate-limited` (an admitted connect is an `allow` by the rate rule), a redirect
+    /// `redirected`.
+    public var verdictName: String {
+        switch self {
+        case .rateLimit: "rate-limited"
+        case .redirect: "redirected"
+        default: rawValue
+        }
+    }
+
+    /// From an event's `verdict` (or the action's own name).
+    public init?(verdictName: String) {
+        guard let action = Self.allCases.first(where: { $0.verdictName == verdictName }) ?? Self(rawValue: verdictName) else { return nil }
+        self = action
+    }
+
+    /// Whether the action needs fields only a rule carries (`rate`, `redirect`), so that a
+    /// default (or `rawSockets`, `encryptedDNS`) cannot say it.
+    public var needsRuleParameters: Bool { self == .rateLimit || self == .redirect }
 
     public static func < (lhs: RuleAction, rhs: RuleAction) -> Bool { lhs.severity < rhs.severity }
 }
@@ -77,6 +113,13 @@ public struct EgressRule: Hashable, Sendable {
     /// Ports; empty means any port.
     public var ports: [Located<PortRange>]
     public var transport: TransportProtocol
+    /// The rate of a `rate-limit` rule (nil for every other action).
+    public var rate: Located<ConnectionRate>?
+    /// The local target of a `redirect` rule (nil for every other action).
+    public var redirect: Located<RedirectTarget>?
+    /// The bytes an `allow` or `alert` rule lets a connection (or an application per window)
+    /// send and receive; nil for none.
+    public var quota: Located<Quota>?
     /// Where `to` names `host`, the node's own addresses: only the node knows them, so the
     /// compiler expands it (`SubjectResolver.hostAddresses`), not the parser. With no other
     /// destination the rule covers the host only, not every address.
@@ -87,9 +130,13 @@ public struct EgressRule: Hashable, Sendable {
 
     public init(
         name: String? = nil, action: RuleAction, destinations: [Located<IPPrefix>], names: [Located<NamePattern>] = [],
-        ports: [Located<PortRange>], transport: TransportProtocol, hostDestination: Located<String>? = nil, index: Int,
+        ports: [Located<PortRange>], transport: TransportProtocol, hostDestination: Located<String>? = nil,
+        rate: Located<ConnectionRate>? = nil, redirect: Located<RedirectTarget>? = nil, quota: Located<Quota>? = nil, index: Int,
         location: SourceLocation
     ) {
+        self.quota = quota
+        self.rate = rate
+        self.redirect = redirect
         self.names = names
         self.hostDestination = hostDestination
         self.name = name

@@ -17,9 +17,9 @@ extension PolicyDocumentReader {
         }
         if let node = fields["action"] {
             let actionPath = fields.path("action")
-            if let action = choice(node, at: actionPath, noun: "learned action", as: RuleAction.self) {
-                if action == .allow {
-                    report(node, actionPath, "learned rules deny or alert; allow is what the baseline already means")
+            if let action = choice(node, at: actionPath, noun: "learned action", as: WrittenAction.self)?.action {
+                if action == .allow || action.needsRuleParameters {
+                    report(node, actionPath, "learned rules deny or alert; \(action == .allow ? "allow is what the baseline already means" : "the learner picks a rate limit itself where the evidence is a flood, and never redirects")")
                     isValid = false
                 } else {
                     settings.action = action
@@ -53,7 +53,7 @@ extension PolicyDocumentReader {
     }
 
     /// `90s`, `30m`, `24h`, `7d`, or a whole number of seconds; at least one second.
-    private mutating func readDuration(_ node: Node, at path: FieldPath) -> Int64? {
+    mutating func readDuration(_ node: Node, at path: FieldPath) -> Int64? {
         guard case .scalar(let scalar) = node else {
             report(node, path, "expected a duration such as 24h, found \(node.foundDescription)")
             return nil

@@ -4,7 +4,10 @@ extension PolicyDocumentReader {
     /// Where each rule name was first used, to point a repeat at it.
     typealias RuleNames = [String: (path: FieldPath, location: SourceLocation)]
 
-    private static let ruleFields = ["name", "action", "to", "ports", "protocol"]
+    private static let ruleFields = ["name", "action", "to", "ports", "protocol", "rate", "burst", "redirect", "quota"]
+
+    /// The fields that belong to one action only.
+    private static let actionFields: [(field: String, action: RuleAction)] = [("rate", .rateLimit), ("burst", .rateLimit), ("redirect", .redirect)]
 
     mutating func readEgress(_ node: Node, at path: FieldPath) -> [EgressRule] {
         guard let items = list(node, at: path) else { return [] }
@@ -39,9 +42,9 @@ extension PolicyDocumentReader {
             name = text
         }
         let action = require(
-            "action", in: fields, hint: "use \(NameSuggestion.list(RuleAction.allCases.map(\.rawValue)))"
+            "action", in: fields, hint: "use \(NameSuggestion.list(WrittenAction.allCases.map(\.rawValue)))"
         )
-        .flatMap { choice($0, at: fields.path("action"), noun: "action", as: RuleAction.self) }
+        .flatMap { choice($0, at: fields.path("action"), noun: "action", as: WrittenAction.self)?.action }
         var hostDestination: Located<String>?
         let destinations = fields["to"].flatMap { readDestinations($0, at: fields.path("to"), host: &hostDestination) }
         let (prefixes, names) = Self.split(destinations ?? [])
@@ -55,10 +58,94 @@ extension PolicyDocumentReader {
                 "protocol raw decides creating raw and ping sockets, which have no destination or port yet; "
                     + "leave out \"to\" and \"ports\" (or write spec.rawSockets: allow or deny)")
         }
+        if let action {
+            for (field, owner) in Self.actionFields where owner != action {
+                if let node = fields[field] {
+                    report(node, fields.path(field), "\"\(field)\" belongs to action \(owner.rawValue); this rule's action is \(action.rawValue)")
+                }
+            }
+            if action.needsRuleParameters, transport == .raw, let protocolNode = fields["protocol"] {
+                report(protocolNode, fields.path("protocol"), "\(action.rawValue) applies to connections; creating raw sockets cannot be \(action.verdictName)")
+            }
+        }
+        let rate = action == .rateLimit ? readRate(fields) : nil
+        let redirect = action == .redirect ? readRedirect(fields) : nil
+        var quota: Located<Quota>?
+        if let quotaNode = fields["quota"], let action {
+            if action == .allow || action == .alert {
+                quota = readQuota(quotaNode, at: fields.path("quota"))
+            } else {
+                report(quotaNode, fields.path("quota"), "\"quota\" belongs to allow and alert rules; this rule's action is \(action.rawValue)")
+            }
+        }
         guard diagnostics.count == errorsBefore, let action else { return nil }
         return EgressRule(
             name: name, action: action, destinations: prefixes, names: names, ports: ports ?? [],
-            transport: transport ?? .any, hostDestination: hostDestination, index: index, location: location(of: node))
+            transport: transport ?? .any, hostDestination: hostDestination, rate: rate, redirect: redirect, quota: quota, index: index,
+            location: location(of: node))
+    }
+
+    /// `quota: {sent: 1MiB, received: 10MiB, per: 1h}`: at least one of sent and received.
+    private mutating func readQuota(_ node: Node, at path: FieldPath) -> Located<Quota>? {
+        guard let fields = fields(of: node, at: path, allowed: ["sent", "received", "per"]) else { return nil }
+        let errorsBefore = diagnostics.count
+        var quota = Quota()
+        for side in ["sent", "received"] {
+            guard let sizeNode = fields[side] else { continue }
+            let text = sizeNode.stringValue ?? { if case .scalar(let scalar) = sizeNode { scalar.string } else { nil } }()
+            guard let text, let bytes = Quota.parseSize(text) else {
+                report(sizeNode, fields.path(side), "expected a size such as 1MiB, 500KB or 2GiB, found \(sizeNode.foundDescription)")
+                continue
+            }
+            if side == "sent" { quota.sent = bytes } else { quota.received = bytes }
+        }
+        if let windowNode = fields["per"], let seconds = readDuration(windowNode, at: fields.path("per")) {
+            quota.windowSeconds = UInt64(seconds)
+        }
+        guard diagnostics.count == errorsBefore else { return nil }
+        guard quota.sent != nil || quota.received != nil else {
+            report(node, path, "a quota needs sent, received or both, such as quota: {sent: 1MiB}")
+            return nil
+        }
+        return Located(quota, at: location(of: node), path: path)
+    }
+
+    /// `redirect`, which `action: redirect` requires.
+    private mutating func readRedirect(_ fields: Fields) -> Located<RedirectTarget>? {
+        guard let node = require("redirect", in: fields, hint: "action redirect needs a local target, such as redirect: \"127.0.0.1:15001\""),
+            let text = string(node, at: fields.path("redirect"), expected: "an address and port such as \"127.0.0.1:15001\"")
+        else { return nil }
+        switch RedirectTarget.parse(text) {
+        case .success(let target):
+            return Located(target, at: location(of: node), path: fields.path("redirect"))
+        case .failure(let error):
+            report(node, fields.path("redirect"), error.description)
+            return nil
+        }
+    }
+
+    /// `rate` (and `burst`), which `action: rate-limit` requires.
+    private mutating func readRate(_ fields: Fields) -> Located<ConnectionRate>? {
+        guard let rateNode = require("rate", in: fields, hint: "action rate-limit needs a rate, such as rate: \"20/s\"") else {
+            return nil
+        }
+        var burst: UInt32?
+        if let burstNode = fields["burst"] {
+            guard case .scalar(let scalar) = burstNode, burstNode.scalarTagName == .int, let value = UInt32(scalar.string) else {
+                report(burstNode, fields.path("burst"), "expected a whole number of connections, found \(burstNode.foundDescription)")
+                return nil
+            }
+            burst = value
+        }
+        guard let text = string(rateNode, at: fields.path("rate"), expected: "a rate such as \"20/s\"") else { return nil }
+        switch ConnectionRate.parse(text, burst: burst) {
+        case .success(let rate):
+            return Located(rate, at: location(of: rateNode), path: fields.path("rate"))
+        case .failure(let error):
+            let faulty = error.isAboutBurst ? "burst" : "rate"
+            report(fields[faulty] ?? rateNode, fields.path(faulty), error.description)
+            return nil
+        }
     }
 
     /// nil when anything in the list is wrong.
@@ -193,4 +280,11 @@ extension PolicyDocumentReader {
         }
         return items
     }
+}
+
+/// The actions a rule may write: `RuleAction` but `quota`, which only events say.
+enum WrittenAction: String, CaseIterable {
+    case allow, alert, rateLimit = "rate-limit", redirect, deny
+
+    var action: RuleAction { RuleAction(rawValue: rawValue)! }
 }

@@ -33,9 +33,13 @@ extension PolicyDocumentReader {
             spec.subjects = readSubjects(node, at: fields.path("subjects"))
         }
         if let node = fields["default"],
-            let action = choice(node, at: fields.path("default"), noun: "default action", as: RuleAction.self)
+            let action = choice(node, at: fields.path("default"), noun: "default action", as: WrittenAction.self)?.action
         {
-            spec.defaultAction = Located(action, at: location(of: node), path: fields.path("default"))
+            if action.needsRuleParameters {
+                report(node, fields.path("default"), "a default cannot be \(action.rawValue): it needs a rule's \(action == .rateLimit ? "rate" : "target"); write an egress rule with action \(action.rawValue)")
+            } else {
+                spec.defaultAction = Located(action, at: location(of: node), path: fields.path("default"))
+            }
         }
         if let node = fields["egress"] {
             spec.egress = readEgress(node, at: fields.path("egress"))

@@ -18,6 +18,9 @@ extension RuleAction {
         switch self {
         case .allow: return UInt8(SLUICE_ACTION_ALLOW.rawValue)
         case .alert: return UInt8(SLUICE_ACTION_ALERT.rawValue)
+        case .rateLimit: return UInt8(SLUICE_ACTION_RATE_LIMIT.rawValue)
+        case .redirect: return UInt8(SLUICE_ACTION_REDIRECT.rawValue)
+        case .quota: return UInt8(SLUICE_ACTION_QUOTA.rawValue)
         case .deny: return UInt8(SLUICE_ACTION_DENY.rawValue)
         }
     }
@@ -27,8 +30,33 @@ extension RuleAction {
         switch UInt32(value) {
         case SLUICE_ACTION_ALLOW.rawValue: self = .allow
         case SLUICE_ACTION_ALERT.rawValue: self = .alert
+        case SLUICE_ACTION_RATE_LIMIT.rawValue: self = .rateLimit
+        case SLUICE_ACTION_REDIRECT.rawValue: self = .redirect
+        case SLUICE_ACTION_QUOTA.rawValue: self = .quota
         case SLUICE_ACTION_DENY.rawValue: self = .deny
         default: return nil
+        }
+    }
+}
+
+extension sluice_rule_params {
+    init(_ parameters: RuleParameters) {
+        self.init()
+        if let rate = parameters.rate {
+            interval_ns = rate.intervalNanoseconds
+            tolerance_ns = rate.toleranceNanoseconds
+        }
+        if let quota = parameters.quota {
+            quota_sent = quota.sent ?? 0
+            quota_received = quota.received ?? 0
+            quota_window_ns = (quota.windowSeconds ?? 0) * 1_000_000_000
+        }
+        if let target = parameters.redirect {
+            redirect_family = target.address.family == .ipv4 ? 4 : 6
+            redirect_port = target.port
+            withUnsafeMutableBytes(of: &redirect_addr) { buffer in
+                for (index, byte) in target.address.bytes.enumerated() { buffer[index] = byte }
+            }
         }
     }
 }
@@ -150,6 +178,7 @@ extension sluice_config {
         if image.hasExecutableInCgroupSubjects { flags |= SLUICE_CONFIG_HAS_EXE_IN_CGROUP.rawValue }
         if image.hasExecutableSubjects { flags |= SLUICE_CONFIG_HAS_EXE.rawValue }
         if image.hasCgroupSubjects { flags |= SLUICE_CONFIG_HAS_CGROUP.rawValue }
+        if image.parameters.values.contains(where: { $0.quota != nil }) { flags |= SLUICE_CONFIG_HAS_QUOTA.rawValue }
         self.flags = flags
         withUnsafeMutableBytes(of: &exe_cgroup_levels) { raw in
             for (index, level) in image.executableInCgroupLevels.enumerated() { raw[index] = UInt8(level) }
@@ -176,5 +205,6 @@ extension Verdict {
     /// `enum sluice_verdict_flags` of this verdict.
     var abiFlags: UInt8 {
         (monitor ? UInt8(SLUICE_VERDICT_MONITOR.rawValue) : 0) | (keepOpen ? UInt8(SLUICE_VERDICT_KEEP_OPEN.rawValue) : 0)
+            | (hasQuota ? UInt8(SLUICE_VERDICT_QUOTA.rawValue) : 0)
     }
 }

@@ -24,6 +24,7 @@ extension Datapath {
         do {
             try write(planned.plan, slot: target)
             try writeGovernedNames(image)
+            try writeRuleParameters(image, generation: nextGeneration)
             let config = sluice_config(image, generation: nextGeneration, slot: target)
             try maps.config.update(UInt32(target), config)
             writtenConfigs[target] = config
@@ -44,6 +45,7 @@ extension Datapath {
             try clear(slot: previous)
         }
         try pruneGovernedNames(image)
+        try pruneRuleParameters(keeping: nextGeneration)
         let elapsed = enforced - start
         return ApplyResult(
             generation: nextGeneration, slot: target, writes: planned.plan.writeCount,

@@ -30,8 +30,45 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     /// Attributions that took a new map entry; this minus the live entries is what expired or
     /// was evicted.
     public var dnsNew: UInt64 = 0
+    /// Connects a rate limit refused (EAGAIN, or reported only in monitor mode).
+    public var rateLimited: UInt64 = 0
+    /// Token buckets made: beyond the live ones, the LRU evicted (and so refilled) that many.
+    public var rateBucketsNew: UInt64 = 0
+    /// Connects and sends sent to a redirect rule's target.
+    public var redirected: UInt64 = 0
+    /// Connects refused (EDQUOT) and connections cut by a quota.
+    public var quota: UInt64 = 0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case allow, alert, deny, monitorDeny, eventsLost, exempt, failClosed, identityLost, closed
+        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew, redirected, quota
+    }
+
+    /// Counters an older agent did not report read as zero.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func value(_ key: CodingKeys) throws -> UInt64 { try container.decodeIfPresent(UInt64.self, forKey: key) ?? 0 }
+        allow = try value(.allow)
+        alert = try value(.alert)
+        deny = try value(.deny)
+        monitorDeny = try value(.monitorDeny)
+        eventsLost = try value(.eventsLost)
+        exempt = try value(.exempt)
+        failClosed = try value(.failClosed)
+        identityLost = try value(.identityLost)
+        closed = try value(.closed)
+        dnsAnswers = try value(.dnsAnswers)
+        dnsLearned = try value(.dnsLearned)
+        dnsRefused = try value(.dnsRefused)
+        dnsSkipped = try value(.dnsSkipped)
+        dnsNew = try value(.dnsNew)
+        rateLimited = try value(.rateLimited)
+        rateBucketsNew = try value(.rateBucketsNew)
+        redirected = try value(.redirected)
+        quota = try value(.quota)
+    }
 
     init(reading map: BPFMap) throws {
         func total(_ counter: sluice_counter) throws -> UInt64 {
@@ -51,8 +88,12 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         dnsRefused = try total(SLUICE_COUNTER_DNS_REFUSED)
         dnsSkipped = try total(SLUICE_COUNTER_DNS_SKIPPED)
         dnsNew = try total(SLUICE_COUNTER_DNS_NEW)
+        rateLimited = try total(SLUICE_COUNTER_RATE_LIMITED)
+        rateBucketsNew = try total(SLUICE_COUNTER_RATE_BUCKETS_NEW)
+        redirected = try total(SLUICE_COUNTER_REDIRECTED)
+        quota = try total(SLUICE_COUNTER_QUOTA)
     }
 
     /// Decisions made, whatever the verdict.
-    public var decisions: UInt64 { allow + alert + deny + monitorDeny }
+    public var decisions: UInt64 { allow + alert + deny + monitorDeny + rateLimited + redirected }
 }

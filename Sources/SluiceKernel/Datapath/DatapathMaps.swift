@@ -19,6 +19,9 @@ struct DatapathMaps {
     let dnsNames: BPFMap
     let nameRules: BPFMap
     let namePatterns: BPFMap
+    let ruleParams: BPFMap
+    let rateBuckets: BPFMap
+    let redirects: BPFMap
 
     init(of object: BPFObject) throws(KernelError) {
         func map(_ name: MapName) throws(KernelError) -> BPFMap {
@@ -40,6 +43,9 @@ struct DatapathMaps {
         dnsNames = try map(.dnsNames)
         nameRules = try map(.nameRules)
         namePatterns = try map(.namePatterns)
+        ruleParams = try map(.ruleParams)
+        rateBuckets = try map(.rateBuckets)
+        redirects = try map(.redirects)
     }
 
     /// The map pinned as `name`.
@@ -61,6 +67,9 @@ struct DatapathMaps {
         case .dnsNames: return dnsNames
         case .nameRules: return nameRules
         case .namePatterns: return namePatterns
+        case .ruleParams: return ruleParams
+        case .rateBuckets: return rateBuckets
+        case .redirects: return redirects
         }
     }
 }

@@ -2,7 +2,8 @@
 import SluiceABI
 
 /// The cgroup hooks Sluice attaches to: four that decide, one for raw sockets, two that count
-/// connections' packets (and read DNS answers), one that ends UDP flows.
+/// connections' packets (and read DNS answers), one that ends UDP flows, four that show a
+/// redirected socket its original peer.
 public enum Hook: String, CaseIterable, Sendable, Codable {
     case connect4, connect6, sendmsg4, sendmsg6
     /// Creating raw IP and ping sockets (BPF/sluice_sock_create.h).
@@ -14,6 +15,10 @@ public enum Hook: String, CaseIterable, Sendable, Codable {
     case egress
     /// A socket's last close: a UDP flow's final record.
     case sockRelease = "sock_release"
+    /// A redirected socket's peer reads as its original destination (BPF/sluice_redirect.h).
+    case getpeername4, getpeername6
+    /// A redirected connected UDP socket's datagrams read as from its original destination.
+    case recvmsg4, recvmsg6
 
     /// The program's function name in BPF/sluice.bpf.c.
     public var programName: String { "sluice_\(rawValue)" }
@@ -28,6 +33,10 @@ public enum Hook: String, CaseIterable, Sendable, Codable {
         case .ingress: return BPF_CGROUP_INET_INGRESS
         case .egress: return BPF_CGROUP_INET_EGRESS
         case .sockRelease: return BPF_CGROUP_INET_SOCK_RELEASE
+        case .getpeername4: return BPF_CGROUP_INET4_GETPEERNAME
+        case .getpeername6: return BPF_CGROUP_INET6_GETPEERNAME
+        case .recvmsg4: return BPF_CGROUP_UDP4_RECVMSG
+        case .recvmsg6: return BPF_CGROUP_UDP6_RECVMSG
         }
     }
 
@@ -68,6 +77,12 @@ public enum MapName: String, CaseIterable, Sendable {
     case nameRules = "sluice_name_rules"
     /// Per slot: the name patterns any subject has rules for.
     case namePatterns = "sluice_name_patterns"
+    /// Per generation: what its rate-limit and redirect rules need beyond their action.
+    case ruleParams = "sluice_rule_params"
+    /// Per application and rate-limit rule: its token bucket.
+    case rateBuckets = "sluice_rate_buckets"
+    /// Redirected connections' original destinations, by the client's address and port.
+    case redirects = "sluice_redirects"
 }
 
 /// Where everything of one Sluice instance is pinned.

@@ -61,6 +61,7 @@ public struct RawEvent: Sendable, Hashable {
         case SLUICE_HOOK_CLOSE_TCP.rawValue: hookName = "close-tcp"
         case SLUICE_HOOK_CLOSE_UDP.rawValue: hookName = "close-udp"
         case SLUICE_HOOK_FLOW.rawValue: hookName = "flow"
+        case SLUICE_HOOK_QUOTA.rawValue: hookName = "quota"
         default: hookName = hook?.rawValue ?? "unknown"
         }
         var name = event.comm

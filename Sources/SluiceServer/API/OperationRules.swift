@@ -1,3 +1,4 @@
+import SluiceAPI
 import SluiceCore
 
 /// What an operation of the OpenAPI document demands of its request before the handler runs:

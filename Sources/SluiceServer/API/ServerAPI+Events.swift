@@ -16,7 +16,7 @@ extension ServerAPI {
         if let prefix = try Self.destination(parameters.dst) { query.destination = AddressKey.range(prefix) }
         query.domain = try Self.domain(parameters.domain)
         query.port = try QueryCheck.int(parameters.port, "port", range: 1...65535).map(Int64.init)
-        query.verdicts = try verdicts().map(\.rawValue).sorted()
+        query.verdicts = try verdicts().map(\.verdictName).sorted()
         query.kinds = try kinds().map(\.rawValue).sorted()
         query.policy = try QueryCheck.text(parameters.policy, "policy", maxLength: 256)
         query.cursor = try QueryCheck.cursor(parameters.cursor)
@@ -84,21 +84,22 @@ extension ServerAPI {
 
     /// The `kind` filter: repeated or comma-separated.
     func kinds() throws -> Set<EventKind> {
-        var kinds: Set<EventKind> = []
-        for value in try scope.queryList("kind") {
-            guard let kind = EventKind(rawValue: value) else { throw APIError.badRequest("kind must be decision or flow, not \(value)") }
-            kinds.insert(kind)
-        }
-        return kinds
+        try names("kind", allowed: "decision or flow", EventKind.init(rawValue:))
     }
 
     /// The `verdict` filter: repeated or comma-separated.
     func verdicts() throws -> Set<RuleAction> {
-        var verdicts: Set<RuleAction> = []
-        for value in try scope.queryList("verdict") {
-            guard let verdict = RuleAction(rawValue: value) else { throw APIError.badRequest("verdict must be allow, alert or deny, not \(value)") }
-            verdicts.insert(verdict)
+        try names("verdict", allowed: "allow, alert, rate-limited, redirected, quota or deny", RuleAction.init(verdictName:))
+    }
+
+    /// A filter of names, repeated or comma-separated, each read by `parse`; `allowed` lists the
+    /// names for the error.
+    private func names<Value: Hashable>(_ field: String, allowed: String, _ parse: (String) -> Value?) throws -> Set<Value> {
+        var values: Set<Value> = []
+        for text in try scope.queryList(field) {
+            guard let value = parse(text) else { throw APIError.badRequest("\(field) must be \(allowed), not \(text)") }
+            values.insert(value)
         }
-        return verdicts
+        return values
     }
 }

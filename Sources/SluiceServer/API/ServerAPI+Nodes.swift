@@ -48,12 +48,12 @@ extension ServerAPI {
         let revision = app.watcher.revision
         let now = Micros.now()
         let nodes = try await store.nodes()
-        var counts = Dictionary(uniqueKeysWithValues: RolloutState.allCases.map { ($0.rawValue, 0) })
+        var counts = Dictionary(uniqueKeysWithValues: Components.Schemas.RolloutState.allCases.map { ($0.rawValue, 0) })
         let lines = nodes.map { node -> Components.Schemas.NodeRollout in
             let state = node.rollout(revision: revision, now: now, staleAfterUs: app.staleAfterUs)
             counts[state.rawValue, default: 0] += 1
             return .init(
-                nodeId: node.id, name: node.name, state: .init(rawValue: state.rawValue)!, appliedRevision: node.appliedRevision.map { Int(max(0, $0)) },
+                nodeId: node.id, name: node.name, state: state, appliedRevision: node.appliedRevision.map { Int(max(0, $0)) },
                 error: state == .failed ? node.applyError : nil, lastHeartbeat: Micros.date(node.lastHeartbeatUs))
         }
         return .ok(.init(body: .json(.init(revision: Int(max(0, revision)), counts: .init(additionalProperties: counts), nodes: lines))))

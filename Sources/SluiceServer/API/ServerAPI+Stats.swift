@@ -40,7 +40,7 @@ extension ServerAPI {
         query.untilUs = to
         query.nodeIDs = try await nodeIDs(try scope.queryList("node"))
         query.executable = try QueryCheck.text(exe, "exe", maxLength: 4096)
-        query.verdicts = try verdicts().map(\.rawValue).sorted()
+        query.verdicts = try verdicts().map(\.verdictName).sorted()
         return (query, from, to)
     }
 }

@@ -131,7 +131,7 @@ final class EventIngest: Sendable {
     ) -> [AlertCandidate] {
         var folded: [String: AlertCandidate] = [:]
         var order: [String] = []
-        func add(_ kind: AlertKind, _ event: DecisionEvent, _ line: String) {
+        func add(_ kind: Components.Schemas.AlertKind, _ event: DecisionEvent, _ line: String) {
             let timeUs = event.timeNanoseconds / 1000
             var candidate = AlertCandidate(
                 kind: kind, nodeID: node.id, nodeName: node.name, policy: event.policy, rule: event.rule, exe: event.exe,

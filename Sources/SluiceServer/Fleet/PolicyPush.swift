@@ -1,4 +1,5 @@
 import Foundation
+import SluiceAPI
 import SluiceCore
 
 /// Turns pushed YAML into per-policy contents: parse and validate (together with the fleet's

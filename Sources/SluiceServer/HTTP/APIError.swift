@@ -1,9 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SluiceAPI
 import SluiceCore
 
-/// A 4xx or 5xx answer with an `APIErrorBody`: every error the API gives on purpose.
+/// A 4xx or 5xx answer with the document's `Error` body: every error the API gives on purpose.
 struct APIError: HTTPResponseError, CustomStringConvertible {
     let status: HTTPResponse.Status
     let message: String
@@ -22,7 +23,7 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let body = (try? FleetJSON.encoder().encode(APIErrorBody(error: message, details: details))) ?? Data()
+        let body = (try? FleetJSON.encoder().encode(Components.Schemas._Error(error: message, details: details))) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -5,7 +5,7 @@ import Logging
 import OpenAPIRuntime
 import SluiceCore
 
-/// Opens the request's `RequestScope`, turns every error into an `APIErrorBody` answer (the
+/// Opens the request's `RequestScope`, turns every error into an `Error` answer of the document (the
 /// generated code's refusals of undecodable input into 400s naming the field, a handler's bug into
 /// a logged 500 without details) and counts requests by route and status.
 struct APIErrorMiddleware: RouterMiddleware {

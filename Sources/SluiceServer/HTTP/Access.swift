@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import SluiceAPI
 import SluiceCore
 
 /// Who may call a route.
@@ -87,7 +88,7 @@ struct Authenticator: Sendable {
         let secret = try Self.bearer(request)
         switch Secrets.kind(of: secret) {
         case .apiToken: throw APIError.unauthorized("a user API token cannot call agent endpoints; agents use their node credential")
-        case .joinToken: throw APIError.unauthorized("a join token only enrolls; send it in the body of \(AgentPaths.enroll)")
+        case .joinToken: throw APIError.unauthorized("a join token only enrolls; send it in the body of an enroll request")
         case .nodeCredential, nil: break
         }
         guard let node = try await store.node(credentialHash: Secrets.digest(secret)) else {
@@ -96,7 +97,7 @@ struct Authenticator: Sendable {
         if node.revokedUs != nil {
             throw APIError(
                 .forbidden, "node \(node.name) (\(node.id)) was revoked; enroll it again with a join token to rejoin",
-                headers: [HTTPField.Name(AgentPaths.revokedHeader)!: "true"])
+                headers: [HTTPField.Name(NodeAPI.revokedHeader)!: "true"])
         }
         return node
     }

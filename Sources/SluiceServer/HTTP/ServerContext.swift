@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SluiceAPI
 import SluiceCore
 
 /// The request context of every route: the peer's address (login throttling).

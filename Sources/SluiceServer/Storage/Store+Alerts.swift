@@ -6,7 +6,7 @@ import SluiceCore
 
 /// The alert-worthy events of one batch with one fingerprint, folded together.
 struct AlertCandidate: Sendable {
-    var kind: AlertKind
+    var kind: Components.Schemas.AlertKind
     var nodeID: String
     var nodeName: String
     var policy: String?

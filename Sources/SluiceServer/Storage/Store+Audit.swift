@@ -64,3 +64,23 @@ extension Store {
         conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
     }
 }
+
+/// A stored credential or node that can be revoked: once, the first revocation's time kept.
+protocol Revocable {
+    var revokedUs: Int64? { get set }
+}
+
+extension Store {
+    /// Revokes `record`, row `id` of `table`, unless it is revoked already, and audits that
+    /// first revocation; revoking again changes nothing and is not audited.
+    static func revokeOnce<Record: Revocable>(
+        _ record: inout Record, table: String, id: some Encodable & Sendable, _ session: ServerDatabase.Session, actor: String,
+        action: String, target: String, details: [String: String]
+    ) async throws {
+        guard record.revokedUs == nil else { return }
+        let now = Micros.now()
+        try await session.sql.raw("UPDATE \(unsafeRaw: table) SET revoked_us = \(bind: now) WHERE id = \(bind: id)").run()
+        record.revokedUs = now
+        try await audit(session, actor: actor, action: action, target: target, details: details)
+    }
+}

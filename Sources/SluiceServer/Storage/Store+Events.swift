@@ -35,7 +35,7 @@ struct EventRow: Sendable {
         domain = event.dstDomain.map(DomainFilter.normalized)
         port = Int64(event.port)
         transport = event.transport
-        verdict = event.verdict.rawValue
+        verdict = event.verdict.verdictName
         enforced = event.enforced
         policy = event.policy
         rule = event.rule

@@ -3,7 +3,7 @@ import SQLKit
 import SluiceAPI
 import SluiceCore
 
-struct NodeRecord: Sendable, Hashable {
+struct NodeRecord: Sendable, Hashable, Revocable {
     var id: String
     var name: String
     var labels: [String: String]
@@ -18,8 +18,8 @@ struct NodeRecord: Sendable, Hashable {
     var failedRevision: Int64?
     var policyGeneration: Int64
     var rulesLoaded: Int64
-    var decisions: DecisionCounts
-    var losses: EventLosses
+    var decisions: Components.Schemas.DecisionCounts
+    var losses: Components.Schemas.EventLosses
     var eventsBuffered: Int64
 
     init(row: any SQLRow) throws {
@@ -37,8 +37,8 @@ struct NodeRecord: Sendable, Hashable {
         failedRevision = try row.optionalInt64("failed_revision")
         policyGeneration = try row.int64("policy_generation")
         rulesLoaded = try row.int64("rules_loaded")
-        decisions = JSONColumn.decode(fleet: DecisionCounts.self, try row.string("decisions")) ?? DecisionCounts()
-        losses = JSONColumn.decode(fleet: EventLosses.self, try row.string("losses")) ?? EventLosses()
+        decisions = JSONColumn.decode(schema: Components.Schemas.DecisionCounts.self, try row.string("decisions")) ?? .init(allow: 0, alert: 0, deny: 0, monitorDeny: 0)
+        losses = JSONColumn.decode(schema: Components.Schemas.EventLosses.self, try row.string("losses")) ?? .init(kernel: 0, agent: 0, upload: 0)
         eventsBuffered = try row.int64("events_buffered")
     }
 
@@ -47,7 +47,7 @@ struct NodeRecord: Sendable, Hashable {
         now - (lastHeartbeatUs ?? enrolledUs) > staleAfterUs
     }
 
-    func rollout(revision: Int64, now: Int64, staleAfterUs: Int64) -> RolloutState {
+    func rollout(revision: Int64, now: Int64, staleAfterUs: Int64) -> Components.Schemas.RolloutState {
         if revokedUs != nil { return .revoked }
         if isStale(now: now, staleAfterUs: staleAfterUs) { return .stale }
         if let appliedRevision, appliedRevision >= revision { return .applied }
@@ -60,13 +60,10 @@ struct NodeRecord: Sendable, Hashable {
             id: id, name: name, labels: .init(labels), kernel: kernel, agentVersion: agentVersion, enrolled: Micros.date(enrolledUs),
             joinToken: joinToken, lastHeartbeat: Micros.date(lastHeartbeatUs), stale: isStale(now: now, staleAfterUs: staleAfterUs),
             revoked: Micros.date(revokedUs), appliedRevision: appliedRevision.map { Int(max(0, $0)) },
-            currentRevision: Int(max(0, revision)), rollout: .init(rawValue: rollout(revision: revision, now: now, staleAfterUs: staleAfterUs).rawValue)!,
+            currentRevision: Int(max(0, revision)), rollout: rollout(revision: revision, now: now, staleAfterUs: staleAfterUs),
             applyError: applyError, failedRevision: failedRevision.map { Int(max(0, $0)) }, policyGeneration: Int(UInt32(clamping: policyGeneration)),
             rulesLoaded: Int(rulesLoaded),
-            decisions: .init(
-                allow: Int(clamping: decisions.allow), alert: Int(clamping: decisions.alert), deny: Int(clamping: decisions.deny),
-                monitorDeny: Int(clamping: decisions.monitorDeny)),
-            eventsLost: .init(kernel: Int(clamping: losses.kernel), agent: Int(clamping: losses.agent), upload: Int(clamping: losses.upload)),
+            decisions: decisions, eventsLost: losses,
             eventsBuffered: Int(eventsBuffered))
     }
 }
@@ -169,12 +166,8 @@ extension Store {
                 throw APIError.notFound("no node \(id)")
             }
             var node = try NodeRecord(row: row)
-            if node.revokedUs == nil {
-                let now = Micros.now()
-                try await session.sql.raw("UPDATE nodes SET revoked_us = \(bind: now) WHERE id = \(bind: id)").run()
-                node.revokedUs = now
-                try await Store.audit(session, actor: actor, action: "node.revoke", target: node.name, details: ["node_id": id])
-            }
+            try await Store.revokeOnce(
+                &node, table: "nodes", id: id, session, actor: actor, action: "node.revoke", target: node.name, details: ["node_id": id])
             return node
         }
     }

@@ -23,10 +23,13 @@ extension Store {
             for row in rows {
                 let bucket = try row.int64("bucket")
                 let count = Int(try row.int64("n"))
-                var counts = buckets[bucket] ?? .init(time: Micros.date(bucket * Int64(bucketSeconds) * 1_000_000), allow: 0, alert: 0, deny: 0)
+                var counts = buckets[bucket] ?? .init(time: Micros.date(bucket * Int64(bucketSeconds) * 1_000_000), allow: 0, alert: 0, deny: 0, rateLimited: 0, redirected: 0, quota: 0)
                 switch try row.string("verdict") {
                 case RuleAction.deny.rawValue: counts.deny += count
                 case RuleAction.alert.rawValue: counts.alert += count
+                case RuleAction.rateLimit.verdictName: counts.rateLimited = (counts.rateLimited ?? 0) + count
+                case RuleAction.redirect.verdictName: counts.redirected = (counts.redirected ?? 0) + count
+                case RuleAction.quota.verdictName: counts.quota = (counts.quota ?? 0) + count
                 default: counts.allow += count
                 }
                 buckets[bucket] = counts

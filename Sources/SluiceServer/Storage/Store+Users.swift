@@ -23,7 +23,7 @@ struct UserRecord: Sendable, Hashable {
     }
 }
 
-struct APITokenRecord: Sendable, Hashable {
+struct APITokenRecord: Sendable, Hashable, Revocable {
     var id: Int64
     var userID: Int64
     var owner: String
@@ -51,7 +51,7 @@ struct APITokenRecord: Sendable, Hashable {
     }
 }
 
-struct JoinTokenRecord: Sendable, Hashable {
+struct JoinTokenRecord: Sendable, Hashable, Revocable {
     var id: Int64
     var name: String
     var labels: [String: String]
@@ -245,12 +245,9 @@ extension Store {
             else { throw APIError.notFound("no API token \(id)") }
             var token = try APITokenRecord(row: row)
             if let ownerID, token.userID != ownerID { throw APIError.notFound("no API token \(id) of yours") }
-            if token.revokedUs == nil {
-                let now = Micros.now()
-                try await session.sql.raw("UPDATE api_tokens SET revoked_us = \(bind: now) WHERE id = \(bind: id)").run()
-                token.revokedUs = now
-                try await Store.audit(session, actor: actor, action: "token.revoke", target: token.owner, details: ["token": token.name, "token_id": String(id)])
-            }
+            try await Store.revokeOnce(
+                &token, table: "api_tokens", id: id, session, actor: actor, action: "token.revoke", target: token.owner,
+                details: ["token": token.name, "token_id": String(id)])
             return token
         }
     }
@@ -289,12 +286,9 @@ extension Store {
                 throw APIError.notFound("no join token \(id)")
             }
             var token = try JoinTokenRecord(row: row)
-            if token.revokedUs == nil {
-                let now = Micros.now()
-                try await session.sql.raw("UPDATE join_tokens SET revoked_us = \(bind: now) WHERE id = \(bind: id)").run()
-                token.revokedUs = now
-                try await Store.audit(session, actor: actor, action: "join_token.revoke", target: token.name, details: ["id": String(id)])
-            }
+            try await Store.revokeOnce(
+                &token, table: "join_tokens", id: id, session, actor: actor, action: "join_token.revoke", target: token.name,
+                details: ["id": String(id)])
             return token
         }
     }

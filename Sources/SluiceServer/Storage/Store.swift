@@ -48,6 +48,11 @@ enum JSONColumn {
     static func decode<T: Decodable>(fleet type: T.Type, _ text: String) -> T? {
         try? FleetJSON.decoder().decode(type, from: Data(text.utf8))
     }
+
+    /// A generated type of the API document: it names its snake_case keys itself.
+    static func decode<T: Decodable>(schema type: T.Type, _ text: String) -> T? {
+        try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
 }
 
 extension SQLRow {

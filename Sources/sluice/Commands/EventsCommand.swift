@@ -71,8 +71,8 @@ struct EventsCommand: AsyncParsableCommand {
                 throw ValidationError("--domain: \(error)")
             }
         }
-        for value in verdict.flatMap({ $0.split(separator: ",") }) where RuleAction(rawValue: String(value)) == nil {
-            throw ValidationError("--verdict must be allow, alert or deny, not \(value)")
+        for value in verdict.flatMap({ $0.split(separator: ",") }) where RuleAction(verdictName: String(value)) == nil {
+            throw ValidationError("--verdict must be allow, alert, rate-limited, redirected, quota or deny, not \(value)")
         }
     }
 

@@ -120,6 +120,6 @@ enum StatusText {
     }
 
     static func decisions(_ counters: DatapathCounters) -> String {
-        "decisions    allow \(counters.allow), alert \(counters.alert), deny \(counters.deny), monitor-deny \(counters.monitorDeny), agent exempt \(counters.exempt)\(counters.failClosed > 0 ? ", fail-closed \(counters.failClosed)" : "")\(counters.closed > 0 ? ", open connections ended \(counters.closed)" : "")"
+        "decisions    allow \(counters.allow), alert \(counters.alert), deny \(counters.deny), monitor-deny \(counters.monitorDeny)\(counters.rateLimited > 0 ? ", rate-limited \(counters.rateLimited)" : "")\(counters.redirected > 0 ? ", redirected \(counters.redirected)" : "")\(counters.quota > 0 ? ", quota \(counters.quota)" : ""), agent exempt \(counters.exempt)\(counters.failClosed > 0 ? ", fail-closed \(counters.failClosed)" : "")\(counters.closed > 0 ? ", open connections ended \(counters.closed)" : "")"
     }
 }

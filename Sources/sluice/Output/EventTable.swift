@@ -17,7 +17,7 @@ enum EventTable {
                 Terminal.fit(String(event.pid), 7), Terminal.fit(printable(event.comm), 15), Terminal.paint(printable(event.rule), .red),
             ].joined(separator: " ")
         }
-        var verdictText = event.enforced ? event.verdict.rawValue : event.verdict.rawValue + "*"
+        var verdictText = event.enforced ? event.verdict.verdictName : event.verdict.verdictName + "*"
         var color: Terminal.Color = event.verdict == .deny ? (event.enforced ? .red : .yellow) : event.verdict == .alert ? .yellow : .green
         var detail = event.policy.map { "\($0)/\(event.rule)" } ?? event.rule
         if let flow = event.flow {

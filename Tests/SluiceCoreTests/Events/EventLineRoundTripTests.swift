@@ -77,6 +77,7 @@ import Testing
             policy: rng.chance(25) ? nil : text(&rng), rule: text(&rng), hook: rng.pick(hooks + [oddHook]),
             generation: UInt32(truncatingIfNeeded: rng.next()), mapped: mapped || rng.chance(5),
             unspecified: rng.chance(10), closed: rng.chance(10), dstDomain: domain(&rng),
+            redirectTo: rng.chance(10) ? "127.0.0.1:\(rng.between(1, 65535))" : nil,
             score: rng.chance(40)
                 ? EventScore(value: finite(&rng), isAnomaly: rng.chance(50), reasons: (0..<rng.below(4)).map { _ in text(&rng, upTo: 20) })
                 : nil)

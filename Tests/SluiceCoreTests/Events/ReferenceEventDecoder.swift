@@ -26,6 +26,7 @@ enum ReferenceEventDecoder {
             case family
             case destination = "dst_ip"
             case dstDomain = "dst_domain"
+            case redirectTo = "redirect_to"
             case port = "dst_port"
             case verdict, enforced, policy, rule, hook, generation, mapped, unspecified, closed, score, anomaly, reasons
         }
@@ -42,7 +43,7 @@ enum ReferenceEventDecoder {
             }
             let familyText = try container.decodeIfPresent(String.self, forKey: .family)
             let verdictText = try container.decodeIfPresent(String.self, forKey: .verdict)
-            guard let verdict = RuleAction(rawValue: verdictText ?? "allow") else {
+            guard let verdict = RuleAction(verdictName: verdictText ?? "allow") else {
                 throw DecodingError.dataCorruptedError(forKey: .verdict, in: container, debugDescription: "not a verdict")
             }
             let value = try container.decodeIfPresent(Double.self, forKey: .score)
@@ -72,6 +73,7 @@ enum ReferenceEventDecoder {
                 unspecified: try container.decodeIfPresent(Bool.self, forKey: .unspecified) ?? false,
                 closed: try container.decodeIfPresent(Bool.self, forKey: .closed) ?? false,
                 dstDomain: try container.decodeIfPresent(String.self, forKey: .dstDomain),
+                redirectTo: try container.decodeIfPresent(String.self, forKey: .redirectTo),
                 score: value.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
         }
     }

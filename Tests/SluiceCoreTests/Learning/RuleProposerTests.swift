@@ -59,6 +59,44 @@ struct RuleProposerTests {
         #expect(policy.egress.first?.action == .deny && policy.egress.first?.destinations.map(\.value.description) == ["203.0.113.66"])
     }
 
+    /// The verdict follows the evidence: an application that connects a few times a minute and
+    /// then floods its usual destination gets a rate limit above its habit, not a deny; a scan
+    /// of new ports gets a deny; a learning action of alert only ever alerts.
+    @Test func aFloodGetsARateLimitAndAScanADeny() throws {
+        var detector = AnomalyDetector(configuration: DetectorConfiguration(warmUpEvents: 20, warmUpDuration: .seconds(10)))
+        for second in stride(from: Int64(0), to: 7_200, by: 20) {
+            _ = detector.score(Self.event(at: second, "10.0.0.5", 5432))
+        }
+        var flood: (DecisionEvent, Score)?
+        for index in 0..<400 where flood == nil {
+            let event = Self.event(at: 7_200 + Int64(index / 100), "10.0.0.5", 5432)
+            let score = detector.score(event)
+            if score.isAnomaly { flood = (event, score) }
+        }
+        let (event, score) = try #require(flood, "the flood is an anomaly")
+        guard case .flood = score.evidence else {
+            Issue.record("evidence \(score.evidence), contributions \(score.contributions)")
+            return
+        }
+        let rule = try #require(RuleProposer.proposal(for: event, score: score, settings: LearningSettings(mode: .enforce, action: .deny)))
+        let rate = try #require(rule.rate)
+        #expect(rule.action == .rateLimit)
+        #expect(rule.reasons.first?.hasPrefix("verdict rate-limit \(rate): a flood of ") == true, "\(rule.reasons)")
+        // Above its habit of one connection every 20 s, far below the flood.
+        #expect(Double(rate.count) * 60 / Double(rate.periodSeconds) >= 3)
+        #expect(Double(rate.count) / Double(rate.periodSeconds) < 100)
+        let parsed = PolicyParser.parse(rule.approvedPolicyYAML(approvedBy: "ana", now: rule.created), file: "approved.yaml")
+        #expect(parsed.diagnostics.isEmpty, "\(parsed.diagnostics)")
+        #expect(parsed.policies.first?.egress.first?.rate?.value == rate)
+        #expect(rule.policy()?.egress.first?.rate?.value == rate)
+        #expect(RuleProposer.proposal(for: event, score: score, settings: LearningSettings(mode: .enforce, action: .alert))?.action == .alert)
+
+        let (odd, oddScore) = Self.anomaly()
+        if case .scan = oddScore.evidence {
+            #expect(RuleProposer.proposal(for: odd, score: oddScore, settings: LearningSettings(mode: .enforce, action: .deny))?.action == .deny)
+        }
+    }
+
     @Test(arguments: [("8:1:42", UInt32(8 << 20 | 1), UInt64(42)), ("259:3:7", UInt32(259 << 20 | 3), UInt64(7))])
     func executableIdentityFromText(_ text: String, _ device: UInt32, _ inode: UInt64) {
         let identity = ExecutableIdentity(text: text)

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SluiceTestSupport
 
 @testable import SluiceServer
 
@@ -33,13 +34,8 @@ enum WebhookReceiver {
             let services = ServiceGroup(configuration: .init(services: [app], logger: TestServer.logger))
             group.addTask { try await services.run() }
             let port = await ports.first { _ in true } ?? 0
-            do {
-                let result = try await body("http://127.0.0.1:\(port)/hook", stream)
-                await services.triggerGracefulShutdown()
-                return result
-            } catch {
-                await services.triggerGracefulShutdown()
-                throw error
+            return try await withCleanup({ await services.triggerGracefulShutdown() }) {
+                try await body("http://127.0.0.1:\(port)/hook", stream)
             }
         }
     }

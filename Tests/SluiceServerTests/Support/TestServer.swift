@@ -4,9 +4,12 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import OpenAPIRuntime
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
+@testable import SluiceAPI
 @testable import SluiceServer
 
 /// The databases server tests run on. PostgreSQL needs `SLUICE_TEST_POSTGRES_URL`; without it
@@ -102,7 +105,7 @@ struct TestServer: Sendable {
         _ body: @Sendable (TestServer, APIClient) async throws -> T
     ) async throws -> T {
         let database = try await TestDatabase.make(backend)
-        do {
+        return try await withCleanup({ await database.remove() }) {
             var configuration = Self.configuration(database: database.url)
             configure(&configuration)
             let app = try await ServerApp.open(configuration: configuration, logger: logger)
@@ -110,35 +113,25 @@ struct TestServer: Sendable {
             let server = TestServer(app: app, rules: app.operationRules, database: database)
             let application = Application(
                 router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: app.services, logger: logger)
-            let result: T
-            do {
-                result = try await application.test(setup) { client in
+            return try await withCleanup({ await app.close() }) {
+                try await application.test(setup) { client in
                     let api = APIClient(client: client)
                     api.token = try await api.login("admin", adminPassword)
                     return try await body(server, api)
                 }
-            } catch {
-                await app.close()
-                throw error
             }
-            await app.close()
-            await database.remove()
-            return result
-        } catch {
-            await database.remove()
-            throw error
         }
     }
 }
 
-/// Requests with JSON bodies and a bearer token.
+/// The API as tests call it: the generated client over the router, and raw requests beside it.
 final class APIClient: @unchecked Sendable {
-    let client: any TestClientProtocol
+    let router: any TestClientProtocol
     private let lock = NSLock()
     private var _token: String?
 
     init(client: any TestClientProtocol) {
-        self.client = client
+        router = client
     }
 
     /// The default bearer token.
@@ -147,92 +140,178 @@ final class APIClient: @unchecked Sendable {
         set { lock.withLock { _token = newValue } }
     }
 
-    var port: Int? { client.port }
+    var port: Int? { router.port }
 
+    /// The generated client of the API document over this router, with `token` (default: the
+    /// default token) as its bearer credential; error answers throw `APIClientError.refused`.
+    func client(token: String?? = .none) -> Client {
+        Client(
+            serverURL: URL(string: "http://127.0.0.1")!, configuration: .sluice, transport: RouterTransport(client: router),
+            middlewares: [
+                HeadersMiddleware(credential: bearer(token), userAgent: "sluice-server-tests"), ErrorAnswerMiddleware(server: "test router"),
+            ])
+    }
+
+    private func bearer(_ token: String??) -> String? {
+        switch token {
+        case .none: self.token
+        case .some(let explicit): explicit
+        }
+    }
+
+    /// A raw request, for what the generated client would refuse to send or hide (wrong tokens,
+    /// malformed bodies, status codes and headers).
     @discardableResult
     func request(
         _ method: HTTPRequest.Method, _ uri: String, token: String?? = .none, body: ByteBuffer? = nil, headers: HTTPFields = [:]
     ) async throws -> TestResponse {
         var headers = headers
-        let bearer: String? =
-            switch token {
-            case .none: self.token
-            case .some(let explicit): explicit
-            }
-        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        if let bearer = bearer(token) { headers[.authorization] = "Bearer \(bearer)" }
         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
-        return try await client.execute(uri: uri, method: method, headers: headers, body: body)
+        return try await router.execute(uri: uri, method: method, headers: headers, body: body)
     }
 
+    /// A raw request with a generated type of the document as its JSON body.
     func request<Body: Encodable>(_ method: HTTPRequest.Method, _ uri: String, token: String?? = .none, json: Body) async throws
         -> TestResponse
     {
-        try await request(method, uri, token: token, body: ByteBuffer(data: try FleetJSON.encoder().encode(json)))
+        try await request(method, uri, token: token, body: ByteBuffer(data: try SchemaJSON.encoder.encode(json)))
     }
 
-    /// Decodes a 2xx answer; records an issue with the server's message otherwise.
+    /// Decodes a 2xx answer into a generated type; records an issue with the server's message otherwise.
     func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> T {
         guard (200..<300).contains(response.status.code) else {
             let message = String(buffer: response.body)
             Issue.record("expected success, got \(response.status.code): \(message)", sourceLocation: sourceLocation)
             throw TestFailure("HTTP \(response.status.code): \(message)")
         }
-        return try FleetJSON.decoder().decode(T.self, from: Data(buffer: response.body))
+        return try SchemaJSON.decoder.decode(T.self, from: Data(buffer: response.body))
     }
 
-    func error(_ response: TestResponse) -> APIErrorBody? {
-        try? FleetJSON.decoder().decode(APIErrorBody.self, from: Data(buffer: response.body))
+    func error(_ response: TestResponse) -> Components.Schemas._Error? {
+        try? SchemaJSON.decoder.decode(Components.Schemas._Error.self, from: Data(buffer: response.body))
+    }
+
+    /// The server's refusal of `call` (its status and message), nil when `call` succeeded.
+    func outcome<Answer>(_ call: () async throws -> Answer) async throws -> (status: Int, message: String)? {
+        do {
+            _ = try await call()
+            return nil
+        } catch {
+            // The generated client wraps what its middleware threw.
+            guard case .refused(let status, let message, _, _) = APIClientError(error, server: "test router") else { throw error }
+            return (status, message)
+        }
+    }
+
+    /// The status and message with which the server refused `call`; a test failure when it did not.
+    func refusal<Answer>(
+        sourceLocation: Testing.SourceLocation = #_sourceLocation, _ call: () async throws -> Answer
+    ) async throws -> (status: Int, message: String) {
+        guard let refused = try await outcome(call) else {
+            Issue.record("expected the server to refuse", sourceLocation: sourceLocation)
+            throw TestFailure("not refused")
+        }
+        return refused
+    }
+
+    /// 200 when `call` succeeds, else the status the server refused it with.
+    func status<Answer>(_ call: () async throws -> Answer) async throws -> Int {
+        try await outcome(call)?.status ?? 200
     }
 
     func login(_ name: String, _ password: String) async throws -> String {
-        let response = try await request(.post, "/api/v1/login", token: .some(nil), json: LoginRequest(name: name, password: password))
-        return try decode(APITokenCreated.self, response).token
+        let answer = try await client(token: .some(nil)).login(body: .json(.init(name: name, password: password))).created.body.json
+        guard case .APITokenCreated(let created) = answer else { throw TestFailure("login answered with a console session, not a token") }
+        return created.token
     }
 
     /// Creates a user and returns a token of theirs.
-    func user(_ name: String, role: Role, password: String = "password-123") async throws -> String {
-        let created = try await request(.post, "/api/v1/users", json: CreateUserRequest(name: name, password: password, role: role))
-        _ = try decode(UserInfo.self, created)
+    func user(_ name: String, role: Components.Schemas.Role, password: String = "password-123") async throws -> String {
+        _ = try await client().createUser(body: .json(.init(name: name, password: password, role: role))).created.body.json
         return try await login(name, password)
     }
 
     func joinToken(labels: [String: String] = [:], name: String = "fleet") async throws -> String {
-        let response = try await request(.post, "/api/v1/join-tokens", json: CreateJoinTokenRequest(name: name, labels: labels))
-        return try decode(JoinTokenCreated.self, response).token
+        try await client().createJoinToken(body: .json(.init(name: name, labels: .init(additionalProperties: labels)))).created.body.json.token
     }
 
     /// Enrolls a node; returns its id and credential.
     func enroll(_ name: String, labels: [String: String] = [:], joinToken: String? = nil) async throws -> (id: String, credential: String) {
-        var token = joinToken
-        if token == nil { token = try await self.joinToken() }
-        let response = try await request(
-            .post, AgentPaths.enroll, token: .some(nil),
-            json: EnrollRequest(joinToken: token!, nodeName: name, labels: labels, kernel: "6.1.0-test", agentVersion: "0.1.0"))
-        let enrolled = try decode(EnrollResponse.self, response)
+        let token = if let joinToken { joinToken } else { try await self.joinToken() }
+        let request = Components.Schemas.EnrollRequest(
+            joinToken: token, nodeName: name, labels: .init(additionalProperties: labels), kernel: "6.1.0-test",
+            agentVersion: "0.1.0")
+        let enrolled = try await client(token: .some(nil)).enroll(body: .json(request)).created.body.json
         return (enrolled.nodeId, enrolled.credential)
     }
 
     func push(_ documents: [String], message: String = "test", selector: [String: String]? = nil, token: String?? = .none) async throws
         -> TestResponse
     {
-        try await request(.post, "/api/v1/policies", token: token, json: PolicyPushRequest(documents: documents, message: message, nodeSelector: selector))
+        let request = Components.Schemas.PolicyPushRequest(
+            documents: documents, message: message, nodeSelector: selector.map { .init(additionalProperties: $0) })
+        return try await self.request(.post, "/api/v1/policies", token: token, json: request)
+    }
+
+    /// Pushes policies that must be accepted (whether they change anything or not).
+    func pushed(_ documents: [String], message: String = "test", selector: [String: String]? = nil, token: String?? = .none) async throws
+        -> Components.Schemas.PolicyChangeResponse
+    {
+        try decode(Components.Schemas.PolicyChangeResponse.self, try await push(documents, message: message, selector: selector, token: token))
     }
 
     func upload(_ lines: [String], sequence: Int, credential: String) async throws -> TestResponse {
         try await request(
-            .post, AgentPaths.events + "?sequence=\(sequence)", token: .some(credential),
+            .post, "/api/v1/agent/events?sequence=\(sequence)", token: .some(credential),
             body: ByteBuffer(string: lines.map { $0 + "\n" }.joined()), headers: [.contentType: "application/x-ndjson"])
     }
 
-    func heartbeat(_ credential: String, applied: UInt64? = nil, error: String? = nil, failed: UInt64? = nil, acknowledge: [Int64]? = nil)
-        async throws -> TestResponse
+    /// Uploads a batch that must be accepted.
+    func uploaded(_ lines: [String], sequence: Int, credential: String) async throws -> Components.Schemas.EventBatchResponse {
+        try decode(Components.Schemas.EventBatchResponse.self, try await upload(lines, sequence: sequence, credential: credential))
+    }
+
+    func heartbeat(_ credential: String, applied: Int? = nil, error: String? = nil, failed: Int? = nil)
+        async throws -> Components.Schemas.HeartbeatResponse
     {
-        try await request(
-            .post, AgentPaths.heartbeat, token: .some(credential),
-            json: Heartbeat(
-                appliedRevision: applied, applyError: error, failedRevision: failed, policyGeneration: 1, rulesLoaded: 3,
-                decisions: DecisionCounts(allow: 10, deny: 2), eventsLost: EventLosses(), eventsBuffered: 0, agentVersion: "0.1.0",
-                ruleDecisionsApplied: acknowledge))
+        let heartbeat = Components.Schemas.Heartbeat(
+            appliedRevision: applied, applyError: error, failedRevision: failed, policyGeneration: 1, rulesLoaded: 3,
+            decisions: .init(allow: 10, alert: 0, deny: 2, monitorDeny: 0), eventsLost: .init(kernel: 0, agent: 0, upload: 0),
+            eventsBuffered: 0, agentVersion: "0.1.0")
+        return try await client(token: .some(credential)).heartbeat(body: .json(heartbeat)).ok.body.json
+    }
+}
+
+/// JSON of the generated types as the server writes it: their own snake_case keys, RFC 3339 times.
+enum SchemaJSON {
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(try RFC3339DateTranscoder().encode(date))
+        }
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            try RFC3339DateTranscoder().decode(try decoder.singleValueContainer().decode(String.self))
+        }
+        return decoder
+    }
+}
+
+/// The generated client's requests sent straight to the router under test.
+struct RouterTransport: ClientTransport {
+    let client: any TestClientProtocol
+
+    func send(_ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String) async throws -> (HTTPResponse, HTTPBody?) {
+        let bytes: ByteBuffer? =
+            if let body { ByteBuffer(bytes: try await [UInt8](collecting: body, upTo: 64 << 20)) } else { nil }
+        let response = try await client.execute(uri: request.path ?? "/", method: request.method, headers: request.headerFields, body: bytes)
+        return (HTTPResponse(status: response.status, headerFields: response.headers), HTTPBody(Array(buffer: response.body)))
     }
 }
 
