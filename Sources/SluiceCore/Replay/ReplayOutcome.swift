@@ -32,13 +32,17 @@ public struct ReplayOutcome: Sendable, Hashable {
             rule: rule?.rule ?? (decision.byDefault ? "default" : "rule-\(decision.verdict.ruleID)"))
     }
 
-    /// Whether this replayed outcome is what the node recorded in `event`. A rule whose action
-    /// admits some connections and refuses others by state the replay does not have (a rate
-    /// limit's bucket) records `allow` when it admitted: that rule deciding reproduces it too.
+    /// Whether this replayed outcome is what the node recorded in `event`. Some outcomes hang on
+    /// state the replay does not have: a rate limit records `allow` when its bucket admitted the
+    /// connect, an allow or alert rule records `quota` when its byte quota refused it; that rule
+    /// deciding reproduces them too.
     public func reproduces(_ event: DecisionEvent) -> Bool {
         guard policy == event.policy, rule == event.rule, enforced == event.enforced else { return false }
-        if action == event.verdict { return true }
-        return event.verdict == .allow && ![RuleAction.allow, .alert, .deny].contains(action)
+        switch (event.verdict, action) {
+        case let (recorded, replayed) where recorded == replayed: return true
+        case (.allow, .rateLimit), (.quota, .allow), (.quota, .alert): return true
+        default: return false
+        }
     }
 
     /// Whether the connection fails with EPERM.

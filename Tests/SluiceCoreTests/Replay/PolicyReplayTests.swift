@@ -173,4 +173,24 @@ import Testing
             try Self.replay(events, candidate: contradiction)
         }
     }
+
+    @Test func outcomesHangingOnKernelStateAreReproducedByTheirRule() throws {
+        let limited = Policies.document(
+            "limited",
+            """
+            subjects: [{executable: /usr/bin/curl}]
+            egress:
+              - {name: slow, action: rate-limit, rate: "20/s", ports: [443]}
+            """)
+        let admitted = Self.event(Self.curl, to: "192.0.2.1", port: 443, policy: "limited", rule: "slow")
+        let refused = Self.event(Self.curl, to: "192.0.2.1", port: 443, verdict: .rateLimit, policy: "limited", rule: "slow")
+        let report = try Self.replay([admitted, refused], current: limited, candidate: Self.lockdown.replacingOccurrences(of: "lockdown", with: "limited"))
+        #expect(report.unknown == 0 && report.events == 2)
+        #expect(report.rows.first?.changes == [ReplayChange(from: "rate-limit", to: "allow", count: 2, newlyDenied: false)])
+
+        // A quota that refused: recorded `quota` by the allow rule the replay finds.
+        let quota = Self.event(Self.curl, to: "192.0.2.1", port: 443, verdict: .quota, policy: "lockdown", rule: "web")
+        let kept = try Self.replay([quota], current: Self.lockdown, candidate: Self.lockdown)
+        #expect(kept.unknown == 0 && kept.unchanged == 1)
+    }
 }
