@@ -155,6 +155,8 @@ def check_policy_edit_and_deploy(console, fleet):
     console.set_text('#policy-text', fixed)
     console.click('button[name=review]')
     console.text_in('.diff', '+      ports: [443, 8443]')
+    # The what-if over the stored decisions, before the operator confirms.
+    console.text_in('#replay-preview', 'This change would have denied 0 connections of 0 applications in the last 7 days')
     console.visible('#deploy-message').send_keys('Open 8443 for the canary release')
     console.shot('05-policy-diff-before-deploy')
     console.click('button[name=deploy]')

@@ -58,6 +58,13 @@ struct AdminCLITests {
             try FleetTests.named("admin-cli", port: 8443).write(toFile: file, atomically: true, encoding: .utf8)
             #expect(try sluice("policy", "push", file, "-m", "second", "--nodes", "env=prod").standardOutput.contains("admin-cli v2"))
             #expect(try sluice("policy", "list").standardOutput.contains("second"))
+            // What-if: no node has recorded traffic, so nothing would be denied (exit 0), and the report says why.
+            let candidate = home + "/candidate.yaml"
+            try FleetTests.named("admin-cli", port: 22).write(toFile: candidate, atomically: true, encoding: .utf8)
+            let whatIf = try sluice("policy", "test", candidate, "--since", "1d", "--output", "json").standardOutput
+            let report = try FleetJSON.decoder().decode(ReplayReport.self, from: Data(whatIf.utf8))
+            #expect(report.events == 0 && !report.deniesAllowedTraffic && report.notes.first?.contains("no node's policies") == true, "\(whatIf)")
+            #expect(try sluice("policy", "test", candidate).standardOutput.contains("would have denied 0 connections"))
             let history = try sluice("policy", "history", "admin-cli").standardOutput
             #expect(history.contains("v1") && history.contains("v2"))
             let diff = try sluice("policy", "diff", "admin-cli").standardOutput

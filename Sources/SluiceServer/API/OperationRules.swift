@@ -75,6 +75,8 @@ extension OperationRule {
             "rollbackPolicy": .init(.user(.operator), body: small),
             "validatePolicies": .init(.user(.viewer), body: policies),
             "explainConnection": .init(.user(.viewer), body: medium),
+            // A replay reads up to a million stored decisions: an operator's deploy step.
+            "testPolicies": .init(.user(.operator), body: policies),
             // Events, alerts, learned rules, stats.
             "queryEvents": .init(.user(.viewer)),
             "streamEvents": .init(.user(.viewer)),

@@ -58,7 +58,7 @@ enum PolicyExplainer {
         private let names = Mutex<[String: String]>([:])
 
         func identity(_ path: String) -> ExecutableIdentity {
-            let identity = ExecutableIdentity(device: 0, inode: Self.hash("exe:" + path))
+            let identity = PathIdentity.executable(path)
             names.withLock { $0[identity.description] = path }
             return identity
         }
@@ -71,13 +71,11 @@ enum PolicyExplainer {
         }
 
         func ancestry(_ path: String) -> [CgroupIdentity] {
-            let parts = Self.parts(path)
-            return (0...parts.count).map { level in
-                let prefix = parts.prefix(level).joined(separator: "/")
-                let identity = CgroupIdentity(id: Self.hash("cgroup:" + prefix), level: level, path: prefix)
-                names.withLock { $0["id \(identity.id), level \(level)"] = "level \(level)" }
-                return identity
+            let ancestry = PathIdentity.cgroupAncestry(PathIdentity.cgroupParts(path))
+            names.withLock { names in
+                for identity in ancestry { names["id \(identity.id), level \(identity.level)"] = "level \(identity.level)" }
             }
+            return ancestry
         }
 
         func resolveExecutable(_ path: String) -> Result<[ExecutableIdentity], SubjectResolutionError> {
@@ -86,20 +84,6 @@ enum PolicyExplainer {
 
         func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError> {
             .success(ancestry(path).last!)
-        }
-
-        static func parts(_ path: String) -> [Substring] {
-            path.split(separator: "/").filter { $0 != "." }
-        }
-
-        /// FNV-1a: stable across runs, unlike `Hasher`.
-        static func hash(_ text: String) -> UInt64 {
-            var value: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in text.utf8 {
-                value ^= UInt64(byte)
-                value = value &* 0x100_0000_01b3
-            }
-            return value | 1
         }
     }
 }

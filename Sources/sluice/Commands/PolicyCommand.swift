@@ -8,7 +8,7 @@ struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "Check and explain policy; push and manage it on the server.",
         subcommands: [
-            ValidateCommand.self, ExplainCommand.self, PolicyServerCommands.Push.self, PolicyServerCommands.List.self,
+            ValidateCommand.self, ExplainCommand.self, PolicyTestCommand.self, PolicyServerCommands.Push.self, PolicyServerCommands.List.self,
             PolicyServerCommands.History.self, PolicyServerCommands.Diff.self, PolicyServerCommands.Rollback.self,
             PolicyServerCommands.Delete.self, PolicyServerCommands.Rollout.self,
         ])

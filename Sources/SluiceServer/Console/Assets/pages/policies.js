@@ -3,6 +3,7 @@
 import * as api from '../api.js';
 import { h, mount, panel, table, badge, ago, when, empty, errorBanner, banner, action, field, select } from '../ui.js';
 import { diffView, explainPanel } from './policy-tools.js';
+import { replayPreview } from './policy-preview.js';
 
 // A message for the next page drawn (the result of a deploy, shown above the history).
 let flash = null;
@@ -135,6 +136,7 @@ function editor({ name, text, session, navigate }) {
       mount(review, h('h3', 'Changes against the deployed version'),
         changed.length ? changed.map((d) => h('div', h('p', h('strong', d.name), h('span.muted', d.from ? ` v${d.from} → v${d.to}` : ' (new policy)')), diffView(d.diff)))
           : banner('warn', 'The text equals the deployed version: deploying changes nothing.'),
+        changed.length ? replayPreview([textarea.value], [fileName]) : null,
         h('div.form-grid', field('Deploy message', message),
           action('Deploy', async () => {
             if (!message.value.trim()) { message.focus(); throw new Error('Write a message saying why.'); }

@@ -1,0 +1,61 @@
+/// What one replayed event asks: the fields the kernel decides by. Recorded traffic repeats
+/// itself, so decisions are kept per key and each distinct flow is decided once.
+struct ReplayKey: Hashable {
+    /// `exe_id` as recorded (parsed only when a flow is decided), else the path.
+    var exeID: String?
+    var exe: String?
+    var cgroup: String?
+    var destination: IPAddress
+    var port: UInt16
+    var transport: TransportProtocol
+    var domain: String?
+
+    /// Nil for a transport the policy language has no rules for (a protocol number).
+    init?(_ event: DecisionEvent) {
+        guard let transport = TransportProtocol(rawValue: event.transport) ?? UInt8(event.transport).flatMap(TransportProtocol.init(number:))
+        else { return nil }
+        exeID = event.exeID
+        exe = event.exeID == nil ? event.exe : nil
+        cgroup = event.cgroup
+        destination = event.destination
+        port = event.port
+        self.transport = transport
+        domain = event.dstDomain
+    }
+}
+
+/// One policy set compiled for one node.
+struct NodeDecider {
+    let compiled: CompiledPolicy
+    let engine: DecisionEngine
+    /// What the resolver could not find: the subjects the replay cannot judge.
+    let unresolved: [String]
+    /// Whether any rule is by name, which events without a recorded name cannot meet.
+    let hasNameRules: Bool
+
+    init(_ set: PolicySet, resolver: ReplayResolver, side: String) throws(PolicyReplayError) {
+        compiled = PolicyCompiler.compile(set, resolver: resolver)
+        let errors = compiled.diagnostics.filter { $0.severity == .error }
+        if !errors.isEmpty { throw .doesNotCompile(node: resolver.node, side: side, diagnostics: errors.map(\.description)) }
+        do {
+            engine = DecisionEngine(image: try DatapathImage(compiled))
+        } catch {
+            throw .doesNotFit(node: resolver.node, side: side, reason: "\(error)")
+        }
+        unresolved = compiled.diagnostics.filter { $0.severity == .warning }.map(\.message)
+        hasNameRules = compiled.subjects.values.contains { $0.entries.contains { $0.namePattern != nil } }
+            || compiled.node.entries.contains { $0.namePattern != nil }
+    }
+
+    func decide(_ flow: FlowQuery) -> ReplayOutcome {
+        let decision = engine.decide(flow)
+        return ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID))
+    }
+
+    /// The flow the kernel decided for `event`, keyed by `key`.
+    static func flow(_ key: ReplayKey, event: DecisionEvent, resolver: ReplayResolver) -> FlowQuery {
+        FlowQuery(
+            executable: ReplayResolver.identity(of: event), cgroupAncestry: resolver.ancestry(of: event), destination: key.destination,
+            port: key.port, transport: key.transport, domain: key.domain.flatMap(DomainName.init))
+    }
+}

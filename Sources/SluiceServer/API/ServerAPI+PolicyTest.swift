@@ -1,0 +1,88 @@
+import Foundation
+import SluiceAPI
+import SluiceCore
+
+/// What candidate policy texts would have done to the stored decisions (issue 15): the nodes the
+/// push would change, their recent decisions read a page at a time from the read-only
+/// connections, replayed by the core off the cooperative pool. Nothing is stored.
+extension ServerAPI {
+    /// Decisions read per query: a page never holds a reader long.
+    static let policyTestPage = 10_000
+
+    func testPolicies(_ input: Operations.TestPolicies.Input) async throws -> Operations.TestPolicies.Output {
+        let body = switch input.body { case .json(let body): body }
+        guard !body.documents.isEmpty, body.documents.count <= 512 else { throw APIError.badRequest("documents must hold 1 to 512 policy texts") }
+        if let names = body.fileNames, names.count != body.documents.count {
+            throw APIError.badRequest("file_names has \(names.count) names for \(body.documents.count) documents")
+        }
+        let selector = body.nodeSelector?.additionalProperties
+        if let selector, let problem = NodeSelector.validate(selector) { throw APIError.badRequest("node_selector: \(problem)") }
+        let since = try QueryCheck.time(body.since ?? "7d", "since")
+        let limit = try QueryCheck.int(body.limit, "limit", range: 1...1_000_000) ?? 200_000
+        let budget = Duration.seconds(try QueryCheck.int(body.budgetSeconds, "budget_seconds", range: 1...300) ?? 30)
+        let rows = try QueryCheck.int(body.rows, "rows", range: 1...5000) ?? 500
+        let sources = body.documents.enumerated().map { index, text in (file: body.fileNames?[index] ?? "document[\(index)]", text: text) }
+
+        let current = try await store.latestPolicies(includeDeleted: false)
+        let pushed: [PolicyContent]
+        switch try await Offload.run({ PolicyPush.plan(sources: sources, selector: selector, current: current) }) {
+        case .failure(let rejection): throw APIError.unprocessable("the candidate policies were rejected", details: rejection.details)
+        case .success(let plan): pushed = plan.contents
+        }
+        let nodes = try await store.nodes()
+        let sets: PolicyTestSets
+        do {
+            sets = try await Offload.run { try PolicyTestSets(nodes: nodes, current: current, pushed: pushed) }
+        } catch let failure as PolicyTestSets.Failure {
+            throw APIError.unprocessable(failure.description, details: failure.details)
+        }
+
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: budget)
+        let (events, readLimit) = try await policyTestEvents(
+            nodeIDs: nodes.filter { sets.byNode[$0.name] != nil }.map(\.id), sinceUs: since, limit: limit, deadline: deadline)
+        let limits = PolicyReplay.Limits(rows: rows, budget: max(.zero, deadline - clock.now))
+        let byNode = sets.byNode
+        var report: ReplayReport
+        do {
+            report = try await Offload.run {
+                try PolicyReplay.run(events: events, policies: { byNode[$0] ?? .init(current: .empty, candidate: .empty) }, limits: limits)
+            }
+        } catch let error as PolicyReplayError {
+            throw APIError.unprocessable("the replay could not run", details: [error.description])
+        }
+        if byNode.isEmpty { report.notes.insert("the push would change no node's policies: nothing to replay", at: 0) }
+        report.incomplete = [readLimit, report.incomplete].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
+        return .ok(.init(body: .json(try WireForm.schema(report))))
+    }
+
+    /// The newest decisions of `nodeIDs` since `sinceUs`, at most `limit`, and why reading
+    /// stopped early when it did.
+    private func policyTestEvents(
+        nodeIDs: [String], sinceUs: Int64?, limit: Int, deadline: ContinuousClock.Instant
+    ) async throws -> ([DecisionEvent], String?) {
+        guard !nodeIDs.isEmpty else { return ([], nil) }
+        var query = EventQuery()
+        query.sinceUs = sinceUs
+        query.nodeIDs = nodeIDs
+        query.kinds = [EventKind.decision.rawValue]
+        var events: [DecisionEvent] = []
+        while true {
+            query.limit = min(Self.policyTestPage, limit - events.count)
+            let (lines, next) = try await store.events(query)
+            events += try await Offload.run { lines.compactMap { try? DecisionEvent(jsonLine: $0) } }
+            guard let next else { return (events, nil) }
+            if events.count >= limit {
+                return (events, "only the newest \(limit) decisions of the range were read: raise limit or shorten since")
+            }
+            if ContinuousClock.now >= deadline {
+                return (events, "the time budget ran out while reading: only the newest \(events.count) decisions of the range were read")
+            }
+            query.cursor = next
+        }
+    }
+}
+
+extension String {
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
+}

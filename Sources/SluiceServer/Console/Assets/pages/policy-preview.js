@@ -1,0 +1,41 @@
+// The deploy step's what-if: the edited text replayed over the last 7 days of stored decisions
+// (POST /policies/test) before the operator confirms, with a drill-down per application and destination.
+import * as api from '../api.js';
+import { h, mount, banner, errorBanner, number, table } from '../ui.js';
+
+/// A panel that fills itself with the replay of `documents` (named `fileNames`).
+export function replayPreview(documents, fileNames) {
+  const box = h('div.replay-preview#replay-preview', { 'aria-live': 'polite' }, h('p.muted', 'Replaying the last 7 days of recorded decisions…'));
+  api.post('/policies/test', { documents, file_names: fileNames, since: '7d' })
+    .then((report) => mount(box, ...summary(report), drillDown(report)))
+    .catch((error) => mount(box, errorBanner(error)));
+  return box;
+}
+
+function summary(report) {
+  const applications = `${number(report.applications_newly_denied)} application${report.applications_newly_denied === 1 ? '' : 's'}`;
+  const sentence = `This change would have denied ${number(report.newly_denied)} connection${report.newly_denied === 1 ? '' : 's'} of ${applications} in the last 7 days`
+    + ` (${number(report.events)} decisions replayed; ${number(report.newly_allowed)} newly allowed, ${number(report.unknown)} unknown).`;
+  return [
+    h('h3', 'What this change would have done'),
+    banner(report.newly_denied > 0 ? 'error' : 'ok', sentence),
+    report.incomplete ? banner('warn', `Incomplete: ${report.incomplete}.`) : null,
+    report.notes.length ? h('details.replay-notes', h('summary', `What the replay cannot know (${report.notes.length})`), h('ul', report.notes.map((n) => h('li', n)))) : null,
+  ];
+}
+
+function drillDown(report) {
+  if (!report.rows.length) return null;
+  const columns = [
+    { title: 'Application', cell: (r) => h('code', r.application) },
+    { title: 'Destination', cell: (r) => `${r.destination}:${r.port}/${r.transport}` },
+    { title: 'Change', cell: (r) => [...r.changes.map((c) => `${c.from} → ${c.to}: ${number(c.count)}`), ...(r.unknown ? [`unknown: ${number(r.unknown)}`] : [])].join(', ') },
+    { title: 'Rule now → candidate', cell: (r) => `${r.before.join(', ') || '—'} → ${r.after.join(', ') || '—'}` },
+    { title: 'Examples', cell: (r) => h('details', h('summary', `${r.examples.length}`), h('ul', [
+      ...r.examples.map((e) => h('li', `${e.time} ${e.node} pid ${e.pid} ${e.comm} → ${e.address}: ${e.before} → ${e.after}`)),
+      ...r.unknown_reasons.map((reason) => h('li.muted', reason)),
+    ])) },
+  ];
+  return h('div.replay-rows', table(columns, report.rows, { rowClass: (r) => (r.changes.some((c) => c.newly_denied) ? 'deny' : '') }),
+    report.rows_omitted ? h('p.muted', `${number(report.rows_omitted)} more rows not shown.`) : null);
+}

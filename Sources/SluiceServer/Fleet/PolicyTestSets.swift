@@ -1,0 +1,49 @@
+import SluiceCore
+
+/// Each node's policies now and after a push of candidate contents, as the catalog would hand
+/// them out (each policy's node selector against the node's labels), for `PolicyReplay`.
+struct PolicyTestSets {
+    struct Failure: Error {
+        var description: String
+        var details: [String]
+    }
+
+    /// By node name: only nodes whose policies the push changes.
+    var byNode: [String: PolicyReplay.NodePolicies] = [:]
+
+    init(nodes: [NodeRecord], current: [StoredPolicyVersion], pushed: [PolicyContent]) throws(Failure) {
+        let names = Set(pushed.map(\.name))
+        let kept = current.filter { !names.contains($0.version.name) }
+        // Nodes with the same selection share one parse.
+        var parsed: [[String]: PolicySet] = [:]
+        func set(_ sources: [(file: String, text: String)]) throws(Failure) -> PolicySet {
+            let key = sources.map(\.file)
+            if let known = parsed[key] { return known }
+            let loaded = PolicyLoader.check(sources: sources)
+            if loaded.hasErrors {
+                throw Failure(description: "the policies for a node do not validate together", details: loaded.errors.map(\.description))
+            }
+            parsed[key] = loaded.policySet
+            return loaded.policySet
+        }
+        for node in nodes where node.revokedUs == nil {
+            let now = current.filter { NodeSelector.matches($0.version.nodeSelector, labels: node.labels) }
+            let next = kept.filter { NodeSelector.matches($0.version.nodeSelector, labels: node.labels) }
+            let added = pushed.filter { !$0.deleted && NodeSelector.matches($0.nodeSelector, labels: node.labels) }
+            let before = now.map(Self.source)
+            let after = next.map(Self.source) + added.map { (file: "candidate:\($0.name)", text: $0.yaml) }
+            guard Self.texts(before) != Self.texts(after) else { continue }
+            byNode[node.name] = PolicyReplay.NodePolicies(current: try set(before), candidate: try set(after))
+        }
+    }
+
+    private static func source(_ stored: StoredPolicyVersion) -> (file: String, text: String) {
+        (file: "server:\(stored.version.name)@v\(stored.version.version)", text: stored.version.yaml)
+    }
+
+    /// Text by policy name (`server:web@v3` and `candidate:web` both name `web`): equal when the
+    /// push leaves the node as it is.
+    private static func texts(_ sources: [(file: String, text: String)]) -> [Substring: String] {
+        Dictionary(sources.map { ($0.file.drop { $0 != ":" }.dropFirst().prefix { $0 != "@" }, $0.text) }, uniquingKeysWith: { first, _ in first })
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import SluiceAPI
+import SluiceAgent
+import SluiceCore
+import SluiceKernel
+
+/// `sluice policy test`: what these policy files would have done to recorded traffic, from the
+/// server's stored decisions or (`--local`) this node's agent's recent ones.
+struct PolicyTestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Replay recorded decisions under these policy files: what would be denied, allowed, alerted that was not.",
+        discussion: """
+            The files replace the policies of the same name (others stay), merged per node as a push \
+            would deploy them, and each recorded decision is decided again under the policies in \
+            force and under the result. Decisions the policies in force do not reproduce (node-local \
+            policies, learned rules, executables matched by inode) are reported as unknown.
+            Exit status: 0 nothing that passed would be denied; 1 the test could not run; 2 the \
+            change would deny traffic that passed; 3 nothing newly denied in what was replayed, but \
+            the replay was incomplete (time budget or event limit).
+            """)
+
+    @Argument(help: ArgumentHelp("Candidate policy files or folders.", valueName: "file"))
+    var files: [String]
+
+    @Option(help: ArgumentHelp("Decisions since: an RFC 3339 time or a duration back from now (15m, 2h, 7d).", valueName: "when"))
+    var since: String = "7d"
+
+    @Option(help: ArgumentHelp("Deploy to nodes with these labels only, as push --nodes: key=value,…", valueName: "labels"))
+    var nodes: String?
+
+    @Option(help: ArgumentHelp("At most this many of the newest decisions (server default 200000).", valueName: "n"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Seconds the replay may take (default 30).", valueName: "seconds"))
+    var budget: Int?
+
+    @Flag(help: "Replay this node's agent's recent decisions under its applied policy, not the server's.")
+    var local = false
+
+    @Option(name: .shortAndLong, help: "table or json.")
+    var output: EventsCommand.Output = .table
+
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var state: StateOptions
+
+    func validate() throws {
+        if local && nodes != nil { throw ValidationError("--nodes selects server nodes; --local tests this node only") }
+        if local && server.server != nil { throw ValidationError("--local reads this node's agent; leave out --server") }
+        if ReplaySince.nanoseconds(since, now: 0) == nil { throw ValidationError("--since must be an RFC 3339 time or a duration like 15m, 2h, 7d") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let budget, !(1...300).contains(budget) { throw ValidationError("--budget must be from 1 to 300 seconds") }
+    }
+
+    func run() async throws {
+        let paths = CommandArguments.policyFiles(files)
+        let report = local ? try await testLocally(paths) : try await testOnServer(paths)
+        if output == .json {
+            print(try FleetJSON.pretty(report))
+        } else {
+            let lines = report.text.split(separator: "\n", omittingEmptySubsequences: false)
+            print(Terminal.paint(String(lines[0]), report.deniesAllowedTraffic ? .red : .bold))
+            for line in lines.dropFirst() { print(line) }
+        }
+        if report.deniesAllowedTraffic { throw ExitCode(2) }
+        if report.incomplete != nil { throw ExitCode(3) }
+    }
+
+    private func testOnServer(_ paths: [String]) async throws -> ReplayReport {
+        let documents = try paths.map { try PolicyFileReader.read($0).get() }
+        let selector = try nodes.map { try CommandArguments.labels([$0], option: "--nodes") }
+        let request = Components.Schemas.PolicyTestRequest(
+            documents: documents, fileNames: paths, nodeSelector: selector.map { .init(additionalProperties: $0) }, since: since,
+            limit: limit, budgetSeconds: budget)
+        let wire = try await server.with { connection in
+            try await connection.call(timeout: .seconds(Int64(budget ?? 30) + 60)) { client in
+                try await client.testPolicies(body: .json(request)).ok.body.json
+            }
+        }
+        // The document's type and the core's are the same JSON.
+        return try FleetJSON.decoder().decode(ReplayReport.self, from: JSONEncoder().encode(wire))
+    }
+
+    private func testLocally(_ paths: [String]) async throws -> ReplayReport {
+        let layout = try state.layout()
+        let applied = PolicyLoader.check(sources: try layout.appliedPolicySources().map { (file: $0.file, text: $0.text) })
+        let candidate = PolicyLoader.check(files: paths)
+        for result in [applied, candidate] where result.hasErrors {
+            throw CommandFailure.invalidPolicy(PolicyValidationError(result.diagnostics))
+        }
+        let policies = PolicyReplay.NodePolicies(
+            current: applied.policySet, candidate: applied.policySet.replacing(with: candidate.policySet.policies))
+        let cutoff = ReplaySince.nanoseconds(since, now: Int64(Date().timeIntervalSince1970 * 1e9))!
+        let client = AgentClient(layout: layout)
+        var events: [DecisionEvent] = []
+        for try await lines in try await client.lines("/v1/events?follow=false&kind=decision&recent=\(limit ?? 1_000_000)") {
+            for line in lines {
+                if case .event(let event)? = try? EventStreamLine(jsonLine: line), event.timeNanoseconds >= cutoff { events.append(event) }
+            }
+        }
+        var report = try PolicyReplay.run(
+            events: events, policies: { _ in policies }, limits: .init(budget: .seconds(budget ?? 30)),
+            mounts: [(try? CgroupFS.discover().mount.mountPoint)].compactMap { $0 })
+        report.notes.append(
+            "the agent keeps only its most recent decisions in memory (1000 by default): \(events.count) since \(since) were replayed; the server keeps the history")
+        return report
+    }
+}
