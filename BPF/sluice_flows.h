@@ -209,7 +209,8 @@ int BPF_PROG(sluice_tcp_state, struct sock *sk, int oldstate, int newstate)
 {
 	struct sluice_owner *owner;
 
-	if (newstate != SLUICE_TCP_CLOSE && newstate != SLUICE_TCP_ESTABLISHED)
+	if (newstate != SLUICE_TCP_CLOSE &&
+	    (newstate != SLUICE_TCP_ESTABLISHED || !sluice_config_has(SLUICE_CONFIG_HAS_REDIRECT)))
 		return 0;
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (!owner)

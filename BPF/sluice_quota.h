@@ -13,15 +13,7 @@
  * keeps its quota only while some rule has one. */
 static __always_inline int sluice_quotas_in_force(void)
 {
-	__u32 zero = 0, slot;
-	struct sluice_state *state = bpf_map_lookup_elem(&sluice_state, &zero);
-	struct sluice_config *config;
-
-	if (!state)
-		return 0;
-	slot = state->active_slot & 1;
-	config = bpf_map_lookup_elem(&sluice_config, &slot);
-	return config && (config->flags & SLUICE_CONFIG_HAS_QUOTA);
+	return sluice_config_has(SLUICE_CONFIG_HAS_QUOTA);
 }
 
 /* Where a TCP segment's payload starts in the byte stream (its sequence number) and how long

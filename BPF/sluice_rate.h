@@ -10,6 +10,21 @@ struct {
 	__type(value, struct sluice_rule_params);
 } sluice_rule_params SEC(".maps");
 
+/* Whether the generation in force has `flag` (enum sluice_config_flags): array lookups, which
+ * the verifier turns into plain loads, so a hot path asks before it pays for more. */
+static __always_inline int sluice_config_has(__u32 flag)
+{
+	__u32 zero = 0, slot;
+	struct sluice_state *state = bpf_map_lookup_elem(&sluice_state, &zero);
+	struct sluice_config *config;
+
+	if (!state)
+		return 0;
+	slot = state->active_slot & 1;
+	config = bpf_map_lookup_elem(&sluice_config, &slot);
+	return config && (config->flags & flag);
+}
+
 /* The parameters of a generation's rule; a miss is the agent's fault (it writes them before the
  * generation goes live) and fails closed. */
 static __always_inline struct sluice_rule_params *sluice_params(__u32 generation, __u32 rule_id)

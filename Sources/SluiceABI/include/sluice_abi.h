@@ -90,6 +90,7 @@ enum sluice_config_flags {
 	SLUICE_CONFIG_HAS_EXE = 2,
 	SLUICE_CONFIG_HAS_CGROUP = 4,
 	SLUICE_CONFIG_HAS_QUOTA = 8, /* some rule has a quota: TCP packets are checked against it */
+	SLUICE_CONFIG_HAS_REDIRECT = 16, /* some rule redirects: established TCP connections are looked at */
 };
 
 /* Indices of the per-CPU counters map. */

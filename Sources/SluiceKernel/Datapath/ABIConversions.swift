@@ -179,6 +179,7 @@ extension sluice_config {
         if image.hasExecutableSubjects { flags |= SLUICE_CONFIG_HAS_EXE.rawValue }
         if image.hasCgroupSubjects { flags |= SLUICE_CONFIG_HAS_CGROUP.rawValue }
         if image.parameters.values.contains(where: { $0.quota != nil }) { flags |= SLUICE_CONFIG_HAS_QUOTA.rawValue }
+        if image.parameters.values.contains(where: { $0.redirect != nil }) { flags |= SLUICE_CONFIG_HAS_REDIRECT.rawValue }
         self.flags = flags
         withUnsafeMutableBytes(of: &exe_cgroup_levels) { raw in
             for (index, level) in image.executableInCgroupLevels.enumerated() { raw[index] = UInt8(level) }
