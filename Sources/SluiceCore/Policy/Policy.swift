@@ -47,7 +47,7 @@ public enum RuleAction: String, Hashable, Sendable, Codable, CaseIterable, Compa
     }
 
     /// The actions a policy may write (`quota` is what a rule's quota did, not an action).
-    public static let written: [RuleAction] = allCases.filter { $0 != .quota }
+    public static let written: [RuleAction] = WrittenAction.allCases.map(\.action)
 
     /// What an event's `verdict` says when this action decided: a rate limit's refusal reads
     /// `rate-limited` (an admitted connect is an `allow` by the rate rule), a redirect
