@@ -65,7 +65,9 @@ static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf
 	__u64 segments = skb->gso_segs;
 	__u64 payload;
 
-	if (sk->protocol != IPPROTO_UDP && (sk->protocol != IPPROTO_TCP || !sluice_quotas_in_force()))
+	/* A TCP packet costs a socket storage lookup only while some rule has a quota; a connection
+	 * admitted with one under an earlier generation keeps it only while some rule still has one. */
+	if (sk->protocol != IPPROTO_UDP && (sk->protocol != IPPROTO_TCP || !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA)))
 		return 1;
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (!owner || owner->flow.exempt)

@@ -8,14 +8,6 @@
 #define SLUICE_QUOTA_REPORTED 1 /* monitor mode: reported once, never cut */
 #define SLUICE_QUOTA_CUT 2
 
-/* Whether the generation in force has a rule with a quota: only then does a TCP packet cost
- * a socket storage lookup. A connection admitted under an earlier generation with a quota
- * keeps its quota only while some rule has one. */
-static __always_inline int sluice_quotas_in_force(void)
-{
-	return sluice_config_has(SLUICE_CONFIG_HAS_QUOTA);
-}
-
 /* Where a TCP segment's payload starts in the byte stream (its sequence number) and how long
  * it is, read from its headers; 0 when they cannot be read. */
 static __always_inline int sluice_tcp_segment(struct __sk_buff *skb, __u32 *seq, __u32 *payload)

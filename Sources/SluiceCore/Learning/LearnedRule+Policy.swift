@@ -40,18 +40,17 @@ extension LearnedRule {
             spec:
               subjects: [\(subjectLine)]
               egress:
-                - {name: learned, action: \(action.rawValue), to: [\(Self.quoted(destination))], ports: [\(port)], protocol: \(transport.rawValue)\(rateFields)}
+                - {name: learned, action: \(action.rawValue), to: [\(Self.quoted(destination))], ports: [\(port)], protocol: \(transport.rawValue)\(parameterFields)}
 
             """
     }
 
     /// `, rate: "20/s", burst: 2` for a rate limit, `, quota: {sent: 4194304}` for a quota;
     /// nothing otherwise.
-    var rateFields: String {
+    var parameterFields: String {
         if let quota, let sent = quota.sent { return ", quota: {sent: \(sent)}" }
         guard let rate else { return "" }
-        let unit = rate.periodSeconds == 1 ? "s" : rate.periodSeconds == 60 ? "m" : "h"
-        return ", rate: \"\(rate.count)/\(unit)\", burst: \(rate.burst)"
+        return ", rate: \"\(rate.rateText)\", burst: \(rate.burst)"
     }
 
     static func quoted(_ text: String) -> String {

@@ -45,10 +45,13 @@ public struct ConnectionRate: Hashable, Sendable, Codable, CustomStringConvertib
     /// How far ahead of now the bucket may run: room for `burst` connections back to back.
     public var toleranceNanoseconds: UInt64 { UInt64(burst - 1) * intervalNanoseconds }
 
+    /// The rate as a policy writes it: `20/s`.
+    public var rateText: String {
+        "\(count)/\(Self.units.first { $0.seconds == periodSeconds }?.names[0] ?? "\(periodSeconds)s")"
+    }
+
     public var description: String {
-        let unit = Self.units.first { $0.seconds == periodSeconds }?.names[0] ?? "\(periodSeconds)s"
-        let rate = "\(count)/\(unit)"
-        return burst == Self.defaultBurst(count) ? rate : "\(rate) (burst \(burst))"
+        burst == Self.defaultBurst(count) ? rateText : "\(rateText) (burst \(burst))"
     }
 }
 
