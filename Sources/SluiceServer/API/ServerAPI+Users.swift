@@ -70,9 +70,15 @@ extension ServerAPI {
             expires = Micros.now() + Int64(seconds) * 1_000_000
         }
         if let uses = body.maxUses, !(1...1_000_000).contains(uses) { throw APIError.badRequest("max_uses must be 1 to 1000000") }
+        let claims: LabelClaims
+        switch LabelClaims.parse(body.claimableLabels ?? []) {
+        case .success(let parsed): claims = parsed
+        case .failure(let problem): throw APIError.badRequest("claimable_labels: \(problem)")
+        }
         let secret = Secrets.make(.joinToken)
         let token = try await store.createJoinToken(
-            name: body.name, labels: labels, hash: Secrets.digest(secret), expiresUs: expires, maxUses: body.maxUses, actor: principal.actor)
+            name: body.name, labels: labels, claims: claims, reuseNames: body.reuseNames ?? false, hash: Secrets.digest(secret), expiresUs: expires,
+            maxUses: body.maxUses, actor: principal.actor)
         return .created(.init(body: .json(.init(token: secret, info: token.info))))
     }
 

@@ -15,7 +15,7 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows]
+    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -279,6 +279,16 @@ enum Migrations {
             "ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT 'decision'",
             "ALTER TABLE events ADD COLUMN bytes_sent BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE events ADD COLUMN bytes_received BIGINT NOT NULL DEFAULT 0",
+        ]
+    }
+
+    /// Which labels a node may set itself and whether it may take an enrolled node's name. Tokens
+    /// made before keep their old meaning (any label, any name), so nodes that enroll with them
+    /// keep working; new tokens default to neither.
+    static let joinTokenClaims = Migration(version: 6, name: "the labels and names a join token lets a node claim") { _ in
+        [
+            "ALTER TABLE join_tokens ADD COLUMN claimable_labels TEXT NOT NULL DEFAULT '[\"*\"]'",
+            "ALTER TABLE join_tokens ADD COLUMN reuse_names BOOLEAN NOT NULL DEFAULT TRUE",
         ]
     }
 }

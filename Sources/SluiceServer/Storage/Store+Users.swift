@@ -62,11 +62,15 @@ struct JoinTokenRecord: Sendable, Hashable, Revocable {
     var uses: Int
     /// Nil: any number of enrollments until it expires.
     var maxUses: Int?
+    /// Labels a node may set itself beside the token's.
+    var claims: LabelClaims
+    /// Whether a node may take the name of an enrolled, unrevoked node.
+    var reuseNames: Bool
 
     var info: Components.Schemas.JoinTokenInfo {
         .init(
             id: Int(id), name: name, labels: .init(labels), createdBy: createdBy, created: Micros.date(createdUs), expires: Micros.date(expiresUs),
-            revoked: Micros.date(revokedUs), uses: uses, maxUses: maxUses)
+            revoked: Micros.date(revokedUs), uses: uses, maxUses: maxUses, claimableLabels: claims.texts, reuseNames: reuseNames)
     }
 
     init(row: any SQLRow) throws {
@@ -79,6 +83,9 @@ struct JoinTokenRecord: Sendable, Hashable, Revocable {
         revokedUs = try row.optionalInt64("revoked_us")
         uses = Int(try row.int64("uses"))
         maxUses = try row.optionalInt64("max_uses").map { Int($0) }
+        // Written by createJoinToken from parsed claims: a row that no longer parses claims nothing.
+        claims = (try? LabelClaims.parse(JSONColumn.decode(fleet: [String].self, try row.string("claimable_labels")) ?? []).get()) ?? .none
+        reuseNames = try row.bool("reuse_names")
     }
 }
 
@@ -255,21 +262,25 @@ extension Store {
     // MARK: Join tokens
 
     func createJoinToken(
-        name: String, labels: [String: String], hash: String, expiresUs: Int64?, maxUses: Int?, actor: String
+        name: String, labels: [String: String], claims: LabelClaims, reuseNames: Bool, hash: String, expiresUs: Int64?, maxUses: Int?,
+        actor: String
     ) async throws -> JoinTokenRecord {
         try await database.transaction { session in
             let row = try await session.sql.raw(
                 """
-                INSERT INTO join_tokens (name, token_hash, labels, created_by, created_us, expires_us, uses, max_uses)
+                INSERT INTO join_tokens (name, token_hash, labels, created_by, created_us, expires_us, uses, max_uses, claimable_labels, reuse_names)
                 VALUES (\(bind: name), \(bind: hash), \(bind: JSONColumn.encode(labels)), \(bind: actor), \(bind: Micros.now()), \(bind: expiresUs), 0,
-                \(bind: maxUses.map { Int64($0) }))
+                \(bind: maxUses.map { Int64($0) }), \(bind: JSONColumn.encode(fleet: claims.texts)), \(bind: reuseNames))
                 RETURNING *
                 """
             ).first()
             let token = try JoinTokenRecord(row: row!)
             try await Store.audit(
                 session, actor: actor, action: "join_token.create", target: name,
-                details: ["id": String(token.id), "labels": NodeSelector.format(labels)])
+                details: [
+                    "id": String(token.id), "labels": NodeSelector.format(labels), "claimable_labels": claims.texts.joined(separator: ","),
+                    "reuse_names": String(reuseNames),
+                ])
             return token
         }
     }

@@ -14,13 +14,13 @@ struct NodesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let nodes = try await server.call { try await $0.listNodes().ok.body.json }
-            print(Terminal.paint([Terminal.fit("NAME", 24), Terminal.fit("STATE", 9), Terminal.fit("ROLLOUT", 9), Terminal.fit("REVISION", 9), Terminal.fit("RULES", 7), Terminal.fit("DENIES", 8), Terminal.fit("LOST", 6), "LABELS"].joined(separator: " "), .bold))
+            print(Terminal.paint([Terminal.fit("ID", 18), Terminal.fit("NAME", 24), Terminal.fit("STATE", 9), Terminal.fit("ROLLOUT", 9), Terminal.fit("REVISION", 9), Terminal.fit("RULES", 7), Terminal.fit("DENIES", 8), Terminal.fit("LOST", 6), "LABELS"].joined(separator: " "), .bold))
             for node in nodes {
                 let state = node.revoked != nil ? "revoked" : node.stale ? "stale" : "healthy"
                 let color: Terminal.Color = state == "healthy" ? .green : .red
                 let lost = node.eventsLost.kernel + node.eventsLost.agent + node.eventsLost.upload
                 print([
-                    Terminal.fit(node.name, 24), Terminal.paint(Terminal.fit(state, 9), color), Terminal.fit(node.rollout.rawValue, 9),
+                    Terminal.fit(node.id, 18), Terminal.fit(node.name, 24), Terminal.paint(Terminal.fit(state, 9), color), Terminal.fit(node.rollout.rawValue, 9),
                     Terminal.fit(node.appliedRevision.map(String.init) ?? "-", 9), Terminal.fit(String(node.rulesLoaded), 7),
                     Terminal.fit(String(node.decisions.deny), 8), Terminal.fit(String(lost), 6),
                     node.labels.additionalProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
@@ -78,16 +78,24 @@ struct TokensCommand: AsyncParsableCommand {
         @Option(name: .customLong("label"), help: "A label given to nodes that enroll with it, key=value (repeatable).") var labels: [String] = []
         @Option(help: ArgumentHelp("Lifetime (30m, 24h, 7d; 0: until revoked); default: 24h.", valueName: "duration")) var expires: DurationArgument?
         @Option(name: .customLong("max-uses"), help: "Nodes it may enroll; default: any number until it expires.") var maxUses: Int?
+        @Option(
+            name: .customLong("claim"),
+            help: ArgumentHelp(
+                "A label nodes may set themselves with --node-label: key (any value), key=value, or * (any label); repeatable. Default: none.",
+                valueName: "label")) var claims: [String] = []
+        @Flag(name: .customLong("reuse-names"), help: "Let a node enroll under the name of an enrolled node (a reinstalled host).") var reuseNames = false
         @OptionGroup var server: ServerOptions
 
         func validate() throws {
             if let maxUses, maxUses < 1 { throw ValidationError("--max-uses must be at least 1") }
+            if case .failure(let problem) = LabelClaims.parse(claims) { throw ValidationError("--claim: \(problem)") }
         }
 
         func run() async throws {
             let map = try CommandArguments.labels(labels, option: "--label")
             let request = Components.Schemas.CreateJoinTokenRequest(
-                name: name, labels: .init(additionalProperties: map), expiresIn: expires.map { Int($0.seconds) }, maxUses: maxUses)
+                name: name, labels: .init(additionalProperties: map), expiresIn: expires.map { Int($0.seconds) }, maxUses: maxUses,
+                claimableLabels: claims, reuseNames: reuseNames)
             let created = try await server.call { try await $0.createJoinToken(body: .json(request)).created.body.json }
             print(created.token)
             Terminal.printError("join token \(created.info.name) (id \(created.info.id)): shown once; give it to agents as --join-token or $SLUICE_JOIN_TOKEN")
