@@ -196,7 +196,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
         let table = try await TestServer.with(.sqlite) { server, _ in server.rules }
         let rules = Set(table.keys)
         let documented = Set(try DocumentedOperation.all().map(\.id))
-        #expect(documented.count == 50)
+        #expect(documented.count == 51)
         #expect(documented.subtracting(rules).sorted() == [], "documented without an access rule")
         #expect(rules.subtracting(documented).sorted() == [], "access rules of no operation")
         // The table says what the document says of each operation.
@@ -214,6 +214,34 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
         #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
         let schemes = (document["components"] as? [String: Any])?["securitySchemes"] as? [String: Any]
         #expect(schemes?["apiToken"] != nil && schemes?["sessionCookie"] != nil, "both ways to authenticate are documented")
+    }
+
+    /// Tokens for people and scripts expire by default, and an expired one is refused with a message.
+    @Test(arguments: Backend.enabled)
+    func apiTokensExpire(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            let admin = api.client()
+            let login = try await admin.login(body: .json(.init(name: "admin", password: TestServer.adminPassword))).created.body.json
+            guard case .APITokenCreated(let cli) = login else { throw TestFailure("a token, not a session") }
+            let month = try #require(cli.info.expires).timeIntervalSinceNow
+            #expect((29 * 86_400.0)...(30 * 86_400.0) ~= month, "a CLI login lasts 30 days: \(month) s")
+
+            let script = try await admin.createToken(body: .json(.init(name: "backup"))).created.body.json
+            #expect((89 * 86_400.0)...(90 * 86_400.0) ~= (try #require(script.info.expires).timeIntervalSinceNow))
+            let forever = try await admin.createToken(body: .json(.init(name: "forever", expiresIn: 0))).created.body.json
+            #expect(forever.info.expires == nil)
+            #expect(try await api.refusal { try await admin.createToken(body: .json(.init(name: "blink", expiresIn: 5))).created.body.json }.status == 400)
+
+            let asScript = api.client(token: .some(script.token))
+            #expect(try await api.status { try await asScript.me().ok.body.json } == 200)
+            try await server.app.store.database.transaction { session in
+                try await session.sql.raw("UPDATE api_tokens SET expires_us = \(bind: Micros.now() - 1) WHERE id = \(bind: script.info.id)").run()
+            }
+            let expired = try await api.refusal { try await asScript.me().ok.body.json }
+            #expect(expired.status == 401)
+            #expect(expired.message.contains("expired"))
+            #expect(try await api.status { try await api.client(token: .some(forever.token)).me().ok.body.json } == 200)
+        }
     }
 
     @Test func theServerServesItsOwnDocumentByteForByte() async throws {

@@ -61,6 +61,9 @@ struct Authenticator: Sendable {
             throw APIError.unauthorized("unknown API token; log in again")
         }
         if principal.token.revokedUs != nil { throw APIError.unauthorized("this API token was revoked; log in again") }
+        if let expires = principal.token.expiresUs, expires <= Micros.now() {
+            throw APIError.unauthorized("this API token expired at \(RFC3339.format(expires * 1000)); log in again (sluice login)")
+        }
         if principal.user.disabled { throw APIError.unauthorized("user \(principal.user.name) is disabled") }
         // A console session ends after its lifetime however it is presented.
         if principal.token.name == SessionCookie.tokenName, Micros.now() - principal.token.createdUs > SessionCookie.lifetimeSeconds * 1_000_000 {

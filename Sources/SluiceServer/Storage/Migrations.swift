@@ -15,7 +15,7 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims]
+    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -290,5 +290,10 @@ enum Migrations {
             "ALTER TABLE join_tokens ADD COLUMN claimable_labels TEXT NOT NULL DEFAULT '[\"*\"]'",
             "ALTER TABLE join_tokens ADD COLUMN reuse_names BOOLEAN NOT NULL DEFAULT TRUE",
         ]
+    }
+
+    /// When an API token stops working; NULL (every token made before) never.
+    static let apiTokenExpiry = Migration(version: 7, name: "an API token's expiry") { _ in
+        ["ALTER TABLE api_tokens ADD COLUMN expires_us BIGINT"]
     }
 }

@@ -32,11 +32,13 @@ struct APITokenRecord: Sendable, Hashable, Revocable {
     var createdUs: Int64
     var lastUsedUs: Int64?
     var revokedUs: Int64?
+    /// Nil: never expires (tokens made before expiry existed, or asked for with `expires_in: 0`).
+    var expiresUs: Int64?
 
     var info: Components.Schemas.APITokenInfo {
         .init(
             id: Int(id), name: name, owner: owner, prefix: prefix, created: Micros.date(createdUs), lastUsed: Micros.date(lastUsedUs),
-            revoked: Micros.date(revokedUs))
+            revoked: Micros.date(revokedUs), expires: Micros.date(expiresUs))
     }
 
     init(row: any SQLRow) throws {
@@ -48,6 +50,7 @@ struct APITokenRecord: Sendable, Hashable, Revocable {
         createdUs = try row.int64("token_created_us")
         lastUsedUs = try row.optionalInt64("last_used_us")
         revokedUs = try row.optionalInt64("revoked_us")
+        expiresUs = try row.optionalInt64("token_expires_us")
     }
 }
 
@@ -102,7 +105,7 @@ struct UserPrincipal: Sendable, Hashable {
 extension Store {
     private static let tokenColumns: SQLQueryString = """
         t.id AS token_id, t.user_id, u.name AS owner, t.name AS token_name, t.prefix, t.created_us AS token_created_us, \
-        t.last_used_us, t.revoked_us
+        t.last_used_us, t.revoked_us, t.expires_us AS token_expires_us
         """
 
     func userCount() async throws -> Int {
@@ -190,15 +193,15 @@ extension Store {
 
     // MARK: API tokens
 
-    func createAPIToken(user: UserRecord, name: String, hash: String, prefix: String, actor: String, action: String) async throws
-        -> APITokenRecord
-    {
+    func createAPIToken(
+        user: UserRecord, name: String, hash: String, prefix: String, expiresUs: Int64?, actor: String, action: String
+    ) async throws -> APITokenRecord {
         try await database.transaction { session in
             let now = Micros.now()
             let row = try await session.sql.raw(
                 """
-                INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_us)
-                VALUES (\(bind: user.id), \(bind: name), \(bind: hash), \(bind: prefix), \(bind: now)) RETURNING id
+                INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_us, expires_us)
+                VALUES (\(bind: user.id), \(bind: name), \(bind: hash), \(bind: prefix), \(bind: now), \(bind: expiresUs)) RETURNING id
                 """
             ).first()
             let id = try row!.int64("id")
