@@ -62,7 +62,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
                 let rule = try #require(server.rules[operation.id], "\(operation) has an access rule")
                 let uri = operation.uri
                 switch rule.access {
-                case .anyone, .joinToken:
+                case .anyone, .joinToken, .viewerOrLoopback:  // the last: metricsAreForLoopbackAndViewersUnlessPublic
                     continue
                 case .node:
                     // Neither nobody nor a user (even the admin) may act as a node.
@@ -207,6 +207,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
                 case .anyone, .joinToken: "anyone"
                 case .node: "node"
                 case .user(let role): role.rawValue
+                case .viewerOrLoopback: "viewer"
                 }
             #expect(operation.caller == expected, "\(operation): the document says \(operation.caller), the table \(access)")
         }
@@ -241,6 +242,37 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
             #expect(expired.status == 401)
             #expect(expired.message.contains("expired"))
             #expect(try await api.status { try await api.client(token: .some(forever.token)).me().ok.body.json } == 200)
+        }
+    }
+
+    /// Metrics tell an attacker how many nodes and logins there are: from another host they need a
+    /// viewer's token, unless the server was started with public metrics.
+    @Test func metricsAreForLoopbackAndViewersUnlessPublic() async throws {
+        try await TestServer.with(.sqlite) { server, api in
+            let viewer = try await api.user("prom", role: .viewer)
+            func scrape(from peer: String, token: String?, rules: [String: OperationRule]) async throws -> Int {
+                var request = HTTPRequest(method: .get, scheme: "http", authority: "sluice", path: "/metrics")
+                if let token { request.headerFields[.authorization] = "Bearer \(token)" }
+                let guarded = OperationGuard(rules: rules, authenticator: Authenticator(store: server.app.store))
+                do {
+                    let (response, _) = try await RequestScope.$current.withValue(RequestScope(peer: peer, request: request)) {
+                        try await guarded.intercept(request, body: nil, metadata: .init(), operationID: "metrics") { _, _, _ in
+                            (HTTPResponse(status: .ok), nil)
+                        }
+                    }
+                    return response.status.code
+                } catch let error as APIError {
+                    return error.status.code
+                }
+            }
+            let guarded = server.rules
+            #expect(try await scrape(from: "127.0.0.1", token: nil, rules: guarded) == 200)
+            #expect(try await scrape(from: "::1", token: nil, rules: guarded) == 200)
+            #expect(try await scrape(from: "192.0.2.7", token: nil, rules: guarded) == 401)
+            #expect(try await scrape(from: "2001:db8::7", token: "sla_not-a-token", rules: guarded) == 401)
+            #expect(try await scrape(from: "192.0.2.7", token: viewer, rules: guarded) == 200)
+            let open = OperationRule.table(limits: .init(), publicMetrics: true)
+            #expect(try await scrape(from: "192.0.2.7", token: nil, rules: open) == 200)
         }
     }
 

@@ -13,6 +13,8 @@ enum Access: Sendable, Hashable, CustomStringConvertible {
     case joinToken
     /// A user API token of at least this role.
     case user(Role)
+    /// A viewer token, or nothing from the server's own host (Prometheus scraping beside it).
+    case viewerOrLoopback
 
     var description: String {
         switch self {
@@ -20,6 +22,7 @@ enum Access: Sendable, Hashable, CustomStringConvertible {
         case .node: "node"
         case .joinToken: "join token"
         case .user(let role): role.rawValue
+        case .viewerOrLoopback: "viewer or loopback"
         }
     }
 }
