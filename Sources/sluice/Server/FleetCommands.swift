@@ -138,10 +138,10 @@ struct AlertsCommand: AsyncParsableCommand {
         func run() async throws {
             let query = Operations.ListAlerts.Input.Query(state: state, limit: limit)
             let page = try await server.call { try await $0.listAlerts(query: query).ok.body.json }
-            print(Terminal.paint([Terminal.fit("ID", 6), Terminal.fit("STATE", 13), Terminal.fit("KIND", 11), Terminal.fit("NODE", 16), Terminal.fit("EXE", 26), Terminal.fit("DESTINATION", 24), Terminal.fit("COUNT", 6), "POLICY/RULE"].joined(separator: " "), .bold))
+            print(Terminal.paint([Terminal.fit("ID", 6), Terminal.fit("LAST SEEN", 19), Terminal.fit("STATE", 13), Terminal.fit("KIND", 11), Terminal.fit("NODE", 16), Terminal.fit("EXE", 26), Terminal.fit("DESTINATION", 24), Terminal.fit("COUNT", 6), "POLICY/RULE"].joined(separator: " "), .bold))
             for alert in page.items {
                 print([
-                    Terminal.fit(String(alert.id), 6), Terminal.fit(alert.state.rawValue, 13), Terminal.fit(alert.kind.rawValue, 11),
+                    Terminal.fit(String(alert.id), 6), Terminal.fit(Terminal.when(alert.lastSeen), 19), Terminal.fit(alert.state.rawValue, 13), Terminal.fit(alert.kind.rawValue, 11),
                     Terminal.fit(alert.node, 16), Terminal.fit(alert.exe ?? "?", 26, keepEnd: true),
                     Terminal.fit("\(alert.destination):\(alert.port)", 24), Terminal.fit(String(alert.count), 6),
                     [alert.policy, alert.rule].compactMap { $0 }.joined(separator: "/"),
@@ -168,7 +168,7 @@ struct AlertsCommand: AsyncParsableCommand {
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users", abstract: "People and their roles: admin, operator, viewer (admin).",
-        subcommands: [List.self, Create.self, SetRole.self, Disable.self])
+        subcommands: [List.self, Create.self, Passwd.self, SetRole.self, Disable.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list")
@@ -192,6 +192,29 @@ struct UsersCommand: AsyncParsableCommand {
             let request = Components.Schemas.CreateUserRequest(name: name, password: password, role: role)
             let user = try await server.call { try await $0.createUser(body: .json(request)).created.body.json }
             print("created \(user.name) (\(user.role.rawValue))")
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "passwd",
+            abstract: "Set a user's password (admin: anyone's; yourself: give the current one with --current-stdin).",
+            discussion: "A new password ends every session and token of the user except the one this command uses.")
+        @Argument var name: String
+        @Flag(name: .customLong("password-stdin"), help: "Read the new password from standard input (the first line).") var passwordStdin = false
+        @Flag(name: .customLong("current-stdin"), help: "Read the current password from standard input (the second line with --password-stdin).")
+        var currentStdin = false
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : Password.ask("New password for \(name): ")
+            // Your own password needs the current one (the server refuses without it).
+            let ownName = ServerCredentials.load()?.user == name
+            let current = currentStdin ? readLine(strippingNewline: true) : ownName ? Password.ask("Current password: ") : nil
+            let user = try await server.call { [name] in
+                try await $0.updateUser(path: .init(name: name), body: .json(.init(password: password, currentPassword: current))).ok.body.json
+            }
+            print("password of \(user.name) changed")
         }
     }
 

@@ -29,7 +29,10 @@ struct LoginCommand: AsyncParsableCommand {
         guard case .APITokenCreated(let created) = answer else {
             throw APIClientError.unexpectedAnswer(status: 201, operation: "login (a console session instead of a token)")
         }
-        try ServerCredentials(server: url, token: created.token, user: created.user.name, certificateAuthority: server.ca).save()
+        try ServerCredentials(
+            server: url, token: created.token, user: created.user.name, certificateAuthority: server.ca,
+            allowPlainHTTP: server.plainHTTPAsked ? true : nil
+        ).save()
         let until = created.info.expires.map { "until \(RFC3339.format(Int64($0.timeIntervalSince1970 * 1e9)))" } ?? "until logout"
         print("logged in to \(url) as \(created.user.name) (\(created.user.role.rawValue)), \(until); token saved in \(ServerCredentials.path)")
     }
