@@ -15,7 +15,7 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry]
+    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -295,5 +295,70 @@ enum Migrations {
     /// When an API token stops working; NULL (every token made before) never.
     static let apiTokenExpiry = Migration(version: 7, name: "an API token's expiry") { _ in
         ["ALTER TABLE api_tokens ADD COLUMN expires_us BIGINT"]
+    }
+
+    /// Per-minute rollups by destination and by application, and first contacts
+    /// (Store+Rollups.swift), filled from the events already stored so that reports over them stay
+    /// whole after an upgrade.
+    static let rollups = Migration(version: 8, name: "per-minute rollups and first contacts") { _ in
+        [
+            """
+            CREATE TABLE event_rollups (
+                minute BIGINT NOT NULL,
+                node_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                exe TEXT NOT NULL,
+                dst_key TEXT NOT NULL,
+                dst_port BIGINT NOT NULL,
+                dst_domain TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                n BIGINT NOT NULL,
+                bytes_sent BIGINT NOT NULL,
+                bytes_received BIGINT NOT NULL,
+                last_us BIGINT NOT NULL,
+                PRIMARY KEY (minute, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict)
+            )
+            """,
+            """
+            INSERT INTO event_rollups (minute, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict, n, bytes_sent, bytes_received, last_us)
+            SELECT time_us / 60000000, node_id, kind, COALESCE(exe, ''), dst_key, dst_port, COALESCE(dst_domain, ''), verdict,
+            COUNT(*), CAST(SUM(bytes_sent) AS BIGINT), CAST(SUM(bytes_received) AS BIGINT), MAX(time_us)
+            FROM events GROUP BY time_us / 60000000, node_id, kind, COALESCE(exe, ''), dst_key, dst_port, COALESCE(dst_domain, ''), verdict
+            """,
+            """
+            CREATE TABLE destination_first_seen (
+                node_id TEXT NOT NULL,
+                dst_key TEXT NOT NULL,
+                dst_port BIGINT NOT NULL,
+                first_us BIGINT NOT NULL,
+                PRIMARY KEY (node_id, dst_key, dst_port)
+            )
+            """,
+            """
+            INSERT INTO destination_first_seen (node_id, dst_key, dst_port, first_us)
+            SELECT node_id, dst_key, dst_port, MIN(time_us) FROM events WHERE kind = 'decision' GROUP BY node_id, dst_key, dst_port
+            """,
+            "CREATE INDEX destination_first_seen_time ON destination_first_seen (first_us)",
+            """
+            CREATE TABLE app_rollups (
+                minute BIGINT NOT NULL,
+                node_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                exe TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                n BIGINT NOT NULL,
+                bytes_sent BIGINT NOT NULL,
+                bytes_received BIGINT NOT NULL,
+                last_us BIGINT NOT NULL,
+                PRIMARY KEY (minute, node_id, kind, exe, verdict)
+            )
+            """,
+            """
+            INSERT INTO app_rollups (minute, node_id, kind, exe, verdict, n, bytes_sent, bytes_received, last_us)
+            SELECT minute, node_id, kind, exe, verdict, CAST(SUM(n) AS BIGINT), CAST(SUM(bytes_sent) AS BIGINT),
+            CAST(SUM(bytes_received) AS BIGINT), MAX(last_us)
+            FROM event_rollups GROUP BY minute, node_id, kind, exe, verdict
+            """,
+        ]
     }
 }
