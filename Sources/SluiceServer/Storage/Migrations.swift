@@ -15,7 +15,7 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups]
+    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -359,6 +359,31 @@ enum Migrations {
             CAST(SUM(bytes_received) AS BIGINT), MAX(last_us)
             FROM event_rollups GROUP BY minute, node_id, kind, exe, verdict
             """,
+        ]
+    }
+
+    /// Silences: what new alerts they hold back, until when; and which silence holds back an alert.
+    static let silences = Migration(version: 9, name: "alert silences") { kind in
+        [
+            """
+            CREATE TABLE silences (
+                id \(serial(kind)),
+                node_id TEXT,
+                kind TEXT,
+                exe TEXT,
+                destination TEXT,
+                port BIGINT,
+                policy TEXT,
+                comment TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_us BIGINT NOT NULL,
+                expires_us BIGINT NOT NULL,
+                ended_us BIGINT,
+                silenced BIGINT NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX silences_expires ON silences (expires_us)",
+            "CREATE INDEX alerts_last_seen ON alerts (last_us, id)",
         ]
     }
 }
