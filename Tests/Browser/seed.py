@@ -67,7 +67,7 @@ class Fleet:
         api.call('POST', '/api/v1/policies', {'documents': [self.web_policy], 'message': 'curl may reach the internal network'}, token)
         api.call('POST', '/api/v1/policies', {'documents': [policy('lockdown', '/usr/bin/nc', 'deny', 4444, extra='  alertOnDeny: true\n')],
                                               'message': 'netcat must not reach the backdoor port'}, token)
-        join = api.call('POST', '/api/v1/join-tokens', {'name': 'browser-test', 'labels': {'env': 'prod'}}, token)['token']
+        join = api.call('POST', '/api/v1/join-tokens', {'name': 'browser-test', 'labels': {'env': 'prod'}, 'claimable_labels': ['role']}, token)['token']
         enrolled = api.call('POST', '/api/v1/agent/enroll', {'join_token': join, 'node_name': 'web-1', 'labels': {'role': 'web'},
                                                               'kernel': '6.1.0-28-amd64', 'agent_version': '0.1.0'})
         self.node_id, self.credential = enrolled['node_id'], enrolled['credential']
@@ -84,6 +84,9 @@ class Fleet:
             if minute % 9 == 0:
                 lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', minute * 60 + 5))
         lines.append(event('web-1', '/usr/bin/python3', 'python3', '10.200.1.9', 8080, 'alert', None, 90, anomaly=True))
+        # A sweep by an alerting rule: more alerts than one page holds.
+        for index in range(70):
+            lines.append(event('web-1', '/usr/bin/nmap', 'nmap', f'10.77.{index // 10}.{index % 10 + 1}', 22, 'alert', 'web', 1200 + index * 10))
         # Flow records: restic uploads far more than anything else.
         for index in range(20):
             lines.append(event('web-1', '/usr/bin/restic', 'restic', '10.9.9.9', 443, 'allow', 'web', 600 + index * 30, flow=(100 + index, 250_000_000, 40_000)))

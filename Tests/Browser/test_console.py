@@ -16,6 +16,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -216,6 +217,22 @@ def check_live_events(console, fleet):
 
 def check_alert_ack(console, fleet):
     console.open('alerts')
+    # More than a page: the total, then the next page on request; acknowledging several at once.
+    console.text_in('#alert-total', 'match')
+    first = len(console.driver.find_elements(By.CSS_SELECTOR, '.split table tbody tr'))
+    console.click('button[name=load-more]')
+    console.wait.until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, '.split table tbody tr')) > first)
+    console.shot('10-alerts-paged')
+    exe = console.visible('#alert-exe')
+    exe.send_keys('/usr/bin/nmap')
+    exe.send_keys(Keys.TAB)
+    console.text_in('#alert-total', '70 alerts match')
+    for box in console.driver.find_elements(By.CSS_SELECTOR, 'input[name=pick]')[:3]:
+        box.click()
+    console.click('button[name=acknowledge-selected]')
+    console.text_in('.split', '3 acknowledged')
+    exe.clear()
+    exe.send_keys(Keys.TAB)
     # The deny in the policy with alertOnDeny raised this one.
     console.wait.until(EC.element_to_be_clickable((By.XPATH, "//a[contains(., 'Policy deny')]"))).click()
     console.text_in('.split', '10.66.6.6:4444')

@@ -21,7 +21,7 @@ export async function overviewPage(main) {
         panelStat('Nodes', number(nodes.length), `${healthy} applied · ${stale} stale · ${rollout.counts.failed || 0} failed`),
         panelStat('Policy revision', `r${rollout.revision}`, `${rollout.counts.applied || 0} of ${nodes.length} nodes applied`),
         panelStat('Decisions', number(totals.allow + totals.alert + totals.deny), `${number(totals.deny)} denied · ${number(totals.alert)} alerted`),
-        panelStat('Open alerts', number(alerts.items.length) + (alerts.next_cursor ? '+' : ''), alerts.items.length ? h('a', { href: '#/alerts' }, 'review alerts') : 'all clear')),
+        panelStat('Open alerts', number(alerts.total), alerts.items.length ? h('a', { href: '#/alerts' }, 'review alerts') : 'all clear')),
       h('div.grid',
         panel(['Decisions per minute', h('span.aside', 'by verdict')], verdictChart(timeline, 'Decisions per minute by verdict, last hour'))),
       h('div.grid.cols-2',
