@@ -211,7 +211,7 @@ def check_live_events(console, fleet):
     console.text_in('#live-events', 'while-paused')
 
     console.click('#tab-search')
-    console.text_in('main', 'event(s), newest first')
+    console.text_in('main', 'event(s), the latest to reach the server first')
     console.shot('09-event-search')
 
 
@@ -242,6 +242,19 @@ def check_alert_ack(console, fleet):
     console.text_in('.split', 'Acknowledged by admin')
     assert console.none('button[name=acknowledge]')
     console.shot('11-alert-acknowledged')
+
+
+def check_application_page(console, fleet):
+    console.open('apps')
+    console.heading('Applications')
+    console.wait.until(EC.element_to_be_clickable((By.XPATH, "//a[contains(@href, '#/apps/') and contains(., 'python3')]"))).click()
+    console.heading('python3')
+    console.text_in('main', 'Decisions over time')
+    console.text_in('main', '10.200.1.9:8080')
+    # Its learned rule and its anomaly alert, from the other pages' data.
+    console.text_in('main', 'lr-0a1b2c3d')
+    console.find("main a[href^='#/alerts/']")
+    console.shot('12-application')
 
 
 def check_rules_and_reports(console, fleet):
@@ -328,7 +341,7 @@ def main():
     fleet = Fleet(BASE, password).seed()
     driver = browser()
     console = Console(driver)
-    steps = [check_sign_in, check_overview, check_nodes, check_policy_edit_and_deploy, check_live_events, check_alert_ack,
+    steps = [check_sign_in, check_overview, check_nodes, check_policy_edit_and_deploy, check_live_events, check_alert_ack, check_application_page,
              check_rules_and_reports, check_viewer]
     failed = False
     try:

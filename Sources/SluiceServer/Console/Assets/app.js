@@ -9,6 +9,7 @@ import { eventsPage } from './pages/events.js';
 import { alertsPage } from './pages/alerts.js';
 import { rulesPage } from './pages/rules.js';
 import { reportsPage } from './pages/reports.js';
+import { applicationsPage } from './pages/applications.js';
 
 const pages = [
   { path: 'overview', title: 'Overview', render: overviewPage },
@@ -16,6 +17,7 @@ const pages = [
   { path: 'policies', title: 'Policies', render: policiesPage },
   { path: 'events', title: 'Events', render: eventsPage },
   { path: 'alerts', title: 'Alerts', render: alertsPage },
+  { path: 'apps', title: 'Applications', render: applicationsPage },
   { path: 'rules', title: 'Learned rules', render: rulesPage },
   { path: 'reports', title: 'Reports', render: reportsPage },
 ];

@@ -1,7 +1,7 @@
 // Events: the live stream (NDJSON over fetch) with filters and pause, and a search of stored
 // events by time range.
 import * as api from '../api.js';
-import { h, mount, panel, table, badge, timeOfDay, empty, errorBanner, field, select, localInput, verdict, shortExe, number } from '../ui.js';
+import { h, mount, panel, table, badge, timeOfDay, when, empty, errorBanner, field, select, localInput, verdict, shortExe, number } from '../ui.js';
 
 const maxRows = 300;
 
@@ -35,9 +35,10 @@ export async function eventsPage(main, { args }) {
   return () => { if (stop) stop(); };
 }
 
-function columns() {
+/// The event table's columns; `dated` shows the day too (stored events span days, live ones do not).
+function columns({ dated = false } = {}) {
   return [
-    { title: 'Time', cell: (e) => timeOfDay(e.time) },
+    { title: 'Time', cell: (e) => dated ? when(e.time) : timeOfDay(e.time) },
     { title: 'Node', cell: (e) => e.node },
     { title: 'Verdict', cell: (e) => h('span', verdict(e.verdict), e.enforced === false ? h('span.sub', 'not enforced') : null) },
     { title: 'Process', cell: (e) => h('span', { title: e.exe || '' }, e.comm || shortExe(e.exe), h('span.sub', e.exe || '')) },
@@ -114,7 +115,7 @@ function search(box, filters) {
       items = items.concat(page.items);
       cursor = page.next;
       more.hidden = !cursor;
-      mount(results, h('p.muted', `${number(items.length)} event(s), newest first`), table(columns(), items, {
+      mount(results, h('p.muted', `${number(items.length)} event(s), the latest to reach the server first`), table(columns({ dated: true }), items, {
         emptyState: empty('No stored events match', 'Widen the time range or clear a filter.'),
       }));
     } catch (error) {

@@ -3,6 +3,7 @@ import * as api from '../api.js';
 import { h, mount, panel, table, badge, ago, number, empty, errorBanner, verdict, shortExe } from '../ui.js';
 import { verdictChart } from '../charts.js';
 import { stat, topTable } from './top.js';
+import { applicationLink } from './applications.js';
 
 export async function overviewPage(main) {
   mount(main, h('div.page-head', h('h1', 'Overview'), h('span.muted', 'the last hour')), h('p.muted.loading', 'Loading…'));
@@ -27,7 +28,7 @@ export async function overviewPage(main) {
       h('div.grid.cols-2',
         panel(['Nodes', h('a.aside', { href: '#/nodes' }, 'all nodes')], nodeTable(nodes)),
         panel(['Open alerts', h('a.aside', { href: '#/alerts' }, 'all alerts')], alertTable(alerts.items)),
-        panel('Top applications', topTable(apps, 'Application', (key) => h('span', { title: key }, shortExe(key), h('span.sub', key)), { emptyText: 'No traffic in the last hour' })),
+        panel(['Top applications', h('a.aside', { href: '#/apps' }, 'all applications')], topTable(apps, 'Application', applicationLink, { emptyText: 'No traffic in the last hour' })),
         panel('Top destinations', topTable(destinations, 'Destination', (key) => h('code', key), { emptyText: 'No traffic in the last hour' }))));
   };
   try { await load(); } catch (error) { mount(main, h('div.page-head', h('h1', 'Overview')), errorBanner(error)); }
