@@ -91,7 +91,7 @@ final class ServerApp: Sendable {
     var staleAfterUs: Int64 { Int64(configuration.staleAfterSeconds) * 1_000_000 }
 
     /// Who may call each operation of the API document and how large a body it reads.
-    var operationRules: [String: OperationRule] { OperationRule.table(limits: configuration.limits) }
+    var operationRules: [String: OperationRule] { OperationRule.table(limits: configuration.limits, publicMetrics: configuration.publicMetrics) }
 
     /// The router: every operation of the API document through the generated server (guarded by
     /// `OperationGuard`), and the console's static files.

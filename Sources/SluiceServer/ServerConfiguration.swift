@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var logins: LoginLimits
     /// How long a stopping server waits for requests in flight before it cancels them.
     public var shutdownTimeout: Duration
+    /// Serve `/metrics` to anyone; otherwise only to loopback clients and viewer tokens.
+    public var publicMetrics: Bool
     /// bcrypt cost of password hashes (4–31; 12 by default; tests use 4).
     public var bcryptCost: UInt8
     /// How often replicas sharing a PostgreSQL database check for another replica's pushes
@@ -144,7 +146,8 @@ public struct ServerConfiguration: Sendable {
         heartbeatSeconds: Int = 10, staleAfterSeconds: Int? = nil, eventRetentionDays: Int = 14, alertRetentionDays: Int = 90,
         alertAggregationSeconds: Int = 300, webhooks: [Webhook] = [], smtp: SMTPSettings? = nil,
         limits: RequestLimits = RequestLimits(), connections: ConnectionLimits = ConnectionLimits(), logins: LoginLimits = LoginLimits(),
-        shutdownTimeout: Duration = .seconds(10), bcryptCost: UInt8 = 12, revisionPollMilliseconds: Int = 500, serverName: String? = nil
+        shutdownTimeout: Duration = .seconds(10), bcryptCost: UInt8 = 12, revisionPollMilliseconds: Int = 500, serverName: String? = nil,
+        publicMetrics: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -164,6 +167,7 @@ public struct ServerConfiguration: Sendable {
         self.connections = connections
         self.logins = logins
         self.shutdownTimeout = shutdownTimeout
+        self.publicMetrics = publicMetrics
         self.bcryptCost = bcryptCost
         self.revisionPollMilliseconds = revisionPollMilliseconds
         self.serverName = serverName ?? ProcessInfo.processInfo.hostName

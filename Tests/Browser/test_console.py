@@ -173,6 +173,7 @@ def check_policy_edit_and_deploy(console, fleet):
     console.click('#explain-submit')
     console.text_in('.explain-result', 'ALLOW')
     console.text_in('.explain-result', 'policy web')
+    console.text_in('.explain-result', "server's policies only")
     console.shot('07-policy-explain')
 
 

@@ -38,11 +38,16 @@ struct AdminCLITests {
             #expect(try sluice("nodes", "list", failing: true).standardError.contains("sluice login"))
             try sluice("login", "--user", "admin", "--password-stdin", input: ServerProcess.adminPassword + "\n")
             #expect(FileManager.default.fileExists(atPath: home + "/sluice/credentials.json"))
+            // Login remembers that this server is reached over plain HTTP on purpose.
+            let remembered = try ChildProcess.run(
+                BuildProducts.path(of: "sluice"), ["users", "list"], environment: sluice.environment.filter { $0.key != "SLUICE_ALLOW_INSECURE_HTTP" })
+            #expect(remembered.status == 0, "\(remembered.standardError)")
 
             // Users.
             try sluice("users", "create", "vera", "--role", "operator", "--password-stdin", input: "vera-password-1\n")
             #expect(try sluice("users", "list").standardOutput.contains("operator"))
             #expect(try sluice("users", "role", "vera", "viewer").standardOutput.contains("vera is now viewer"))
+            #expect(try sluice("users", "passwd", "vera", "--password-stdin", input: "vera-password-2\n").standardOutput.contains("password of vera changed"))
             #expect(try sluice("users", "disable", "vera").standardOutput.contains("vera disabled"))
 
             // Join tokens.
@@ -70,6 +75,8 @@ struct AdminCLITests {
             let diff = try sluice("policy", "diff", "admin-cli").standardOutput
             #expect(diff.contains("8443") && diff.contains("443"))
             #expect(try sluice("policy", "rollback", "admin-cli", "--to", "1").standardOutput.contains("admin-cli v3"))
+            #expect(try sluice("policy", "diff", "admin-cli", "--from", "1", "--to", "3").standardOutput.contains("identical"))
+            #expect(try sluice("policy", "rollback", "admin-cli", "--to", "1").standardOutput.contains("already at the text of v1"))
             #expect(try sluice("policy", "rollout").standardOutput.contains("revision"))
             // A policy the server refuses: its message names the file and the line.
             try "apiVersion: sluice/v1\nkind: Policy\nmetadata: {name: broken}\nspec: {egress: [{action: maybe}]}\n"
@@ -86,11 +93,16 @@ struct AdminCLITests {
             #expect(try sluice("nodes", "show", enrolled.nodeId).standardOutput.contains("\"name\" : \"cli-node\""))
             #expect(try sluice("nodes", "label", enrolled.nodeId, "env=dev", "tier=web").standardOutput.contains("env=dev,tier=web"))
             #expect(try await admin.node(named: "cli-node").labels.additionalProperties == ["env": "dev", "tier": "web"])
+            // --wait: the node never applies the push, so the command gives up and says who did not answer.
+            try FleetTests.named("admin-cli", port: 25).write(toFile: file, atomically: true, encoding: .utf8)
+            let waited = try sluice("policy", "push", file, "--wait", "--timeout", "2s", failing: true)
+            #expect(waited.status == 2, "\(waited.standardError)")
+            #expect(waited.standardOutput.contains(enrolled.nodeId) && waited.standardOutput.contains("did not answer"), "\(waited.standardOutput)")
             try sluice("nodes", "revoke", enrolled.nodeId)
             #expect(try await admin.node(named: "cli-node").revoked != nil)
             #expect(try sluice("nodes", "show", "no-such-node", failing: true).standardError.contains("no-such-node"))
 
-            #expect(try sluice("alerts", "list", "--state", "open").standardOutput.contains("POLICY/RULE"))
+            #expect(try sluice("alerts", "list", "--state", "open").standardOutput.contains("LAST SEEN"))
             try sluice("tokens", "revoke", "1")
             try sluice("logout")
             #expect(!FileManager.default.fileExists(atPath: home + "/sluice/credentials.json"))

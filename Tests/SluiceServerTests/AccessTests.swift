@@ -62,7 +62,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
                 let rule = try #require(server.rules[operation.id], "\(operation) has an access rule")
                 let uri = operation.uri
                 switch rule.access {
-                case .anyone, .joinToken:
+                case .anyone, .joinToken, .viewerOrLoopback:  // the last: metricsAreForLoopbackAndViewersUnlessPublic
                     continue
                 case .node:
                     // Neither nobody nor a user (even the admin) may act as a node.
@@ -207,6 +207,7 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
                 case .anyone, .joinToken: "anyone"
                 case .node: "node"
                 case .user(let role): role.rawValue
+                case .viewerOrLoopback: "viewer"
                 }
             #expect(operation.caller == expected, "\(operation): the document says \(operation.caller), the table \(access)")
         }
@@ -214,6 +215,65 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
         #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
         let schemes = (document["components"] as? [String: Any])?["securitySchemes"] as? [String: Any]
         #expect(schemes?["apiToken"] != nil && schemes?["sessionCookie"] != nil, "both ways to authenticate are documented")
+    }
+
+    /// Tokens for people and scripts expire by default, and an expired one is refused with a message.
+    @Test(arguments: Backend.enabled)
+    func apiTokensExpire(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            let admin = api.client()
+            let login = try await admin.login(body: .json(.init(name: "admin", password: TestServer.adminPassword))).created.body.json
+            guard case .APITokenCreated(let cli) = login else { throw TestFailure("a token, not a session") }
+            let month = try #require(cli.info.expires).timeIntervalSinceNow
+            #expect((29 * 86_400.0)...(30 * 86_400.0) ~= month, "a CLI login lasts 30 days: \(month) s")
+
+            let script = try await admin.createToken(body: .json(.init(name: "backup"))).created.body.json
+            #expect((89 * 86_400.0)...(90 * 86_400.0) ~= (try #require(script.info.expires).timeIntervalSinceNow))
+            let forever = try await admin.createToken(body: .json(.init(name: "forever", expiresIn: 0))).created.body.json
+            #expect(forever.info.expires == nil)
+            #expect(try await api.refusal { try await admin.createToken(body: .json(.init(name: "blink", expiresIn: 5))).created.body.json }.status == 400)
+
+            let asScript = api.client(token: .some(script.token))
+            #expect(try await api.status { try await asScript.me().ok.body.json } == 200)
+            try await server.app.store.database.transaction { session in
+                try await session.sql.raw("UPDATE api_tokens SET expires_us = \(bind: Micros.now() - 1) WHERE id = \(bind: script.info.id)").run()
+            }
+            let expired = try await api.refusal { try await asScript.me().ok.body.json }
+            #expect(expired.status == 401)
+            #expect(expired.message.contains("expired"))
+            #expect(try await api.status { try await api.client(token: .some(forever.token)).me().ok.body.json } == 200)
+        }
+    }
+
+    /// Metrics tell an attacker how many nodes and logins there are: from another host they need a
+    /// viewer's token, unless the server was started with public metrics.
+    @Test func metricsAreForLoopbackAndViewersUnlessPublic() async throws {
+        try await TestServer.with(.sqlite) { server, api in
+            let viewer = try await api.user("prom", role: .viewer)
+            func scrape(from peer: String, token: String?, rules: [String: OperationRule]) async throws -> Int {
+                var request = HTTPRequest(method: .get, scheme: "http", authority: "sluice", path: "/metrics")
+                if let token { request.headerFields[.authorization] = "Bearer \(token)" }
+                let guarded = OperationGuard(rules: rules, authenticator: Authenticator(store: server.app.store))
+                do {
+                    let (response, _) = try await RequestScope.$current.withValue(RequestScope(peer: peer, request: request)) {
+                        try await guarded.intercept(request, body: nil, metadata: .init(), operationID: "metrics") { _, _, _ in
+                            (HTTPResponse(status: .ok), nil)
+                        }
+                    }
+                    return response.status.code
+                } catch let error as APIError {
+                    return error.status.code
+                }
+            }
+            let guarded = server.rules
+            #expect(try await scrape(from: "127.0.0.1", token: nil, rules: guarded) == 200)
+            #expect(try await scrape(from: "::1", token: nil, rules: guarded) == 200)
+            #expect(try await scrape(from: "192.0.2.7", token: nil, rules: guarded) == 401)
+            #expect(try await scrape(from: "2001:db8::7", token: "sla_not-a-token", rules: guarded) == 401)
+            #expect(try await scrape(from: "192.0.2.7", token: viewer, rules: guarded) == 200)
+            let open = OperationRule.table(limits: .init(), publicMetrics: true)
+            #expect(try await scrape(from: "192.0.2.7", token: nil, rules: open) == 200)
+        }
     }
 
     @Test func theServerServesItsOwnDocumentByteForByte() async throws {

@@ -11,12 +11,12 @@ import Testing
     @Test(arguments: Backend.enabled)
     func enrollHeartbeatAndRevoke(_ backend: Backend) async throws {
         try await TestServer.with(backend) { server, api in
-            let token = try await api.joinToken(labels: ["env": "prod", "team": "web"])
+            let token = try await api.joinToken(labels: ["env": "prod", "team": "web"], claims: ["zone"], reuseNames: true)
             let node = try await api.enroll("web-1", labels: ["env": "dev", "zone": "a"], joinToken: token)
             #expect(node.id.hasPrefix("n-"))
             #expect(node.credential.hasPrefix("sln_"))
 
-            // The token's labels win over the node's own.
+            // The token's labels win over the node's own; the node adds those it may claim.
             let shown = try await api.client().showNode(path: .init(id: node.id)).ok.body.json
             #expect(shown.labels.additionalProperties == ["env": "prod", "team": "web", "zone": "a"])
             #expect(shown.joinToken == "fleet")
@@ -60,6 +60,46 @@ import Testing
             #expect(listed.map(\.id) == [again.id])
             let all = try await api.client().listNodes(query: .init(includeRevoked: true)).ok.body.json
             #expect(Set(all.map(\.id)) == [node.id, again.id])
+        }
+    }
+
+    /// A token holder cannot pose as another node: labels beyond the token's need a claim, and a
+    /// name an enrolled node has is refused until that node is revoked (or the token allows reuse).
+    @Test(arguments: Backend.enabled)
+    func tokensDecideLabelsAndNames(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { _, api in
+            let plain = try await api.joinToken(labels: ["role": "worker"], name: "plain")
+            let claimed = try await api.refusal { try await api.enroll("w-1", labels: ["env": "prod"], joinToken: plain) }
+            #expect(claimed.status == 403)
+            #expect(claimed.message.contains("env=prod"))
+            #expect(claimed.message.contains("plain"))
+            // Asking for the token's own label is no claim: the node gets the token's value.
+            let worker = try await api.enroll("w-1", labels: ["role": "admin"], joinToken: plain)
+            #expect(try await api.client().showNode(path: .init(id: worker.id)).ok.body.json.labels.additionalProperties == ["role": "worker"])
+
+            let zoned = try await api.joinToken(claims: ["zone=eu-1", "rack"], name: "zoned")
+            let eu = try await api.enroll("w-2", labels: ["zone": "eu-1", "rack": "r7"], joinToken: zoned)
+            #expect(try await api.client().showNode(path: .init(id: eu.id)).ok.body.json.labels.additionalProperties == ["zone": "eu-1", "rack": "r7"])
+            #expect(try await api.refusal { try await api.enroll("w-3", labels: ["zone": "us-1"], joinToken: zoned) }.status == 403)
+            let info = try await api.client().listJoinTokens().ok.body.json.first { $0.name == "zoned" }
+            #expect(info?.claimableLabels == ["zone=eu-1", "rack"])
+            #expect(info?.reuseNames == false)
+
+            // The name of an enrolled node: refused, naming the node to revoke.
+            let taken = try await api.refusal { try await api.enroll("w-1", joinToken: zoned) }
+            #expect(taken.status == 409)
+            #expect(taken.message.contains(worker.id))
+            // A token that allows reuse (a reinstalled host), or the old node revoked, lets it in.
+            let reinstall = try await api.joinToken(reuseNames: true, name: "reinstall")
+            #expect(try await api.enroll("w-1", joinToken: reinstall).id != worker.id)
+            _ = try await api.client().revokeNode(path: .init(id: eu.id)).ok.body.json
+            #expect(try await api.enroll("w-2", joinToken: zoned).id != eu.id)
+
+            // Bad claims are refused when the token is made.
+            let bad = try await api.refusal {
+                try await api.client().createJoinToken(body: .json(.init(name: "bad", claimableLabels: ["bad key!"]))).created.body.json
+            }
+            #expect(bad.status == 400)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
+import SluiceCore
 
 /// Runs before the generated code decodes a request: authenticates the caller and checks its
 /// role against the operation's rule (`OperationRule.table`), records who it is in the request's
@@ -26,6 +27,10 @@ struct OperationGuard: ServerMiddleware {
             scope?.principal = .node(try await authenticator.node(request))
         case .user(let role):
             scope?.principal = .user(try await authenticator.user(request, role: role))
+        case .viewerOrLoopback:
+            if !(scope.flatMap { IPAddress($0.peer) }?.isLoopback ?? false) {
+                scope?.principal = .user(try await authenticator.user(request, role: .viewer))
+            }
         }
         var body = body
         if let limit = rule.body {

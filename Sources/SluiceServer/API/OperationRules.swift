@@ -30,7 +30,7 @@ struct OperationRule: Sendable, Hashable {
 extension OperationRule {
     /// The one table of access rules and body limits, keyed by operationId: the access tests check
     /// that it names every operation of the document and no other.
-    static func table(limits: ServerConfiguration.RequestLimits) -> [String: OperationRule] {
+    static func table(limits: ServerConfiguration.RequestLimits, publicMetrics: Bool) -> [String: OperationRule] {
         let small = Body.json(limit: 16 << 10)
         let medium = Body.json(limit: 64 << 10)
         let policies = Body.json(limit: limits.maximumPolicyBytes)
@@ -100,7 +100,8 @@ extension OperationRule {
             "openapi": .init(.anyone),
             "healthz": .init(.anyone),
             "readyz": .init(.anyone),
-            "metrics": .init(.anyone),
+            // Counts of nodes, logins and load tell an attacker much: not for anyone unless asked.
+            "metrics": .init(publicMetrics ? .anyone : .viewerOrLoopback),
         ]
     }
 }

@@ -36,6 +36,11 @@ extension ServerAPI {
             case .revoked: throw APIError.forbidden("this join token was revoked; ask an admin for a new one")
             case .expired: throw APIError.forbidden("this join token has expired; ask an admin for a new one")
             case .usedUp(let limit): throw APIError.forbidden("this join token has enrolled its \(limit) node(s); ask an admin for a new one")
+            case .label(let refusal): throw APIError.forbidden(refusal.description)
+            case .nameInUse(let holder):
+                throw APIError.conflict(
+                    "a node named \(enroll.nodeName) is enrolled (id \(holder)); revoke it first (sluice nodes revoke \(holder)), "
+                        + "pick another --node-name, or enroll with a token that allows reusing names (--reuse-names)")
             }
         }
     }

@@ -45,9 +45,13 @@ extension ServerAPI {
             _ = try await store.revokeAPIToken(id: old.token.id, ownerID: nil, actor: "user:\(user.name)")
         }
         let secret = Secrets.make(.apiToken)
+        // A browser session lives as long as its cookie; a CLI login a month unless asked otherwise.
+        let expires =
+            session
+            ? Micros.now() + SessionCookie.lifetimeSeconds * 1_000_000 : try TokenLifetime.expiry(body.expiresIn, standard: TokenLifetime.login)
         let token = try await store.createAPIToken(
-            user: user, name: tokenName, hash: Secrets.digest(secret), prefix: Secrets.displayPrefix(secret), actor: "user:\(user.name)",
-            action: "login")
+            user: user, name: tokenName, hash: Secrets.digest(secret), prefix: Secrets.displayPrefix(secret), expiresUs: expires,
+            actor: "user:\(user.name)", action: "login")
         guard session else {
             return .created(.init(body: .json(.APITokenCreated(.init(token: secret, info: token.info, user: user.info)))))
         }
@@ -97,7 +101,7 @@ extension ServerAPI {
         let secret = Secrets.make(.apiToken)
         let token = try await store.createAPIToken(
             user: principal.user, name: body.name, hash: Secrets.digest(secret), prefix: Secrets.displayPrefix(secret),
-            actor: principal.actor, action: "token.create")
+            expiresUs: try TokenLifetime.expiry(body.expiresIn, standard: TokenLifetime.apiToken), actor: principal.actor, action: "token.create")
         return .created(.init(body: .json(.init(token: secret, info: token.info, user: principal.user.info))))
     }
 

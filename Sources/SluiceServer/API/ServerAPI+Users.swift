@@ -51,28 +51,23 @@ extension ServerAPI {
         .ok(.init(body: .json(try await store.joinTokens().map(\.info))))
     }
 
-    /// The lifetime of a join token created without `expires_in`.
-    static let defaultJoinTokenSeconds = 86_400
-
     func createJoinToken(_ input: Operations.CreateJoinToken.Input) async throws -> Operations.CreateJoinToken.Output {
         let principal = try user()
         let body = switch input.body { case .json(let body): body }
         try Limits.check(name: body.name, "name")
         let labels = body.labels?.additionalProperties ?? [:]
         if let problem = NodeSelector.validate(labels) { throw APIError.badRequest(problem.description) }
-        // A token that leaks should not enroll nodes for ever: a day unless asked otherwise.
-        var expires: Int64?
-        let seconds = body.expiresIn ?? Self.defaultJoinTokenSeconds
-        if seconds != 0 {
-            guard (60...(366 * 86400)).contains(seconds) else {
-                throw APIError.badRequest("expires_in must be 60 seconds to 366 days, or 0 for never")
-            }
-            expires = Micros.now() + Int64(seconds) * 1_000_000
-        }
+        let expires = try TokenLifetime.expiry(body.expiresIn, standard: TokenLifetime.joinToken)
         if let uses = body.maxUses, !(1...1_000_000).contains(uses) { throw APIError.badRequest("max_uses must be 1 to 1000000") }
+        let claims: LabelClaims
+        switch LabelClaims.parse(body.claimableLabels ?? []) {
+        case .success(let parsed): claims = parsed
+        case .failure(let problem): throw APIError.badRequest("claimable_labels: \(problem)")
+        }
         let secret = Secrets.make(.joinToken)
         let token = try await store.createJoinToken(
-            name: body.name, labels: labels, hash: Secrets.digest(secret), expiresUs: expires, maxUses: body.maxUses, actor: principal.actor)
+            name: body.name, labels: labels, claims: claims, reuseNames: body.reuseNames ?? false, hash: Secrets.digest(secret), expiresUs: expires,
+            maxUses: body.maxUses, actor: principal.actor)
         return .created(.init(body: .json(.init(token: secret, info: token.info))))
     }
 

@@ -13,6 +13,8 @@ enum Access: Sendable, Hashable, CustomStringConvertible {
     case joinToken
     /// A user API token of at least this role.
     case user(Role)
+    /// A viewer token, or nothing from the server's own host (Prometheus scraping beside it).
+    case viewerOrLoopback
 
     var description: String {
         switch self {
@@ -20,6 +22,7 @@ enum Access: Sendable, Hashable, CustomStringConvertible {
         case .node: "node"
         case .joinToken: "join token"
         case .user(let role): role.rawValue
+        case .viewerOrLoopback: "viewer or loopback"
         }
     }
 }
@@ -61,6 +64,9 @@ struct Authenticator: Sendable {
             throw APIError.unauthorized("unknown API token; log in again")
         }
         if principal.token.revokedUs != nil { throw APIError.unauthorized("this API token was revoked; log in again") }
+        if let expires = principal.token.expiresUs, expires <= Micros.now() {
+            throw APIError.unauthorized("this API token expired at \(RFC3339.format(expires * 1000)); log in again (sluice login)")
+        }
         if principal.user.disabled { throw APIError.unauthorized("user \(principal.user.name) is disabled") }
         // A console session ends after its lifetime however it is presented.
         if principal.token.name == SessionCookie.tokenName, Micros.now() - principal.token.createdUs > SessionCookie.lifetimeSeconds * 1_000_000 {

@@ -15,7 +15,9 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, intelFeeds]
+    static let all: [Migration] = [
+        initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, intelFeeds,
+    ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -282,11 +284,26 @@ enum Migrations {
         ]
     }
 
+    /// Which labels a node may set itself and whether it may take an enrolled node's name. Tokens
+    /// made before keep their old meaning (any label, any name), so nodes that enroll with them
+    /// keep working; new tokens default to neither.
+    static let joinTokenClaims = Migration(version: 6, name: "the labels and names a join token lets a node claim") { _ in
+        [
+            "ALTER TABLE join_tokens ADD COLUMN claimable_labels TEXT NOT NULL DEFAULT '[\"*\"]'",
+            "ALTER TABLE join_tokens ADD COLUMN reuse_names BOOLEAN NOT NULL DEFAULT TRUE",
+        ]
+    }
+
+    /// When an API token stops working; NULL (every token made before) never.
+    static let apiTokenExpiry = Migration(version: 7, name: "an API token's expiry") { _ in
+        ["ALTER TABLE api_tokens ADD COLUMN expires_us BIGINT"]
+    }
+
     /// Threat-intelligence feeds and their indicators. Every change of an indicator (added,
     /// changed, removed: a tombstone) takes the next `intel_state.seq`, so a node's poll reads
     /// what changed after its cursor; `layout_seq` is the last change of which feeds target which
     /// nodes (a cursor before it gets the whole set), `floor_seq` the newest pruned tombstone.
-    static let intelFeeds = Migration(version: 6, name: "threat-intelligence feeds") { kind in
+    static let intelFeeds = Migration(version: 8, name: "threat-intelligence feeds") { kind in
         [
             """
             CREATE TABLE feeds (

@@ -74,6 +74,10 @@ extension Store {
 
     enum EnrollRefusal: Error {
         case unknownToken, revoked, expired, usedUp(Int)
+        /// The node asked for a label its token does not let it claim.
+        case label(LabelClaims.Refusal)
+        /// An enrolled, unrevoked node has the name (its id), and the token does not allow reuse.
+        case nameInUse(String)
     }
 
     /// Enrolls a node with a join token: a new node id every time, even for a known name.
@@ -90,7 +94,18 @@ extension Store {
             // Read and counted in this transaction (row-locked on PostgreSQL): parallel enrollments
             // cannot go past the limit.
             if let limit = token.maxUses, token.uses >= limit { return .failure(.usedUp(limit)) }
-            let labels = request.labels.additionalProperties.merging(token.labels) { _, tokens in tokens }
+            let labels: [String: String]
+            switch token.claims.labels(token: token.name, tokenLabels: token.labels, requested: request.labels.additionalProperties) {
+            case .success(let granted): labels = granted
+            case .failure(let refusal): return .failure(.label(refusal))
+            }
+            if !token.reuseNames,
+                let holder = try await session.sql.raw(
+                    "SELECT id FROM nodes WHERE name = \(bind: request.nodeName) AND revoked_us IS NULL ORDER BY enrolled_us LIMIT 1"
+                ).first()
+            {
+                return .failure(.nameInUse(try holder.string("id")))
+            }
             try await session.sql.raw(
                 """
                 INSERT INTO nodes (id, name, labels, kernel, agent_version, credential_hash, join_token_id, enrolled_us)

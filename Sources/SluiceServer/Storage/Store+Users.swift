@@ -32,11 +32,13 @@ struct APITokenRecord: Sendable, Hashable, Revocable {
     var createdUs: Int64
     var lastUsedUs: Int64?
     var revokedUs: Int64?
+    /// Nil: never expires (tokens made before expiry existed, or asked for with `expires_in: 0`).
+    var expiresUs: Int64?
 
     var info: Components.Schemas.APITokenInfo {
         .init(
             id: Int(id), name: name, owner: owner, prefix: prefix, created: Micros.date(createdUs), lastUsed: Micros.date(lastUsedUs),
-            revoked: Micros.date(revokedUs))
+            revoked: Micros.date(revokedUs), expires: Micros.date(expiresUs))
     }
 
     init(row: any SQLRow) throws {
@@ -48,6 +50,7 @@ struct APITokenRecord: Sendable, Hashable, Revocable {
         createdUs = try row.int64("token_created_us")
         lastUsedUs = try row.optionalInt64("last_used_us")
         revokedUs = try row.optionalInt64("revoked_us")
+        expiresUs = try row.optionalInt64("token_expires_us")
     }
 }
 
@@ -62,11 +65,15 @@ struct JoinTokenRecord: Sendable, Hashable, Revocable {
     var uses: Int
     /// Nil: any number of enrollments until it expires.
     var maxUses: Int?
+    /// Labels a node may set itself beside the token's.
+    var claims: LabelClaims
+    /// Whether a node may take the name of an enrolled, unrevoked node.
+    var reuseNames: Bool
 
     var info: Components.Schemas.JoinTokenInfo {
         .init(
             id: Int(id), name: name, labels: .init(labels), createdBy: createdBy, created: Micros.date(createdUs), expires: Micros.date(expiresUs),
-            revoked: Micros.date(revokedUs), uses: uses, maxUses: maxUses)
+            revoked: Micros.date(revokedUs), uses: uses, maxUses: maxUses, claimableLabels: claims.texts, reuseNames: reuseNames)
     }
 
     init(row: any SQLRow) throws {
@@ -79,6 +86,9 @@ struct JoinTokenRecord: Sendable, Hashable, Revocable {
         revokedUs = try row.optionalInt64("revoked_us")
         uses = Int(try row.int64("uses"))
         maxUses = try row.optionalInt64("max_uses").map { Int($0) }
+        // Written by createJoinToken from parsed claims: a row that no longer parses claims nothing.
+        claims = (try? LabelClaims.parse(JSONColumn.decode(fleet: [String].self, try row.string("claimable_labels")) ?? []).get()) ?? .none
+        reuseNames = try row.bool("reuse_names")
     }
 }
 
@@ -95,7 +105,7 @@ struct UserPrincipal: Sendable, Hashable {
 extension Store {
     private static let tokenColumns: SQLQueryString = """
         t.id AS token_id, t.user_id, u.name AS owner, t.name AS token_name, t.prefix, t.created_us AS token_created_us, \
-        t.last_used_us, t.revoked_us
+        t.last_used_us, t.revoked_us, t.expires_us AS token_expires_us
         """
 
     func userCount() async throws -> Int {
@@ -183,15 +193,15 @@ extension Store {
 
     // MARK: API tokens
 
-    func createAPIToken(user: UserRecord, name: String, hash: String, prefix: String, actor: String, action: String) async throws
-        -> APITokenRecord
-    {
+    func createAPIToken(
+        user: UserRecord, name: String, hash: String, prefix: String, expiresUs: Int64?, actor: String, action: String
+    ) async throws -> APITokenRecord {
         try await database.transaction { session in
             let now = Micros.now()
             let row = try await session.sql.raw(
                 """
-                INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_us)
-                VALUES (\(bind: user.id), \(bind: name), \(bind: hash), \(bind: prefix), \(bind: now)) RETURNING id
+                INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_us, expires_us)
+                VALUES (\(bind: user.id), \(bind: name), \(bind: hash), \(bind: prefix), \(bind: now), \(bind: expiresUs)) RETURNING id
                 """
             ).first()
             let id = try row!.int64("id")
@@ -255,21 +265,25 @@ extension Store {
     // MARK: Join tokens
 
     func createJoinToken(
-        name: String, labels: [String: String], hash: String, expiresUs: Int64?, maxUses: Int?, actor: String
+        name: String, labels: [String: String], claims: LabelClaims, reuseNames: Bool, hash: String, expiresUs: Int64?, maxUses: Int?,
+        actor: String
     ) async throws -> JoinTokenRecord {
         try await database.transaction { session in
             let row = try await session.sql.raw(
                 """
-                INSERT INTO join_tokens (name, token_hash, labels, created_by, created_us, expires_us, uses, max_uses)
+                INSERT INTO join_tokens (name, token_hash, labels, created_by, created_us, expires_us, uses, max_uses, claimable_labels, reuse_names)
                 VALUES (\(bind: name), \(bind: hash), \(bind: JSONColumn.encode(labels)), \(bind: actor), \(bind: Micros.now()), \(bind: expiresUs), 0,
-                \(bind: maxUses.map { Int64($0) }))
+                \(bind: maxUses.map { Int64($0) }), \(bind: JSONColumn.encode(fleet: claims.texts)), \(bind: reuseNames))
                 RETURNING *
                 """
             ).first()
             let token = try JoinTokenRecord(row: row!)
             try await Store.audit(
                 session, actor: actor, action: "join_token.create", target: name,
-                details: ["id": String(token.id), "labels": NodeSelector.format(labels)])
+                details: [
+                    "id": String(token.id), "labels": NodeSelector.format(labels), "claimable_labels": claims.texts.joined(separator: ","),
+                    "reuse_names": String(reuseNames),
+                ])
             return token
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 @preconcurrency import Glibc
+import SluiceCore
 
 /// Whether standard output is a terminal that wants colour (and NO_COLOR is not set).
 enum Terminal {
@@ -34,5 +35,12 @@ enum Terminal {
 
     static func printError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+extension Terminal {
+    /// A time for a table: `2026-12-03 06:30:12` (UTC, as the API gives it).
+    static func when(_ date: Date) -> String {
+        RFC3339.format(Int64(date.timeIntervalSince1970 * 1e9)).prefix(19).replacingOccurrences(of: "T", with: " ")
     }
 }

@@ -14,19 +14,27 @@ struct LoginCommand: AsyncParsableCommand {
     @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input instead of asking.")
     var passwordStdin = false
 
+    @Option(help: ArgumentHelp("How long the saved token works (30m, 24h, 7d; 0: until logout); default: 30 days.", valueName: "duration"))
+    var expires: DurationArgument?
+
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
         let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : Password.ask("Password for \(user): ")
-        let request = Components.Schemas.LoginRequest(name: user, password: password, tokenName: "cli@\(ProcessInfo.processInfo.hostName)")
+        let request = Components.Schemas.LoginRequest(
+            name: user, password: password, tokenName: "cli@\(ProcessInfo.processInfo.hostName)", expiresIn: expires.map { Int($0.seconds) })
         let (url, answer) = try await server.with(needsToken: false) { connection in
             (connection.server, try await connection.call { try await $0.login(body: .json(request)).created.body.json })
         }
         guard case .APITokenCreated(let created) = answer else {
             throw APIClientError.unexpectedAnswer(status: 201, operation: "login (a console session instead of a token)")
         }
-        try ServerCredentials(server: url, token: created.token, user: created.user.name, certificateAuthority: server.ca).save()
-        print("logged in to \(url) as \(created.user.name) (\(created.user.role.rawValue)); token saved in \(ServerCredentials.path)")
+        try ServerCredentials(
+            server: url, token: created.token, user: created.user.name, certificateAuthority: server.ca,
+            allowPlainHTTP: server.plainHTTPAsked ? true : nil
+        ).save()
+        let until = created.info.expires.map { "until \(RFC3339.format(Int64($0.timeIntervalSince1970 * 1e9)))" } ?? "until logout"
+        print("logged in to \(url) as \(created.user.name) (\(created.user.role.rawValue)), \(until); token saved in \(ServerCredentials.path)")
     }
 }
 

@@ -20,6 +20,12 @@ enum PolicyServerCommands {
         @Option(help: ArgumentHelp("Only nodes with these labels: key=value,… (all must match).", valueName: "labels"))
         var nodes: String?
 
+        @Flag(help: "Wait until every node has applied the new revision or refused it; exit 1 if one refused it, 2 if one did not answer in time.")
+        var wait = false
+
+        @Option(help: ArgumentHelp("How long --wait waits (default 2m).", valueName: "duration"))
+        var timeout: DurationArgument = DurationArgument(seconds: 120)
+
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
@@ -40,6 +46,7 @@ enum PolicyServerCommands {
             }
             if !response.unchanged.isEmpty { print("unchanged: \(response.unchanged.joined(separator: ", "))") }
             print("revision \(response.revision)")
+            if wait { try await RolloutWait(server: server, revision: response.revision, timeout: timeout).run() }
         }
     }
 
@@ -51,12 +58,8 @@ enum PolicyServerCommands {
             let versions = try await server.call { try await $0.listPolicies().ok.body.json }
             print(Terminal.paint([Terminal.fit("NAME", 32), Terminal.fit("VERSION", 8), Terminal.fit("AUTHOR", 14), Terminal.fit("WHEN", 20), "MESSAGE"].joined(separator: " "), .bold))
             for version in versions {
-                print([Terminal.fit(version.name, 32), Terminal.fit("v\(version.version)", 8), Terminal.fit(version.author, 14), Terminal.fit(Self.when(version.created), 20), version.message].joined(separator: " "))
+                print([Terminal.fit(version.name, 32), Terminal.fit("v\(version.version)", 8), Terminal.fit(version.author, 14), Terminal.fit(Terminal.when(version.created), 20), version.message].joined(separator: " "))
             }
-        }
-
-        static func when(_ date: Date) -> String {
-            RFC3339.format(Int64(date.timeIntervalSince1970 * 1e9)).prefix(19).replacingOccurrences(of: "T", with: " ")
         }
     }
 
@@ -68,7 +71,7 @@ enum PolicyServerCommands {
         func run() async throws {
             let versions = try await server.call { [name] in try await $0.policyHistory(path: .init(name: name)).ok.body.json }
             for version in versions {
-                print("v\(version.version)  \(List.when(version.created))  \(version.author)\(version.deleted ? "  (deleted)" : "")  \(version.message)")
+                print("v\(version.version)  \(Terminal.when(version.created))  \(version.author)\(version.deleted ? "  (deleted)" : "")  \(version.message)")
             }
         }
     }
@@ -83,6 +86,10 @@ enum PolicyServerCommands {
         func run() async throws {
             let diff = try await server.call { [name, from, to] in
                 try await $0.policyDiff(path: .init(name: name), query: .init(from: from, to: to)).ok.body.json
+            }
+            if diff.diff.isEmpty {
+                print("\(name) v\(diff.from) and v\(diff.to) are identical")
+                return
             }
             for line in diff.diff.split(separator: "\n", omittingEmptySubsequences: false) {
                 let text = String(line)
@@ -104,6 +111,10 @@ enum PolicyServerCommands {
                 case .created(let created): try created.body.json
                 case let other: try other.ok.body.json
                 }
+            }
+            guard !response.created.isEmpty else {
+                print("\(name) is already at the text of v\(version); nothing changed (revision \(response.revision))")
+                return
             }
             print(response.created.map { "\($0.name) v\($0.version)" }.joined(separator: ", ") + " (revision \(response.revision))")
         }

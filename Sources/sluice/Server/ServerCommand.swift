@@ -80,6 +80,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-timeout"), help: ArgumentHelp("Seconds a stopping server waits for requests in flight.", valueName: "seconds"))
     var shutdownTimeout: Double = 10
 
+    @Flag(name: .customLong("public-metrics"), help: "Serve /metrics to anyone (by default: loopback clients and viewer tokens only).")
+    var publicMetrics = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -128,7 +131,7 @@ struct ServerCommand: AsyncParsableCommand {
             connections: .init(
                 headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), idleTimeout: .seconds(idleTimeout),
                 maximumPerAddress: maximumConnectionsPerAddress),
-            logins: .init(concurrentChecks: loginChecks), shutdownTimeout: .seconds(shutdownTimeout))
+            logins: .init(concurrentChecks: loginChecks), shutdownTimeout: .seconds(shutdownTimeout), publicMetrics: publicMetrics)
         do {
             try await SluiceServer(configuration: configuration, logger: logger).run()
         } catch {

@@ -9,6 +9,8 @@ struct ServerCredentials: Codable {
     var token: String
     var user: String
     var certificateAuthority: String?
+    /// The server was reached over plain HTTP on purpose at login (`--allow-insecure-http`).
+    var allowPlainHTTP: Bool?
 
     static var path: String {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
@@ -38,8 +40,13 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("CA certificate (PEM) that signed the server's certificate.", valueName: "file"))
     var ca: String?
 
-    @Flag(name: .customLong("allow-insecure-http"), help: "Allow a plain http:// server URL.")
+    @Flag(name: .customLong("allow-insecure-http"), help: "Allow a plain http:// server URL (or $SLUICE_ALLOW_INSECURE_HTTP=1; remembered by login).")
     var allowInsecureHTTP = false
+
+    /// Whether plain HTTP was asked for, by flag or environment.
+    var plainHTTPAsked: Bool {
+        allowInsecureHTTP || ProcessInfo.processInfo.environment["SLUICE_ALLOW_INSECURE_HTTP"] == "1"
+    }
 
     /// Runs `body` with a connection to the server (with the saved or given credential) and
     /// closes it when `body` returns: a stream read inside `body` cannot outlive its client.
@@ -55,7 +62,7 @@ struct ServerOptions: ParsableArguments {
         }
         return try await ServerConnection.with(
             server: url, credential: token, certificateAuthority: ca ?? environment["SLUICE_CA"] ?? saved?.certificateAuthority,
-            allowPlainHTTP: allowInsecureHTTP || environment["SLUICE_ALLOW_INSECURE_HTTP"] == "1",
+            allowPlainHTTP: plainHTTPAsked || (saved?.server == url && saved?.allowPlainHTTP == true),
             userAgent: "sluice-cli/\(SluiceVersion.current)", body)
     }
 

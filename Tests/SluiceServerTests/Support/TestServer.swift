@@ -232,13 +232,19 @@ final class APIClient: @unchecked Sendable {
         return try await login(name, password)
     }
 
-    func joinToken(labels: [String: String] = [:], name: String = "fleet") async throws -> String {
-        try await client().createJoinToken(body: .json(.init(name: name, labels: .init(additionalProperties: labels)))).created.body.json.token
+    /// A join token; `claims` are the labels its nodes may set themselves (none by default, as on a real server).
+    func joinToken(labels: [String: String] = [:], claims: [String] = [], reuseNames: Bool = false, name: String = "fleet") async throws
+        -> String
+    {
+        try await client().createJoinToken(
+            body: .json(.init(name: name, labels: .init(additionalProperties: labels), claimableLabels: claims, reuseNames: reuseNames))
+        ).created.body.json.token
     }
 
     /// Enrolls a node; returns its id and credential.
     func enroll(_ name: String, labels: [String: String] = [:], joinToken: String? = nil) async throws -> (id: String, credential: String) {
-        let token = if let joinToken { joinToken } else { try await self.joinToken() }
+        // Without a token of the test's own: one that lets the node claim the labels it asks for.
+        let token = if let joinToken { joinToken } else { try await self.joinToken(claims: labels.isEmpty ? [] : ["*"]) }
         let request = Components.Schemas.EnrollRequest(
             joinToken: token, nodeName: name, labels: .init(additionalProperties: labels), kernel: "6.1.0-test",
             agentVersion: "0.1.0")

@@ -40,12 +40,14 @@ export function explainPanel() {
           e.matched_prefix ? [h('dt', 'Matched'), h('dd', h('code', e.matched_prefix))] : null,
           e.matched_name ? [h('dt', 'Matched name'), h('dd', h('code', e.matched_name))] : null,
           h('dt', 'Policies'), h('dd', answer.policies.length ? answer.policies.join(', ') : h('span.muted', 'none deployed'))),
-        h('h3', 'Trace'), h('pre', e.trace.join('\n')));
+        h('h3', 'Trace'), h('pre', e.trace.join('\n')),
+        h('p.muted.explain-scope', 'Explained with the server\'s policies only: a node\'s local policy folder, learned rules and feed layers are not known here. ',
+          'For a node\'s merged policy run ', h('code', 'sluice policy explain'), ' on that node.'));
     } catch (error) {
       mount(result, errorBanner(error));
     }
   } } },
   h('div.form-grid', field('Executable path', exe), field('Cgroup', cgroup), field('Destination IP', destination), field('Looked up as', domain), field('Port', port), field('Protocol', transport), field('Node', node),
     h('div', h('button.primary', { type: 'submit', id: 'explain-submit' }, 'Explain'))));
-  return panel(['Explain a connection', h('span.aside', 'by path, with the deployed policies and the kernel\'s precedence')], form, result);
+  return panel(['Explain a connection', h('span.aside', 'by path, with the server\'s policies (not a node\'s local ones) and the kernel\'s precedence')], form, result);
 }
