@@ -71,7 +71,7 @@ final class ServerApp: Sendable {
         self.intelWatcher = intelWatcher
         feedPoller = FeedPoller(
             store: store, watcher: intelWatcher, limits: configuration.feedLimits, tick: .milliseconds(configuration.feedTickMilliseconds),
-            tombstoneDays: configuration.intelTombstoneDays, logger: logger)
+            tombstoneDays: configuration.intelTombstoneDays, metrics: metrics, logger: logger)
         metrics.revision.record(Double(revision))
         catalog = PolicyCatalog(store: store)
         hub = EventLineHub { metrics.streams.record($0) }

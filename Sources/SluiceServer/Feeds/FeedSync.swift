@@ -9,6 +9,7 @@ import SluiceCore
 struct FeedSync: Sendable {
     let store: Store
     let limits: FeedLimits
+    let metrics: ServerMetrics
     let logger: Logger
 
     /// Syncs `feed`; returns the intel sequence after (nil when the sync failed).
@@ -19,10 +20,12 @@ struct FeedSync: Sendable {
             let fetch = try await self.fetch(feed, now: Micros.date(started))
             let (count, seq) = try await store.applyFeedFetch(
                 id: feed.id, feed: feed.spec.name, fetch, attemptUs: started, maximumIndicators: limits.maximumIndicators)
+            metrics.feedSyncs[true]?.increment()
             logger.info("feed synced", metadata: ["feed.name": "\(feed.spec.name)", "feed.indicators": "\(count)"])
             return seq
         } catch {
             let message = (error as? FeedError)?.description ?? "feed \(feed.spec.name): \(error)"
+            metrics.feedSyncs[false]?.increment()
             logger.warning("feed sync failed", metadata: ["feed.name": "\(feed.spec.name)", "feed.error": "\(message)"])
             try? await store.recordFeedFailure(id: feed.id, error: message, attemptUs: started)
             return nil

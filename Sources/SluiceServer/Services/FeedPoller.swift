@@ -17,10 +17,10 @@ final class FeedPoller: Service, Sendable {
     /// Feeds being synced now: a feed is never synced twice at once.
     private let running = Mutex<Set<Int64>>([])
 
-    init(store: Store, watcher: RevisionWatcher, limits: FeedLimits, tick: Duration, tombstoneDays: Int, logger: Logger) {
+    init(store: Store, watcher: RevisionWatcher, limits: FeedLimits, tick: Duration, tombstoneDays: Int, metrics: ServerMetrics, logger: Logger) {
         self.store = store
         self.watcher = watcher
-        sync = FeedSync(store: store, limits: limits, logger: logger)
+        sync = FeedSync(store: store, limits: limits, metrics: metrics, logger: logger)
         self.tick = tick
         self.tombstoneDays = tombstoneDays
         self.logger = logger
