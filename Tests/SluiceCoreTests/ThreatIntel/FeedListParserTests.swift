@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func garbageNamesTheLine() {
-        #expect(throws: FeedError(feed: "f", reason: .badLine(line: 2, text: "<html>", problem: "'<html>' is neither an address, a CIDR prefix nor a domain name"))) {
+        #expect(throws: FeedError(feed: "f", reason: .badLine(line: 2, text: "<html>", problem: "not an address, a CIDR prefix or a domain name"))) {
             try Self.parse("192.0.2.1\n<html>\n", .list)
         }
         #expect(throws: FeedError(feed: "f", reason: .badLine(line: 1, text: "{nope", problem: "not JSON"))) {
