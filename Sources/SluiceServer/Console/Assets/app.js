@@ -9,6 +9,7 @@ import { eventsPage } from './pages/events.js';
 import { alertsPage } from './pages/alerts.js';
 import { rulesPage } from './pages/rules.js';
 import { reportsPage } from './pages/reports.js';
+import { feedsPage } from './pages/feeds.js';
 
 const pages = [
   { path: 'overview', title: 'Overview', render: overviewPage },
@@ -18,6 +19,7 @@ const pages = [
   { path: 'alerts', title: 'Alerts', render: alertsPage },
   { path: 'rules', title: 'Learned rules', render: rulesPage },
   { path: 'reports', title: 'Reports', render: reportsPage },
+  { path: 'feeds', title: 'Threat feeds', render: feedsPage },
 ];
 
 const ranks = { viewer: 0, operator: 1, admin: 2 };
