@@ -16,6 +16,8 @@ final class FeedPoller: Service, Sendable {
     let logger: Logger
     /// Feeds being synced now: a feed is never synced twice at once.
     private let running = Mutex<Set<Int64>>([])
+    /// When removals were last pruned: a scan of all of them, so once an hour is enough.
+    private let prunedUs = Mutex<Int64>(0)
 
     init(store: Store, watcher: RevisionWatcher, limits: FeedLimits, tick: Duration, tombstoneDays: Int, metrics: ServerMetrics, logger: Logger) {
         self.store = store
@@ -38,13 +40,16 @@ final class FeedPoller: Service, Sendable {
     /// One look: due feeds, expiry, pruning.
     func pass() async {
         do {
-            let now = Micros.now()
-            for feed in try await store.feeds() where feed.dueUs <= now {
+            for feed in try await store.feeds() where feed.dueUs <= Micros.now() {
                 guard !Task.isCancelled else { return }
                 _ = await syncNow(feed)
             }
             if let seq = try await store.expireIndicators(nowUs: Micros.now()) { watcher.advance(to: seq) }
-            try await store.pruneTombstones(beforeUs: Micros.now() - Int64(tombstoneDays) * 86_400_000_000)
+            let now = Micros.now()
+            if prunedUs.withLock({ now - $0 >= 3_600_000_000 }) {
+                try await store.pruneTombstones(beforeUs: now - Int64(tombstoneDays) * 86_400_000_000)
+                prunedUs.withLock { $0 = now }
+            }
         } catch {
             logger.warning("feed poller pass failed", metadata: ["error": "\(error)"])
         }

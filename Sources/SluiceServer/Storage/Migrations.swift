@@ -351,6 +351,8 @@ enum Migrations {
             """,
             "CREATE INDEX feed_indicators_seq ON feed_indicators (seq)",
             "CREATE INDEX feed_indicators_source ON feed_indicators (feed_id, source)",
+            // The poller's expiry sweep runs every few seconds.
+            "CREATE INDEX feed_indicators_expires ON feed_indicators (expires_us)",
             "CREATE TABLE intel_state (id BIGINT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, layout_seq BIGINT NOT NULL, floor_seq BIGINT NOT NULL)",
             "INSERT INTO intel_state (id, seq, layout_seq, floor_seq) VALUES (1, 0, 0, 0)",
         ]
