@@ -111,6 +111,17 @@ import Testing
                 let relabelled = try #require(try await Self.poll(api, prod.credential, after: cursor))
                 #expect(relabelled.full && relabelled.feeds.isEmpty && relabelled.upserts.isEmpty)
 
+                // A wrong password: the sync fails with the server's answer, nothing stored.
+                _ = try await admin.addFeed(
+                    body: .json(
+                        .init(
+                            name: "wrong-secret", kind: .taxii, url: taxii.discoveryURL, collection: Medallion.collection, auth: .basic,
+                            username: Medallion.user, secret: "not-the-password", action: .deny))
+                ).created
+                let refused = try await admin.syncFeed(path: .init(name: "wrong-secret")).ok.body.json
+                #expect(refused.lastError?.contains("answered 401") == true && refused.indicators == 0 && refused.lastSuccess == nil)
+                _ = try await admin.removeFeed(path: .init(name: "wrong-secret")).noContent
+
                 // Removing the feed: viewers may not, admins may.
                 let viewer = try await api.user("watcher", role: .viewer)
                 #expect(try await api.status { try await api.client(token: viewer).removeFeed(path: .init(name: "osint")) } == 403)
