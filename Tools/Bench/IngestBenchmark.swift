@@ -92,11 +92,14 @@ struct IngestBenchmark: AsyncParsableCommand {
     }
 
     /// Every agent's batches as NDJSON bodies: batch i goes to agent i mod agents. Events vary
-    /// in time, destination, port, executable and verdict as a node's would (no alerts).
-    static func bodies(events: Int, batch: Int, agents names: [String]) -> [[[UInt8]]] {
+    /// in time, destination, port, executable and verdict as a node's would (no alerts); with
+    /// `destinations`, they go to that many destinations (address and port) over and over, else
+    /// every event to a new one. `spanSeconds` spreads their times over that much of the past.
+    static func bodies(events: Int, batch: Int, agents names: [String], destinations: Int? = nil, spanSeconds: Int64 = 0) -> [[[UInt8]]] {
         var result = Array(repeating: [[UInt8]](), count: names.count)
         let executables = ["/usr/bin/curl", "/usr/sbin/nginx", "/usr/lib/postgresql/15/bin/postgres", "/usr/bin/python3.11", "/opt/app/bin/server"]
-        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9) - spanSeconds * 1_000_000_000
+        let step = spanSeconds > 0 ? spanSeconds * 1_000_000_000 / Int64(events) : 1000
         var made = 0
         var index = 0
         while made < events {
@@ -106,12 +109,13 @@ struct IngestBenchmark: AsyncParsableCommand {
             lines.reserveCapacity(count)
             for offset in 0..<count {
                 let n = made + offset
+                let d = destinations.map { (n &* 7919) % $0 } ?? n
                 let deny = n % 10 == 0
                 let event = DecisionEvent(
-                    timeNanoseconds: now + Int64(n) * 1000, node: node, pid: UInt32(1000 + n % 5000), uid: 0, comm: "worker",
+                    timeNanoseconds: now + Int64(n) * step, node: node, pid: UInt32(1000 + n % 5000), uid: 0, comm: "worker",
                     exe: executables[n % executables.count], exeID: "254:1:\(100_000 + n % executables.count)", cgroup: "/system.slice/app.service",
                     cgroupID: 4242, transport: n % 3 == 0 ? "udp" : "tcp", family: .ipv4,
-                    destination: IPAddress("10.\(n % 200).\((n / 200) % 250).\(n % 250 + 1)")!, port: UInt16(1024 + n % 40000),
+                    destination: IPAddress("10.\(d % 200).\((d / 200) % 250).\(d % 250 + 1)")!, port: UInt16(1024 + d % 40000),
                     verdict: deny ? .deny : .allow, enforced: true, policy: deny ? "lockdown" : nil, rule: deny ? "egress-0" : "node-default",
                     hook: n % 3 == 0 ? "sendmsg4" : "connect4", generation: 3, mapped: false)
                 lines.append(event.jsonLine)

@@ -16,7 +16,7 @@ struct Migration: Sendable {
 
 enum Migrations {
     static let all: [Migration] = [
-        initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, intelFeeds,
+        initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds,
     ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
@@ -299,11 +299,101 @@ enum Migrations {
         ["ALTER TABLE api_tokens ADD COLUMN expires_us BIGINT"]
     }
 
+    /// Per-minute rollups by destination and by application, and first contacts
+    /// (Store+Rollups.swift), filled from the events already stored so that reports over them stay
+    /// whole after an upgrade.
+    static let rollups = Migration(version: 8, name: "per-minute rollups and first contacts") { _ in
+        [
+            """
+            CREATE TABLE event_rollups (
+                minute BIGINT NOT NULL,
+                node_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                exe TEXT NOT NULL,
+                dst_key TEXT NOT NULL,
+                dst_port BIGINT NOT NULL,
+                dst_domain TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                n BIGINT NOT NULL,
+                bytes_sent BIGINT NOT NULL,
+                bytes_received BIGINT NOT NULL,
+                last_us BIGINT NOT NULL,
+                PRIMARY KEY (minute, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict)
+            )
+            """,
+            """
+            INSERT INTO event_rollups (minute, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict, n, bytes_sent, bytes_received, last_us)
+            SELECT time_us / 60000000, node_id, kind, COALESCE(exe, ''), dst_key, dst_port, COALESCE(dst_domain, ''), verdict,
+            COUNT(*), CAST(SUM(bytes_sent) AS BIGINT), CAST(SUM(bytes_received) AS BIGINT), MAX(time_us)
+            FROM events GROUP BY time_us / 60000000, node_id, kind, COALESCE(exe, ''), dst_key, dst_port, COALESCE(dst_domain, ''), verdict
+            """,
+            """
+            CREATE TABLE destination_first_seen (
+                node_id TEXT NOT NULL,
+                dst_key TEXT NOT NULL,
+                dst_port BIGINT NOT NULL,
+                first_us BIGINT NOT NULL,
+                PRIMARY KEY (node_id, dst_key, dst_port)
+            )
+            """,
+            """
+            INSERT INTO destination_first_seen (node_id, dst_key, dst_port, first_us)
+            SELECT node_id, dst_key, dst_port, MIN(time_us) FROM events WHERE kind = 'decision' GROUP BY node_id, dst_key, dst_port
+            """,
+            "CREATE INDEX destination_first_seen_time ON destination_first_seen (first_us)",
+            """
+            CREATE TABLE app_rollups (
+                minute BIGINT NOT NULL,
+                node_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                exe TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                n BIGINT NOT NULL,
+                bytes_sent BIGINT NOT NULL,
+                bytes_received BIGINT NOT NULL,
+                last_us BIGINT NOT NULL,
+                PRIMARY KEY (minute, node_id, kind, exe, verdict)
+            )
+            """,
+            """
+            INSERT INTO app_rollups (minute, node_id, kind, exe, verdict, n, bytes_sent, bytes_received, last_us)
+            SELECT minute, node_id, kind, exe, verdict, CAST(SUM(n) AS BIGINT), CAST(SUM(bytes_sent) AS BIGINT),
+            CAST(SUM(bytes_received) AS BIGINT), MAX(last_us)
+            FROM event_rollups GROUP BY minute, node_id, kind, exe, verdict
+            """,
+        ]
+    }
+
+    /// Silences: what new alerts they hold back, until when; and which silence holds back an alert.
+    static let silences = Migration(version: 9, name: "alert silences") { kind in
+        [
+            """
+            CREATE TABLE silences (
+                id \(serial(kind)),
+                node_id TEXT,
+                kind TEXT,
+                exe TEXT,
+                destination TEXT,
+                port BIGINT,
+                policy TEXT,
+                comment TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_us BIGINT NOT NULL,
+                expires_us BIGINT NOT NULL,
+                ended_us BIGINT,
+                silenced BIGINT NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX silences_expires ON silences (expires_us)",
+            "CREATE INDEX alerts_last_seen ON alerts (last_us, id)",
+        ]
+    }
+
     /// Threat-intelligence feeds and their indicators. Every change of an indicator (added,
     /// changed, removed: a tombstone) takes the next `intel_state.seq`, so a node's poll reads
     /// what changed after its cursor; `layout_seq` is the last change of which feeds target which
     /// nodes (a cursor before it gets the whole set), `floor_seq` the newest pruned tombstone.
-    static let intelFeeds = Migration(version: 8, name: "threat-intelligence feeds") { kind in
+    static let intelFeeds = Migration(version: 10, name: "threat-intelligence feeds") { kind in
         [
             """
             CREATE TABLE feeds (

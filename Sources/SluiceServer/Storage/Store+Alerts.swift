@@ -34,9 +34,29 @@ struct AlertFilter: Sendable {
     var kind: Components.Schemas.AlertKind?
     var nodeIDs: [String]?
     var policy: String?
+    var exe: String?
     var sinceUs: Int64?
-    var cursor: Int64?
+    /// Most recently seen first (the default), or newest first.
+    var byLastSeen = true
+    /// Where the previous page ended: the last alert's (last seen, id), or its id alone.
+    var cursor: (lastUs: Int64?, id: Int64)?
     var limit: Int
+
+    /// A page's cursor as the API hands it out: `lastUs.id` by last seen, the id by creation.
+    static func cursorText(_ alert: Components.Schemas.AlertInfo, byLastSeen: Bool) -> String {
+        byLastSeen ? "\(Micros.from(alert.lastSeen)).\(alert.id)" : String(alert.id)
+    }
+
+    /// Reads a cursor `cursorText` made; nil when it is not one.
+    static func parseCursor(_ text: String, byLastSeen: Bool) -> (lastUs: Int64?, id: Int64)? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        if byLastSeen {
+            guard parts.count == 2, let last = Int64(parts[0]), let id = Int64(parts[1]) else { return nil }
+            return (last, id)
+        }
+        guard parts.count == 1, let id = Int64(parts[0]) else { return nil }
+        return (nil, id)
+    }
 }
 
 extension Components.Schemas.AlertInfo {
@@ -58,9 +78,13 @@ extension Store {
     /// opens a new one (returned: it is news).
     static func raise(_ candidate: AlertCandidate, session: ServerDatabase.Session, aggregationUs: Int64) async throws -> Components.Schemas.AlertInfo? {
         let fingerprint = candidate.fingerprint
+        let now = Micros.now()
+        // A silenced repeat folds into the alert its silence already holds back, not into an open one.
+        let silence = try await Store.silence(for: candidate, session: session, now: now)
+        let holder: SQLQueryString = silence.map { "state = 'acknowledged' AND acknowledged_by = \(bind: "silence #\($0.id)")" } ?? "state = 'open'"
         if let open = try await session.sql.raw(
             """
-            SELECT id FROM alerts WHERE fingerprint = \(bind: fingerprint) AND state = 'open'
+            SELECT id FROM alerts WHERE fingerprint = \(bind: fingerprint) AND \(holder)
             AND last_us >= \(bind: candidate.firstUs - aggregationUs) ORDER BY id DESC LIMIT 1
             """
         ).first() {
@@ -85,7 +109,16 @@ extension Store {
             \(bind: candidate.firstUs), \(bind: candidate.lastUs), \(bind: candidate.sample)) RETURNING *
             """
         ).first()
-        return try Components.Schemas.AlertInfo(row: row!)
+        let alert = try Components.Schemas.AlertInfo(row: row!)
+        guard let silence else { return alert }
+        // Stored, so it can be found and counted, but acknowledged by the silence: no notification.
+        try await session.sql.raw(
+            """
+            UPDATE alerts SET state = 'acknowledged', acknowledged_by = \(bind: "silence #\(silence.id)"), acknowledged_us = \(bind: now),
+            note = \(bind: silence.comment) WHERE id = \(bind: Int64(alert.id))
+            """
+        ).run()
+        return nil
     }
 
     func alerts(_ filter: AlertFilter) async throws -> Components.Schemas.AlertPage {
@@ -95,13 +128,23 @@ extension Store {
             if let kind = filter.kind { conditions.append("kind = \(bind: kind.rawValue)") }
             if let nodes = filter.nodeIDs { conditions.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))") }
             if let policy = filter.policy { conditions.append("policy = \(bind: policy)") }
+            if let exe = filter.exe { conditions.append("exe = \(bind: exe)") }
             if let since = filter.sinceUs { conditions.append("last_us >= \(bind: since)") }
-            if let cursor = filter.cursor { conditions.append("id < \(bind: cursor)") }
+            let total = try await sql.raw("SELECT COUNT(*) AS n FROM alerts \(Store.whereClause(conditions))").first().map { try $0.int64("n") } ?? 0
+            if let cursor = filter.cursor {
+                if let last = cursor.lastUs {
+                    conditions.append("(last_us < \(bind: last) OR (last_us = \(bind: last) AND id < \(bind: cursor.id)))")
+                } else {
+                    conditions.append("id < \(bind: cursor.id)")
+                }
+            }
+            let order: SQLQueryString = filter.byLastSeen ? "last_us DESC, id DESC" : "id DESC"
             let rows = try await sql.raw(
-                "SELECT * FROM alerts \(Store.whereClause(conditions)) ORDER BY id DESC LIMIT \(unsafeRaw: String(filter.limit + 1))"
+                "SELECT * FROM alerts \(Store.whereClause(conditions)) ORDER BY \(order) LIMIT \(unsafeRaw: String(filter.limit + 1))"
             ).all()
             let items = try rows.prefix(filter.limit).map { try Components.Schemas.AlertInfo(row: $0) }
-            return .init(items: items, nextCursor: rows.count > filter.limit ? items.last.map { String($0.id) } : nil)
+            let next = rows.count > filter.limit ? items.last.map { AlertFilter.cursorText($0, byLastSeen: filter.byLastSeen) } : nil
+            return .init(items: items, nextCursor: next, total: Int(total))
         }
     }
 
@@ -128,6 +171,24 @@ extension Store {
             if let note { details["note"] = note }
             try await Store.audit(session, actor: actor, action: "alert.acknowledge", target: "alert:\(id)", details: details)
             return try Components.Schemas.AlertInfo(row: updated!)
+        }
+    }
+
+    /// Acknowledges the open alerts among `ids`; returns how many there were.
+    func acknowledgeAlerts(ids: [Int64], by user: String, actor: String, note: String?) async throws -> Int {
+        try await database.transaction { session in
+            let acknowledged = try await session.sql.raw(
+                """
+                UPDATE alerts SET state = 'acknowledged', acknowledged_by = \(bind: user), acknowledged_us = \(bind: Micros.now()),
+                note = \(bind: note) WHERE state = 'open' AND id IN (\(binds: ids)) RETURNING id
+                """
+            ).all().map { try $0.int64("id") }
+            if !acknowledged.isEmpty {
+                var details = ["alerts": acknowledged.sorted().map(String.init).joined(separator: ",")]
+                if let note { details["note"] = note }
+                try await Store.audit(session, actor: actor, action: "alert.acknowledge", target: "alerts:\(acknowledged.count)", details: details)
+            }
+            return acknowledged.count
         }
     }
 

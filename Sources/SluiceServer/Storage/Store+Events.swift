@@ -127,6 +127,7 @@ extension Store {
                 let ids = try await Self.insertPostgres(connection, nodeID: nodeID, rows: rows, logger: self.database.logger)
                 if let ids { try await self.notify(session, .events(nodeID: nodeID, firstID: ids.lowerBound, lastID: ids.upperBound)) }
             }
+            try await Self.rollUp(session, nodeID: nodeID, rows: rows)
             var raised: [Components.Schemas.AlertInfo] = []
             for candidate in alerts {
                 if let alert = try await Self.raise(candidate, session: session, aggregationUs: aggregationUs) { raised.append(alert) }
@@ -292,6 +293,7 @@ extension Store {
         }
         try await database.transaction { session in
             try await session.sql.raw("DELETE FROM event_batches WHERE received_us < \(bind: eventsBeforeUs)").run()
+            try await Self.deleteExpiredRollups(session, beforeUs: eventsBeforeUs)
             try await session.sql.raw("DELETE FROM alerts WHERE last_us < \(bind: alertsBeforeUs)").run()
         }
         return total

@@ -3,27 +3,35 @@ import SQLKit
 import SluiceAPI
 import SluiceCore
 
-/// Aggregates of stored events for the console's charts: plain GROUP BY over integer
-/// microseconds, which SQLite and PostgreSQL compute alike (integer division truncates in both).
+/// Aggregates of stored events for the console's charts and reports: GROUP BY over the rollups
+/// (Store+Rollups.swift) where they can answer, over the events otherwise; integer division
+/// truncates alike in SQLite and PostgreSQL.
 extension Store {
-    /// Events per bucket and verdict, oldest bucket first; only buckets that hold events.
+    /// Events per bucket and verdict, oldest bucket first; only buckets that hold events. Read
+    /// from the rollups (ranges widened to whole minutes) when the filters and bucket allow.
     func timeline(_ query: EventQuery, bucketSeconds: Int) async throws -> [Components.Schemas.VerdictCounts] {
         var decisions = query
         decisions.kinds = [EventKind.decision.rawValue]
         let query = decisions
-        let bucketUs = String(Int64(bucketSeconds) * 1_000_000)
+        let bucketUs = Int64(bucketSeconds) * 1_000_000
+        let fromRollups = Store.rollupsAnswer(query) && bucketSeconds % 60 == 0
+        let statement: SQLQueryString =
+            fromRollups
+            ? """
+                SELECT minute / \(unsafeRaw: String(bucketSeconds / 60)) AS bucket, verdict, CAST(SUM(n) AS BIGINT) AS n FROM app_rollups
+                \(Store.rollupConditions(query)) GROUP BY minute / \(unsafeRaw: String(bucketSeconds / 60)), verdict ORDER BY bucket
+                """
+            : """
+                SELECT time_us / \(unsafeRaw: String(bucketUs)) AS bucket, verdict, COUNT(*) AS n FROM events \(Store.eventConditions(query))
+                GROUP BY time_us / \(unsafeRaw: String(bucketUs)), verdict ORDER BY bucket
+                """
         return try await database.read { sql in
-            let rows = try await sql.raw(
-                """
-                SELECT time_us / \(unsafeRaw: bucketUs) AS bucket, verdict, COUNT(*) AS n FROM events \(Store.eventConditions(query))
-                GROUP BY time_us / \(unsafeRaw: bucketUs), verdict ORDER BY bucket
-                """
-            ).all()
+            let rows = try await sql.raw(statement).all()
             var buckets: [Int64: Components.Schemas.VerdictCounts] = [:]
             for row in rows {
                 let bucket = try row.int64("bucket")
                 let count = Int(try row.int64("n"))
-                var counts = buckets[bucket] ?? .init(time: Micros.date(bucket * Int64(bucketSeconds) * 1_000_000), allow: 0, alert: 0, deny: 0, rateLimited: 0, redirected: 0, quota: 0)
+                var counts = buckets[bucket] ?? .init(time: Micros.date(bucket * bucketUs), allow: 0, alert: 0, deny: 0, rateLimited: 0, redirected: 0, quota: 0)
                 switch try row.string("verdict") {
                 case RuleAction.deny.rawValue: counts.deny += count
                 case RuleAction.alert.rawValue: counts.alert += count
@@ -43,7 +51,8 @@ extension Store {
     }
 
     /// The busiest executables, destinations (`ip:port`) or looked-up names, with their denies
-    /// and alerts; or with `bytes`, the heaviest by the traffic of their flow records.
+    /// and alerts; or with `bytes`, the heaviest by the traffic of their flow records. From the
+    /// rollups, the range widened to whole minutes.
     func top(_ query: EventQuery, by dimension: TopDimension, bytes: Bool = false, limit: Int) async throws -> [Components.Schemas.StatsTopEntry] {
         var kindOnly = query
         kindOnly.kinds = [bytes ? EventKind.flow.rawValue : EventKind.decision.rawValue]
@@ -54,13 +63,14 @@ extension Store {
             case .dst: "dst_key, dst_port"
             case .domain: "dst_domain"
             }
+        precondition(Store.rollupsAnswer(query), "the stats operations filter only by what a rollup keeps")
         return try await database.read { sql in
             let rows = try await sql.raw(
                 """
-                SELECT \(keys), COUNT(*) AS n, SUM(CASE WHEN verdict = 'deny' THEN 1 ELSE 0 END) AS denies,
-                SUM(CASE WHEN verdict = 'alert' THEN 1 ELSE 0 END) AS alerts, MAX(time_us) AS last_us,
+                SELECT \(keys), CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(CASE WHEN verdict = 'deny' THEN n ELSE 0 END) AS BIGINT) AS denies,
+                CAST(SUM(CASE WHEN verdict = 'alert' THEN n ELSE 0 END) AS BIGINT) AS alerts, MAX(last_us) AS last_us,
                 CAST(SUM(bytes_sent) AS BIGINT) AS sent, CAST(SUM(bytes_received) AS BIGINT) AS received
-                FROM events \(Store.eventConditions(query)) GROUP BY \(keys)
+                FROM \(unsafeRaw: dimension == .exe ? "app_rollups" : "event_rollups") \(Store.rollupConditions(query)) GROUP BY \(keys)
                 ORDER BY \(unsafeRaw: bytes ? "SUM(bytes_sent) + SUM(bytes_received)" : "n") DESC LIMIT \(unsafeRaw: String(limit))
                 """
             ).all()
@@ -69,13 +79,13 @@ extension Store {
                 switch dimension {
                 case .exe:
                     // Events of processes whose executable was not known (a kernel thread, an exited process).
-                    key = try row.optionalString("exe") ?? "(unknown)"
+                    key = (try row.optionalString("exe")).flatMap { $0.isEmpty ? nil : $0 } ?? "(unknown)"
                 case .dst:
                     let address = AddressKey.address(try row.string("dst_key")).map { $0.family == .ipv6 ? "[\($0)]" : "\($0)" } ?? "?"
                     key = "\(address):\(try row.int64("dst_port"))"
                 case .domain:
                     // Connections to addresses no lookup named (or stored before names were).
-                    key = try row.optionalString("dst_domain") ?? "(no name)"
+                    key = (try row.optionalString("dst_domain")).flatMap { $0.isEmpty ? nil : $0 } ?? "(no name)"
                 }
                 return Components.Schemas.StatsTopEntry(
                     key: key, total: Int(try row.int64("n")), denies: Int(try row.optionalInt64("denies") ?? 0),
@@ -86,20 +96,18 @@ extension Store {
         }
     }
 
-    /// Per UTC day from `sinceUs`, the destinations (address and port) first seen that day among
-    /// the stored events before `untilUs`.
+    /// Per UTC day from `sinceUs`, the destinations (address and port) first contacted that day by
+    /// the given nodes, among contacts before `untilUs` (from each node's first contacts).
     func newDestinations(sinceUs: Int64, untilUs: Int64, nodeIDs: [String]?) async throws -> [Components.Schemas.NewDestinationsDay] {
         let dayUs: Int64 = 86_400_000_000
-        var filter = EventQuery()
-        filter.untilUs = untilUs
-        filter.nodeIDs = nodeIDs
-        filter.kinds = [EventKind.decision.rawValue]
-        let query = filter
+        var conditions: [SQLQueryString] = ["first_us < \(bind: untilUs)"]
+        if let nodeIDs { conditions.append(nodeIDs.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodeIDs))") }
+        let filter = Store.whereClause(conditions)
         return try await database.read { sql in
             let rows = try await sql.raw(
                 """
-                SELECT first_day, COUNT(*) AS n FROM (SELECT MIN(time_us) / \(unsafeRaw: String(dayUs)) AS first_day FROM events
-                \(Store.eventConditions(query)) GROUP BY dst_key, dst_port) AS firsts
+                SELECT first_day, COUNT(*) AS n FROM (SELECT MIN(first_us) / \(unsafeRaw: String(dayUs)) AS first_day FROM destination_first_seen
+                \(filter) GROUP BY dst_key, dst_port) AS firsts
                 WHERE first_day >= \(bind: sinceUs / dayUs) GROUP BY first_day ORDER BY first_day
                 """
             ).all()

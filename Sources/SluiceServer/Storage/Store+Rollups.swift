@@ -1,0 +1,151 @@
+import Foundation
+import SQLKit
+import SluiceCore
+
+// Reports and charts read rollups, never the events. In the transaction that stores a batch,
+// per minute and node: the events of one application with one verdict (`app_rollups`: timelines
+// and top applications, a handful of rows a minute whatever the traffic), the same per destination
+// (`event_rollups`: top destinations and names, as small as the traffic repeats), and each node's
+// first contact with each destination. A month's report then reads rollup rows instead of every
+// event, so viewers cannot starve ingest however often they ask.
+
+/// One rollup row's key: what the stats group and filter by.
+struct RollupKey: Hashable, Sendable {
+    var minute: Int64
+    var kind: String
+    /// "" for events without a known executable.
+    var exe: String
+    var destinationKey: String
+    var port: Int64
+    /// "" for connections no lookup named.
+    var domain: String
+    var verdict: String
+}
+
+/// What one rollup row counts.
+struct RollupCounts: Sendable {
+    var events: Int64 = 0
+    var bytesSent: Int64 = 0
+    var bytesReceived: Int64 = 0
+    var lastUs: Int64 = .min
+}
+
+extension Store {
+    static let microsPerMinute: Int64 = 60_000_000
+    /// Rows per upsert statement (SQLite's bound-parameter limit is 32,766; 11 per row).
+    private static let rollupRowsPerStatement = 500
+
+    /// Adds a batch's events to the rollups, inside the batch's transaction.
+    static func rollUp(_ session: ServerDatabase.Session, nodeID: String, rows: [EventRow]) async throws {
+        var counts: [RollupKey: RollupCounts] = [:]
+        var perApplication: [RollupKey: RollupCounts] = [:]
+        var firstSeen: [AddressPort: Int64] = [:]
+        for row in rows {
+            let key = RollupKey(
+                minute: row.timeUs / microsPerMinute, kind: row.kind, exe: row.exe ?? "", destinationKey: row.destinationKey,
+                port: row.port, domain: row.domain ?? "", verdict: row.verdict)
+            counts[key, default: RollupCounts()].add(row)
+            perApplication[key.application, default: RollupCounts()].add(row)
+            if row.kind == EventKind.decision.rawValue {
+                let destination = AddressPort(key: row.destinationKey, port: row.port)
+                firstSeen[destination] = min(firstSeen[destination] ?? .max, row.timeUs)
+            }
+        }
+        try await upsertCounts(
+            session, into: "event_rollups", keys: ["minute", "node_id", "kind", "exe", "dst_key", "dst_port", "dst_domain", "verdict"],
+            rows: counts.map { key, count in
+                (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.destinationKey)", "\(bind: key.port)",
+                  "\(bind: key.domain)", "\(bind: key.verdict)"], count)
+            })
+        try await upsertCounts(
+            session, into: "app_rollups", keys: ["minute", "node_id", "kind", "exe", "verdict"],
+            rows: perApplication.map { key, count in
+                (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.verdict)"], count)
+            })
+        let least = session.kind == .postgres ? "LEAST" : "MIN"
+        let firsts = Array(firstSeen)
+        for start in stride(from: 0, to: firsts.count, by: rollupRowsPerStatement) {
+            let values = firsts[start..<min(firsts.count, start + rollupRowsPerStatement)].map { destination, time -> SQLQueryString in
+                "(\(bind: nodeID), \(bind: destination.key), \(bind: destination.port), \(bind: time))"
+            }
+            try await session.sql.raw(
+                """
+                INSERT INTO destination_first_seen (node_id, dst_key, dst_port, first_us) VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (node_id, dst_key, dst_port) DO UPDATE SET
+                first_us = \(unsafeRaw: least)(destination_first_seen.first_us, excluded.first_us)
+                """
+            ).run()
+        }
+    }
+
+    /// Adds counts to a rollup table: a row per key, summed into the row already there.
+    private static func upsertCounts(
+        _ session: ServerDatabase.Session, into table: String, keys: [String], rows: [(key: [SQLQueryString], counts: RollupCounts)]
+    ) async throws {
+        let greatest = session.kind == .postgres ? "GREATEST" : "MAX"
+        let keyList = keys.joined(separator: ", ")
+        for start in stride(from: 0, to: rows.count, by: rollupRowsPerStatement) {
+            let values = rows[start..<min(rows.count, start + rollupRowsPerStatement)].map { key, count -> SQLQueryString in
+                let fields = key + ["\(bind: count.events)", "\(bind: count.bytesSent)", "\(bind: count.bytesReceived)", "\(bind: count.lastUs)"]
+                return "(" + fields.joined(separator: ", ") + ")"
+            }
+            try await session.sql.raw(
+                """
+                INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: keyList), n, bytes_sent, bytes_received, last_us) VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (\(unsafeRaw: keyList)) DO UPDATE SET
+                n = \(unsafeRaw: table).n + excluded.n, bytes_sent = \(unsafeRaw: table).bytes_sent + excluded.bytes_sent,
+                bytes_received = \(unsafeRaw: table).bytes_received + excluded.bytes_received,
+                last_us = \(unsafeRaw: greatest)(\(unsafeRaw: table).last_us, excluded.last_us)
+                """
+            ).run()
+        }
+    }
+
+    /// Whether the rollups can answer a query: only its time range, nodes, executable, verdicts
+    /// and kinds filter (what a rollup row keeps).
+    static func rollupsAnswer(_ query: EventQuery) -> Bool {
+        query.destination == nil && query.domain == nil && query.port == nil && query.policy == nil && query.cursor == nil
+    }
+
+    /// The conditions of a query over `event_rollups`, its range widened to whole minutes.
+    static func rollupConditions(_ query: EventQuery) -> SQLQueryString {
+        var conditions: [SQLQueryString] = []
+        if let since = query.sinceUs { conditions.append("minute >= \(bind: since / microsPerMinute)") }
+        if let until = query.untilUs { conditions.append("minute < \(bind: (until + microsPerMinute - 1) / microsPerMinute)") }
+        if let nodes = query.nodeIDs {
+            conditions.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))")
+        }
+        if let exe = query.executable { conditions.append("exe = \(bind: exe)") }
+        if !query.verdicts.isEmpty { conditions.append("verdict IN (\(binds: query.verdicts))") }
+        if !query.kinds.isEmpty { conditions.append("kind IN (\(binds: query.kinds))") }
+        return whereClause(conditions)
+    }
+
+    /// Drops rollups of minutes before the event retention, as the events themselves go.
+    static func deleteExpiredRollups(_ session: ServerDatabase.Session, beforeUs: Int64) async throws {
+        try await session.sql.raw("DELETE FROM event_rollups WHERE minute < \(bind: beforeUs / microsPerMinute)").run()
+        try await session.sql.raw("DELETE FROM app_rollups WHERE minute < \(bind: beforeUs / microsPerMinute)").run()
+    }
+}
+
+extension RollupKey {
+    /// The key of `app_rollups`: this one without the destination.
+    var application: RollupKey {
+        RollupKey(minute: minute, kind: kind, exe: exe, destinationKey: "", port: 0, domain: "", verdict: verdict)
+    }
+}
+
+/// A destination as the first-contact table keys it.
+struct AddressPort: Hashable, Sendable {
+    var key: String
+    var port: Int64
+}
+
+extension RollupCounts {
+    mutating func add(_ row: EventRow) {
+        events += 1
+        bytesSent += row.bytesSent
+        bytesReceived += row.bytesReceived
+        lastUs = max(lastUs, row.timeUs)
+    }
+}
