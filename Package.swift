@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
-                "SluiceServer", "SluiceCore", "SluiceAPI", hummingbirdTesting, "SluiceTestSupport", openAPIRuntime,
+                "SluiceServer", "SluiceCore", "SluiceAPI", hummingbirdTesting, "SluiceTestSupport", openAPIRuntime, httpClient,
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -13,6 +13,15 @@ if ! dpkg-query -W -f='${Status}' dnsmasq-base 2>/dev/null | grep -q "install ok
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null \
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null; }
 fi
+# medallion: the OASIS TAXII 2.1 server the feed tests sync from (its memory backend).
+if ! command -v medallion >/dev/null; then
+    echo "==> installing medallion for the threat-intelligence feed tests"
+    python3 -m pip --version >/dev/null 2>&1 \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null; }
+    # A distribution's Python may be externally managed (PEP 668): then install beside it.
+    export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+    python3 -m pip install -q medallion >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages medallion >/dev/null
+fi
 if [[ -z "${SLUICE_TEST_POSTGRES_URL:-}" ]]; then
     echo "==> starting PostgreSQL for the server tests"
     SLUICE_TEST_POSTGRES_URL=$(Tools/postgres-for-tests.sh)

@@ -15,6 +15,9 @@ final class ServerApp: Sendable {
     let configuration: ServerConfiguration
     let store: Store
     let watcher: RevisionWatcher
+    /// The intel sequence (feed indicator changes) and the nodes long-polling for its next step.
+    let intelWatcher: RevisionWatcher
+    let feedPoller: FeedPoller
     let catalog: PolicyCatalog
     let hub: EventLineHub
     let ingest: EventIngest
@@ -45,7 +48,10 @@ final class ServerApp: Sendable {
             try await Migrations.run(on: database, logger: logger)
             let store = Store(database: database)
             let revision = try await store.currentRevision()
-            let app = ServerApp(configuration: configuration, store: store, lock: lock, revision: revision, metrics: metrics, logger: logger)
+            let intelSequence = try await store.intelSequence()
+            let app = ServerApp(
+                configuration: configuration, store: store, lock: lock, revision: revision, intelSequence: intelSequence, metrics: metrics,
+                logger: logger)
             try await app.bootstrapAdmin()
             return app
         } catch {
@@ -54,13 +60,21 @@ final class ServerApp: Sendable {
         }
     }
 
-    private init(configuration: ServerConfiguration, store: Store, lock: SQLiteLock?, revision: Int64, metrics: ServerMetrics, logger: Logger) {
+    private init(
+        configuration: ServerConfiguration, store: Store, lock: SQLiteLock?, revision: Int64, intelSequence: Int64, metrics: ServerMetrics,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.store = store
         self.lock = lock
         self.metrics = metrics
         self.logger = logger
         watcher = RevisionWatcher(revision: revision) { metrics.longPollers.record($0) }
+        let intelWatcher = RevisionWatcher(revision: intelSequence)
+        self.intelWatcher = intelWatcher
+        feedPoller = FeedPoller(
+            store: store, watcher: intelWatcher, limits: configuration.feedLimits, tick: .milliseconds(configuration.feedTickMilliseconds),
+            tombstoneDays: configuration.intelTombstoneDays, metrics: metrics, logger: logger)
         metrics.revision.record(Double(revision))
         catalog = PolicyCatalog(store: store)
         hub = EventLineHub { metrics.streams.record($0) }
@@ -101,6 +115,7 @@ final class ServerApp: Sendable {
             ReplicaSync(store: store, watcher: watcher, hub: hub, pollInterval: .milliseconds(configuration.revisionPollMilliseconds), logger: logger),
             RetentionService(app: self),
             StaleMonitor(app: self),
+            feedPoller,
         ]
     }
 

@@ -48,6 +48,13 @@ public struct ServerConfiguration: Sendable {
     public var serverName: String
     /// Delays before retrying a failed notification; nil: 1 s, 5 s, 30 s.
     public var notificationRetrySchedule: [Duration]?
+    /// The most one threat-intelligence feed may bring in one sync.
+    public var feedLimits = FeedLimits()
+    /// How often the feed poller looks for feeds due a sync and expired indicators.
+    public var feedTickMilliseconds = 1000
+    /// Removed indicators are remembered this long for nodes' incremental polls; a node whose
+    /// cursor is older gets its whole set.
+    public var intelTombstoneDays = 7
 
     public struct TLSFiles: Sendable, Hashable {
         public var certificateChain: String

@@ -257,6 +257,13 @@ def check_application_page(console, fleet):
     console.shot('12-application')
 
 
+def check_feeds(console, fleet):
+    console.open('feeds')
+    console.heading('Threat feeds')
+    console.text_in('main', 'No feeds')
+    console.shot('15-feeds')
+
+
 def check_rules_and_reports(console, fleet):
     console.open('rules')
     console.text_in('table', 'lr-0a1b2c3d')
@@ -342,7 +349,7 @@ def main():
     driver = browser()
     console = Console(driver)
     steps = [check_sign_in, check_overview, check_nodes, check_policy_edit_and_deploy, check_live_events, check_alert_ack, check_application_page,
-             check_rules_and_reports, check_viewer]
+             check_rules_and_reports, check_feeds, check_viewer]
     failed = False
     try:
         for step in steps:

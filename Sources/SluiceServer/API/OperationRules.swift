@@ -94,6 +94,12 @@ extension OperationRule {
             "statsTimeline": .init(.user(.viewer)),
             "statsTop": .init(.user(.viewer)),
             "statsNewDestinations": .init(.user(.viewer)),
+            // Threat-intelligence feeds: their secrets and what every node denies are the admin's.
+            "listFeeds": .init(.user(.viewer)),
+            "addFeed": .init(.user(.admin), body: small),
+            "showFeed": .init(.user(.viewer)),
+            "removeFeed": .init(.user(.admin)),
+            "syncFeed": .init(.user(.admin)),
             // Operations.
             "openapi": .init(.anyone),
             "healthz": .init(.anyone),

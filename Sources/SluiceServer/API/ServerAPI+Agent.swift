@@ -76,12 +76,8 @@ extension ServerAPI {
     /// Long poll: the node's bundle as soon as the revision passes `after`, or 304 after `wait`.
     func pollPolicy(_ input: Operations.PollPolicy.Input) async throws -> Operations.PollPolicy.Output {
         var node = try node()
-        let wait = try QueryCheck.int(input.query.wait, "wait", range: 0...NodeAPI.maximumPolicyWait) ?? 30
-        var after: Int64?
-        if let value = input.query.after {
-            guard value >= 0 else { throw APIError.badRequest("after must be a revision number (0 or more)") }
-            after = Int64(value)
-        }
+        let query = try LongPollQuery(after: input.query.after, wait: input.query.wait, cursor: "a revision number")
+        let (after, wait) = (query.after, query.wait)
         let watcher = app.watcher
         if let after {
             var current = watcher.revision

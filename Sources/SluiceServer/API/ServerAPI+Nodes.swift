@@ -41,6 +41,7 @@ extension ServerAPI {
         if let problem = NodeSelector.validate(labels) { throw APIError.badRequest(problem.description) }
         let (node, revision) = try await store.setNodeLabels(id: input.path.id, labels: labels, actor: principal.actor)
         app.revisionChanged(to: revision)
+        await app.feedPoller.layoutChanged()
         return .ok(.init(body: .json(node.info(revision: revision, now: Micros.now(), staleAfterUs: app.staleAfterUs))))
     }
 

@@ -15,6 +15,7 @@ struct ShutdownDrain: Service {
             "sluice server stopping: answering long polls and ending event streams",
             metadata: ["server.pollers": "\(app.watcher.waiterCount)", "server.streams": "\(app.hub.count)"])
         app.watcher.stopWaiting()
+        app.intelWatcher.stopWaiting()
         app.hub.finishAll()
     }
 }

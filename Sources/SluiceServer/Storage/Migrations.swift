@@ -15,7 +15,9 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    static let all: [Migration] = [initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences]
+    static let all: [Migration] = [
+        initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds,
+    ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
     /// as an older server left it); returns the versions applied now.
@@ -384,6 +386,65 @@ enum Migrations {
             """,
             "CREATE INDEX silences_expires ON silences (expires_us)",
             "CREATE INDEX alerts_last_seen ON alerts (last_us, id)",
+        ]
+    }
+
+    /// Threat-intelligence feeds and their indicators. Every change of an indicator (added,
+    /// changed, removed: a tombstone) takes the next `intel_state.seq`, so a node's poll reads
+    /// what changed after its cursor; `layout_seq` is the last change of which feeds target which
+    /// nodes (a cursor before it gets the whole set), `floor_seq` the newest pruned tombstone.
+    static let intelFeeds = Migration(version: 10, name: "threat-intelligence feeds") { kind in
+        [
+            """
+            CREATE TABLE feeds (
+                id \(serial(kind)),
+                name TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL CHECK (kind IN ('taxii', 'list')),
+                format TEXT,
+                url TEXT NOT NULL,
+                collection TEXT,
+                auth TEXT NOT NULL CHECK (auth IN ('none', 'basic', 'bearer')),
+                username TEXT,
+                secret TEXT,
+                ca_file TEXT,
+                poll_seconds BIGINT NOT NULL,
+                action TEXT NOT NULL CHECK (action IN ('deny', 'alert')),
+                node_selector TEXT NOT NULL,
+                min_confidence BIGINT NOT NULL,
+                expiry_seconds BIGINT,
+                created_by TEXT NOT NULL,
+                created_us BIGINT NOT NULL,
+                last_fetch_us BIGINT,
+                last_success_us BIGINT,
+                last_error TEXT,
+                indicator_count BIGINT NOT NULL DEFAULT 0,
+                unusable BIGINT NOT NULL DEFAULT 0,
+                etag TEXT,
+                last_modified TEXT,
+                added_after TEXT,
+                fetches BIGINT NOT NULL DEFAULT 0,
+                not_modified BIGINT NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE feed_indicators (
+                feed_id BIGINT NOT NULL,
+                indicator TEXT NOT NULL,
+                source TEXT,
+                target TEXT NOT NULL,
+                expires_us BIGINT,
+                seq BIGINT NOT NULL,
+                removed BOOLEAN NOT NULL,
+                changed_us BIGINT NOT NULL,
+                PRIMARY KEY (feed_id, indicator)
+            )
+            """,
+            "CREATE INDEX feed_indicators_seq ON feed_indicators (seq)",
+            "CREATE INDEX feed_indicators_source ON feed_indicators (feed_id, source)",
+            // The poller's expiry sweep runs every few seconds.
+            "CREATE INDEX feed_indicators_expires ON feed_indicators (expires_us)",
+            "CREATE TABLE intel_state (id BIGINT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, layout_seq BIGINT NOT NULL, floor_seq BIGINT NOT NULL)",
+            "INSERT INTO intel_state (id, seq, layout_seq, floor_seq) VALUES (1, 0, 0, 0)",
         ]
     }
 }

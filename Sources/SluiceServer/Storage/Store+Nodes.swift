@@ -197,6 +197,8 @@ extension Store {
             try await session.sql.raw("UPDATE nodes SET labels = \(bind: JSONColumn.encode(labels)) WHERE id = \(bind: id)").run()
             let revision = try await Store.bumpRevision(session)
             try await self.notify(session, .revision(revision))
+            // The feeds that target the node may differ now.
+            try await Store.intelLayoutChanged(session)
             try await Store.audit(
                 session, actor: actor, action: "node.labels", target: old.name,
                 details: ["node_id": id, "from": NodeSelector.format(old.labels), "to": NodeSelector.format(labels), "revision": String(revision)])

@@ -22,6 +22,8 @@ final class ServerMetrics: Sendable {
     let staleNodes: Gauge
     let nodes: Gauge
     let revision: Gauge
+    /// Feed syncs by result (`ok`, `failed`: refused or unreachable, the last good set kept).
+    let feedSyncs: [Bool: Counter]
     /// Connections closed for a slow client (`header`, `body`, `idle`) or over the address cap.
     private let connectionsClosed: [String: Counter]
 
@@ -46,6 +48,10 @@ final class ServerMetrics: Sendable {
         staleNodes = Gauge(label: "sluice_server_nodes_stale", factory: factory)
         nodes = Gauge(label: "sluice_server_nodes", factory: factory)
         revision = Gauge(label: "sluice_server_policy_revision", factory: factory)
+        feedSyncs = [
+            true: Counter(label: "sluice_server_feed_syncs_total", dimensions: [("result", "ok")], factory: factory),
+            false: Counter(label: "sluice_server_feed_syncs_total", dimensions: [("result", "failed")], factory: factory),
+        ]
         connectionsClosed = Dictionary(
             uniqueKeysWithValues: ["header", "body", "idle", "address_limit"].map {
                 ($0, Counter(label: "sluice_server_connections_closed_total", dimensions: [("reason", $0)], factory: factory))

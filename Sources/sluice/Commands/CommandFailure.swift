@@ -25,6 +25,8 @@ enum CommandFailure: Error, CustomStringConvertible {
     case file(path: String, FileOperation, reason: String)
     /// `policy explain --to NAME:PORT` could not find the name's address here.
     case nameNotResolved(DomainName, reason: String)
+    /// `feeds sync` ran and the feed refused its fetch (the server's message names the feed).
+    case feedSyncFailed(String)
 
     enum FileOperation: String, Hashable {
         case open, read, create
@@ -54,6 +56,8 @@ enum CommandFailure: Error, CustomStringConvertible {
             reason.isEmpty ? "cannot \(operation.rawValue) \(path)" : "cannot \(operation.rawValue) \(path): \(reason)"
         case .nameNotResolved(let name, let reason):
             "cannot look up \(name) here (\(reason)); give the address the application connects to: --to ADDRESS:PORT --domain \(name)"
+        case .feedSyncFailed(let message):
+            message
         }
     }
 }

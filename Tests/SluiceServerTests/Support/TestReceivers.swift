@@ -19,7 +19,6 @@ enum WebhookReceiver {
 
     static func run<T: Sendable>(failing: Int = 0, _ body: @Sendable (_ url: String, _ received: AsyncStream<Received>) async throws -> T) async throws -> T {
         let (stream, continuation) = AsyncStream.makeStream(of: Received.self)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let counter = LockedCounter()
         let router = Router()
         router.post("/hook") { request, _ -> Response in
@@ -27,6 +26,14 @@ enum WebhookReceiver {
             continuation.yield(Received(headers: request.headers, body: Data(buffer: data)))
             return Response(status: counter.next() < failing ? .internalServerError : .ok)
         }
+        return try await LoopbackHTTPServer.run(router) { port in try await body("http://127.0.0.1:\(port)/hook", stream) }
+    }
+}
+
+/// A Hummingbird router served on an ephemeral loopback port while `body` runs.
+enum LoopbackHTTPServer {
+    static func run<T: Sendable>(_ router: Router<BasicRequestContext>, _ body: @Sendable (_ port: Int) async throws -> T) async throws -> T {
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }, logger: TestServer.logger)
@@ -35,7 +42,7 @@ enum WebhookReceiver {
             group.addTask { try await services.run() }
             let port = await ports.first { _ in true } ?? 0
             return try await withCleanup({ await services.triggerGracefulShutdown() }) {
-                try await body("http://127.0.0.1:\(port)/hook", stream)
+                try await body(port)
             }
         }
     }

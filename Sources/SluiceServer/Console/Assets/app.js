@@ -10,6 +10,7 @@ import { alertsPage } from './pages/alerts.js';
 import { rulesPage } from './pages/rules.js';
 import { reportsPage } from './pages/reports.js';
 import { applicationsPage } from './pages/applications.js';
+import { feedsPage } from './pages/feeds.js';
 
 const pages = [
   { path: 'overview', title: 'Overview', render: overviewPage },
@@ -20,6 +21,7 @@ const pages = [
   { path: 'apps', title: 'Applications', render: applicationsPage },
   { path: 'rules', title: 'Learned rules', render: rulesPage },
   { path: 'reports', title: 'Reports', render: reportsPage },
+  { path: 'feeds', title: 'Threat feeds', render: feedsPage },
 ];
 
 const ranks = { viewer: 0, operator: 1, admin: 2 };
