@@ -47,12 +47,16 @@ public actor IntelLayer {
     public func counts() -> [String: Int] { catalog.withLock { $0.countsByFeed } }
 
     /// Loads the saved set and writes it into the kernel, dropping whatever else the kernel's maps
-    /// hold (an earlier agent's indicators no longer held).
-    public func start() async {
+    /// hold (an earlier agent's indicators no longer held) and the local feeds no longer
+    /// configured (`feedFiles`).
+    public func start(feedFiles: Set<String>) async {
         if let data = FileManager.default.contents(atPath: path) {
             do {
                 let snapshot = try JSONDecoder.intel.decode(IntelSnapshot.self, from: data)
-                let set = try IntelLayerSet(snapshot: snapshot)
+                var set = try IntelLayerSet(snapshot: snapshot)
+                for feed in set.localFeeds where !feedFiles.contains(feed) {
+                    _ = set.replaceLocalFeed(feed, with: [], now: Date())
+                }
                 catalog.withLock { $0 = set }
             } catch {
                 logger.error("saved feed indicators unreadable; starting without them", metadata: ["intel.path": "\(path)", "error": "\(error)"])

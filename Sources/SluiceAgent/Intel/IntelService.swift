@@ -12,7 +12,7 @@ struct IntelService: Service {
     let interval: Duration
 
     func run() async throws {
-        await layer.start()
+        await layer.start(feedFiles: Set(files.map(\.feed)))
         await layer.readFeedFiles(files)
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

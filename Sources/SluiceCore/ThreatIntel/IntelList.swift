@@ -10,11 +10,14 @@ public enum IntelList {
     /// Why a list was refused; nothing of it applies.
     public enum ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         case entry(line: Int, IntelTarget.ParseError)
+        /// More than one entry on a line that is not a hosts-file line.
+        case fields(line: Int, String)
         case tooLong(entries: Int)
 
         public var description: String {
             switch self {
             case .entry(let line, let error): "line \(line): \(error)"
+            case .fields(let line, let text): "line \(line): '\(text)' is not one address, prefix or name (nor a hosts-file line)"
             case .tooLong(let entries): "more than \(entries) entries"
             }
         }
@@ -28,7 +31,8 @@ public enum IntelList {
             number += 1
             let content = line.prefix { $0 != "#" }
             let fields = content.split(whereSeparator: \.isWhitespace)
-            guard let entry = Self.entry(of: fields) else { continue }
+            guard !fields.isEmpty else { continue }
+            guard let entry = Self.entry(of: fields) else { throw .fields(line: number, fields.joined(separator: " ")) }
             guard indicators.count < maximumEntries else { throw .tooLong(entries: maximumEntries) }
             switch IntelTarget.parse(entry) {
             case .success(let target):
@@ -43,8 +47,8 @@ public enum IntelList {
     private static let hostsAddresses: Set<Substring> = ["0.0.0.0", "127.0.0.1", "::", "::1"]
 
     private static func entry(of fields: [Substring]) -> String? {
-        guard let first = fields.first else { return nil }
-        if fields.count == 2, hostsAddresses.contains(first) { return String(fields[1]) }
-        return String(first)
+        if fields.count == 1 { return String(fields[0]) }
+        if fields.count == 2, hostsAddresses.contains(fields[0]) { return String(fields[1]) }
+        return nil
     }
 }

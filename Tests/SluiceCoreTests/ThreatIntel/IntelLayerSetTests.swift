@@ -127,6 +127,9 @@ import Testing
         #expect(throws: IntelList.ParseError.entry(line: 2, .invalid("not/valid"))) {
             try IntelList.parse("203.0.113.7\nnot/valid\n", feed: "f", action: .deny, expires: nil)
         }
+        #expect(throws: IntelList.ParseError.fields(line: 1, "two entries")) {
+            try IntelList.parse("two entries\n", feed: "f", action: .deny, expires: nil)
+        }
     }
 
     @Test func eventLinesCarryTheFeedAndIndicator() throws {
