@@ -11,7 +11,8 @@ struct SluiceBench: AsyncParsableCommand {
         abstract: "Benchmarks of Sluice's datapath, policy pipeline, agent and fleet server (prints figures; not tests).",
         subcommands: [
             LatencyBenchmark.self, ApplyBenchmark.self, ReloadBenchmark.self, AgentEventsBenchmark.self, FleetPushBenchmark.self,
-            IngestBenchmark.self, NamesBenchmark.self, FlowsBenchmark.self, ReplayBenchmark.self, AllBenchmarks.self,
+            IngestBenchmark.self, NamesBenchmark.self, FlowsBenchmark.self, ReplayBenchmark.self, IntelBenchmark.self,
+            AllBenchmarks.self,
         ],
         defaultSubcommand: AllBenchmarks.self)
 }
