@@ -19,6 +19,15 @@ struct IntelLayerTests {
         IntelDelta(cursor: 1, full: full, feeds: feeds, upserts: upserts, removals: removals, more: false)
     }
 
+    /// A policy that allows everything: the feed layers alone decide.
+    static let openPolicy = """
+        apiVersion: sluice/v1
+        kind: Policy
+        metadata: {name: open}
+        spec:
+          default: allow
+        """
+
     static func randomLoopback() -> String { "127.0.\(Int.random(in: 100...199)).\(Int.random(in: 2...250))" }
 
     @Test func aFeedAddressIsDeniedAlertedRemovedAndExpiresWithoutAReload() async throws {
@@ -27,14 +36,7 @@ struct IntelLayerTests {
             let alerted = Self.randomLoopback()
             let deniedListener = try LoopbackListener(tcp: true, address: denied)
             let alertedListener = try LoopbackListener(tcp: true, address: alerted)
-            let attached = try sandbox.attach(
-                """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: open}
-                spec:
-                  default: allow
-                """)
+            let attached = try sandbox.attach(Self.openPolicy)
             let datapath = attached.datapath
             let generation = datapath.generation
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")
@@ -116,14 +118,7 @@ struct IntelLayerTests {
 
     @Test func aChangeOfAHundredIsWrittenAloneAmongManyIndicators() async throws {
         try await KernelSandbox.with("intel-delta") { sandbox in
-            let attached = try sandbox.attach(
-                """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: open}
-                spec:
-                  default: allow
-                """)
+            let attached = try sandbox.attach(Self.openPolicy)
             var set = IntelLayerSet()
             // 10.x addresses are never connected to: they only fill the maps.
             let many = (0..<5000).map { Self.indicator("10.9.\($0 / 250).\($0 % 250 + 1)") }
@@ -149,14 +144,7 @@ struct IntelLayerTests {
             let dns = try DNSTestServer(
                 hosts: ["evil.sluice.test": shared, "cdn.evil.sluice.test": shared, "good.sluice.test": shared], scratch: sandbox.scratch)
             try await dns.waitUntilAnswering("evil.sluice.test")
-            let attached = try sandbox.attach(
-                """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: open}
-                spec:
-                  default: allow
-                """)
+            let attached = try sandbox.attach(Self.openPolicy)
             var set = IntelLayerSet()
             let domain = Self.indicator("evil.sluice.test")
             try attached.datapath.applyIntel(set.apply(Self.delta([domain]), now: Date()))
@@ -177,16 +165,9 @@ struct IntelLayerTests {
         try await KernelSandbox.with("intel-restart") { sandbox in
             let target = Self.randomLoopback()
             let listener = try LoopbackListener(tcp: true, address: target)
-            let policy = """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: open}
-                spec:
-                  default: allow
-                """
             var set = IntelLayerSet()
             do {
-                let attached = try sandbox.attach(policy)
+                let attached = try sandbox.attach(Self.openPolicy)
                 try attached.datapath.applyIntel(set.apply(Self.delta([Self.indicator(target)]), now: Date()))
             }
             let datapath = try Datapath(configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
