@@ -12,10 +12,13 @@ extension FleetService {
         while !Task.isCancelled && !tracker.isRevoked {
             do {
                 let after = await intel.cursor()
+                let asked = ContinuousClock.now
                 let query = Operations.PollIntel.Input.Query(after: after.map { Int(clamping: $0) }, wait: after == nil ? nil : wait)
                 let answer = try await client.call(timeout: .seconds(wait + 30)) { try await $0.pollIntel(query: query) }
                 guard case .ok(let ok) = answer else {
                     reached()
+                    // A server that answers "no change" without waiting is not asked again at once.
+                    if ContinuousClock.now - asked < .seconds(1) { await nudges.intel.wait(upTo: .seconds(1)) }
                     continue
                 }
                 let delta = try IntelDelta(try ok.body.json)

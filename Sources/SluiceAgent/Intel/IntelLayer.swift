@@ -40,7 +40,7 @@ public actor IntelLayer {
 
     /// The server's cursor: the `after` of the next poll (nil before the first answer).
     public func cursor() -> UInt64? {
-        catalog.withLock { $0.cursor == 0 ? nil : $0.cursor }
+        catalog.withLock { $0.cursor }
     }
 
     /// Indicators held per feed.

@@ -13,8 +13,8 @@ public struct IntelLayerSet: Sendable {
     }
 
     public private(set) var held: [IntelKey: Held] = [:]
-    /// The server's cursor: the `after` of the next poll.
-    public var cursor: UInt64 = 0
+    /// The server's cursor: the `after` of the next poll; nil before its first answer.
+    public var cursor: UInt64?
     /// Feeds read from local files (`IntelLayerSet.localFeedPrefix`), which server deltas never drop.
     public private(set) var localFeeds: Set<String> = []
     /// What the kernel holds now, by target.

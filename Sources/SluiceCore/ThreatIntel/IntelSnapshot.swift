@@ -12,7 +12,7 @@ public struct IntelSnapshot: Codable, Hashable, Sendable {
         public var expires: Date?
     }
 
-    public var cursor: UInt64
+    public var cursor: UInt64?
     public var localFeeds: [String]
     public var indicators: [Entry]
 }
