@@ -160,6 +160,39 @@ struct IntelLayerTests {
         }
     }
 
+    /// Names as the policy's allow rules write them: an exact name wins over a feed, a wildcard
+    /// does not.
+    @Test func anExactNameAllowWinsAndAWildcardAllowDoesNot() async throws {
+        try await KernelSandbox.with("intel-name-precedence") { sandbox in
+            let shared = Self.randomLoopback()
+            let listener = try LoopbackListener(tcp: true, address: shared)
+            let dns = try DNSTestServer(hosts: ["good.sluice.test": shared, "x.wild.sluice.test": shared], scratch: sandbox.scratch)
+            try await dns.waitUntilAnswering("good.sluice.test")
+            let attached = try sandbox.attach(
+                """
+                apiVersion: sluice/v1
+                kind: Policy
+                metadata: {name: names}
+                spec:
+                  default: deny
+                  egress:
+                    - {action: allow, to: ["\(dns.address)"], ports: [53], protocol: udp}
+                    - {name: exact, action: allow, to: ["good.sluice.test"]}
+                    - {name: wild, action: allow, to: ["*.wild.sluice.test"]}
+                """)
+            var set = IntelLayerSet()
+            let changes = set.apply(Self.delta([Self.indicator("good.sluice.test"), Self.indicator("wild.sluice.test")]), now: Date())
+            try attached.datapath.applyIntel(changes)
+            let probe = try Probe().copy(to: sandbox.scratch + "/probe")
+            let cgroup = sandbox.cgroupPath
+            #expect(try DomainRuleTests.resolve(probe, dns, "good.sluice.test", port: listener.port, in: cgroup).result == "ok")
+            #expect(try DomainRuleTests.resolve(probe, dns, "x.wild.sluice.test", port: listener.port, in: cgroup).result == "EPERM")
+            let events = try attached.reader.drain().decisions.filter { $0.destination == IPAddress(shared)! }
+            #expect(events.map(\.intelOutcome) == [.explicitAllow, .decided])
+            #expect(events.first?.ruleID == (try attached.ruleID("exact")))
+        }
+    }
+
     /// A datapath loaded again on the same pins (an agent restart) keeps the feed layers' maps.
     @Test func theLayersOutliveTheDatapathThatWroteThem() async throws {
         try await KernelSandbox.with("intel-restart") { sandbox in
