@@ -172,7 +172,7 @@ struct IntelLayerTests {
                 """
                 apiVersion: sluice/v1
                 kind: Policy
-                metadata: {name: names}
+                metadata: {name: feed-names}
                 spec:
                   default: deny
                   egress:
