@@ -208,6 +208,10 @@ struct sluice_flow {
 	__u8 name_kind[SLUICE_DNS_NAMES];
 	__u64 name_id;    /* the name the caller looked up for addr, 0: none */
 	__u64 name_hash[SLUICE_DNS_NAMES]; /* its patterns the active slot has, most specific first */
+	__u32 intel_id;     /* the feed indicator that matched (sluice_intel.h), 0: none */
+	__u8 intel_action;  /* its action */
+	__u8 intel;         /* enum sluice_event_intel: how it went */
+	__u8 pad2[2];
 };
 
 /* What a decision came to, for the socket it let connect. */
@@ -233,10 +237,6 @@ struct sluice_ancestors {
 	__u64 cgroup[SLUICE_MAX_CGROUP_LEVELS];
 };
 
-/* ---- Domain names of destinations (item: names decided in the kernel) ---- */
-#include "sluice_names.h"
-/* ---- end ---- */
-
 /* Counts on this CPU; returns the new count (0 if the map is missing). */
 static __always_inline __u64 sluice_count(__u32 index)
 {
@@ -247,6 +247,15 @@ static __always_inline __u64 sluice_count(__u32 index)
 	*value += 1; /* per-CPU slot: no other writer */
 	return *value;
 }
+
+/* ---- Feed layers (item: threat intelligence) ---- */
+#include "sluice_intel.h"
+/* ---- end ---- */
+
+/* ---- Domain names of destinations (item: names decided in the kernel) ---- */
+#include "sluice_names.h"
+/* ---- end ---- */
+
 
 /* The agent's own traffic is never decided: it must reach its server and DNS whatever the
  * policy says. A pid is reused after the agent dies, so the start time must match too. */
@@ -547,7 +556,8 @@ static __always_inline void sluice_emit(const struct sluice_state *state,
 	event->action = verdict->action;
 	event->flags = flags;
 	event->hook = hook;
-	__builtin_memset(event->pad, 0, sizeof(event->pad));
+	event->intel = flow->intel;
+	event->intel_id = flow->intel_id;
 	__builtin_memcpy(event->comm, task->comm, sizeof(event->comm));
 	event->dst_name_id = flow->name_id;
 	/* Denies and alerts wake an idle reader (the kernel's adaptive default); allows do every
@@ -593,7 +603,10 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 		return 0;
 	}
 	sluice_read_exe(task, flow);
-	sluice_flow_names(bpf_get_current_cgroup_id(), slot, config->generation, flow, 0);
+	sluice_flow_names(bpf_get_current_cgroup_id(), slot, config->generation, flow, 0,
+			  state->intel_flags & SLUICE_INTEL_HAS_NAMES);
+	if (state->intel_flags & (SLUICE_INTEL_HAS_ADDRESSES4 | SLUICE_INTEL_HAS_ADDRESSES6))
+		sluice_intel_address_hit(state, flow);
 	sluice_resolve(config, slot, flow, 0, &verdict, &by_default);
 	/* An admitted connect is an allow by the rate rule; only a refused one says rate-limit. */
 	if (verdict.action == SLUICE_ACTION_RATE_LIMIT &&
@@ -604,6 +617,8 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 	    (verdict.action == SLUICE_ACTION_ALLOW || verdict.action == SLUICE_ACTION_ALERT) &&
 	    !sluice_quota_admits(config->generation, verdict.rule_id, flow, bpf_get_current_cgroup_id()))
 		verdict.action = SLUICE_ACTION_QUOTA;
+	if (flow->intel_id)
+		sluice_intel_apply(flow, &verdict);
 
 	if (by_default)
 		flags |= SLUICE_EVENT_DEFAULT;

@@ -218,7 +218,8 @@ static __always_inline void sluice_owner_event(struct sluice_event *event, const
 	event->protocol = owner->flow.protocol;
 	event->family = owner->flow.family;
 	__builtin_memcpy(event->dst_addr, owner->flow.addr, 16);
-	__builtin_memset(event->pad, 0, sizeof(event->pad));
+	event->intel = owner->flow.intel;
+	event->intel_id = owner->flow.intel_id;
 	__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
 	event->dst_name_id = owner->flow.name_id;
 }
@@ -238,6 +239,9 @@ static __always_inline void sluice_emit_closed(const struct sluice_state *state,
 		return;
 	}
 	sluice_owner_event(event, owner);
+	/* Ended by the policy's new generation, not by a feed. */
+	event->intel = 0;
+	event->intel_id = 0;
 	event->rule_id = verdict->rule_id;
 	event->generation = config->generation;
 	event->action = verdict->action;
@@ -280,7 +284,7 @@ static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct s
 	if (!config)
 		return 0;
 	flow = owner->flow;
-	sluice_flow_names(owner->cgroup_id, slot, config->generation, &flow, 1);
+	sluice_flow_names(owner->cgroup_id, slot, config->generation, &flow, 1, 0);
 	sluice_owner_ancestors(config, owner->cgroup_id, ancestors);
 	sluice_resolve(config, slot, &flow, ancestors, &verdict, &by_default);
 	if (verdict.action != SLUICE_ACTION_DENY ||

@@ -64,9 +64,10 @@ static __always_inline void sluice_add_pattern(struct sluice_flow *flow, __u8 ki
  * sockets known only by the cgroup (sendto without connect). A connection already open was made
  * under its name: re-deciding it (sluice_close.h) reads the name even after the answer expired.
  * The patterns are found once per attribution and generation and kept in the attribution: the
- * decisions after the first cost one lookup more than an address rule's. */
+ * decisions after the first cost one lookup more than an address rule's. With `intel_names`, the
+ * name and its parents are looked up in the feed layers too (sluice_intel.h). */
 static __always_inline void sluice_flow_names(__u64 cgroup_id, __u8 slot, __u32 generation, struct sluice_flow *flow,
-					      int expired_too)
+					      int expired_too, int intel_names)
 {
 	struct sluice_dns_key key = {
 		.cgroup_id = cgroup_id,
@@ -86,6 +87,8 @@ static __always_inline void sluice_flow_names(__u64 cgroup_id, __u8 slot, __u32 
 	if (!value || (!expired_too && value->expires_ns < bpf_ktime_get_boot_ns()))
 		return;
 	flow->name_id = value->name_id;
+	if (intel_names)
+		sluice_intel_names_hit(flow, value);
 	flow->name_count = 0;
 	if (value->patterns_for != generation + 1) {
 		if (sluice_has_pattern(slot, SLUICE_NAME_EXACT, value->name_id))

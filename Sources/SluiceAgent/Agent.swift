@@ -38,16 +38,17 @@ public struct Agent: Sendable {
         let hub = DecisionEventHub(recentLimit: configuration.recentEvents)
         let scoring = ScoringService(configuration: configuration.detector, snapshotPath: state.detectorSnapshotPath, logger: logger)
         let learner = RuleLearner(controller: controller, scoring: scoring, configuration: configuration, logger: logger, metrics: metrics)
+        let intel = IntelLayer(controller: controller, path: state.intelPath, metrics: metrics, logger: logger)
         let pipeline = EventPipeline(
             controller: controller, scoring: scoring, learner: learner, hub: hub, metrics: metrics, nodeName: configuration.nodeName,
-            flowInterval: configuration.flowInterval, logger: logger)
+            flowInterval: configuration.flowInterval, logger: logger, intel: intel)
         let membership = try configuration.fleet.map { fleet in
             let outbox = try EventOutbox(directory: state.outboxDirectory, limitBytes: fleet.uploadBufferBytes)
             return (fleet: fleet, outbox: outbox, tracker: FleetTracker(server: fleet.serverURL, outbox: outbox))
         }
         let dependencies = LocalAPI.Dependencies(
             controller: controller, hub: hub, pipeline: pipeline, learner: learner, scoring: scoring, configuration: configuration,
-            started: Date(), version: SluiceVersion.current, fleet: membership?.tracker, tamper: tamperLog)
+            started: Date(), version: SluiceVersion.current, fleet: membership?.tracker, tamper: tamperLog, intel: intel)
         let socketPath = state.socketPath
         let localAPI = Application(
             router: LocalAPI.router(dependencies),
@@ -59,6 +60,7 @@ public struct Agent: Sendable {
             HostAddressWatcher(controller: controller, logger: logger),
             CounterPoller(controller: controller, metrics: metrics, logger: logger),
             LearningService(learner: learner, scoring: scoring),
+            IntelService(layer: intel, files: configuration.feedFiles, interval: .seconds(2)),
             TamperVerifier(
                 controller: controller, log: tamperLog, hub: hub, metrics: metrics, nodeName: configuration.nodeName,
                 pinDirectory: state.pinDirectory, interval: configuration.verifyInterval, logger: logger),
@@ -67,7 +69,7 @@ public struct Agent: Sendable {
             services.append(
                 FleetService(
                     fleet: membership.fleet, controller: controller, learner: learner, hub: hub, pipeline: pipeline,
-                    configuration: configuration, outbox: membership.outbox, tracker: membership.tracker, logger: logger))
+                    configuration: configuration, outbox: membership.outbox, tracker: membership.tracker, logger: logger, intel: intel))
         }
         if let address = configuration.metricsAddress {
             services.append(

@@ -18,7 +18,7 @@ import Testing
     /// Every field in the order written: the schema, then those written only when they apply.
     static let allFields =
         schema + [
-            "unspecified", "closed", "redirect_to", "flow_id", "bytes_sent", "bytes_received", "packets_sent", "packets_received", "duration_ms",
+            "unspecified", "closed", "redirect_to", "intel_feed", "intel_indicator", "intel_outcome", "flow_id", "bytes_sent", "bytes_received", "packets_sent", "packets_received", "duration_ms",
             "final", "score", "anomaly", "reasons",
         ]
 

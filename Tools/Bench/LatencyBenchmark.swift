@@ -27,6 +27,9 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Event mode while measuring: all, deny-alert or none.")
     var events: String = "all"
 
+    @Option(help: "Also measure the smallest rule count with this many feed-layer indicators held (IPv4 addresses, prefixes and names; 0: no such configuration).")
+    var intel: Int = 0
+
     @Flag(help: "Also report the kernel's own timing of each program run (kernel.bpf_stats_enabled adds about 50-100 ns to every run while on, so end-to-end figures of such a run are higher).")
     var kernelStats = false
 
@@ -38,8 +41,11 @@ struct LatencyBenchmark: AsyncParsableCommand {
             var configurations: [(name: String, cgroup: String)] = [("none", try sandbox.child("none"))]
             var datapaths: [Datapath] = []
             var generator = RuleGenerator()
-            for count in counts {
-                let cgroup = try sandbox.child("rules-\(count)")
+            let withIntel = intel > 0 ? counts.prefix(1).map { -$0 } : []
+            for signed in counts + withIntel {
+                let count = abs(signed)
+                let name = signed < 0 ? "\(count)-intel" : "\(count)"
+                let cgroup = try sandbox.child("rules-\(name)")
                 let compiled = PolicyCompiler.compile(
                     try PolicyFixture.parse(generator.policy(name: "bench-\(count)", count: count)),
                     resolver: SystemSubjectResolver(cgroups: sandbox.cgroups))
@@ -47,17 +53,26 @@ struct LatencyBenchmark: AsyncParsableCommand {
                 capacity.destinationsPerFamily = UInt32(max(262_144, count * 3))
                 let datapath = try Datapath(
                     configuration: DatapathConfiguration(
-                        pins: PinLayout(directory: sandbox.pinDirectory + "-\(count)"),
+                        pins: PinLayout(directory: sandbox.pinDirectory + "-\(name)"),
                         cgroupPath: try sandbox.cgroups.absolutePath(cgroup), capacity: capacity),
                     logger: benchLogger)
                 try datapath.setRuntime(DatapathRuntime(agent: nil, eventMode: eventMode))
                 try datapath.apply(try DatapathImage(compiled))
+                if signed < 0 {
+                    // The feed layer's every lookup runs: addresses, prefixes and names held.
+                    var set = IntelLayerSet()
+                    let upserts = (0..<intel).map(IntelBenchmark.indicator)
+                    try datapath.applyIntel(set.apply(IntelDelta(cursor: 1, full: true, feeds: ["bench"], upserts: upserts, removals: [], more: false), now: Date()))
+                }
                 try datapath.attach()
                 datapaths.append(datapath)
-                configurations.append(("\(count) rules", cgroup))
+                configurations.append((signed < 0 ? "\(count) rules + \(intel) feed indicators" : "\(count) rules", cgroup))
             }
             defer {
-                for count in counts { _ = try? PinnedDatapath(pins: PinLayout(directory: sandbox.pinDirectory + "-\(count)")).unload() }
+                for signed in counts + withIntel {
+                    let name = signed < 0 ? "\(abs(signed))-intel" : "\(signed)"
+                    _ = try? PinnedDatapath(pins: PinLayout(directory: sandbox.pinDirectory + "-\(name)")).unload()
+                }
             }
             let consumers = datapaths.map { try? EventConsumer(datapath: $0) }
             // The kernel times each program run: precise where end-to-end figures are noisy.

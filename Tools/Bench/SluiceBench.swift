@@ -12,6 +12,7 @@ struct SluiceBench: AsyncParsableCommand {
         subcommands: [
             LatencyBenchmark.self, ApplyBenchmark.self, ReloadBenchmark.self, AgentEventsBenchmark.self, FleetPushBenchmark.self,
             IngestBenchmark.self, ReportsBenchmark.self, NamesBenchmark.self, FlowsBenchmark.self, ReplayBenchmark.self, FeedsBenchmark.self,
+            IntelBenchmark.self,
             AllBenchmarks.self,
         ],
         defaultSubcommand: AllBenchmarks.self)

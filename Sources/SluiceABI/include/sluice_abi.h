@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 5
+#define SLUICE_ABI_VERSION 6
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
@@ -42,6 +42,8 @@ enum sluice_verdict_flags {
 	SLUICE_VERDICT_MONITOR = 1, /* the deciding policy is in monitor mode: report, never block */
 	SLUICE_VERDICT_KEEP_OPEN = 2, /* a deny leaves connections already open (existingConnections: keep) */
 	SLUICE_VERDICT_QUOTA = 4,     /* the rule has a quota (sluice_rule_params): only then is it read */
+	SLUICE_VERDICT_EXPLICIT_ALLOW = 8, /* an allow rule naming this exact address (/32, /128) or
+					    * exact name: a feed layer's hit does not override it */
 };
 
 /* Flags on an event record. */
@@ -54,6 +56,14 @@ enum sluice_event_flags {
 					   * programs): read from mm->exe_file, which it can change */
 	SLUICE_EVENT_UNSPECIFIED = 32, /* 0.0.0.0 or :: decided as the loopback address it reaches */
 	SLUICE_EVENT_CLOSED = 64,  /* an open connection a new generation denies, ended by Sluice */
+};
+
+/* How a feed layer's hit (sluice_event.intel_id) went; a hit with neither flag found the policy's
+ * verdict already as severe as the feed's action. */
+enum sluice_event_intel {
+	SLUICE_INTEL_DECIDED = 1,   /* the feed's action replaced the policy's verdict */
+	SLUICE_INTEL_OUTRANKED = 2, /* the feed's action was more severe, but an explicit allow
+				     * (SLUICE_VERDICT_EXPLICIT_ALLOW) decided */
 };
 
 /* The hook that made the decision. */
@@ -116,7 +126,8 @@ enum sluice_counter {
 					       * evicted (and so refilled) that many */
 	SLUICE_COUNTER_REDIRECTED = 16,  /* connects and sends sent to a redirect rule's target */
 	SLUICE_COUNTER_QUOTA = 17,       /* connects refused and connections cut by a quota */
-	SLUICE_COUNTER_MAX = 18,
+	SLUICE_COUNTER_INTEL = 18,       /* decisions a feed layer's indicator decided */
+	SLUICE_COUNTER_MAX = 19,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */
@@ -127,8 +138,17 @@ struct sluice_state {
 	__u32 abi_version;        /* SLUICE_ABI_VERSION of the agent that wrote the maps */
 	__u64 agent_start_ticks;  /* its start time in clock ticks, as /proc/PID/stat field 22 */
 	__u64 ns_per_tick;        /* nanoseconds per clock tick (1e9 / sysconf(_SC_CLK_TCK)) */
+	__u32 intel_flags;        /* enum sluice_intel_flags: which feed-layer maps hold entries */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct sluice_state) == 32, "sluice_state layout");
+_Static_assert(sizeof(struct sluice_state) == 40, "sluice_state layout");
+
+/* Flags in sluice_state.intel_flags: a node without feeds skips the feed layer's lookups. */
+enum sluice_intel_flags {
+	SLUICE_INTEL_HAS_ADDRESSES4 = 1,
+	SLUICE_INTEL_HAS_ADDRESSES6 = 2,
+	SLUICE_INTEL_HAS_NAMES = 4,
+};
 
 /* A decided action with the rule that produced it. */
 struct sluice_verdict {
@@ -303,7 +323,8 @@ struct sluice_event {
 	__u8 action;        /* enum sluice_action */
 	__u8 flags;         /* enum sluice_event_flags */
 	__u8 hook;          /* enum sluice_hook */
-	__u8 pad[5];
+	__u8 intel;         /* enum sluice_event_intel */
+	__u32 intel_id;     /* the feed indicator that matched (sluice_intel_value), 0: none */
 	char comm[16];
 	__u64 dst_name_id;  /* the name the caller looked up for dst_addr (sluice_dns_names), 0: none */
 };
@@ -434,6 +455,34 @@ struct sluice_name_pattern_key {
 	__u8 pad[6];
 };
 _Static_assert(sizeof(struct sluice_name_pattern_key) == 16, "sluice_name_pattern_key layout");
+
+/* ---- Feed layers (threat intelligence, sluice_intel.h) ----
+ * Independent of the policy slots: the agent adds and removes single entries while decisions run.
+ * A domain entry is keyed by its name's id (as sluice_dns_value.name_id) and covers the name's
+ * subdomains through the attribution's parents. */
+
+/* Keys of sluice_intel4/6 (LPM): a feed's address or prefix. */
+struct sluice_intel_key4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+_Static_assert(sizeof(struct sluice_intel_key4) == 8, "sluice_intel_key4 layout");
+
+struct sluice_intel_key6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct sluice_intel_key6) == 20, "sluice_intel_key6 layout");
+
+/* Value of sluice_intel4/6 and sluice_intel_names: the indicator that decides the target (the
+ * most severe of those naming it). */
+struct sluice_intel_value {
+	__u64 expires_ns; /* CLOCK_BOOTTIME after which it no longer applies; 0: never */
+	__u32 intel_id;   /* the agent's id of (feed, indicator), for events */
+	__u8 action;      /* SLUICE_ACTION_DENY or SLUICE_ACTION_ALERT */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct sluice_intel_value) == 16, "sluice_intel_value layout");
 
 /* Protect mode (`sluice agent --protect`, BPF LSM): the agent, its pin folder, and the ids of
  * the objects only the agent may touch. Not pinned: protection lives as long as the agent. */

@@ -20,6 +20,8 @@ public struct AgentStatus: Sendable, Codable {
     public var fleet: FleetStatus?
     /// What the kernel-state verifier found (tamper); nil from agents without one.
     public var tamper: TamperStatus?
+    /// The feed layers (threat intelligence); nil from agents without them.
+    public var intel: IntelStatus?
 
     public struct EventTotals: Sendable, Codable {
         /// Records the kernel could not put in the ring buffer (full).

@@ -20,6 +20,8 @@ enum LocalAPI {
         /// The fleet membership, when the agent was started with `--server`.
         var fleet: FleetTracker?
         var tamper: TamperLog
+        /// The feed layers, for status and explain.
+        var intel: IntelLayer
     }
 
     static func router(_ dependencies: Dependencies) -> Router<BasicRequestContext> {
@@ -48,7 +50,10 @@ enum LocalAPI {
                 throw HTTPError(.serviceUnavailable, message: "no policy applied yet")
             }
             let generation = await dependencies.controller.applied?.generation
-            return try json(Explanation(decision: decision, rule: rule, generation: generation))
+            var explanation = Explanation(decision: decision, rule: rule, generation: generation)
+            let hit = dependencies.intel.catalog.withLock { $0.match(destination: query.destination, domain: query.domain, now: Date()) }
+            explanation.apply(feed: hit, policy: decision.verdict, explicitAllow: decision.explicitAllow)
+            return try json(explanation)
         }
         router.post("/v1/reload") { _, _ in
             switch await dependencies.controller.reload(reason: "requested") {
@@ -86,7 +91,7 @@ enum LocalAPI {
                 lostInKernel: counters.eventsLost, lostInAgent: dependencies.pipeline.droppedInAgent, published: totals.published,
                 droppedForSubscribers: totals.dropped, subscribers: totals.subscribers),
             traffic: dependencies.pipeline.traffic.total,
-            fleet: dependencies.fleet?.status, tamper: dependencies.tamper.status)
+            fleet: dependencies.fleet?.status, tamper: dependencies.tamper.status, intel: await dependencies.intel.status())
     }
 
     /// NDJSON: the recent matching events, then (with `follow=true`) every new one. A line

@@ -34,6 +34,8 @@ public struct AgentConfiguration: Sendable {
     public var flowInterval: Duration = .seconds(10)
     /// Protect mode (BPF LSM), with the token that stops the agent; nil for off.
     public var protect: ProtectSettings?
+    /// Local feed files, each a feed layer of its own beside the server's feeds.
+    public var feedFiles: [FeedFile] = []
 
     public init(
         policyDirectory: String?, cgroup: String?, state: StateLayout, nodeName: String, eventMode: EventMode = .all,

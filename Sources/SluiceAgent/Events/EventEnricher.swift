@@ -22,8 +22,10 @@ final class EventEnricher {
     /// Names by id: a name is looked up in the kernel once, not per event.
     private var domains: [UInt64: String] = [:]
     private static let cacheLimit = 8192
+    private let intel: IntelLayer?
 
-    init(nodeName: String, cgroupNamer: CgroupNamer?, domainNames: DomainNames? = nil) {
+    init(nodeName: String, cgroupNamer: CgroupNamer?, domainNames: DomainNames? = nil, intel: IntelLayer? = nil) {
+        self.intel = intel
         self.nodeName = nodeName
         self.cgroupNamer = cgroupNamer
         self.domainNames = domainNames
@@ -76,7 +78,7 @@ final class EventEnricher {
             hook: raw.hookName, generation: raw.generation, mapped: raw.mapped,
             unspecified: raw.unspecified, closed: raw.closed, dstDomain: domain(raw.nameID),
             redirectTo: raw.action == .redirect ? rule?.redirect?.description : nil,
-            flow: raw.flow.map { Self.counts($0, at: raw.bootTimeNanoseconds) })
+            flow: raw.flow.map { Self.counts($0, at: raw.bootTimeNanoseconds) }, intel: intelHit(raw))
         return (event, app(AppSource(executable: raw.executable, cgroupID: raw.cgroupID), executable: exe, cgroup: cgroup))
     }
 
@@ -85,6 +87,13 @@ final class EventEnricher {
             flowID: flow.cookie, bytesSent: flow.bytesSent, bytesReceived: flow.bytesReceived, packetsSent: flow.packetsSent,
             packetsReceived: flow.packetsReceived, durationMilliseconds: time > flow.startNanoseconds ? (time - flow.startNanoseconds) / 1_000_000 : 0,
             final: flow.final)
+    }
+
+    /// The feed indicator behind the record's intel id; one removed since reads as its id.
+    private func intelHit(_ raw: RawEvent) -> IntelHit? {
+        guard let outcome = raw.intelOutcome else { return nil }
+        let indicator = intel?.indicator(id: raw.intelID)
+        return IntelHit(feed: indicator?.feed ?? "", indicator: indicator?.indicator ?? "intel-\(raw.intelID)", outcome: outcome)
     }
 
     private func domain(_ id: UInt64) -> String? {
@@ -139,14 +148,5 @@ final class EventEnricher {
     private static func store<Key: Hashable, Value>(_ value: Value, at key: Key, in cache: inout [Key: Value]) {
         if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
         cache[key] = value
-    }
-
-    /// Nanoseconds to add to CLOCK_BOOTTIME to get the Unix time.
-    static func bootToWallOffset() -> Int64 {
-        var wall = timespec()
-        var boot = timespec()
-        clock_gettime(CLOCK_REALTIME, &wall)
-        clock_gettime(CLOCK_BOOTTIME, &boot)
-        return (Int64(wall.tv_sec) - Int64(boot.tv_sec)) * 1_000_000_000 + Int64(wall.tv_nsec) - Int64(boot.tv_nsec)
     }
 }

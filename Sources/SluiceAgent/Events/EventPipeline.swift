@@ -21,6 +21,8 @@ public final class EventPipeline: Service, Sendable {
     let nodeName: String
     let flowInterval: Duration
     let logger: Logger
+    /// Names the feed indicators of events a feed matched.
+    let intel: IntelLayer?
     /// Events read but not yet published, at most: about 50 MiB of raw records (and the batch
     /// being enriched), on top of the kernel's ring. With the ring's 4 MiB (about 43,000
     /// records) this absorbs over half a second of a two-core connect flood before the kernel
@@ -32,8 +34,9 @@ public final class EventPipeline: Service, Sendable {
 
     init(
         controller: EnforcementController, scoring: ScoringService, learner: RuleLearner, hub: DecisionEventHub, metrics: AgentMetrics,
-        nodeName: String, flowInterval: Duration, logger: Logger
+        nodeName: String, flowInterval: Duration, logger: Logger, intel: IntelLayer? = nil
     ) {
+        self.intel = intel
         self.controller = controller
         self.scoring = scoring
         self.learner = learner
@@ -88,7 +91,7 @@ public final class EventPipeline: Service, Sendable {
         }
 
         let cgroupNamer = try? CgroupNamer(cgroups: CgroupFS.discover())
-        let enricher = EventEnricher(nodeName: nodeName, cgroupNamer: cgroupNamer, domainNames: controller.domainNames)
+        let enricher = EventEnricher(nodeName: nodeName, cgroupNamer: cgroupNamer, domainNames: controller.domainNames, intel: intel)
         enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
         await withGracefulShutdownHandler {
             for await batch in handoff.batches.cancelOnGracefulShutdown() {
@@ -113,13 +116,14 @@ public final class EventPipeline: Service, Sendable {
             enricher.learn(rules: await controller.ruleTables(), executables: await controller.executableNames())
         }
         guard !batch.events.isEmpty else { return }
-        let offset = EventEnricher.bootToWallOffset()
+        let offset = Datapath.bootToWallOffset()
         var events: [DecisionEvent] = []
         var apps: [AppKey] = []
         events.reserveCapacity(batch.events.count)
         apps.reserveCapacity(batch.events.count)
         for raw in batch.events {
             let (event, app) = enricher.enrich(raw, clockOffset: offset)
+            if let hit = event.intel, event.flow == nil { metrics.intelHit(feed: hit.feed, outcome: hit.outcome.rawValue) }
             events.append(event)
             apps.append(app)
         }

@@ -24,6 +24,8 @@ struct FleetService: Service {
     /// What `sluice status` shows of the membership.
     let tracker: FleetTracker
     let logger: Logger
+    /// The feed layers the intel poll keeps current.
+    let intel: IntelLayer
     /// Wakes the heartbeat loop early (after a policy apply), the uploader (a new batch, the
     /// server back) and the policy watch (the server back).
     let nudges = Nudges()
@@ -32,6 +34,7 @@ struct FleetService: Service {
         let heartbeat = AsyncSignal()
         let upload = AsyncSignal()
         let policy = AsyncSignal()
+        let intel = AsyncSignal()
     }
 
     func run() async throws {
@@ -47,6 +50,7 @@ struct FleetService: Service {
                 group.addTask { await collect() }
                 group.addTask { await uploads(client, membership) }
                 group.addTask { await learnedRules(client, membership) }
+                group.addTask { await intelFeeds(client, membership) }
                 await group.waitForAll()
             }
             await client.shutdown()
@@ -264,17 +268,18 @@ struct FleetService: Service {
     /// Records that a request got through; when the server had been away, wakes the uploader
     /// and the policy watch, which may be deep in their back-off. True when it had been away.
     @discardableResult
-    private func reached() -> Bool {
+    func reached() -> Bool {
         guard tracker.reached() else { return false }
         nudges.upload.signal()
         nudges.policy.signal()
+        nudges.intel.signal()
         return true
     }
 
     /// Records a failed request; when the server said that the node's credential is revoked, stops
     /// reporting, keeps enforcing, and sets the credential aside so that a restart with a new join
     /// token enrolls again. True when revoked: the caller's loop ends.
-    private func revoked(_ error: any Error, _ membership: Membership) -> Bool {
+    func revoked(_ error: any Error, _ membership: Membership) -> Bool {
         guard let error = error as? APIClientError else { return false }
         if error.isRevocation {
             revoked(error.description, membership)

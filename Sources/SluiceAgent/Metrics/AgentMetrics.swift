@@ -31,7 +31,10 @@ public final class AgentMetrics: Sendable {
     /// most `applicationLabels` applications get a label of their own, the rest share `other`.
     private let flowBytes = Mutex<[String: (sent: Counter, received: Counter)]>([:])
     private let flows: Counter
-    private let factory: PrometheusMetricsFactory
+    let factory: PrometheusMetricsFactory
+    /// Feed layers' gauges and hit counters by feed, made on first use (AgentMetrics+Intel).
+    let intelGauges = Mutex<[String: Gauge]>([:])
+    let intelHits = Mutex<[String: Counter]>([:])
     static let applicationLabels = 50
     /// Kernel counters last seen, to turn totals into increments.
     private let lastKernel = Mutex(DatapathCounters())

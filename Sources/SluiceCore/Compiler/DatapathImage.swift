@@ -7,13 +7,20 @@ public struct PortEntry: Hashable, Sendable {
     /// The entry was written for a full-length block (/32, /128) of the route it sits in, not
     /// inherited from a shorter one: only such an entry can outrank a name rule (DESIGN.md).
     public var exactAddress: Bool
+    /// The entry was written for an exact name (not a wildcard) of the name route it sits in.
+    public var exactName: Bool
 
-    public init(ports: PortRange, protocolNumber: UInt8, verdict: Verdict, exactAddress: Bool = false) {
+    public init(ports: PortRange, protocolNumber: UInt8, verdict: Verdict, exactAddress: Bool = false, exactName: Bool = false) {
         self.ports = ports
         self.protocolNumber = protocolNumber
         self.verdict = verdict
         self.exactAddress = exactAddress
+        self.exactName = exactName
     }
+
+    /// An allow rule that names this exact address or name: a feed layer does not override it
+    /// (DESIGN.md, precedence).
+    public var explicitAllow: Bool { verdict.action == .allow && (exactAddress || exactName) }
 
     public func matches(port: UInt16, protocolNumber flowProtocol: UInt8) -> Bool {
         ports.contains(port) && (protocolNumber == 0 || protocolNumber == flowProtocol)

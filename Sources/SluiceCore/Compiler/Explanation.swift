@@ -21,6 +21,8 @@ public struct Explanation: Sendable, Hashable, Codable {
     public var redirect: RedirectTarget?
     /// An allow or alert rule's quota.
     public var quota: Quota?
+    /// A feed layer's indicator that matched, and which way it went (Explanation+Intel).
+    public var intel: IntelExplanation?
 
     public init(decision: Decision, rule: RuleInfo?, generation: UInt32?) {
         verdict = decision.verdict.action
@@ -58,6 +60,7 @@ public struct Explanation: Sendable, Hashable, Codable {
         lines.append("  subject:    \(subject)\(byDefault ? " (its default: no rule matched)" : "")")
         if let matchedPrefix { lines.append("  matched:    \(matchedPrefix)") }
         if let matchedName { lines.append("  matched:    name \(matchedName)") }
+        if let intelLine { lines.append(intelLine) }
         lines.append("  trace:")
         lines += trace.map { "    \($0)" }
         return lines.joined(separator: "\n")

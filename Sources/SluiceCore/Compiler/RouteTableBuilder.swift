@@ -106,8 +106,11 @@ extension PortEntry {
         // Spelled as `if let` rather than `Optional.map`: the release compiler (Swift 6.1 here)
         // crashed specialising the closure form inside `ownTable` ("Found outside of lifetime use").
         var exact = false
+        var exactName = false
         if let prefix = entry.prefix { exact = prefix.length == prefix.family.bitWidth }
-        self.init(ports: entry.ports, protocolNumber: entry.transport.number, verdict: entry.verdict, exactAddress: exact)
+        if case .exact = entry.namePattern { exactName = true }
+        self.init(
+            ports: entry.ports, protocolNumber: entry.transport.number, verdict: entry.verdict, exactAddress: exact, exactName: exactName)
     }
 }
 

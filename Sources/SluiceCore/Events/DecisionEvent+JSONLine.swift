@@ -7,7 +7,8 @@
 /// - `time` is RFC 3339 UTC with exactly six fractional digits: a time is written floored to
 ///   the microsecond.
 /// - `exe`, `exe_id`, `cgroup`, `dst_domain` and `policy` are `null` when unknown; `unspecified` and `closed`
-///   are written only when true, `redirect_to` only for a redirect; every other field is always present.
+///   are written only when true, `redirect_to` only for a redirect, `intel_feed`, `intel_indicator` and
+///   `intel_outcome` only when a feed's indicator matched; every other field is always present.
 /// - `kind` is `decision` or `flow`. A flow record (a connection's traffic) carries its decision's
 ///   fields and `flow_id`, `bytes_sent`, `bytes_received`, `packets_sent`, `packets_received`,
 ///   `duration_ms` and `final`; a decision carries none of these.
@@ -56,6 +57,11 @@ extension DecisionEvent {
         if unspecified { out.field("unspecified", bool: true) }
         if closed { out.field("closed", bool: true) }
         if let redirectTo { out.field("redirect_to", string: redirectTo) }
+        if let intel {
+            out.field("intel_feed", string: intel.feed)
+            out.field("intel_indicator", string: intel.indicator)
+            out.field("intel_outcome", string: intel.outcome.rawValue)
+        }
         if let flow {
             out.field("flow_id", number: flow.flowID)
             out.field("bytes_sent", number: flow.bytesSent)

@@ -43,6 +43,8 @@ public struct DecisionEvent: Sendable, Hashable {
     public var redirectTo: String?
     /// A flow record's counts; nil for a decision.
     public var flow: FlowCounts?
+    /// The feed indicator that matched the destination; nil when none did.
+    public var intel: IntelHit?
     /// What the agent's detector made of the event; nil when it did not score it.
     public var score: EventScore?
 
@@ -51,8 +53,9 @@ public struct DecisionEvent: Sendable, Hashable {
         cgroup: String?, cgroupID: UInt64, transport: String, family: IPAddress.Family, destination: IPAddress, port: UInt16,
         verdict: RuleAction, enforced: Bool, policy: String?, rule: String, hook: String, generation: UInt32, mapped: Bool,
         unspecified: Bool = false, closed: Bool = false, dstDomain: String? = nil, redirectTo: String? = nil,
-        flow: FlowCounts? = nil, score: EventScore? = nil
+        flow: FlowCounts? = nil, score: EventScore? = nil, intel: IntelHit? = nil
     ) {
+        self.intel = intel
         self.redirectTo = redirectTo
         self.timeNanoseconds = timeNanoseconds
         self.node = node

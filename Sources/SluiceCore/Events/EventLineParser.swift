@@ -64,6 +64,7 @@ protocol JSONFieldNaming {
 enum EventField: Int, CaseIterable, JSONFieldNaming {
     case time, node, pid, uid, comm, exe, exeID, cgroup, cgroupID, transport, family, destination, dstDomain, port
     case verdict, enforced, policy, rule, hook, generation, mapped, kind, unspecified, closed, redirectTo
+    case intelFeed, intelIndicator, intelOutcome
     case flowID, bytesSent, bytesReceived, packetsSent, packetsReceived, durationMilliseconds, final
     case score, anomaly, reasons
 
@@ -82,11 +83,14 @@ enum EventField: Int, CaseIterable, JSONFieldNaming {
         case .packetsReceived: "packets_received"
         case .durationMilliseconds: "duration_ms"
         case .redirectTo: "redirect_to"
+        case .intelFeed: "intel_feed"
+        case .intelIndicator: "intel_indicator"
+        case .intelOutcome: "intel_outcome"
         default: "\(self)"
         }
     }
 
-    static let count = 35
+    static let count = 38
 
     /// A name of up to 16 bytes packed into two words, with its length: compared in three
     /// instructions rather than byte by byte.
@@ -155,6 +159,7 @@ struct EventFields {
     var pid: UInt32 = 0, uid: UInt32 = 0, generation: UInt32 = 0
     var cgroupID: UInt64 = 0
     var exe: String?, exeID: String?, cgroup: String?, policy: String?, dstDomain: String?, redirectTo: String?
+    var intelFeed: String?, intelIndicator: String?, intelOutcome: IntelOutcome?
     var family: IPAddress.Family?
     var port: UInt16 = 0
     var verdict = RuleAction.allow
@@ -201,6 +206,10 @@ struct EventFields {
         case .policy: policy = try reader.readOptionalString(field)
         case .dstDomain: dstDomain = try reader.readOptionalString(field)
         case .redirectTo: redirectTo = try reader.readOptionalString(field)
+        case .intelFeed: intelFeed = try reader.readOptionalString(field)
+        case .intelIndicator: intelIndicator = try reader.readOptionalString(field)
+        // An outcome this reader does not know still says a feed matched: read as decided.
+        case .intelOutcome: intelOutcome = try reader.readOptionalString(field).map { IntelOutcome(rawValue: $0) ?? .decided }
         case .family:
             // Only "ipv4" and "ipv6" mean anything; any other text leaves the address's family.
             family = try reader.readOptionalStringBytes(field) { bytes -> IPAddress.Family? in
@@ -264,7 +273,8 @@ struct EventFields {
             timeNanoseconds: time, node: node, pid: pid, uid: uid, comm: comm, exe: exe, exeID: exeID, cgroup: cgroup,
             cgroupID: cgroupID, transport: transport, family: family, destination: destination, port: port, verdict: verdict,
             enforced: enforced, policy: policy, rule: rule, hook: hook, generation: generation, mapped: mapped,
-            unspecified: unspecified, closed: closed, dstDomain: dstDomain, redirectTo: redirectTo, flow: kind == .flow ? flow : nil, score: score.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) })
+            unspecified: unspecified, closed: closed, dstDomain: dstDomain, redirectTo: redirectTo, flow: kind == .flow ? flow : nil, score: score.map { EventScore(value: $0, isAnomaly: anomaly, reasons: reasons) },
+            intel: intelFeed.map { IntelHit(feed: $0, indicator: intelIndicator ?? "", outcome: intelOutcome ?? .decided) })
     }
 }
 

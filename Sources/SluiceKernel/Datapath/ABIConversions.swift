@@ -98,7 +98,7 @@ extension sluice_port_entry {
         port_hi = entry.ports.upper
         self.protocol = entry.protocolNumber
         action = entry.verdict.action.abiValue
-        flags = entry.verdict.abiFlags
+        flags = entry.verdict.abiFlags | (entry.explicitAllow ? UInt8(SLUICE_VERDICT_EXPLICIT_ALLOW.rawValue) : 0)
         exact = entry.exactAddress ? 1 : 0
         rule_id = entry.verdict.ruleID
     }

@@ -116,6 +116,8 @@ public final class Datapath {
     public internal(set) var generation: UInt32
     public internal(set) var report = AdoptionReport()
     var runtime = DatapathRuntime(agent: nil, eventMode: .all)
+    /// `enum sluice_intel_flags`: which feed-layer maps hold entries (Datapath+Intel).
+    var intelFlags: UInt32 = 0
     var mapsArePinned: Bool
     let logger: Logger
     /// The pin folder, checked and locked while this datapath lives (see `PinFolder`).
@@ -187,6 +189,7 @@ public final class Datapath {
             writtenConfigs[activeSlot] = config
             report.previousGeneration = generation
             runtime.eventMode = EventMode(abi: state.event_mode)
+            intelFlags = state.intel_flags
             slots = [nil, nil]
         } else {
             activeSlot = 0
@@ -260,6 +263,7 @@ public final class Datapath {
         state.active_slot = UInt32(activeSlot)
         state.event_mode = runtime.eventMode.abiValue
         state.abi_version = UInt32(SLUICE_ABI_VERSION)
+        state.intel_flags = intelFlags
         if let agent = runtime.agent {
             state.agent_tgid = UInt32(agent.pid)
             state.agent_start_ticks = agent.startTicks

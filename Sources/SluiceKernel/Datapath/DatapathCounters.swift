@@ -38,12 +38,14 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var redirected: UInt64 = 0
     /// Connects refused (EDQUOT) and connections cut by a quota.
     public var quota: UInt64 = 0
+    /// Decisions a feed layer's indicator decided (its action replaced the policy's verdict).
+    public var intel: UInt64 = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case allow, alert, deny, monitorDeny, eventsLost, exempt, failClosed, identityLost, closed
-        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew, redirected, quota
+        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew, redirected, quota, intel
     }
 
     /// Counters an older agent did not report read as zero.
@@ -68,6 +70,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         rateBucketsNew = try value(.rateBucketsNew)
         redirected = try value(.redirected)
         quota = try value(.quota)
+        intel = try value(.intel)
     }
 
     init(reading map: BPFMap) throws {
@@ -92,6 +95,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         rateBucketsNew = try total(SLUICE_COUNTER_RATE_BUCKETS_NEW)
         redirected = try total(SLUICE_COUNTER_REDIRECTED)
         quota = try total(SLUICE_COUNTER_QUOTA)
+        intel = try total(SLUICE_COUNTER_INTEL)
     }
 
     /// Decisions made, whatever the verdict.

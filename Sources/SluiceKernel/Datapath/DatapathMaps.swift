@@ -22,6 +22,9 @@ struct DatapathMaps {
     let ruleParams: BPFMap
     let rateBuckets: BPFMap
     let redirects: BPFMap
+    let intel4: BPFMap
+    let intel6: BPFMap
+    let intelNames: BPFMap
 
     init(of object: BPFObject) throws(KernelError) {
         func map(_ name: MapName) throws(KernelError) -> BPFMap {
@@ -46,6 +49,9 @@ struct DatapathMaps {
         ruleParams = try map(.ruleParams)
         rateBuckets = try map(.rateBuckets)
         redirects = try map(.redirects)
+        intel4 = try map(.intel4)
+        intel6 = try map(.intel6)
+        intelNames = try map(.intelNames)
     }
 
     /// The map pinned as `name`.
@@ -70,6 +76,9 @@ struct DatapathMaps {
         case .ruleParams: return ruleParams
         case .rateBuckets: return rateBuckets
         case .redirects: return redirects
+        case .intel4: return intel4
+        case .intel6: return intel6
+        case .intelNames: return intelNames
         }
     }
 }

@@ -83,6 +83,10 @@ public enum MapName: String, CaseIterable, Sendable {
     case rateBuckets = "sluice_rate_buckets"
     /// Redirected connections' original destinations, by the client's address and port.
     case redirects = "sluice_redirects"
+    /// Feed layers: addresses and prefixes, and domain names (BPF/sluice_intel.h).
+    case intel4 = "sluice_intel4"
+    case intel6 = "sluice_intel6"
+    case intelNames = "sluice_intel_names"
 }
 
 /// Where everything of one Sluice instance is pinned.

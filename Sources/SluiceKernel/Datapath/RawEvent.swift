@@ -34,6 +34,10 @@ public struct RawEvent: Sendable, Hashable {
     public var nameID: UInt64
     /// A flow record's counts (hook `flow`); nil for a decision.
     public var flow: RawFlow?
+    /// The feed indicator that matched the destination (the agent's intel id); 0: none.
+    public var intelID: UInt32
+    /// How that hit went; nil when none matched.
+    public var intelOutcome: IntelOutcome?
 
     init(_ event: sluice_event) {
         bootTimeNanoseconds = event.timestamp_ns
@@ -57,6 +61,16 @@ public struct RawEvent: Sendable, Hashable {
         closed = flags & SLUICE_EVENT_CLOSED.rawValue != 0
         hook = Hook(abi: event.hook)
         nameID = event.dst_name_id
+        intelID = event.intel_id
+        if event.intel_id == 0 {
+            intelOutcome = nil
+        } else if UInt32(event.intel) & SLUICE_INTEL_DECIDED.rawValue != 0 {
+            intelOutcome = .decided
+        } else if UInt32(event.intel) & SLUICE_INTEL_OUTRANKED.rawValue != 0 {
+            intelOutcome = .explicitAllow
+        } else {
+            intelOutcome = .policy
+        }
         switch UInt32(event.hook) {
         case SLUICE_HOOK_CLOSE_TCP.rawValue: hookName = "close-tcp"
         case SLUICE_HOOK_CLOSE_UDP.rawValue: hookName = "close-udp"

@@ -183,6 +183,17 @@ public final class BPFMap: Sendable {
         return keys
     }
 
+    /// Some key of the map; nil when it is empty.
+    public func firstKey<Key>(as type: Key.Type) throws(KernelError) -> Key? {
+        try checkKey("bpf_map_get_next_key", Key.self)
+        let next = UnsafeMutablePointer<Key>.allocate(capacity: 1)
+        defer { next.deallocate() }
+        let result = bpf_map_get_next_key(fd, nil, next)
+        if result == -ENOENT { return nil }
+        try KernelError.check(result, "bpf_map_get_next_key", name)
+        return next.pointee
+    }
+
     /// The per-CPU values of a per-CPU map slot, one `UInt64` per possible CPU.
     public func lookupPerCPU<Key>(_ key: Key) throws(KernelError) -> [UInt64] {
         // Each CPU's value is rounded up to 8 bytes; only 8-byte counters are read this way.

@@ -156,6 +156,9 @@ final class Notifier: Service, Sendable {
             "first seen:  \(RFC3339.format(Micros.from(alert.firstSeen) * 1000))",
         ]
         if let score = alert.score { lines.append("score:       \(score)") }
+        if let intel = (try? DecisionEvent(jsonLine: alert.sample))?.intel {
+            lines.append("indicator:   \(intel.feed) / \(intel.indicator) (\(intel.outcome.rawValue))")
+        }
         lines += ["", "First event:", alert.sample, "", "Acknowledge: sluice alerts ack \(alert.id)"]
         return lines.joined(separator: "\n")
     }

@@ -61,6 +61,11 @@ enum StatusText {
         if let open = status.datapath.openConnections { lines.append("open conns   \(open)") }
         if let fleet = status.fleet { lines.append(Self.fleet(fleet)) }
         if let tamper = status.tamper { lines += Self.tamper(tamper) }
+        if let intel = status.intel, !intel.indicators.isEmpty || intel.lastError != nil {
+            let feeds = intel.indicators.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append("feeds        \(feeds.isEmpty ? "none" : feeds); \(status.decisions.intel) decisions by a feed")
+            if let error = intel.lastError { lines.append(Terminal.paint("  \(error)", .red)) }
+        }
         lines.append(decisions(status.decisions))
         lines.append(names(status.decisions, held: status.datapath.nameAttributions, capacity: status.datapath.nameAttributionCapacity))
         if let traffic = status.traffic {

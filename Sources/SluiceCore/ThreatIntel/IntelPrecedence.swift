@@ -1,0 +1,59 @@
+import Foundation
+
+/// How a feed layer's hit meets the policy's verdict, as the kernel decides it
+/// (BPF/sluice_intel.h): the feed's action applies when it is more severe (deny > alert > allow),
+/// unless an allow rule naming the exact address or name decided. A redirect counts as an alert
+/// (a sinkhole an alert must not undo); a monitored verdict refuses nothing.
+public enum IntelPrecedence {
+    public static func outcome(policy verdict: Verdict, explicitAllow: Bool, feed action: FeedAction) -> IntelOutcome {
+        guard action.severity > severity(of: verdict) else { return .policy }
+        if verdict.action == .allow && explicitAllow && !verdict.monitor { return .explicitAllow }
+        return .decided
+    }
+
+    static func severity(of verdict: Verdict) -> Int {
+        switch verdict.action {
+        case .allow: 0
+        case .alert, .redirect: 1
+        default: verdict.monitor ? 1 : 2
+        }
+    }
+}
+
+extension Decision {
+    /// An allow rule naming the exact address (/32, /128) or the exact name decided: a feed
+    /// layer does not override it.
+    public var explicitAllow: Bool {
+        guard verdict.action == .allow, !byDefault else { return false }
+        if let matchedName { return !matchedName.isWildcardPattern }
+        if let matchedPrefix { return matchedPrefix.length == matchedPrefix.family.bitWidth }
+        return false
+    }
+}
+
+extension NamePattern {
+    var isWildcardPattern: Bool {
+        if case .wildcard = self { return true }
+        return false
+    }
+}
+
+extension IntelLayerSet {
+    /// The live indicator the kernel would find for a destination: the most severe of the
+    /// prefixes holding the address and of the looked-up name and its parents.
+    public func match(destination: IPAddress, domain: DomainName?, now: Date) -> IntelIndicator? {
+        var candidates: [IntelIndicator] = []
+        for (target, entry) in installed where entry.expires.map({ $0 > now }) ?? true {
+            let hit: Bool
+            switch target {
+            case .prefix(let prefix): hit = prefix.contains(destination)
+            case .domain(let name):
+                hit = domain.map { $0 == name || $0.parents.prefix(DomainName.maximumParents).contains(name) } ?? false
+            }
+            if hit, let indicator = indicator(id: entry.id) { candidates.append(indicator) }
+        }
+        return candidates.max { lhs, rhs in
+            lhs.action.severity != rhs.action.severity ? lhs.action.severity < rhs.action.severity : lhs.key > rhs.key
+        }
+    }
+}
