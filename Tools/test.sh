@@ -13,6 +13,12 @@ if ! dpkg-query -W -f='${Status}' dnsmasq-base 2>/dev/null | grep -q "install ok
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null \
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base >/dev/null; }
 fi
+# nftables: the real nft the firewall integrator's tests apply rulesets with, in namespaces they make.
+if ! command -v nft >/dev/null; then
+    echo "==> installing nftables for the firewall integrator tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null; }
+fi
 if [[ -z "${SLUICE_TEST_POSTGRES_URL:-}" ]]; then
     echo "==> starting PostgreSQL for the server tests"
     SLUICE_TEST_POSTGRES_URL=$(Tools/postgres-for-tests.sh)
