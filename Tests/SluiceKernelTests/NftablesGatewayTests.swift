@@ -9,7 +9,7 @@ import Testing
 /// routes between a client and a server and decides by the node's rules exactly as `policy
 /// explain` does; re-syncs are atomic, a refused batch leaves the last good ruleset, and other
 /// tables are never touched.
-@Suite(.enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)))
+@Suite(.enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)), .timeLimit(.minutes(5)))
 struct NftablesGatewayTests {
     static let server = GatewayNetwork.serverAddress
     static let server6 = GatewayNetwork.serverAddress6
@@ -98,29 +98,31 @@ struct NftablesGatewayTests {
             let listeners = try network.listen(on: Self.ports)
             defer { listeners.kill() }
             let cgroups = try CgroupFS.discover()
-            // Both allow 8080 and refuse 7001 (the default); they differ on 9050.
+            // Both allow 8080 and refuse 7001 (the default); they differ on 9100.
             let old = try PolicyFixture.compile(Self.policy(), cgroups: cgroups)
-            let new = try PolicyFixture.compile(Self.policy("    - {name: opened, action: allow, to: [\(Self.server)], ports: [9050]}"), cgroups: cgroups)
+            let new = try PolicyFixture.compile(Self.policy("    - {name: closed, action: deny, to: [\(Self.server)], ports: [9100]}"), cgroups: cgroups)
             for compiled in [old, new] {
                 #expect(try Self.expectedBlocked(compiled, Self.server, 8080) == false)
                 #expect(try Self.expectedBlocked(compiled, Self.server, 7001) == true)
             }
-            #expect(try Self.expectedBlocked(old, Self.server, 9050) != Self.expectedBlocked(new, Self.server, 9050))
+            #expect(try Self.expectedBlocked(old, Self.server, 9100) != Self.expectedBlocked(new, Self.server, 9100))
             let gateway = Self.integrator(network, in: network.gateway, renderer: NftablesRenderer(forward: true))
             let rulesets = try [old, new].map { try gateway.render($0, feeds: [], now: Date()).ruleset }
             try await gateway.sync(rulesets[0])
 
             // A client connects over and over while the gateway swaps the rulesets: a moment with
             // no table, or half a table, would let 7001 through or refuse 8080.
-            let rounds = 1500
+            let rounds = 5000
             let ops = (0..<rounds).flatMap { _ in ["connect-tcp", Self.server, "8080", "connect-tcp", Self.server, "7001"] }
             let client = try Subprocess("/usr/bin/env", network.enter(network.client) + [Probe.builtPath] + ops, output: .pipe)
+            // Read as it prints, or a full pipe would stop the client.
+            let output = Task.detached { try client.output?.readToEnd() ?? "" }
             var swaps = 0
             while client.isRunning {
                 try await gateway.apply(rulesets[(swaps + 1) % 2])
                 swaps += 1
             }
-            let lines = try client.output?.readToEnd().split(separator: "\n") ?? []
+            let lines = try await output.value.split(separator: "\n")
             #expect(lines.count == rounds * 2)
             #expect(swaps >= 2, "the client finished before the gateway swapped twice")
             let wrong = lines.filter { line in line.contains(" 8080 ") ? !line.hasSuffix(" ok") : line.hasSuffix(" ok") }

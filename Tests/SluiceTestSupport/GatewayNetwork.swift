@@ -41,7 +41,12 @@ public struct GatewayNetwork: Sendable {
             try Self.run(["ip", "-n", namespace, "route", "add", "default", "via", v4])
             try Self.run(["ip", "-n", namespace, "-6", "route", "add", "default", "via", v6])
         }
-        try Self.run(["ip", "netns", "exec", gateway, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"])
+        // The kernel limits the ICMP errors a reject sends (per peer and overall): without
+        // lifting that, a test's quick run of refused connects waits for SYN retransmits.
+        try Self.run([
+            "ip", "netns", "exec", gateway, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+            "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0", "net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv4.icmp_msgs_burst=1000000",
+        ])
     }
 
     private func remove() {

@@ -91,6 +91,7 @@ extension NftStatement {
         case .limitOver(let rate): ["limit": ["rate": Int(rate.count), "per": rate.nftUnit, "burst": Int(rate.burst), "inv": true]]
         case .accept: ["accept": NSNull()]
         case .reject: ["reject": ["type": "icmpx", "expr": "admin-prohibited"]]
+        case .resetTCP: ["reject": ["type": "tcp reset"]]
         case .jump(let chain): ["jump": ["target": chain]]
         case .goto(let chain): ["goto": ["target": chain]]
         case .return: ["return": NSNull()]

@@ -82,6 +82,7 @@ extension NftStatement {
         case .limitOver(let rate): "limit rate over \(rate.count)/\(rate.nftUnit) burst \(rate.burst) packets"
         case .accept: "accept"
         case .reject: "reject with icmpx admin-prohibited"
+        case .resetTCP: "reject with tcp reset"
         case .jump(let chain): "jump \(chain)"
         case .goto(let chain): "goto \(chain)"
         case .return: "return"

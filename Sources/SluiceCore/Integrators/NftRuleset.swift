@@ -119,9 +119,13 @@ public enum NftStatement: Hashable, Sendable {
     /// Matches while the rule's packets exceed the rate (`limit rate over N/second burst B packets`).
     case limitOver(ConnectionRate)
     case accept
-    /// `reject with icmpx admin-prohibited`: the connecting application fails at once, as a
-    /// deny does under the agent, rather than waiting for a timeout.
+    /// `reject with icmpx admin-prohibited`: the connecting application fails rather than
+    /// waiting for a timeout.
     case reject
+    /// `reject with tcp reset`, for TCP: a reset fails the connect at once (ECONNREFUSED), where
+    /// an ICMP error arriving while the connecting socket is busy is only a soft error that
+    /// waits for the SYN's retransmit.
+    case resetTCP
     case jump(String)
     case goto(String)
     /// Back to the calling chain: the subject has no answer, the next subject decides.

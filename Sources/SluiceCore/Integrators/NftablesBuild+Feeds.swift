@@ -21,7 +21,7 @@ extension NftablesBuild {
                 sets.append(NftSet(name: name, family: family, interval: true, timeouts: true, elements: elements, comment: "feed \(layer.feed) (\(layer.action.rawValue))"))
                 let match: [NftMatch] = [.destinationSet(name: name, family: family)]
                 switch layer.action {
-                case .deny: denies.append(NftRule(match, [.reject], comment: "feed \(layer.feed)"))
+                case .deny: denies += refusal(match, [], comment: "feed \(layer.feed)")
                 case .alert: alerts.append(NftRule(match, [.log(prefix: String("sluice feed \(layer.feed) ".prefix(100)))], comment: "feed \(layer.feed)"))
                 }
             }

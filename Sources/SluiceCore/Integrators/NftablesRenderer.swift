@@ -174,19 +174,28 @@ struct NftablesBuild {
         case (.alert, _):
             return [NftRule(matches, [.log(prefix: "\(tag)alert "), pass], comment: comment)]
         case (.deny, false):
-            return [NftRule(matches, [.reject], comment: comment)]
+            return refusal(matches, [], comment: comment)
         case (.deny, true):
             return [NftRule(matches, [.log(prefix: "\(tag)monitor deny "), pass], comment: comment)]
         case (.rateLimit, let monitor):
             guard let rate = image.parameters[verdict.ruleID]?.rate else { return [NftRule(matches, [pass], comment: comment)] }
-            let over: [NftStatement] = monitor ? [.limitOver(rate), .log(prefix: "\(tag)monitor rate-limited "), pass] : [.limitOver(rate), .reject]
-            return [NftRule(matches, over, comment: comment), NftRule(matches, [pass], comment: comment)]
+            let over = monitor ? [NftRule(matches, [.limitOver(rate), .log(prefix: "\(tag)monitor rate-limited "), pass], comment: comment)] : refusal(matches, [.limitOver(rate)], comment: comment)
+            return over + [NftRule(matches, [pass], comment: comment)]
         case (.redirect, true):
             return [NftRule(matches, [pass], comment: comment)]
         case (.redirect, false):
             report(verdict.ruleID, .redirect, subject: label)
             return []
         }
+    }
+
+    /// Refuses what `matches` covers: TCP with a reset, anything else with an ICMP error.
+    func refusal(_ matches: [NftMatch], _ before: [NftStatement], comment: String) -> [NftRule] {
+        let protocols = matches.lazy.compactMap { if case .l4proto(let numbers) = $0 { numbers } else { nil } }.first
+        if protocols == [6] { return [NftRule(matches, before + [.resetTCP], comment: comment)] }
+        let tcp = protocols.map { $0.contains(6) } ?? true
+        return (tcp ? [NftRule(matches + [.l4proto([6])], before + [.resetTCP], comment: comment)] : [])
+            + [NftRule(matches, before + [.reject], comment: comment)]
     }
 
     /// `r3 web/egress[0]`: read back to compare, and for people reading `nft list`.

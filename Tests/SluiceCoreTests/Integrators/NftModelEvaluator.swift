@@ -29,7 +29,7 @@ struct NftModelEvaluator {
                 // A new flow in a test is well within any rate.
                 case .limitOver: break
                 case .accept: return Result(rejected: false, comment: rule.comment)
-                case .reject: return Result(rejected: true, comment: rule.comment)
+                case .reject, .resetTCP: return Result(rejected: true, comment: rule.comment)
                 case .jump(let target):
                     if let result = run(self.chain(target), flow) { return result }
                 case .goto(let target):
