@@ -64,7 +64,7 @@ extension NftMatch {
         case .established:
             return match(["ct": ["key": "state"]], ["established", "related"], op: "in")
         case .family(let family):
-            return match(["meta": ["key": "nfproto"]], family.description)
+            return match(["payload": ["protocol": family == .ipv4 ? "ip" : "ip6", "field": "version"]], family == .ipv4 ? 4 : 6)
         case .destination(let prefix):
             return match(daddr(prefix.family), prefix.nftJSON)
         case .destinationSet(let name, let family):

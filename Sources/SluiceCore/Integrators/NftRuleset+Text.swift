@@ -49,7 +49,8 @@ extension NftMatch {
     var nftText: String {
         switch self {
         case .established: "ct state established,related"
-        case .family(let family): "meta nfproto \(family)"
+        // Not `meta nfproto`: nft 1.0.6 drops that as a mere dependency next to `reject with tcp reset`.
+        case .family(let family): family == .ipv4 ? "ip version 4" : "ip6 version 6"
         case .destination(let prefix): "\(prefix.family == .ipv4 ? "ip" : "ip6") daddr \(prefix.nftText)"
         case .destinationSet(let name, let family): "\(family == .ipv4 ? "ip" : "ip6") daddr @\(name)"
         case .l4proto(let numbers) where numbers.count == 1: "meta l4proto \(NftMatch.protocolName(numbers[0]))"

@@ -94,7 +94,7 @@ public struct NftRule: Hashable, Sendable {
 public enum NftMatch: Hashable, Sendable {
     /// Packets of connections already decided (`ct state established,related`).
     case established
-    /// The packet's family (`meta nfproto ipv4`): a /0 route.
+    /// The packet's family (`ip version 4`): a /0 route.
     case family(IPAddress.Family)
     /// The destination address is in the block (`ip daddr 10.0.0.0/8`).
     case destination(IPPrefix)

@@ -95,9 +95,9 @@ import Testing
         #expect(text.contains("ip daddr 10.1.2.3 meta l4proto tcp th dport 443 accept comment \"r"))
         #expect(text.contains("ip daddr 10.9.0.0/16 meta l4proto udp th dport 8000-8100 log prefix \"sluice r"))
         #expect(text.contains("ip6 daddr fd00::/8 reject with icmpx admin-prohibited"))
-        #expect(text.contains("meta nfproto ipv4 meta l4proto { tcp, udp } th dport 25 reject with icmpx admin-prohibited"))
+        #expect(text.contains("ip version 4 meta l4proto { tcp, udp } th dport 25 reject with icmpx admin-prohibited"))
         // TCP is refused with a reset (an immediate ECONNREFUSED), the rest with an ICMP error.
-        #expect(text.contains("meta nfproto ipv4 meta l4proto { tcp, udp } th dport 25 meta l4proto tcp reject with tcp reset"))
+        #expect(text.contains("ip version 4 meta l4proto { tcp, udp } th dport 25 meta l4proto tcp reject with tcp reset"))
         #expect(text.contains("ip daddr 192.0.2.7 meta l4proto tcp reject with tcp reset"))
         #expect(text.contains("socket cgroupv2 level 2 \"unified/app.slice/web.service\" jump subject_"))
         #expect(text.contains("meta l4proto icmp accept"))
