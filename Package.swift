@@ -100,6 +100,9 @@ let package = Package(
                 "EmbedAssetsPlugin",
             ]
         ),
+        // Firewall integrators outside the core: applying, reading back and removing what the
+        // core renders (nftables through `nft`), for `sluice export` and `sluice gateway`.
+        .target(name: "SluiceFirewall", dependencies: ["SluiceCore", logging, lifecycle]),
         // The node controller as services.
         .target(
             name: "SluiceAgent",
@@ -121,8 +124,8 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceAPI", argumentParser, logging, lifecycle, httpClient,
-                openAPIRuntime, openAPIClient,
+                "SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceAPI", "SluiceFirewall", argumentParser, logging, lifecycle,
+                httpClient, openAPIRuntime, openAPIClient,
             ]
         ),
         // A small C client the kernel tests and benchmarks run as a real process in a test cgroup.
@@ -144,7 +147,7 @@ let package = Package(
         .testTarget(name: "SluiceAPITests", dependencies: ["SluiceAPI", "SluiceCore", openAPIRuntime]),
         .testTarget(
             name: "SluiceKernelTests",
-            dependencies: ["SluiceKernel", "SluiceCore", "SluiceABI", "SluiceTestSupport", system]
+            dependencies: ["SluiceKernel", "SluiceCore", "SluiceABI", "SluiceFirewall", "SluiceTestSupport", system]
         ),
         .testTarget(
             name: "SluiceServerTests",

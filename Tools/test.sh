@@ -22,6 +22,12 @@ if ! command -v medallion >/dev/null; then
     export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
     python3 -m pip install -q medallion >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages medallion >/dev/null
 fi
+# nftables: the real nft the firewall integrator's tests apply rulesets with, in namespaces they make.
+if ! command -v nft >/dev/null; then
+    echo "==> installing nftables for the firewall integrator tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null; }
+fi
 if [[ -z "${SLUICE_TEST_POSTGRES_URL:-}" ]]; then
     echo "==> starting PostgreSQL for the server tests"
     SLUICE_TEST_POSTGRES_URL=$(Tools/postgres-for-tests.sh)

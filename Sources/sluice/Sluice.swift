@@ -29,6 +29,7 @@ struct Sluice: AsyncParsableCommand {
         subcommands: [
             AgentCommand.self, EventsCommand.self, StatusCommand.self, TopCommand.self, PolicyCommand.self, ReloadCommand.self,
             UnloadCommand.self, StopCommand.self, RulesCommand.self, LearnCommand.self, DetectCommand.self, LoginCommand.self, LogoutCommand.self,
-            NodesCommand.self, TokensCommand.self, AlertsCommand.self, FeedsCommand.self, UsersCommand.self, ServerCommand.self,
+            NodesCommand.self, TokensCommand.self, AlertsCommand.self, FeedsCommand.self, UsersCommand.self, ServerCommand.self, ExportCommand.self,
+            GatewayCommand.self,
         ])
 }

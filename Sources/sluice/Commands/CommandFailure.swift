@@ -27,6 +27,8 @@ enum CommandFailure: Error, CustomStringConvertible {
     case nameNotResolved(DomainName, reason: String)
     /// `feeds sync` ran and the feed refused its fetch (the server's message names the feed).
     case feedSyncFailed(String)
+    /// `export --strict` and some rules the target cannot express (each printed before).
+    case inexpressible(count: Int, target: String)
 
     enum FileOperation: String, Hashable {
         case open, read, create
@@ -54,6 +56,8 @@ enum CommandFailure: Error, CustomStringConvertible {
             error.description
         case .file(let path, let operation, let reason):
             reason.isEmpty ? "cannot \(operation.rawValue) \(path)" : "cannot \(operation.rawValue) \(path): \(reason)"
+        case .inexpressible(let count, let target):
+            "\(count) rule\(count == 1 ? "" : "s") cannot be expressed in \(target) (listed above); --strict: nothing written"
         case .nameNotResolved(let name, let reason):
             "cannot look up \(name) here (\(reason)); give the address the application connects to: --to ADDRESS:PORT --domain \(name)"
         case .feedSyncFailed(let message):

@@ -50,13 +50,16 @@ struct ServerOptions: ParsableArguments {
 
     /// Runs `body` with a connection to the server (with the saved or given credential) and
     /// closes it when `body` returns: a stream read inside `body` cannot outlive its client.
-    func with<Result: Sendable>(needsToken: Bool = true, _ body: (ServerConnection) async throws -> Result) async throws -> Result {
+    /// `token` overrides `$SLUICE_TOKEN` and the saved one (`sluice gateway --token`).
+    func with<Result: Sendable>(
+        needsToken: Bool = true, token given: String? = nil, _ body: (ServerConnection) async throws -> Result
+    ) async throws -> Result {
         let environment = ProcessInfo.processInfo.environment
         let saved = ServerCredentials.load()
         guard let url = server ?? environment["SLUICE_SERVER"] ?? saved?.server else {
             throw CommandFailure.noServer
         }
-        let token = environment["SLUICE_TOKEN"] ?? (saved?.server == url ? saved?.token : nil)
+        let token = given ?? environment["SLUICE_TOKEN"] ?? (saved?.server == url ? saved?.token : nil)
         if needsToken && token == nil {
             throw CommandFailure.notLoggedIn(server: url)
         }
