@@ -12,6 +12,9 @@ public struct FeedListParser: Sendable {
         self.limits = limits
     }
 
+    /// Addresses a block list written as hosts lines points its names at.
+    static let sinkholeAddresses: Set<Substring> = ["0.0.0.0", "127.0.0.1", "::", "::1"]
+
     /// Names a hosts file maps that are the host itself, not indicators.
     static let hostsFileSelfNames: Set<String> = [
         "localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost", "ip6-loopback", "ip6-localnet",
@@ -41,7 +44,15 @@ public struct FeedListParser: Sendable {
             switch format {
             case .list:
                 guard let entry = Self.uncommented(line, markers: "#;") else { continue }
-                try add(target(entry, line: lineNumber))
+                let fields = entry.split(whereSeparator: \.isWhitespace)
+                if fields.count == 1 {
+                    try add(target(entry, line: lineNumber))
+                } else if fields.count == 2, Self.sinkholeAddresses.contains(fields[0]) {
+                    // A block list written as hosts lines (`0.0.0.0 evil.example`): the name is the entry.
+                    try add(target(String(fields[1]), line: lineNumber))
+                } else {
+                    throw failure(.badLine(line: lineNumber, text: String(line), problem: "not one address, prefix or name (nor `0.0.0.0 name`)"))
+                }
             case .hosts:
                 guard let entry = Self.uncommented(line, markers: "#") else { continue }
                 let fields = entry.split(whereSeparator: \.isWhitespace)

@@ -124,10 +124,10 @@ import Testing
         let list = try IntelList.parse(text, feed: "f", action: .alert, expires: nil)
         #expect(list.map(\.indicator) == ["203.0.113.7", "198.51.100.0/24", "evil.example", "2001:db8::1"])
         #expect(list.allSatisfy { $0.feed == "f" && $0.action == .alert })
-        #expect(throws: IntelList.ParseError.entry(line: 2, .invalid("not/valid"))) {
+        #expect(throws: FeedError(feed: "f", reason: .badLine(line: 2, text: "not/valid", problem: "not an address, a CIDR prefix or a domain name"))) {
             try IntelList.parse("203.0.113.7\nnot/valid\n", feed: "f", action: .deny, expires: nil)
         }
-        #expect(throws: IntelList.ParseError.fields(line: 1, "two entries")) {
+        #expect(throws: FeedError(feed: "f", reason: .badLine(line: 1, text: "two entries", problem: "not one address, prefix or name (nor `0.0.0.0 name`)"))) {
             try IntelList.parse("two entries\n", feed: "f", action: .deny, expires: nil)
         }
     }
