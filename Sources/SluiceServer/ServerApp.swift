@@ -27,8 +27,9 @@ final class ServerApp: Sendable {
     /// Password checks of logins: bcrypt work unauthenticated clients cause, bounded.
     let passwordChecks: AdmissionGate
     /// Reports and charts computed at once: a viewer's queries take a bounded share of the
-    /// database, whatever they ask, and ingest keeps the rest.
-    let statsReads = AdmissionGate(concurrency: 2, queue: 16)
+    /// database and the CPU, whatever they ask, and ingest keeps the rest (two at once took both
+    /// cores of a small server from its uploads: docs/benchmarks.md).
+    let statsReads = AdmissionGate(concurrency: 1, queue: 16)
     let logger: Logger
     let passwords: PasswordHasher
     /// Held while this server uses a SQLite database, so that a second one refuses to start.
