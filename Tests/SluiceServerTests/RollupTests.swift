@@ -73,6 +73,15 @@ import Testing
                     #expect(abs(Int64((row.lastSeen.timeIntervalSince1970 * 1e6).rounded()) - (items.map { $0.time / 1000 }.max() ?? 0)) <= 1)
                 }
             }
+            // A range that starts and ends inside minutes: whole hours from the hourly rollups, the
+            // ragged ends from the per-minute ones, the ends widened to whole minutes.
+            let start = base + 90 * 60_000_000_000 + 30_000_000_000
+            let stop = base + 2 * day - 30 * 60_000_000_000 - 30_000_000_000
+            let ragged = try await admin.statsTop(query: .init(by: .exe, from: RFC3339.format(start), to: RFC3339.format(stop), limit: 10)).ok.body.json
+            let minute: Int64 = 60_000_000_000
+            let inside = sent.filter { $0.time >= start / minute * minute && $0.time < (stop + minute - 1) / minute * minute }
+            #expect(Dictionary(uniqueKeysWithValues: ragged.map { ($0.key, $0.total) }) == Dictionary(grouping: inside, by: \.exe).mapValues(\.count))
+
             // By destination.
             let byDestination = try await admin.statsTop(query: .init(by: .dst, from: from, to: to, limit: 100)).ok.body.json
             let destinations = Dictionary(grouping: sent) { "\($0.destination):\($0.port)" }

@@ -16,7 +16,7 @@ struct Migration: Sendable {
 
 enum Migrations {
     static let all: [Migration] = [
-        initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds,
+        initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds, hourlyRollups,
     ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
@@ -445,6 +445,56 @@ enum Migrations {
             "CREATE INDEX feed_indicators_expires ON feed_indicators (expires_us)",
             "CREATE TABLE intel_state (id BIGINT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, layout_seq BIGINT NOT NULL, floor_seq BIGINT NOT NULL)",
             "INSERT INTO intel_state (id, seq, layout_seq, floor_seq) VALUES (1, 0, 0, 0)",
+        ]
+    }
+
+    /// Hourly rollups beside the per-minute ones, for reports over days (Store+Rollups.swift),
+    /// filled from the per-minute rows already kept.
+    static let hourlyRollups = Migration(version: 11, name: "hourly rollups") { _ in
+        [
+            """
+            CREATE TABLE event_rollups_hourly (
+                hour BIGINT NOT NULL,
+                node_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                exe TEXT NOT NULL,
+                dst_key TEXT NOT NULL,
+                dst_port BIGINT NOT NULL,
+                dst_domain TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                n BIGINT NOT NULL,
+                bytes_sent BIGINT NOT NULL,
+                bytes_received BIGINT NOT NULL,
+                last_us BIGINT NOT NULL,
+                PRIMARY KEY (hour, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict)
+            )
+            """,
+            """
+            INSERT INTO event_rollups_hourly (hour, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict, n, bytes_sent, bytes_received, last_us)
+            SELECT minute / 60, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict, CAST(SUM(n) AS BIGINT), CAST(SUM(bytes_sent) AS BIGINT),
+            CAST(SUM(bytes_received) AS BIGINT), MAX(last_us)
+            FROM event_rollups GROUP BY minute / 60, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict
+            """,
+            """
+            CREATE TABLE app_rollups_hourly (
+                hour BIGINT NOT NULL,
+                node_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                exe TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                n BIGINT NOT NULL,
+                bytes_sent BIGINT NOT NULL,
+                bytes_received BIGINT NOT NULL,
+                last_us BIGINT NOT NULL,
+                PRIMARY KEY (hour, node_id, kind, exe, verdict)
+            )
+            """,
+            """
+            INSERT INTO app_rollups_hourly (hour, node_id, kind, exe, verdict, n, bytes_sent, bytes_received, last_us)
+            SELECT minute / 60, node_id, kind, exe, verdict, CAST(SUM(n) AS BIGINT), CAST(SUM(bytes_sent) AS BIGINT),
+            CAST(SUM(bytes_received) AS BIGINT), MAX(last_us)
+            FROM app_rollups GROUP BY minute / 60, node_id, kind, exe, verdict
+            """,
         ]
     }
 }

@@ -5,9 +5,10 @@ import SluiceCore
 // Reports and charts read rollups, never the events. In the transaction that stores a batch,
 // per minute and node: the events of one application with one verdict (`app_rollups`: timelines
 // and top applications, a handful of rows a minute whatever the traffic), the same per destination
-// (`event_rollups`: top destinations and names, as small as the traffic repeats), and each node's
-// first contact with each destination. A month's report then reads rollup rows instead of every
-// event, so viewers cannot starve ingest however often they ask.
+// (`event_rollups`: top destinations and names, as small as the traffic repeats), both again per
+// hour (`*_hourly`: ranges of days read whole hours there and only their ragged ends per minute),
+// and each node's first contact with each destination. A month's report then reads rollup rows,
+// not every event.
 
 /// One rollup row's key: what the stats group and filter by.
 struct RollupKey: Hashable, Sendable {
@@ -32,6 +33,8 @@ struct RollupCounts: Sendable {
 
 extension Store {
     static let microsPerMinute: Int64 = 60_000_000
+    /// Ranges at least this long read whole hours from the hourly tables.
+    static let hourlyFromMinutes: Int64 = 6 * 60
     /// Rows per upsert statement (SQLite's bound-parameter limit is 32,766; 11 per row).
     private static let rollupRowsPerStatement = 500
 
@@ -39,6 +42,8 @@ extension Store {
     static func rollUp(_ session: ServerDatabase.Session, nodeID: String, rows: [EventRow]) async throws {
         var counts: [RollupKey: RollupCounts] = [:]
         var perApplication: [RollupKey: RollupCounts] = [:]
+        var hourly: [RollupKey: RollupCounts] = [:]
+        var hourlyPerApplication: [RollupKey: RollupCounts] = [:]
         var firstSeen: [AddressPort: Int64] = [:]
         for row in rows {
             let key = RollupKey(
@@ -46,6 +51,8 @@ extension Store {
                 port: row.port, domain: row.domain ?? "", verdict: row.verdict)
             counts[key, default: RollupCounts()].add(row)
             perApplication[key.application, default: RollupCounts()].add(row)
+            hourly[key.hour, default: RollupCounts()].add(row)
+            hourlyPerApplication[key.hour.application, default: RollupCounts()].add(row)
             if row.kind == EventKind.decision.rawValue {
                 let destination = AddressPort(key: row.destinationKey, port: row.port)
                 firstSeen[destination] = min(firstSeen[destination] ?? .max, row.timeUs)
@@ -60,6 +67,17 @@ extension Store {
         try await upsertCounts(
             session, into: "app_rollups", keys: ["minute", "node_id", "kind", "exe", "verdict"],
             rows: perApplication.map { key, count in
+                (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.verdict)"], count)
+            })
+        try await upsertCounts(
+            session, into: "event_rollups_hourly", keys: ["hour", "node_id", "kind", "exe", "dst_key", "dst_port", "dst_domain", "verdict"],
+            rows: hourly.map { key, count in
+                (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.destinationKey)", "\(bind: key.port)",
+                  "\(bind: key.domain)", "\(bind: key.verdict)"], count)
+            })
+        try await upsertCounts(
+            session, into: "app_rollups_hourly", keys: ["hour", "node_id", "kind", "exe", "verdict"],
+            rows: hourlyPerApplication.map { key, count in
                 (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.verdict)"], count)
             })
         let least = session.kind == .postgres ? "LEAST" : "MIN"
@@ -107,28 +125,53 @@ extension Store {
         query.destination == nil && query.domain == nil && query.port == nil && query.policy == nil && query.cursor == nil
     }
 
-    /// The conditions of a query over `event_rollups`, its range widened to whole minutes.
-    static func rollupConditions(_ query: EventQuery) -> SQLQueryString {
-        var conditions: [SQLQueryString] = []
-        if let since = query.sinceUs { conditions.append("minute >= \(bind: since / microsPerMinute)") }
-        if let until = query.untilUs { conditions.append("minute < \(bind: (until + microsPerMinute - 1) / microsPerMinute)") }
+    /// The rollup rows of a query's range, as `minute` and `columns`, from `table` (per minute)
+    /// and its hourly twin: whole hours from the hourly table when the range spans at least
+    /// `hourlyFromMinutes` and `hourly` allows, the partial hours at either end per minute. The
+    /// range is widened to whole minutes.
+    static func rollupRows(_ query: EventQuery, table: String, columns: String, hourly: Bool) -> SQLQueryString {
+        var filters: [SQLQueryString] = []
         if let nodes = query.nodeIDs {
-            conditions.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))")
+            filters.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))")
         }
-        if let exe = query.executable { conditions.append("exe = \(bind: exe)") }
-        if !query.verdicts.isEmpty { conditions.append("verdict IN (\(binds: query.verdicts))") }
-        if !query.kinds.isEmpty { conditions.append("kind IN (\(binds: query.kinds))") }
-        return whereClause(conditions)
+        if let exe = query.executable { filters.append("exe = \(bind: exe)") }
+        if !query.verdicts.isEmpty { filters.append("verdict IN (\(binds: query.verdicts))") }
+        if !query.kinds.isEmpty { filters.append("kind IN (\(binds: query.kinds))") }
+        func minutes(from: Int64?, to: Int64?) -> SQLQueryString {
+            var conditions = filters
+            if let from { conditions.append("minute >= \(bind: from)") }
+            if let to { conditions.append("minute < \(bind: to)") }
+            return "SELECT minute, \(unsafeRaw: columns) FROM \(unsafeRaw: table) \(whereClause(conditions))"
+        }
+        let first = query.sinceUs.map { $0 / microsPerMinute }
+        let end = query.untilUs.map { ($0 + microsPerMinute - 1) / microsPerMinute }
+        guard hourly, let first, let end, end - first >= hourlyFromMinutes else { return minutes(from: first, to: end) }
+        let firstHour = (first + 59) / 60
+        let endHour = end / 60
+        let hours = filters + ["hour >= \(bind: firstHour)", "hour < \(bind: endHour)"]
+        return """
+            \(minutes(from: first, to: firstHour * 60)) UNION ALL
+            SELECT hour * 60 AS minute, \(unsafeRaw: columns) FROM \(unsafeRaw: table)_hourly \(whereClause(hours)) UNION ALL
+            \(minutes(from: endHour * 60, to: end))
+            """
     }
 
     /// Drops rollups of minutes before the event retention, as the events themselves go.
     static func deleteExpiredRollups(_ session: ServerDatabase.Session, beforeUs: Int64) async throws {
         try await session.sql.raw("DELETE FROM event_rollups WHERE minute < \(bind: beforeUs / microsPerMinute)").run()
         try await session.sql.raw("DELETE FROM app_rollups WHERE minute < \(bind: beforeUs / microsPerMinute)").run()
+        // An hour goes once all of it is past the retention.
+        try await session.sql.raw("DELETE FROM event_rollups_hourly WHERE hour < \(bind: beforeUs / microsPerMinute / 60)").run()
+        try await session.sql.raw("DELETE FROM app_rollups_hourly WHERE hour < \(bind: beforeUs / microsPerMinute / 60)").run()
     }
 }
 
 extension RollupKey {
+    /// The key of the hourly tables: `minute` holds the hour.
+    var hour: RollupKey {
+        RollupKey(minute: minute / 60, kind: kind, exe: exe, destinationKey: destinationKey, port: port, domain: domain, verdict: verdict)
+    }
+
     /// The key of `app_rollups`: this one without the destination.
     var application: RollupKey {
         RollupKey(minute: minute, kind: kind, exe: exe, destinationKey: "", port: 0, domain: "", verdict: verdict)

@@ -18,8 +18,9 @@ extension Store {
         let statement: SQLQueryString =
             fromRollups
             ? """
-                SELECT minute / \(unsafeRaw: String(bucketSeconds / 60)) AS bucket, verdict, CAST(SUM(n) AS BIGINT) AS n FROM app_rollups
-                \(Store.rollupConditions(query)) GROUP BY minute / \(unsafeRaw: String(bucketSeconds / 60)), verdict ORDER BY bucket
+                SELECT minute / \(unsafeRaw: String(bucketSeconds / 60)) AS bucket, verdict, CAST(SUM(n) AS BIGINT) AS n
+                FROM (\(Store.rollupRows(query, table: "app_rollups", columns: "verdict, n", hourly: bucketSeconds % 3600 == 0))) AS r
+                GROUP BY minute / \(unsafeRaw: String(bucketSeconds / 60)), verdict ORDER BY bucket
                 """
             : """
                 SELECT time_us / \(unsafeRaw: String(bucketUs)) AS bucket, verdict, COUNT(*) AS n FROM events \(Store.eventConditions(query))
@@ -64,13 +65,19 @@ extension Store {
             case .domain: "dst_domain"
             }
         precondition(Store.rollupsAnswer(query), "the stats operations filter only by what a rollup keeps")
+        let columns =
+            switch dimension {
+            case .exe: "exe, verdict, n, bytes_sent, bytes_received, last_us"
+            case .dst, .domain: "dst_key, dst_port, dst_domain, verdict, n, bytes_sent, bytes_received, last_us"
+            }
         return try await database.read { sql in
             let rows = try await sql.raw(
                 """
                 SELECT \(keys), CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(CASE WHEN verdict = 'deny' THEN n ELSE 0 END) AS BIGINT) AS denies,
                 CAST(SUM(CASE WHEN verdict = 'alert' THEN n ELSE 0 END) AS BIGINT) AS alerts, MAX(last_us) AS last_us,
                 CAST(SUM(bytes_sent) AS BIGINT) AS sent, CAST(SUM(bytes_received) AS BIGINT) AS received
-                FROM \(unsafeRaw: dimension == .exe ? "app_rollups" : "event_rollups") \(Store.rollupConditions(query)) GROUP BY \(keys)
+                FROM (\(Store.rollupRows(query, table: dimension == .exe ? "app_rollups" : "event_rollups", columns: columns, hourly: true))) AS r
+                GROUP BY \(keys)
                 ORDER BY \(unsafeRaw: bytes ? "SUM(bytes_sent) + SUM(bytes_received)" : "n") DESC LIMIT \(unsafeRaw: String(limit))
                 """
             ).all()
