@@ -304,23 +304,7 @@ enum Migrations {
     /// whole after an upgrade.
     static let rollups = Migration(version: 8, name: "per-minute rollups and first contacts") { _ in
         [
-            """
-            CREATE TABLE event_rollups (
-                minute BIGINT NOT NULL,
-                node_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                exe TEXT NOT NULL,
-                dst_key TEXT NOT NULL,
-                dst_port BIGINT NOT NULL,
-                dst_domain TEXT NOT NULL,
-                verdict TEXT NOT NULL,
-                n BIGINT NOT NULL,
-                bytes_sent BIGINT NOT NULL,
-                bytes_received BIGINT NOT NULL,
-                last_us BIGINT NOT NULL,
-                PRIMARY KEY (minute, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict)
-            )
-            """,
+            rollupTable("event_rollups", time: "minute", destination: true),
             """
             INSERT INTO event_rollups (minute, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict, n, bytes_sent, bytes_received, last_us)
             SELECT time_us / 60000000, node_id, kind, COALESCE(exe, ''), dst_key, dst_port, COALESCE(dst_domain, ''), verdict,
@@ -341,20 +325,7 @@ enum Migrations {
             SELECT node_id, dst_key, dst_port, MIN(time_us) FROM events WHERE kind = 'decision' GROUP BY node_id, dst_key, dst_port
             """,
             "CREATE INDEX destination_first_seen_time ON destination_first_seen (first_us)",
-            """
-            CREATE TABLE app_rollups (
-                minute BIGINT NOT NULL,
-                node_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                exe TEXT NOT NULL,
-                verdict TEXT NOT NULL,
-                n BIGINT NOT NULL,
-                bytes_sent BIGINT NOT NULL,
-                bytes_received BIGINT NOT NULL,
-                last_us BIGINT NOT NULL,
-                PRIMARY KEY (minute, node_id, kind, exe, verdict)
-            )
-            """,
+            rollupTable("app_rollups", time: "minute", destination: false),
             """
             INSERT INTO app_rollups (minute, node_id, kind, exe, verdict, n, bytes_sent, bytes_received, last_us)
             SELECT minute, node_id, kind, exe, verdict, CAST(SUM(n) AS BIGINT), CAST(SUM(bytes_sent) AS BIGINT),
@@ -452,43 +423,14 @@ enum Migrations {
     /// filled from the per-minute rows already kept.
     static let hourlyRollups = Migration(version: 11, name: "hourly rollups") { _ in
         [
-            """
-            CREATE TABLE event_rollups_hourly (
-                hour BIGINT NOT NULL,
-                node_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                exe TEXT NOT NULL,
-                dst_key TEXT NOT NULL,
-                dst_port BIGINT NOT NULL,
-                dst_domain TEXT NOT NULL,
-                verdict TEXT NOT NULL,
-                n BIGINT NOT NULL,
-                bytes_sent BIGINT NOT NULL,
-                bytes_received BIGINT NOT NULL,
-                last_us BIGINT NOT NULL,
-                PRIMARY KEY (hour, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict)
-            )
-            """,
+            rollupTable("event_rollups_hourly", time: "hour", destination: true),
             """
             INSERT INTO event_rollups_hourly (hour, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict, n, bytes_sent, bytes_received, last_us)
             SELECT minute / 60, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict, CAST(SUM(n) AS BIGINT), CAST(SUM(bytes_sent) AS BIGINT),
             CAST(SUM(bytes_received) AS BIGINT), MAX(last_us)
             FROM event_rollups GROUP BY minute / 60, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict
             """,
-            """
-            CREATE TABLE app_rollups_hourly (
-                hour BIGINT NOT NULL,
-                node_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                exe TEXT NOT NULL,
-                verdict TEXT NOT NULL,
-                n BIGINT NOT NULL,
-                bytes_sent BIGINT NOT NULL,
-                bytes_received BIGINT NOT NULL,
-                last_us BIGINT NOT NULL,
-                PRIMARY KEY (hour, node_id, kind, exe, verdict)
-            )
-            """,
+            rollupTable("app_rollups_hourly", time: "hour", destination: false),
             """
             INSERT INTO app_rollups_hourly (hour, node_id, kind, exe, verdict, n, bytes_sent, bytes_received, last_us)
             SELECT minute / 60, node_id, kind, exe, verdict, CAST(SUM(n) AS BIGINT), CAST(SUM(bytes_sent) AS BIGINT),
@@ -496,5 +438,15 @@ enum Migrations {
             FROM app_rollups GROUP BY minute / 60, node_id, kind, exe, verdict
             """,
         ]
+    }
+
+    /// A rollup table: counts per `time` (minute or hour), node, kind, executable, verdict, and
+    /// with `destination` per destination and name too.
+    private static func rollupTable(_ name: String, time: String, destination: Bool) -> String {
+        let keys = [time, "node_id", "kind", "exe"] + (destination ? ["dst_key", "dst_port", "dst_domain"] : []) + ["verdict"]
+        let types = [time: "BIGINT", "dst_port": "BIGINT"]
+        let columns = keys.map { "\($0) \(types[$0] ?? "TEXT") NOT NULL" }
+            + ["n BIGINT NOT NULL", "bytes_sent BIGINT NOT NULL", "bytes_received BIGINT NOT NULL", "last_us BIGINT NOT NULL"]
+        return "CREATE TABLE \(name) (\(columns.joined(separator: ", ")), PRIMARY KEY (\(keys.joined(separator: ", "))))"
     }
 }

@@ -58,28 +58,20 @@ extension Store {
                 firstSeen[destination] = min(firstSeen[destination] ?? .max, row.timeUs)
             }
         }
-        try await upsertCounts(
-            session, into: "event_rollups", keys: ["minute", "node_id", "kind", "exe", "dst_key", "dst_port", "dst_domain", "verdict"],
-            rows: counts.map { key, count in
-                (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.destinationKey)", "\(bind: key.port)",
-                  "\(bind: key.domain)", "\(bind: key.verdict)"], count)
-            })
-        try await upsertCounts(
-            session, into: "app_rollups", keys: ["minute", "node_id", "kind", "exe", "verdict"],
-            rows: perApplication.map { key, count in
-                (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.verdict)"], count)
-            })
-        try await upsertCounts(
-            session, into: "event_rollups_hourly", keys: ["hour", "node_id", "kind", "exe", "dst_key", "dst_port", "dst_domain", "verdict"],
-            rows: hourly.map { key, count in
-                (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.destinationKey)", "\(bind: key.port)",
-                  "\(bind: key.domain)", "\(bind: key.verdict)"], count)
-            })
-        try await upsertCounts(
-            session, into: "app_rollups_hourly", keys: ["hour", "node_id", "kind", "exe", "verdict"],
-            rows: hourlyPerApplication.map { key, count in
-                (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.verdict)"], count)
-            })
+        for (time, destinations, applications) in [("minute", counts, perApplication), ("hour", hourly, hourlyPerApplication)] {
+            let suffix = time == "hour" ? "_hourly" : ""
+            try await upsertCounts(
+                session, into: "event_rollups" + suffix, keys: [time, "node_id", "kind", "exe", "dst_key", "dst_port", "dst_domain", "verdict"],
+                rows: destinations.map { key, count in
+                    (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.destinationKey)",
+                      "\(bind: key.port)", "\(bind: key.domain)", "\(bind: key.verdict)"], count)
+                })
+            try await upsertCounts(
+                session, into: "app_rollups" + suffix, keys: [time, "node_id", "kind", "exe", "verdict"],
+                rows: applications.map { key, count in
+                    (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.verdict)"], count)
+                })
+        }
         let least = session.kind == .postgres ? "LEAST" : "MIN"
         let firsts = Array(firstSeen)
         for start in stride(from: 0, to: firsts.count, by: rollupRowsPerStatement) {
