@@ -1,6 +1,6 @@
 /// How a plain list feed's body is written (a TAXII feed always carries STIX 2.1).
 public enum FeedFormat: String, Hashable, Sendable, CaseIterable, Codable {
-    /// One address, CIDR prefix or domain name a line; `#` and `;` start comments (FireHOL
+    /// One address, CIDR prefix or domain name a line (or `0.0.0.0 name`); `#` and `;` start comments (FireHOL
     /// `.netset`, Spamhaus DROP text, most block lists).
     case list
     /// A hosts file: `0.0.0.0 name [name…]`; the names are the indicators.
