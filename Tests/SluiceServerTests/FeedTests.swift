@@ -258,4 +258,28 @@ import Testing
             #expect(try await Self.poll(api, node.credential, after: latest) == nil)
         }
     }
+
+    /// What a node with given labels would enforce, for viewers and gateways: the feeds whose
+    /// selector the labels match, as the same whole set and changes a node polls.
+    @Test(arguments: Backend.enabled)
+    func feedLayersForLabelsAreWhatANodeWithThemGets(_ backend: Backend) async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-feed-\(UUID().uuidString).txt")
+        try "203.0.113.9\nevil.example\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await TestServer.with(backend, configure: Self.manualSyncs) { _, api in
+            let admin = api.client()
+            _ = try await admin.addFeed(
+                body: .json(.init(name: "prod-only", kind: .list, url: file.path, action: .deny, nodeSelector: .init(additionalProperties: ["env": "prod"])))
+            ).created
+            _ = try await admin.syncFeed(path: .init(name: "prod-only")).ok
+            let viewer = api.client(token: .some(try await api.user("vera", role: .viewer)))
+            let prod = try IntelDelta(try await viewer.feedLayers(query: .init(labels: "env=prod,role=gw")).ok.body.json)
+            #expect(prod.full && prod.feeds == ["prod-only"] && Set(prod.upserts.map(\.target.description)) == ["203.0.113.9", "evil.example"])
+            let dev = try IntelDelta(try await viewer.feedLayers(query: .init(labels: "env=dev")).ok.body.json)
+            #expect(dev.feeds.isEmpty && dev.upserts.isEmpty)
+            let since = try IntelDelta(try await viewer.feedLayers(query: .init(labels: "env=prod", after: Int(prod.cursor))).ok.body.json)
+            #expect(!since.full && since.upserts.isEmpty && since.removals.isEmpty)
+            #expect(try await api.status { try await viewer.feedLayers(query: .init(labels: "env")).ok.body.json } == 400)
+        }
+    }
 }

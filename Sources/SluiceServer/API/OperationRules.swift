@@ -96,6 +96,7 @@ extension OperationRule {
             "statsNewDestinations": .init(.user(.viewer)),
             // Threat-intelligence feeds: their secrets and what every node denies are the admin's.
             "listFeeds": .init(.user(.viewer)),
+            "feedLayers": .init(.user(.viewer)),
             "addFeed": .init(.user(.admin), body: small),
             "showFeed": .init(.user(.viewer)),
             "removeFeed": .init(.user(.admin)),

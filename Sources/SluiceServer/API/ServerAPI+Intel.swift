@@ -2,7 +2,7 @@ import Foundation
 import SluiceAPI
 import SluiceCore
 
-/// The feed layers a node enforces.
+/// The feed layers a node enforces, and what they are for a set of labels.
 extension ServerAPI {
     /// The most changes in one answer; `more` says the next page waits.
     static let intelPageSize = 50_000
@@ -32,6 +32,20 @@ extension ServerAPI {
             }
         }
         let delta = try await store.intelDelta(labels: node.labels, after: after, pageSize: Self.intelPageSize)
+        return .ok(.init(body: .json(.init(delta))))
+    }
+
+    /// What `pollIntel` answers a node with these labels, at once.
+    func feedLayers(_ input: Operations.FeedLayers.Input) async throws -> Operations.FeedLayers.Output {
+        var labels: [String: String] = [:]
+        if let text = input.query.labels {
+            switch NodeSelector.parse(text) {
+            case .success(let parsed): labels = parsed
+            case .failure(let problem): throw APIError.badRequest("labels: \(problem)")
+            }
+        }
+        let query = try LongPollQuery(after: input.query.after, wait: 0, cursor: "a cursor this server gave")
+        let delta = try await store.intelDelta(labels: labels, after: query.after, pageSize: Self.intelPageSize)
         return .ok(.init(body: .json(.init(delta))))
     }
 }

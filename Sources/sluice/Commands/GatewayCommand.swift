@@ -11,9 +11,9 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "Keep this host's nftables in step with the server's policy (hosts without the BPF agent).",
         discussion: """
-            Polls the server's policies with a viewer token and applies those whose node selector \
-            this host's --label values match, as the table inet sluice (see `sluice export \
-            nftables`). The installed ruleset stays in force while the server is away, when its \
+            Polls the server's policies and feed layers with a viewer token and applies those whose \
+            node selector this host's --label values match, as the table inet sluice (see `sluice \
+            export nftables`); feed indicators become sets whose elements time out when they expire. The installed ruleset stays in force while the server is away, when its \
             policy does not compile, and across restarts of the gateway.
             """)
 
@@ -45,6 +45,10 @@ struct GatewayCommand: AsyncParsableCommand {
             let service = GatewayService(
                 integrator: integrator, labels: labels, interval: .seconds(interval), logger: logger,
                 fetch: { try await connection.call { try await $0.listPolicies().ok.body.json }.map { PolicyVersion($0) } },
+                fetchLayers: { after in
+                    let query = Operations.FeedLayers.Input.Query(labels: NodeSelector.format(labels), after: after.map { Int(clamping: $0) })
+                    return try IntelDelta(try await connection.call { try await $0.feedLayers(query: query).ok.body.json })
+                },
                 compile: { try FirewallPolicy.compile($0) })
             let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
