@@ -31,15 +31,22 @@ struct GatewayCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also decide routed traffic (hook forward) by the node's rules.")
     var forward = true
 
+    @Option(help: ArgumentHelp("Keep the table of this network namespace (ip netns) instead of this host's: a router namespace.", valueName: "name"))
+    var netns: String?
+
     func validate() throws {
         guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
+        if let netns, !FileManager.default.fileExists(atPath: "/run/netns/\(netns)") {
+            throw ValidationError("--netns \(netns): no such namespace (/run/netns/\(netns)); see ip netns list")
+        }
         _ = try CommandArguments.labels(labels, option: "--label")
     }
 
     func run() async throws {
         bootstrapLogging(level: .info)
         let logger = Logger(label: "sluice.gateway")
-        let integrator = NftablesIntegrator(renderer: try FirewallPolicy.renderer(forward: forward), logger: logger)
+        let command = (netns.map { ["nsenter", "--net=/run/netns/\($0)"] } ?? []) + ["nft"]
+        let integrator = NftablesIntegrator(renderer: try FirewallPolicy.renderer(forward: forward), command: command, logger: logger)
         let labels = try CommandArguments.labels(labels, option: "--label")
         try await server.with(token: token) { connection in
             let service = GatewayService(
