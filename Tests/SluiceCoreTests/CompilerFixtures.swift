@@ -166,6 +166,13 @@ extension PortEntry {
         entry.exactAddress = true
         return entry
     }
+
+    /// The entry as an exact-name rule's own (an allow of it outranks feed layers).
+    var exactNamed: PortEntry {
+        var entry = self
+        entry.exactName = true
+        return entry
+    }
 }
 
 func portRange(_ lower: UInt16, _ upper: UInt16) -> PortRange { PortRange(lower, upper)! }

@@ -29,7 +29,7 @@ import Testing
         let image = try DatapathImage(compiled)
         let wide = portEntry(PortRange(443), .allow, rule: 1)
         let gh = portEntry(PortRange(80), .deny, rule: 2)
-        let api = portEntry(PortRange(443), .tcp, .alert, rule: 3)
+        let api = portEntry(PortRange(443), .tcp, .alert, rule: 3).exactNamed
         let deep = portEntry(PortRange(8080), .deny, rule: 4)
         let expected: [NameRouteKey: [PortEntry]] = [
             Self.nameRoute(0, "*.com"): [wide],
@@ -71,7 +71,7 @@ import Testing
         let compiled = Policies.compile(yaml)
         let image = try DatapathImage(compiled)
         let curl = try #require(image.subjects[.executable(World.curl)]).index
-        #expect(image.table(for: Self.nameRoute(curl, "api.github.com")) == [portEntry(PortRange(443), .allow, rule: 6)])
+        #expect(image.table(for: Self.nameRoute(curl, "api.github.com")) == [portEntry(PortRange(443), .allow, rule: 6).exactNamed])
         #expect(image.table(for: Self.nameRoute(curl, "*.github.com")) == nil)
         #expect(image.namePatterns.count == 4, "the node's patterns already include curl's")
     }
@@ -88,6 +88,6 @@ import Testing
         let image = try DatapathImage(Policies.compile(yaml))
         // `com` is the tenth parent of the name: the kernel never tries *.com for it, so neither
         // may its table.
-        #expect(image.table(for: Self.nameRoute(0, deep)) == [portEntry(.any, .allow, rule: 2)])
+        #expect(image.table(for: Self.nameRoute(0, deep)) == [portEntry(.any, .allow, rule: 2).exactNamed])
     }
 }
