@@ -40,6 +40,11 @@ extension ServerAPI {
         let principal = try user()
         let body = switch input.body { case .json(let body): body }
         let match = body.match
+        for (field, value, most) in [("node_id", match.nodeId, 64), ("exe", match.exe, 4096), ("destination", match.destination, 64), ("policy", match.policy, 256)] {
+            guard let value else { continue }
+            if value.isEmpty { throw APIError.badRequest("match.\(field) is empty: leave it out to match any") }
+            try Limits.check(value, "match.\(field)", max: most)
+        }
         guard [match.nodeId, match.kind?.rawValue, match.exe, match.destination, match.port.map(String.init), match.policy].contains(where: { $0 != nil }) else {
             throw APIError.badRequest("match must name at least one of node_id, kind, exe, destination, port, policy: a silence of everything hides every alert")
         }
