@@ -255,6 +255,12 @@ def check_application_page(console, fleet):
     console.text_in('main', 'lr-0a1b2c3d')
     console.find("main a[href^='#/alerts/']")
     console.shot('12-application')
+    # An application with flow records has its bytes drawn over time, and its totals from them.
+    console.open('apps/%2Fusr%2Fbin%2Frestic')
+    console.heading('restic')
+    console.text_in('main', 'Traffic over time')
+    console.find("svg.chart[aria-label^='Bytes sent and received'] path.line-alert")
+    console.text_in('main', 'sent ·')
 
 
 def check_feeds(console, fleet):

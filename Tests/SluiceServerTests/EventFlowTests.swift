@@ -6,7 +6,8 @@ import Testing
 @testable import SluiceServer
 
 /// Flow records uploaded beside decisions: stored with the bytes each added, filtered by `kind`,
-/// kept out of decision counts and alerts, summed by `stats/top?measure=bytes`.
+/// kept out of decision counts and alerts, summed by `stats/top?measure=bytes` and over time by
+/// `stats/timeline?measure=bytes`.
 @Suite struct EventFlowTests {
     static func flow(exe: String, port: UInt16, id: UInt64, sent: UInt64, received: UInt64, final: Bool, verdict: RuleAction = .allow) -> DecisionEvent {
         var event = Fixtures.event(exe: exe, port: port, verdict: verdict)
@@ -52,6 +53,20 @@ import Testing
             #expect(traffic.map(\.key) == ["/usr/bin/rsync", "/usr/bin/curl"])
             #expect(traffic.first?.bytesSent == 1000 && traffic.first?.bytesReceived == 20)
             #expect(traffic.last?.bytesSent == 5)
+
+            // Over time: rsync's two records fall in one bucket, their deltas adding to its total;
+            // decisions are not bytes.
+            let rsync = try await admin.statsTimeline(query: .init(from: "10m", bucket: 60, exe: "/usr/bin/rsync", measure: .bytes)).ok.body.json
+            #expect(rsync.buckets.reduce(0) { $0 + ($1.bytesSent ?? 0) } == 1000)
+            #expect(rsync.buckets.reduce(0) { $0 + ($1.bytesReceived ?? 0) } == 20)
+            #expect(rsync.buckets.reduce(0) { $0 + $1.allow } == 2)
+            let all = try await admin.statsTimeline(query: .init(from: "10m", bucket: 60, measure: .bytes)).ok.body.json
+            #expect(all.buckets.reduce(0) { $0 + ($1.bytesSent ?? 0) } == 1005 && all.buckets.reduce(0) { $0 + $1.alert } == 1)
+            // A bucket that is not whole minutes is counted from the events, and agrees.
+            let odd = try await admin.statsTimeline(query: .init(from: "10m", bucket: 90, measure: .bytes)).ok.body.json
+            #expect(odd.buckets.reduce(0) { $0 + ($1.bytesReceived ?? 0) } == 70)
+            let decisions = try await admin.statsTimeline(query: .init(from: "10m", bucket: 60)).ok.body.json
+            #expect(decisions.buckets.allSatisfy { $0.bytesSent == nil } && decisions.buckets.reduce(0) { $0 + $1.allow + $1.alert } == 2)
             _ = server
         }
     }

@@ -11,7 +11,7 @@ extension ServerAPI {
         let span = Int((to - from) / 1_000_000)
         let bucket = try QueryCheck.int(query.bucket, "bucket", range: 10...86400) ?? max(60, span / 60)
         guard span / bucket <= 10_000 else { throw APIError.badRequest("bucket is too small for the range: at most 10000 buckets") }
-        let buckets = try await bounded { try await store.timeline(events, bucketSeconds: bucket) }
+        let buckets = try await bounded { try await store.timeline(events, bucketSeconds: bucket, bytes: query.measure == .bytes) }
         return .ok(.init(body: .json(.init(from: Micros.date(from), to: Micros.date(to), bucketSeconds: bucket, buckets: buckets))))
     }
 

@@ -7,23 +7,25 @@ import SluiceCore
 /// (Store+Rollups.swift) where they can answer, over the events otherwise; integer division
 /// truncates alike in SQLite and PostgreSQL.
 extension Store {
-    /// Events per bucket and verdict, oldest bucket first; only buckets that hold events. Read
-    /// from the rollups (ranges widened to whole minutes) when the filters and bucket allow.
-    func timeline(_ query: EventQuery, bucketSeconds: Int) async throws -> [Components.Schemas.VerdictCounts] {
-        var decisions = query
-        decisions.kinds = [EventKind.decision.rawValue]
-        let query = decisions
+    /// Events per bucket and verdict, oldest bucket first; only buckets that hold events. With
+    /// `bytes`, the flow records instead, with the bytes they moved. Read from the rollups
+    /// (ranges widened to whole minutes) when the filters and bucket allow.
+    func timeline(_ query: EventQuery, bucketSeconds: Int, bytes: Bool = false) async throws -> [Components.Schemas.VerdictCounts] {
+        var kindOnly = query
+        kindOnly.kinds = [bytes ? EventKind.flow.rawValue : EventKind.decision.rawValue]
+        let query = kindOnly
         let bucketUs = Int64(bucketSeconds) * 1_000_000
         let fromRollups = Store.rollupsAnswer(query) && bucketSeconds % 60 == 0
+        let sums = "CAST(SUM(bytes_sent) AS BIGINT) AS sent, CAST(SUM(bytes_received) AS BIGINT) AS received"
         let statement: SQLQueryString =
             fromRollups
             ? """
-                SELECT minute / \(unsafeRaw: String(bucketSeconds / 60)) AS bucket, verdict, CAST(SUM(n) AS BIGINT) AS n
-                FROM (\(Store.rollupRows(query, table: "app_rollups", columns: "verdict, n", hourly: bucketSeconds % 3600 == 0))) AS r
+                SELECT minute / \(unsafeRaw: String(bucketSeconds / 60)) AS bucket, verdict, CAST(SUM(n) AS BIGINT) AS n, \(unsafeRaw: sums)
+                FROM (\(Store.rollupRows(query, table: "app_rollups", columns: "verdict, n, bytes_sent, bytes_received", hourly: bucketSeconds % 3600 == 0))) AS r
                 GROUP BY minute / \(unsafeRaw: String(bucketSeconds / 60)), verdict ORDER BY bucket
                 """
             : """
-                SELECT time_us / \(unsafeRaw: String(bucketUs)) AS bucket, verdict, COUNT(*) AS n FROM events \(Store.eventConditions(query))
+                SELECT time_us / \(unsafeRaw: String(bucketUs)) AS bucket, verdict, COUNT(*) AS n, \(unsafeRaw: sums) FROM events \(Store.eventConditions(query))
                 GROUP BY time_us / \(unsafeRaw: String(bucketUs)), verdict ORDER BY bucket
                 """
         return try await database.read { sql in
@@ -40,6 +42,10 @@ extension Store {
                 case RuleAction.redirect.verdictName: counts.redirected = (counts.redirected ?? 0) + count
                 case RuleAction.quota.verdictName: counts.quota = (counts.quota ?? 0) + count
                 default: counts.allow += count
+                }
+                if bytes {
+                    counts.bytesSent = (counts.bytesSent ?? 0) + Int(try row.optionalInt64("sent") ?? 0)
+                    counts.bytesReceived = (counts.bytesReceived ?? 0) + Int(try row.optionalInt64("received") ?? 0)
                 }
                 buckets[bucket] = counts
             }

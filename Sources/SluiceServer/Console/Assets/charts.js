@@ -1,4 +1,5 @@
-// Charts drawn as SVG from API aggregates: stacked verdict bars, plain bars, two-line series.
+// Charts drawn as SVG from API aggregates: stacked verdict bars, plain bars, two-line series
+// (decisions and denies, or bytes each way).
 import { h, empty } from './ui.js';
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -120,6 +121,21 @@ export function trafficLines(timeline, label) {
     svg('path', { class: 'line-allow', d: path((b) => b.allow + b.alert + b.deny) }),
     svg('path', { class: 'line-deny', d: path((b) => b.deny) }));
   return figure(label, chart, [['allow', 'all decisions'], ['deny', 'denies']]);
+}
+
+/// Bytes sent and received per bucket, as two lines. `timeline` is a StatsTimeline with measure=bytes.
+export function bytesLines(timeline, label) {
+  if (!timeline.buckets.length) return empty('No traffic counted in this range', 'Flow records appear as connections end, and every minute while they stay open.');
+  const from = new Date(timeline.from).getTime(), to = new Date(timeline.to).getTime();
+  const buckets = filled(timeline, from, to);
+  const sent = (b) => b.bytes_sent || 0, received = (b) => b.bytes_received || 0;
+  const maxValue = niceMax(Math.max(...buckets.map((b) => Math.max(sent(b), received(b)))));
+  const f = frame(maxValue, from, to);
+  const path = (value) => buckets.map((b, i) => `${i ? 'L' : 'M'}${f.x(new Date(b.time).getTime()).toFixed(1)},${f.y(value(b)).toFixed(1)}`).join(' ');
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${f.W} ${f.H}`, role: 'img', 'aria-label': label }, svg('title', {}, label), f.parts,
+    svg('path', { class: 'line-allow', d: path(sent) }),
+    svg('path', { class: 'line-alert', d: path(received) }));
+  return figure(label, chart, [['allow', 'bytes sent'], ['alert', 'bytes received']]);
 }
 
 /// Every bucket of the range, zero where the API had none: a line must fall to zero between

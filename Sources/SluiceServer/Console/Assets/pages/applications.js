@@ -2,7 +2,7 @@
 // decisions over time, destinations and names, traffic, alerts and learned rules.
 import * as api from '../api.js';
 import { h, mount, panel, table, badge, ago, empty, errorBanner, field, select, number, verdict, shortExe } from '../ui.js';
-import { verdictChart } from '../charts.js';
+import { verdictChart, bytesLines } from '../charts.js';
 import { stat, topTable, talkersTable, bytes } from './top.js';
 
 const ranges = [['1h', 'last hour', 3600], ['24h', 'last 24 hours', 86400], ['7d', 'last 7 days', 7 * 86400], ['30d', 'last 30 days', 30 * 86400]];
@@ -48,22 +48,23 @@ async function listing(span, text) {
 
 async function detail(exe, span, bucket, text) {
   const mine = { ...span, exe };
-  const [timeline, destinations, names, traffic, alerts, rules] = await Promise.all([
-    api.get('/stats/timeline', { ...mine, bucket }), api.get('/stats/top', { ...mine, by: 'dst', limit: 15 }),
+  const [timeline, volume, destinations, names, traffic, alerts, rules] = await Promise.all([
+    api.get('/stats/timeline', { ...mine, bucket }), api.get('/stats/timeline', { ...mine, bucket, measure: 'bytes' }), api.get('/stats/top', { ...mine, by: 'dst', limit: 15 }),
     api.get('/stats/top', { ...mine, by: 'domain', limit: 15 }), api.get('/stats/top', { ...mine, by: 'dst', measure: 'bytes', limit: 10 }),
     api.get('/alerts', { exe, state: '', limit: 20 }), api.get('/rules', { limit: 10000 }),
   ]);
   const totals = timeline.buckets.reduce((s, b) => ({ all: s.all + b.allow + b.alert + b.deny, deny: s.deny + b.deny, alert: s.alert + b.alert }), { all: 0, deny: 0, alert: 0 });
-  const sent = traffic.reduce((s, e) => s + (e.bytes_sent || 0), 0);
-  const received = traffic.reduce((s, e) => s + (e.bytes_received || 0), 0);
+  const sent = volume.buckets.reduce((s, b) => s + (b.bytes_sent || 0), 0);
+  const received = volume.buckets.reduce((s, b) => s + (b.bytes_received || 0), 0);
   const learned = rules.filter((r) => r.rule.executable === exe);
   return [
     h('div.grid.cols-4',
       withPanel(stat('Decisions', number(totals.all), text)),
       withPanel(stat('Denied', number(totals.deny), `${number(totals.alert)} alerted`)),
-      withPanel(stat('Traffic', bytes(sent + received), `${bytes(sent)} sent · ${bytes(received)} received (top destinations)`)),
+      withPanel(stat('Traffic', bytes(sent + received), `${bytes(sent)} sent · ${bytes(received)} received`)),
       withPanel(stat('Alerts', number(alerts.total), alerts.total ? h('a', { href: '#/alerts' }, 'all alerts') : 'none'))),
     h('div.grid', panel(['Decisions over time', h('span.aside', 'by verdict')], verdictChart(timeline, `Decisions of ${exe} by verdict`))),
+    h('div.grid', panel(['Traffic over time', h('span.aside', 'bytes each way, from flow records')], bytesLines(volume, `Bytes sent and received by ${exe}`))),
     h('div.grid.cols-2',
       panel('Destinations', topTable(destinations, 'Destination', (key) => h('code', key), { full: true })),
       panel('Names looked up', topTable(names, 'Name', (key) => h('code', key), { full: true, emptyText: 'No named destinations in this range' })),
