@@ -99,7 +99,7 @@ final class StateLock: Sendable {
         guard fd >= 0 else { throw FilesystemError.last("open", path) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw AgentError("another agent is running with this state folder (\(path) is locked); stop it or use another --state-dir")
+            throw AgentError.stateFolderLocked(lockFile: path)
         }
         descriptor = fd
     }
@@ -109,7 +109,3 @@ final class StateLock: Sendable {
     }
 }
 
-public struct AgentError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
