@@ -46,9 +46,10 @@ public struct Agent: Sendable {
             let outbox = try EventOutbox(directory: state.outboxDirectory, limitBytes: fleet.uploadBufferBytes)
             return (fleet: fleet, outbox: outbox, tracker: FleetTracker(server: fleet.serverURL, outbox: outbox))
         }
+        let stop = StopRequest()
         let dependencies = LocalAPI.Dependencies(
             controller: controller, hub: hub, pipeline: pipeline, learner: learner, scoring: scoring, configuration: configuration,
-            started: Date(), version: SluiceVersion.current, fleet: membership?.tracker, tamper: tamperLog, intel: intel)
+            started: Date(), version: SluiceVersion.current, fleet: membership?.tracker, tamper: tamperLog, intel: intel, stop: stop)
         let socketPath = state.socketPath
         let localAPI = Application(
             router: LocalAPI.router(dependencies),
@@ -78,8 +79,11 @@ public struct Agent: Sendable {
                     configuration: .init(address: .hostname(address.host, port: address.port), serverName: "sluice-agent"),
                     logger: logger))
         }
+        let configurations =
+            services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+            + [.init(service: stop, successTerminationBehavior: .gracefullyShutdownGroup)]
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: configurations, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info(
             "agent running",
             metadata: ["state.directory": "\(state.directory)", "agent.socket": "\(socketPath)", "node.name": "\(configuration.nodeName)"])
@@ -99,7 +103,7 @@ final class StateLock: Sendable {
         guard fd >= 0 else { throw FilesystemError.last("open", path) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw AgentError("another agent is running with this state folder (\(path) is locked); stop it or use another --state-dir")
+            throw AgentError.stateFolderLocked(lockFile: path)
         }
         descriptor = fd
     }
@@ -109,7 +113,3 @@ final class StateLock: Sendable {
     }
 }
 
-public struct AgentError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}

@@ -40,7 +40,7 @@ final class ServerApp: Sendable {
         let location: DatabaseLocation
         switch DatabaseLocation.parse(configuration.databaseURL) {
         case .success(let parsed): location = parsed
-        case .failure(let error): throw ServerStartError(error.description)
+        case .failure(let error): throw ServerStartError.invalidConfiguration(problems: [error.description])
         }
         var lock: SQLiteLock?
         if case .sqlite(let path) = location { lock = try SQLiteLock(database: path) }
@@ -140,7 +140,7 @@ final class ServerApp: Sendable {
             do {
                 password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
             } catch {
-                throw ServerStartError("cannot read the admin password file \(file): \(error.localizedDescription)")
+                throw ServerStartError.adminPasswordUnreadable(path: file, reason: error.localizedDescription)
             }
         }
         if password == nil, let fromEnvironment = ProcessInfo.processInfo.environment["SLUICE_ADMIN_PASSWORD"], !fromEnvironment.isEmpty {
@@ -152,7 +152,7 @@ final class ServerApp: Sendable {
             generated = true
         }
         guard let password, password.count >= PasswordHasher.minimumLength else {
-            throw ServerStartError("the admin password must have at least \(PasswordHasher.minimumLength) characters")
+            throw ServerStartError.adminPasswordTooShort(minimum: PasswordHasher.minimumLength)
         }
         let hash = try await passwords.hash(password)
         _ = try await store.createUser(name: admin.name, passwordHash: hash, role: .admin, actor: "system")

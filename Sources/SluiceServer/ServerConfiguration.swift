@@ -213,12 +213,3 @@ public struct ServerConfiguration: Sendable {
         return problems
     }
 }
-
-/// Why the server did not start.
-public struct ServerStartError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}

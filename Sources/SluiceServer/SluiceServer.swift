@@ -21,7 +21,7 @@ public struct SluiceServer: Sendable {
     /// Checks the configuration; throws `ServerStartError` listing every problem.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         let problems = configuration.problems()
-        guard problems.isEmpty else { throw ServerStartError(problems.joined(separator: "\n")) }
+        guard problems.isEmpty else { throw ServerStartError.invalidConfiguration(problems: problems) }
         self.configuration = configuration
         self.logger = logger
     }
@@ -97,7 +97,7 @@ public struct SluiceServer: Sendable {
             configuration.minimumTLSVersion = .tlsv12
             return configuration
         } catch {
-            throw ServerStartError("cannot load the TLS certificate or key: \(error)")
+            throw ServerStartError.tlsUnusable(certificateChain: files.certificateChain, privateKey: files.privateKey, reason: "\(error)")
         }
     }
 }

@@ -9,7 +9,6 @@ CHROMEDRIVER (default /usr/bin/chromedriver), CHROMIUM (default /usr/bin/chromiu
 import base64
 import os
 import sys
-import time
 import traceback
 
 from selenium import webdriver
@@ -39,6 +38,11 @@ def browser():
     return webdriver.Chrome(service=service, options=options)
 
 
+SETTLED = """return document.readyState === 'complete' && document.fonts.status === 'loaded'
+    && !document.querySelector('.loading')
+    && document.getAnimations().every((animation) => animation.playState !== 'running');"""
+
+
 class Console:
     def __init__(self, driver):
         self.driver = driver
@@ -66,8 +70,15 @@ class Console:
     def none(self, css):
         return not self.driver.find_elements(By.CSS_SELECTOR, css)
 
-    def shot(self, name):
-        time.sleep(0.4)  # let charts and fonts settle
+    def settled(self):
+        """Waits until what a screenshot shows has settled (fonts loaded, no page still loading,
+        no animation running) and has been painted (two animation frames later)."""
+        self.wait.until(lambda driver: driver.execute_script(SETTLED))
+        self.driver.execute_async_script('const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));')
+
+    def shot(self, name, settle=True):
+        if settle:
+            self.settled()
         path = os.path.join(SHOTS, f'{name}.png')
         self.driver.save_screenshot(path)
         print(f'  screenshot {path}')
@@ -368,7 +379,8 @@ def main():
             except Exception:
                 failed = True
                 traceback.print_exc()
-                console.shot(f'failed-{step.__name__}')
+                # As the page is at the failure, settled or not.
+                console.shot(f'failed-{step.__name__}', settle=False)
                 break
             problems = browser_errors(driver)
             if problems:

@@ -148,6 +148,25 @@ struct TamperTests {
         }
     }
 
+    /// `sluice stop` answers, and then the agent ends gracefully by itself (no signal from the
+    /// test), leaving enforcement pinned.
+    @Test func sluiceStopAnswersThenTheAgentEndsGracefully() async throws {
+        try await KernelSandbox.with("stopapi") { sandbox in
+            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+            let agent = try AgentProcess(sandbox: sandbox)
+            try agent.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
+            try agent.start()
+            let process = try #require(agent.process)
+            let stop = try agent.cli(["stop"])
+            #expect(stop.status == 0, "\(stop.standardError)")
+            let ended = process.wait(seconds: 30)
+            if ended == nil { try agent.stop() }
+            #expect(ended?.status == 0, "the agent did not end by itself; log:\n\(agent.log)")
+            #expect(agent.log.contains("agent stopped; enforcement stays pinned"), "\(agent.log)")
+            #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM", "enforcement stays pinned")
+        }
+    }
+
     /// Protect mode where the kernel loads BPF LSM programs: root's detach, pin removal and
     /// SIGKILL are refused, and only the stop token stops the agent. Where the kernel refuses
     /// them, the agent must not run half-protected: it refuses to start and says why.

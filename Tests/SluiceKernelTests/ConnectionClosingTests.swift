@@ -28,8 +28,7 @@ struct ConnectionClosingTests {
         try await KernelSandbox.with(name) { sandbox in
             let tcp = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let udp = try LoopbackListener(tcp: false, address: "127.0.0.1")
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             try #require(datapath.closing == .available, "this kernel has bpf_sock_destroy (6.5+); \(datapath.closing)")
             try datapath.apply(DatapathImage(try PolicyFixture.compile(Self.policy("{action: allow, to: [loopback]}"), cgroups: sandbox.cgroups)))
             try datapath.attach()

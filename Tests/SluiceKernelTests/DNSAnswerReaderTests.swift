@@ -15,8 +15,7 @@ import Testing
     /// test process's own, since the kernel's test socket belongs to the caller.
     static func withReader(_ name: String, _ body: (Datapath, UInt64) throws -> Void) async throws {
         try await KernelSandbox.with(name) { sandbox in
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             try body(datapath, try ownCgroupID())
         }
     }

@@ -17,19 +17,6 @@ struct DatapathLifecycleTests {
           egress: [{action: allow}]
         """
 
-    func load(_ sandbox: KernelSandbox, _ policy: String, capacity: DatapathCapacity = DatapathCapacity()) throws
-        -> (Datapath, DatapathImage, CompiledPolicy)
-    {
-        let compiled = try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)
-        let image = try DatapathImage(compiled)
-        let datapath = try Datapath(
-            configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath, capacity: capacity),
-            logger: testLogger)
-        try datapath.apply(image)
-        try datapath.attach()
-        return (datapath, image, compiled)
-    }
-
     @Test func eventRecordCarriesTheDecision() async throws {
         try await KernelSandbox.with("event") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
@@ -41,8 +28,8 @@ struct DatapathLifecycleTests {
                   mode: monitor
                   egress: [{name: no-loopback, action: deny, to: [loopback]}]
                 """
-            let (datapath, _, compiled) = try load(sandbox, policy)
-            let reader = try RingBufferReader(map: datapath.events)
+            let attached = try sandbox.attach(policy)
+            let (datapath, compiled, reader) = (attached.datapath, attached.compiled, attached.reader)
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")
             let operations: [Probe.Operation] = [.tcp("127.0.0.1", listener.port), .udp("::ffff:127.0.0.1", 9), .sendto("::ffff:127.0.0.1", 9)]
             #expect(try probe.run(operations, in: sandbox.cgroupPath) == ["ok", "ok", "ok"])
@@ -79,7 +66,7 @@ struct DatapathLifecycleTests {
         try await KernelSandbox.with("full") { sandbox in
             var capacity = DatapathCapacity()
             capacity.ringBufferBytes = 4096  // room for about 40 records
-            let (datapath, _, _) = try load(sandbox, Self.allowAll, capacity: capacity)
+            let datapath = try sandbox.attach(Self.allowAll, capacity: capacity).datapath
             let output = try ChildProcess.run(
                 Probe.builtPath, ["--join", sandbox.cgroupPath, "bench-udp-connect", "127.0.0.1", "9", "500"])
             #expect(output.status == 0, "\(output.standardError)")
@@ -95,13 +82,7 @@ struct DatapathLifecycleTests {
 
     @Test func theAgentsOwnProcessIsExemptButNotAReusedPid() async throws {
         try await KernelSandbox.with("exempt") { sandbox in
-            let denyAll = """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: closed}
-                spec: {default: deny}
-                """
-            let (datapath, _, _) = try load(sandbox, denyAll)
+            let datapath = try sandbox.attach(PolicyFixture.closed).datapath
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
 
             for (startTicksOffset, expected) in [(UInt64(0), "ok"), (1, "EPERM")] {
@@ -119,22 +100,16 @@ struct DatapathLifecycleTests {
     @Test func aSecondInstanceAdoptsPinsWithoutASecondAttachment() async throws {
         try await KernelSandbox.with("adopt") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            let deny = """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: closed}
-                spec: {default: deny}
-                """
             // The first instance goes away at the end of this block; its pins stay.
             let firstPrograms = try {
-                let (first, _, _) = try load(sandbox, deny)
+                let first = try sandbox.attach(PolicyFixture.closed).datapath
                 return try withExtendedLifetime(first) {
                     try Hook.allCases.map { try Datapath.attachedPrograms(cgroupPath: sandbox.cgroupPath, hook: $0) }
                 }
             }()
             #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
 
-            let (second, _, _) = try load(sandbox, Self.allowAll)
+            let second = try sandbox.attach(Self.allowAll).datapath
             #expect(second.report.reusedMaps)
             #expect(second.report.adoptedLinks == Hook.allCases)
             #expect(second.report.createdLinks.isEmpty)
@@ -151,16 +126,10 @@ struct DatapathLifecycleTests {
     @Test func incompatiblePinnedMapsAreReplacedUnderTheRunningLinks() async throws {
         try await KernelSandbox.with("replace") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            _ = try load(sandbox, Self.allowAll)
+            _ = try sandbox.attach(Self.allowAll)
             var bigger = DatapathCapacity()
             bigger.destinationsPerFamily *= 2  // the pinned tries cannot be reused
-            let deny = """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: closed}
-                spec: {default: deny}
-                """
-            let (second, _, _) = try load(sandbox, deny, capacity: bigger)
+            let second = try sandbox.attach(PolicyFixture.closed, capacity: bigger).datapath
             #expect(!second.report.reusedMaps && second.report.replacedMaps)
             #expect(second.report.adoptedLinks == Hook.allCases)
             for hook in Hook.allCases {
@@ -175,13 +144,7 @@ struct DatapathLifecycleTests {
     @Test func unloadDetachesAndUnpinsEverything() async throws {
         try await KernelSandbox.with("unload") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            let deny = """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: closed}
-                spec: {default: deny}
-                """
-            _ = try load(sandbox, deny)  // released at once; its pins stay
+            _ = try sandbox.attach(PolicyFixture.closed)  // released at once; its pins stay
             let removed = try PinnedDatapath(pins: sandbox.pins).unload()
             #expect(
                 removed.count == 2 * (Hook.allCases.count + Tracer.allCases.count) + MapName.allCases.count,
@@ -232,7 +195,7 @@ struct DatapathLifecycleTests {
                 """,
             ]
             let images = try policies.map { try DatapathImage(PolicyFixture.compile($0, cgroups: sandbox.cgroups)) }
-            let (datapath, _, _) = try load(sandbox, policies[0])
+            let datapath = try sandbox.attach(policies[0]).datapath
             var imageOfGeneration = [datapath.generation: images[0]]
             let reader = try RingBufferReader(map: datapath.events)
 

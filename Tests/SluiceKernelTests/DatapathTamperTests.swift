@@ -11,18 +11,10 @@ import Testing
 /// and enforcement holds again. The old code noticed none of them.
 @Suite(.enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)))
 struct DatapathTamperTests {
-    static let closed = """
-        apiVersion: sluice/v1
-        kind: Policy
-        metadata: {name: closed}
-        spec: {default: deny}
-        """
-
     func load(_ sandbox: KernelSandbox) throws -> Datapath {
-        let datapath = try Datapath(
-            configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+        let datapath = try sandbox.datapath()
         try datapath.setRuntime(DatapathRuntime(agent: nil, eventMode: .all))
-        try datapath.apply(try DatapathImage(try PolicyFixture.compile(Self.closed, cgroups: sandbox.cgroups)))
+        try datapath.apply(try DatapathImage(try PolicyFixture.compile(PolicyFixture.closed, cgroups: sandbox.cgroups)))
         try datapath.attach()
         return datapath
     }
@@ -136,8 +128,7 @@ struct DatapathTamperTests {
                   egress:
                     - {name: web, action: deny, to: ["127.0.0.1"], ports: [\(listener.port)], protocol: tcp}
                 """
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             try datapath.apply(try DatapathImage(try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
             try datapath.attach()
             #expect(datapath.verifyAndRepair().isEmpty, "no false alarm on a real policy")

@@ -27,18 +27,9 @@ struct DomainRuleTests {
                 hosts: ["api.sluice.test": shared, "other.sluice.test": shared, "edge.cdn.sluice.test": shared],
                 aliases: ["www.sluice.test": "api.sluice.test", "alias.cdn.sluice.test": "api.sluice.test"], scratch: sandbox.scratch)
             try await dns.waitUntilAnswering("api.sluice.test")
-            let policy = """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: names}
-                spec:
-                  default: deny
-                  egress:
-                    - {action: allow, to: ["\(dns.address)"], ports: [53], protocol: udp}
-                    - {action: allow, to: ["API.sluice.test.", "*.cdn.sluice.test"], ports: [\(listener.port)], protocol: tcp}
-                """
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let policy = dns.closedPolicy(
+                "names", egress: [#"{action: allow, to: ["API.sluice.test.", "*.cdn.sluice.test"], ports: [\#(listener.port)], protocol: tcp}"#])
+            let datapath = try sandbox.datapath()
             try datapath.setRuntime(DatapathRuntime(agent: nil, eventMode: .all))
             try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
             try datapath.attach()
@@ -93,8 +84,7 @@ struct DomainRuleTests {
                     - {action: allow, to: ["\(shared)"]}
                 """
             let compiled = try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             try datapath.apply(try DatapathImage(compiled))
             try datapath.attach()
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")
@@ -140,8 +130,7 @@ struct DomainRuleTests {
                     - {action: allow, to: ["\(dns.address)"], ports: [53]}
                     - {action: allow, to: ["web.sluice.test"], ports: [\(port)], protocol: tcp}
                 """
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
             try datapath.attach()
 
@@ -183,8 +172,7 @@ struct DomainRuleTests {
                   default: allow
                   encryptedDNS: deny
                 """
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
             try datapath.attach()
             let cgroup = sandbox.cgroupPath
@@ -210,8 +198,7 @@ struct DomainRuleTests {
                   egress:
                     - {action: allow, to: ["api.sluice.test"], ports: [\(listener.port)], protocol: tcp}
                 """
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
             try datapath.attach()
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")

@@ -62,7 +62,7 @@ struct FileSystemIdentityTests {
                 """
             let compiled = try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)
             let image = try DatapathImage(compiled)
-            let datapath = try Datapath(configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             try datapath.apply(image)
             try datapath.attach()
             let engine = DecisionEngine(image: image)

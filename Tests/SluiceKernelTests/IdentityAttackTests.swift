@@ -12,7 +12,7 @@ struct IdentityAttackTests {
     func load(_ sandbox: KernelSandbox, _ policy: String) throws -> (Datapath, DatapathImage, CompiledPolicy) {
         let compiled = try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)
         let image = try DatapathImage(compiled)
-        let datapath = try Datapath(configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+        let datapath = try sandbox.datapath()
         try datapath.apply(image)
         try datapath.attach()
         return (datapath, image, compiled)

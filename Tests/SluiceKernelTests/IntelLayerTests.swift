@@ -169,17 +169,9 @@ struct IntelLayerTests {
             let dns = try DNSTestServer(hosts: ["good.sluice.test": shared, "x.wild.sluice.test": shared], scratch: sandbox.scratch)
             try await dns.waitUntilAnswering("good.sluice.test")
             let attached = try sandbox.attach(
-                """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: feed-names}
-                spec:
-                  default: deny
-                  egress:
-                    - {action: allow, to: ["\(dns.address)"], ports: [53], protocol: udp}
-                    - {name: exact, action: allow, to: ["good.sluice.test"]}
-                    - {name: wild, action: allow, to: ["*.wild.sluice.test"]}
-                """)
+                dns.closedPolicy(
+                    "feed-names",
+                    egress: [#"{name: exact, action: allow, to: ["good.sluice.test"]}"#, #"{name: wild, action: allow, to: ["*.wild.sluice.test"]}"#]))
             var set = IntelLayerSet()
             let changes = set.apply(Self.delta([Self.indicator("good.sluice.test"), Self.indicator("wild.sluice.test")]), now: Date())
             try attached.datapath.applyIntel(changes)
@@ -203,7 +195,7 @@ struct IntelLayerTests {
                 let attached = try sandbox.attach(Self.openPolicy)
                 try attached.datapath.applyIntel(set.apply(Self.delta([Self.indicator(target)]), now: Date()))
             }
-            let datapath = try Datapath(configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+            let datapath = try sandbox.datapath()
             #expect(datapath.report.reusedMaps)
             try datapath.attach()
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")

@@ -14,8 +14,7 @@ import Testing
 struct KernelOwnerTests {
     func loadedDatapath(_ sandbox: KernelSandbox) throws -> Datapath {
         let compiled = try PolicyFixture.compile(DatapathLifecycleTests.allowAll, cgroups: sandbox.cgroups)
-        let datapath = try Datapath(
-            configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
+        let datapath = try sandbox.datapath()
         try datapath.apply(try DatapathImage(compiled))
         try datapath.attach()
         return datapath

@@ -16,7 +16,8 @@ struct PassedSocketTests {
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let inside = try sandbox.child("inside")
             let outside = try sandbox.child("outside")
-            let compiled = try PolicyFixture.compile(
+            // The sandbox stands for the cgroup2 root: both cgroups are below the attachment.
+            _ = try sandbox.attach(
                 """
                 apiVersion: sluice/v1
                 kind: Policy
@@ -24,12 +25,7 @@ struct PassedSocketTests {
                 spec:
                   subjects: [{cgroup: \(inside)}]
                   egress: [{action: deny, to: [loopback]}]
-                """, cgroups: sandbox.cgroups)
-            // The sandbox stands for the cgroup2 root: both cgroups are below the attachment.
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
-            try datapath.apply(DatapathImage(compiled))
-            try datapath.attach()
+                """)
             let insidePath = try sandbox.cgroups.absolutePath(inside)
             let outsidePath = try sandbox.cgroups.absolutePath(outside)
             let connect = Probe.Operation.tcp("127.0.0.1", listener.port)
@@ -47,20 +43,16 @@ struct PassedSocketTests {
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let inside = try sandbox.child("inside")
             let outside = try sandbox.child("outside")
-            let compiled = try PolicyFixture.compile(
+            // As `sluice agent --cgroup inside` would: only sockets made below `inside` are seen.
+            let insidePath = try sandbox.cgroups.absolutePath(inside)
+            _ = try sandbox.attach(
                 """
                 apiVersion: sluice/v1
                 kind: Policy
                 metadata: {name: node}
                 spec:
                   egress: [{action: deny, to: [loopback]}]
-                """, cgroups: sandbox.cgroups)
-            // As `sluice agent --cgroup inside` would: only sockets made below `inside` are seen.
-            let insidePath = try sandbox.cgroups.absolutePath(inside)
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: insidePath), logger: testLogger)
-            try datapath.apply(DatapathImage(compiled))
-            try datapath.attach()
+                """, cgroupPath: insidePath)
             let outsidePath = try sandbox.cgroups.absolutePath(outside)
             let connect = Probe.Operation.tcp("127.0.0.1", listener.port)
 

@@ -98,7 +98,7 @@ struct PinFolderTests {
             let pins = PinLayout(directory: path)
             try {
                 let datapath = try datapath(sandbox, pins: path)
-                try datapath.apply(try DatapathImage(try PolicyFixture.compile("apiVersion: sluice/v1\nkind: Policy\nmetadata: {name: closed}\nspec: {default: deny}\n", cgroups: sandbox.cgroups)))
+                try datapath.apply(try DatapathImage(try PolicyFixture.compile(PolicyFixture.closed, cgroups: sandbox.cgroups)))
                 try datapath.attach()
             }()
             var info = stat()

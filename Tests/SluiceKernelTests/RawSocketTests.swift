@@ -27,20 +27,11 @@ struct RawSocketTests {
         }
     }
 
-    /// The datapath with `image` applied, attached to the sandbox cgroup.
-    static func attached(_ image: DatapathImage, _ sandbox: KernelSandbox) throws -> Datapath {
-        let datapath = try Datapath(
-            configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: testLogger)
-        try datapath.apply(image)
-        try datapath.attach()
-        return datapath
-    }
-
     @Test func rawAndPingSocketsAreRefusedToASubjectThatDeniesThemWithEvents() async throws {
         try await KernelSandbox.with("raw") { sandbox in
             let range = try PingGroupRange()
             let child = try sandbox.child("locked")
-            let compiled = try PolicyFixture.compile(
+            let attached = try sandbox.attach(
                 """
                 apiVersion: sluice/v1
                 kind: Policy
@@ -49,10 +40,8 @@ struct RawSocketTests {
                   subjects: [{cgroup: \(child)}]
                   rawSockets: deny
                   egress: [{action: deny, to: ["127.0.0.2"], protocol: icmp}]
-                """, cgroups: sandbox.cgroups)
-            let image = try DatapathImage(compiled)
-            let datapath = try Self.attached(image, sandbox)
-            let reader = try RingBufferReader(map: datapath.events)
+                """)
+            let compiled = attached.compiled
             let probe = Probe()
             let locked = try sandbox.cgroups.absolutePath(child)
 
@@ -66,11 +55,11 @@ struct RawSocketTests {
             #expect(try probe.run(Probe.Operation("connect-ping", "127.0.0.1", 0), in: sandbox.cgroupPath) == "ok")
             _ = range
 
-            let created = try reader.drain().events.filter { $0.hook == .sockCreate && $0.action == .deny }
+            let created = try attached.reader.drain().events.filter { $0.hook == .sockCreate && $0.action == .deny }
             #expect(created.count == 4)
             #expect(created.allSatisfy { $0.protocolNumber == 255 && $0.enforced && compiled.rule($0.ruleID)?.rule == "rawSockets" })
 
-            let engine = DecisionEngine(image: image)
+            let engine = DecisionEngine(image: attached.image)
             for (cgroup, blocked) in [(child, true), (sandbox.cgroupRelative, false)] {
                 let flow = FlowQuery(
                     executable: nil, cgroupAncestry: try sandbox.cgroups.ancestry(of: cgroup), destination: IPAddress("0.0.0.0")!,
@@ -86,7 +75,7 @@ struct RawSocketTests {
         try await KernelSandbox.with("ping-nobody") { sandbox in
             let range = try PingGroupRange("0 65534")
             let child = try sandbox.child("locked")
-            let compiled = try PolicyFixture.compile(
+            _ = try sandbox.attach(  // pinned: enforces after its owner goes
                 """
                 apiVersion: sluice/v1
                 kind: Policy
@@ -94,8 +83,7 @@ struct RawSocketTests {
                 spec:
                   subjects: [{cgroup: \(child)}]
                   rawSockets: deny
-                """, cgroups: sandbox.cgroups)
-            _ = try Self.attached(try DatapathImage(compiled), sandbox)  // pinned: enforces after its owner goes
+                """)
             let asNobody = { (cgroup: String) throws -> String in
                 let output = try ChildProcess.run(Probe().path, ["--join", cgroup, "--as-nobody", "socket-ping", "127.0.0.1", "0"])
                 return output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) + output.standardError
@@ -110,15 +98,14 @@ struct RawSocketTests {
     @Test func aPingSocketsConnectIsDecidedByAnIcmpRule() async throws {
         try await KernelSandbox.with("ping") { sandbox in
             let range = try PingGroupRange()
-            let compiled = try PolicyFixture.compile(
+            _ = try sandbox.attach(  // pinned: enforces after its owner goes
                 """
                 apiVersion: sluice/v1
                 kind: Policy
                 metadata: {name: ping}
                 spec:
                   egress: [{action: deny, to: ["127.0.0.2", "::1"], protocol: icmp}, {action: deny, to: ["::1"], protocol: icmpv6}]
-                """, cgroups: sandbox.cgroups)
-            _ = try Self.attached(try DatapathImage(compiled), sandbox)  // pinned: enforces after its owner goes
+                """)
             let probe = Probe()
             #expect(try probe.run(Probe.Operation("connect-ping", "127.0.0.2", 0), in: sandbox.cgroupPath) == "EPERM")
             #expect(try probe.run(Probe.Operation("connect-ping", "127.0.0.1", 0), in: sandbox.cgroupPath) == "ok")

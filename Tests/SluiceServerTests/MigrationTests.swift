@@ -52,8 +52,10 @@ import Testing
     @Test func databaseURLs() {
         #expect(DatabaseLocation.parse("sqlite:///var/lib/x.db") == .success(.sqlite(path: "/var/lib/x.db")))
         #expect(DatabaseLocation.parse("postgres://u:p@h:5432/db?sslmode=disable&schema=abc") == .success(.postgres(url: "postgres://u:p@h:5432/db?sslmode=disable", schema: "abc")))
-        #expect((try? DatabaseLocation.parse("sqlite://relative.db").get()) == nil)
-        #expect((try? DatabaseLocation.parse("mysql://x").get()) == nil)
+        #expect(DatabaseLocation.parse("sqlite://relative.db") == .failure(.relativeSQLitePath("relative.db")))
+        #expect(DatabaseLocation.parse("mysql://u:secret@x") == .failure(.unknownScheme("mysql://u:***@x")))
+        #expect(DatabaseLocation.parse("postgres://h/db") == .failure(.notPostgresURL("postgres://h/db")))
+        #expect(DatabaseLocation.parse("postgres://u:p@h/db?schema=a-b") == .failure(.badSchema("a-b")))
         #expect(DatabaseLocation.redacted("postgres://u:secret@h/db") == "postgres://u:***@h/db")
     }
 
@@ -64,6 +66,20 @@ import Testing
         _ = try SluiceServer(configuration: configuration, logger: TestServer.logger)
         configuration.tls = .init(certificateChain: "/nonexistent/cert.pem", privateKey: "/nonexistent/key.pem")
         let error = #expect(throws: ServerStartError.self) { try SluiceServer(configuration: configuration, logger: TestServer.logger) }
-        #expect(error?.description.contains("cannot be read") == true)
+        guard case .invalidConfiguration(let problems) = error else { throw TestFailure("not a configuration problem: \(String(describing: error))") }
+        #expect(problems.contains { $0.contains("/nonexistent/cert.pem") && $0.contains("cannot be read") }, "\(problems)")
+    }
+
+    @Test func aSecondLockOnOneSQLiteDatabaseNamesTheHolder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-lock-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let database = folder + "/sluice.db"
+        let first = try SQLiteLock(database: database)
+        #expect(throws: ServerStartError.databaseInUse(database: database, holder: getpid())) { try SQLiteLock(database: database) }
+        first.release()
+        try SQLiteLock(database: database).release()
+        #expect(throws: ServerStartError.lockFileUnusable(path: "/proc/sluice.db.lock", operation: "open", errno: ENOENT)) {
+            try SQLiteLock(database: "/proc/sluice.db")
+        }
     }
 }

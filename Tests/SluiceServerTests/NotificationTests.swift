@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Crypto
 import Foundation
 import HTTPTypes
@@ -92,5 +93,22 @@ import Testing
         // Nothing listens there.
         let client = SMTPClient(settings: .init(host: "127.0.0.1", port: 1, from: "a@x", to: ["b@y"]), timeout: .seconds(5))
         await #expect(throws: (any Error).self) { try await client.send(subject: "s", body: "b") }
+        // A server without STARTTLS, when the settings require it: no plain-text fallback.
+        try await TestSMTPServer.run { port, _ in
+            let settings = ServerConfiguration.SMTPSettings(host: "127.0.0.1", port: port, from: "a@x", to: ["b@y"], startTLS: true)
+            await #expect(throws: SMTPClient.Failure.startTLSNotOffered(server: "127.0.0.1:\(port)")) {
+                try await SMTPClient(settings: settings).send(subject: "s", body: "b")
+            }
+        }
+    }
+
+    @Test func aWebhookAnsweringAnErrorIsAFailureWithItsStatus() async throws {
+        try await WebhookReceiver.run(failing: 1) { url, _ in
+            let webhook = ServerConfiguration.Webhook(url: url, secret: Self.secret)
+            await #expect(throws: Notifier.WebhookFailure.answered(url: url, status: 500)) {
+                try await Notifier.post(Data("{}".utf8), to: webhook, client: .shared)
+            }
+            try await Notifier.post(Data("{}".utf8), to: webhook, client: .shared)
+        }
     }
 }

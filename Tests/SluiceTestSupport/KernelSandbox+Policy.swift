@@ -1,3 +1,4 @@
+import Logging
 import SluiceCore
 import SluiceKernel
 
@@ -17,12 +18,22 @@ public struct AttachedPolicy {
 }
 
 extension KernelSandbox {
+    /// A datapath with its pins in this sandbox's pin folder, for the sandbox cgroup (or
+    /// `cgroupPath`, one of the sandbox's own); the sandbox unloads it when it is cleaned up.
+    public func datapath(
+        cgroupPath: String? = nil, capacity: DatapathCapacity = DatapathCapacity(), logger: Logger = testLogger
+    ) throws -> Datapath {
+        try Datapath(
+            configuration: DatapathConfiguration(pins: pins, cgroupPath: cgroupPath ?? self.cgroupPath, capacity: capacity), logger: logger)
+    }
+
     /// Compiles `yaml` against this sandbox's cgroups, applies it and attaches every hook to the
-    /// sandbox cgroup (never the root); the sandbox unloads it when it is cleaned up.
-    public func attach(_ yaml: String) throws -> AttachedPolicy {
+    /// sandbox cgroup or `cgroupPath`, one of its own (never the root); the sandbox unloads it
+    /// when it is cleaned up.
+    public func attach(_ yaml: String, cgroupPath: String? = nil, capacity: DatapathCapacity = DatapathCapacity()) throws -> AttachedPolicy {
         let compiled = try PolicyFixture.compile(yaml, cgroups: cgroups)
         let image = try DatapathImage(compiled)
-        let datapath = try Datapath(configuration: DatapathConfiguration(pins: pins, cgroupPath: cgroupPath), logger: testLogger)
+        let datapath = try datapath(cgroupPath: cgroupPath, capacity: capacity)
         try datapath.apply(image)
         try datapath.attach()
         return AttachedPolicy(compiled: compiled, image: image, datapath: datapath, reader: try RingBufferReader(map: datapath.events))

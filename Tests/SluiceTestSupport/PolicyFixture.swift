@@ -5,6 +5,21 @@ import SluiceKernel
 
 /// Parses, validates and compiles policy text for a test, failing with every diagnostic.
 public enum PolicyFixture {
+    /// A node policy that denies every connection.
+    public static let closed = """
+        apiVersion: sluice/v1
+        kind: Policy
+        metadata: {name: closed}
+        spec: {default: deny}
+        """
+
+    /// A node policy named `name` that denies by default and allows what the `egress` rules
+    /// (YAML flow mappings, one per rule) say.
+    public static func closed(_ name: String, egress: [String]) -> String {
+        "apiVersion: sluice/v1\nkind: Policy\nmetadata: {name: \(name)}\nspec:\n  default: deny\n  egress:\n"
+            + egress.map { "    - \($0)\n" }.joined()
+    }
+
     public static func parse(_ yaml: String, file: String = "test.yaml") throws -> PolicySet {
         let (policies, diagnostics) = PolicyParser.parse(yaml, file: file)
         let all = diagnostics + PolicyValidator.validate(PolicySet(policies))

@@ -26,9 +26,7 @@ struct ApplyBenchmark: AsyncParsableCommand {
                 // Loading and verifying the programs happens once when the agent starts: not timed.
                 var capacity = DatapathCapacity()
                 capacity.destinationsPerFamily = UInt32(max(262_144, rules * 3))
-                let datapath = try Datapath(
-                    configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath, capacity: capacity),
-                    logger: benchLogger)
+                let datapath = try sandbox.datapath(capacity: capacity, logger: benchLogger)
                 let clock = ContinuousClock()
                 var marks: [Duration] = []
                 var start = clock.now

@@ -13,8 +13,7 @@ import SluiceTestSupport
 struct IngestBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Events ingested per second through the upload endpoint.")
 
-    @Option(help: ArgumentHelp("sqlite (a temporary file) or postgres://user:pass@host:port/db[?schema=…].", valueName: "database"))
-    var database: String = "sqlite"
+    @OptionGroup var options: ServerBenchOptions
 
     @Option(help: "Events in total.")
     var events: Int = 500_000
@@ -22,30 +21,24 @@ struct IngestBenchmark: AsyncParsableCommand {
     @Option(help: "Events per upload.")
     var batch: Int = 1000
 
-    @Option(help: "Simulated agents uploading at once.")
-    var agents: Int = 8
-
     func validate() throws {
-        guard events >= 1, agents >= 1 else { throw ValidationError("--events and --agents must be at least 1") }
+        guard events >= 1 else { throw ValidationError("--events must be at least 1") }
         guard (1...EventUpload.maximumEvents).contains(batch) else {
             throw ValidationError("--batch must be 1 to \(EventUpload.maximumEvents) (the server's limit)")
-        }
-        guard database == "sqlite" || database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
-            throw ValidationError("--database must be sqlite or a postgres:// URL")
         }
     }
 
     func run() async throws {
         // Every simulated agent connects from 127.0.0.1: the per-address cap must hold the fleet.
         let server = try ServerProcess(
-            name: "bench-ingest", heartbeatSeconds: 10, database: database == "sqlite" ? nil : database,
-            arguments: ["--max-connections-per-address", String(agents * 3 + 64)])
+            name: "bench-ingest", heartbeatSeconds: 10, database: options.serverDatabase,
+            arguments: ["--max-connections-per-address", String(options.agents * 3 + 64)])
         defer { server.kill() }
         try await server.start()
         let pid = try FleetBench.serverPID(server)
         let admin = try await FleetAdmin.login(server)
-        let client = SimulatedAgent.makeHTTPClient(connections: agents * 2 + 8)
-        let fleet = (0..<agents).map { SimulatedAgent(server: server.url, name: "ingest-\($0)", client: client) }
+        let client = SimulatedAgent.makeHTTPClient(connections: options.agents * 2 + 8)
+        let fleet = (0..<options.agents).map { SimulatedAgent(server: server.url, name: "ingest-\($0)", client: client) }
         try await FleetBench.enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
 
         let bodies = Self.bodies(events: events, batch: batch, agents: fleet.map(\.name))
@@ -71,12 +64,12 @@ struct IngestBenchmark: AsyncParsableCommand {
             throw SandboxError("the server stored \(stored) (counted \(Int(counted))) of \(events) events")
         }
         let seconds = elapsed.milliseconds / 1000
-        let backend = database == "sqlite" ? "SQLite" : "PostgreSQL"
+        let backend = options.backend
         print("\n## Event ingest (\(backend))\n")
         print("| database | events | per batch | agents at once | seconds | events/s | MB/s of NDJSON | server peak RSS |")
         print("|---|---|---|---|---|---|---|---|")
         print(
-            "| \(backend) | \(events) | \(batch) | \(agents) | \(format(seconds, 2)) | \(Int((Double(events) / seconds).rounded())) | \(format(Double(bytes) / 1e6 / seconds)) | \(format(Double(peakKiB) / 1024)) MiB |"
+            "| \(backend) | \(events) | \(batch) | \(options.agents) | \(format(seconds, 2)) | \(Int((Double(events) / seconds).rounded())) | \(format(Double(bytes) / 1e6 / seconds)) | \(format(Double(peakKiB) / 1024)) MiB |"
         )
     }
 

@@ -22,8 +22,7 @@ struct IntelBenchmark: AsyncParsableCommand {
     func run() async throws {
         print("## Feed layers: \(indicators) indicators, then changes of \(change)\n")
         try await KernelSandbox.with("bench-intel") { sandbox in
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: sandbox.pins, cgroupPath: sandbox.cgroupPath), logger: benchLogger)
+            let datapath = try sandbox.datapath(logger: benchLogger)
             defer { _ = try? PinnedDatapath(pins: sandbox.pins).unload() }
             var set = IntelLayerSet()
             let full = (0..<indicators).map(Self.indicator)

@@ -15,14 +15,10 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Rule counts, comma-separated.")
     var rules: String = "10,10000,100000"
 
-    @Option(help: "UDP connect calls per measurement.")
-    var udpIterations: Int = 200_000
-
     @Option(help: "TCP connections per measurement.")
     var tcpIterations: Int = 6000
 
-    @Option(help: "Rounds (each measures every configuration once).")
-    var rounds: Int = 9
+    @OptionGroup var connects: ConnectRoundOptions
 
     @Option(help: "Event mode while measuring: all, deny-alert or none.")
     var events: String = "all"
@@ -82,13 +78,13 @@ struct LatencyBenchmark: AsyncParsableCommand {
 
             var udp = Array(repeating: [Double](), count: configurations.count)
             var tcp = Array(repeating: [Double](), count: configurations.count)
-            for round in 1...rounds {
+            for round in 1...connects.rounds {
                 for (index, configuration) in configurations.enumerated() {
                     let path = try sandbox.cgroups.absolutePath(configuration.cgroup)
-                    udp[index].append(try measure(path, "bench-udp-connect", "127.0.0.1", "9", udpIterations))
+                    udp[index].append(try measure(path, "bench-udp-connect", "127.0.0.1", "9", connects.udpIterations))
                     tcp[index].append(try measure(path, "bench-tcp-connect", "127.0.0.1", "0", tcpIterations))
                 }
-                FileHandle.standardError.write(Data("round \(round)/\(rounds)\r".utf8))
+                connects.progress(round)
             }
             let delivered = consumers.map { $0?.stop() ?? 0 }
 

@@ -13,11 +13,7 @@ struct NamesBenchmark: AsyncParsableCommand {
     @Option(help: "Name rules, and address rules to compare with.")
     var rules: Int = 10_000
 
-    @Option(help: "UDP connect calls per measurement.")
-    var udpIterations: Int = 200_000
-
-    @Option(help: "Rounds of the connect measurement.")
-    var rounds: Int = 9
+    @OptionGroup var connects: ConnectRoundOptions
 
     @Option(help: "Lookup-then-connect trials (each an allowed and a denied name).")
     var trials: Int = 10_000
@@ -71,26 +67,8 @@ struct NamesBenchmark: AsyncParsableCommand {
         try await dns.waitUntilAnswering("host-\(rules / 2).bench.test")
         let names = (0..<rules).map { "\"host-\($0).bench.test\"" }.joined(separator: ", ")
         let addresses = (0..<(rules - 1)).map { "\"10.\($0 >> 16).\(($0 >> 8) & 255).\($0 & 255)\"" }.joined(separator: ", ")
-        let byName = """
-            apiVersion: sluice/v1
-            kind: Policy
-            metadata: {name: by-name}
-            spec:
-              default: deny
-              egress:
-                - {action: allow, to: ["\(dns.address)"], ports: [53], protocol: udp}
-                - {action: allow, to: [\(names)], ports: [9], protocol: udp}
-            """
-        let byAddress = """
-            apiVersion: sluice/v1
-            kind: Policy
-            metadata: {name: by-address}
-            spec:
-              default: deny
-              egress:
-                - {action: allow, to: ["\(dns.address)"], ports: [53], protocol: udp}
-                - {action: allow, to: [\(addresses), "\(target)"], ports: [9], protocol: udp}
-            """
+        let byName = dns.closedPolicy("by-name", egress: ["{action: allow, to: [\(names)], ports: [9], protocol: udp}"])
+        let byAddress = dns.closedPolicy("by-address", egress: [#"{action: allow, to: [\#(addresses), "\#(target)"], ports: [9], protocol: udp}"#])
         let probe = try Probe().copy(to: sandbox.scratch + "/names-probe")
         var cgroups: [String] = [try sandbox.cgroups.absolutePath(try sandbox.child("none"))]
         var datapaths: [Datapath] = []
@@ -110,22 +88,22 @@ struct NamesBenchmark: AsyncParsableCommand {
         guard lookup.standardOutput.contains(target) else { throw SandboxError("the lookup failed: \(lookup.standardOutput)") }
         let deniedBefore = try datapaths.map { try $0.counters().deny }
         var samples = [[Double]](repeating: [], count: 3)
-        for round in 1...rounds {
+        for round in 1...connects.rounds {
             for (index, cgroup) in cgroups.enumerated() {
-                let output = try ChildProcess.run(probe.path, ["--join", cgroup, "bench-udp-connect", target, "9", String(udpIterations)])
+                let output = try ChildProcess.run(probe.path, ["--join", cgroup, "bench-udp-connect", target, "9", String(connects.udpIterations)])
                 guard let field = output.standardOutput.split(separator: " ").first(where: { $0.hasPrefix("ns_per_op=") }),
                     let value = Double(field.dropFirst("ns_per_op=".count))
                 else { throw SandboxError("probe failed in \(cgroup): \(output.standardOutput) \(output.standardError)") }
                 samples[index].append(value)
             }
-            FileHandle.standardError.write(Data("round \(round)/\(rounds)\r".utf8))
+            connects.progress(round)
         }
         let denied = try zip(datapaths, deniedBefore).map { try $0.counters().deny - $1 }
         guard denied == [0, 0] else {
             throw SandboxError("connects were denied (addresses \(denied[0]), names \(denied[1])): the measurement is void")
         }
         func paired(_ index: Int, _ base: Int) -> Sample { Sample(values: zip(samples[index], samples[base]).map { $0 - $1 }) }
-        print("## Added cost per UDP connect: \(rules) name rules vs \(rules) address rules (median of \(rounds) paired rounds, \(udpIterations) connects each)\n")
+        print("## Added cost per UDP connect: \(rules) name rules vs \(rules) address rules (median of \(connects.rounds) paired rounds, \(connects.udpIterations) connects each)\n")
         print("| configuration | ns per connect (median) | added vs no program | added vs address rules |")
         print("|---|---|---|---|")
         print("| no program | \(format(Sample(values: samples[0]).median)) | - | - |")
@@ -144,16 +122,7 @@ struct NamesBenchmark: AsyncParsableCommand {
         let port: UInt16 = 9  // UDP connects: decided at connect, no listener needed
         let dns = try DNSTestServer(hosts: [:], wildcards: ["allowed.bench.test": target, "denied.bench.test": target], scratch: sandbox.scratch)
         try await dns.waitUntilAnswering("a0.allowed.bench.test")
-        let policy = """
-            apiVersion: sluice/v1
-            kind: Policy
-            metadata: {name: race}
-            spec:
-              default: deny
-              egress:
-                - {action: allow, to: ["\(dns.address)"], ports: [53], protocol: udp}
-                - {action: allow, to: ["*.allowed.bench.test"], ports: [\(port)], protocol: udp}
-            """
+        let policy = dns.closedPolicy("race", egress: [#"{action: allow, to: ["*.allowed.bench.test"], ports: [\#(port)], protocol: udp}"#])
         let cgroup = try sandbox.cgroups.absolutePath(try sandbox.child("race"))
         let datapath = try Datapath(
             configuration: DatapathConfiguration(pins: PinLayout(directory: sandbox.pinDirectory + "-race"), cgroupPath: cgroup),

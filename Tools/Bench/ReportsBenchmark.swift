@@ -11,8 +11,7 @@ import SluiceTestSupport
 struct ReportsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "reports", abstract: "Report latency at size, and ingest while viewers read.")
 
-    @Option(help: ArgumentHelp("sqlite (a temporary file) or postgres://user:pass@host:port/db[?schema=…].", valueName: "database"))
-    var database: String = "sqlite"
+    @OptionGroup var options: ServerBenchOptions
 
     @Option(help: "Events stored before the reports are timed.")
     var events: Int = 1_000_000
@@ -29,19 +28,16 @@ struct ReportsBenchmark: AsyncParsableCommand {
     @Option(help: "Viewers asking for reports at once during the second ingest run.")
     var readers: Int = 8
 
-    @Option(help: "Simulated agents uploading at once.")
-    var agents: Int = 8
-
     func run() async throws {
         let server = try ServerProcess(
-            name: "bench-reports", heartbeatSeconds: 10, database: database == "sqlite" ? nil : database,
-            arguments: ["--max-connections-per-address", String((agents + readers) * 3 + 64)])
+            name: "bench-reports", heartbeatSeconds: 10, database: options.serverDatabase,
+            arguments: ["--max-connections-per-address", String((options.agents + readers) * 3 + 64)])
         defer { server.kill() }
         try await server.start()
         let admin = try await FleetAdmin.login(server)
-        let client = SimulatedAgent.makeHTTPClient(connections: agents * 2 + 8)
+        let client = SimulatedAgent.makeHTTPClient(connections: options.agents * 2 + 8)
         defer { Task { try? await client.shutdown() } }
-        let fleet = (0..<agents).map { SimulatedAgent(server: server.url, name: "reports-\($0)", client: client) }
+        let fleet = (0..<options.agents).map { SimulatedAgent(server: server.url, name: "reports-\($0)", client: client) }
         try await FleetBench.enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
 
         let span = Int64(days) * 86_400

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceTestSupport
 
 /// Generates large, realistic policies: a node default deny with N allow rules over distinct
 /// destinations (mostly single IPv4 hosts with a port, some /24 with a port range, some /16,
@@ -46,19 +47,6 @@ struct RuleGenerator {
     /// A whole policy document: `count` generated rules plus an allow for loopback, which the
     /// benchmark's own connections hit.
     mutating func policy(name: String, count: Int) -> String {
-        var text = """
-            apiVersion: sluice/v1
-            kind: Policy
-            metadata: {name: \(name)}
-            spec:
-              default: deny
-              egress:
-                - {name: loopback, action: allow, to: ["127.0.0.0/8", "::1"]}
-
-            """
-        for line in rules(count: max(0, count - 1)) {
-            text += "    - \(line)\n"
-        }
-        return text
+        PolicyFixture.closed(name, egress: [#"{name: loopback, action: allow, to: ["127.0.0.0/8", "::1"]}"#] + rules(count: max(0, count - 1)))
     }
 }

@@ -87,39 +87,58 @@ public struct ExplainRequest: Sendable, Codable {
     /// ancestry (the root cgroup when none is given).
     public func flowQuery(cgroups: CgroupFS) throws -> FlowQuery {
         guard let address = IPAddress(destination) else {
-            throw ExplainError("\(destination) is not an IP address")
+            throw ExplainError.notAnAddress(destination)
         }
         guard let transport = TransportProtocol(rawValue: transport), transport != .any else {
-            throw ExplainError("protocol must be tcp, udp, icmp, icmpv6 or raw, not \(self.transport)")
+            throw ExplainError.unknownProtocol(self.transport)
         }
         var name: DomainName?
         if let domain {
             switch DomainName.parse(domain) {
             case .success(let parsed): name = parsed
-            case .failure(let error): throw ExplainError("domain: \(error)")
+            case .failure(let error): throw ExplainError.badDomain(domain, error)
             }
         }
         var identity: ExecutableIdentity?
         if let executable {
             switch SystemSubjectResolver(cgroups: cgroups).resolveExecutable(executable) {
             case .success(let identities): identity = identities.first
-            case .failure(let error): throw ExplainError("\(error)")
+            case .failure(let error): throw ExplainError.executable(error)
             }
         }
         let ancestry: [CgroupIdentity]
-        do {
+        do throws(FilesystemError) {
             ancestry = try cgroups.ancestry(of: cgroup ?? "")
         } catch {
-            throw ExplainError("cgroup \(cgroup ?? "/"): \(error)")
+            throw ExplainError.cgroup(cgroup ?? "/", error)
         }
         return FlowQuery(
             executable: identity, cgroupAncestry: ancestry, destination: address, port: port, transport: transport, domain: name)
     }
 }
 
-public struct ExplainError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+/// Why a connection to explain is not one the kernel could see: the field and the value at fault.
+public enum ExplainError: Error, Sendable, CustomStringConvertible {
+    /// `destination` is not an IPv4 or IPv6 address.
+    case notAnAddress(String)
+    /// `transport` is not one of the protocols a rule names.
+    case unknownProtocol(String)
+    /// `domain` is not a domain name.
+    case badDomain(String, DomainName.ParseError)
+    /// `executable` does not resolve to a file whose identity the kernel matches.
+    case executable(SubjectResolutionError)
+    /// `cgroup` is not a cgroup under the cgroup2 mount.
+    case cgroup(String, FilesystemError)
+
+    public var description: String {
+        switch self {
+        case .notAnAddress(let destination): "\(destination) is not an IP address"
+        case .unknownProtocol(let transport): "protocol must be tcp, udp, icmp, icmpv6 or raw, not \(transport)"
+        case .badDomain(_, let error): "domain: \(error)"
+        case .executable(let error): "\(error)"
+        case .cgroup(let path, let error): "cgroup \(path): \(error)"
+        }
+    }
 }
 
 /// The JSON of the agent's state files (learned rules): the format they were first written in,

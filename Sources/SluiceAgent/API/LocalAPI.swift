@@ -22,6 +22,8 @@ enum LocalAPI {
         var tamper: TamperLog
         /// The feed layers, for status and explain.
         var intel: IntelLayer
+        /// Ends the agent gracefully once `/v1/stop`'s answer is written.
+        var stop: StopRequest
     }
 
     static func router(_ dependencies: Dependencies) -> Router<BasicRequestContext> {
@@ -68,12 +70,15 @@ enum LocalAPI {
                     throw HTTPError(.forbidden, message: "this agent runs in protect mode: stopping it needs its stop token (sluice stop --token-file FILE)")
                 }
             }
-            // After the answer is on its way: the agent signals itself, which protect mode allows.
-            Task.detached {
-                try? await Task.sleep(for: .milliseconds(200))
-                kill(getpid(), SIGTERM)
-            }
-            return Response(status: .accepted, body: ResponseBody(byteBuffer: ByteBuffer(string: "stopping\n")))
+            let answer = ByteBuffer(string: "stopping\n")
+            return Response(
+                status: .accepted,
+                body: ResponseBody(contentLength: answer.readableBytes) { writer in
+                    try await writer.write(answer)
+                    try await writer.finish(nil)
+                    // Only once the answer is written: graceful shutdown then lets this request end.
+                    dependencies.stop.request()
+                })
         }
         LearningRoutes.add(to: router, learner: dependencies.learner, scoring: dependencies.scoring)
         return router

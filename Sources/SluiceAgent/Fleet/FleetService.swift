@@ -325,13 +325,19 @@ struct Membership: Codable, Sendable {
         let data = try JSONEncoder().encode(self)
         unlink(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw AgentError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw AgentError.credentialNotSaved(path: temporary, operation: "open", errno: errno) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd)
         close(fd)
-        guard written == data.count, synced == 0, rename(temporary, path) == 0 else {
+        guard written == data.count, synced == 0 else {
+            let reason = written < 0 || synced != 0 ? errno : ENOSPC
             unlink(temporary)
-            throw AgentError("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw AgentError.credentialNotSaved(path: temporary, operation: written == data.count ? "fsync" : "write", errno: reason)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = errno
+            unlink(temporary)
+            throw AgentError.credentialNotSaved(path: path, operation: "rename", errno: reason)
         }
     }
 

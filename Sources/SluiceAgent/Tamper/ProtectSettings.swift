@@ -12,23 +12,27 @@ public struct ProtectSettings: Sendable {
         self.stopToken = Array(stopToken.utf8)
     }
 
+    /// The fewest characters a stop token may have.
+    public static let minimumTokenLength = 16
+
     /// Reads the token from `path`: a regular file of root's, unreadable to group and others,
     /// holding at least 16 characters (surrounding white space ignored).
     public static func load(tokenFile path: String) throws -> ProtectSettings {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw AgentError("cannot open the stop token file \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw AgentError.stopTokenUnreadable(path: path, errno: errno) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_mode & UInt32(S_IFMT) == UInt32(S_IFREG) else {
-            throw AgentError("the stop token file \(path) is not a regular file")
+            throw AgentError.stopTokenNotRegularFile(path: path)
         }
         guard info.st_uid == 0, info.st_mode & 0o077 == 0 else {
-            throw AgentError(
-                "the stop token file \(path) must be root's with mode 0600 or stricter (owner uid \(info.st_uid), mode \(String(info.st_mode & 0o7777, radix: 8)))")
+            throw AgentError.stopTokenExposed(path: path, owner: info.st_uid, mode: info.st_mode & 0o7777)
         }
         let data = FileHandle(fileDescriptor: fd, closeOnDealloc: false).readDataToEndOfFile()
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard token.count >= 16 else { throw AgentError("the stop token in \(path) is too short: use at least 16 random characters") }
+        guard token.count >= minimumTokenLength else {
+            throw AgentError.stopTokenTooShort(path: path, length: token.count, minimum: minimumTokenLength)
+        }
         return ProtectSettings(stopToken: token)
     }
 

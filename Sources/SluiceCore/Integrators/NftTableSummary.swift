@@ -13,11 +13,15 @@ public struct NftTableSummary: Hashable, Sendable, CustomStringConvertible {
 
     /// Why `nft -j list table` output could not be read.
     public enum ParseError: Error, Hashable, Sendable, CustomStringConvertible {
-        case notJSON(String)
+        /// Not JSON at all; `detail` is the JSON parser's words.
+        case notJSON(detail: String)
+        /// JSON, but without the top-level `nftables` array of libnftables-json(5).
+        case noNftablesArray
 
         public var description: String {
             switch self {
             case .notJSON(let detail): "nft's JSON listing could not be read: \(detail)"
+            case .noNftablesArray: "nft's JSON listing could not be read: no \"nftables\" array at the top"
             }
         }
     }
@@ -28,10 +32,10 @@ public struct NftTableSummary: Hashable, Sendable, CustomStringConvertible {
         do {
             root = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw .notJSON("\(error)")
+            throw .notJSON(detail: "\(error)")
         }
         guard let objects = (root as? [String: Any])?["nftables"] as? [[String: Any]] else {
-            throw .notJSON("no \"nftables\" array at the top")
+            throw .noNftablesArray
         }
         var chains: [String: [String]] = [:]
         var sets = Set<String>()

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import SluiceCore
 import SystemPackage
 
 /// A failed system or libbpf call, with what was being done and what a person can do about it.
@@ -80,27 +81,4 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
             return nil
         }
     }
-}
-
-/// Symbolic names of the errnos BPF, cgroup and file calls return, for messages people search for.
-enum ErrnoName {
-    static func of(_ code: Int32) -> String {
-        names[code] ?? "errno \(code)"
-    }
-
-    private static let names: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO", ENXIO: "ENXIO", E2BIG: "E2BIG",
-        ENOEXEC: "ENOEXEC", EBADF: "EBADF", ECHILD: "ECHILD", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES",
-        EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST", EXDEV: "EXDEV", ENODEV: "ENODEV", ENOTDIR: "ENOTDIR",
-        EISDIR: "EISDIR", EINVAL: "EINVAL", ENFILE: "ENFILE", EMFILE: "EMFILE", ENOSPC: "ENOSPC", ESPIPE: "ESPIPE",
-        EROFS: "EROFS", EMLINK: "EMLINK", EPIPE: "EPIPE", ERANGE: "ERANGE", EDEADLK: "EDEADLK", ENAMETOOLONG: "ENAMETOOLONG",
-        ENOSYS: "ENOSYS", ENOTEMPTY: "ENOTEMPTY", ELOOP: "ELOOP", ENOLINK: "ENOLINK", EOPNOTSUPP: "EOPNOTSUPP",
-        EPROTO: "EPROTO", EOVERFLOW: "EOVERFLOW", EBADFD: "EBADFD", ENOTSOCK: "ENOTSOCK", EAFNOSUPPORT: "EAFNOSUPPORT",
-        EADDRINUSE: "EADDRINUSE", ENETUNREACH: "ENETUNREACH", ECONNRESET: "ECONNRESET", ENOTCONN: "ENOTCONN",
-        ETIMEDOUT: "ETIMEDOUT", ECONNREFUSED: "ECONNREFUSED", EALREADY: "EALREADY", EINPROGRESS: "EINPROGRESS",
-        ENOTSUP_KERNEL: "ENOTSUPP", ENOTBLK: "ENOTBLK", ETXTBSY: "ETXTBSY", EFBIG: "EFBIG", ENODATA: "ENODATA",
-    ]
-
-    /// The kernel-internal "operation not supported" (524) that BPF calls leak to user space.
-    static let ENOTSUP_KERNEL: Int32 = 524
 }

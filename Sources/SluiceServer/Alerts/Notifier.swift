@@ -114,8 +114,16 @@ final class Notifier: Service, Sendable {
         return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
     }
 
-    struct WebhookFailure: Error, CustomStringConvertible {
-        var description: String
+    /// Why a webhook delivery failed (and is retried).
+    enum WebhookFailure: Error, Hashable, CustomStringConvertible {
+        /// The receiver answered with a status outside 2xx.
+        case answered(url: String, status: UInt)
+
+        var description: String {
+            switch self {
+            case .answered(let url, let status): "webhook \(url) answered \(status)"
+            }
+        }
     }
 
     static func post(_ body: Data, to webhook: ServerConfiguration.Webhook, client: HTTPClient) async throws {
@@ -130,7 +138,7 @@ final class Notifier: Service, Sendable {
         let response = try await client.execute(request, timeout: .seconds(10))
         _ = try? await response.body.collect(upTo: 64 << 10)
         guard (200..<300).contains(Int(response.status.code)) else {
-            throw WebhookFailure(description: "webhook \(webhook.url) answered \(response.status.code)")
+            throw WebhookFailure.answered(url: webhook.url, status: UInt(response.status.code))
         }
     }
 

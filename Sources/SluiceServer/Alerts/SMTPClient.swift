@@ -10,8 +10,35 @@ struct SMTPClient: Sendable {
     let settings: ServerConfiguration.SMTPSettings
     var timeout: Duration = .seconds(30)
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    /// Why a message was not delivered: the SMTP server's own reply where it gave one.
+    enum Failure: Error, Hashable, CustomStringConvertible {
+        /// The whole session took longer than the client's timeout.
+        case timedOut(server: String, after: Duration)
+        /// The server closed the connection before its reply.
+        case closed
+        /// A line that does not start with a three-digit reply code (its first 100 characters).
+        case notAReply(String)
+        /// The greeting was not 220.
+        case greeting(code: Int, reply: [String])
+        /// `command` (AUTH, MAIL FROM, RCPT TO, DATA, the message) got a code it does not expect.
+        case refused(command: String, code: Int, reply: [String])
+        /// STARTTLS is required by the settings and the server does not offer it.
+        case startTLSNotOffered(server: String)
+        /// A reply line longer than `limit` bytes.
+        case lineTooLong(limit: Int)
+
+        var description: String {
+            switch self {
+            case .timedOut(let server, let after): "SMTP server \(server) did not finish within \(after)"
+            case .closed: "the SMTP server closed the connection"
+            case .notAReply(let line): "not an SMTP reply: \(line)"
+            case .greeting(let code, let reply): "SMTP greeting \(code) \(reply.joined(separator: " "))"
+            case .refused(let command, let code, let reply): "SMTP \(command) refused: \(code) \(reply.joined(separator: " "))"
+            case .startTLSNotOffered(let server):
+                "the SMTP server \(server) does not offer STARTTLS, and mail is configured to require it"
+            case .lineTooLong(let limit): "an SMTP reply line is longer than \(limit >> 10) KiB"
+            }
+        }
     }
 
     /// Sends one message to every configured recipient.
@@ -33,7 +60,7 @@ struct SMTPClient: Sendable {
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                throw Failure(description: "SMTP server \(settings.host):\(settings.port) did not finish within \(timeout)")
+                throw Failure.timedOut(server: "\(settings.host):\(settings.port)", after: timeout)
             }
             try await group.next()
             group.cancelAll()
@@ -49,8 +76,8 @@ struct SMTPClient: Sendable {
         mutating func reply() async throws -> (code: Int, lines: [String]) {
             var texts: [String] = []
             while true {
-                guard let line = try await lines.next() else { throw Failure(description: "the SMTP server closed the connection") }
-                guard line.count >= 3, let code = Int(line.prefix(3)) else { throw Failure(description: "not an SMTP reply: \(line.prefix(100))") }
+                guard let line = try await lines.next() else { throw Failure.closed }
+                guard line.count >= 3, let code = Int(line.prefix(3)) else { throw Failure.notAReply(String(line.prefix(100))) }
                 texts.append(String(line.dropFirst(4)))
                 if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] != "-" { return (code, texts) }
             }
@@ -60,7 +87,7 @@ struct SMTPClient: Sendable {
             try await outbound.write(ByteBuffer(string: text + "\r\n"))
             let (code, lines) = try await reply()
             guard codes.contains(code) else {
-                throw Failure(description: "SMTP \(what ?? String(text.prefix(20))) refused: \(code) \(lines.joined(separator: " "))")
+                throw Failure.refused(command: what ?? String(text.prefix(20)), code: code, reply: lines)
             }
             return lines
         }
@@ -68,11 +95,11 @@ struct SMTPClient: Sendable {
 
     private func converse(_ session: inout Session, subject: String, body: String) async throws {
         let greeting = try await session.reply()
-        guard greeting.code == 220 else { throw Failure(description: "SMTP greeting \(greeting.code) \(greeting.lines.joined(separator: " "))") }
+        guard greeting.code == 220 else { throw Failure.greeting(code: greeting.code, reply: greeting.lines) }
         var capabilities = try await session.command("EHLO \(settings.heloName)", expect: [250])
         if settings.startTLS {
             guard capabilities.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else {
-                throw Failure(description: "the SMTP server does not offer STARTTLS, and mail is configured to require it")
+                throw Failure.startTLSNotOffered(server: "\(settings.host):\(settings.port)")
             }
             _ = try await session.command("STARTTLS", expect: [220])
             var tls = TLSConfiguration.makeClientConfiguration()
@@ -137,7 +164,7 @@ struct SMTPLineDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let newline = buffer.readableBytesView.firstIndex(of: 0x0A) else {
-            if buffer.readableBytes > 8192 { throw SMTPClient.Failure(description: "an SMTP reply line is longer than 8 KiB") }
+            if buffer.readableBytes > 8192 { throw SMTPClient.Failure.lineTooLong(limit: 8192) }
             return .needMoreData
         }
         let length = newline - buffer.readerIndex

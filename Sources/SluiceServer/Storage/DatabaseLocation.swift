@@ -8,21 +8,42 @@ enum DatabaseLocation: Sendable, Hashable {
     /// search path, so several servers or tests can share one database.
     case postgres(url: String, schema: String?)
 
-    struct ParseError: Error, CustomStringConvertible, Hashable {
-        var description: String
+    /// Why `--database` was refused; URLs are kept with their passwords hidden.
+    enum ParseError: Error, CustomStringConvertible, Hashable {
+        /// `sqlite://` followed by a path that does not start with `/`.
+        case relativeSQLitePath(String)
+        /// `postgres://` without a host or a user.
+        case notPostgresURL(String)
+        /// `?schema=` empty or with characters other than letters, digits and `_`.
+        case badSchema(String)
+        /// Neither `sqlite://` nor `postgres://`.
+        case unknownScheme(String)
+
+        var description: String {
+            switch self {
+            case .relativeSQLitePath(let path):
+                "the SQLite database must be an absolute path, not \(path): sqlite:///var/lib/sluice-server/sluice.db"
+            case .notPostgresURL(let url):
+                "\(url) is not a PostgreSQL URL: postgres://user:password@host:5432/database"
+            case .badSchema(let schema):
+                "schema \"\(schema)\" may hold only letters, digits and '_'"
+            case .unknownScheme(let url):
+                "unknown database \(url): use sqlite:///path/file.db or postgres://user:password@host:5432/database"
+            }
+        }
     }
 
     static func parse(_ text: String) -> Result<DatabaseLocation, ParseError> {
         if text.hasPrefix("sqlite://") {
             let path = String(text.dropFirst("sqlite://".count))
             guard path.hasPrefix("/") else {
-                return .failure(ParseError(description: "the SQLite database must be an absolute path: sqlite:///var/lib/sluice-server/sluice.db"))
+                return .failure(.relativeSQLitePath(path))
             }
             return .success(.sqlite(path: path))
         }
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
             guard var components = URLComponents(string: text), components.host?.isEmpty == false, components.user != nil else {
-                return .failure(ParseError(description: "\(redacted(text)) is not a PostgreSQL URL: postgres://user:password@host:5432/database"))
+                return .failure(.notPostgresURL(redacted(text)))
             }
             var schema: String?
             if let items = components.queryItems {
@@ -31,12 +52,11 @@ enum DatabaseLocation: Sendable, Hashable {
                 components.queryItems = rest.isEmpty ? nil : rest
             }
             if let schema, schema.isEmpty || !schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
-                return .failure(ParseError(description: "schema \"\(schema)\" may hold only letters, digits and '_'"))
+                return .failure(.badSchema(schema))
             }
             return .success(.postgres(url: components.string ?? text, schema: schema))
         }
-        return .failure(
-            ParseError(description: "unknown database \(redacted(text)): use sqlite:///path/file.db or postgres://user:password@host:5432/database"))
+        return .failure(.unknownScheme(redacted(text)))
     }
 
     /// The URL with its password hidden, for messages and logs.

@@ -20,18 +20,16 @@ final class SQLiteLock: Sendable {
         }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw ServerStartError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+            throw ServerStartError.lockFileUnusable(path: path, operation: "open", errno: errno)
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno
             let holder = Self.holder(fd)
             close(fd)
             guard reason == EWOULDBLOCK else {
-                throw ServerStartError("cannot lock \(path): \(String(cString: strerror(reason)))")
+                throw ServerStartError.lockFileUnusable(path: path, operation: "flock", errno: reason)
             }
-            throw ServerStartError(
-                "another sluice server\(holder.map { " (pid \($0))" } ?? "") is using the SQLite database \(database): only one server may use a SQLite database; stop it first, or share PostgreSQL between replicas (--database postgres://…)"
-            )
+            throw ServerStartError.databaseInUse(database: database, holder: holder)
         }
         // The holder's pid, for the message a second server prints.
         let pid = Array("\(getpid())\n".utf8)

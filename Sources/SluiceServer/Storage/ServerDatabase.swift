@@ -81,14 +81,14 @@ final class ServerDatabase: Sendable {
                     logger: logger, notifyChannel: "sluice_fleet")
             } catch {
                 try? await threads.shutdownGracefully()
-                throw ServerStartError("cannot open SQLite database \(path): \(error)")
+                throw ServerStartError.sqliteUnusable(path: path, reason: "\(error)")
             }
         case .postgres(let url, let schema):
             var configuration: SQLPostgresConfiguration
             do {
                 configuration = try SQLPostgresConfiguration(url: url)
             } catch {
-                throw ServerStartError("\(DatabaseLocation.redacted(url)) is not a usable PostgreSQL URL: \(error)")
+                throw ServerStartError.postgresURLUnusable(url: DatabaseLocation.redacted(url), reason: "\(error)")
             }
             if let schema { configuration.searchPath = [schema] }
             let pool = EventLoopGroupConnectionPool(
@@ -104,7 +104,7 @@ final class ServerDatabase: Sendable {
                 try await database.read { try await $0.raw("SELECT 1").run() }
             } catch {
                 await database.close()
-                throw ServerStartError("cannot reach PostgreSQL at \(DatabaseLocation.redacted(url)): \(String(reflecting: error))")
+                throw ServerStartError.postgresUnreachable(url: DatabaseLocation.redacted(url), reason: String(reflecting: error))
             }
             return database
         }

@@ -236,6 +236,11 @@ import Testing
         listing.removeLast()
         let shorter = try JSONSerialization.data(withJSONObject: ["nftables": listing])
         #expect(try NftTableSummary.parse(nftJSON: shorter) != rendering.ruleset.summary)
-        #expect(throws: NftTableSummary.ParseError.self) { try NftTableSummary.parse(nftJSON: Data("not json".utf8)) }
+        #expect {
+            try NftTableSummary.parse(nftJSON: Data("not json".utf8))
+        } throws: { error in
+            if case .notJSON = error as? NftTableSummary.ParseError { true } else { false }
+        }
+        #expect(throws: NftTableSummary.ParseError.noNftablesArray) { try NftTableSummary.parse(nftJSON: Data(#"{"tables": []}"#.utf8)) }
     }
 }
