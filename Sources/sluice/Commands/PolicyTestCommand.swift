@@ -56,13 +56,7 @@ struct PolicyTestCommand: AsyncParsableCommand {
     func run() async throws {
         let paths = CommandArguments.policyFiles(files)
         let report = local ? try await testLocally(paths) : try await testOnServer(paths)
-        if output == .json {
-            print(try FleetJSON.pretty(report))
-        } else {
-            let lines = report.text.split(separator: "\n", omittingEmptySubsequences: false)
-            print(Terminal.paint(String(lines[0]), report.deniesAllowedTraffic ? .red : .bold))
-            for line in lines.dropFirst() { print(line) }
-        }
+        try report.show(output)
         if report.deniesAllowedTraffic { throw ExitCode(2) }
         if report.incomplete != nil { throw ExitCode(3) }
     }
@@ -78,8 +72,7 @@ struct PolicyTestCommand: AsyncParsableCommand {
                 try await client.testPolicies(body: .json(request)).ok.body.json
             }
         }
-        // The document's type and the core's are the same JSON.
-        return try FleetJSON.decoder().decode(ReplayReport.self, from: JSONEncoder().encode(wire))
+        return try ReplayReport(wire: wire)
     }
 
     private func testLocally(_ paths: [String]) async throws -> ReplayReport {
