@@ -67,6 +67,11 @@ import Testing
             try "# nothing\n".write(to: emptied, atomically: true, encoding: .utf8)
             let changed = try await admin.previewFeed(body: .json(.init(name: "held", kind: .list, url: emptied.path, action: .deny))).ok.body.json
             #expect(changed.newlyAllowed == 1 && changed.unknown == 0)
+            // Moved to other nodes: where it leaves, what it decided passes; where it arrives, replayed too.
+            let moved = try await admin.previewFeed(
+                body: .json(.init(name: "held", kind: .list, url: held.path, action: .deny, nodeSelector: .init(additionalProperties: ["env": "lab"])))
+            ).ok.body.json
+            #expect(moved.nodes == ["lab-1", "web-1"] && moved.newlyAllowed == 1 && moved.unknown == 0 && moved.events == 6)
 
             let missing = try await api.refusal {
                 try await admin.previewFeed(body: .json(.init(name: "gone", kind: .list, url: candidate.path + ".missing", action: .deny))).ok

@@ -16,7 +16,13 @@ extension ServerAPI {
         let now = Date()
         let indicators = try await previewIndicators(spec, now: now)
 
-        let nodes = try await store.nodes().filter { $0.revokedUs == nil && NodeSelector.matches(spec.nodeSelector, labels: $0.labels) }
+        // A feed of this name keeps its layer where its selector matches now: a changed selector
+        // drops it from nodes the new one leaves out, which are replayed too.
+        let existing = try await store.feed(name: spec.name)?.spec.nodeSelector
+        func targets(_ labels: [String: String]) -> Bool { NodeSelector.matches(spec.nodeSelector, labels: labels) }
+        let nodes = try await store.nodes().filter { node in
+            node.revokedUs == nil && (targets(node.labels) || existing.map { NodeSelector.matches($0, labels: node.labels) } == true)
+        }
         let current = try await store.latestPolicies(includeDeleted: false)
         // Nodes with the same labels get the same policies and layers: one read and parse.
         var byLabels: [[String: String]: PolicyReplay.NodePolicies] = [:]
@@ -24,12 +30,13 @@ extension ServerAPI {
         for node in nodes {
             if byLabels[node.labels] == nil {
                 let layers = try await feedLayers(labels: node.labels, now: now)
+                let held = targets(node.labels) ? indicators : []
                 do {
                     byLabels[node.labels] = try await Offload.run {
                         let policies = try PolicyTestSets.policies(labels: node.labels, current: current)
                         return PolicyReplay.NodePolicies(
                             current: policies, candidate: policies, currentIntel: layers,
-                            candidateIntel: layers.replacingFeed(spec.name, with: indicators, now: now))
+                            candidateIntel: layers.replacingFeed(spec.name, with: held, now: now))
                     }
                 } catch let failure as PolicyTestSets.Failure {
                     throw APIError.unprocessable(failure.description, details: failure.details)
