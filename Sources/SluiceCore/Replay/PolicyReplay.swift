@@ -29,7 +29,9 @@ public enum PolicyReplay {
     public struct NodePolicies: Sendable {
         public var current: PolicySet
         public var candidate: PolicySet
+        /// The feed layers the node holds now.
         public var currentIntel: IntelLayerSet?
+        /// The feed layers after the change (a feed added, changed or dropped).
         public var candidateIntel: IntelLayerSet?
 
         public init(current: PolicySet, candidate: PolicySet, currentIntel: IntelLayerSet? = nil, candidateIntel: IntelLayerSet? = nil) {

@@ -3,6 +3,7 @@ import Foundation
 /// `IntelLayerSet.match` by lookups instead of a scan of every target, as the kernel looks up
 /// its maps: for replaying many recorded decisions against 100,000 indicators.
 public struct IntelIndex: Sendable {
+    /// The layers looked up.
     public let layers: IntelLayerSet
     /// The prefix lengths held per family, longest first: one lookup each.
     private let lengths: [IPAddress.Family: [Int]]
