@@ -9,6 +9,7 @@ CHROMEDRIVER (default /usr/bin/chromedriver), CHROMIUM (default /usr/bin/chromiu
 import base64
 import os
 import sys
+import tempfile
 import traceback
 
 from selenium import webdriver
@@ -279,6 +280,18 @@ def check_feeds(console, fleet):
     console.heading('Threat feeds')
     console.text_in('main', 'No feeds')
     console.shot('15-feeds')
+    # A list on the server's disk naming the block curl reached: previewed, not added.
+    path = os.path.join(tempfile.mkdtemp(prefix='sluice-feed-'), 'list.txt')
+    with open(path, 'w') as handle:
+        handle.write('10.20.0.0/16\n')
+    console.set_text('input[name=feed-name]', 'preview-list')
+    console.set_text('input[name=feed-url]', path)
+    console.click('button[name=preview-feed]')
+    console.text_in('#replay-preview', 'This feed would have denied')
+    console.text_in('#replay-preview', 'feed preview-list indicator 10.20.0.0/16')
+    console.find('button[name=add-feed]')
+    console.shot('15-feed-preview')
+    console.text_in('main', 'No feeds')
 
 
 def check_rules_and_reports(console, fleet):
@@ -287,6 +300,10 @@ def check_rules_and_reports(console, fleet):
     console.text_in('table', 'connection rate 12x baseline')
     console.shot('12-learned-rules')
     console.driver.find_elements(By.CSS_SELECTOR, 'button[name=approve]')[0].click()
+    # What approving would have done to the node's last 7 days shows before the confirmation.
+    console.text_in('#replay-preview', 'Approving it would have denied')
+    console.shot('12-learned-rule-preview')
+    console.click('button[name=confirm-approve]')
     console.text_in('main', 'Approved rule')
 
     console.open('reports')

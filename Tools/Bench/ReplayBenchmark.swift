@@ -19,12 +19,19 @@ struct ReplayBenchmark: AsyncParsableCommand {
     @Option(help: "Nodes the decisions come from.")
     var nodes: Int = 10
 
+    @Option(
+        name: .customLong("feed-indicators"),
+        help: "Instead of a policy change, preview a feed of this many indicators (addresses, /24 prefixes, names) over the policies in force.")
+    var feedIndicators: Int = 0
+
     func run() async throws {
         print("## Replay of \(events) recorded decisions (\(applications) applications, \(nodes) nodes)\n")
         print("| distinct flows | parse lines s | replay s | total s | decisions/s | newly denied | unknown |")
         print("|---|---|---|---|---|---|---|")
         let current = PolicySet(policies(allowing: true))
-        let candidate = current.replacing(with: policies(allowing: false))
+        let candidate = feedIndicators > 0 ? current : current.replacing(with: policies(allowing: false))
+        let layers = feedIndicators > 0 ? IntelLayerSet().replacingFeed("bench", with: feed(), now: Date()) : nil
+        if feedIndicators > 0 { print("(a feed of \(feedIndicators) indicators added; the policies unchanged)\n") }
         for flows in distinct.split(separator: ",").compactMap({ Int($0) }) {
             let lines = (0..<events).map { event($0, flows: flows).jsonLine }
             let clock = ContinuousClock()
@@ -32,7 +39,7 @@ struct ReplayBenchmark: AsyncParsableCommand {
             let parsed = lines.compactMap { try? DecisionEvent(jsonLine: $0) }
             let parsedAt = clock.now
             let report = try PolicyReplay.run(
-                events: parsed, policies: { _ in .init(current: current, candidate: candidate) }, limits: .init(budget: .seconds(600)))
+                events: parsed, policies: { _ in .init(current: current, candidate: candidate, currentIntel: layers.map { _ in IntelLayerSet() }, candidateIntel: layers) }, limits: .init(budget: .seconds(600)))
             let done = clock.now
             let total = Self.seconds(done - started)
             print(
@@ -63,6 +70,19 @@ struct ReplayBenchmark: AsyncParsableCommand {
         let parsed = PolicyParser.parse(text, file: "bench.yaml")
         precondition(!parsed.diagnostics.contains { $0.severity == .error }, "\(parsed.diagnostics)")
         return parsed.policies
+    }
+
+    /// A deny feed: a third single addresses, a third /24 prefixes, a third names, some of each
+    /// meeting the recorded traffic (10.0–99.x.x, `svc-N.example.com`).
+    func feed() -> [IntelIndicator] {
+        (0..<feedIndicators).map { index in
+            let text = switch index % 3 {
+            case 0: "10.\(index % 200).\(index / 200 % 256).\(index % 250 + 1)"
+            case 1: "10.\(100 + index % 150).\(index / 150 % 256).0/24"
+            default: index % 1000 == 2 ? "svc-\(index / 1000 % 50).example.com" : "host-\(index).bad.example"
+            }
+            return IntelIndicator(feed: "bench", indicator: text, target: try! IntelTarget.parse(text).get(), action: .deny, expires: nil)
+        }
     }
 
     /// Decision `index`, one of `flows` distinct ones, as the agent records it under the

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one replayed event asks: the fields the kernel decides by. Recorded traffic repeats
 /// itself, so decisions are kept per key and each distinct flow is decided once.
 struct ReplayKey: Hashable {
@@ -30,10 +32,16 @@ struct NodeDecider {
     let engine: DecisionEngine
     /// What the resolver could not find: the subjects the replay cannot judge.
     let unresolved: [String]
-    /// Whether any rule is by name, which events without a recorded name cannot meet.
+    /// Whether any rule or feed indicator is by name, which events without a recorded name
+    /// cannot meet.
     let hasNameRules: Bool
+    /// The feed layers the node enforces over the policy, and when their expiry is judged.
+    let intel: IntelIndex?
+    let now: Date
 
-    init(_ set: PolicySet, resolver: ReplayResolver, side: String) throws(PolicyReplayError) {
+    init(_ set: PolicySet, intel: IntelLayerSet? = nil, now: Date = Date(), resolver: ReplayResolver, side: String) throws(PolicyReplayError) {
+        self.intel = intel.map(IntelIndex.init)
+        self.now = now
         compiled = PolicyCompiler.compile(set, resolver: resolver)
         let errors = compiled.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty { throw .doesNotCompile(node: resolver.node, side: side, diagnostics: errors.map(\.description)) }
@@ -45,11 +53,13 @@ struct NodeDecider {
         unresolved = compiled.diagnostics.filter { $0.severity == .warning }.map(\.message)
         hasNameRules = compiled.subjects.values.contains { $0.entries.contains { $0.namePattern != nil } }
             || compiled.node.entries.contains { $0.namePattern != nil }
+            || self.intel?.hasNames == true
     }
 
     func decide(_ flow: FlowQuery) -> ReplayOutcome {
         let decision = engine.decide(flow)
-        return ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID))
+        let hit = intel?.match(destination: flow.destination, domain: flow.domain, now: now)
+        return ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID), feed: hit)
     }
 
     /// The flow the kernel decided for `event`, keyed by `key`.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Re-decides recorded decisions under the policies in force and under a candidate set, node by
 /// node (each node's policies as deployed there, its subjects resolved from its own events), with
 /// the core's decision engine and so the kernel's precedence, and counts what changes per
@@ -22,14 +24,21 @@ public enum PolicyReplay {
         }
     }
 
-    /// The policies of one node: those in force and those the change would leave.
+    /// The policies of one node: those in force and those the change would leave, with the feed
+    /// layers the node enforces over each (none: no layer is modelled).
     public struct NodePolicies: Sendable {
         public var current: PolicySet
         public var candidate: PolicySet
+        /// The feed layers the node holds now.
+        public var currentIntel: IntelLayerSet?
+        /// The feed layers after the change (a feed added, changed or dropped).
+        public var candidateIntel: IntelLayerSet?
 
-        public init(current: PolicySet, candidate: PolicySet) {
+        public init(current: PolicySet, candidate: PolicySet, currentIntel: IntelLayerSet? = nil, candidateIntel: IntelLayerSet? = nil) {
             self.current = current
             self.candidate = candidate
+            self.currentIntel = currentIntel
+            self.candidateIntel = candidateIntel
         }
     }
 
@@ -37,9 +46,10 @@ public enum PolicyReplay {
     ///   - events: recorded events, any order, any nodes; flow records are skipped.
     ///   - policies: each node's two policy sets, by node name.
     ///   - mounts: where an absolute cgroup path in a policy may start (`ReplayResolver`).
+    ///   - now: when feed indicators' expiry is judged.
     public static func run(
         events: [DecisionEvent], policies: (String) -> NodePolicies, limits: Limits = Limits(),
-        mounts: [String] = ReplayResolver.commonMounts
+        mounts: [String] = ReplayResolver.commonMounts, now: Date = Date()
     ) throws(PolicyReplayError) -> ReplayReport {
         var tally = ReplayTally(limits: limits)
         let clock = ContinuousClock()
@@ -59,8 +69,8 @@ public enum PolicyReplay {
             let resolver = ReplayResolver(node: node, events: indices.lazy.map { events[$0] }, mounts: mounts)
             let sets = policies(node)
             let deciders = try (
-                current: NodeDecider(sets.current, resolver: resolver, side: "current"),
-                candidate: NodeDecider(sets.candidate, resolver: resolver, side: "candidate")
+                current: NodeDecider(sets.current, intel: sets.currentIntel, now: now, resolver: resolver, side: "current"),
+                candidate: NodeDecider(sets.candidate, intel: sets.candidateIntel, now: now, resolver: resolver, side: "candidate")
             )
             tally.note(deciders.current.unresolved + deciders.candidate.unresolved)
             tally.report.nodes.append(node)

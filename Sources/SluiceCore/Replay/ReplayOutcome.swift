@@ -7,29 +7,43 @@ public struct ReplayOutcome: Sendable, Hashable {
     public let rule: String
     /// `allow`, `deny`, `deny (monitor)`: the outcome without the rule.
     public let label: String
-    /// `web/egress[0]`, or the rule alone for the built-in node default.
+    /// `web/egress[0]`, the rule alone for the built-in node default, or `feed F indicator I`
+    /// when a feed layer decided.
     public let ruleName: String
+    /// The feed indicator that decided over the policy's verdict; the policy's rule stays in
+    /// `policy` and `rule`, as the kernel's event keeps it.
+    public let intel: IntelHit?
 
-    public init(action: RuleAction, enforced: Bool, policy: String?, rule: String) {
+    public init(action: RuleAction, enforced: Bool, policy: String?, rule: String, intel: IntelHit? = nil) {
         self.action = action
         self.enforced = enforced
         self.policy = policy
         self.rule = rule
+        self.intel = intel
         // Made once per outcome: the replay compares and shows them per event.
         label = action.rawValue + (action != .allow && !enforced ? " (monitor)" : "")
-        ruleName = policy.map { "\($0)/\(rule)" } ?? rule
+        ruleName = intel.map { "feed \($0.feed) indicator \($0.indicator)" } ?? policy.map { "\($0)/\(rule)" } ?? rule
     }
 
     /// What the event recorded.
     public init(recorded event: DecisionEvent) {
-        self.init(action: event.verdict, enforced: event.enforced, policy: event.policy, rule: event.rule)
+        self.init(
+            action: event.verdict, enforced: event.enforced, policy: event.policy, rule: event.rule,
+            intel: event.intel?.outcome == .decided ? event.intel : nil)
     }
 
-    /// What the engine decided, named as the agent names events (`EventEnricher`).
-    public init(decision: Decision, rule: RuleInfo?) {
-        self.init(
-            action: decision.verdict.action, enforced: !decision.verdict.monitor, policy: rule?.policy,
-            rule: rule?.rule ?? (decision.byDefault ? "default" : "rule-\(decision.verdict.ruleID)"))
+    /// What the engine decided, named as the agent names events (`EventEnricher`), after the
+    /// feed layers' live `indicator` for the destination by the kernel's precedence
+    /// (`IntelPrecedence`): a decided hit replaces the action and is enforced.
+    public init(decision: Decision, rule: RuleInfo?, feed indicator: IntelIndicator? = nil) {
+        let name = rule?.rule ?? (decision.byDefault ? "default" : "rule-\(decision.verdict.ruleID)")
+        if let indicator, IntelPrecedence.outcome(policy: decision.verdict, explicitAllow: decision.explicitAllow, feed: indicator.action) == .decided {
+            self.init(
+                action: indicator.action == .deny ? .deny : .alert, enforced: true, policy: rule?.policy, rule: name,
+                intel: IntelHit(feed: indicator.feed, indicator: indicator.indicator, outcome: .decided))
+        } else {
+            self.init(action: decision.verdict.action, enforced: !decision.verdict.monitor, policy: rule?.policy, rule: name)
+        }
     }
 
     /// Whether this replayed outcome is what the node recorded in `event`. Some outcomes hang on

@@ -42,17 +42,22 @@ extension IntelLayerSet {
     /// The live indicator the kernel would find for a destination: the most severe of the
     /// prefixes holding the address and of the looked-up name and its parents.
     public func match(destination: IPAddress, domain: DomainName?, now: Date) -> IntelIndicator? {
-        var candidates: [IntelIndicator] = []
-        for (target, entry) in installed where entry.expires.map({ $0 > now }) ?? true {
-            let hit: Bool
-            switch target {
-            case .prefix(let prefix): hit = prefix.contains(destination)
-            case .domain(let name):
-                hit = domain.map { $0 == name || $0.parents.prefix(DomainName.maximumParents).contains(name) } ?? false
-            }
-            if hit, let indicator = indicator(id: entry.id) { candidates.append(indicator) }
+        strongest(installed.lazy.filter { Self.covers($0.key, destination: destination, domain: domain) }.map(\.value), now: now)
+    }
+
+    /// Whether the kernel's lookups for a destination find `target`: a prefix holding the
+    /// address, or the name looked up or one of its nearest parents.
+    static func covers(_ target: IntelTarget, destination: IPAddress, domain: DomainName?) -> Bool {
+        switch target {
+        case .prefix(let prefix): prefix.contains(destination)
+        case .domain(let name): domain.map { $0 == name || $0.parents.prefix(DomainName.maximumParents).contains(name) } ?? false
         }
-        return candidates.max { lhs, rhs in
+    }
+
+    /// Of the entries found for one destination, the indicator that decides: the most severe
+    /// live one, the lowest key on a tie.
+    func strongest(_ entries: some Sequence<IntelEntry>, now: Date) -> IntelIndicator? {
+        entries.lazy.filter { $0.expires.map { $0 > now } ?? true }.compactMap { indicator(id: $0.id) }.max { lhs, rhs in
             lhs.action.severity != rhs.action.severity ? lhs.action.severity < rhs.action.severity : lhs.key > rhs.key
         }
     }

@@ -91,6 +91,7 @@ extension OperationRule {
             "endSilence": .init(.user(.operator)),
             "listLearnedRules": .init(.user(.viewer)),
             "decideLearnedRule": .init(.user(.operator), body: small),
+            "previewLearnedRule": .init(.user(.operator)),
             "statsTimeline": .init(.user(.viewer)),
             "statsTop": .init(.user(.viewer)),
             "statsNewDestinations": .init(.user(.viewer)),
@@ -98,6 +99,8 @@ extension OperationRule {
             "listFeeds": .init(.user(.viewer)),
             "feedLayers": .init(.user(.viewer)),
             "addFeed": .init(.user(.admin), body: small),
+            // Fetches what an add would (a URL or a file on the server): who may add may preview.
+            "previewFeed": .init(.user(.admin), body: small),
             "showFeed": .init(.user(.viewer)),
             "removeFeed": .init(.user(.admin)),
             "syncFeed": .init(.user(.admin)),

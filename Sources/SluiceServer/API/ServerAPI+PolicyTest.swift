@@ -17,10 +17,7 @@ extension ServerAPI {
         }
         let selector = body.nodeSelector?.additionalProperties
         if let selector, let problem = NodeSelector.validate(selector) { throw APIError.badRequest("node_selector: \(problem)") }
-        let since = try QueryCheck.time(body.since ?? "7d", "since")
-        let limit = try QueryCheck.int(body.limit, "limit", range: 1...1_000_000) ?? 200_000
-        let budget = Duration.seconds(try QueryCheck.int(body.budgetSeconds, "budget_seconds", range: 1...300) ?? 30)
-        let rows = try QueryCheck.int(body.rows, "rows", range: 1...5000) ?? 500
+        let window = try ReplayWindow(since: body.since, limit: body.limit, budgetSeconds: body.budgetSeconds, rows: body.rows)
         let sources = body.documents.enumerated().map { index, text in (file: body.fileNames?[index] ?? "document[\(index)]", text: text) }
 
         let current = try await store.latestPolicies(includeDeleted: false)
@@ -37,12 +34,21 @@ extension ServerAPI {
             throw APIError.unprocessable(failure.description, details: failure.details)
         }
 
+        var report = try await replayStored(nodes: nodes.filter { sets.byNode[$0.name] != nil }, policies: sets.byNode, window: window)
+        if sets.byNode.isEmpty { report.notes.insert("the push would change no node's policies: nothing to replay", at: 0) }
+        return .ok(.init(body: .json(try WireForm.schema(report))))
+    }
+
+    /// Replays the stored decisions of `nodes` in `window` under each node's two policy sets
+    /// (`policies` by node name), off the cooperative pool: the policy test's and the previews'
+    /// one way to do it.
+    func replayStored(
+        nodes: [NodeRecord], policies byNode: [String: PolicyReplay.NodePolicies], window: ReplayWindow
+    ) async throws -> ReplayReport {
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: budget)
-        let (events, readLimit) = try await policyTestEvents(
-            nodeIDs: nodes.filter { sets.byNode[$0.name] != nil }.map(\.id), sinceUs: since, limit: limit, deadline: deadline)
-        let limits = PolicyReplay.Limits(rows: rows, budget: max(.zero, deadline - clock.now))
-        let byNode = sets.byNode
+        let deadline = clock.now.advanced(by: window.budget)
+        let (events, readLimit) = try await policyTestEvents(nodeIDs: nodes.map(\.id), sinceUs: window.sinceUs, limit: window.limit, deadline: deadline)
+        let limits = PolicyReplay.Limits(rows: window.rows, budget: max(.zero, deadline - clock.now))
         var report: ReplayReport
         do {
             report = try await Offload.run {
@@ -51,9 +57,8 @@ extension ServerAPI {
         } catch let error as PolicyReplayError {
             throw APIError.unprocessable("the replay could not run", details: [error.description])
         }
-        if byNode.isEmpty { report.notes.insert("the push would change no node's policies: nothing to replay", at: 0) }
         report.incomplete = [readLimit, report.incomplete].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
-        return .ok(.init(body: .json(try WireForm.schema(report))))
+        return report
     }
 
     /// The newest decisions of `nodeIDs` since `sinceUs`, at most `limit`, and why reading

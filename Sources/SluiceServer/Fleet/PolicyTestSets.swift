@@ -19,12 +19,9 @@ struct PolicyTestSets {
         func set(_ sources: [(file: String, text: String)]) throws(Failure) -> PolicySet {
             let key = sources.map(\.file)
             if let known = parsed[key] { return known }
-            let loaded = PolicyLoader.check(sources: sources)
-            if loaded.hasErrors {
-                throw Failure(description: "the policies for a node do not validate together", details: loaded.errors.map(\.description))
-            }
-            parsed[key] = loaded.policySet
-            return loaded.policySet
+            let loaded = try Self.load(sources)
+            parsed[key] = loaded
+            return loaded
         }
         for node in nodes where node.revokedUs == nil {
             let now = current.filter { NodeSelector.matches($0.version.nodeSelector, labels: node.labels) }
@@ -35,6 +32,20 @@ struct PolicyTestSets {
             guard Self.texts(before) != Self.texts(after) else { continue }
             byNode[node.name] = PolicyReplay.NodePolicies(current: try set(before), candidate: try set(after))
         }
+    }
+
+    /// The server's policies a node with `labels` is handed now, parsed: what a preview of a
+    /// learned rule or a feed keeps on both sides.
+    static func policies(labels: [String: String], current: [StoredPolicyVersion]) throws(Failure) -> PolicySet {
+        try load(current.filter { NodeSelector.matches($0.version.nodeSelector, labels: labels) }.map(source))
+    }
+
+    private static func load(_ sources: [(file: String, text: String)]) throws(Failure) -> PolicySet {
+        let loaded = PolicyLoader.check(sources: sources)
+        if loaded.hasErrors {
+            throw Failure(description: "the policies for a node do not validate together", details: loaded.errors.map(\.description))
+        }
+        return loaded.policySet
     }
 
     private static func source(_ stored: StoredPolicyVersion) -> (file: String, text: String) {

@@ -58,6 +58,15 @@ extension Store {
         }
     }
 
+    /// Every learned rule the node last reported, as it reported them.
+    func learnedRules(nodeID: String) async throws -> [LearnedRule] {
+        try await database.read { sql in
+            try await sql.raw("SELECT rule FROM learned_rules WHERE node_id = \(bind: nodeID) ORDER BY rule_id").all().compactMap {
+                JSONColumn.decode(fleet: LearnedRule.self, try $0.string("rule"))
+            }
+        }
+    }
+
     /// Records an operator decision on a node's learned rule, to be delivered with the node's
     /// next heartbeat answer.
     func decideRule(

@@ -24,17 +24,10 @@ struct PolicyTestCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Candidate policy files or folders.", valueName: "file"))
     var files: [String]
 
-    @Option(help: ArgumentHelp("Decisions since: an RFC 3339 time or a duration back from now (15m, 2h, 7d).", valueName: "when"))
-    var since: String = "7d"
+    @OptionGroup var replay: ReplayOptions
 
     @Option(help: ArgumentHelp("Deploy to nodes with these labels only, as push --nodes: key=value,…", valueName: "labels"))
     var nodes: String?
-
-    @Option(help: ArgumentHelp("At most this many of the newest decisions (server default 200000).", valueName: "n"))
-    var limit: Int?
-
-    @Option(help: ArgumentHelp("Seconds the replay may take (default 30).", valueName: "seconds"))
-    var budget: Int?
 
     @Flag(help: "Replay this node's agent's recent decisions under its applied policy, not the server's.")
     var local = false
@@ -48,21 +41,12 @@ struct PolicyTestCommand: AsyncParsableCommand {
     func validate() throws {
         if local && nodes != nil { throw ValidationError("--nodes selects server nodes; --local tests this node only") }
         if local && server.server != nil { throw ValidationError("--local reads this node's agent; leave out --server") }
-        if ReplaySince.nanoseconds(since, now: 0) == nil { throw ValidationError("--since must be an RFC 3339 time or a duration like 15m, 2h, 7d") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if let budget, !(1...300).contains(budget) { throw ValidationError("--budget must be from 1 to 300 seconds") }
     }
 
     func run() async throws {
         let paths = CommandArguments.policyFiles(files)
         let report = local ? try await testLocally(paths) : try await testOnServer(paths)
-        if output == .json {
-            print(try FleetJSON.pretty(report))
-        } else {
-            let lines = report.text.split(separator: "\n", omittingEmptySubsequences: false)
-            print(Terminal.paint(String(lines[0]), report.deniesAllowedTraffic ? .red : .bold))
-            for line in lines.dropFirst() { print(line) }
-        }
+        try report.show(output)
         if report.deniesAllowedTraffic { throw ExitCode(2) }
         if report.incomplete != nil { throw ExitCode(3) }
     }
@@ -71,15 +55,14 @@ struct PolicyTestCommand: AsyncParsableCommand {
         let documents = try paths.map { try PolicyFileReader.read($0).get() }
         let selector = try nodes.map { try CommandArguments.labels([$0], option: "--nodes") }
         let request = Components.Schemas.PolicyTestRequest(
-            documents: documents, fileNames: paths, nodeSelector: selector.map { .init(additionalProperties: $0) }, since: since,
-            limit: limit, budgetSeconds: budget)
+            documents: documents, fileNames: paths, nodeSelector: selector.map { .init(additionalProperties: $0) }, since: replay.since,
+            limit: replay.limit, budgetSeconds: replay.budget)
         let wire = try await server.with { connection in
-            try await connection.call(timeout: .seconds(Int64(budget ?? 30) + 60)) { client in
+            try await connection.call(timeout: replay.timeout) { client in
                 try await client.testPolicies(body: .json(request)).ok.body.json
             }
         }
-        // The document's type and the core's are the same JSON.
-        return try FleetJSON.decoder().decode(ReplayReport.self, from: JSONEncoder().encode(wire))
+        return try ReplayReport(wire: wire)
     }
 
     private func testLocally(_ paths: [String]) async throws -> ReplayReport {
@@ -91,19 +74,19 @@ struct PolicyTestCommand: AsyncParsableCommand {
         }
         let policies = PolicyReplay.NodePolicies(
             current: applied.policySet, candidate: applied.policySet.replacing(with: candidate.policySet.policies))
-        let cutoff = ReplaySince.nanoseconds(since, now: Int64(Date().timeIntervalSince1970 * 1e9))!
+        let cutoff = ReplaySince.nanoseconds(replay.since, now: Int64(Date().timeIntervalSince1970 * 1e9))!
         let client = AgentClient(layout: layout)
         var events: [DecisionEvent] = []
-        for try await lines in try await client.lines("/v1/events?follow=false&kind=decision&recent=\(limit ?? 1_000_000)") {
+        for try await lines in try await client.lines("/v1/events?follow=false&kind=decision&recent=\(replay.limit ?? 1_000_000)") {
             for line in lines {
                 if case .event(let event)? = try? EventStreamLine(jsonLine: line), event.timeNanoseconds >= cutoff { events.append(event) }
             }
         }
         var report = try PolicyReplay.run(
-            events: events, policies: { _ in policies }, limits: .init(budget: .seconds(budget ?? 30)),
+            events: events, policies: { _ in policies }, limits: .init(budget: .seconds(replay.budget ?? 30)),
             mounts: [(try? CgroupFS.discover().mount.mountPoint)].compactMap { $0 })
         report.notes.append(
-            "the agent keeps only its most recent decisions in memory (1000 by default): \(events.count) since \(since) were replayed; the server keeps the history")
+            "the agent keeps only its most recent decisions in memory (1000 by default): \(events.count) since \(replay.since) were replayed; the server keeps the history")
         return report
     }
 }

@@ -12,7 +12,7 @@ struct RulesCommand: AsyncParsableCommand {
             removes it and teaches the baseline that its traffic is normal; revoke withdraws an installed \
             or approved rule now.
             """,
-        subcommands: [List.self, Show.self, Verdict.Approve.self, Verdict.Reject.self, Verdict.Revoke.self])
+        subcommands: [List.self, Show.self, Verdict.Approve.self, Verdict.Reject.self, Verdict.Revoke.self, RulePreviewCommand.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List learned rules, newest first.")

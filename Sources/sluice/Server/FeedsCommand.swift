@@ -24,6 +24,13 @@ struct FeedsCommand: AsyncParsableCommand {
         @Option(name: .customLong("node"), help: "Only nodes with this label, key=value (repeatable).") var selector: [String] = []
         @Option(name: .customLong("min-confidence"), help: "Leave out STIX indicators below this confidence (0-100).") var minConfidence: Int = 0
         @Option(name: .customLong("expiry"), help: "Seconds a list entry holds after the last sync that saw it.") var expirySeconds: Int?
+        @Flag(
+            name: .customLong("dry-run"),
+            help: "Add nothing: fetch the feed and replay the recorded decisions of the nodes it targets with its layer (a feed of that name: changed to this).")
+        var dryRun = false
+        @Option(help: ArgumentHelp("With --dry-run: decisions since an RFC 3339 time or a duration back (15m, 2h, 7d).", valueName: "when"))
+        var since: String = "7d"
+        @Option(name: .shortAndLong, help: "With --dry-run: table or json.") var output: EventsCommand.Output = .table
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
@@ -44,6 +51,14 @@ struct FeedsCommand: AsyncParsableCommand {
                 name: name, kind: kind, format: formatPayload, url: url, collection: collection, auth: auth, username: user,
                 secret: auth == .none ? nil : secret, caFile: caFile, pollSeconds: pollSeconds, action: action,
                 nodeSelector: .init(additionalProperties: labels), minConfidence: minConfidence, expirySeconds: expirySeconds)
+            if dryRun {
+                let wire = try await server.with { [since] connection in
+                    // The fetch (up to its limits) and the replay's 30 seconds.
+                    try await connection.call(timeout: .seconds(300)) { try await $0.previewFeed(query: .init(since: since), body: .json(request)).ok.body.json }
+                }
+                try ReplayReport(wire: wire).show(output)
+                return
+            }
             let feed = try await server.call { try await $0.addFeed(body: .json(request)).created.body.json }
             print("added feed \(feed.name) (\(feed.kind.rawValue), \(feed.action.rawValue)); check its first sync with: sluice feeds show \(feed.name)")
         }

@@ -57,8 +57,8 @@ export async function get(path, query) {
   return response.json();
 }
 
-export async function post(path, body) {
-  const response = await request('POST', path, { body });
+export async function post(path, body, query) {
+  const response = await request('POST', path, { body, query });
   return response.status === 204 ? null : response.json();
 }
 

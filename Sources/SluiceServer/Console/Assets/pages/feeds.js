@@ -1,6 +1,7 @@
 // Threat-intelligence feeds: each feed's last sync and error, its newest indicators; admins sync now.
 import * as api from '../api.js';
-import { h, mount, panel, table, badge, ago, empty, errorBanner, banner, action, number } from '../ui.js';
+import { h, mount, panel, table, badge, ago, empty, errorBanner, banner, action, number, field, select } from '../ui.js';
+import { replayReport } from './policy-preview.js';
 
 export async function feedsPage(main, { session }) {
   const status = h('div', { 'aria-live': 'polite' });
@@ -9,7 +10,47 @@ export async function feedsPage(main, { session }) {
   let selected = null;
   mount(main, h('div.page-head', h('h1', 'Threat feeds')),
     h('p.muted', 'Each feed is a layer on the nodes its selector matches: connections to its indicators are denied or alerted on for every application. A failed sync keeps the last good set in force. Add and remove feeds with sluice feeds.'),
-    status, panel('Feeds', listBox), detailBox);
+    status, panel('Feeds', listBox), detailBox, session.can('admin') ? previewForm() : null);
+
+  // Before a feed is added (or to change one of the same name): fetch it as a sync would and
+  // replay the last 7 days of the nodes it targets with its layer. Nothing is stored until Add.
+  function previewForm() {
+    const name = h('input', { name: 'feed-name', placeholder: 'blocklist', required: true });
+    const url = h('input', { name: 'feed-url', placeholder: 'https://… or /path/on/server', size: 48 });
+    const kind = select('feed-kind', [['list', 'list'], ['taxii', 'TAXII 2.1']], 'list');
+    const format = select('feed-format', ['list', 'hosts', 'spamhaus-drop', 'feodo-csv', 'feodo-json'].map((f) => [f, f]), 'list');
+    const collection = h('input', { name: 'feed-collection', placeholder: 'TAXII collection id' });
+    const feedAction = select('feed-action', [['deny', 'deny'], ['alert', 'alert']], 'deny');
+    const labels = h('input', { name: 'feed-labels', placeholder: 'env=prod, role=web (all nodes when empty)' });
+    const result = h('div');
+    const onError = (e) => mount(result, errorBanner(e));
+    function request() {
+      const selector = {};
+      for (const pair of labels.value.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const [key, ...rest] = pair.split('=');
+        selector[key.trim()] = rest.join('=').trim();
+      }
+      const taxii = kind.value === 'taxii';
+      return { name: name.value.trim(), kind: kind.value, url: url.value.trim(), action: feedAction.value, node_selector: selector,
+        ...(taxii ? { collection: collection.value.trim() } : { format: format.value }) };
+    }
+    async function add(body) {
+      await api.post('/feeds', body);
+      mount(result, banner('ok', `Added feed ${body.name}; its first sync runs now.`));
+      await load();
+    }
+    function preview() {
+      const body = request();
+      mount(result, replayReport(api.post('/feeds/preview', body, { since: '7d' }), `What feed ${body.name} would have done`, 'This feed'),
+        h('div.actions', action(`Add feed ${body.name}`, () => add(body), { kind: 'primary', onError, name: 'add-feed' })));
+    }
+    return panel('Preview a feed before adding it',
+      h('div.form-grid', field('Name', name), field('Kind', kind), field('URL or file', url), field('List format', format),
+        field('TAXII collection', collection), field('Action', feedAction), field('Nodes with labels', labels)),
+      h('div.actions', action('Preview', preview, { kind: 'primary', onError, name: 'preview-feed' })),
+      h('p.muted', 'Credentials for a feed are set with sluice feeds add (--user, --bearer).'),
+      result);
+  }
 
   async function sync(feed) {
     const after = await api.post(`/feeds/${encodeURIComponent(feed.name)}/sync`);

@@ -5,19 +5,24 @@ import { h, mount, banner, errorBanner, number, table } from '../ui.js';
 
 /// A panel that fills itself with the replay of `documents` (named `fileNames`).
 export function replayPreview(documents, fileNames) {
+  return replayReport(api.post('/policies/test', { documents, file_names: fileNames, since: '7d' }), 'What this change would have done', 'This change');
+}
+
+/// A panel that fills itself with the replay report `answer` resolves to (a policy test, a learned
+/// rule's or a feed's preview, all over the last 7 days); `what` starts its sentence.
+export function replayReport(answer, heading, what) {
   const box = h('div.replay-preview#replay-preview', { 'aria-live': 'polite' }, h('p.muted', 'Replaying the last 7 days of recorded decisions…'));
-  api.post('/policies/test', { documents, file_names: fileNames, since: '7d' })
-    .then((report) => mount(box, ...summary(report), drillDown(report)))
+  answer.then((report) => mount(box, ...summary(report, heading, what), drillDown(report)))
     .catch((error) => mount(box, errorBanner(error)));
   return box;
 }
 
-function summary(report) {
+function summary(report, heading, what) {
   const applications = `${number(report.applications_newly_denied)} application${report.applications_newly_denied === 1 ? '' : 's'}`;
-  const sentence = `This change would have denied ${number(report.newly_denied)} connection${report.newly_denied === 1 ? '' : 's'} of ${applications} in the last 7 days`
-    + ` (${number(report.events)} decisions replayed; ${number(report.newly_allowed)} newly allowed, ${number(report.unknown)} unknown).`;
+  const sentence = `${what} would have denied ${number(report.newly_denied)} connection${report.newly_denied === 1 ? '' : 's'} of ${applications} in the last 7 days`
+    + ` (${number(report.events)} decisions replayed; ${number(report.changed)} changed, ${number(report.newly_allowed)} newly allowed, ${number(report.unknown)} unknown).`;
   return [
-    h('h3', 'What this change would have done'),
+    h('h3', heading),
     banner(report.newly_denied > 0 ? 'error' : 'ok', sentence),
     report.incomplete ? banner('warn', `Incomplete: ${report.incomplete}.`) : null,
     report.notes.length ? h('details.replay-notes', h('summary', `What the replay cannot know (${report.notes.length})`), h('ul', report.notes.map((n) => h('li', n)))) : null,

@@ -1,0 +1,102 @@
+import Foundation
+import SluiceAPI
+import SluiceCore
+
+/// What a feed's layer would have done to the recorded traffic of the nodes it targets (issue 15):
+/// the feed fetched and parsed as a sync does (same limits, nothing stored), each node's feed
+/// layers now against the same with this feed added or changed, over its policies, replayed like
+/// a policy test with the kernel's precedence (`IntelPrecedence`).
+extension ServerAPI {
+    func previewFeed(_ input: Operations.PreviewFeed.Input) async throws -> Operations.PreviewFeed.Output {
+        _ = try user()
+        let query = input.query
+        let window = try ReplayWindow(since: query.since, limit: query.limit, budgetSeconds: query.budgetSeconds, rows: query.rows)
+        let request = switch input.body { case .json(let body): body }
+        let spec = try FeedSpec(request)
+        let now = Date()
+        let indicators = try await previewIndicators(spec, now: now)
+
+        // A feed of this name keeps its layer where its selector matches now: a changed selector
+        // drops it from nodes the new one leaves out, which are replayed too.
+        let existing = try await store.feed(name: spec.name)?.spec.nodeSelector
+        func targets(_ labels: [String: String]) -> Bool { NodeSelector.matches(spec.nodeSelector, labels: labels) }
+        let nodes = try await store.nodes().filter { node in
+            node.revokedUs == nil && (targets(node.labels) || existing.map { NodeSelector.matches($0, labels: node.labels) } == true)
+        }
+        let current = try await store.latestPolicies(includeDeleted: false)
+        // Nodes with the same labels get the same policies and layers: one read and parse.
+        var byLabels: [[String: String]: PolicyReplay.NodePolicies] = [:]
+        var byNode: [String: PolicyReplay.NodePolicies] = [:]
+        for node in nodes {
+            if byLabels[node.labels] == nil {
+                let layers = try await feedLayers(labels: node.labels, now: now)
+                let held = targets(node.labels) ? indicators : []
+                do {
+                    byLabels[node.labels] = try await Offload.run {
+                        let policies = try PolicyTestSets.policies(labels: node.labels, current: current)
+                        return PolicyReplay.NodePolicies(
+                            current: policies, candidate: policies, currentIntel: layers,
+                            candidateIntel: layers.replacingFeed(spec.name, with: held, now: now))
+                    }
+                } catch let failure as PolicyTestSets.Failure {
+                    throw APIError.unprocessable(failure.description, details: failure.details)
+                }
+            }
+            byNode[node.name] = byLabels[node.labels]
+        }
+        var report = try await replayStored(nodes: nodes, policies: byNode, window: window)
+        report.notes.insert("feed \(spec.name) would hold \(indicators.count) indicators (\(spec.action.rawValue))", at: 0)
+        if nodes.isEmpty { report.notes.insert("the feed's node selector matches no node: nothing to replay", at: 1) }
+        return .ok(.init(body: .json(try WireForm.schema(report))))
+    }
+
+    /// The feed's indicators as a sync would store them; a fetch or parse that fails is a 422.
+    private func previewIndicators(_ spec: FeedSpec, now: Date) async throws -> [IntelIndicator] {
+        let items: [FeedItem]
+        do {
+            switch try await app.feedPoller.sync.fetch(StoredFeed(previewing: spec), now: now).change {
+            case .replace(let all): items = all
+            case .merge(let sources): items = sources.flatMap(\.items)
+            case .unchanged: items = []
+            }
+        } catch let error as FeedError {
+            throw APIError.unprocessable("feed \(spec.name) could not be read", details: [error.description])
+        } catch {
+            throw APIError.unprocessable("feed \(spec.name) could not be read", details: ["\(error)"])
+        }
+        let maximum = configuration.feedLimits.maximumIndicators
+        if items.count > maximum {
+            throw APIError.unprocessable(
+                "feed \(spec.name) could not be read", details: [FeedError(feed: spec.name, reason: .tooManyIndicators(limit: maximum)).description])
+        }
+        return items.map { $0.indicator(feed: spec.name, action: spec.action) }
+    }
+
+    /// The feed layers a node with `labels` holds now: every page of what its poll would answer.
+    private func feedLayers(labels: [String: String], now: Date) async throws -> IntelLayerSet {
+        var indicators: [IntelIndicator] = []
+        var after: Int64?
+        while true {
+            let delta = try await store.intelDelta(labels: labels, after: after, pageSize: Self.intelPageSize)
+            indicators += delta.upserts
+            guard delta.more else { break }
+            after = Int64(delta.cursor)
+        }
+        let all = indicators
+        return try await Offload.run { IntelLayerSet(indicators: all, now: now) }
+    }
+}
+
+extension StoredFeed {
+    /// A feed not stored: what a preview fetches whole (no cursor, no conditional request).
+    init(previewing spec: FeedSpec) {
+        id = 0
+        self.spec = spec
+        createdBy = ""
+        createdUs = 0
+        indicatorCount = 0
+        unusable = 0
+        fetches = 0
+        notModified = 0
+    }
+}
