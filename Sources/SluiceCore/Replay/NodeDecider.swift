@@ -32,6 +32,13 @@ struct NodeDecider {
     let unresolved: [String]
     /// Whether any rule is by name, which events without a recorded name cannot meet.
     let hasNameRules: Bool
+    private var outcomes: [OutcomeKey: ReplayOutcome] = [:]
+
+    /// What an outcome depends on.
+    private struct OutcomeKey: Hashable {
+        var verdict: Verdict
+        var byDefault: Bool
+    }
 
     init(_ set: PolicySet, resolver: ReplayResolver, side: String) throws(PolicyReplayError) {
         compiled = PolicyCompiler.compile(set, resolver: resolver)
@@ -47,15 +54,13 @@ struct NodeDecider {
             || compiled.node.entries.contains { $0.namePattern != nil }
     }
 
-    func decide(_ flow: FlowQuery) -> ReplayOutcome {
-        let decision = engine.decide(flow)
-        return ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID))
-    }
-
-    /// The flow the kernel decided for `event`, keyed by `key`.
-    static func flow(_ key: ReplayKey, event: DecisionEvent, resolver: ReplayResolver) -> FlowQuery {
-        FlowQuery(
-            executable: ReplayResolver.identity(of: event), cgroupAncestry: resolver.ancestry(of: event), destination: key.destination,
-            port: key.port, transport: key.transport, domain: key.domain.flatMap(DomainName.init))
+    /// The outcome of `flow`; the text of each rule's outcome is made once.
+    mutating func decide(_ flow: FlowQuery) -> ReplayOutcome {
+        let decision = engine.decide(flow, explaining: false)
+        let key = OutcomeKey(verdict: decision.verdict, byDefault: decision.byDefault)
+        if let known = outcomes[key] { return known }
+        let made = ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID))
+        outcomes[key] = made
+        return made
     }
 }

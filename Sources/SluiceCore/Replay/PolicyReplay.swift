@@ -54,41 +54,42 @@ public enum PolicyReplay {
         }
         var replayed = 0
         let total = events.count - tally.report.skipped
-        nodes: for node in byNode.keys.sorted() {
+        for node in byNode.keys.sorted() {
             let indices = byNode[node]!
             let resolver = ReplayResolver(node: node, events: indices.lazy.map { events[$0] }, mounts: mounts)
             let sets = policies(node)
-            let deciders = try (
+            var replay = try NodeReplay(
                 current: NodeDecider(sets.current, resolver: resolver, side: "current"),
-                candidate: NodeDecider(sets.candidate, resolver: resolver, side: "candidate")
-            )
-            tally.note(deciders.current.unresolved + deciders.candidate.unresolved)
+                candidate: NodeDecider(sets.candidate, resolver: resolver, side: "candidate"), resolver: resolver)
+            tally.note(replay.current.unresolved + replay.candidate.unresolved)
             tally.report.nodes.append(node)
-            // Recorded traffic repeats itself: each distinct flow is decided once per node.
-            var decided: [ReplayKey: (before: ReplayOutcome, after: ReplayOutcome)] = [:]
+            // Decided first, then rate limits run in time order over the whole node, then counted.
+            var pairs: [ReplayPair?] = []
+            pairs.reserveCapacity(indices.count)
+            var outOfTime = false
             for (position, index) in indices.enumerated() {
                 if position & 1023 == 0, clock.now >= deadline {
                     tally.report.incomplete =
-                        "the time budget of \(limits.budget) ran out after \(replayed) of \(total) decisions: narrow the time range or the nodes"
-                    break nodes
+                        "the time budget of \(limits.budget) ran out after \(replayed + position) of \(total) decisions: narrow the time range or the nodes"
+                    outOfTime = true
+                    break
                 }
                 let event = events[index]
-                guard let key = ReplayKey(event) else {
+                pairs.append(ReplayKey(event).map { replay.outcomes($0, event: event) })
+            }
+            ReplayRateLimits.run(&pairs, events: events, indices: indices)
+            let candidateHasNameRules = replay.candidate.hasNameRules
+            for (position, pair) in pairs.enumerated() {
+                let event = events[indices[position]]
+                guard let pair else {
                     tally.report.skipped += 1
                     continue
                 }
                 replayed += 1
-                let outcomes: (before: ReplayOutcome, after: ReplayOutcome)
-                if let known = decided[key] {
-                    outcomes = known
-                } else {
-                    let flow = NodeDecider.flow(key, event: event, resolver: resolver)
-                    outcomes = (deciders.current.decide(flow), deciders.candidate.decide(flow))
-                    decided[key] = outcomes
-                }
-                if event.dstDomain == nil && deciders.candidate.hasNameRules { tally.eventsWithoutName += 1 }
-                tally.add(event, before: outcomes.before, after: outcomes.after)
+                if event.dstDomain == nil && candidateHasNameRules { tally.eventsWithoutName += 1 }
+                tally.add(event, before: pair.before, after: pair.after)
             }
+            if outOfTime { break }
         }
         tally.finish()
         return tally.report

@@ -9,12 +9,16 @@ public struct ReplayOutcome: Sendable, Hashable {
     public let label: String
     /// `web/egress[0]`, or the rule alone for the built-in node default.
     public let ruleName: String
+    /// The deciding `rate-limit` rule's rate, which the replay runs each application's
+    /// connects through (`ReplayRateLimits`); nil when no rate limit decided.
+    public let rate: ConnectionRate?
 
-    public init(action: RuleAction, enforced: Bool, policy: String?, rule: String) {
+    public init(action: RuleAction, enforced: Bool, policy: String?, rule: String, rate: ConnectionRate? = nil) {
         self.action = action
         self.enforced = enforced
         self.policy = policy
         self.rule = rule
+        self.rate = rate
         // Made once per outcome: the replay compares and shows them per event.
         label = action.rawValue + (action != .allow && !enforced ? " (monitor)" : "")
         ruleName = policy.map { "\($0)/\(rule)" } ?? rule
@@ -29,24 +33,35 @@ public struct ReplayOutcome: Sendable, Hashable {
     public init(decision: Decision, rule: RuleInfo?) {
         self.init(
             action: decision.verdict.action, enforced: !decision.verdict.monitor, policy: rule?.policy,
-            rule: rule?.rule ?? (decision.byDefault ? "default" : "rule-\(decision.verdict.ruleID)"))
+            rule: rule?.rule ?? (decision.byDefault ? "default" : "rule-\(decision.verdict.ruleID)"),
+            rate: decision.verdict.action == .rateLimit ? rule?.rate : nil)
+    }
+
+    /// A rate-limit rule's outcome for a connect its bucket admitted: the kernel records it as
+    /// an allow by that rule.
+    public var admitted: ReplayOutcome {
+        ReplayOutcome(action: .allow, enforced: enforced, policy: policy, rule: rule, rate: rate)
     }
 
     /// Whether this replayed outcome is what the node recorded in `event`. Some outcomes hang on
-    /// state the replay does not have: a rate limit records `allow` when its bucket admitted the
-    /// connect, an allow or alert rule records `quota` when its byte quota refused it; that rule
-    /// deciding reproduces them too.
+    /// state the replay does not have: the bucket a rate limit had before the replayed range
+    /// (so an admitted connect and a refused one both reproduce that rule deciding), and an
+    /// allow or alert rule records `quota` when its byte quota refused it.
     public func reproduces(_ event: DecisionEvent) -> Bool {
         guard policy == event.policy, rule == event.rule, enforced == event.enforced else { return false }
         switch (event.verdict, action) {
         case let (recorded, replayed) where recorded == replayed: return true
-        case (.allow, .rateLimit), (.quota, .allow), (.quota, .alert): return true
+        case (.allow, .rateLimit), (.rateLimit, .allow), (.quota, .allow), (.quota, .alert): return true
         default: return false
         }
     }
 
     /// Whether the connection fails with EPERM.
     public var blocks: Bool { action == .deny && enforced }
+
+    /// Whether a rate limit refuses the connection (EAGAIN): what its bucket said, once the
+    /// replay ran it.
+    public var rateLimits: Bool { action == .rateLimit && enforced }
 
     public var description: String { "\(label) by \(ruleName)" }
 }
