@@ -32,7 +32,10 @@ struct NodeDecider {
     let unresolved: [String]
     /// Whether any rule is by name, which events without a recorded name cannot meet.
     let hasNameRules: Bool
-    private var outcomes: [OutcomeKey: ReplayOutcome] = [:]
+    /// Every outcome this node's replay met, each once: events refer to them by index.
+    private(set) var outcomes: [ReplayOutcome] = []
+    private var known: [OutcomeKey: Int32] = [:]
+    private var admittedVariants: [Int32: Int32] = [:]
 
     /// What an outcome depends on.
     private struct OutcomeKey: Hashable {
@@ -54,13 +57,23 @@ struct NodeDecider {
             || compiled.node.entries.contains { $0.namePattern != nil }
     }
 
-    /// The outcome of `flow`; the text of each rule's outcome is made once.
-    mutating func decide(_ flow: FlowQuery) -> ReplayOutcome {
+    /// The index in `outcomes` of the outcome of `flow`; each rule's outcome is made once.
+    mutating func decide(_ flow: FlowQuery) -> Int32 {
         let decision = engine.decide(flow, explaining: false)
         let key = OutcomeKey(verdict: decision.verdict, byDefault: decision.byDefault)
-        if let known = outcomes[key] { return known }
-        let made = ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID))
-        outcomes[key] = made
-        return made
+        if let index = known[key] { return index }
+        outcomes.append(ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID)))
+        let index = Int32(outcomes.count - 1)
+        known[key] = index
+        return index
+    }
+
+    /// The index of `ReplayOutcome.admitted` of the outcome at `index`.
+    mutating func admitted(_ index: Int32) -> Int32 {
+        if let variant = admittedVariants[index] { return variant }
+        outcomes.append(outcomes[Int(index)].admitted)
+        let variant = Int32(outcomes.count - 1)
+        admittedVariants[index] = variant
+        return variant
     }
 }

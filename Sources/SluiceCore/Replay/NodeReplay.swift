@@ -1,7 +1,8 @@
-/// Both outcomes of one replayed event: under the policies in force and under the candidate.
+/// Both outcomes of one replayed event, under the policies in force and under the candidate: their
+/// indices in the `outcomes` of the node's two deciders (a million events share a few outcomes).
 struct ReplayPair {
-    var before: ReplayOutcome
-    var after: ReplayOutcome
+    var before: Int32
+    var after: Int32
 }
 
 /// One node's replay: its two deciders, and what repeats across its events worked out once (an

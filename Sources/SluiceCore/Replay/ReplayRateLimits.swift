@@ -16,22 +16,25 @@ enum ReplayRateLimits {
     }
 
     /// Settles the rate-limited outcomes of `pairs` (one per position of `indices` into
-    /// `events`).
-    static func run(_ pairs: inout [ReplayPair?], events: [DecisionEvent], indices: [Int]) {
+    /// `events`, indices into the outcomes of `replay`'s deciders).
+    static func run(_ pairs: inout [ReplayPair?], events: [DecisionEvent], indices: [Int], replay: inout NodeReplay) {
         var buckets: [BucketKey: [Int]] = [:]
         for position in pairs.indices {
-            guard var pair = pairs[position], pair.before.rate != nil || pair.after.rate != nil else { continue }
+            guard var pair = pairs[position] else { continue }
+            let decided = replay.current.outcomes[Int(pair.before)]
+            let candidate = replay.candidate.outcomes[Int(pair.after)]
+            guard decided.rate != nil || candidate.rate != nil else { continue }
             let event = events[indices[position]]
-            let decided = pair.before
-            if decided.rate != nil, decided.reproduces(event) {
-                pair.before = event.verdict == .rateLimit ? decided : decided.admitted
+            let recorded = decided.rate != nil && decided.reproduces(event)
+            if recorded, event.verdict != .rateLimit {
+                pair.before = replay.current.admitted(pair.before)
             }
-            if let rate = pair.after.rate, pair.after.action == .rateLimit {
-                if rate == decided.rate, pair.after.ruleName == decided.ruleName, decided.reproduces(event) {
-                    pair.after = pair.before
+            if let rate = candidate.rate, candidate.action == .rateLimit {
+                if recorded, rate == decided.rate, candidate.ruleName == decided.ruleName {
+                    if event.verdict != .rateLimit { pair.after = replay.candidate.admitted(pair.after) }
                 } else {
                     let key = BucketKey(
-                        cgroupID: event.cgroupID, cgroup: event.cgroup, executable: ReplayResolver.identity(of: event), rule: pair.after.ruleName)
+                        cgroupID: event.cgroupID, cgroup: event.cgroup, executable: ReplayResolver.identity(of: event), rule: candidate.ruleName)
                     buckets[key, default: []].append(position)
                 }
             }
@@ -42,9 +45,11 @@ enum ReplayRateLimits {
             let ordered = positions.sorted { (events[indices[$0]].timeNanoseconds, $0) < (events[indices[$1]].timeNanoseconds, $1) }
             var bucket = RateBucket()
             for position in ordered {
-                let outcome = pairs[position]!.after
-                guard let rate = outcome.rate, bucket.admits(at: UInt64(clamping: events[indices[position]].timeNanoseconds), rate: rate) else { continue }
-                pairs[position]!.after = outcome.admitted
+                let index = pairs[position]!.after
+                guard let rate = replay.candidate.outcomes[Int(index)].rate,
+                    bucket.admits(at: UInt64(clamping: events[indices[position]].timeNanoseconds), rate: rate)
+                else { continue }
+                pairs[position]!.after = replay.candidate.admitted(index)
             }
         }
     }
