@@ -32,6 +32,8 @@ struct NodeDecider {
     let unresolved: [String]
     /// Whether any rule is by name, which events without a recorded name cannot meet.
     let hasNameRules: Bool
+    /// Whether any rule is a rate limit, which `ReplayRateLimits` then settles.
+    let hasRateLimits: Bool
     /// Every outcome this node's replay met, each once: events refer to them by index.
     private(set) var outcomes: [ReplayOutcome] = []
     private var known: [OutcomeKey: Int32] = [:]
@@ -55,6 +57,7 @@ struct NodeDecider {
         unresolved = compiled.diagnostics.filter { $0.severity == .warning }.map(\.message)
         hasNameRules = compiled.subjects.values.contains { $0.entries.contains { $0.namePattern != nil } }
             || compiled.node.entries.contains { $0.namePattern != nil }
+        hasRateLimits = compiled.rules.contains { $0.action == .rateLimit }
     }
 
     /// The index in `outcomes` of the outcome of `flow`; each rule's outcome is made once.

@@ -41,7 +41,9 @@ extension ServerAPI {
         let deadline = clock.now.advanced(by: budget)
         let (events, readLimit) = try await policyTestEvents(
             nodeIDs: nodes.filter { sets.byNode[$0.name] != nil }.map(\.id), sinceUs: since, limit: limit, deadline: deadline)
-        let limits = PolicyReplay.Limits(rows: rows, budget: max(.zero, deadline - clock.now))
+        // One core stays with ingest and the other requests.
+        let limits = PolicyReplay.Limits(
+            rows: rows, budget: max(.zero, deadline - clock.now), parallelism: ProcessInfo.processInfo.activeProcessorCount - 1)
         let byNode = sets.byNode
         var report: ReplayReport
         do {
