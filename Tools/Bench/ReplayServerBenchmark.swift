@@ -11,26 +11,18 @@ struct ReplayServerBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay-server", abstract: "Replay of stored decisions through the server's API, storage read included.")
 
-    @Option(help: ArgumentHelp("sqlite (a temporary file) or postgres://user:pass@host:port/db[?schema=…].", valueName: "database"))
-    var database: String = "sqlite"
-
-    @Option(help: "Decisions stored, all to different destinations, then replayed.")
-    var events: Int = 1_000_000
-
-    @Option(help: "Simulated agents (nodes) uploading them.")
-    var agents: Int = 4
+    // What is stored and where: the database, the decisions (all to different destinations)
+    // and the simulated agents (nodes) that upload them.
+    @Option(help: ArgumentHelp("sqlite (a temporary file) or postgres://user:pass@host:port/db[?schema=…].", valueName: "database")) var database = "sqlite"
+    @Option(help: "Decisions stored, then replayed.") var events = 1_000_000
+    @Option(help: "Simulated agents (nodes) uploading them.") var agents = 4
 
     func run() async throws {
-        let server = try ServerProcess(
-            name: "bench-replay", heartbeatSeconds: 10, database: database == "sqlite" ? nil : database,
-            arguments: ["--max-connections-per-address", String(agents * 3 + 64)])
-        defer { server.kill() }
-        try await server.start()
-        let admin = try await FleetAdmin.login(server)
-        let client = SimulatedAgent.makeHTTPClient(connections: agents * 2 + 8)
-        defer { Task { try? await client.shutdown() } }
-        let fleet = (0..<agents).map { SimulatedAgent(server: server.url, name: "replay-\($0)", client: client) }
-        try await FleetBench.enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
+        let (server, admin, client, fleet) = try await FleetBench.start("replay", database: database, agents: agents)
+        defer {
+            server.kill()
+            Task { try? await client.shutdown() }
+        }
         let fill = ContinuousClock.now
         let stored = try await ReportsBenchmark.upload(
             IngestBenchmark.bodies(events: events, batch: 1000, agents: fleet.map(\.name), spanSeconds: 86_400), by: fleet)

@@ -33,16 +33,11 @@ struct ReportsBenchmark: AsyncParsableCommand {
     var agents: Int = 8
 
     func run() async throws {
-        let server = try ServerProcess(
-            name: "bench-reports", heartbeatSeconds: 10, database: database == "sqlite" ? nil : database,
-            arguments: ["--max-connections-per-address", String((agents + readers) * 3 + 64)])
-        defer { server.kill() }
-        try await server.start()
-        let admin = try await FleetAdmin.login(server)
-        let client = SimulatedAgent.makeHTTPClient(connections: agents * 2 + 8)
-        defer { Task { try? await client.shutdown() } }
-        let fleet = (0..<agents).map { SimulatedAgent(server: server.url, name: "reports-\($0)", client: client) }
-        try await FleetBench.enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
+        let (server, admin, client, fleet) = try await FleetBench.start("reports", database: database, agents: agents, viewers: readers)
+        defer {
+            server.kill()
+            Task { try? await client.shutdown() }
+        }
 
         let span = Int64(days) * 86_400
         let fill = ContinuousClock.now
