@@ -48,6 +48,9 @@ import Testing
             for flow in generator.flows(Self.flowsPerSet, for: scenario.policies) {
                 let decision = engine.decide(flow)
                 let expected = scenario.reference.decide(flow)
+                // What the replay asks: the same decision without its explanation.
+                let fast = engine.decide(flow, explaining: false)
+                #expect(fast.verdict == decision.verdict && fast.subject == decision.subject && fast.byDefault == decision.byDefault && fast.trace.isEmpty)
                 let actual = ReferenceDecider.Answer(
                     subject: decision.subject, verdict: decision.verdict, byDefault: decision.byDefault,
                     prefix: decision.matchedPrefix)

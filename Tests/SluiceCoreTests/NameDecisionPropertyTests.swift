@@ -29,6 +29,8 @@ import Testing
                 let flow = generator.flow()
                 let decision = engine.decide(flow)
                 let (expected, step) = reference.decide(flow)
+                let fast = engine.decide(flow, explaining: false)
+                #expect(fast.verdict == decision.verdict && fast.subject == decision.subject && (fast.matchedName != nil) == (decision.matchedName != nil))
                 let subject: Int =
                     switch decision.subject {
                     case .executable: 1

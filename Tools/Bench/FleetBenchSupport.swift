@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 @preconcurrency import Glibc
 import SluiceServer
@@ -25,6 +26,24 @@ enum FleetBench {
     static func serverPID(_ server: ServerProcess) throws -> Int32 {
         guard let process = server.process else { throw SandboxError("the server is not running") }
         return process.pid
+    }
+
+    /// A started `sluice server` (database `sqlite`, a temporary file, or a postgres:// URL) with
+    /// `agents` simulated agents named `name-0`, `name-1`, … enrolled. Every agent connects from
+    /// 127.0.0.1: the per-address cap holds the fleet and `viewers` more clients.
+    static func start(
+        _ name: String, options: ServerBenchOptions, viewers: Int = 0
+    ) async throws -> (server: ServerProcess, admin: FleetAdmin, client: HTTPClient, fleet: [SimulatedAgent]) {
+        // Every simulated agent and viewer connects from 127.0.0.1: the per-address cap must hold them.
+        let server = try ServerProcess(
+            name: "bench-\(name)", heartbeatSeconds: 10, database: options.serverDatabase,
+            arguments: ["--max-connections-per-address", String((options.agents + viewers) * 3 + 64)])
+        try await server.start()
+        let admin = try await FleetAdmin.login(server)
+        let client = SimulatedAgent.makeHTTPClient(connections: options.agents * 2 + 8)
+        let fleet = (0..<options.agents).map { SimulatedAgent(server: server.url, name: "\(name)-\($0)", client: client) }
+        try await enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
+        return (server, admin, client, fleet)
     }
 
     /// Enrolls every agent, `concurrency` at a time.

@@ -29,17 +29,9 @@ struct IngestBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Every simulated agent connects from 127.0.0.1: the per-address cap must hold the fleet.
-        let server = try ServerProcess(
-            name: "bench-ingest", heartbeatSeconds: 10, database: options.serverDatabase,
-            arguments: ["--max-connections-per-address", String(options.agents * 3 + 64)])
+        let (server, admin, client, fleet) = try await FleetBench.start("ingest", options: options)
         defer { server.kill() }
-        try await server.start()
         let pid = try FleetBench.serverPID(server)
-        let admin = try await FleetAdmin.login(server)
-        let client = SimulatedAgent.makeHTTPClient(connections: options.agents * 2 + 8)
-        let fleet = (0..<options.agents).map { SimulatedAgent(server: server.url, name: "ingest-\($0)", client: client) }
-        try await FleetBench.enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
 
         let bodies = Self.bodies(events: events, batch: batch, agents: fleet.map(\.name))
         let bytes = bodies.joined().reduce(0) { $0 + $1.count }

@@ -29,16 +29,11 @@ struct ReportsBenchmark: AsyncParsableCommand {
     var readers: Int = 8
 
     func run() async throws {
-        let server = try ServerProcess(
-            name: "bench-reports", heartbeatSeconds: 10, database: options.serverDatabase,
-            arguments: ["--max-connections-per-address", String((options.agents + readers) * 3 + 64)])
-        defer { server.kill() }
-        try await server.start()
-        let admin = try await FleetAdmin.login(server)
-        let client = SimulatedAgent.makeHTTPClient(connections: options.agents * 2 + 8)
-        defer { Task { try? await client.shutdown() } }
-        let fleet = (0..<options.agents).map { SimulatedAgent(server: server.url, name: "reports-\($0)", client: client) }
-        try await FleetBench.enroll(fleet, joinToken: try await admin.joinToken(name: "bench"))
+        let (server, admin, client, fleet) = try await FleetBench.start("reports", options: options, viewers: readers)
+        defer {
+            server.kill()
+            Task { try? await client.shutdown() }
+        }
 
         let span = Int64(days) * 86_400
         let fill = ContinuousClock.now

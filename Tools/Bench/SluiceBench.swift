@@ -11,7 +11,7 @@ struct SluiceBench: AsyncParsableCommand {
         abstract: "Benchmarks of Sluice's datapath, policy pipeline, agent and fleet server (prints figures; not tests).",
         subcommands: [
             LatencyBenchmark.self, ApplyBenchmark.self, ReloadBenchmark.self, AgentEventsBenchmark.self, FleetPushBenchmark.self,
-            IngestBenchmark.self, ReportsBenchmark.self, NamesBenchmark.self, FlowsBenchmark.self, ReplayBenchmark.self, FeedsBenchmark.self,
+            IngestBenchmark.self, ReportsBenchmark.self, NamesBenchmark.self, FlowsBenchmark.self, ReplayBenchmark.self, ReplayServerBenchmark.self, FeedsBenchmark.self,
             IntelBenchmark.self,
             AllBenchmarks.self,
         ],

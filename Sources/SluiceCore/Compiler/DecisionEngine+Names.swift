@@ -26,12 +26,12 @@ extension DecisionEngine {
     }
 
     /// What the first name route found says about the flow, if a route is found and matches.
-    func nameMatch(_ flow: FlowQuery, subject: UInt32, trace: inout [String], name: String) -> NameMatch? {
+    func nameMatch(_ flow: FlowQuery, subject: UInt32, trace: inout [String]?, name: @autoclosure () -> String) -> NameMatch? {
         guard let domain = flow.domain else { return nil }
         let candidates = Self.candidates(for: domain)
         guard let (position, table) = nameRoute(subject: subject, candidates: candidates) else { return nil }
         guard let entry = table.first(where: { $0.matches(port: flow.port, protocolNumber: flow.transport.number) }) else {
-            trace.append("\(name): rules for \(candidates[position]) do not cover port \(flow.port)/\(flow.transport)")
+            trace?.append("\(name()): rules for \(candidates[position]) do not cover port \(flow.port)/\(flow.transport)")
             return nil
         }
         return NameMatch(route: candidates[position], position: position, entry: entry)

@@ -38,6 +38,20 @@ struct NodeDecider {
     /// The feed layers the node enforces over the policy, and when their expiry is judged.
     let intel: IntelIndex?
     let now: Date
+    /// Whether any rule is a rate limit, which `ReplayRateLimits` then settles.
+    let hasRateLimits: Bool
+    /// Every outcome this node's replay met, each once: events refer to them by index.
+    private(set) var outcomes: [ReplayOutcome] = []
+    private var known: [OutcomeKey: Int32] = [:]
+    private var admittedVariants: [Int32: Int32] = [:]
+
+    /// What an outcome depends on.
+    private struct OutcomeKey: Hashable {
+        var verdict: Verdict
+        var byDefault: Bool
+        var feed: IntelIndicator?
+        var explicitAllow: Bool
+    }
 
     init(_ set: PolicySet, intel: IntelLayerSet? = nil, now: Date = Date(), resolver: ReplayResolver, side: String) throws(PolicyReplayError) {
         self.intel = intel.map(IntelIndex.init)
@@ -54,18 +68,31 @@ struct NodeDecider {
         hasNameRules = compiled.subjects.values.contains { $0.entries.contains { $0.namePattern != nil } }
             || compiled.node.entries.contains { $0.namePattern != nil }
             || self.intel?.hasNames == true
+        hasRateLimits = compiled.rules.contains { $0.action == .rateLimit }
     }
 
-    func decide(_ flow: FlowQuery) -> ReplayOutcome {
-        let decision = engine.decide(flow)
+    /// The index in `outcomes` of the outcome of `flow`, after the feed layers; each rule's
+    /// outcome is made once.
+    mutating func decide(_ flow: FlowQuery) -> Int32 {
+        var decision = engine.decide(flow, explaining: false)
         let hit = intel?.match(destination: flow.destination, domain: flow.domain, now: now)
-        return ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID), feed: hit)
+        // Whether an allow names the exact destination needs the block the rule was written
+        // for, which only the explaining path finds; feed hits are rare.
+        if hit != nil, decision.verdict.action == .allow { decision = engine.decide(flow, explaining: true) }
+        let key = OutcomeKey(verdict: decision.verdict, byDefault: decision.byDefault, feed: hit, explicitAllow: hit != nil && decision.explicitAllow)
+        if let index = known[key] { return index }
+        outcomes.append(ReplayOutcome(decision: decision, rule: compiled.rule(decision.verdict.ruleID), feed: hit))
+        let index = Int32(outcomes.count - 1)
+        known[key] = index
+        return index
     }
 
-    /// The flow the kernel decided for `event`, keyed by `key`.
-    static func flow(_ key: ReplayKey, event: DecisionEvent, resolver: ReplayResolver) -> FlowQuery {
-        FlowQuery(
-            executable: ReplayResolver.identity(of: event), cgroupAncestry: resolver.ancestry(of: event), destination: key.destination,
-            port: key.port, transport: key.transport, domain: key.domain.flatMap(DomainName.init))
+    /// The index of `ReplayOutcome.admitted` of the outcome at `index`.
+    mutating func admitted(_ index: Int32) -> Int32 {
+        if let variant = admittedVariants[index] { return variant }
+        outcomes.append(outcomes[Int(index)].admitted)
+        let variant = Int32(outcomes.count - 1)
+        admittedVariants[index] = variant
+        return variant
     }
 }

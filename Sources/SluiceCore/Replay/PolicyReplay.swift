@@ -17,10 +17,14 @@ public enum PolicyReplay {
         /// Wall-clock time for the replay; it stops with `incomplete` set when spent.
         public var budget: Duration
 
-        public init(rows: Int = 500, examplesPerRow: Int = 3, budget: Duration = .seconds(30)) {
+        /// Nodes decided at once, each on a thread of its own.
+        public var parallelism: Int
+
+        public init(rows: Int = 500, examplesPerRow: Int = 3, budget: Duration = .seconds(30), parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
             self.rows = rows
             self.examplesPerRow = examplesPerRow
             self.budget = budget
+            self.parallelism = max(1, parallelism)
         }
     }
 
@@ -62,46 +66,105 @@ public enum PolicyReplay {
                 byNode[event.node, default: []].append(index)
             }
         }
-        var replayed = 0
         let total = events.count - tally.report.skipped
-        nodes: for node in byNode.keys.sorted() {
-            let indices = byNode[node]!
-            let resolver = ReplayResolver(node: node, events: indices.lazy.map { events[$0] }, mounts: mounts)
-            let sets = policies(node)
-            let deciders = try (
-                current: NodeDecider(sets.current, intel: sets.currentIntel, now: now, resolver: resolver, side: "current"),
-                candidate: NodeDecider(sets.candidate, intel: sets.candidateIntel, now: now, resolver: resolver, side: "candidate")
-            )
-            tally.note(deciders.current.unresolved + deciders.candidate.unresolved)
-            tally.report.nodes.append(node)
-            // Recorded traffic repeats itself: each distinct flow is decided once per node.
-            var decided: [ReplayKey: (before: ReplayOutcome, after: ReplayOutcome)] = [:]
-            for (position, index) in indices.enumerated() {
-                if position & 1023 == 0, clock.now >= deadline {
-                    tally.report.incomplete =
-                        "the time budget of \(limits.budget) ran out after \(replayed) of \(total) decisions: narrow the time range or the nodes"
-                    break nodes
-                }
-                let event = events[index]
-                guard let key = ReplayKey(event) else {
+        let nodes = byNode.keys.sorted()
+        let sets = nodes.map(policies)
+        // Each node decided on its own (the costly part), then counted in node order.
+        let decided = Self.parallel(nodes.count, threads: limits.parallelism) { [byNode] slot -> Result<DecidedNode, PolicyReplayError> in
+            Result { () throws(PolicyReplayError) -> DecidedNode in
+                try DecidedNode(node: nodes[slot], indices: byNode[nodes[slot]]!, sets: sets[slot], events: events, mounts: mounts, now: now, deadline: deadline)
+            }
+        }
+        var replayed = 0
+        for result in decided {
+            var node = try result.get()
+            tally.note(node.replay.current.unresolved + node.replay.candidate.unresolved)
+            tally.report.nodes.append(node.name)
+            ReplayRateLimits.run(&node.pairs, events: events, indices: node.indices, replay: &node.replay)
+            let candidateHasNameRules = node.replay.candidate.hasNameRules
+            for (position, pair) in node.pairs.enumerated() {
+                let event = events[node.indices[position]]
+                guard let pair else {
                     tally.report.skipped += 1
                     continue
                 }
                 replayed += 1
-                let outcomes: (before: ReplayOutcome, after: ReplayOutcome)
-                if let known = decided[key] {
-                    outcomes = known
-                } else {
-                    let flow = NodeDecider.flow(key, event: event, resolver: resolver)
-                    outcomes = (deciders.current.decide(flow), deciders.candidate.decide(flow))
-                    decided[key] = outcomes
-                }
-                if event.dstDomain == nil && deciders.candidate.hasNameRules { tally.eventsWithoutName += 1 }
-                tally.add(event, before: outcomes.before, after: outcomes.after)
+                if event.dstDomain == nil && candidateHasNameRules { tally.eventsWithoutName += 1 }
+                tally.add(event, before: node.replay.current.outcomes[Int(pair.before)], after: node.replay.candidate.outcomes[Int(pair.after)])
+            }
+            if node.outOfTime {
+                tally.report.incomplete =
+                    "the time budget of \(limits.budget) ran out after \(replayed) of \(total) decisions: narrow the time range or the nodes"
+                break
             }
         }
         tally.finish()
         return tally.report
+    }
+}
+
+extension PolicyReplay {
+    /// One node's events decided under both sets, not yet counted.
+    struct DecidedNode {
+        let name: String
+        let indices: [Int]
+        var replay: NodeReplay
+        /// One per decided position of `indices`; nil for an event that is not replayed.
+        var pairs: [ReplayPair?] = []
+        /// The budget ran out before every event was decided.
+        var outOfTime = false
+
+        init(
+            node: String, indices: [Int], sets: NodePolicies, events: [DecisionEvent], mounts: [String], now: Date,
+            deadline: ContinuousClock.Instant
+        ) throws(PolicyReplayError) {
+            name = node
+            self.indices = indices
+            let resolver = ReplayResolver(node: node, events: indices.lazy.map { events[$0] }, mounts: mounts)
+            replay = try NodeReplay(
+                current: NodeDecider(sets.current, intel: sets.currentIntel, now: now, resolver: resolver, side: "current"),
+                candidate: NodeDecider(sets.candidate, intel: sets.candidateIntel, now: now, resolver: resolver, side: "candidate"),
+                resolver: resolver)
+            pairs.reserveCapacity(indices.count)
+            for (position, index) in indices.enumerated() {
+                if position & 1023 == 0, ContinuousClock.now >= deadline {
+                    outOfTime = true
+                    break
+                }
+                let event = events[index]
+                pairs.append(ReplayKey(event).map { replay.outcomes($0, event: event) })
+            }
+        }
+    }
+
+    /// `work` for each of `count` slots, at most `threads` at once, answers in slot order. On
+    /// Dispatch's threads, not Swift's cooperative pool: the server calls the replay from a
+    /// thread of its own, and a replay must not hold the threads its requests run on.
+    static func parallel<T: Sendable>(_ count: Int, threads: Int, _ work: @escaping @Sendable (Int) -> T) -> [T] {
+        guard threads > 1, count > 1 else { return (0..<count).map(work) }
+        let lanes = min(threads, count)
+        let answers = Answers<T>(count)
+        // Each lane takes every `lanes`-th slot.
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            for slot in stride(from: lane, to: count, by: lanes) { answers.set(slot, work(slot)) }
+        }
+        return answers.all
+    }
+
+    /// What the lanes of `parallel` answer, one slot each.
+    private final class Answers<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var slots: [T?]
+
+        init(_ count: Int) {
+            slots = Array(repeating: nil, count: count)
+        }
+
+        func set(_ slot: Int, _ value: T) {
+            lock.withLock { slots[slot] = value }
+        }
+
+        var all: [T] { lock.withLock { slots.map { $0! } } }
     }
 }
 

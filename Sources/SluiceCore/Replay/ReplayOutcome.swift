@@ -13,13 +13,17 @@ public struct ReplayOutcome: Sendable, Hashable {
     /// The feed indicator that decided over the policy's verdict; the policy's rule stays in
     /// `policy` and `rule`, as the kernel's event keeps it.
     public let intel: IntelHit?
+    /// The deciding `rate-limit` rule's rate, which the replay runs each application's
+    /// connects through (`ReplayRateLimits`); nil when no rate limit decided.
+    public let rate: ConnectionRate?
 
-    public init(action: RuleAction, enforced: Bool, policy: String?, rule: String, intel: IntelHit? = nil) {
+    public init(action: RuleAction, enforced: Bool, policy: String?, rule: String, intel: IntelHit? = nil, rate: ConnectionRate? = nil) {
         self.action = action
         self.enforced = enforced
         self.policy = policy
         self.rule = rule
         self.intel = intel
+        self.rate = rate
         // Made once per outcome: the replay compares and shows them per event.
         label = action.rawValue + (action != .allow && !enforced ? " (monitor)" : "")
         ruleName = intel.map { "feed \($0.feed) indicator \($0.indicator)" } ?? policy.map { "\($0)/\(rule)" } ?? rule
@@ -42,25 +46,37 @@ public struct ReplayOutcome: Sendable, Hashable {
                 action: indicator.action == .deny ? .deny : .alert, enforced: true, policy: rule?.policy, rule: name,
                 intel: IntelHit(feed: indicator.feed, indicator: indicator.indicator, outcome: .decided))
         } else {
-            self.init(action: decision.verdict.action, enforced: !decision.verdict.monitor, policy: rule?.policy, rule: name)
+            self.init(
+                action: decision.verdict.action, enforced: !decision.verdict.monitor, policy: rule?.policy, rule: name,
+                rate: decision.verdict.action == .rateLimit ? rule?.rate : nil)
         }
     }
 
+    /// A rate-limit rule's outcome for a connect its bucket admitted: the kernel records it as
+    /// an allow by that rule.
+    public var admitted: ReplayOutcome {
+        ReplayOutcome(action: .allow, enforced: enforced, policy: policy, rule: rule, rate: rate)
+    }
+
     /// Whether this replayed outcome is what the node recorded in `event`. Some outcomes hang on
-    /// state the replay does not have: a rate limit records `allow` when its bucket admitted the
-    /// connect, an allow or alert rule records `quota` when its byte quota refused it; that rule
-    /// deciding reproduces them too.
+    /// state the replay does not have: the bucket a rate limit had before the replayed range
+    /// (so an admitted connect and a refused one both reproduce that rule deciding), and an
+    /// allow or alert rule records `quota` when its byte quota refused it.
     public func reproduces(_ event: DecisionEvent) -> Bool {
         guard policy == event.policy, rule == event.rule, enforced == event.enforced else { return false }
         switch (event.verdict, action) {
         case let (recorded, replayed) where recorded == replayed: return true
-        case (.allow, .rateLimit), (.quota, .allow), (.quota, .alert): return true
+        case (.allow, .rateLimit), (.rateLimit, .allow), (.quota, .allow), (.quota, .alert): return true
         default: return false
         }
     }
 
     /// Whether the connection fails with EPERM.
     public var blocks: Bool { action == .deny && enforced }
+
+    /// Whether a rate limit refuses the connection (EAGAIN): what its bucket said, once the
+    /// replay ran it.
+    public var rateLimits: Bool { action == .rateLimit && enforced }
 
     public var description: String { "\(label) by \(ruleName)" }
 }

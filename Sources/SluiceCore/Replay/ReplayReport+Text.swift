@@ -5,6 +5,9 @@ extension ReplayReport {
         var text =
             "\(Self.count(events, "decision")) replayed\(span): this change would have denied \(Self.count(newlyDenied, "connection")) of \(Self.count(applicationsNewlyDenied, "application")) that passed"
         text += ", let \(newlyAllowed) through that were denied"
+        if rateLimited + rateAdmitted > 0 {
+            text += ", its rate limits would refuse \(rateLimited) (\(newlyRateLimited) that passed) and admit \(rateAdmitted)"
+        }
         text += ", changed \(changed) in all; \(unknown) unknown"
         return text
     }

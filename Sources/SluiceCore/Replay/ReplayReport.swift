@@ -11,8 +11,15 @@ public struct ReplayReport: Sendable, Hashable, Codable {
     public var changed = 0
     /// Went from passing (allow, alert, a monitored deny) to failing with EPERM.
     public var newlyDenied = 0
-    /// Went from failing to passing.
+    /// Went from failing (denied, or refused by a rate limit) to passing.
     public var newlyAllowed = 0
+    /// Went from passing to refused (EAGAIN) by a candidate's rate limit, its bucket run over
+    /// the replayed connects in time order.
+    public var newlyRateLimited = 0
+    /// Connects a rate limit of the candidate would refuse (enforced or monitored).
+    public var rateLimited = 0
+    /// Connects a rate limit of the candidate decides and would admit.
+    public var rateAdmitted = 0
     /// Events whose recorded decision the current policies do not reproduce: the node decided
     /// with something the replay cannot see, so what the candidate does to them is unknown.
     public var unknown = 0
@@ -34,8 +41,9 @@ public struct ReplayReport: Sendable, Hashable, Codable {
 
     public init() {}
 
-    /// Whether the change fails traffic that passed: what gates a CI pipeline.
-    public var deniesAllowedTraffic: Bool { newlyDenied > 0 }
+    /// Whether the change fails traffic that passed (denied, or refused by a rate limit): what
+    /// gates a CI pipeline.
+    public var deniesAllowedTraffic: Bool { newlyDenied > 0 || newlyRateLimited > 0 }
 }
 
 /// One application and destination whose decisions change (or cannot be known).

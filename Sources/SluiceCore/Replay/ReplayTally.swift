@@ -14,13 +14,19 @@ struct ReplayTally {
         var transport: String
     }
 
+    /// A row as it is counted: its examples are written out only if it makes the report.
+    private struct RowState {
+        var row: ReplayRow
+        var examples: [(event: DecisionEvent, before: ReplayOutcome, after: ReplayOutcome)] = []
+    }
+
     /// How many rule names and reasons a row keeps.
     private static let namesPerRow = 3
 
     let limits: PolicyReplay.Limits
     var report = ReplayReport()
     var eventsWithoutName = 0
-    private var rows: [RowKey: ReplayRow] = [:]
+    private var rows: [RowKey: RowState] = [:]
     private var notes: [String] = []
     private var noted = Set<String>()
     private var deniedApplications = Set<String>()
@@ -42,38 +48,40 @@ struct ReplayTally {
         if !before.reproduces(event) {
             let recorded = ReplayOutcome(recorded: event)
             report.unknown += 1
-            update(event) { row, limits in
-                row.unknown += 1
-                Self.keep("recorded \(recorded.description); the current policies give \(before.description)", in: &row.unknownReasons)
-                if row.examples.count < limits.examplesPerRow {
-                    row.examples.append(Self.example(event, before: recorded, after: after))
-                }
+            update(event) { state, limits in
+                state.row.unknown += 1
+                Self.keep("recorded \(recorded.description); the current policies give \(before.description)", in: &state.row.unknownReasons)
+                if state.examples.count < limits.examplesPerRow { state.examples.append((event, recorded, after)) }
             }
             return
+        }
+        if after.rate != nil {
+            if after.action == .rateLimit { report.rateLimited += 1 } else { report.rateAdmitted += 1 }
         }
         guard before.action != after.action || before.label != after.label else {
             report.unchanged += 1
             return
         }
         report.changed += 1
-        let newlyDenied = !before.blocks && after.blocks
+        let passed = !before.blocks && !before.rateLimits
+        let newlyDenied = passed && after.blocks
         if newlyDenied {
             report.newlyDenied += 1
             deniedApplications.insert(Self.application(event))
-        } else if before.blocks && !after.blocks {
+        } else if passed && after.rateLimits {
+            report.newlyRateLimited += 1
+        } else if !passed && !after.blocks && !after.rateLimits {
             report.newlyAllowed += 1
         }
-        update(event) { row, limits in
-            if let index = row.changes.firstIndex(where: { $0.from == before.label && $0.to == after.label }) {
-                row.changes[index].count += 1
+        update(event) { state, limits in
+            if let index = state.row.changes.firstIndex(where: { $0.from == before.label && $0.to == after.label }) {
+                state.row.changes[index].count += 1
             } else {
-                row.changes.append(ReplayChange(from: before.label, to: after.label, count: 1, newlyDenied: newlyDenied))
+                state.row.changes.append(ReplayChange(from: before.label, to: after.label, count: 1, newlyDenied: newlyDenied))
             }
-            Self.keep(before.ruleName, in: &row.before)
-            Self.keep(after.ruleName, in: &row.after)
-            if row.examples.count < limits.examplesPerRow {
-                row.examples.append(Self.example(event, before: before, after: after))
-            }
+            Self.keep(before.ruleName, in: &state.row.before)
+            Self.keep(after.ruleName, in: &state.row.after)
+            if state.examples.count < limits.examplesPerRow { state.examples.append((event, before, after)) }
         }
     }
 
@@ -83,12 +91,17 @@ struct ReplayTally {
                 "\(eventsWithoutName) replayed decisions recorded no name while rules by name apply: they were decided by address only (a node attributes names from the DNS answers it reads)"
             ])
         }
-        var sorted = Array(rows.values)
-        sorted.sort {
-            ($0.newlyDenied, $0.total, $1.application, $1.destination) > ($1.newlyDenied, $1.total, $0.application, $0.destination)
+        // The counts are summed once per row, not once per comparison.
+        let counted = rows.values.lazy.map { (newlyDenied: $0.row.newlyDenied, total: $0.row.total, state: $0) }
+        report.rowsOmitted = max(0, rows.count - limits.rows)
+        report.rows = counted.best(limits.rows) {
+            ($0.newlyDenied, $0.total, $1.state.row.application, $1.state.row.destination)
+                > ($1.newlyDenied, $1.total, $0.state.row.application, $0.state.row.destination)
+        }.map { counted in
+            var row = counted.state.row
+            row.examples = counted.state.examples.map { Self.example($0.event, before: $0.before, after: $0.after) }
+            return row
         }
-        report.rowsOmitted = max(0, sorted.count - limits.rows)
-        report.rows = Array(sorted.prefix(limits.rows))
         report.applicationsNewlyDenied = deniedApplications.count
         report.notes = notes
         if oldest <= newest {
@@ -97,16 +110,17 @@ struct ReplayTally {
         }
     }
 
-    private mutating func update(_ event: DecisionEvent, _ body: (inout ReplayRow, PolicyReplay.Limits) -> Void) {
+    private mutating func update(_ event: DecisionEvent, _ body: (inout RowState, PolicyReplay.Limits) -> Void) {
         let key = RowKey(
             exe: event.exe, comm: event.exe == nil ? event.comm : nil, cgroup: event.cgroup, address: event.dstDomain == nil ? event.destination : nil,
             domain: event.dstDomain, port: event.port, transport: event.transport)
         body(
             &rows[
                 key,
-                default: ReplayRow(
-                    application: Self.application(event), cgroup: event.cgroup, destination: event.dstDomain ?? event.destination.description,
-                    port: Int(event.port), transport: event.transport)
+                default: RowState(
+                    row: ReplayRow(
+                        application: Self.application(event), cgroup: event.cgroup, destination: event.dstDomain ?? event.destination.description,
+                        port: Int(event.port), transport: event.transport))
             ], limits)
     }
 

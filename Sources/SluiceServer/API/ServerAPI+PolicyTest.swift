@@ -48,7 +48,9 @@ extension ServerAPI {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: window.budget)
         let (events, readLimit) = try await policyTestEvents(nodeIDs: nodes.map(\.id), sinceUs: window.sinceUs, limit: window.limit, deadline: deadline)
-        let limits = PolicyReplay.Limits(rows: window.rows, budget: max(.zero, deadline - clock.now))
+        // One core stays with ingest and the other requests.
+        let limits = PolicyReplay.Limits(
+            rows: window.rows, budget: max(.zero, deadline - clock.now), parallelism: ProcessInfo.processInfo.activeProcessorCount - 1)
         var report: ReplayReport
         do {
             report = try await Offload.run {

@@ -20,10 +20,13 @@ export function replayReport(answer, heading, what) {
 function summary(report, heading, what) {
   const applications = `${number(report.applications_newly_denied)} application${report.applications_newly_denied === 1 ? '' : 's'}`;
   const sentence = `${what} would have denied ${number(report.newly_denied)} connection${report.newly_denied === 1 ? '' : 's'} of ${applications} in the last 7 days`
-    + ` (${number(report.events)} decisions replayed; ${number(report.changed)} changed, ${number(report.newly_allowed)} newly allowed, ${number(report.unknown)} unknown).`;
+    + ` (${number(report.events)} decisions replayed; ${number(report.changed)} changed, ${number(report.newly_allowed)} newly allowed, ${number(report.unknown)} unknown).`
+    + (report.rate_limited + report.rate_admitted > 0
+      ? ` Its rate limits would refuse ${number(report.rate_limited)} connections (${number(report.newly_rate_limited)} that passed) and admit ${number(report.rate_admitted)}.`
+      : '');
   return [
     h('h3', heading),
-    banner(report.newly_denied > 0 ? 'error' : 'ok', sentence),
+    banner(report.newly_denied + report.newly_rate_limited > 0 ? 'error' : 'ok', sentence),
     report.incomplete ? banner('warn', `Incomplete: ${report.incomplete}.`) : null,
     report.notes.length ? h('details.replay-notes', h('summary', `What the replay cannot know (${report.notes.length})`), h('ul', report.notes.map((n) => h('li', n)))) : null,
   ];

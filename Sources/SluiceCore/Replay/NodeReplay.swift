@@ -1,0 +1,65 @@
+/// Both outcomes of one replayed event, under the policies in force and under the candidate: their
+/// indices in the `outcomes` of the node's two deciders (a million events share a few outcomes).
+struct ReplayPair {
+    var before: Int32
+    var after: Int32
+}
+
+/// One node's replay: its two deciders, and what repeats across its events worked out once (an
+/// executable's identity, a cgroup's ancestry, a name, a whole flow's two outcomes).
+struct NodeReplay {
+    var current: NodeDecider
+    var candidate: NodeDecider
+    let resolver: ReplayResolver
+    private var identities: [IdentityKey: ExecutableIdentity?] = [:]
+    private var ancestries: [String: [CgroupIdentity]] = [:]
+    private var domains: [String: DomainName?] = [:]
+    private var decided: [ReplayKey: ReplayPair] = [:]
+
+    private struct IdentityKey: Hashable {
+        var exeID: String?
+        var exe: String?
+    }
+
+    init(current: NodeDecider, candidate: NodeDecider, resolver: ReplayResolver) {
+        self.current = current
+        self.candidate = candidate
+        self.resolver = resolver
+    }
+
+    /// The outcomes of the flow `key` of `event`; a flow already seen is not decided again.
+    mutating func outcomes(_ key: ReplayKey, event: DecisionEvent) -> ReplayPair {
+        if let known = decided[key] { return known }
+        let flow = FlowQuery(
+            executable: identity(of: event), cgroupAncestry: ancestry(of: event), destination: key.destination, port: key.port,
+            transport: key.transport, domain: key.domain.flatMap { domain(of: $0) })
+        let pair = ReplayPair(before: current.decide(flow), after: candidate.decide(flow))
+        decided[key] = pair
+        return pair
+    }
+
+    /// `ReplayResolver.identity(of:)`, worked out once per executable.
+    private mutating func identity(of event: DecisionEvent) -> ExecutableIdentity? {
+        let key = IdentityKey(exeID: event.exeID, exe: event.exe)
+        if let known = identities[key] { return known }
+        let made = ReplayResolver.identity(of: event)
+        identities[key] = .some(made)
+        return made
+    }
+
+    /// `ReplayResolver.ancestry(of:)`, worked out once per cgroup.
+    private mutating func ancestry(of event: DecisionEvent) -> [CgroupIdentity] {
+        let key = event.cgroup ?? ""
+        if let known = ancestries[key] { return known }
+        let made = resolver.ancestry(of: event)
+        ancestries[key] = made
+        return made
+    }
+
+    private mutating func domain(of text: String) -> DomainName? {
+        if let known = domains[text] { return known }
+        let parsed = DomainName(text)
+        domains[text] = .some(parsed)
+        return parsed
+    }
+}
