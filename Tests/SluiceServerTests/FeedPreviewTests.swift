@@ -61,6 +61,19 @@ import Testing
             #expect(report.notes.first == "feed candidate would hold 2 indicators (deny)")
             #expect(try await server.app.store.feed(name: "candidate") == nil)
 
+            // A policy test holds the nodes' feed layers too: what the held feed decided is
+            // reproduced, not unknown, and the candidate's new deny is the one change.
+            let tightened = Self.pinned + """
+                    - name: no-doc
+                      action: deny
+                      to: ["192.0.2.0/24"]
+                      ports: [443]
+
+                """
+            let policyTest = try await PolicyTestTests.test(api, [tightened], since: "1d")
+            #expect(policyTest.nodes == ["lab-1", "web-1"] && policyTest.events == 6)
+            #expect(policyTest.newlyDenied == 3 && policyTest.unknown == 0)
+
             // The same body for the feed that exists: its indicators are replaced, so what it
             // decided now passes.
             let emptied = folder.appendingPathComponent("empty.txt")

@@ -73,7 +73,7 @@ extension ServerAPI {
     }
 
     /// The feed layers a node with `labels` holds now: every page of what its poll would answer.
-    private func feedLayers(labels: [String: String], now: Date) async throws -> IntelLayerSet {
+    func feedLayers(labels: [String: String], now: Date) async throws -> IntelLayerSet {
         var indicators: [IntelIndicator] = []
         var after: Int64?
         while true {

@@ -4,7 +4,8 @@ import SluiceCore
 
 /// What candidate policy texts would have done to the stored decisions (issue 15): the nodes the
 /// push would change, their recent decisions read a page at a time from the read-only
-/// connections, replayed by the core off the cooperative pool. Nothing is stored.
+/// connections, replayed by the core off the cooperative pool under each node's policies and
+/// feed layers. Nothing is stored.
 extension ServerAPI {
     /// Decisions read per query: a page never holds a reader long.
     static let policyTestPage = 10_000
@@ -34,7 +35,18 @@ extension ServerAPI {
             throw APIError.unprocessable(failure.description, details: failure.details)
         }
 
-        var report = try await replayStored(nodes: nodes.filter { sets.byNode[$0.name] != nil }, policies: sets.byNode, window: window)
+        // The feed layers a node holds decide over either set, as its kernel does: what a feed
+        // decided is then reproduced rather than unknown.
+        let replayed = nodes.filter { sets.byNode[$0.name] != nil }
+        var policies = sets.byNode
+        var layers: [[String: String]: IntelLayerSet] = [:]
+        let now = Date()
+        for node in replayed {
+            if layers[node.labels] == nil { layers[node.labels] = try await feedLayers(labels: node.labels, now: now) }
+            policies[node.name]?.currentIntel = layers[node.labels]
+            policies[node.name]?.candidateIntel = layers[node.labels]
+        }
+        var report = try await replayStored(nodes: replayed, policies: policies, window: window)
         if sets.byNode.isEmpty { report.notes.insert("the push would change no node's policies: nothing to replay", at: 0) }
         return .ok(.init(body: .json(try WireForm.schema(report))))
     }
