@@ -36,6 +36,14 @@ struct PolicyWhatIfTests {
                 return output.standardOutput.split(separator: "\n").filter { $0.contains("\"dst_port\":260") }.count >= traffic.count
             }
 
+            // The agent's history on disk, which --local reads, follows the stream.
+            let same = sandbox.scratch + "/same.yaml"
+            try Self.policy(denying: nil).write(toFile: same, atomically: true, encoding: .utf8)
+            try agent.waitUntil("the history to hold every connect") {
+                let output = try agent.cli(["policy", "test", "--local", same, "--since", "1h", "--output", "json"]).standardOutput
+                return (try? FleetJSON.decoder().decode(ReplayReport.self, from: Data(output.utf8)))?.events == traffic.count
+            }
+
             let candidate = sandbox.scratch + "/candidate.yaml"
             try Self.policy(denying: 26005...26014).write(toFile: candidate, atomically: true, encoding: .utf8)
             let tested = try agent.cli(["policy", "test", "--local", candidate, "--since", "1h", "--output", "json"])
@@ -43,12 +51,11 @@ struct PolicyWhatIfTests {
             let report = try FleetJSON.decoder().decode(ReplayReport.self, from: Data(tested.standardOutput.utf8))
             #expect(report.unknown == 0, "every recorded decision is reproduced: \(report.rows.flatMap(\.unknownReasons))")
             #expect(report.events == traffic.count && report.changed == report.newlyDenied)
+            #expect(report.notes.contains { $0.contains("from the agent's history") }, "\(report.notes)")
             #expect(report.rows.allSatisfy { $0.after == ["probe/closed-range"] && $0.before == ["probe/default"] })
             let predicted = Set(report.rows.filter { $0.newlyDenied > 0 }.map { UInt16($0.port) })
 
             // An unchanged candidate passes the gate.
-            let same = sandbox.scratch + "/same.yaml"
-            try Self.policy(denying: nil).write(toFile: same, atomically: true, encoding: .utf8)
             let unchanged = try agent.cli(["policy", "test", "--local", same])
             #expect(unchanged.status == 0, "\(unchanged.standardOutput)\(unchanged.standardError)")
 

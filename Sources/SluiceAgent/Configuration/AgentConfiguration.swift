@@ -36,6 +36,8 @@ public struct AgentConfiguration: Sendable {
     public var protect: ProtectSettings?
     /// Local feed files, each a feed layer of its own beside the server's feeds.
     public var feedFiles: [FeedFile] = []
+    /// Most bytes of recent decisions kept in the state folder for `policy test --local`; 0 keeps none.
+    public var historyBytes: Int = 64 << 20
 
     public init(
         policyDirectory: String?, cgroup: String?, state: StateLayout, nodeName: String, eventMode: EventMode = .all,

@@ -39,6 +39,8 @@ public struct StateLayout: Sendable, Hashable {
     public var serverPolicyPath: String { "\(directory)/server-policy.json" }
     /// Event batches waiting for upload.
     public var outboxDirectory: String { "\(directory)/outbox" }
+    /// The recent decisions `sluice policy test --local` replays (`DecisionHistory`).
+    public var historyDirectory: String { "\(directory)/history" }
     /// The feed layers' indicators (`IntelSnapshot`), enforced again at once after a restart.
     public var intelPath: String { "\(directory)/intel.json" }
     /// The anomaly detector's baselines (a versioned binary snapshot).

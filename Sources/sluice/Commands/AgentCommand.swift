@@ -37,6 +37,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("upload-buffer"), help: "Most bytes of events kept on disk while the server is away.")
     var uploadBufferBytes: Int = 256 << 20
 
+    @Option(name: .customLong("history-size"), help: "Most bytes of recent decisions kept in the state folder for `sluice policy test --local` (0: none).")
+    var historyBytes: Int = 64 << 20
+
     @Option(name: .customLong("feed-file"), help: ArgumentHelp("A local threat-intelligence list (one address, CIDR or domain per line), its own feed layer 'file:<name>'; prefix alert: to alert instead of deny (repeatable; read again when it changes).", valueName: "[alert:]file"))
     var feedFiles: [String] = []
 
@@ -152,6 +155,7 @@ struct AgentCommand: AsyncParsableCommand {
         configuration.verifyInterval = .seconds(max(1, verifyInterval.seconds))
         configuration.flowInterval = .seconds(max(1, flowInterval.seconds))
         configuration.feedFiles = feedFiles.map(FeedFile.parse)
+        configuration.historyBytes = max(0, historyBytes)
         do {
             if protect, let stopTokenFile { configuration.protect = try ProtectSettings.load(tokenFile: stopTokenFile) }
             try await Agent(configuration: configuration, logger: logger).run()

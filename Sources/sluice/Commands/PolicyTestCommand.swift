@@ -75,18 +75,30 @@ struct PolicyTestCommand: AsyncParsableCommand {
         let policies = PolicyReplay.NodePolicies(
             current: applied.policySet, candidate: applied.policySet.replacing(with: candidate.policySet.policies))
         let cutoff = ReplaySince.nanoseconds(replay.since, now: Int64(Date().timeIntervalSince1970 * 1e9))!
-        let client = AgentClient(layout: layout)
+        let limit = replay.limit ?? 1_000_000
         var events: [DecisionEvent] = []
-        for try await lines in try await client.lines("/v1/events?follow=false&kind=decision&recent=\(replay.limit ?? 1_000_000)") {
-            for line in lines {
-                if case .event(let event)? = try? EventStreamLine(jsonLine: line), event.timeNanoseconds >= cutoff { events.append(event) }
+        let history = DecisionHistory.segments(in: layout.historyDirectory).isEmpty
+            ? nil : try DecisionHistory.read(directory: layout.historyDirectory, sinceNanoseconds: cutoff, limit: limit)
+        if let history {
+            events = history.events
+        } else {
+            let client = AgentClient(layout: layout)
+            for try await lines in try await client.lines("/v1/events?follow=false&kind=decision&recent=\(limit)") {
+                for line in lines {
+                    if case .event(let event)? = try? EventStreamLine(jsonLine: line), event.timeNanoseconds >= cutoff { events.append(event) }
+                }
             }
         }
         var report = try PolicyReplay.run(
             events: events, policies: { _ in policies }, limits: .init(budget: .seconds(replay.budget ?? 30)),
             mounts: [(try? CgroupFS.discover().mount.mountPoint)].compactMap { $0 })
-        report.notes.append(
-            "the agent keeps only its most recent decisions in memory (1000 by default): \(events.count) since \(replay.since) were replayed; the server keeps the history")
+        if let history {
+            report.notes.append("\(events.count) decisions since \(replay.since) from the agent's history in \(layout.historyDirectory) (its oldest are dropped beyond --history-size)")
+            if history.unreadable > 0 { report.notes.append("\(history.unreadable) lines of the history could not be read and were skipped") }
+        } else {
+            report.notes.append(
+                "the agent keeps no history here (--history-size 0, or it has written none yet): its \(events.count) most recent decisions in memory since \(replay.since) were replayed; the server keeps the history")
+        }
         return report
     }
 }
