@@ -77,7 +77,7 @@ extension ApplicationBaseline {
         let periodic = rhythm.outcome(at: rhythmEntry, time: time, youngHorizon: parameters.youngNanoseconds)
         let lateAndYoung = lateArrival && time - firstSeen < parameters.newApplicationNanoseconds
 
-        var parts = InlineArray<13, Float>(repeating: 0)
+        var parts = InlineArray<14, Float>(repeating: 0)
         func put(_ feature: Feature, _ bits: Double) {
             parts[feature.rawValue] = Float(min(feature.cap, bits) * feature.weight)
         }
@@ -108,9 +108,16 @@ extension ApplicationBaseline {
         let elapsed = Double(time - windows.burstWindow &* parameters.burstNanoseconds) / Double(parameters.burstNanoseconds)
         let sliding = UInt32(Double(windows.burstEvents) + Double(windows.previousBurstEvents) * max(0, 1 - elapsed))
         windows.burstPeak = max(windows.burstPeak, sliding)
-        put(.burst, rate(.burst, RateHistogram.bucket(Int(sliding))))
-        if widensDestinations { put(.fanOutDestinations, rate(.fanOutDestinations, windows.burstDestinations.bucket)) }
-        if widensPorts { put(.fanOutPorts, rate(.fanOutPorts, windows.burstPorts.bucket)) }
+        let burstBits = rate(.burst, RateHistogram.bucket(Int(sliding)))
+        let destinationsBits = widensDestinations ? rate(.fanOutDestinations, windows.burstDestinations.bucket) : 0
+        let portsBits = widensPorts ? rate(.fanOutPorts, windows.burstPorts.bucket) : 0
+        put(.burst, burstBits)
+        put(.fanOutDestinations, destinationsBits)
+        put(.fanOutPorts, portsBits)
+        // The storm goes on while the event adds to a surprising count of its window.
+        let windowBits = max(burstBits, destinationsBits, portsBits)
+        let stormBits = windows.storm.observe(windowBits)
+        if windowBits > 0 { put(.storm, stormBits) }
         // The novelty counts slide the same way, over the longer window.
         let noveltyElapsed =
             Double(time - windows.noveltyWindow &* parameters.noveltyNanoseconds) / Double(parameters.noveltyNanoseconds)
@@ -149,10 +156,12 @@ extension ApplicationBaseline {
         let floor = parameters.thresholdFloor
         let ownThreshold = min(max(floor, Double(quantileThreshold)), floor + Self.thresholdCeilingMargin) * Double(thresholdFactor)
         let warmingUp = events < parameters.warmUpEvents || time - firstSeen < parameters.warmUpNanoseconds
-        // Cold start: a young application has no usual of its own yet, and its scores rest on the
-        // node's priors, so it may alert from its first event, held to a higher bar than the floor
-        // rather than to none (a new application's first contacts are what an alert is for).
-        let threshold = warmingUp ? (floor + Self.coldStartMargin) * Double(thresholdFactor) : ownThreshold
+        // Cold start: a young application has no usual of its own yet, so it may alert from its
+        // first event, held to the floor (a new application's first contacts and a new program's
+        // storm are what an alert is for). Its scores rest on the node's priors, which on a new
+        // node are weak (a bit per doubling of a rate), not strong: a bar above the floor kept a
+        // new host's scan or flood from ever alerting.
+        let threshold = warmingUp ? floor * Double(thresholdFactor) : ownThreshold
         let isAnomaly = Double(value) > threshold
 
         // Learn: an anomalous event teaches the outcome counts only a little.
@@ -213,7 +222,7 @@ extension ApplicationBaseline {
             period: entryPeriod,
             applicationAgeSeconds: (time - firstSeen) / 1_000_000_000,
             usualBurstEvents: UInt32(1) << min(31, UInt32(windows.typical[RateChannel.burst.rawValue])),
-            burstSeconds: Float(parameters.burstNanoseconds) / 1e9)
+            burstSeconds: Float(parameters.burstNanoseconds) / 1e9, stormWindows: windows.storm.windows)
         return Score(
             value: Double(value), threshold: threshold, isAnomaly: isAnomaly, warmingUp: warmingUp, parts: parts,
             context: context)
@@ -226,6 +235,7 @@ extension ApplicationBaseline {
         let burst = windowNumber(time, parameters.burstNanoseconds)
         if burst != windows.burstWindow {
             if windows.burstWindow != .min {
+                windows.storm.close(skipped: burst &- windows.burstWindow &- 1)
                 let tainted = windows.burstTainted
                 record(.burst, RateHistogram.bucket(Int(windows.burstPeak)), tainted, parameters, &node)
                 record(.fanOutDestinations, windows.burstDestinations.bucket, tainted, parameters, &node)
@@ -269,10 +279,14 @@ extension ApplicationBaseline {
     }
 
     /// The channel's usual high bucket: the application's 99th percentile once it has 32 windows,
-    /// the node's before.
+    /// the node's once the node has 32, the lowest before. A 99th percentile of fewer windows is
+    /// the largest of them: on a node's first minutes that is the first storm's own windows (even
+    /// counted at the outlying weight), and the storm would set the level it is judged against.
     private mutating func refreshTypical(_ channel: RateChannel, node: borrowing NodeBaseline) {
         let own = rates[channel.rawValue]
-        let typical = own.total >= 32 ? own.typicalBucket(0.99) : node.rates[channel.rawValue].typicalBucket(0.99)
+        let pooled = node.rates[channel.rawValue]
+        let typical =
+            own.total >= 32 ? own.typicalBucket(0.99) : (pooled.total >= 32 ? pooled.typicalBucket(0.99) : nil)
         windows.typical[channel.rawValue] = UInt8(max(1, typical ?? 1))
     }
 
