@@ -38,7 +38,9 @@ enum ReportProse {
         application, and a scanner whose whole history is scanning cannot learn its way past it). The
         histogram learns only scores at most 4 bits over the threshold, not the alerts it exists to
         raise, and not the warm-up's. In its warm-up (its first 100 events and its first hour) an application
-        is held to the floor (cold start: no usual of its own yet, and weak priors on a new node), and its
+        is held to the floor (cold start: no usual of its own yet, and weak priors on a new node), or
+        to the floor plus 8 bits when it arrived after the node's first day (its scores then carry the
+        new-application feature's bits), and its
         outcome counts lean on the node's with a prior weight of a quarter of its remaining warm-up
         events (at least 4) rather than 4. An event over its threshold
         teaches the outcome counts at 1/16 of the weight of a normal one, and a finished window that held

@@ -157,15 +157,20 @@ extension ApplicationBaseline {
         let ownThreshold = min(max(floor, Double(quantileThreshold)), floor + Self.thresholdCeilingMargin) * Double(thresholdFactor)
         let warmingUp = events < parameters.warmUpEvents || time - firstSeen < parameters.warmUpNanoseconds
         // Cold start: a young application has no usual of its own yet, so it may alert from its
-        // first event, held to the floor (a new application's first contacts and a new program's
-        // storm are what an alert is for). Its scores rest on the node's priors, which on a new
-        // node are weak (a bit per doubling of a rate), not strong: a bar above the floor kept a
-        // new host's scan or flood from ever alerting.
-        let threshold = warmingUp ? floor * Double(thresholdFactor) : ownThreshold
+        // first event (a new application's first contacts and a new program's storm are what an
+        // alert is for). One that arrived on a warm node carries the new-application feature's
+        // bits in every score of its first day, and is held the margin over the floor to offset
+        // them; one that started with the node has no such bits, and its scores rest on a new
+        // node's weak priors (a bit per doubling of a rate), so it is held to the floor: 8 bits
+        // over it kept a new host's scan or flood from ever alerting.
+        let coldStartBar = lateArrival ? floor + Self.lateArrivalMargin : floor
+        let threshold = warmingUp ? coldStartBar * Double(thresholdFactor) : ownThreshold
         let isAnomaly = Double(value) > threshold
 
-        // Learn: an anomalous event teaches the outcome counts only a little.
-        let weight: Float = isAnomaly ? parameters.anomalousWeight : 1
+        // Learn: an anomalous event teaches the outcome counts only a little; in the warm-up, held
+        // to the floor, everything new to a young application would be an anomaly and it would
+        // hardly learn its own habits (its rate windows are still held back and tainted).
+        let weight: Float = isAnomaly && !warmingUp ? parameters.anomalousWeight : 1
         destination.add(scope * DestinationClass.count + destinationClass, weight: weight, cap: Self.categoricalCap)
         node.destination.add(scope * DestinationClass.count + destinationClass, weight: weight, cap: NodeBaseline.categoricalCap)
         service.add(serviceClass, weight: weight, cap: Self.categoricalCap)
@@ -279,14 +284,10 @@ extension ApplicationBaseline {
     }
 
     /// The channel's usual high bucket: the application's 99th percentile once it has 32 windows,
-    /// the node's once the node has 32, the lowest before. A 99th percentile of fewer windows is
-    /// the largest of them: on a node's first minutes that is the first storm's own windows (even
-    /// counted at the outlying weight), and the storm would set the level it is judged against.
+    /// the node's before.
     private mutating func refreshTypical(_ channel: RateChannel, node: borrowing NodeBaseline) {
         let own = rates[channel.rawValue]
-        let pooled = node.rates[channel.rawValue]
-        let typical =
-            own.total >= 32 ? own.typicalBucket(0.99) : (pooled.total >= 32 ? pooled.typicalBucket(0.99) : nil)
+        let typical = own.total >= 32 ? own.typicalBucket(0.99) : node.rates[channel.rawValue].typicalBucket(0.99)
         windows.typical[channel.rawValue] = UInt8(max(1, typical ?? 1))
     }
 

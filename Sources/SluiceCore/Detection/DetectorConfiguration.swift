@@ -14,7 +14,8 @@ public struct DetectorConfiguration: Sendable, Hashable {
     /// The quantile of an application's own score distribution used as its threshold.
     public var alertQuantile: Double
     /// The lowest threshold any application gets, in bits. Thresholds rise with an application's
-    /// own scores to at most 16 bits over the floor; in its warm-up an application is held to the floor.
+    /// own scores to at most 16 bits over the floor; in its warm-up an application is held to the floor
+    /// (8 bits over it when it arrived after the node's warm-up).
     public var thresholdFloor: Double
     /// The window of the burst and fan-out features.
     public var burstWindow: Duration

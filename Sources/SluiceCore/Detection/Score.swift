@@ -4,12 +4,14 @@ public struct Score: Sendable {
     /// more anomalous; comparable across applications.
     public let value: Double
     /// The threshold the application was held to when it was scored: a high quantile of its own
-    /// scores between the configured floor and 16 bits over it (in its warm-up, the floor),
+    /// scores between the configured floor and 16 bits over it (in its warm-up, the cold-start bar:
+    /// the floor, or 8 bits over it for an application that arrived after the node's warm-up),
     /// times any factor set by `raiseThreshold(for:factor:)`.
     public let threshold: Double
     /// `value` exceeded `threshold`.
     public let isAnomaly: Bool
-    /// The application was still in its warm-up: it was held to the cold-start bar (the floor).
+    /// The application was still in its warm-up: it was held to the cold-start bar (the floor, or 8 bits
+    /// over it for a late arrival).
     public let warmingUp: Bool
     let parts: InlineArray<14, Float>
     let context: ScoreContext

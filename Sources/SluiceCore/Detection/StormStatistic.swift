@@ -9,7 +9,9 @@
 /// exponential bound the excess ever reaching `h` has probability at most `2^(-h/2)`: half the
 /// excess is its surprisal in bits. One window alone adds nothing; a storm whose windows each
 /// exceed the allowance grows by their excess, window after window, whatever its history says.
-/// 10 bytes per application.
+/// A window adds at most the rate features' cap (24 bits), so one extreme window is not a storm.
+/// The feature reads the finished windows only (the window in progress is the burst and fan-out
+/// features' business), while the window in progress is itself busy. 10 bytes per application.
 struct StormStatistic: Sendable {
     /// Accumulated excess after the last finished window, bits.
     private(set) var excess: Float = 0
@@ -22,25 +24,27 @@ struct StormStatistic: Sendable {
     static let allowance: Float = 4
     /// Bits of surprisal per bit of excess (the bound's exponent).
     static let bitsPerExcess: Float = 0.5
+    /// The most one window adds before the allowance: the rate features' cap.
+    static let windowCap: Float = 24
 
     init() {}
 
     /// Closes the window in progress and `skipped` empty windows after it.
     @inline(__always)
     mutating func close(skipped: Int64) {
-        excess = max(0, excess + windowBits - Self.allowance)
+        excess = max(0, excess + min(windowBits, Self.windowCap) - Self.allowance)
         if skipped > 0 { excess = max(0, excess - Self.allowance * Float(min(skipped, 1 << 20))) }
         windows = excess > 0 ? (windows == .max ? windows : windows &+ 1) : 0
         windowBits = 0
     }
 
     /// Notes an event's rate surprisal in the window in progress and returns the episode's bits:
-    /// nothing until a finished window began the episode.
+    /// those of the finished windows, while the window in progress is busy too (over the allowance).
     @inline(__always)
     mutating func observe(_ bits: Double) -> Double {
         windowBits = max(windowBits, Float(min(bits, 64)))
-        guard excess > 0 else { return 0 }
-        return Double(max(0, excess + windowBits - Self.allowance) * Self.bitsPerExcess)
+        guard windowBits > Self.allowance else { return 0 }
+        return Double(excess * Self.bitsPerExcess)
     }
 
     func write(to writer: inout SnapshotWriter) {
