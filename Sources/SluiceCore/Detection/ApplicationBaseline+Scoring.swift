@@ -77,7 +77,7 @@ extension ApplicationBaseline {
         let periodic = rhythm.outcome(at: rhythmEntry, time: time, youngHorizon: parameters.youngNanoseconds)
         let lateAndYoung = lateArrival && time - firstSeen < parameters.newApplicationNanoseconds
 
-        var parts = InlineArray<13, Float>(repeating: 0)
+        var parts = InlineArray<14, Float>(repeating: 0)
         func put(_ feature: Feature, _ bits: Double) {
             parts[feature.rawValue] = Float(min(feature.cap, bits) * feature.weight)
         }
@@ -108,9 +108,16 @@ extension ApplicationBaseline {
         let elapsed = Double(time - windows.burstWindow &* parameters.burstNanoseconds) / Double(parameters.burstNanoseconds)
         let sliding = UInt32(Double(windows.burstEvents) + Double(windows.previousBurstEvents) * max(0, 1 - elapsed))
         windows.burstPeak = max(windows.burstPeak, sliding)
-        put(.burst, rate(.burst, RateHistogram.bucket(Int(sliding))))
-        if widensDestinations { put(.fanOutDestinations, rate(.fanOutDestinations, windows.burstDestinations.bucket)) }
-        if widensPorts { put(.fanOutPorts, rate(.fanOutPorts, windows.burstPorts.bucket)) }
+        let burstBits = rate(.burst, RateHistogram.bucket(Int(sliding)))
+        let destinationsBits = widensDestinations ? rate(.fanOutDestinations, windows.burstDestinations.bucket) : 0
+        let portsBits = widensPorts ? rate(.fanOutPorts, windows.burstPorts.bucket) : 0
+        put(.burst, burstBits)
+        put(.fanOutDestinations, destinationsBits)
+        put(.fanOutPorts, portsBits)
+        // The storm goes on while the event adds to a surprising count of its window.
+        let windowBits = max(burstBits, destinationsBits, portsBits)
+        let stormBits = windows.storm.observe(windowBits)
+        if windowBits > 0 { put(.storm, stormBits) }
         // The novelty counts slide the same way, over the longer window.
         let noveltyElapsed =
             Double(time - windows.noveltyWindow &* parameters.noveltyNanoseconds) / Double(parameters.noveltyNanoseconds)
@@ -149,14 +156,21 @@ extension ApplicationBaseline {
         let floor = parameters.thresholdFloor
         let ownThreshold = min(max(floor, Double(quantileThreshold)), floor + Self.thresholdCeilingMargin) * Double(thresholdFactor)
         let warmingUp = events < parameters.warmUpEvents || time - firstSeen < parameters.warmUpNanoseconds
-        // Cold start: a young application has no usual of its own yet, and its scores rest on the
-        // node's priors, so it may alert from its first event, held to a higher bar than the floor
-        // rather than to none (a new application's first contacts are what an alert is for).
-        let threshold = warmingUp ? (floor + Self.coldStartMargin) * Double(thresholdFactor) : ownThreshold
+        // Cold start: a young application has no usual of its own yet, so it may alert from its
+        // first event (a new application's first contacts and a new program's storm are what an
+        // alert is for). One that arrived on a warm node carries the new-application feature's
+        // bits in every score of its first day, and is held the margin over the floor to offset
+        // them; one that started with the node has no such bits, and its scores rest on a new
+        // node's weak priors (a bit per doubling of a rate), so it is held to the floor: 8 bits
+        // over it kept a new host's scan or flood from ever alerting.
+        let coldStartBar = lateArrival ? floor + Self.lateArrivalMargin : floor
+        let threshold = warmingUp ? coldStartBar * Double(thresholdFactor) : ownThreshold
         let isAnomaly = Double(value) > threshold
 
-        // Learn: an anomalous event teaches the outcome counts only a little.
-        let weight: Float = isAnomaly ? parameters.anomalousWeight : 1
+        // Learn: an anomalous event teaches the outcome counts only a little; in the warm-up, held
+        // to the floor, everything new to a young application would be an anomaly and it would
+        // hardly learn its own habits (its rate windows are still held back and tainted).
+        let weight: Float = isAnomaly && !warmingUp ? parameters.anomalousWeight : 1
         destination.add(scope * DestinationClass.count + destinationClass, weight: weight, cap: Self.categoricalCap)
         node.destination.add(scope * DestinationClass.count + destinationClass, weight: weight, cap: NodeBaseline.categoricalCap)
         service.add(serviceClass, weight: weight, cap: Self.categoricalCap)
@@ -213,7 +227,7 @@ extension ApplicationBaseline {
             period: entryPeriod,
             applicationAgeSeconds: (time - firstSeen) / 1_000_000_000,
             usualBurstEvents: UInt32(1) << min(31, UInt32(windows.typical[RateChannel.burst.rawValue])),
-            burstSeconds: Float(parameters.burstNanoseconds) / 1e9)
+            burstSeconds: Float(parameters.burstNanoseconds) / 1e9, stormWindows: windows.storm.windows)
         return Score(
             value: Double(value), threshold: threshold, isAnomaly: isAnomaly, warmingUp: warmingUp, parts: parts,
             context: context)
@@ -226,6 +240,7 @@ extension ApplicationBaseline {
         let burst = windowNumber(time, parameters.burstNanoseconds)
         if burst != windows.burstWindow {
             if windows.burstWindow != .min {
+                windows.storm.close(skipped: burst &- windows.burstWindow &- 1)
                 let tainted = windows.burstTainted
                 record(.burst, RateHistogram.bucket(Int(windows.burstPeak)), tainted, parameters, &node)
                 record(.fanOutDestinations, windows.burstDestinations.bucket, tainted, parameters, &node)

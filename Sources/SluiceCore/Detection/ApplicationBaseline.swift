@@ -33,8 +33,9 @@ struct ApplicationBaseline: Baseline, Sendable {
         self.lateArrival = lateArrival
     }
 
-    /// Bits over the floor a score must reach to alert while the application warms up.
-    static let coldStartMargin: Double = 8
+    /// Bits over the floor an application that arrived after the node's warm-up must reach to
+    /// alert while it warms up (its scores carry the new-application feature).
+    static let lateArrivalMargin: Double = 8
     /// Bits over its threshold a score may reach and still teach the threshold.
     static let thresholdHeadroom: Double = 4
     /// Bits over the floor the threshold may reach at most (before `thresholdFactor`).

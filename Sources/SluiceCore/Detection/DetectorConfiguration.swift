@@ -15,7 +15,7 @@ public struct DetectorConfiguration: Sendable, Hashable {
     public var alertQuantile: Double
     /// The lowest threshold any application gets, in bits. Thresholds rise with an application's
     /// own scores to at most 16 bits over the floor; in its warm-up an application is held to the floor
-    /// plus 8 bits.
+    /// (8 bits over it when it arrived after the node's warm-up).
     public var thresholdFloor: Double
     /// The window of the burst and fan-out features.
     public var burstWindow: Duration

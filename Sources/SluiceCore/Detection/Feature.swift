@@ -37,15 +37,21 @@ public enum Feature: Int, Sendable, Hashable, CaseIterable, CustomStringConverti
     /// movement, slow sweeps. Counted for a new internal address and for further connections to
     /// one that was new within the window.
     case novelInternalRate
+    /// A sustained episode: burst windows one after another whose rate features (connections,
+    /// distinct addresses, distinct ports) are each more surprising than usual, accumulated as a
+    /// CUSUM (see `StormStatistic`). One busy window is the burst features' business; this one
+    /// carries a storm that lasts, such as a new program's flood or scan from its first second.
+    case storm
 
     /// The number of features.
-    public static let count = 13
+    public static let count = 14
     /// The largest contribution one feature can make, in bits: 16 for the familiarity, rhythm and
     /// hour features; 24 for the rate features, whose contribution is already bounded by 4 bits
-    /// per doubling over the application's usual level, so only a sixty-fold excess reaches it.
+    /// per doubling over the application's usual level, so only a sixty-fold excess reaches it (and
+    /// for the storm, whose bits are half its accumulated excess).
     public var cap: Double {
         switch self {
-        case .burst, .fanOutDestinations, .fanOutPorts, .novelDestinationRate, .novelServiceRate, .novelInternalRate:
+        case .burst, .fanOutDestinations, .fanOutPorts, .novelDestinationRate, .novelServiceRate, .novelInternalRate, .storm:
             return 24
         default: return 16
         }
@@ -67,6 +73,7 @@ public enum Feature: Int, Sendable, Hashable, CaseIterable, CustomStringConverti
         case .timeOfDay: return "time-of-day"
         case .newApplication: return "new-application"
         case .novelInternalRate: return "novel-internal-rate"
+        case .storm: return "storm"
         }
     }
 

@@ -4,18 +4,20 @@ public struct Score: Sendable {
     /// more anomalous; comparable across applications.
     public let value: Double
     /// The threshold the application was held to when it was scored: a high quantile of its own
-    /// scores between the configured floor and 16 bits over it (in its warm-up, the floor plus 8 bits),
+    /// scores between the configured floor and 16 bits over it (in its warm-up, the cold-start bar:
+    /// the floor, or 8 bits over it for an application that arrived after the node's warm-up),
     /// times any factor set by `raiseThreshold(for:factor:)`.
     public let threshold: Double
     /// `value` exceeded `threshold`.
     public let isAnomaly: Bool
-    /// The application was still in its warm-up: it was held to the cold-start bar (the floor plus 8 bits).
+    /// The application was still in its warm-up: it was held to the cold-start bar (the floor, or 8 bits
+    /// over it for a late arrival).
     public let warmingUp: Bool
-    let parts: InlineArray<13, Float>
+    let parts: InlineArray<14, Float>
     let context: ScoreContext
 
     init(
-        value: Double, threshold: Double, isAnomaly: Bool, warmingUp: Bool, parts: InlineArray<13, Float>,
+        value: Double, threshold: Double, isAnomaly: Bool, warmingUp: Bool, parts: InlineArray<14, Float>,
         context: ScoreContext
     ) {
         self.value = value
@@ -46,11 +48,17 @@ public struct Score: Sendable {
     /// What the anomaly looks like, by its largest contribution: what a learned rule's verdict
     /// is chosen by (`RuleProposer`).
     public var evidence: Evidence {
-        switch contributions(limit: 1).first?.feature {
+        var feature = contributions(limit: 1).first?.feature
+        // A storm is a flood or a scan by what its busiest channel counts.
+        if feature == .storm {
+            let fanOut = max(parts[Feature.fanOutDestinations.rawValue], parts[Feature.fanOutPorts.rawValue])
+            feature = parts[Feature.burst.rawValue] >= fanOut ? .burst : .fanOutDestinations
+        }
+        switch feature {
         case .burst?:
             return .flood(
                 connections: Int(context.burstEvents), usual: Int(max(1, context.usualBurstEvents)), seconds: Double(context.burstSeconds))
-        case .fanOutDestinations?, .fanOutPorts?, .novelDestinationRate?, .novelServiceRate?, .novelInternalRate?:
+        case .fanOutDestinations?, .fanOutPorts?, .novelDestinationRate?, .novelServiceRate?, .novelInternalRate?, .storm?:
             return .scan
         default:
             return .other
@@ -91,6 +99,8 @@ struct ScoreContext: Sendable {
     /// The application's usual high number of connections per burst window, and the window.
     var usualBurstEvents: UInt32 = 0
     var burstSeconds: Float = 0
+    /// Burst windows the storm in progress has lasted.
+    var stormWindows: UInt16 = 0
 
     func detail(for feature: Feature) -> String {
         let service = "port \(port)/\(transport)"
@@ -130,6 +140,8 @@ struct ScoreContext: Sendable {
             return "\(novelServices) new ports or address-port pairs in the current novelty window"
         case .novelInternalRate:
             return "\(novelInternal) new internal addresses in the current novelty window"
+        case .storm:
+            return "\(stormWindows) busy burst windows in a row (\(burstEvents) connections in the current one)"
         case .periodicity:
             switch PeriodicOutcome(rawValue: Int(periodicOutcome)) ?? .none {
             case .young: return "steady beacon every \(Int(period.rounded())) s to \(destination):\(port), a new destination"

@@ -29,6 +29,8 @@ struct WindowCounters: Sendable {
     /// Each rate channel's usual high bucket (its 99th percentile), refreshed when windows close.
     var typical = InlineArray<6, UInt8>(repeating: 1)
     var held = HeldWindows()
+    /// The episode of busy burst windows in progress.
+    var storm = StormStatistic()
 
     init() {}
 
@@ -53,6 +55,7 @@ struct WindowCounters: Sendable {
         writer.write(noveltyTainted)
         for channel in 0..<RateChannel.count { writer.write(typical[channel]) }
         held.write(to: &writer)
+        storm.write(to: &writer)
     }
 
     init(from reader: inout SnapshotReader) throws(DetectorSnapshotError) {
@@ -76,5 +79,6 @@ struct WindowCounters: Sendable {
         noveltyTainted = try reader.readBool()
         for channel in 0..<RateChannel.count { typical[channel] = try reader.read() }
         held = try HeldWindows(from: &reader)
+        storm = try StormStatistic(from: &reader)
     }
 }

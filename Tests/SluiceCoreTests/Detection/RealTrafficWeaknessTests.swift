@@ -29,10 +29,19 @@ import Testing
         var (detector, now) = F.trainedOnDatabase(F.configuration(thresholdFloor: 4))
         let scores = (0..<20).map { detector.score(F.observation(now + Int64($0) * F.second, F.service, "198.51.100.\($0 + 1)", UInt16(4000 + $0))) }
         #expect(scores.allSatisfy { $0.warmingUp })
-        // The floor plus the cold-start margin, not the floor: a young application's scores rest on priors.
-        #expect(scores.allSatisfy { $0.threshold == 4 + ApplicationBaseline.coldStartMargin })
+        // A late arrival: the floor plus the margin that offsets its new-application bits.
+        #expect(scores.allSatisfy { $0.threshold == 4 + ApplicationBaseline.lateArrivalMargin })
         #expect(scores[0].isAnomaly)
         #expect(scores.allSatisfy { $0.isAnomaly == ($0.value > $0.threshold) })
+    }
+
+    @Test func anApplicationThatStartsWithTheNodeIsHeldToTheFloorInItsWarmUp() {
+        // A new node: its first application has no new-application bits, and its scores rest on
+        // the new node's weak priors, so a bar over the floor would keep its storm from alerting.
+        var detector = AnomalyDetector(configuration: F.configuration(thresholdFloor: 4))
+        let scores = (0..<20).map { detector.score(F.observation(F.start + Int64($0) * F.second, F.service, "198.51.100.\($0 + 1)", 443)) }
+        #expect(scores.allSatisfy { $0.warmingUp && $0.threshold == 4 })
+        #expect(scores.allSatisfy { $0.contribution(of: .newApplication) == 0 })
     }
 
     @Test func registrableDomainsFollowTheEmbeddedSuffixRule() {
