@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceAgent
@@ -75,20 +76,23 @@ struct DecisionHistoryTests {
         let directory = Self.folder()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let hub = DecisionEventHub()
-        let history = DecisionHistory(directory: directory, limitBytes: 1 << 20, hub: hub, logger: Logger(label: "test"))
-        let running = Task { try await history.run() }
-        defer { running.cancel() }
         var flow = Self.decision(2, at: 21)
         flow.hook = "flow"
         flow.flow = FlowCounts(flowID: 1, bytesSent: 1, bytesReceived: 1, packetsSent: 1, packetsReceived: 1, durationMilliseconds: 1, final: true)
-        // The subscription starts with the service: publish until it has taken the decisions.
-        let deadline = ContinuousClock.now + .seconds(30)
-        var read: [DecisionEvent] = []
-        while read.isEmpty, ContinuousClock.now < deadline {
-            _ = hub.publish([Self.decision(1, at: 20), flow])
-            await Task.yield()
-            read = (try? DecisionHistory.read(directory: directory, sinceNanoseconds: 0, limit: 10).events) ?? []
+        // Published before the service runs, as the pipeline may: the service starts from the
+        // hub's recent decisions.
+        hub.publish([Self.decision(1, at: 20), flow])
+        let history = DecisionHistory(directory: directory, limitBytes: 1 << 20, hub: hub, logger: Logger(label: "test"))
+        let running = Task { try await history.run() }
+        defer { running.cancel() }
+        try await eventually("the history to hold the decision", seconds: 120) {
+            !((try? DecisionHistory.read(directory: directory, sinceNanoseconds: 0, limit: 10).events) ?? []).isEmpty
         }
-        #expect(!read.isEmpty && read.allSatisfy { $0.flow == nil }, "decisions only: flow records are not replayed")
+        hub.publish([Self.decision(3, at: 22)])
+        try await eventually("the history to hold the next decision", seconds: 120) {
+            ((try? DecisionHistory.read(directory: directory, sinceNanoseconds: 0, limit: 10).events) ?? []).count == 2
+        }
+        let read = try DecisionHistory.read(directory: directory, sinceNanoseconds: 0, limit: 10).events
+        #expect(read.map(\.port) == [1001, 1003], "decisions only, in order: flow records are not replayed")
     }
 }

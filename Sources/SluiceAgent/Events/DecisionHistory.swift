@@ -40,7 +40,9 @@ public actor DecisionHistory: Service {
             logger.error("the decision history is off: its folder cannot be made", metadata: ["history.directory": "\(directory)", "error": "\(error)"])
             return
         }
-        for await item in hub.subscribe(EventFilter(kinds: [.decision])).cancelOnGracefulShutdown() {
+        // With the decisions the hub published before this service started (its recent ones):
+        // the pipeline may run first.
+        for await item in hub.subscribe(EventFilter(kinds: [.decision]), replay: .max).cancelOnGracefulShutdown() {
             if case .events(let events) = item { append(events) }
         }
         if let open = segment { close(open.descriptor) }

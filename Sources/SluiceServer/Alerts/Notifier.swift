@@ -126,7 +126,8 @@ final class Notifier: Service, Sendable {
         }
     }
 
-    static func post(_ body: Data, to webhook: ServerConfiguration.Webhook, client: HTTPClient) async throws {
+    /// - Parameter timeout: for the whole exchange; a receiver slower than that is a failure, retried later.
+    static func post(_ body: Data, to webhook: ServerConfiguration.Webhook, client: HTTPClient, timeout: TimeAmount = .seconds(10)) async throws {
         var request = HTTPClientRequest(url: webhook.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -135,7 +136,7 @@ final class Notifier: Service, Sendable {
         request.headers.add(name: "X-Sluice-Timestamp", value: String(Int(Date().timeIntervalSince1970)))
         request.headers.add(name: "X-Sluice-Signature", value: signature(body: body, secret: webhook.secret))
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await client.execute(request, timeout: .seconds(10))
+        let response = try await client.execute(request, timeout: timeout)
         _ = try? await response.body.collect(upTo: 64 << 10)
         guard (200..<300).contains(Int(response.status.code)) else {
             throw WebhookFailure.answered(url: webhook.url, status: UInt(response.status.code))
