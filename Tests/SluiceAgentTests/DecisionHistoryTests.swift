@@ -1,13 +1,13 @@
 import Foundation
 import Logging
 import SluiceCore
-import SluiceTestSupport
 import Testing
 
 @testable import SluiceAgent
 
 /// The decisions `policy test --local` replays, on disk without a kernel: what is read back,
-/// the bound, a restart, a torn line, and the hub feeding it.
+/// the bound, a restart, a torn line. The service fed by the agent's hub is tested end to end in
+/// `PolicyWhatIfTests`, whose replay reads the history a real agent wrote.
 struct DecisionHistoryTests {
     static func folder() -> String {
         NSTemporaryDirectory() + "sluice-history-test-\(UUID().uuidString)"
@@ -70,29 +70,5 @@ struct DecisionHistoryTests {
         try text.write(toFile: DecisionHistory.path(directory, 1), atomically: true, encoding: .utf8)
         let read = try DecisionHistory.read(directory: directory, sinceNanoseconds: 0, limit: 10)
         #expect(read.events.count == 1 && read.unreadable == 1)
-    }
-
-    @Test func theServiceWritesWhatTheHubPublishes() async throws {
-        let directory = Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let hub = DecisionEventHub()
-        var flow = Self.decision(2, at: 21)
-        flow.hook = "flow"
-        flow.flow = FlowCounts(flowID: 1, bytesSent: 1, bytesReceived: 1, packetsSent: 1, packetsReceived: 1, durationMilliseconds: 1, final: true)
-        // Published before the service runs, as the pipeline may: the service starts from the
-        // hub's recent decisions.
-        hub.publish([Self.decision(1, at: 20), flow])
-        let history = DecisionHistory(directory: directory, limitBytes: 1 << 20, hub: hub, logger: Logger(label: "test"))
-        let running = Task { try await history.run() }
-        defer { running.cancel() }
-        try await eventually("the history to hold the decision", seconds: 120) {
-            !((try? DecisionHistory.read(directory: directory, sinceNanoseconds: 0, limit: 10).events) ?? []).isEmpty
-        }
-        hub.publish([Self.decision(3, at: 22)])
-        try await eventually("the history to hold the next decision", seconds: 120) {
-            ((try? DecisionHistory.read(directory: directory, sinceNanoseconds: 0, limit: 10).events) ?? []).count == 2
-        }
-        let read = try DecisionHistory.read(directory: directory, sinceNanoseconds: 0, limit: 10).events
-        #expect(read.map(\.port) == [1001, 1003], "decisions only, in order: flow records are not replayed")
     }
 }
