@@ -54,7 +54,8 @@ struct ReloadBenchmark: AsyncParsableCommand {
                 for _ in 1...trials {
                     let probe = try Subprocess(
                         Probe.builtPath, ["--join", sandbox.cgroupPath, "until-udp-ok", "127.0.0.2", "9", "10000"], output: .pipe)
-                    usleep(100_000)  // the probe is looping
+                    let first = try probe.output!.line()
+                    guard first == "until-udp-ok refused" else { throw SandboxError("the probe was not refused first: \(first)") }
                     var before = timespec()
                     clock_gettime(CLOCK_MONOTONIC, &before)
                     try write("allow")

@@ -15,8 +15,9 @@
  *   bench-tcp-connect ADDR PORT N   N socket+connect+accept+close to its own listener on ADDR
  *                                    (PORT 0: any); prints ns per connection
  *   bench-udp-sendto ADDR PORT N    N sendto() calls on one unconnected UDP socket
- *   until-udp-ok ADDR PORT MS       UDP connect() every 200 us until one succeeds; prints the
- *                                    CLOCK_MONOTONIC time in ns of the first success
+ *   until-udp-ok ADDR PORT MS       UDP connect() every 200 us until one succeeds; prints
+ *                                    "refused" at the first refusal, then the CLOCK_MONOTONIC
+ *                                    time in ns of the first success
  *   resolve-tcp SERVER NAME PORT   look NAME up at SERVER:53 (resolve.c), then TCP connect to the
  *                                    first address: prints "resolve-tcp NAME PORT ADDR RESULT"
  *   resolve-race SERVER PORT N     N times: look up dI.denied.bench.test and UDP connect to its
@@ -390,12 +391,17 @@ static int until_ok(struct probe_target *t, long timeout_ms)
 
 	if (fd < 0)
 		return errno;
+	int refused = 0;
+
 	while (now_ns() < deadline) {
 		if (connect(fd, (struct sockaddr *)&t->addr, t->len) == 0) {
 			printf("until-udp-ok ok_at_ns=%.0f\n", now_ns());
 			close(fd);
 			return 0;
 		}
+		/* Tells the caller the loop runs, so it changes the policy only once it does. */
+		if (!refused++)
+			printf("until-udp-ok refused\n");
 		/* Paced: a busy loop of denied connects would flood the agent with events. */
 		usleep(200);
 	}

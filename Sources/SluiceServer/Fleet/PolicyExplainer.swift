@@ -8,36 +8,64 @@ import Synchronization
 /// the server knows only paths, so it gives every path an identity of its own (a stable hash)
 /// and the question is answered for the executable at that path.
 enum PolicyExplainer {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        var details: [String] = []
+    /// Why a question cannot be answered: a field of the request, or the stored policies.
+    enum Failure: Error, Hashable, CustomStringConvertible {
+        case destinationNotAnAddress(String)
+        case portOutOfRange(Int)
+        case transportUnknown(String)
+        case domainInvalid(String)
+        /// The stored policies' diagnostics at file:line:column.
+        case policiesInvalid(diagnostics: [String])
+        case policiesDoNotCompile(diagnostics: [String])
+        /// The compiled policies exceed a kernel map; the capacity error says which.
+        case policiesDoNotFit(String)
+
+        var description: String {
+            switch self {
+            case .destinationNotAnAddress(let text): "destination \(text) is not an IP address"
+            case .portOutOfRange(let port): "port must be from 1 to 65535, not \(port)"
+            case .transportUnknown(let text): "transport must be tcp or udp, not \(text)"
+            case .domainInvalid(let text): "domain \(text) is not a fully qualified domain name"
+            case .policiesInvalid: "the stored policies do not validate"
+            case .policiesDoNotCompile: "the stored policies do not compile"
+            case .policiesDoNotFit(let reason): "the stored policies do not fit the kernel's maps: \(reason)"
+            }
+        }
+
+        /// The diagnostics behind a policy failure; empty for a bad request field.
+        var details: [String] {
+            switch self {
+            case .policiesInvalid(let diagnostics), .policiesDoNotCompile(let diagnostics): diagnostics
+            default: []
+            }
+        }
     }
 
     static func explain(_ request: Components.Schemas.PolicyExplainRequest, sources: [(file: String, text: String)]) throws(Failure) -> Explanation {
-        guard let address = IPAddress(request.destination) else { throw Failure(description: "destination \(request.destination) is not an IP address") }
-        guard let port = UInt16(exactly: request.port), port > 0 else { throw Failure(description: "port must be from 1 to 65535") }
+        guard let address = IPAddress(request.destination) else { throw .destinationNotAnAddress(request.destination) }
+        guard let port = UInt16(exactly: request.port), port > 0 else { throw .portOutOfRange(request.port) }
         let transportText = (request.transport?.rawValue ?? "tcp").lowercased()
         guard let transport = TransportProtocol(rawValue: transportText), transport != .any else {
-            throw Failure(description: "transport must be tcp or udp, not \(transportText)")
+            throw .transportUnknown(transportText)
         }
         var domain: DomainName?
         if let text = request.domain, !text.isEmpty {
-            guard let name = DomainName(text) else { throw Failure(description: "domain \(text) is not a fully qualified domain name") }
+            guard let name = DomainName(text) else { throw .domainInvalid(text) }
             domain = name
         }
         let loaded = PolicyLoader.check(sources: sources)
         if loaded.hasErrors {
-            throw Failure(description: "the stored policies do not validate", details: loaded.errors.map(\.description))
+            throw .policiesInvalid(diagnostics: loaded.errors.map(\.description))
         }
         let resolver = PathResolver()
         let compiled = PolicyCompiler.compile(loaded.policySet, resolver: resolver)
         let errors = compiled.diagnostics.filter { $0.severity == .error }
-        if !errors.isEmpty { throw Failure(description: "the stored policies do not compile", details: errors.map(\.description)) }
+        if !errors.isEmpty { throw .policiesDoNotCompile(diagnostics: errors.map(\.description)) }
         let image: DatapathImage
         do {
             image = try DatapathImage(compiled)
         } catch {
-            throw Failure(description: "the stored policies do not fit the kernel's maps: \(error)")
+            throw .policiesDoNotFit("\(error)")
         }
         var flow = FlowQuery(
             executable: request.executable.flatMap { $0.isEmpty ? nil : resolver.identity($0) },

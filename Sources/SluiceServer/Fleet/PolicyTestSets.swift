@@ -3,9 +3,23 @@ import SluiceCore
 /// Each node's policies now and after a push of candidate contents, as the catalog would hand
 /// them out (each policy's node selector against the node's labels), for `PolicyReplay`.
 struct PolicyTestSets {
-    struct Failure: Error {
-        var description: String
-        var details: [String]
+    /// Why a node's policies cannot be replayed.
+    enum Failure: Error, Hashable, CustomStringConvertible {
+        /// The policies a node would hold do not validate together; one line per diagnostic.
+        case policiesInvalid(diagnostics: [String])
+
+        var description: String {
+            switch self {
+            case .policiesInvalid: "the policies for a node do not validate together"
+            }
+        }
+
+        /// What a person fixes: the diagnostics at file:line:column.
+        var details: [String] {
+            switch self {
+            case .policiesInvalid(let diagnostics): diagnostics
+            }
+        }
     }
 
     /// By node name: only nodes whose policies the push changes.
@@ -43,7 +57,7 @@ struct PolicyTestSets {
     private static func load(_ sources: [(file: String, text: String)]) throws(Failure) -> PolicySet {
         let loaded = PolicyLoader.check(sources: sources)
         if loaded.hasErrors {
-            throw Failure(description: "the policies for a node do not validate together", details: loaded.errors.map(\.description))
+            throw .policiesInvalid(diagnostics: loaded.errors.map(\.description))
         }
         return loaded.policySet
     }
