@@ -5,11 +5,13 @@ import SluiceTestSupport
 
 /// Policy push to applied on N simulated agents, and the server's memory with them connected.
 ///
-/// A real `sluice server` process (SQLite in a temporary folder unless `--database`); N
-/// `SimulatedAgent`s in this process enroll, heartbeat and long-poll over the real protocol.
-/// Each round pushes a new version through the admin API; an agent's sample is the time from
-/// sending the push until it has received the new revision (a simulated agent has no kernel:
-/// receiving the bundle is applying it).
+/// Real `sluice server` processes (SQLite in a temporary folder unless `--database`; with
+/// `--replicas`, several sharing one PostgreSQL database); N `SimulatedAgent`s in this process
+/// enroll, heartbeat and long-poll over the real protocol, spread over the replicas in turn as a
+/// load balancer would. Each round pushes a new version through the first replica's admin API, so
+/// the other replicas learn of it through the database; an agent's sample is the time from sending
+/// the push until it has received the new revision (a simulated agent has no kernel: receiving the
+/// bundle is applying it).
 struct FleetPushBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fleet-push", abstract: "Policy push to applied on N simulated agents.")
 
@@ -22,25 +24,38 @@ struct FleetPushBenchmark: AsyncParsableCommand {
     @Option(help: ArgumentHelp("postgres://… for PostgreSQL (default: SQLite in a temporary folder).", valueName: "url"))
     var database: String?
 
+    @Option(help: "Server processes sharing the database (more than one needs --database postgres://…).")
+    var replicas: Int = 1
+
     func validate() throws {
         guard agents >= 1, rounds >= 1 else { throw ValidationError("--agents and --rounds must be at least 1") }
+        guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1") }
+        if replicas > 1, database?.hasPrefix("postgres") != true {
+            throw ValidationError("--replicas \(replicas) needs --database postgres://…: SQLite serves one replica")
+        }
     }
 
     func run() async throws {
         // Each agent holds a long poll and sometimes a heartbeat: two sockets here, two in the server.
         let openFiles = FleetBench.raiseOpenFiles(to: agents * 3 + 512)
         // Every simulated agent connects from 127.0.0.1: the per-address cap must hold the fleet.
-        let server = try ServerProcess(
-            name: "bench-push", heartbeatSeconds: 10, database: database, arguments: ["--max-connections-per-address", String(agents * 3 + 64)])
-        defer { server.kill() }
-        try await server.start()
-        let pid = try FleetBench.serverPID(server)
-        let admin = try await FleetAdmin.login(server)
+        let servers = try (0..<replicas).map { replica in
+            try ServerProcess(
+                name: "bench-push-\(replica)", heartbeatSeconds: 10, database: database,
+                arguments: ["--max-connections-per-address", String(agents * 3 + 64)])
+        }
+        defer { servers.forEach { $0.kill() } }
+        // One after the other: the first applies the migrations, the others find them applied.
+        for server in servers { try await server.start() }
+        let pids = try servers.map(FleetBench.serverPID)
+        var admins: [FleetAdmin] = []
+        for server in servers { admins.append(try await FleetAdmin.login(server)) }
+        let admin = admins[0]
         let token = try await admin.joinToken(name: "bench")
-        let idleKiB = try FleetBench.memoryKiB(pid: pid, "VmRSS")
+        let idleKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
 
         let client = SimulatedAgent.makeHTTPClient(connections: agents * 2 + 64)
-        let fleet = (0..<agents).map { SimulatedAgent(server: server.url, name: "sim-\($0)", client: client) }
+        let fleet = (0..<agents).map { SimulatedAgent(server: servers[$0 % replicas].url, name: "sim-\($0)", client: client) }
         let enrollStart = ContinuousClock.now
         try await FleetBench.enroll(fleet, joinToken: token)
         let enrollTime = ContinuousClock.now - enrollStart
@@ -51,43 +66,49 @@ struct FleetPushBenchmark: AsyncParsableCommand {
             }
         }
         defer { running.cancel() }
-        let parked = { @Sendable in try await admin.metric("sluice_server_policy_pollers") == Double(agents) }
-        try await FleetBench.waitUntil("\(agents) agents long-polling", interval: .milliseconds(50), parked)
-        let connectedKiB = try FleetBench.memoryKiB(pid: pid, "VmRSS")
+        let replicaAdmins = admins
+        let parked = { @Sendable () async throws -> Bool in
+            var waiting = 0.0
+            for replica in replicaAdmins { waiting += try await replica.metric("sluice_server_policy_pollers") ?? 0 }
+            return waiting == Double(agents)
+        }
+        try await FleetBench.waitUntil("\(agents) agents long-polling", seconds: 600, interval: .milliseconds(50), parked)
+        let connectedKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
 
         var samples: [Double] = []
         var lastAgent: [Double] = []
         for round in 1...rounds {
             let pushed = ContinuousClock.now
             let change = try await admin.push([Self.policy(round)], message: "bench round \(round)")
-            try await FleetBench.waitUntil("round \(round) applied on every agent") {
+            try await FleetBench.waitUntil("round \(round) applied on every agent", seconds: 300) {
                 fleet.allSatisfy { ($0.applied?.revision ?? 0) >= change.revision }
             }
             let latencies = fleet.map { ($0.applied!.at - pushed).milliseconds }
             samples += latencies
             lastAgent.append(latencies.max() ?? .nan)
-            try await FleetBench.waitUntil("every agent long-polling again", interval: .milliseconds(50), parked)
+            try await FleetBench.waitUntil("every agent long-polling again", seconds: 300, interval: .milliseconds(50), parked)
         }
-        let afterKiB = try FleetBench.memoryKiB(pid: pid, "VmRSS")
-        let peakKiB = try FleetBench.memoryKiB(pid: pid, "VmHWM")
+        let afterKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
+        let peakKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmHWM") }
         running.cancel()
         _ = try? await running.value
         try? await client.shutdown()
 
         let sample = Sample(values: samples)
-        let backend = database == nil ? "SQLite" : "PostgreSQL"
+        let backend = (database == nil ? "SQLite" : "PostgreSQL") + (replicas > 1 ? ", \(replicas) replicas" : "")
         print("\n## Policy push to applied on \(agents) simulated agents (\(backend), \(rounds) pushes)\n")
-        print("| agents | pushes | samples | p50 | p99 | max | slowest agent per push (median) |")
-        print("|---|---|---|---|---|---|---|")
+        print("| agents | replicas | pushes | samples | p50 | p99 | max | slowest agent per push (median) |")
+        print("|---|---|---|---|---|---|---|---|")
         print(
-            "| \(agents) | \(rounds) | \(samples.count) | \(format(sample.median)) ms | \(format(sample.quantile(0.99))) ms | \(format(sample.maximum)) ms | \(format(Sample(values: lastAgent).median)) ms |"
+            "| \(agents) | \(replicas) | \(rounds) | \(samples.count) | \(format(sample.median)) ms | \(format(sample.quantile(0.99))) ms | \(format(sample.maximum)) ms | \(format(Sample(values: lastAgent).median)) ms |"
         )
-        print("\n## Server memory (\(backend))\n")
+        print("\n## Server memory (\(backend)), VmRSS per replica\n")
         print("| state | VmRSS |")
         print("|---|---|")
-        print("| started, no nodes | \(format(Double(idleKiB) / 1024)) MiB |")
-        print("| \(agents) nodes enrolled and long-polling | \(format(Double(connectedKiB) / 1024)) MiB |")
-        print("| after \(rounds) pushes | \(format(Double(afterKiB) / 1024)) MiB (peak \(format(Double(peakKiB) / 1024)) MiB) |")
+        func mebibytes(_ kib: [Int]) -> String { kib.map { "\(format(Double($0) / 1024)) MiB" }.joined(separator: " / ") }
+        print("| started, no nodes | \(mebibytes(idleKiB)) |")
+        print("| \(agents) nodes enrolled and long-polling | \(mebibytes(connectedKiB)) |")
+        print("| after \(rounds) pushes | \(mebibytes(afterKiB)) (peak \(mebibytes(peakKiB))) |")
         print("\n(enrolling \(agents) agents took \(format(enrollTime.milliseconds / 1000, 2)) s; open-file limit \(openFiles))")
     }
 
