@@ -24,7 +24,21 @@ struct sluice_in6_addr {
 	__u8 bytes[16];
 };
 
+/* A socket's network namespace (sluice_dns.h): who owns it. */
+struct user_namespace {
+	int level; /* 0: the initial user namespace */
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct user_namespace *user_ns; /* the user namespace that owns this network namespace */
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	struct net *net; /* absent without CONFIG_NET_NS */
+} possible_net_t;
+
 struct sock_common {
+	possible_net_t skc_net;
 	unsigned short skc_family;
 	__u32 skc_rcv_saddr;   /* the local IPv4 address, network order */
 	__u16 skc_num;         /* the local port, host order */

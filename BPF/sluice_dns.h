@@ -11,7 +11,8 @@
  * name is written (the pointer servers write), never by a name spelled out again, so a record
  * for another name can never be taken for the question's. Every read is checked against the
  * message; pointers must point backwards, names are at most 253 bytes, and a response with any
- * malformed record attributes nothing.
+ * malformed record attributes nothing. Answers received in a network namespace that an
+ * unprivileged user could have made are not read (sluice_dns_trusted).
  *
  * Included by sluice.bpf.c after sluice_close.h (sluice_owners).
  */
@@ -55,6 +56,31 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sluice_dns_scratch);
 } sluice_dns_scratch SEC(".maps");
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* Whether answers arriving at this socket may name addresses. Any user can make a user
+ * namespace and a network namespace it owns, give that namespace's loopback the address of
+ * the resolver its policy allows, bind port 53 there and answer its own query with any
+ * address under an allowed name; the attribution is per application, not per namespace, so
+ * the same program outside would then reach that address by the name. Only a network
+ * namespace the initial user namespace owns (the node's, and those container runtimes make as
+ * root) needs privilege on the node to make, so only answers received in one are read. */
+static __always_inline int sluice_dns_trusted(struct bpf_sock *sk)
+{
+	struct sock *socket;
+	struct net *net;
+	struct user_namespace *owner;
+
+	if (!bpf_core_field_exists(possible_net_t, net))
+		return 1; /* a kernel without network namespaces has one, the node's */
+	socket = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct sock));
+	net = socket->__sk_common.skc_net.net;
+	if (!net)
+		return 0;
+	owner = net->user_ns;
+	return owner && owner->level == 0;
+}
 
 /* Where the message is in the packet. Every read goes through bpf_skb_load_bytes, which checks
  * its offset when it runs: offsets the message decides need no proof for the verifier, so its
@@ -399,6 +425,15 @@ static __always_inline void sluice_dns_read(struct __sk_buff *skb)
 
 	if (!sluice_dns_locate(skb, &m.base, &m.len))
 		return;
+	sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return;
+	if (!sluice_dns_trusted(sk)) {
+		sluice_count(SLUICE_COUNTER_DNS_UNTRUSTED);
+		return;
+	}
 	s = bpf_map_lookup_elem(&sluice_dns_scratch, &zero);
 	if (!s)
 		return;
@@ -418,11 +453,7 @@ static __always_inline void sluice_dns_read(struct __sk_buff *skb)
 	s->value.patterns_for = 0; /* a new answer may name other patterns */
 
 	/* The application that connected the receiving socket; else its cgroup alone. */
-	sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (sk)
-		owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (owner) {
 		key.cgroup_id = owner->cgroup_id;
 		key.exe_ino = owner->flow.exe_ino;

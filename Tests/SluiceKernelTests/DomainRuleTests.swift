@@ -183,6 +183,43 @@ struct DomainRuleTests {
         }
     }
 
+    /// Any user can make a user namespace and a network namespace of its own, bind port 53 there
+    /// at the resolver's address and answer its own lookup with any address. The attribution is
+    /// per application, so if that answer were read the same program outside would reach the
+    /// forged address under the allowed name: it is not read, and the address keeps no name.
+    @Test func anAnswerForgedInANamespaceOfItsOwnNamesNothing() async throws {
+        try await KernelSandbox.with("names-forged") { sandbox in
+            let honest = "127.0.\(Int.random(in: 200...250)).\(Int.random(in: 2...250))"
+            let forged = "127.0.\(Int.random(in: 150...199)).\(Int.random(in: 2...250))"
+            let real = try LoopbackListener(tcp: true, address: honest)
+            let target = try LoopbackListener(tcp: true, address: forged)
+            let dns = try DNSTestServer(hosts: ["forged.sluice.test": honest], scratch: sandbox.scratch)
+            try await dns.waitUntilAnswering("forged.sluice.test")
+            // Loopback UDP is open, so the namespace's "server" may answer; TCP only by the name.
+            let policy = dns.closedPolicy(
+                "forged",
+                egress: [
+                    #"{action: allow, to: ["forged.sluice.test"], ports: [\#(real.port), \#(target.port)], protocol: tcp}"#,
+                    #"{action: allow, to: ["127.0.0.0/8"], protocol: udp}"#,
+                ])
+            let datapath = try sandbox.datapath()
+            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
+            try datapath.attach()
+            let cgroup = sandbox.cgroupPath
+            let app = try Probe().copy(to: sandbox.scratch + "/app")
+
+            #expect(try Self.resolve(app, dns, "forged.sluice.test", port: real.port, in: cgroup) == (honest, "ok"), "looked up honestly, the name allows")
+            #expect(try app.run(.tcp(forged, target.port), in: cgroup) == "EPERM")
+            let before = try datapath.counters()
+            // The probe drops to nobody before it makes the namespaces: the attack is unprivileged.
+            let forging = try ChildProcess.run(app.path, ["--join", cgroup, "forge-dns", dns.address, forged])
+            #expect(forging.standardOutput == "forge-dns \(dns.address) \(forged) ok\n", "the lookup in the namespace got the forged answer: \(forging.standardOutput)\(forging.standardError)")
+            #expect(try datapath.counters().dnsUntrusted > before.dnsUntrusted, "the reader saw the answer and did not believe it")
+            #expect(try app.run(.tcp(forged, target.port), in: cgroup) == "EPERM", "the forged answer lent the address no name")
+            #expect(try app.run(.tcp(honest, real.port), in: cgroup) == "ok", "the honest answer still names its address")
+        }
+    }
+
     /// An attribution holds until its answer's TTL (with the floor and grace) runs out: after that
     /// a connect is decided by its address again, until the name is looked up anew.
     @Test func anExpiredAnswerNoLongerNamesTheAddress() async throws {

@@ -24,6 +24,10 @@
  *                                    address, then aI.allowed.bench.test and connect: prints how
  *                                    many of each ended ok or EPERM (a connect decided before its
  *                                    own lookup's answer was read would show up as a wrong result)
+ *   forge-dns SERVER FORGED        as nobody in a user and network namespace of its own, answer
+ *                                    its own lookup of forged.sluice.test at SERVER:53 with the
+ *                                    address FORGED (forge.c): prints "forge-dns SERVER FORGED
+ *                                    RESULT", ok once the lookup received the forged answer
  *   transfer-tcp ADDR PORT BYTES   connect, write BYTES, shut down writing and read until the peer
  *                                    closes (transfer.c): prints "transfer-tcp ADDR PORT RESULT
  *                                    sent=N received=M"
@@ -542,6 +546,14 @@ int main(int argc, char **argv)
 			if (counts[1][1] || counts[0][0] || failed)
 				all_ok = 0;
 			i += 4;
+			continue;
+		}
+		if (!strcmp(op, "forge-dns")) {
+			result = forge_answer_in_namespace(argv[i + 1], argv[i + 2]);
+			printf("%s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result));
+			if (result != 0)
+				all_ok = 0;
+			i += 3;
 			continue;
 		}
 		if (!strcmp(op, "resolve-tcp")) {

@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 6
+#define SLUICE_ABI_VERSION 7
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
@@ -127,7 +127,9 @@ enum sluice_counter {
 	SLUICE_COUNTER_REDIRECTED = 16,  /* connects and sends sent to a redirect rule's target */
 	SLUICE_COUNTER_QUOTA = 17,       /* connects refused and connections cut by a quota */
 	SLUICE_COUNTER_INTEL = 18,       /* decisions a feed layer's indicator decided */
-	SLUICE_COUNTER_MAX = 19,
+	SLUICE_COUNTER_DNS_UNTRUSTED = 19, /* DNS responses not read: received in a network namespace
+					    * a user namespace other than the node's owns */
+	SLUICE_COUNTER_MAX = 20,
 };
 
 /* sluice_state map (array of one): runtime settings and the active policy slot. */

@@ -57,7 +57,7 @@ public final class AgentMetrics: Sendable {
         exempt = Counter(label: "sluice_agent_exempt_total", factory: factory)
         failClosed = Counter(label: "sluice_fail_closed_total", factory: factory)
         dns = Dictionary(
-            uniqueKeysWithValues: ["read", "refused", "skipped"].map {
+            uniqueKeysWithValues: ["read", "refused", "skipped", "untrusted"].map {
                 ($0, Counter(label: "sluice_dns_answers_total", dimensions: [("result", $0)], factory: factory))
             } + [("learned", Counter(label: "sluice_dns_addresses_named_total", factory: factory))])
         generation = Gauge(label: "sluice_policy_generation", factory: factory)
@@ -169,6 +169,7 @@ public final class AgentMetrics: Sendable {
         dns["read"]!.increment(by: delta(\.dnsAnswers))
         dns["refused"]!.increment(by: delta(\.dnsRefused))
         dns["skipped"]!.increment(by: delta(\.dnsSkipped))
+        dns["untrusted"]!.increment(by: delta(\.dnsUntrusted))
         dns["learned"]!.increment(by: delta(\.dnsLearned))
     }
 

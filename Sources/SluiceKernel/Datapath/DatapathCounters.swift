@@ -40,12 +40,15 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var quota: UInt64 = 0
     /// Decisions a feed layer's indicator decided (its action replaced the policy's verdict).
     public var intel: UInt64 = 0
+    /// DNS responses not read because they arrived in a network namespace an unprivileged user
+    /// could have made (and answered its own queries in).
+    public var dnsUntrusted: UInt64 = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case allow, alert, deny, monitorDeny, eventsLost, exempt, failClosed, identityLost, closed
-        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew, redirected, quota, intel
+        case dnsAnswers, dnsLearned, dnsRefused, dnsSkipped, dnsNew, rateLimited, rateBucketsNew, redirected, quota, intel, dnsUntrusted
     }
 
     /// Counters an older agent did not report read as zero.
@@ -71,6 +74,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         redirected = try value(.redirected)
         quota = try value(.quota)
         intel = try value(.intel)
+        dnsUntrusted = try value(.dnsUntrusted)
     }
 
     init(reading map: BPFMap) throws {
@@ -96,6 +100,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
         redirected = try total(SLUICE_COUNTER_REDIRECTED)
         quota = try total(SLUICE_COUNTER_QUOTA)
         intel = try total(SLUICE_COUNTER_INTEL)
+        dnsUntrusted = try total(SLUICE_COUNTER_DNS_UNTRUSTED)
     }
 
     /// Decisions made, whatever the verdict.

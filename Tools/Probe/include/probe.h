@@ -20,6 +20,11 @@ int spoof_exe_and_connect(const char *as_exe, const struct probe_target *t);
  * an errno of the exchange, or EBADMSG for an answer without an address. */
 int resolve_a(const char *server, const char *name, int port, struct probe_target *t);
 
+/* As nobody, in a user and a network namespace of its own (forge.c): binds SERVER:53 there and
+ * answers its own A query for forged.sluice.test with FORGED. Returns 0 once the lookup received
+ * the answer, or the errno that stopped it. */
+int forge_answer_in_namespace(const char *server, const char *forged);
+
 /* Connects over TCP, writes SEND_BYTES, shuts its side down and reads until the peer closes.
  * Returns 0 or the errno that stopped it; *sent and *received say how far it got. */
 int transfer_tcp(const struct probe_target *t, long send_bytes, long *sent, long *received);
