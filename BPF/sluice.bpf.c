@@ -784,8 +784,9 @@ int sluice_sendmsg4(struct bpf_sock_addr *ctx)
 	sluice_flow_v4(ctx, &flow);
 	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG4, &decision))
 		return 0;
-	if (sluice_redirects_now(&decision) && !sluice_redirect4(ctx, &decision))
-		return 0;
+	if (sluice_redirects_now(&decision))
+		return sluice_redirect4(ctx, &decision);
+	sluice_dns_asked(ctx, &flow);
 	return 1;
 }
 
@@ -799,8 +800,9 @@ int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 	sluice_flow_v6(ctx, &flow);
 	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG6, &decision))
 		return 0;
-	if (sluice_redirects_now(&decision) && !sluice_redirect6(ctx, &decision))
-		return 0;
+	if (sluice_redirects_now(&decision))
+		return sluice_redirect6(ctx, &decision);
+	sluice_dns_asked(ctx, &flow);
 	return 1;
 }
 

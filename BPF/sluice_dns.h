@@ -82,6 +82,58 @@ static __always_inline int sluice_dns_trusted(struct bpf_sock *sk)
 	return owner && owner->level == 0;
 }
 
+#define SLUICE_DNS_SERVERS 4 /* servers an unconnected socket's answers may come from */
+
+/* The DNS servers an unconnected UDP socket sent to (cgroup/sendmsg, port 53), the latest
+ * SLUICE_DNS_SERVERS. Such a socket receives datagrams from anyone: an answer is read only
+ * from a server it asked, as a connected socket only ever receives from its peer. */
+struct sluice_dns_servers {
+	__u8 addrs[SLUICE_DNS_SERVERS][16]; /* an IPv4 address in the first 4 bytes */
+	__u8 families[SLUICE_DNS_SERVERS];  /* 4 or 6; 0: empty */
+	__u32 next;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sluice_dns_servers);
+} sluice_dns_servers SEC(".maps");
+
+/* After an allowed sendmsg to port 53: the server is one whose answers this socket may read. */
+static __always_inline void sluice_dns_asked(struct bpf_sock_addr *ctx, const struct sluice_flow *flow)
+{
+	struct sluice_dns_servers *servers;
+	__u32 slot;
+
+	if (flow->port != 53 || !ctx->sk)
+		return;
+	servers = bpf_sk_storage_get(&sluice_dns_servers, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!servers)
+		return;
+	for (int i = 0; i < SLUICE_DNS_SERVERS; i++) {
+		if (servers->families[i] == flow->family && !__builtin_memcmp(servers->addrs[i], flow->addr, 16))
+			return;
+	}
+	slot = servers->next++ % SLUICE_DNS_SERVERS;
+	__builtin_memcpy(servers->addrs[slot], flow->addr, 16);
+	servers->families[slot] = flow->family;
+}
+
+/* Whether an unconnected socket asked the server this answer comes from. */
+static __always_inline int sluice_dns_asked_by(struct bpf_sock *sk, __u8 family, const __u8 *source)
+{
+	struct sluice_dns_servers *servers = bpf_sk_storage_get(&sluice_dns_servers, sk, 0, 0);
+
+	if (!servers)
+		return 0;
+	for (int i = 0; i < SLUICE_DNS_SERVERS; i++) {
+		if (servers->families[i] == family && !__builtin_memcmp(servers->addrs[i], source, 16))
+			return 1;
+	}
+	return 0;
+}
+
 /* Where the message is in the packet. Every read goes through bpf_skb_load_bytes, which checks
  * its offset when it runs: offsets the message decides need no proof for the verifier, so its
  * loops are checked once per step rather than once per path. */
@@ -226,7 +278,8 @@ static __always_inline void sluice_dns_ids(struct sluice_dns_scratch *s, __u32 l
 
 /* Where the DNS message starts in the packet and how long it is; 0 when this is not a DNS
  * response the programs read. */
-static __always_inline int sluice_dns_locate(struct __sk_buff *skb, __u32 *start, __u32 *length)
+static __always_inline int sluice_dns_locate(struct __sk_buff *skb, __u32 *start, __u32 *length, __u8 *family,
+					     __u8 source[16])
 {
 	__u32 l4, protocol;
 
@@ -235,6 +288,8 @@ static __always_inline int sluice_dns_locate(struct __sk_buff *skb, __u32 *start
 
 		if (bpf_skb_load_bytes(skb, 0, header, sizeof(header)))
 			return 0;
+		*family = 4;
+		__builtin_memcpy(source, header + 12, 4);
 		/* A fragment carries part of a message (or none of the header): not read. */
 		if (((header[6] & 0x3f) | header[7]) != 0) {
 			if (header[9] == IPPROTO_UDP)
@@ -246,8 +301,9 @@ static __always_inline int sluice_dns_locate(struct __sk_buff *skb, __u32 *start
 	} else if (skb->protocol == bpf_htons(SLUICE_ETH_P_IPV6)) {
 		__u8 next;
 
-		if (bpf_skb_load_bytes(skb, 6, &next, 1))
+		if (bpf_skb_load_bytes(skb, 6, &next, 1) || bpf_skb_load_bytes(skb, 8, source, 16))
 			return 0;
+		*family = 6;
 		protocol = next; /* extension headers are not followed */
 		l4 = 40;
 	} else {
@@ -420,17 +476,20 @@ static __always_inline void sluice_dns_read(struct __sk_buff *skb)
 	struct sluice_owner *owner = 0;
 	struct sluice_dns_key key = {};
 	struct bpf_sock *sk;
+	__u8 source[16] = {};
+	__u8 family = 0;
 	__u64 now;
 	int found;
 
-	if (!sluice_dns_locate(skb, &m.base, &m.len))
+	if (!sluice_dns_locate(skb, &m.base, &m.len, &family, source))
 		return;
 	sk = skb->sk;
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return;
-	if (!sluice_dns_trusted(sk)) {
+	if (!sluice_dns_trusted(sk) ||
+	    (sk->protocol == IPPROTO_UDP && sk->dst_port == 0 && !sluice_dns_asked_by(sk, family, source))) {
 		sluice_count(SLUICE_COUNTER_DNS_UNTRUSTED);
 		return;
 	}

@@ -220,6 +220,47 @@ struct DomainRuleTests {
         }
     }
 
+    /// An unconnected UDP socket receives datagrams from anyone: an answer from port 53 of a host
+    /// it never asked (a remote accomplice of a local user, who tells it the socket's port) is
+    /// not believed; the answer of the server it asked is.
+    @Test func anUnconnectedSocketBelievesOnlyTheServerItAsked() async throws {
+        try await KernelSandbox.with("names-unconnected") { sandbox in
+            func loopback(_ third: ClosedRange<Int>) -> String { "127.0.\(Int.random(in: third)).\(Int.random(in: 2...250))" }
+            let (honest, forged) = (loopback(200...250), loopback(150...199))
+            let resolver = try LoopbackListener(tcp: false, address: loopback(100...149), port: 53)
+            let accomplice = try LoopbackListener(tcp: false, address: loopback(50...99), port: 53)
+            let real = try LoopbackListener(tcp: true, address: honest)
+            let target = try LoopbackListener(tcp: true, address: forged)
+            let policy = PolicyFixture.closed(
+                "unconnected",
+                egress: [
+                    #"{action: allow, to: ["\#(resolver.address)"], ports: [53], protocol: udp}"#,
+                    #"{action: allow, to: ["api.sluice.test"], ports: [\#(real.port), \#(target.port)], protocol: tcp}"#,
+                ])
+            let datapath = try sandbox.datapath()
+            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
+            try datapath.attach()
+            let cgroup = sandbox.cgroupPath
+            let app = try Probe().copy(to: sandbox.scratch + "/app")
+            let lookup = try Subprocess(app.path, ["--join", cgroup, "resolve-unconnected", resolver.address, "api.sluice.test", "2"], output: .pipe)
+            let client = try resolver.nextPeer(within: 60)
+            let before = try datapath.counters()
+            func answer(_ address: String) -> [UInt8] {
+                var message = DNSMessage(question: "api.sluice.test")
+                message.addAddress(owner: .pointer(12), IPAddress(address)!)
+                return message.bytes
+            }
+            try accomplice.send(answer(forged), to: client)
+            try resolver.send(answer(honest), to: client)
+            let said = try lookup.output!.readToEnd()
+            lookup.wait()
+            #expect(said == "resolve-unconnected \(resolver.address) api.sluice.test received=2\n")
+            #expect(try datapath.counters().dnsUntrusted == before.dnsUntrusted + 1)
+            #expect(try app.run(.tcp(honest, real.port), in: cgroup) == "ok", "the server it asked named its address")
+            #expect(try app.run(.tcp(forged, target.port), in: cgroup) == "EPERM", "the accomplice's answer named nothing")
+        }
+    }
+
     /// An attribution holds until its answer's TTL (with the floor and grace) runs out: after that
     /// a connect is decided by its address again, until the name is looked up anew.
     @Test func anExpiredAnswerNoLongerNamesTheAddress() async throws {

@@ -74,6 +74,20 @@ public final class LoopbackListener: @unchecked Sendable {
         return Self.text(of: peer)
     }
 
+    /// Sends one UDP datagram from this socket to `peer` (an IPv4 address and port).
+    public func send(_ bytes: [UInt8], to peer: (address: String, port: UInt16)) throws {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = peer.port.bigEndian
+        inet_pton(AF_INET, peer.address, &addr.sin_addr)
+        let sent = withUnsafePointer(to: &addr) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(descriptor, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard sent == bytes.count else { throw SandboxError("sendto \(peer.address):\(peer.port): \(String(cString: strerror(errno)))") }
+    }
+
     private static func text(of address: sockaddr_storage) -> (address: String, port: UInt16) {
         var copy = address
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))

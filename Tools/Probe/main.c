@@ -24,6 +24,9 @@
  *                                    address, then aI.allowed.bench.test and connect: prints how
  *                                    many of each ended ok or EPERM (a connect decided before its
  *                                    own lookup's answer was read would show up as a wrong result)
+ *   resolve-unconnected SERVER NAME N   sendto an A query for NAME to SERVER:53 from an
+ *                                    unconnected UDP socket and receive up to N datagrams from
+ *                                    anyone: prints "resolve-unconnected SERVER NAME received=K"
  *   forge-dns SERVER FORGED        as nobody in a user and network namespace of its own, answer
  *                                    its own lookup of forged.sluice.test at SERVER:53 with the
  *                                    address FORGED (forge.c): prints "forge-dns SERVER FORGED
@@ -544,6 +547,20 @@ int main(int argc, char **argv)
 			printf("resolve-race allowed_ok=%ld allowed_eperm=%ld denied_ok=%ld denied_eperm=%ld other=%ld\n",
 			       counts[1][0], counts[1][1], counts[0][0], counts[0][1], failed);
 			if (counts[1][1] || counts[0][0] || failed)
+				all_ok = 0;
+			i += 4;
+			continue;
+		}
+		if (!strcmp(op, "resolve-unconnected")) {
+			int received;
+
+			if (i + 3 >= argc) {
+				fprintf(stderr, "sluice-probe: resolve-unconnected needs SERVER NAME N\n");
+				return 2;
+			}
+			received = resolve_unconnected(argv[i + 1], argv[i + 2], atoi(argv[i + 3]));
+			printf("%s %s %s received=%d\n", op, argv[i + 1], argv[i + 2], received);
+			if (received != atoi(argv[i + 3]))
 				all_ok = 0;
 			i += 4;
 			continue;

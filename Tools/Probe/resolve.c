@@ -23,23 +23,22 @@ static int skip_name(const unsigned char *m, int len, int at)
 	return -1;
 }
 
-int resolve_a(const char *server, const char *name, int port, struct probe_target *t)
+/* An A query for NAME in QUERY (300 bytes); its length, or -1 for a name that cannot be one. */
+static int a_query(const char *name, unsigned char *query)
 {
-	unsigned char query[300] = { 0x51, 0x7e, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
-	unsigned char answer[1500];
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53) };
-	struct pollfd pfd;
-	int at = 12, fd, len, count, result = EBADMSG;
+	static const unsigned char header[12] = { 0x51, 0x7e, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
 	const char *label = name;
+	int at = 12;
 
-	if (inet_pton(AF_INET, server, &to.sin_addr) != 1 || strlen(name) > 253)
-		return EINVAL;
+	if (strlen(name) > 253)
+		return -1;
+	memcpy(query, header, sizeof(header));
 	while (*label) {
 		const char *dot = strchr(label, '.');
 		int n = dot ? (int)(dot - label) : (int)strlen(label);
 
 		if (n == 0 || n > 63)
-			return EINVAL;
+			return -1;
 		query[at++] = (unsigned char)n;
 		memcpy(query + at, label, n);
 		at += n;
@@ -48,6 +47,44 @@ int resolve_a(const char *server, const char *name, int port, struct probe_targe
 	query[at++] = 0;
 	query[at++] = 0; query[at++] = 1; /* A */
 	query[at++] = 0; query[at++] = 1; /* IN */
+	return at;
+}
+
+int resolve_unconnected(const char *server, const char *name, int answers)
+{
+	unsigned char query[300], answer[1500];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53) };
+	struct pollfd pfd;
+	int length = a_query(name, query), fd, received = 0;
+
+	if (inet_pton(AF_INET, server, &to.sin_addr) != 1 || length < 0)
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	if (sendto(fd, query, length, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		close(fd);
+		return -1;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (received < answers && poll(&pfd, 1, 5000) == 1 && recv(fd, answer, sizeof(answer), 0) >= 0)
+		received++;
+	close(fd);
+	return received;
+}
+
+int resolve_a(const char *server, const char *name, int port, struct probe_target *t)
+{
+	unsigned char query[300];
+	unsigned char answer[1500];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53) };
+	struct pollfd pfd;
+	int at, fd, len, count, result = EBADMSG;
+
+	at = a_query(name, query);
+	if (inet_pton(AF_INET, server, &to.sin_addr) != 1 || at < 0)
+		return EINVAL;
 
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)

@@ -127,8 +127,9 @@ enum sluice_counter {
 	SLUICE_COUNTER_REDIRECTED = 16,  /* connects and sends sent to a redirect rule's target */
 	SLUICE_COUNTER_QUOTA = 17,       /* connects refused and connections cut by a quota */
 	SLUICE_COUNTER_INTEL = 18,       /* decisions a feed layer's indicator decided */
-	SLUICE_COUNTER_DNS_UNTRUSTED = 19, /* DNS responses not read: received in a network namespace
-					    * a user namespace other than the node's owns */
+	SLUICE_COUNTER_DNS_UNTRUSTED = 19, /* DNS responses not believed: received in a network
+					    * namespace a user namespace other than the node's owns,
+					    * or at an unconnected socket from a server it never asked */
 	SLUICE_COUNTER_MAX = 20,
 };
 

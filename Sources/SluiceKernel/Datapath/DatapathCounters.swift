@@ -40,8 +40,9 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var quota: UInt64 = 0
     /// Decisions a feed layer's indicator decided (its action replaced the policy's verdict).
     public var intel: UInt64 = 0
-    /// DNS responses not read because they arrived in a network namespace an unprivileged user
-    /// could have made (and answered its own queries in).
+    /// DNS responses not believed: they arrived in a network namespace an unprivileged user could
+    /// have made (and answered its own queries in), or at an unconnected socket from a server it
+    /// never sent a query to.
     public var dnsUntrusted: UInt64 = 0
 
     public init() {}

@@ -121,7 +121,7 @@ enum StatusText {
         }
         if counters.dnsRefused > 0 { line += ", \(counters.dnsRefused) malformed answers refused" }
         if counters.dnsSkipped > 0 { line += ", \(counters.dnsSkipped) not read (split over TCP segments or fragmented)" }
-        if counters.dnsUntrusted > 0 { line += ", \(counters.dnsUntrusted) not read (received in a network namespace an unprivileged user could make)" }
+        if counters.dnsUntrusted > 0 { line += ", \(counters.dnsUntrusted) not believed (from a network namespace an unprivileged user could make, or a server the socket never asked)" }
         return line
     }
 

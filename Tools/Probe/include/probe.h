@@ -20,6 +20,11 @@ int spoof_exe_and_connect(const char *as_exe, const struct probe_target *t);
  * an errno of the exchange, or EBADMSG for an answer without an address. */
 int resolve_a(const char *server, const char *name, int port, struct probe_target *t);
 
+/* Sends an A query for NAME to SERVER:53 from an unconnected UDP socket (sendto, as some
+ * resolvers do) and receives up to ANSWERS datagrams, whoever sends them, waiting up to 5 s for
+ * each. Returns how many arrived, or -1 when the query could not be sent. */
+int resolve_unconnected(const char *server, const char *name, int answers);
+
 /* As nobody, in a user and a network namespace of its own (forge.c): binds SERVER:53 there and
  * answers its own A query for forged.sluice.test with FORGED. Returns 0 once the lookup received
  * the answer, or the errno that stopped it. */
