@@ -36,7 +36,8 @@ struct FleetPushBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Each agent holds a long poll and sometimes a heartbeat: two sockets here, two in the server.
+        // Each agent holds a long poll; heartbeats share a few more connections (a second one per
+        // agent, kept idle, would pass a 20,000-file limit at 10,000 agents).
         let openFiles = FleetBench.raiseOpenFiles(to: agents * 3 + 512)
         // Every simulated agent connects from 127.0.0.1: the per-address cap must hold the fleet.
         let servers = try (0..<replicas).map { replica in
@@ -54,7 +55,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         let token = try await admin.joinToken(name: "bench")
         let idleKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
 
-        let client = SimulatedAgent.makeHTTPClient(connections: agents * 2 + 64)
+        let client = SimulatedAgent.makeHTTPClient(connections: agents + 256)
         let fleet = (0..<agents).map { SimulatedAgent(server: servers[$0 % replicas].url, name: "sim-\($0)", client: client) }
         let enrollStart = ContinuousClock.now
         try await FleetBench.enroll(fleet, joinToken: token)
