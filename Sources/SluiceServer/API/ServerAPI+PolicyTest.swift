@@ -87,7 +87,8 @@ extension ServerAPI {
         var cursor: Int64?
         var lines: [String] = []
         while true {
-            async let previous: Void = parsed.add(lines)
+            let pending = lines
+            async let previous: Void = parsed.add(pending)
             let page = try await store.replayLines(nodeIDs: nodeIDs, sinceUs: sinceUs, cursor: cursor, limit: min(Self.policyTestPage, limit - read))
             try await previous
             lines = page.lines
