@@ -21,10 +21,13 @@ struct NodeReplay {
         var exe: String?
     }
 
-    init(current: NodeDecider, candidate: NodeDecider, resolver: ReplayResolver) {
+    /// - Parameter flows: how many flows may come, at most: the table of decided flows is made
+    ///   that large at once rather than grown (and rehashed) as they come.
+    init(current: NodeDecider, candidate: NodeDecider, resolver: ReplayResolver, flows: Int = 0) {
         self.current = current
         self.candidate = candidate
         self.resolver = resolver
+        decided.reserveCapacity(flows)
     }
 
     /// The outcomes of the flow `key` of `event`; a flow already seen is not decided again.

@@ -124,7 +124,7 @@ extension PolicyReplay {
             replay = try NodeReplay(
                 current: NodeDecider(sets.current, intel: sets.currentIntel, now: now, resolver: resolver, side: "current"),
                 candidate: NodeDecider(sets.candidate, intel: sets.candidateIntel, now: now, resolver: resolver, side: "candidate"),
-                resolver: resolver)
+                resolver: resolver, flows: indices.count)
             pairs.reserveCapacity(indices.count)
             for (position, index) in indices.enumerated() {
                 if position & 1023 == 0, ContinuousClock.now >= deadline {

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceAPI
 import SluiceCore
+import Synchronization
 
 /// What candidate policy texts would have done to the stored decisions (issue 15): the nodes the
 /// push would change, their recent decisions read a page at a time from the read-only
@@ -8,7 +9,7 @@ import SluiceCore
 /// feed layers. Nothing is stored.
 extension ServerAPI {
     /// Decisions read per query: a page never holds a reader long.
-    static let policyTestPage = 10_000
+    static let policyTestPage = 20_000
 
     func testPolicies(_ input: Operations.TestPolicies.Input) async throws -> Operations.TestPolicies.Output {
         let body = switch input.body { case .json(let body): body }
@@ -76,28 +77,61 @@ extension ServerAPI {
     }
 
     /// The newest decisions of `nodeIDs` since `sinceUs`, at most `limit`, and why reading
-    /// stopped early when it did.
+    /// stopped early when it did. A page is parsed off the cooperative pool while the next is
+    /// read.
     private func policyTestEvents(
         nodeIDs: [String], sinceUs: Int64?, limit: Int, deadline: ContinuousClock.Instant
     ) async throws -> ([DecisionEvent], String?) {
-        guard !nodeIDs.isEmpty else { return ([], nil) }
-        var query = EventQuery()
-        query.sinceUs = sinceUs
-        query.nodeIDs = nodeIDs
-        query.kinds = [EventKind.decision.rawValue]
-        var events: [DecisionEvent] = []
+        let parsed = ParsedEvents()
+        var read = 0
+        var cursor: Int64?
+        var lines: [String] = []
         while true {
-            query.limit = min(Self.policyTestPage, limit - events.count)
-            let (lines, next) = try await store.events(query)
-            events += try await Offload.run { lines.compactMap { try? DecisionEvent(jsonLine: $0) } }
-            guard let next else { return (events, nil) }
-            if events.count >= limit {
-                return (events, "only the newest \(limit) decisions of the range were read: raise limit or shorten since")
+            let pending = lines
+            async let previous: Void = parsed.add(pending)
+            let page = try await store.replayLines(nodeIDs: nodeIDs, sinceUs: sinceUs, cursor: cursor, limit: min(Self.policyTestPage, limit - read))
+            try await previous
+            lines = page.lines
+            read += lines.count
+            guard let next = page.nextCursor else { break }
+            if read >= limit {
+                try await parsed.add(lines)
+                return (parsed.taken(), "only the newest \(limit) decisions of the range were read: raise limit or shorten since")
             }
             if ContinuousClock.now >= deadline {
+                try await parsed.add(lines)
+                let events = parsed.taken()
                 return (events, "the time budget ran out while reading: only the newest \(events.count) decisions of the range were read")
             }
-            query.cursor = next
+            cursor = next
+        }
+        try await parsed.add(lines)
+        return (parsed.taken(), nil)
+    }
+}
+
+/// Stored lines parsed into one list as pages come, each page off the cooperative pool: a page
+/// is appended where the list is, never copied into it.
+private final class ParsedEvents: Sendable {
+    private let events = Mutex<[DecisionEvent]>([])
+
+    /// A line the codec no longer reads is left out.
+    func add(_ lines: [String]) async throws {
+        guard !lines.isEmpty else { return }
+        try await Offload.run {
+            self.events.withLock { events in
+                for line in lines {
+                    if let event = try? DecisionEvent(jsonLine: line) { events.append(event) }
+                }
+            }
+        }
+    }
+
+    func taken() -> [DecisionEvent] {
+        events.withLock { events in
+            var taken: [DecisionEvent] = []
+            swap(&taken, &events)
+            return taken
         }
     }
 }
