@@ -166,20 +166,7 @@ enum Migrations {
             """
             CREATE TABLE events (
                 id \(rowID(kind)),
-                node_id TEXT NOT NULL,
-                time_us BIGINT NOT NULL,
-                exe TEXT,
-                cgroup TEXT,
-                dst_key TEXT\(bytewise(kind)) NOT NULL,
-                dst_port BIGINT NOT NULL,
-                protocol TEXT NOT NULL,
-                verdict TEXT NOT NULL,
-                enforced BOOLEAN NOT NULL,
-                policy TEXT,
-                rule TEXT NOT NULL,
-                score DOUBLE PRECISION,
-                anomaly BOOLEAN NOT NULL,
-                line TEXT NOT NULL
+                \(firstEventColumns(kind))
             )
             """,
             "CREATE INDEX events_time ON events (time_us)",
@@ -462,20 +449,7 @@ enum Migrations {
             """
             CREATE TABLE events (
                 id BIGINT NOT NULL DEFAULT nextval('event_ids'),
-                node_id TEXT NOT NULL,
-                time_us BIGINT NOT NULL,
-                exe TEXT,
-                cgroup TEXT,
-                dst_key TEXT COLLATE "C" NOT NULL,
-                dst_port BIGINT NOT NULL,
-                protocol TEXT NOT NULL,
-                verdict TEXT NOT NULL,
-                enforced BOOLEAN NOT NULL,
-                policy TEXT,
-                rule TEXT NOT NULL,
-                score DOUBLE PRECISION,
-                anomaly BOOLEAN NOT NULL,
-                line TEXT NOT NULL,
+                \(firstEventColumns(kind)),
                 dst_domain TEXT,
                 kind TEXT NOT NULL DEFAULT 'decision',
                 bytes_sent BIGINT NOT NULL DEFAULT 0,
@@ -490,6 +464,16 @@ enum Migrations {
             "CREATE INDEX events_exe ON events (exe, id)",
             "ALTER TABLE events ATTACH PARTITION events_default DEFAULT",
         ]
+    }
+
+    /// The events table's columns after its id as the first version made them (later ones added
+    /// theirs): a partition must have exactly its parent's.
+    private static func firstEventColumns(_ kind: SQLKind) -> String {
+        [
+            "node_id TEXT NOT NULL", "time_us BIGINT NOT NULL", "exe TEXT", "cgroup TEXT", "dst_key TEXT\(bytewise(kind)) NOT NULL",
+            "dst_port BIGINT NOT NULL", "protocol TEXT NOT NULL", "verdict TEXT NOT NULL", "enforced BOOLEAN NOT NULL", "policy TEXT",
+            "rule TEXT NOT NULL", "score DOUBLE PRECISION", "anomaly BOOLEAN NOT NULL", "line TEXT NOT NULL",
+        ].joined(separator: ", ")
     }
 
     /// A rollup table: counts per `time` (minute or hour), node, kind, executable, verdict, and
