@@ -48,6 +48,8 @@ final class ServerApp: Sendable {
         do {
             try await Migrations.run(on: database, logger: logger)
             let store = Store(database: database)
+            // Before any ingest: today's events then find their partition (PostgreSQL).
+            try await store.preparePartitions()
             let revision = try await store.currentRevision()
             let intelSequence = try await store.intelSequence()
             let app = ServerApp(

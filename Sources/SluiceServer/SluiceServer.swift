@@ -29,6 +29,7 @@ public struct SluiceServer: Sendable {
     /// Opens and migrates the database, then serves the API with its background services
     /// (notifications, retention, stale detection, replica sync) until SIGTERM or SIGINT.
     public func run() async throws {
+        MallocArenas.limit()
         // Each connection holds a file descriptor: take all the hard limit allows.
         let files = OpenFileLimit.raise()
         if files.after < 4096 {

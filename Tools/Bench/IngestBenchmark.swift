@@ -21,8 +21,12 @@ struct IngestBenchmark: AsyncParsableCommand {
     @Option(help: "Events per upload.")
     var batch: Int = 1000
 
+    @Option(help: "Distinct destinations (address and port) the events go to, over and over; without it every event goes to a new one (a rollup row each).")
+    var destinations: Int?
+
     func validate() throws {
         guard events >= 1 else { throw ValidationError("--events must be at least 1") }
+        if let destinations, destinations < 1 { throw ValidationError("--destinations must be at least 1") }
         guard (1...EventUpload.maximumEvents).contains(batch) else {
             throw ValidationError("--batch must be 1 to \(EventUpload.maximumEvents) (the server's limit)")
         }
@@ -33,7 +37,7 @@ struct IngestBenchmark: AsyncParsableCommand {
         defer { server.kill() }
         let pid = try FleetBench.serverPID(server)
 
-        let bodies = Self.bodies(events: events, batch: batch, agents: fleet.map(\.name))
+        let bodies = Self.bodies(events: events, batch: batch, agents: fleet.map(\.name), destinations: destinations)
         let bytes = bodies.joined().reduce(0) { $0 + $1.count }
         let started = ContinuousClock.now
         let stored = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -58,10 +62,10 @@ struct IngestBenchmark: AsyncParsableCommand {
         let seconds = elapsed.milliseconds / 1000
         let backend = options.backend
         print("\n## Event ingest (\(backend))\n")
-        print("| database | events | per batch | agents at once | seconds | events/s | MB/s of NDJSON | server peak RSS |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| database | events | per batch | agents at once | destinations | seconds | events/s | MB/s of NDJSON | server peak RSS |")
+        print("|---|---|---|---|---|---|---|---|---|")
         print(
-            "| \(backend) | \(events) | \(batch) | \(options.agents) | \(format(seconds, 2)) | \(Int((Double(events) / seconds).rounded())) | \(format(Double(bytes) / 1e6 / seconds)) | \(format(Double(peakKiB) / 1024)) MiB |"
+            "| \(backend) | \(events) | \(batch) | \(options.agents) | \(destinations.map(String.init) ?? "all new") | \(format(seconds, 2)) | \(Int((Double(events) / seconds).rounded())) | \(format(Double(bytes) / 1e6 / seconds)) | \(format(Double(peakKiB) / 1024)) MiB |"
         )
     }
 

@@ -81,6 +81,9 @@ final class EventIngest: Sendable {
                 // Stored as the server read it, never as sent: the node's enrolled name is
                 // authoritative (no node speaks for another), and a line with repeated or
                 // unknown keys must not show readers something other than what was indexed.
+                if let field = columnWithNUL(event) {
+                    throw APIError.badRequest("line \(lineNumber): the \(field) holds a NUL character, which the server cannot store")
+                }
                 var stored = event
                 stored.node = nodeName
                 // An event from the future would escape retention and sort above everything:
@@ -90,6 +93,16 @@ final class EventIngest: Sendable {
             }
         }
         return Batch(events: events)
+    }
+
+    /// The first field stored in a column of its own that holds a NUL (PostgreSQL text cannot,
+    /// and both databases take the same events); the line itself is stored re-encoded, NUL escaped.
+    private static func columnWithNUL(_ event: DecisionEvent) -> String? {
+        let fields: [(String, String?)] = [
+            ("exe", event.exe), ("cgroup", event.cgroup), ("transport", event.transport), ("dst_domain", event.dstDomain), ("policy", event.policy),
+            ("rule", event.rule),
+        ]
+        return fields.first { $0.1?.utf8.contains(0) == true }?.0
     }
 
     /// Stores a batch for `node`; throws 503 when too many are being stored already.

@@ -1,7 +1,8 @@
 import Logging
 import ServiceLifecycle
 
-/// Deletes events and alerts past their retention, every ten minutes (and once at start).
+/// Deletes events and alerts past their retention and prepares the coming days' event partitions
+/// (PostgreSQL), every ten minutes (and once at start).
 struct RetentionService: Service {
     let app: ServerApp
     var interval: Duration = .seconds(600)
@@ -23,6 +24,8 @@ struct RetentionService: Service {
                 eventsBeforeUs: now - Int64(configuration.eventRetentionDays) * 86_400_000_000,
                 alertsBeforeUs: now - Int64(configuration.alertRetentionDays) * 86_400_000_000)
             if deleted > 0 { app.logger.info("deleted expired events", metadata: ["events.deleted": "\(deleted)"]) }
+            let created = try await app.store.preparePartitions(nowUs: now)
+            if !created.isEmpty { app.logger.info("created event partitions", metadata: ["events.partitions": "\(created.joined(separator: ","))"]) }
         } catch {
             app.logger.warning("retention sweep failed", metadata: ["error": "\(error)"])
         }

@@ -17,6 +17,7 @@ struct Migration: Sendable {
 enum Migrations {
     static let all: [Migration] = [
         initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds, hourlyRollups,
+        partitionedEvents,
     ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
@@ -165,20 +166,7 @@ enum Migrations {
             """
             CREATE TABLE events (
                 id \(rowID(kind)),
-                node_id TEXT NOT NULL,
-                time_us BIGINT NOT NULL,
-                exe TEXT,
-                cgroup TEXT,
-                dst_key TEXT\(bytewise(kind)) NOT NULL,
-                dst_port BIGINT NOT NULL,
-                protocol TEXT NOT NULL,
-                verdict TEXT NOT NULL,
-                enforced BOOLEAN NOT NULL,
-                policy TEXT,
-                rule TEXT NOT NULL,
-                score DOUBLE PRECISION,
-                anomaly BOOLEAN NOT NULL,
-                line TEXT NOT NULL
+                \(firstEventColumns(kind))
             )
             """,
             "CREATE INDEX events_time ON events (time_us)",
@@ -438,6 +426,54 @@ enum Migrations {
             FROM app_rollups GROUP BY minute / 60, node_id, kind, exe, verdict
             """,
         ]
+    }
+
+    /// PostgreSQL: events partitioned by day of `time_us` (Store+Partitions.swift), so that
+    /// retention drops whole days. The table as it was stays, untouched and readable, as the
+    /// DEFAULT partition: it keeps the rows it has and takes any event of a day with no partition
+    /// of its own; the server creates the coming days' partitions ahead. Ids come from the
+    /// sequence `event_ids` (ingest takes a batch's ids from it, then COPYs the rows), continuing
+    /// after the old table's. SQLite keeps one table.
+    static let partitionedEvents = Migration(version: 12, name: "events partitioned by day (PostgreSQL)") { kind in
+        guard kind == .postgres else { return [] }
+        return [
+            "ALTER TABLE events RENAME TO events_default",
+            "ALTER INDEX events_pkey RENAME TO events_default_pkey",
+            "ALTER INDEX events_time RENAME TO events_default_time",
+            "ALTER INDEX events_node RENAME TO events_default_node",
+            "ALTER INDEX events_exe RENAME TO events_default_exe",
+            "CREATE SEQUENCE event_ids",
+            "SELECT setval('event_ids', COALESCE((SELECT MAX(id) FROM events_default), 0) + 1, false)",
+            // A partition may not have an identity of its own; the parent's default numbers rows.
+            "ALTER TABLE events_default ALTER COLUMN id DROP IDENTITY",
+            """
+            CREATE TABLE events (
+                id BIGINT NOT NULL DEFAULT nextval('event_ids'),
+                \(firstEventColumns(kind)),
+                dst_domain TEXT,
+                kind TEXT NOT NULL DEFAULT 'decision',
+                bytes_sent BIGINT NOT NULL DEFAULT 0,
+                bytes_received BIGINT NOT NULL DEFAULT 0
+            ) PARTITION BY RANGE (time_us)
+            """,
+            "ALTER SEQUENCE event_ids OWNED BY events.id",
+            // Each partition gets these; the old table's own (time, node, exe) serve as its.
+            "CREATE INDEX events_id ON events (id)",
+            "CREATE INDEX events_time ON events (time_us)",
+            "CREATE INDEX events_node ON events (node_id, id)",
+            "CREATE INDEX events_exe ON events (exe, id)",
+            "ALTER TABLE events ATTACH PARTITION events_default DEFAULT",
+        ]
+    }
+
+    /// The events table's columns after its id as the first version made them (later ones added
+    /// theirs): a partition must have exactly its parent's.
+    private static func firstEventColumns(_ kind: SQLKind) -> String {
+        [
+            "node_id TEXT NOT NULL", "time_us BIGINT NOT NULL", "exe TEXT", "cgroup TEXT", "dst_key TEXT\(bytewise(kind)) NOT NULL",
+            "dst_port BIGINT NOT NULL", "protocol TEXT NOT NULL", "verdict TEXT NOT NULL", "enforced BOOLEAN NOT NULL", "policy TEXT",
+            "rule TEXT NOT NULL", "score DOUBLE PRECISION", "anomaly BOOLEAN NOT NULL", "line TEXT NOT NULL",
+        ].joined(separator: ", ")
     }
 
     /// A rollup table: counts per `time` (minute or hour), node, kind, executable, verdict, and

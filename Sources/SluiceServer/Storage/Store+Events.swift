@@ -124,7 +124,7 @@ extension Store {
             switch session.connection {
             case .sqlite(let connection): try await Self.insertSQLite(connection, nodeID: nodeID, rows: rows)
             case .postgres(let connection):
-                let ids = try await Self.insertPostgres(connection, nodeID: nodeID, rows: rows, logger: self.database.logger)
+                let ids = try await Self.copyPostgres(connection, nodeID: nodeID, rows: rows, logger: self.database.logger)
                 if let ids { try await self.notify(session, .events(nodeID: nodeID, firstID: ids.lowerBound, lastID: ids.upperBound)) }
             }
             try await Self.rollUp(session, nodeID: nodeID, rows: rows)
@@ -172,57 +172,6 @@ extension Store {
             try await connection.query(sql, binds) { _ in }
             start += chunk.count
         }
-    }
-
-    private static let postgresRowsPerStatement = 1000
-
-    /// Returns the ids given to the rows.
-    private static func insertPostgres(_ connection: PostgresConnection, nodeID: String, rows: [EventRow], logger: Logger) async throws
-        -> ClosedRange<Int64>?
-    {
-        var first = Int64.max
-        var last = Int64.min
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(rows.count, start + postgresRowsPerStatement)]
-            var sql = "INSERT INTO events (\(EventRow.columns)) VALUES "
-            var binds = PostgresBindings(capacity: chunk.count * EventRow.columnCount)
-            var parameter = 0
-            for (index, row) in chunk.enumerated() {
-                if index > 0 { sql += "," }
-                sql += "("
-                for column in 0..<EventRow.columnCount {
-                    parameter += 1
-                    sql += column == 0 ? "$\(parameter)" : ",$\(parameter)"
-                }
-                sql += ")"
-                binds.append(nodeID)
-                binds.append(row.timeUs)
-                binds.append(row.exe)
-                binds.append(row.cgroup)
-                binds.append(row.destinationKey)
-                binds.append(row.domain)
-                binds.append(row.port)
-                binds.append(row.transport)
-                binds.append(row.verdict)
-                binds.append(row.enforced)
-                binds.append(row.policy)
-                binds.append(row.rule)
-                binds.append(row.score)
-                binds.append(row.anomaly)
-                binds.append(row.line)
-                binds.append(row.kind)
-                binds.append(row.bytesSent)
-                binds.append(row.bytesReceived)
-            }
-            sql += " RETURNING id"
-            for try await id in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode(Int64.self) {
-                first = min(first, id)
-                last = max(last, id)
-            }
-            start += chunk.count
-        }
-        return first <= last ? first...last : nil
     }
 
     /// Lines newest first, and the cursor of the next page when there may be one.
@@ -278,13 +227,22 @@ extension Store {
     }
 
     /// Deletes events, batch records and alerts older than the retention, a slice at a time so
-    /// ingest never waits long for the writer. Returns the events deleted.
+    /// ingest never waits long for the writer; on PostgreSQL the days wholly past it go first,
+    /// their partitions dropped. Returns the events deleted (not counting dropped partitions).
     func deleteExpired(eventsBeforeUs: Int64, alertsBeforeUs: Int64) async throws -> Int {
+        let dropped = try await dropExpiredPartitions(beforeUs: eventsBeforeUs)
+        if !dropped.isEmpty {
+            database.logger.info("dropped expired event partitions", metadata: ["events.partitions": "\(dropped.joined(separator: ","))"])
+        }
         var total = 0
         while true {
             let deleted = try await database.transaction { session in
+                // `time_us` on the outer DELETE too: PostgreSQL then looks in the old partitions only.
                 try await session.sql.raw(
-                    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_us < \(bind: eventsBeforeUs) LIMIT 20000) RETURNING id"
+                    """
+                    DELETE FROM events WHERE time_us < \(bind: eventsBeforeUs)
+                    AND id IN (SELECT id FROM events WHERE time_us < \(bind: eventsBeforeUs) LIMIT 20000) RETURNING id
+                    """
                 ).all().count
             }
             total += deleted

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import PostgresNIO
 import SQLKit
 import SluiceCore
 
@@ -58,6 +60,11 @@ extension Store {
                 firstSeen[destination] = min(firstSeen[destination] ?? .max, row.timeUs)
             }
         }
+        if case .postgres(let connection) = session.connection {
+            try await rollUpPostgres(
+                connection, nodeID: nodeID, minutes: (counts, perApplication), hours: (hourly, hourlyPerApplication), firstSeen: firstSeen)
+            return
+        }
         for (time, destinations, applications) in [("minute", counts, perApplication), ("hour", hourly, hourlyPerApplication)] {
             let suffix = time == "hour" ? "_hourly" : ""
             try await upsertCounts(
@@ -86,6 +93,64 @@ extension Store {
                 """
             ).run()
         }
+    }
+
+    private static let rollupLogger = Logger(label: "sluice.server.rollups")
+
+    /// PostgreSQL: one statement per table and batch, its rows as arrays that `unnest` turns back
+    /// into rows (bound as five to eleven parameters however many rows).
+    private static func rollUpPostgres(
+        _ connection: PostgresConnection, nodeID: String, minutes: (destinations: [RollupKey: RollupCounts], applications: [RollupKey: RollupCounts]),
+        hours: (destinations: [RollupKey: RollupCounts], applications: [RollupKey: RollupCounts]), firstSeen: [AddressPort: Int64]
+    ) async throws {
+        let logger = rollupLogger
+        for (time, suffix, tables) in [("minute", "", minutes), ("hour", "_hourly", hours)] {
+            for (table, destination, rows) in [("event_rollups", true, tables.destinations), ("app_rollups", false, tables.applications)] where !rows.isEmpty {
+                let keys = [time, "node_id", "kind", "exe"] + (destination ? ["dst_key", "dst_port", "dst_domain"] : []) + ["verdict"]
+                let sorted = rows.sorted { $0.key < $1.key }
+                var binds = PostgresBindings(capacity: 12)
+                binds.append(nodeID)
+                binds.append(sorted.map(\.key.minute))
+                binds.append(sorted.map(\.key.kind))
+                binds.append(sorted.map(\.key.exe))
+                if destination {
+                    binds.append(sorted.map(\.key.destinationKey))
+                    binds.append(sorted.map(\.key.port))
+                    binds.append(sorted.map(\.key.domain))
+                }
+                binds.append(sorted.map(\.key.verdict))
+                binds.append(sorted.map(\.value.events))
+                binds.append(sorted.map(\.value.bytesSent))
+                binds.append(sorted.map(\.value.bytesReceived))
+                binds.append(sorted.map(\.value.lastUs))
+                let types = keys.dropFirst(2).map { $0 == "dst_port" ? "BIGINT[]" : "TEXT[]" }
+                let arrays = (["BIGINT[]"] + types + Array(repeating: "BIGINT[]", count: 4)).enumerated().map { "$\($0.offset + 2)::\($0.element)" }
+                let name = table + suffix
+                let sql = """
+                    INSERT INTO \(name) (\(keys.joined(separator: ", ")), n, bytes_sent, bytes_received, last_us)
+                    SELECT u.t, $1, \(keys.dropFirst(2).indices.map { "u.k\($0)" }.joined(separator: ", ")), u.n, u.s, u.r, u.l
+                    FROM unnest(\(arrays.joined(separator: ", "))) AS u(t, \(keys.dropFirst(2).indices.map { "k\($0)" }.joined(separator: ", ")), n, s, r, l)
+                    ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET
+                    n = \(name).n + excluded.n, bytes_sent = \(name).bytes_sent + excluded.bytes_sent,
+                    bytes_received = \(name).bytes_received + excluded.bytes_received, last_us = GREATEST(\(name).last_us, excluded.last_us)
+                    """
+                try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+            }
+        }
+        guard !firstSeen.isEmpty else { return }
+        let firsts = firstSeen.sorted { ($0.key.key, $0.key.port) < ($1.key.key, $1.key.port) }
+        var binds = PostgresBindings(capacity: 4)
+        binds.append(nodeID)
+        binds.append(firsts.map(\.key.key))
+        binds.append(firsts.map(\.key.port))
+        binds.append(firsts.map(\.value))
+        try await connection.run(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO destination_first_seen (node_id, dst_key, dst_port, first_us)
+                    SELECT $1, u.k, u.p, u.f FROM unnest($2::TEXT[], $3::BIGINT[], $4::BIGINT[]) AS u(k, p, f)
+                    ON CONFLICT (node_id, dst_key, dst_port) DO UPDATE SET first_us = LEAST(destination_first_seen.first_us, excluded.first_us)
+                    """, binds: binds), logger: logger)
     }
 
     /// Adds counts to a rollup table: a row per key, summed into the row already there.
@@ -167,6 +232,15 @@ extension RollupKey {
     /// The key of `app_rollups`: this one without the destination.
     var application: RollupKey {
         RollupKey(minute: minute, kind: kind, exe: exe, destinationKey: "", port: 0, domain: "", verdict: verdict)
+    }
+}
+
+extension RollupKey: Comparable {
+    /// Concurrent batches of one node lock the rows they share in the same order: no deadlock.
+    static func < (a: RollupKey, b: RollupKey) -> Bool {
+        (a.minute, a.kind, a.exe, a.destinationKey, a.port, a.domain) < (b.minute, b.kind, b.exe, b.destinationKey, b.port, b.domain)
+            || ((a.minute, a.kind, a.exe, a.destinationKey, a.port, a.domain) == (b.minute, b.kind, b.exe, b.destinationKey, b.port, b.domain)
+                && a.verdict < b.verdict)
     }
 }
 
