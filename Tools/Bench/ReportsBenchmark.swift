@@ -35,7 +35,7 @@ struct ReportsBenchmark: AsyncParsableCommand {
     static let fillPart = 1_000_000
 
     func validate() throws {
-        guard (1...APILimits.maximumEvents).contains(fillBatch) else { throw ValidationError("--fill-batch must be 1 to \(APILimits.maximumEvents)") }
+        guard (1...EventUpload.maximumEvents).contains(fillBatch) else { throw ValidationError("--fill-batch must be 1 to \(EventUpload.maximumEvents)") }
     }
 
     func run() async throws {
