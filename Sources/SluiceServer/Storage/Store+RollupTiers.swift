@@ -72,18 +72,23 @@ extension Store {
 
     /// The conditions of one scan: the query's filters a rollup keeps, and the scan's range.
     static func rollupConditions(_ query: EventQuery, _ scan: RollupScan) -> SQLQueryString {
-        var conditions: [SQLQueryString] = []
-        if !scan.tier.fleetWide {
-            if let nodes = query.nodeIDs {
-                conditions.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))")
-            }
-            if let exe = query.executable { conditions.append("exe = \(bind: exe)") }
-            if !query.verdicts.isEmpty { conditions.append("verdict IN (\(binds: query.verdicts))") }
-        }
+        var conditions = scan.tier.fleetWide ? [] : ownerConditions(query)
+        if !query.verdicts.isEmpty && !scan.tier.fleetWide { conditions.append("verdict IN (\(binds: query.verdicts))") }
         if !query.kinds.isEmpty { conditions.append("kind IN (\(binds: query.kinds))") }
         if let from = scan.from { conditions.append("\(unsafeRaw: scan.tier.time) >= \(bind: from)") }
         if let to = scan.to { conditions.append("\(unsafeRaw: scan.tier.time) < \(bind: to)") }
         return whereClause(conditions)
+    }
+
+    /// The conditions on the nodes and executable of a query, as the events and the rollups
+    /// that keep them name their columns.
+    static func ownerConditions(_ query: EventQuery) -> [SQLQueryString] {
+        var conditions: [SQLQueryString] = []
+        if let nodes = query.nodeIDs {
+            conditions.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))")
+        }
+        if let exe = query.executable { conditions.append("exe = \(bind: exe)") }
+        return conditions
     }
 
     /// Refuses a report whose scans would read more than `budget` rows: each scan counted up to
