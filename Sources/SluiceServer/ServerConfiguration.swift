@@ -131,12 +131,19 @@ public struct ServerConfiguration: Sendable {
         public var ingestQueue: Int
         /// Live event streams at once.
         public var maximumStreams: Int
+        /// Most stored rows (rollup rows, or events where no rollup answers) one report may read;
+        /// beyond it the answer is 400 asking for a narrower range or a filter.
+        public var reportRowBudget: Int
 
-        public init(maximumPolicyBytes: Int = 4 << 20, ingestConcurrency: Int = 2, ingestQueue: Int = 32, maximumStreams: Int = 256) {
+        public init(
+            maximumPolicyBytes: Int = 4 << 20, ingestConcurrency: Int = 2, ingestQueue: Int = 32, maximumStreams: Int = 256,
+            reportRowBudget: Int = 2_000_000
+        ) {
             self.maximumPolicyBytes = maximumPolicyBytes
             self.ingestConcurrency = ingestConcurrency
             self.ingestQueue = ingestQueue
             self.maximumStreams = maximumStreams
+            self.reportRowBudget = reportRowBudget
         }
     }
 

@@ -5,8 +5,9 @@ import Testing
 
 @testable import SluiceServer
 
-/// Charts and reports read the per-minute rollups that ingest keeps: their answers must be the
-/// ones the events themselves give, computed here from the events the test uploaded.
+/// Charts and reports read the rollups that ingest keeps, each part of a range from the coarsest
+/// tier that answers it (minute, hour, the fleet's days): their answers must be the ones the events
+/// themselves give, computed here from the events the test uploaded.
 @Suite struct RollupTests {
     struct Sent {
         var node: String
@@ -15,6 +16,7 @@ import Testing
         var destination: String
         var port: UInt16
         var verdict: RuleAction
+        var domain: String?
     }
 
     @Test(arguments: Backend.enabled)
@@ -24,7 +26,7 @@ import Testing
             let names = ["web-1", "db-1"]
             let day: Int64 = 86_400_000_000_000
             let now = Int64(Date().timeIntervalSince1970 * 1e9)
-            let base = (now / day - 2) * day
+            let base = (now / day - 3) * day
             var random = SplitMix64(seed: 7)
             var sent: [Sent] = []
             for (index, node) in nodes.enumerated() {
@@ -32,14 +34,15 @@ import Testing
                     var lines: [String] = []
                     for _ in 0..<200 {
                         let item = Sent(
-                            node: names[index], time: base + Int64(random.next() % UInt64(2 * day)),
+                            node: names[index], time: base + Int64(random.next() % UInt64(3 * day)),
                             exe: ["/usr/bin/curl", "/usr/bin/git", "/usr/sbin/sshd"][Int(random.next() % 3)],
                             destination: "192.0.2.\(random.next() % 6)", port: [443, 22][Int(random.next() % 2)],
-                            verdict: [.allow, .allow, .deny, .alert][Int(random.next() % 4)])
+                            verdict: [.allow, .allow, .deny, .alert][Int(random.next() % 4)], domain: [nil, "a.example", "b.example"][Int(random.next() % 3)])
                         sent.append(item)
                         lines.append(
                             Fixtures.event(
-                                node: item.node, exe: item.exe, destination: item.destination, port: item.port, verdict: item.verdict, time: item.time
+                                node: item.node, exe: item.exe, destination: item.destination, port: item.port, verdict: item.verdict, time: item.time,
+                                domain: item.domain
                             ).jsonLine)
                     }
                     _ = try await api.uploaded(lines, sequence: batch, credential: node.credential)
@@ -47,7 +50,7 @@ import Testing
             }
             let admin = api.client()
             let from = RFC3339.format(base)
-            let to = RFC3339.format(base + 2 * day)
+            let to = RFC3339.format(base + 3 * day)
 
             // Per hour and verdict.
             let timeline = try await admin.statsTimeline(query: .init(from: from, to: to, bucket: 3600)).ok.body.json
@@ -76,16 +79,41 @@ import Testing
             // A range that starts and ends inside minutes: whole hours from the hourly rollups, the
             // ragged ends from the per-minute ones, the ends widened to whole minutes.
             let start = base + 90 * 60_000_000_000 + 30_000_000_000
-            let stop = base + 2 * day - 30 * 60_000_000_000 - 30_000_000_000
+            let stop = base + 3 * day - 30 * 60_000_000_000 - 30_000_000_000
             let ragged = try await admin.statsTop(query: .init(by: .exe, from: RFC3339.format(start), to: RFC3339.format(stop), limit: 10)).ok.body.json
             let minute: Int64 = 60_000_000_000
             let inside = sent.filter { $0.time >= start / minute * minute && $0.time < (stop + minute - 1) / minute * minute }
             #expect(Dictionary(uniqueKeysWithValues: ragged.map { ($0.key, $0.total) }) == Dictionary(grouping: inside, by: \.exe).mapValues(\.count))
 
-            // By destination.
-            let byDestination = try await admin.statsTop(query: .init(by: .dst, from: from, to: to, limit: 100)).ok.body.json
-            let destinations = Dictionary(grouping: sent) { "\($0.destination):\($0.port)" }
-            #expect(Dictionary(uniqueKeysWithValues: byDestination.map { ($0.key, $0.total) }) == destinations.mapValues(\.count))
+            // By destination and by name: whole days from the fleet's daily tier, the rest per hour
+            // and minute; with a node or verdict filter (which the daily tier does not keep), per
+            // hour and minute only. Every figure as the events give it.
+            for (first, end) in [(base, base + 3 * day), (start, stop)] {
+                let inRange = sent.filter { $0.time >= first / minute * minute && $0.time < (end + minute - 1) / minute * minute }
+                for (node, verdict) in [(nil, nil), ("web-1", nil), (nil, "deny")] as [(String?, String?)] {
+                    let selected = inRange.filter { (node == nil || $0.node == node) && (verdict == nil || $0.verdict.rawValue == verdict) }
+                    for dimension in [Operations.StatsTop.Input.Query.ByPayload.dst, .domain] {
+                        let top = try await admin.statsTop(
+                            query: .init(by: dimension, from: RFC3339.format(first), to: RFC3339.format(end), limit: 100, node: node, verdict: verdict)
+                        ).ok.body.json
+                        let expected = Dictionary(grouping: selected) { dimension == .dst ? "\($0.destination):\($0.port)" : $0.domain ?? "(no name)" }
+                        #expect(Set(top.map(\.key)) == Set(expected.keys), "\(dimension) \(String(describing: node)) \(String(describing: verdict))")
+                        for row in top {
+                            let items = expected[row.key] ?? []
+                            #expect(row.total == items.count && row.denies == items.filter { $0.verdict == .deny }.count, "\(row)")
+                            #expect(row.alerts == items.filter { $0.verdict == .alert }.count, "\(row)")
+                            #expect(abs(Int64((row.lastSeen.timeIntervalSince1970 * 1e6).rounded()) - (items.map { $0.time / 1000 }.max() ?? 0)) <= 1)
+                        }
+                    }
+                }
+            }
+            // Per hour over the ragged range: whole hours from the hourly tier, the ends per minute.
+            let raggedTimeline = try await admin.statsTimeline(query: .init(from: RFC3339.format(start), to: RFC3339.format(stop), bucket: 3600)).ok.body.json
+            var raggedHours: [Int64: Int] = [:]
+            for item in inside { raggedHours[item.time / 3_600_000_000_000, default: 0] += 1 }
+            #expect(
+                Dictionary(uniqueKeysWithValues: raggedTimeline.buckets.map { (Int64($0.time.timeIntervalSince1970) / 3600, $0.allow + $0.deny + $0.alert) })
+                    == raggedHours)
             // A timeline whose buckets are not whole minutes is counted from the events, and agrees.
             let fine = try await admin.statsTimeline(query: .init(from: from, to: RFC3339.format(base + 3_000_000_000_000), bucket: 90)).ok.body.json
             let early = sent.filter { $0.time < base + 3_000_000_000_000 }
@@ -100,9 +128,65 @@ import Testing
             #expect(Dictionary(uniqueKeysWithValues: fresh.map { (Int64($0.day.timeIntervalSince1970) / 86_400, $0.count) }) == perDay)
 
             // Retention drops the rollups with the events.
-            _ = try await server.app.store.deleteExpired(eventsBeforeUs: (base + 2 * day) / 1000, alertsBeforeUs: 0)
-            let empty = try await admin.statsTop(query: .init(by: .exe, from: from, to: to)).ok.body.json
-            #expect(empty.isEmpty, "\(empty)")
+            _ = try await server.app.store.deleteExpired(eventsBeforeUs: (base + 3 * day) / 1000, alertsBeforeUs: 0)
+            for dimension in [Operations.StatsTop.Input.Query.ByPayload.exe, .dst] {
+                let empty = try await admin.statsTop(query: .init(by: dimension, from: from, to: to)).ok.body.json
+                #expect(empty.isEmpty, "\(empty)")
+            }
         }
+    }
+
+    /// One report reads at most the row budget: beyond it a 400 that says how to narrow it, from
+    /// the rollups and from the events alike; within it the answer.
+    @Test(arguments: Backend.enabled)
+    func aReportBeyondTheRowBudgetIsRefused(_ backend: Backend) async throws {
+        try await TestServer.with(backend, configure: { $0.limits.reportRowBudget = 5 }) { server, api in
+            let node = try await api.enroll("web-1")
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            let lines = (0..<8).map { index in
+                Fixtures.event(node: "web-1", destination: "192.0.2.\(index)", time: now - Int64(index + 1) * 120_000_000_000).jsonLine
+            }
+            _ = try await api.uploaded(lines, sequence: 0, credential: node.credential)
+            for uri in ["/api/v1/stats/top?by=dst&from=1h", "/api/v1/stats/timeline?from=1h&bucket=90"] {
+                let refused = try await api.request(.get, uri)
+                #expect(refused.status == .badRequest, "\(uri)")
+                let message = api.error(refused)?.error ?? ""
+                #expect(message.contains("more than 5 stored rows") && message.contains("narrow the range"), "\(message)")
+            }
+            // A narrower range reads two of the eight rows: within the budget.
+            let narrow = try await api.client().statsTop(query: .init(by: .dst, from: "5m")).ok.body.json
+            #expect(narrow.map(\.total) == [1, 1])
+        }
+    }
+
+    /// A database an older server filled gets the daily tier from its hourly rows.
+    @Test(arguments: Backend.enabled)
+    func theDailyTierIsFilledFromTheHourlyRows(_ backend: Backend) async throws {
+        let database = try await TestDatabase.make(backend)
+        guard case .success(let location) = DatabaseLocation.parse(database.url) else { throw TestFailure("bad URL") }
+        let opened = try await ServerDatabase.open(location, logger: TestServer.logger)
+        try await Migrations.run(on: opened, logger: TestServer.logger, through: 11)
+        let day: Int64 = 20_000
+        let key = AddressKey.key(IPAddress("192.0.2.1")!)
+        try await opened.transaction { session in
+            for (hour, verdict, count) in [(day * 24 + 3, "deny", 3), (day * 24 + 20, "allow", 2), (day * 24 + 24, "allow", 7)] {
+                try await session.sql.raw(
+                    """
+                    INSERT INTO event_rollups_hourly (hour, node_id, kind, exe, dst_key, dst_port, dst_domain, verdict, n, bytes_sent, bytes_received, last_us)
+                    VALUES (\(bind: Int64(hour)), 'n-1', 'decision', '/usr/bin/curl', \(bind: key), 443, '', \(bind: verdict), \(bind: Int64(count)), 0, 0,
+                    \(bind: Int64(hour) * 3_600_000_000 + 5))
+                    """
+                ).run()
+            }
+        }
+        try await Migrations.run(on: opened, logger: TestServer.logger)
+        var query = EventQuery()
+        query.sinceUs = day * 86_400_000_000
+        query.untilUs = (day + 1) * 86_400_000_000
+        #expect(Store.rollupScans(query, tiers: [.destinationMinutes, .destinationHours, .destinationDays]).map(\.tier.table) == ["destination_rollups_daily"])
+        let top = try await Store(database: opened).top(query, by: .dst, limit: 10)
+        #expect(top.map { "\($0.key) \($0.total) \($0.denies)" } == ["192.0.2.1:443 5 3"])
+        await opened.close()
+        await database.remove()
     }
 }

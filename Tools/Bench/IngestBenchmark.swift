@@ -84,11 +84,15 @@ struct IngestBenchmark: AsyncParsableCommand {
     /// in time, destination, port, executable and verdict as a node's would (no alerts); with
     /// `destinations`, they go to that many destinations (address and port) over and over, else
     /// every event to a new one. `spanSeconds` spreads their times over that much of the past.
-    static func bodies(events: Int, batch: Int, agents names: [String], destinations: Int? = nil, spanSeconds: Int64 = 0) -> [[[UInt8]]] {
+    /// With `total`, these are events `first..<first + events` of that many (a part of a fill
+    /// too large to hold in memory at once).
+    static func bodies(
+        events: Int, batch: Int, agents names: [String], destinations: Int? = nil, spanSeconds: Int64 = 0, first: Int = 0, of total: Int? = nil
+    ) -> [[[UInt8]]] {
         var result = Array(repeating: [[UInt8]](), count: names.count)
         let executables = ["/usr/bin/curl", "/usr/sbin/nginx", "/usr/lib/postgresql/15/bin/postgres", "/usr/bin/python3.11", "/opt/app/bin/server"]
         let now = Int64(Date().timeIntervalSince1970 * 1e9) - spanSeconds * 1_000_000_000
-        let step = spanSeconds > 0 ? spanSeconds * 1_000_000_000 / Int64(events) : 1000
+        let step = spanSeconds > 0 ? spanSeconds * 1_000_000_000 / Int64(total ?? events) : 1000
         var made = 0
         var index = 0
         while made < events {
@@ -97,7 +101,7 @@ struct IngestBenchmark: AsyncParsableCommand {
             var lines: [String] = []
             lines.reserveCapacity(count)
             for offset in 0..<count {
-                let n = made + offset
+                let n = first + made + offset
                 let d = destinations.map { (n &* 7919) % $0 } ?? n
                 let deny = n % 10 == 0
                 let event = DecisionEvent(

@@ -28,6 +28,16 @@ struct ReportsBenchmark: AsyncParsableCommand {
     @Option(help: "Viewers asking for reports at once during the second ingest run.")
     var readers: Int = 8
 
+    @Option(help: "Events per upload while filling (at most 5000): fewer, larger batches fill a large database sooner, through the same ingest.")
+    var fillBatch: Int = 1000
+
+    /// Events generated and uploaded at a time while filling, so that ten million never sit in memory at once.
+    static let fillPart = 1_000_000
+
+    func validate() throws {
+        guard (1...EventUpload.maximumEvents).contains(fillBatch) else { throw ValidationError("--fill-batch must be 1 to \(EventUpload.maximumEvents)") }
+    }
+
     func run() async throws {
         let (server, admin, client, fleet) = try await FleetBench.start("reports", options: options, viewers: readers)
         defer {
@@ -37,7 +47,15 @@ struct ReportsBenchmark: AsyncParsableCommand {
 
         let span = Int64(days) * 86_400
         let fill = ContinuousClock.now
-        _ = try await Self.upload(IngestBenchmark.bodies(events: events, batch: 1000, agents: fleet.map(\.name), destinations: destinations, spanSeconds: span), by: fleet)
+        let parts = (events + Self.fillPart - 1) / Self.fillPart
+        for part in 0..<parts {
+            let first = part * Self.fillPart
+            let bodies = IngestBenchmark.bodies(
+                events: min(Self.fillPart, events - first), batch: fillBatch, agents: fleet.map(\.name), destinations: destinations, spanSeconds: span,
+                first: first, of: events)
+            // Every part's batches take sequence numbers of their own.
+            _ = try await Self.upload(bodies, by: fleet, firstSequence: part * 100_000)
+        }
         print("stored \(events) events over \(days) days in \(format((ContinuousClock.now - fill).milliseconds / 1000)) s")
 
         print("\n## Reports over \(days) days at \(events) stored events (\(destinations) destinations)\n")
@@ -56,7 +74,7 @@ struct ReportsBenchmark: AsyncParsableCommand {
             let bodies = IngestBenchmark.bodies(events: ingest, batch: 1000, agents: fleet.map(\.name), destinations: destinations)
             let reading = ReadLoad(viewers: viewers, client: admin.client, days: days)
             let started = ContinuousClock.now
-            let stored = try await Self.upload(bodies, by: fleet, firstSequence: (round + 1) * 100_000)
+            let stored = try await Self.upload(bodies, by: fleet, firstSequence: (parts + round) * 100_000)
             let seconds = (ContinuousClock.now - started).milliseconds / 1000
             let (answered, refused) = await reading.stop()
             guard stored == ingest else { throw SandboxError("stored \(stored) of \(ingest) events") }

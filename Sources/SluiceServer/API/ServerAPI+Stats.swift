@@ -11,7 +11,7 @@ extension ServerAPI {
         let span = Int((to - from) / 1_000_000)
         let bucket = try QueryCheck.int(query.bucket, "bucket", range: 10...86400) ?? max(60, span / 60)
         guard span / bucket <= 10_000 else { throw APIError.badRequest("bucket is too small for the range: at most 10000 buckets") }
-        let buckets = try await bounded { try await store.timeline(events, bucketSeconds: bucket, bytes: query.measure == .bytes) }
+        let buckets = try await bounded { try await store.timeline(events, bucketSeconds: bucket, bytes: query.measure == .bytes, budget: rowBudget) }
         return .ok(.init(body: .json(.init(from: Micros.date(from), to: Micros.date(to), bucketSeconds: bucket, buckets: buckets))))
     }
 
@@ -21,17 +21,26 @@ extension ServerAPI {
         let dimension = Store.TopDimension(rawValue: query.by?.rawValue ?? "exe") ?? .exe
         let limit = try QueryCheck.int(query.limit, "limit", range: 1...100) ?? 10
         let bytes = query.measure == .bytes
-        return .ok(.init(body: .json(try await bounded { try await store.top(events, by: dimension, bytes: bytes, limit: limit) })))
+        return .ok(.init(body: .json(try await bounded { try await store.top(events, by: dimension, bytes: bytes, limit: limit, budget: rowBudget) })))
     }
 
     func statsNewDestinations(_ input: Operations.StatsNewDestinations.Input) async throws -> Operations.StatsNewDestinations.Output {
         let (events, from, to) = try await statsQuery(from: input.query.from, to: input.query.to, defaultSpan: 7 * 86400)
-        return .ok(.init(body: .json(try await bounded { try await store.newDestinations(sinceUs: from, untilUs: to, nodeIDs: events.nodeIDs) })))
+        return .ok(.init(body: .json(try await bounded { try await store.newDestinations(sinceUs: from, untilUs: to, nodeIDs: events.nodeIDs, budget: rowBudget) })))
     }
 
-    /// Runs one report within `statsReads`: beyond its line, 503 with Retry-After.
+    private var rowBudget: Int { configuration.limits.reportRowBudget }
+
+    /// Runs one report within `statsReads`: beyond its line, 503 with Retry-After; one that would
+    /// read more than the row budget, 400.
     private func bounded<Result: Sendable>(_ work: () async throws -> Result) async throws -> Result {
-        guard let result = try await app.statsReads.run(work) else {
+        let outcome: Result?
+        do {
+            outcome = try await app.statsReads.run(work)
+        } catch let error as ReportTooCostly {
+            throw APIError.badRequest(error.description)
+        }
+        guard let result = outcome else {
             throw APIError.unavailable("too many reports are being computed; retry shortly", retryAfter: 2)
         }
         return result

@@ -17,7 +17,7 @@ struct Migration: Sendable {
 enum Migrations {
     static let all: [Migration] = [
         initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds, hourlyRollups,
-        partitionedEvents,
+        partitionedEvents, dailyDestinationRollups,
     ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
@@ -474,6 +474,30 @@ enum Migrations {
             "dst_port BIGINT NOT NULL", "protocol TEXT NOT NULL", "verdict TEXT NOT NULL", "enforced BOOLEAN NOT NULL", "policy TEXT",
             "rule TEXT NOT NULL", "score DOUBLE PRECISION", "anomaly BOOLEAN NOT NULL", "line TEXT NOT NULL",
         ].joined(separator: ", ")
+    }
+
+    /// Daily counts per destination for the whole fleet (Store+Rollups.swift), so that top
+    /// destinations over weeks read a row per destination and day, however rarely a destination
+    /// repeats within an hour; filled from the hourly rows already kept. Keyed destination first:
+    /// a range of days groups by destination in key order, without a sort.
+    static let dailyDestinationRollups = Migration(version: 13, name: "daily destination rollups") { kind in
+        [
+            """
+            CREATE TABLE destination_rollups_daily (
+                kind TEXT NOT NULL, dst_key TEXT NOT NULL, dst_port BIGINT NOT NULL, dst_domain TEXT NOT NULL, day BIGINT NOT NULL,
+                n BIGINT NOT NULL, denies BIGINT NOT NULL, alerts BIGINT NOT NULL, bytes_sent BIGINT NOT NULL,
+                bytes_received BIGINT NOT NULL, last_us BIGINT NOT NULL,
+                PRIMARY KEY (kind, dst_key, dst_port, dst_domain, day)
+            )\(kind == .sqlite ? " WITHOUT ROWID" : "")
+            """,
+            """
+            INSERT INTO destination_rollups_daily (kind, dst_key, dst_port, dst_domain, day, n, denies, alerts, bytes_sent, bytes_received, last_us)
+            SELECT kind, dst_key, dst_port, dst_domain, hour / 24, CAST(SUM(n) AS BIGINT),
+            CAST(SUM(CASE WHEN verdict = 'deny' THEN n ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN verdict = 'alert' THEN n ELSE 0 END) AS BIGINT),
+            CAST(SUM(bytes_sent) AS BIGINT), CAST(SUM(bytes_received) AS BIGINT), MAX(last_us)
+            FROM event_rollups_hourly GROUP BY kind, dst_key, dst_port, dst_domain, hour / 24
+            """,
+        ]
     }
 
     /// A rollup table: counts per `time` (minute or hour), node, kind, executable, verdict, and

@@ -11,8 +11,10 @@ import SQLiteKit
 /// own driver only where speed needs it (event ingest).
 ///
 /// SQLite: one writer connection, its transactions taken in turn (SQLite has one writer anyway,
-/// and waiting here beats spinning on SQLITE_BUSY), and a few reader connections that WAL lets
-/// read beside it. PostgreSQL: a pool; every transaction holds one connection.
+/// and waiting here beats spinning on SQLITE_BUSY), a few reader connections that WAL lets read
+/// beside it, and one for reports on a thread of its own at a lower scheduling priority, so that
+/// a long report takes what the cores leave over rather than a core from ingest. PostgreSQL: a
+/// pool; every transaction holds one connection.
 final class ServerDatabase: Sendable {
     let kind: SQLKind
     let logger: Logger
@@ -21,7 +23,9 @@ final class ServerDatabase: Sendable {
     private let backend: Backend
 
     private enum Backend: Sendable {
-        case sqlite(writer: SQLiteConnection, readers: [SQLiteConnection], threads: NIOThreadPool, turn: AsyncLock, next: RoundRobin)
+        case sqlite(
+            writer: SQLiteConnection, readers: [SQLiteConnection], reports: SQLiteConnection, threads: [NIOThreadPool], turn: AsyncLock,
+            next: RoundRobin)
         case postgres(pool: EventLoopGroupConnectionPool<PostgresConnectionSource>, configuration: SQLPostgresConfiguration)
     }
 
@@ -56,7 +60,9 @@ final class ServerDatabase: Sendable {
             }
             let threads = NIOThreadPool(numberOfThreads: 4)
             threads.start()
-            func connect(writer: Bool) async throws -> SQLiteConnection {
+            let reportThread = NIOThreadPool(numberOfThreads: 1)
+            reportThread.start()
+            func connect(writer: Bool, on threads: NIOThreadPool = threads) async throws -> SQLiteConnection {
                 let connection = try await SQLiteConnection.open(
                     storage: .file(path: path), threadPool: threads, logger: logger, on: eventLoopGroup.any())
                 // WAL: readers beside the writer; NORMAL: durable at checkpoints, fast commits.
@@ -75,12 +81,16 @@ final class ServerDatabase: Sendable {
                 let writer = try await connect(writer: true)
                 var readers: [SQLiteConnection] = []
                 for _ in 0..<3 { readers.append(try await connect(writer: false)) }
+                let reports = try await connect(writer: false, on: reportThread)
+                try await reportThread.runIfActive { LowPriority.apply() }
                 return ServerDatabase(
                     kind: .sqlite,
-                    backend: .sqlite(writer: writer, readers: readers, threads: threads, turn: AsyncLock(), next: RoundRobin()),
+                    backend: .sqlite(
+                        writer: writer, readers: readers, reports: reports, threads: [threads, reportThread], turn: AsyncLock(), next: RoundRobin()),
                     logger: logger, notifyChannel: "sluice_fleet")
             } catch {
                 try? await threads.shutdownGracefully()
+                try? await reportThread.shutdownGracefully()
                 throw ServerStartError.sqliteUnusable(path: path, reason: "\(error)")
             }
         case .postgres(let url, let schema):
@@ -113,7 +123,7 @@ final class ServerDatabase: Sendable {
     /// Runs read-only queries (outside any transaction).
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
-        case .sqlite(_, let readers, _, _, let next):
+        case .sqlite(_, let readers, _, _, _, let next):
             return try await body(readers[next.increment() % readers.count].sql())
         case .postgres(let pool, _):
             let connection = try await pool.requestConnection(logger: logger).get()
@@ -122,10 +132,21 @@ final class ServerDatabase: Sendable {
         }
     }
 
+    /// Runs a report's read-only queries: with SQLite on the report connection, whose thread
+    /// yields the cores to ingest and the other reads; the callers take turns (`statsReads`).
+    func readReport<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(_, _, let reports, _, _, _):
+            return try await body(reports.sql())
+        case .postgres:
+            return try await read(body)
+        }
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T: Sendable>(_ body: @Sendable (Session) async throws -> T) async throws -> T {
         switch backend {
-        case .sqlite(let writer, _, _, let turn, _):
+        case .sqlite(let writer, _, _, _, let turn, _):
             return try await turn.withLock {
                 try await Self.run(Session(sql: writer.sql(), connection: .sqlite(writer), kind: .sqlite), begin: "BEGIN IMMEDIATE", body)
             }
@@ -167,9 +188,9 @@ final class ServerDatabase: Sendable {
 
     func close() async {
         switch backend {
-        case .sqlite(let writer, let readers, let threads, _, _):
-            for connection in readers + [writer] { try? await connection.close() }
-            try? await threads.shutdownGracefully()
+        case .sqlite(let writer, let readers, let reports, let threads, _, _):
+            for connection in readers + [reports, writer] { try? await connection.close() }
+            for pool in threads { try? await pool.shutdownGracefully() }
         case .postgres(let pool, _):
             try? await pool.shutdownAsync()
         }

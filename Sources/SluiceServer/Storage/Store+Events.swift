@@ -195,10 +195,7 @@ extension Store {
         var conditions: [SQLQueryString] = []
         if let since = query.sinceUs { conditions.append("time_us >= \(bind: since)") }
         if let until = query.untilUs { conditions.append("time_us < \(bind: until)") }
-        if let nodes = query.nodeIDs {
-            conditions.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))")
-        }
-        if let exe = query.executable { conditions.append("exe = \(bind: exe)") }
+        conditions += ownerConditions(query)
         if let range = query.destination { conditions.append("dst_key BETWEEN \(bind: range.low) AND \(bind: range.high)") }
         if let domain = query.domain {
             if domain.isWildcard {

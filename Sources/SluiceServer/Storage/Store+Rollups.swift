@@ -8,9 +8,15 @@ import SluiceCore
 // per minute and node: the events of one application with one verdict (`app_rollups`: timelines
 // and top applications, a handful of rows a minute whatever the traffic), the same per destination
 // (`event_rollups`: top destinations and names, as small as the traffic repeats), both again per
-// hour (`*_hourly`: ranges of days read whole hours there and only their ragged ends per minute),
-// and each node's first contact with each destination. A month's report then reads rollup rows,
-// not every event.
+// hour (`*_hourly`), per day and destination for the whole fleet (`destination_rollups_daily`:
+// a row per destination a day however rarely it repeats within an hour), and each node's first
+// contact with each destination. A report reads the coarsest tier that answers it exactly
+// (Store+RollupTiers.swift), so a month's report reads rollup rows, not every event.
+//
+// Kept in the batch's transaction rather than by a background pass over finished hours: a report
+// is exact the moment a batch is acknowledged, late and replayed batches need no bookkeeping, and
+// the cost is one upsert per distinct key and tier of a batch, on the writer that holds the batch
+// anyway.
 
 /// One rollup row's key: what the stats group and filter by.
 struct RollupKey: Hashable, Sendable {
@@ -31,12 +37,27 @@ struct RollupCounts: Sendable {
     var bytesSent: Int64 = 0
     var bytesReceived: Int64 = 0
     var lastUs: Int64 = .min
+    /// Of `events`, the denies and alerts (the daily tier keeps no verdict).
+    var denies: Int64 = 0
+    var alerts: Int64 = 0
+}
+
+/// A key of the fleet's daily destination tier, ordered as its primary key.
+struct DestinationDayKey: Hashable, Comparable, Sendable {
+    var kind: String
+    var destinationKey: String
+    var port: Int64
+    var domain: String
+    var day: Int64
+
+    static func < (a: Self, b: Self) -> Bool {
+        (a.kind, a.destinationKey, a.port, a.domain, a.day) < (b.kind, b.destinationKey, b.port, b.domain, b.day)
+    }
 }
 
 extension Store {
     static let microsPerMinute: Int64 = 60_000_000
-    /// Ranges at least this long read whole hours from the hourly tables.
-    static let hourlyFromMinutes: Int64 = 6 * 60
+    static let minutesPerDay: Int64 = 1440
     /// Rows per upsert statement (SQLite's bound-parameter limit is 32,766; 11 per row).
     private static let rollupRowsPerStatement = 500
 
@@ -46,6 +67,7 @@ extension Store {
         var perApplication: [RollupKey: RollupCounts] = [:]
         var hourly: [RollupKey: RollupCounts] = [:]
         var hourlyPerApplication: [RollupKey: RollupCounts] = [:]
+        var daily: [DestinationDayKey: RollupCounts] = [:]
         var firstSeen: [AddressPort: Int64] = [:]
         for row in rows {
             let key = RollupKey(
@@ -55,11 +77,19 @@ extension Store {
             perApplication[key.application, default: RollupCounts()].add(row)
             hourly[key.hour, default: RollupCounts()].add(row)
             hourlyPerApplication[key.hour.application, default: RollupCounts()].add(row)
+            daily[key.day, default: RollupCounts()].add(row)
             if row.kind == EventKind.decision.rawValue {
                 let destination = AddressPort(key: row.destinationKey, port: row.port)
                 firstSeen[destination] = min(firstSeen[destination] ?? .max, row.timeUs)
             }
         }
+        // In key order: concurrent batches (PostgreSQL) lock the fleet-wide rows they share in one
+        // order, so they wait for each other rather than deadlock.
+        try await upsertCounts(
+            session, into: "destination_rollups_daily", keys: ["kind", "dst_key", "dst_port", "dst_domain", "day"], verdictCounts: true,
+            rows: daily.sorted { $0.key < $1.key }.map { key, count in
+                (["\(bind: key.kind)", "\(bind: key.destinationKey)", "\(bind: key.port)", "\(bind: key.domain)", "\(bind: key.day)"], count)
+            })
         if case .postgres(let connection) = session.connection {
             try await rollUpPostgres(
                 connection, nodeID: nodeID, minutes: (counts, perApplication), hours: (hourly, hourlyPerApplication), firstSeen: firstSeen)
@@ -153,64 +183,30 @@ extension Store {
                     """, binds: binds), logger: logger)
     }
 
-    /// Adds counts to a rollup table: a row per key, summed into the row already there.
+    /// Adds counts to a rollup table: a row per key, summed into the row already there; with
+    /// `verdictCounts`, the table counts denies and alerts in columns of their own.
     private static func upsertCounts(
-        _ session: ServerDatabase.Session, into table: String, keys: [String], rows: [(key: [SQLQueryString], counts: RollupCounts)]
+        _ session: ServerDatabase.Session, into table: String, keys: [String], verdictCounts: Bool = false,
+        rows: [(key: [SQLQueryString], counts: RollupCounts)]
     ) async throws {
         let greatest = session.kind == .postgres ? "GREATEST" : "MAX"
         let keyList = keys.joined(separator: ", ")
+        let sums = ["n", "bytes_sent", "bytes_received"] + (verdictCounts ? ["denies", "alerts"] : [])
+        let updates = sums.map { "\($0) = \(table).\($0) + excluded.\($0)" }.joined(separator: ", ")
         for start in stride(from: 0, to: rows.count, by: rollupRowsPerStatement) {
             let values = rows[start..<min(rows.count, start + rollupRowsPerStatement)].map { key, count -> SQLQueryString in
-                let fields = key + ["\(bind: count.events)", "\(bind: count.bytesSent)", "\(bind: count.bytesReceived)", "\(bind: count.lastUs)"]
-                return "(" + fields.joined(separator: ", ") + ")"
+                var fields = key + ["\(bind: count.events)", "\(bind: count.bytesSent)", "\(bind: count.bytesReceived)"]
+                if verdictCounts { fields += ["\(bind: count.denies)", "\(bind: count.alerts)"] }
+                return "(" + (fields + ["\(bind: count.lastUs)"]).joined(separator: ", ") + ")"
             }
             try await session.sql.raw(
                 """
-                INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: keyList), n, bytes_sent, bytes_received, last_us) VALUES \(values.joined(separator: ", "))
-                ON CONFLICT (\(unsafeRaw: keyList)) DO UPDATE SET
-                n = \(unsafeRaw: table).n + excluded.n, bytes_sent = \(unsafeRaw: table).bytes_sent + excluded.bytes_sent,
-                bytes_received = \(unsafeRaw: table).bytes_received + excluded.bytes_received,
+                INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: keyList), \(unsafeRaw: sums.joined(separator: ", ")), last_us) VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (\(unsafeRaw: keyList)) DO UPDATE SET \(unsafeRaw: updates),
                 last_us = \(unsafeRaw: greatest)(\(unsafeRaw: table).last_us, excluded.last_us)
                 """
             ).run()
         }
-    }
-
-    /// Whether the rollups can answer a query: only its time range, nodes, executable, verdicts
-    /// and kinds filter (what a rollup row keeps).
-    static func rollupsAnswer(_ query: EventQuery) -> Bool {
-        query.destination == nil && query.domain == nil && query.port == nil && query.policy == nil && query.cursor == nil
-    }
-
-    /// The rollup rows of a query's range, as `minute` and `columns`, from `table` (per minute)
-    /// and its hourly twin: whole hours from the hourly table when the range spans at least
-    /// `hourlyFromMinutes` and `hourly` allows, the partial hours at either end per minute. The
-    /// range is widened to whole minutes.
-    static func rollupRows(_ query: EventQuery, table: String, columns: String, hourly: Bool) -> SQLQueryString {
-        var filters: [SQLQueryString] = []
-        if let nodes = query.nodeIDs {
-            filters.append(nodes.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodes))")
-        }
-        if let exe = query.executable { filters.append("exe = \(bind: exe)") }
-        if !query.verdicts.isEmpty { filters.append("verdict IN (\(binds: query.verdicts))") }
-        if !query.kinds.isEmpty { filters.append("kind IN (\(binds: query.kinds))") }
-        func minutes(from: Int64?, to: Int64?) -> SQLQueryString {
-            var conditions = filters
-            if let from { conditions.append("minute >= \(bind: from)") }
-            if let to { conditions.append("minute < \(bind: to)") }
-            return "SELECT minute, \(unsafeRaw: columns) FROM \(unsafeRaw: table) \(whereClause(conditions))"
-        }
-        let first = query.sinceUs.map { $0 / microsPerMinute }
-        let end = query.untilUs.map { ($0 + microsPerMinute - 1) / microsPerMinute }
-        guard hourly, let first, let end, end - first >= hourlyFromMinutes else { return minutes(from: first, to: end) }
-        let firstHour = (first + 59) / 60
-        let endHour = end / 60
-        let hours = filters + ["hour >= \(bind: firstHour)", "hour < \(bind: endHour)"]
-        return """
-            \(minutes(from: first, to: firstHour * 60)) UNION ALL
-            SELECT hour * 60 AS minute, \(unsafeRaw: columns) FROM \(unsafeRaw: table)_hourly \(whereClause(hours)) UNION ALL
-            \(minutes(from: endHour * 60, to: end))
-            """
     }
 
     /// Drops rollups of minutes before the event retention, as the events themselves go.
@@ -220,6 +216,7 @@ extension Store {
         // An hour goes once all of it is past the retention.
         try await session.sql.raw("DELETE FROM event_rollups_hourly WHERE hour < \(bind: beforeUs / microsPerMinute / 60)").run()
         try await session.sql.raw("DELETE FROM app_rollups_hourly WHERE hour < \(bind: beforeUs / microsPerMinute / 60)").run()
+        try await session.sql.raw("DELETE FROM destination_rollups_daily WHERE day < \(bind: beforeUs / microsPerMinute / minutesPerDay)").run()
     }
 }
 
@@ -227,6 +224,11 @@ extension RollupKey {
     /// The key of the hourly tables: `minute` holds the hour.
     var hour: RollupKey {
         RollupKey(minute: minute / 60, kind: kind, exe: exe, destinationKey: destinationKey, port: port, domain: domain, verdict: verdict)
+    }
+
+    /// The key of the fleet's daily destination tier.
+    var day: DestinationDayKey {
+        DestinationDayKey(kind: kind, destinationKey: destinationKey, port: port, domain: domain, day: minute / Store.minutesPerDay)
     }
 
     /// The key of `app_rollups`: this one without the destination.
@@ -253,6 +255,8 @@ struct AddressPort: Hashable, Sendable {
 extension RollupCounts {
     mutating func add(_ row: EventRow) {
         events += 1
+        if row.verdict == RuleAction.deny.rawValue { denies += 1 }
+        if row.verdict == RuleAction.alert.rawValue { alerts += 1 }
         bytesSent += row.bytesSent
         bytesReceived += row.bytesReceived
         lastUs = max(lastUs, row.timeUs)

@@ -4,31 +4,48 @@ import SluiceAPI
 import SluiceCore
 
 /// Aggregates of stored events for the console's charts and reports: GROUP BY over the rollups
-/// (Store+Rollups.swift) where they can answer, over the events otherwise; integer division
-/// truncates alike in SQLite and PostgreSQL.
+/// (Store+Rollups.swift), each part of the range from the coarsest tier that answers it exactly
+/// (Store+RollupTiers.swift), over the events only where no rollup can; integer division
+/// truncates alike in SQLite and PostgreSQL. A report that would read more than `budget` stored
+/// rows is refused (`ReportTooCostly`) before it is computed.
 extension Store {
     /// Events per bucket and verdict, oldest bucket first; only buckets that hold events. With
     /// `bytes`, the flow records instead, with the bytes they moved. Read from the rollups
     /// (ranges widened to whole minutes) when the filters and bucket allow.
-    func timeline(_ query: EventQuery, bucketSeconds: Int, bytes: Bool = false) async throws -> [Components.Schemas.VerdictCounts] {
+    func timeline(_ query: EventQuery, bucketSeconds: Int, bytes: Bool = false, budget: Int = .max) async throws -> [Components.Schemas.VerdictCounts] {
         var kindOnly = query
         kindOnly.kinds = [bytes ? EventKind.flow.rawValue : EventKind.decision.rawValue]
         let query = kindOnly
         let bucketUs = Int64(bucketSeconds) * 1_000_000
-        let fromRollups = Store.rollupsAnswer(query) && bucketSeconds % 60 == 0
+        let bucketMinutes = Int64(bucketSeconds / 60)
         let sums = "CAST(SUM(bytes_sent) AS BIGINT) AS sent, CAST(SUM(bytes_received) AS BIGINT) AS received"
-        let statement: SQLQueryString =
-            fromRollups
-            ? """
-                SELECT minute / \(unsafeRaw: String(bucketSeconds / 60)) AS bucket, verdict, CAST(SUM(n) AS BIGINT) AS n, \(unsafeRaw: sums)
-                FROM (\(Store.rollupRows(query, table: "app_rollups", columns: "verdict, n, bytes_sent, bytes_received", hourly: bucketSeconds % 3600 == 0))) AS r
-                GROUP BY minute / \(unsafeRaw: String(bucketSeconds / 60)), verdict ORDER BY bucket
+        let scanned: [(table: String, conditions: SQLQueryString)]
+        let statement: SQLQueryString
+        if Store.rollupsAnswer(query) && bucketSeconds % 60 == 0 {
+            // A tier answers a bucket only when its rows fit whole in one.
+            let tiers = Store.usableTiers([.applicationMinutes, .applicationHours], for: query).filter { bucketMinutes % $0.minutes == 0 }
+            let scans = Store.rollupScans(query, tiers: tiers).map { ($0.tier, Store.rollupConditions(query, $0)) }
+            let rows = scans.map { tier, conditions -> SQLQueryString in
                 """
-            : """
+                SELECT \(unsafeRaw: tier.time) * \(unsafeRaw: String(tier.minutes)) AS minute, verdict, n, bytes_sent, bytes_received
+                FROM \(unsafeRaw: tier.table) \(conditions)
+                """
+            }
+            scanned = scans.map { ($0.table, $1) }
+            statement = """
+                SELECT minute / \(unsafeRaw: String(bucketMinutes)) AS bucket, verdict, CAST(SUM(n) AS BIGINT) AS n, \(unsafeRaw: sums)
+                FROM (\(rows.joined(separator: " UNION ALL "))) AS r
+                GROUP BY minute / \(unsafeRaw: String(bucketMinutes)), verdict ORDER BY bucket
+                """
+        } else {
+            scanned = [("events", Store.eventConditions(query))]
+            statement = """
                 SELECT time_us / \(unsafeRaw: String(bucketUs)) AS bucket, verdict, COUNT(*) AS n, \(unsafeRaw: sums) FROM events \(Store.eventConditions(query))
                 GROUP BY time_us / \(unsafeRaw: String(bucketUs)), verdict ORDER BY bucket
                 """
-        return try await database.read { sql in
+        }
+        return try await database.readReport { sql in
+            try await Store.checkBudget(sql, scans: scanned, budget: budget)
             let rows = try await sql.raw(statement).all()
             var buckets: [Int64: Components.Schemas.VerdictCounts] = [:]
             for row in rows {
@@ -60,31 +77,42 @@ extension Store {
     /// The busiest executables, destinations (`ip:port`) or looked-up names, with their denies
     /// and alerts; or with `bytes`, the heaviest by the traffic of their flow records. From the
     /// rollups, the range widened to whole minutes.
-    func top(_ query: EventQuery, by dimension: TopDimension, bytes: Bool = false, limit: Int) async throws -> [Components.Schemas.StatsTopEntry] {
+    func top(_ query: EventQuery, by dimension: TopDimension, bytes: Bool = false, limit: Int, budget: Int = .max) async throws
+        -> [Components.Schemas.StatsTopEntry]
+    {
         var kindOnly = query
         kindOnly.kinds = [bytes ? EventKind.flow.rawValue : EventKind.decision.rawValue]
         let query = kindOnly
-        let keys: SQLQueryString =
+        let keys =
             switch dimension {
             case .exe: "exe"
             case .dst: "dst_key, dst_port"
             case .domain: "dst_domain"
             }
         precondition(Store.rollupsAnswer(query), "the stats operations filter only by what a rollup keeps")
-        let columns =
-            switch dimension {
-            case .exe: "exe, verdict, n, bytes_sent, bytes_received, last_us"
-            case .dst, .domain: "dst_key, dst_port, dst_domain, verdict, n, bytes_sent, bytes_received, last_us"
-            }
-        return try await database.read { sql in
+        let tiers: [RollupTier] =
+            dimension == .exe ? [.applicationMinutes, .applicationHours] : [.destinationMinutes, .destinationHours, .destinationDays]
+        let scans = Store.rollupScans(query, tiers: Store.usableTiers(tiers, for: query)).map { ($0.tier, Store.rollupConditions(query, $0)) }
+        // Each part summed on its own first: the fleet's daily tier groups in its key order.
+        let parts = scans.map { tier, conditions -> SQLQueryString in
+            let verdictCounts =
+                tier.fleetWide
+                ? "SUM(denies) AS denies, SUM(alerts) AS alerts"
+                : "SUM(CASE WHEN verdict = 'deny' THEN n ELSE 0 END) AS denies, SUM(CASE WHEN verdict = 'alert' THEN n ELSE 0 END) AS alerts"
+            return """
+                SELECT \(unsafeRaw: keys), SUM(n) AS n, \(unsafeRaw: verdictCounts), SUM(bytes_sent) AS sent, SUM(bytes_received) AS received,
+                MAX(last_us) AS last_us FROM \(unsafeRaw: tier.table) \(conditions) GROUP BY \(unsafeRaw: keys)
+                """
+        }
+        return try await database.readReport { sql in
+            try await Store.checkBudget(sql, scans: scans.map { ($0.table, $1) }, budget: budget)
             let rows = try await sql.raw(
                 """
-                SELECT \(keys), CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(CASE WHEN verdict = 'deny' THEN n ELSE 0 END) AS BIGINT) AS denies,
-                CAST(SUM(CASE WHEN verdict = 'alert' THEN n ELSE 0 END) AS BIGINT) AS alerts, MAX(last_us) AS last_us,
-                CAST(SUM(bytes_sent) AS BIGINT) AS sent, CAST(SUM(bytes_received) AS BIGINT) AS received
-                FROM (\(Store.rollupRows(query, table: dimension == .exe ? "app_rollups" : "event_rollups", columns: columns, hourly: true))) AS r
-                GROUP BY \(keys)
-                ORDER BY \(unsafeRaw: bytes ? "SUM(bytes_sent) + SUM(bytes_received)" : "n") DESC LIMIT \(unsafeRaw: String(limit))
+                SELECT \(unsafeRaw: keys), CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(denies) AS BIGINT) AS denies, CAST(SUM(alerts) AS BIGINT) AS alerts,
+                MAX(last_us) AS last_us, CAST(SUM(sent) AS BIGINT) AS sent, CAST(SUM(received) AS BIGINT) AS received
+                FROM (\(parts.joined(separator: " UNION ALL "))) AS r
+                GROUP BY \(unsafeRaw: keys)
+                ORDER BY \(unsafeRaw: bytes ? "SUM(sent) + SUM(received)" : "n") DESC LIMIT \(unsafeRaw: String(limit))
                 """
             ).all()
             return try rows.map { row in
@@ -111,12 +139,13 @@ extension Store {
 
     /// Per UTC day from `sinceUs`, the destinations (address and port) first contacted that day by
     /// the given nodes, among contacts before `untilUs` (from each node's first contacts).
-    func newDestinations(sinceUs: Int64, untilUs: Int64, nodeIDs: [String]?) async throws -> [Components.Schemas.NewDestinationsDay] {
+    func newDestinations(sinceUs: Int64, untilUs: Int64, nodeIDs: [String]?, budget: Int = .max) async throws -> [Components.Schemas.NewDestinationsDay] {
         let dayUs: Int64 = 86_400_000_000
         var conditions: [SQLQueryString] = ["first_us < \(bind: untilUs)"]
         if let nodeIDs { conditions.append(nodeIDs.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodeIDs))") }
         let filter = Store.whereClause(conditions)
-        return try await database.read { sql in
+        return try await database.readReport { sql in
+            try await Store.checkBudget(sql, scans: [("destination_first_seen", filter)], budget: budget)
             let rows = try await sql.raw(
                 """
                 SELECT first_day, COUNT(*) AS n FROM (SELECT MIN(first_us) / \(unsafeRaw: String(dayUs)) AS first_day FROM destination_first_seen
