@@ -301,9 +301,9 @@ static __always_inline int sluice_dns_locate(struct __sk_buff *skb, __u32 *start
 	} else if (skb->protocol == bpf_htons(SLUICE_ETH_P_IPV6)) {
 		__u8 next;
 
-		if (bpf_skb_load_bytes(skb, 6, &next, 1) || bpf_skb_load_bytes(skb, 8, source, 16))
+		if (bpf_skb_load_bytes(skb, 6, &next, 1))
 			return 0;
-		*family = 6;
+		*family = 6; /* its source is read below, once the packet is known to be from port 53 */
 		protocol = next; /* extension headers are not followed */
 		l4 = 40;
 	} else {
@@ -337,7 +337,7 @@ static __always_inline int sluice_dns_locate(struct __sk_buff *skb, __u32 *start
 	} else {
 		return 0;
 	}
-	return 1;
+	return *family == 4 || !bpf_skb_load_bytes(skb, 8, source, 16);
 }
 
 /* Where the name at `off` is first written: a name that is a pointer is where the pointer
@@ -466,27 +466,21 @@ static __always_inline int sluice_dns_parse(struct __sk_buff *skb, const struct 
 	return s->found;
 }
 
-/* Reads one arriving packet if it is a DNS answer; called by the ingress program
- * (sluice_flows.h), which lets every packet pass. */
-static __always_inline void sluice_dns_read(struct __sk_buff *skb)
+/* Reads one arriving packet if it is a DNS answer, for the receiving (full) socket `sk`; called
+ * by the ingress program (sluice_flows.h), which lets every packet pass. */
+static __always_inline void sluice_dns_read(struct __sk_buff *skb, struct bpf_sock *sk)
 {
 	__u32 zero = 0;
 	struct sluice_dns_message m = {};
 	struct sluice_dns_scratch *s;
 	struct sluice_owner *owner = 0;
 	struct sluice_dns_key key = {};
-	struct bpf_sock *sk;
 	__u8 source[16] = {};
 	__u8 family = 0;
 	__u64 now;
 	int found;
 
 	if (!sluice_dns_locate(skb, &m.base, &m.len, &family, source))
-		return;
-	sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (!sk)
 		return;
 	if (!sluice_dns_trusted(sk) ||
 	    (sk->protocol == IPPROTO_UDP && sk->dst_port == 0 && !sluice_dns_asked_by(sk, family, source))) {

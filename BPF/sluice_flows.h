@@ -193,14 +193,14 @@ int sluice_ingress(struct __sk_buff *skb)
 
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
-	if (sk) {
-		if (!sluice_count_packet(skb, sk, 0))
-			return 0;
-		peer_port = sk->dst_port;
-		if (peer_port != bpf_htons(53) && (peer_port != 0 || sk->protocol == IPPROTO_TCP))
-			return 1; /* a TCP answer comes to a socket connected to port 53, never a listener */
-	}
-	sluice_dns_read(skb);
+	if (!sk)
+		return 1;
+	if (!sluice_count_packet(skb, sk, 0))
+		return 0;
+	peer_port = sk->dst_port;
+	if (peer_port != bpf_htons(53) && (peer_port != 0 || sk->protocol == IPPROTO_TCP))
+		return 1; /* a TCP answer comes to a socket connected to port 53, never a listener */
+	sluice_dns_read(skb, sk);
 	return 1;
 }
 
