@@ -86,6 +86,18 @@ import Testing
             ).ok.body.json
             #expect(moved.nodes == ["lab-1", "web-1"] && moved.newlyAllowed == 1 && moved.unknown == 0 && moved.events == 6)
 
+            // What the stored feed decides: its one deny, which only its removal would change;
+            // an operator may ask, a viewer may not, and a feed that does not exist is a 404.
+            let operatorClient = api.client(token: .some(try await api.user("impact-operator", role: ._operator)))
+            let impact = try await operatorClient.feedImpact(path: .init(name: "held"), query: .init(since: "1d")).ok.body.json
+            #expect(impact.nodes == ["lab-1", "web-1"] && impact.events == 6 && impact.unknown == 0)
+            #expect(impact.newlyAllowed == 1 && impact.newlyDenied == 0 && impact.changed == 1)
+            #expect(impact.rows.map(\.destination) == ["198.51.100.7"] && impact.rows.first?.before == ["feed held indicator 198.51.100.7"])
+            #expect(impact.notes.first?.hasPrefix("feed held holds 1 indicators (deny)") == true)
+            #expect(try await api.status { try await admin.feedImpact(path: .init(name: "absent")).ok } == 404)
+            let viewer = api.client(token: .some(try await api.user("impact-viewer", role: .viewer)))
+            #expect(try await api.status { try await viewer.feedImpact(path: .init(name: "held")).ok } == 403)
+
             let missing = try await api.refusal {
                 try await admin.previewFeed(body: .json(.init(name: "gone", kind: .list, url: candidate.path + ".missing", action: .deny))).ok
             }

@@ -137,17 +137,27 @@ extension PolicyReplay {
         }
     }
 
-    /// `work` for each of `count` slots, at most `threads` at once, answers in slot order. On
-    /// Dispatch's threads, not Swift's cooperative pool: the server calls the replay from a
-    /// thread of its own, and a replay must not hold the threads its requests run on.
+    /// `work` for each of `count` slots, at most `threads` at once, answers in slot order. Each
+    /// lane is a thread of its own, started by the caller's thread: not Swift's cooperative pool
+    /// nor Dispatch's, whose threads the server's requests run on, and on Linux a new thread
+    /// takes its creator's nice value, so a caller that lowered its own priority lowers the lanes'.
     static func parallel<T: Sendable>(_ count: Int, threads: Int, _ work: @escaping @Sendable (Int) -> T) -> [T] {
         guard threads > 1, count > 1 else { return (0..<count).map(work) }
         let lanes = min(threads, count)
         let answers = Answers<T>(count)
-        // Each lane takes every `lanes`-th slot.
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-            for slot in stride(from: lane, to: count, by: lanes) { answers.set(slot, work(slot)) }
+        let finished = DispatchGroup()
+        // Each lane takes every `lanes`-th slot; the caller's thread is the last lane.
+        for lane in 0..<lanes - 1 {
+            finished.enter()
+            let thread = Thread {
+                for slot in stride(from: lane, to: count, by: lanes) { answers.set(slot, work(slot)) }
+                finished.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
+        for slot in stride(from: lanes - 1, to: count, by: lanes) { answers.set(slot, work(slot)) }
+        finished.wait()
         return answers.all
     }
 

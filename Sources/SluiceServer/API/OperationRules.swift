@@ -102,6 +102,8 @@ extension OperationRule {
             // Fetches what an add would (a URL or a file on the server): who may add may preview.
             "previewFeed": .init(.user(.admin), body: small),
             "showFeed": .init(.user(.viewer)),
+            // A replay like a policy test's: who may test policies may ask.
+            "feedImpact": .init(.user(.operator)),
             "removeFeed": .init(.user(.admin)),
             "syncFeed": .init(.user(.admin)),
             // Operations.

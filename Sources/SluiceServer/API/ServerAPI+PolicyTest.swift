@@ -61,12 +61,12 @@ extension ServerAPI {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: window.budget)
         let (events, readLimit) = try await policyTestEvents(nodeIDs: nodes.map(\.id), sinceUs: window.sinceUs, limit: window.limit, deadline: deadline)
-        // One core stays with ingest and the other requests.
-        let limits = PolicyReplay.Limits(
-            rows: window.rows, budget: max(.zero, deadline - clock.now), parallelism: ProcessInfo.processInfo.activeProcessorCount - 1)
+        // Every core, at a nice value that leaves them to ingest and the other requests whenever
+        // those want them.
+        let limits = PolicyReplay.Limits(rows: window.rows, budget: max(.zero, deadline - clock.now))
         var report: ReplayReport
         do {
-            report = try await Offload.run {
+            report = try await LowPriority.run {
                 try PolicyReplay.run(events: events, policies: { byNode[$0] ?? .init(current: .empty, candidate: .empty) }, limits: limits)
             }
         } catch let error as PolicyReplayError {

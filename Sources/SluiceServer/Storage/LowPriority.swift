@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// A thread that yields the cores: Linux keeps a nice value per thread, so lowering it on the
@@ -9,5 +10,19 @@ enum LowPriority {
     /// Lowers the calling thread's priority (raising a nice value needs no privilege).
     static func apply() {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+    }
+
+    /// `body` on a new thread at nice 10, which ends with it: a pooled thread, once lowered,
+    /// could not be raised again without privilege. Threads `body` starts inherit the nice
+    /// value, so work spread over every core still gives way to ingest and requests.
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                apply()
+                continuation.resume(with: Result { try body() })
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
     }
 }

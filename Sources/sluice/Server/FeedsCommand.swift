@@ -6,7 +6,7 @@ import SluiceCore
 struct FeedsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feeds", abstract: "Threat-intelligence feeds: TAXII 2.1 collections and block lists every matching node enforces.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, Sync.self])
+        subcommands: [Add.self, List.self, Show.self, Impact.self, Remove.self, Sync.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -90,6 +90,23 @@ struct FeedsCommand: AsyncParsableCommand {
         func run() async throws {
             let detail = try await server.call { [name, limit] in try await $0.showFeed(path: .init(name: name), query: .init(limit: limit)).ok.body.json }
             print(try FleetJSON.pretty(detail))
+        }
+    }
+
+    struct Impact: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "impact",
+            abstract: "What a feed's layer decided in the recorded decisions of the nodes it targets: replayed with it (now) and without it (candidate).")
+        @Argument var name: String
+        @Option(help: ArgumentHelp("Decisions since an RFC 3339 time or a duration back (15m, 2h, 7d).", valueName: "when")) var since: String = "7d"
+        @Option(name: .shortAndLong, help: "table or json.") var output: EventsCommand.Output = .table
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let wire = try await server.with { [name, since] connection in
+                try await connection.call(timeout: .seconds(300)) { try await $0.feedImpact(path: .init(name: name), query: .init(since: since)).ok.body.json }
+            }
+            try ReplayReport(wire: wire).show(output)
         }
     }
 

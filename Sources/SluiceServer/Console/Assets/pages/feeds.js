@@ -63,7 +63,15 @@ export async function feedsPage(main, { session }) {
     selected = feed.name;
     try {
       const detail = await api.get(`/feeds/${encodeURIComponent(feed.name)}`, { limit: 100 });
-      mount(detailBox, panel(`Newest indicators of ${feed.name}`, table([
+      const impact = h('div');
+      const onError = (e) => mount(impact, errorBanner(e));
+      // What the layer in force decides: the last 7 days replayed with it and without it, so
+      // each change is one the feed made ("newly allowed" without it).
+      const replay = () => mount(impact, replayReport(api.post(`/feeds/${encodeURIComponent(feed.name)}/impact`, undefined, { since: '7d' }),
+        `What removing feed ${feed.name} would change`, `Removing feed ${feed.name}`));
+      mount(detailBox, session.can('operator') ? panel(`What ${feed.name} did`,
+        h('div.actions', action('Replay the last 7 days', replay, { onError, name: 'feed-impact' })), impact) : null,
+      panel(`Newest indicators of ${feed.name}`, table([
         { title: 'Target', cell: (i) => h('code', i.target) },
         { title: 'Indicator', cell: (i) => h('span.mono', i.indicator) },
         { title: 'Expires', cell: (i) => (i.expires ? ago(i.expires) : h('span.muted', 'when the feed drops it')) },
