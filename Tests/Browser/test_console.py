@@ -292,6 +292,13 @@ def check_feeds(console, fleet):
     console.find('button[name=add-feed]')
     console.shot('15-feed-preview')
     console.text_in('main', 'No feeds')
+    # Added, the feed in force is replayed from its page: with its layer and without it.
+    console.click('button[name=add-feed]')
+    console.text_in('main', 'Added feed preview-list')
+    console.click('button[name=show]')
+    console.click('button[name=feed-impact]')
+    console.text_in('#replay-preview', 'Removing feed preview-list would have denied')
+    console.shot('15-feed-impact')
 
 
 def check_rules_and_reports(console, fleet):

@@ -69,7 +69,7 @@ export async function feedsPage(main, { session }) {
       // each change is one the feed made ("newly allowed" without it).
       const replay = () => mount(impact, replayReport(api.post(`/feeds/${encodeURIComponent(feed.name)}/impact`, undefined, { since: '7d' }),
         `What removing feed ${feed.name} would change`, `Removing feed ${feed.name}`));
-      mount(detailBox, session.can('operator') ? panel(`What ${feed.name} did`,
+      mount(detailBox, session.can('operator') ? panel(`What ${feed.name} decides`,
         h('div.actions', action('Replay the last 7 days', replay, { onError, name: 'feed-impact' })), impact) : null,
       panel(`Newest indicators of ${feed.name}`, table([
         { title: 'Target', cell: (i) => h('code', i.target) },
