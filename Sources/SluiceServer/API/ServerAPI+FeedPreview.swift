@@ -5,7 +5,8 @@ import SluiceCore
 /// What a feed's layer would have done to the recorded traffic of the nodes it targets (issue 15):
 /// the feed fetched and parsed as a sync does (same limits, nothing stored), each node's feed
 /// layers now against the same with this feed added or changed, over its policies, replayed like
-/// a policy test with the kernel's precedence (`IntelPrecedence`).
+/// a policy test with the kernel's precedence (`IntelPrecedence`); and what a stored feed's layer
+/// decides, the same replay with and without it.
 extension ServerAPI {
     func previewFeed(_ input: Operations.PreviewFeed.Input) async throws -> Operations.PreviewFeed.Output {
         _ = try user()
