@@ -1,5 +1,4 @@
 import Foundation
-@preconcurrency import Glibc
 import SluiceCore
 import SluiceKernel
 import SluiceTestSupport
@@ -46,14 +45,8 @@ struct DomainRuleKeptTests {
             ]
             let datapath = try sandbox.datapath()
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")
-            let identity = try FileIdentityReader.read(probe.path).identity
-            var info = stat()
-            stat(sandbox.cgroupPath, &info)
-            var now = timespec()
-            clock_gettime(CLOCK_BOOTTIME, &now)
-            try datapath.attribute(
-                cgroupID: UInt64(info.st_ino), executable: identity, destination: IPAddress(target)!, name: DomainName(name)!,
-                expiresBootNanoseconds: UInt64(now.tv_sec + 600) * 1_000_000_000)
+            let attribution = try ProbeAttribution(datapath: datapath, probe: probe, sandbox: sandbox)
+            try attribution.attribute(name, to: target, expiring: ProbeAttribution.bootNanoseconds + 600_000_000_000)
             try datapath.attach()
             for (index, generation) in generations.enumerated() {
                 let compiled = try PolicyFixture.compile(PolicyFixture.closed("kept-\(index)", egress: generation.rules), cgroups: sandbox.cgroups)
@@ -63,7 +56,7 @@ struct DomainRuleKeptTests {
                     let results = try probe.run([.udp(target, port), .udp(target, port)], in: sandbox.cgroupPath)
                     #expect(results == [expected, expected], "generation \(index), port \(port)")
                     var flow = FlowQuery(
-                        executable: identity, cgroupAncestry: try sandbox.cgroups.ancestry(of: sandbox.cgroupRelative),
+                        executable: attribution.identity, cgroupAncestry: try sandbox.cgroups.ancestry(of: sandbox.cgroupRelative),
                         destination: IPAddress(target)!, port: port, transport: .udp)
                     flow.domain = DomainName(name)
                     let explained = engine.decide(flow).verdict.action
