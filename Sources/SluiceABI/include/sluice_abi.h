@@ -433,11 +433,12 @@ struct sluice_dns_decided {
 	__u8 has_rules;     /* 1: `rules` is the subject's table for its most specific pattern */
 	__u8 exact_address; /* 1: the subject has a whole-address rule for the address, which may
 			     * outrank the name: the address is still looked up */
-	__u8 family;        /* of `addr`: what the rules part was found for, with ... */
-	__u32 subject_id;   /* ... the first subject consulted, ... */
+	/* What the rules part was found for: */
+	__u8 family;         /* 4 or 6 */
+	__u32 subject_id;    /* the first subject consulted */
 	__u32 pad;
-	__u64 rules_name_id; /* ... the name, ... */
-	__u64 addr[2];       /* ... and the address (its 16 bytes as in the key) */
+	__u64 rules_name_id; /* the name */
+	__u64 addr[2];       /* the address, its 16 bytes as in the key */
 	struct sluice_rule_value rules;
 };
 _Static_assert(sizeof(struct sluice_dns_decided) == 120, "sluice_dns_decided layout");
@@ -450,7 +451,7 @@ struct sluice_dns_value {
 	__u64 parents[SLUICE_DNS_PARENTS]; /* ids of its parent domains, nearest first */
 	__u32 parent_count;
 	__u32 pad;
-	struct sluice_dns_decided decided; /* written by decisions; an answer writes it zeroed */
+	struct sluice_dns_decided decided; /* written by decisions; an answer writes both tags 0 */
 };
 _Static_assert(sizeof(struct sluice_dns_value) == 208, "sluice_dns_value layout");
 
