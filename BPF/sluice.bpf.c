@@ -212,6 +212,9 @@ struct sluice_flow {
 	__u8 intel_action;  /* its action */
 	__u8 intel;         /* enum sluice_event_intel: how it went */
 	__u8 pad2[2];
+	__u32 names_for;    /* generation + 1 when name_id is set: the tag of what the attribution
+			     * keeps for the generation (sluice_dns_decided) */
+	__u32 pad3;
 };
 
 /* What a decision came to, for the socket it let connect. */
@@ -353,11 +356,14 @@ static __always_inline int sluice_match_chunks(__u32 chunk, const struct sluice_
 	return 0;
 }
 
-/* A table's first entry matching the flow: inline entries, then chunks. */
-static __always_inline int sluice_match_value(const struct sluice_rule_value *value,
-					      const struct sluice_flow *flow,
-					      struct sluice_match *out)
+/* A table's first entry matching the flow: inline entries, then chunks.
+ * A global function: the verifier walks its chunks once, not once per call site and state of
+ * sluice_match_rules. */
+__noinline int sluice_match_value(const struct sluice_rule_value *value, const struct sluice_flow *flow,
+				  struct sluice_match *out)
 {
+	if (!value || !flow || !out)
+		return 0;
 	for (int i = 0; i < SLUICE_ROUTE_INLINE_ENTRIES; i++) {
 		if ((__u32)i >= value->count)
 			return 0;
@@ -367,10 +373,9 @@ static __always_inline int sluice_match_value(const struct sluice_rule_value *va
 	return sluice_match_chunks(value->next, flow, out);
 }
 
-/* The most specific of the name's patterns the subject has rules for (its table holds the less
- * specific ones behind its own), then its ports. */
-static __always_inline int sluice_match_names(__u32 subject_id, const struct sluice_flow *flow,
-					      struct sluice_match *out)
+/* The subject's table for the most specific of the name's patterns it has rules for (that table
+ * holds the less specific ones behind its own). */
+static __always_inline struct sluice_rule_value *sluice_name_table(__u32 subject_id, const struct sluice_flow *flow)
 {
 	for (int i = 0; i < SLUICE_DNS_NAMES; i++) {
 		struct sluice_name_rule_key key = { .subject_id = subject_id };
@@ -382,9 +387,44 @@ static __always_inline int sluice_match_names(__u32 subject_id, const struct slu
 		key.kind = flow->name_kind[i];
 		value = bpf_map_lookup_elem(&sluice_name_rules, &key);
 		if (value)
-			return sluice_match_value(value, flow, out);
+			return value;
 	}
 	return 0;
+}
+
+/* Whether the attribution's rules part was found under this generation for this name and
+ * address (by whichever subject: sluice_abi.h, sluice_dns_decided). */
+static __always_inline int sluice_rules_for_flow(const struct sluice_dns_decided *decided, __u32 seen,
+						 const struct sluice_flow *flow)
+{
+	const __u64 *addr = (const __u64 *)flow->addr;
+
+	return seen == flow->names_for && decided->rules_name_id == flow->name_id &&
+	       decided->family == flow->family && decided->addr[0] == addr[0] && decided->addr[1] == addr[1];
+}
+
+/* Keeps what the first subject a decision consults has for the name and the address. */
+static __always_inline void sluice_rules_keep(struct sluice_dns_decided *decided, __u32 seen, __u32 subject_id,
+					      const struct sluice_flow *flow, const struct sluice_rule_value *names,
+					      const struct sluice_rule_value *address)
+{
+	const __u64 *addr = (const __u64 *)flow->addr;
+
+	if (!sluice_decided_claim(&decided->rules_for, seen))
+		return;
+	decided->subject_id = subject_id;
+	decided->rules_name_id = flow->name_id;
+	decided->family = flow->family;
+	decided->addr[0] = addr[0];
+	decided->addr[1] = addr[1];
+	decided->has_rules = names != 0;
+	if (names)
+		__builtin_memcpy(&decided->rules, names, sizeof(decided->rules));
+	/* A table's whole-address entries come before all others (RouteTableBuilder: a prefix's own
+	 * entries, then its parent's), so the first entry says whether it has any. */
+	decided->exact_address = address && address->count > 0 && address->entries[0].exact;
+	sluice_barrier();
+	SLUICE_WRITE_ONCE(decided->rules_for, flow->names_for);
 }
 
 /* Whether a name rule's entry outranks the address rule's (DESIGN.md, precedence): a name is as
@@ -412,17 +452,47 @@ static __always_inline int sluice_name_outranks(const struct sluice_match *name,
 
 /* The longest prefix of the destination that the subject has rules for, then its ports; and the
  * rules of the name the caller looked up for it, which rank as above.
+ * `decided` is the caller's own attribution (sluice_flow_names), or NULL: the first subject a
+ * decision consults finds its name table and whether a whole-address rule exists there once per
+ * generation; after that, a name decision by it makes no rule lookup, and no address lookup
+ * unless a whole-address rule could outrank the name.
  * A global function, unlike the other helpers: the verifier checks it once instead of at each
  * of its call sites (up to 2 * SLUICE_MAX_CGROUP_LEVELS + 2), which would exceed its budget. */
-__noinline int sluice_match_rules(__u32 subject_id, const struct sluice_flow *flow,
-				  struct sluice_verdict *out)
+__noinline int sluice_match_rules(__u32 subject_id, const struct sluice_flow *flow, struct sluice_verdict *out,
+				  struct sluice_dns_decided *decided)
 {
 	struct sluice_match by_address = {}, by_name = {};
-	struct sluice_rule_value *value;
-	int address_hit = 0, name_hit;
+	struct sluice_rule_value kept_table; /* read once: the attribution may be rewritten */
+	const struct sluice_rule_value *table = 0;
+	struct sluice_rule_value *value, *names = 0;
+	int address_hit = 0, name_hit = 0, kept = 0, exact = 1;
+	__u32 seen = 0;
 
 	if (!flow || !out)
 		return 0;
+	if (decided) {
+		seen = SLUICE_READ_ONCE(decided->rules_for);
+		if (sluice_rules_for_flow(decided, seen, flow)) {
+			if (decided->subject_id == subject_id) {
+				__builtin_memcpy(&kept_table, &decided->rules, sizeof(kept_table));
+				kept = 1;
+				table = decided->has_rules ? &kept_table : 0;
+				exact = decided->exact_address;
+				sluice_barrier();
+				if (SLUICE_READ_ONCE(decided->rules_for) != seen)
+					kept = 0, table = 0; /* rewritten while read: look up as without it */
+			}
+			decided = 0; /* kept already, or the first subject's: not this one's to write */
+		}
+	}
+	if (!kept && flow->name_count)
+		table = names = sluice_name_table(subject_id, flow);
+	if (table)
+		name_hit = sluice_match_value(table, flow, &by_name);
+	if (name_hit && kept && !exact) {
+		*out = by_name.verdict;
+		return 1;
+	}
 	if (flow->family == 4) {
 		struct sluice_rule_key4 key = { .prefixlen = 64, .subject_id = subject_id };
 
@@ -436,7 +506,8 @@ __noinline int sluice_match_rules(__u32 subject_id, const struct sluice_flow *fl
 	}
 	if (value)
 		address_hit = sluice_match_value(value, flow, &by_address);
-	name_hit = flow->name_count ? sluice_match_names(subject_id, flow, &by_name) : 0;
+	if (decided)
+		sluice_rules_keep(decided, seen, subject_id, flow, names, value);
 	if (name_hit && (!address_hit || sluice_name_outranks(&by_name, &by_address))) {
 		*out = by_name.verdict;
 		return 1;
@@ -450,9 +521,10 @@ __noinline int sluice_match_rules(__u32 subject_id, const struct sluice_flow *fl
  * otherwise the traffic falls through to the next, less specific subject. */
 static __always_inline int sluice_subject_decides(const struct sluice_subject *subject,
 						  const struct sluice_flow *flow,
+						  struct sluice_dns_decided *decided,
 						  struct sluice_verdict *out, __u8 *by_default)
 {
-	if (sluice_match_rules(subject->subject_id, flow, out))
+	if (sluice_match_rules(subject->subject_id, flow, out, decided))
 		return 1;
 	if (!subject->has_default)
 		return 0;
@@ -463,6 +535,7 @@ static __always_inline int sluice_subject_decides(const struct sluice_subject *s
 
 static __always_inline int sluice_lookup_subject(__u8 slot, __u8 kind, __u64 cgroup_id,
 						 const struct sluice_flow *flow,
+						 struct sluice_dns_decided *decided,
 						 struct sluice_verdict *out, __u8 *by_default)
 {
 	struct sluice_subject_key key = {
@@ -479,13 +552,14 @@ static __always_inline int sluice_lookup_subject(__u8 slot, __u8 kind, __u64 cgr
 	subject = bpf_map_lookup_elem(&sluice_subjects, &key);
 	if (!subject)
 		return 0;
-	return sluice_subject_decides(subject, flow, out, by_default);
+	return sluice_subject_decides(subject, flow, decided, out, by_default);
 }
 
 /* Subjects at cgroup depths listed deepest first: a deeper cgroup is more specific. */
 static __always_inline int sluice_cgroup_subjects(__u8 slot, __u8 kind, const __u8 *levels,
 						  __u8 count, const __u64 *ancestors,
 						  const struct sluice_flow *flow,
+						  struct sluice_dns_decided *decided,
 						  struct sluice_verdict *out, __u8 *by_default)
 {
 	for (int i = 0; i < SLUICE_MAX_CGROUP_LEVELS; i++) {
@@ -496,7 +570,7 @@ static __always_inline int sluice_cgroup_subjects(__u8 slot, __u8 kind, const __
 		cgroup_id = ancestors ? ancestors[i] : bpf_get_current_ancestor_cgroup_id(levels[i]);
 		if (cgroup_id == 0)
 			continue; /* the caller sits above this depth */
-		if (sluice_lookup_subject(slot, kind, cgroup_id, flow, out, by_default))
+		if (sluice_lookup_subject(slot, kind, cgroup_id, flow, decided, out, by_default))
 			return 1;
 	}
 	return 0;
@@ -506,22 +580,23 @@ static __always_inline int sluice_cgroup_subjects(__u8 slot, __u8 kind, const __
 static __always_inline void sluice_resolve(const struct sluice_config *config, __u8 slot,
 					   const struct sluice_flow *flow,
 					   const struct sluice_ancestors *ancestors,
+					   struct sluice_dns_decided *decided,
 					   struct sluice_verdict *out, __u8 *by_default)
 {
 	if (flow->has_exe && (config->flags & SLUICE_CONFIG_HAS_EXE_IN_CGROUP) &&
 	    sluice_cgroup_subjects(slot, SLUICE_SUBJECT_EXE_IN_CGROUP, config->exe_cgroup_levels,
 				   config->exe_cgroup_level_count,
-				   ancestors ? ancestors->exe_cgroup : 0, flow, out, by_default))
+				   ancestors ? ancestors->exe_cgroup : 0, flow, decided, out, by_default))
 		return;
 	if (flow->has_exe && (config->flags & SLUICE_CONFIG_HAS_EXE) &&
-	    sluice_lookup_subject(slot, SLUICE_SUBJECT_EXE, 0, flow, out, by_default))
+	    sluice_lookup_subject(slot, SLUICE_SUBJECT_EXE, 0, flow, decided, out, by_default))
 		return;
 	if ((config->flags & SLUICE_CONFIG_HAS_CGROUP) &&
 	    sluice_cgroup_subjects(slot, SLUICE_SUBJECT_CGROUP, config->cgroup_levels,
 				   config->cgroup_level_count, ancestors ? ancestors->cgroup : 0, flow,
-				   out, by_default))
+				   decided, out, by_default))
 		return;
-	sluice_subject_decides(&config->node, flow, out, by_default);
+	sluice_subject_decides(&config->node, flow, decided, out, by_default);
 }
 
 static __always_inline void sluice_emit(const struct sluice_state *state,
@@ -582,6 +657,7 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 	struct sluice_config *config;
 	struct sluice_verdict verdict = { .action = SLUICE_ACTION_ALLOW };
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct sluice_dns_decided *decided;
 	__u64 verdict_count;
 	__u8 by_default = 0;
 	__u8 flags = 0;
@@ -603,11 +679,11 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 		return 0;
 	}
 	sluice_read_exe(task, flow);
-	sluice_flow_names(bpf_get_current_cgroup_id(), slot, config->generation, flow, 0,
-			  state->intel_flags & SLUICE_INTEL_HAS_NAMES);
+	decided = sluice_flow_names(bpf_get_current_cgroup_id(), slot, config->generation, flow, 0,
+				    state->intel_flags & SLUICE_INTEL_HAS_NAMES);
 	if (state->intel_flags & (SLUICE_INTEL_HAS_ADDRESSES4 | SLUICE_INTEL_HAS_ADDRESSES6))
 		sluice_intel_address_hit(state, flow);
-	sluice_resolve(config, slot, flow, 0, &verdict, &by_default);
+	sluice_resolve(config, slot, flow, 0, decided, &verdict, &by_default);
 	/* An admitted connect is an allow by the rate rule; only a refused one says rate-limit. */
 	if (verdict.action == SLUICE_ACTION_RATE_LIMIT &&
 	    sluice_rate_admits(config->generation, verdict.rule_id, flow, bpf_get_current_cgroup_id()))

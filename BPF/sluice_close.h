@@ -277,6 +277,7 @@ static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct s
 	struct sluice_ancestors *ancestors;
 	struct sluice_verdict verdict = { .action = SLUICE_ACTION_ALLOW };
 	struct sluice_flow flow;
+	struct sluice_dns_decided *decided;
 	__u8 by_default = 0;
 	__u8 flags = SLUICE_EVENT_CLOSED | SLUICE_EVENT_ENFORCED;
 	__u32 slot;
@@ -298,9 +299,9 @@ static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct s
 	if (!config)
 		return 0;
 	flow = owner->flow;
-	sluice_flow_names(owner->cgroup_id, slot, config->generation, &flow, 1, 0);
+	decided = sluice_flow_names(owner->cgroup_id, slot, config->generation, &flow, 1, 0);
 	sluice_owner_ancestors(config, owner->cgroup_id, ancestors);
-	sluice_resolve(config, slot, &flow, ancestors, &verdict, &by_default);
+	sluice_resolve(config, slot, &flow, ancestors, decided, &verdict, &by_default);
 	if (verdict.action != SLUICE_ACTION_DENY ||
 	    (verdict.flags & (SLUICE_VERDICT_MONITOR | SLUICE_VERDICT_KEEP_OPEN)))
 		return 0;

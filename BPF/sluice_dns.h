@@ -503,7 +503,9 @@ static __always_inline void sluice_dns_read(struct __sk_buff *skb, struct bpf_so
 	if (found == 0)
 		return;
 	sluice_count(SLUICE_COUNTER_DNS_ANSWERS);
-	s->value.patterns_for = 0; /* a new answer may name other patterns */
+	/* A new answer may name another name: what decisions kept is found again. */
+	s->value.decided.patterns_for = 0;
+	s->value.decided.rules_for = 0;
 
 	/* The application that connected the receiving socket; else its cgroup alone. */
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);

@@ -280,17 +280,9 @@ struct DomainRuleTests {
             try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
             try datapath.attach()
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")
-            let identity = try FileIdentityReader.read(probe.path).identity
-            var info = stat()
-            stat(sandbox.cgroupPath, &info)
-            var now = timespec()
-            clock_gettime(CLOCK_BOOTTIME, &now)
-            let boot = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-            func attribute(expiring at: UInt64) throws {
-                try datapath.attribute(
-                    cgroupID: UInt64(info.st_ino), executable: identity, destination: IPAddress(target)!, name: DomainName("api.sluice.test")!,
-                    expiresBootNanoseconds: at)
-            }
+            let attribution = try ProbeAttribution(datapath: datapath, probe: probe, sandbox: sandbox)
+            let boot = ProbeAttribution.bootNanoseconds
+            func attribute(expiring at: UInt64) throws { try attribution.attribute("api.sluice.test", to: target, expiring: at) }
             try attribute(expiring: boot + 600_000_000_000)
             #expect(try probe.run(.tcp(target, listener.port), in: sandbox.cgroupPath) == "ok")
             try attribute(expiring: boot - 1)

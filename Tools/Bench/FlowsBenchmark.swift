@@ -60,9 +60,8 @@ struct FlowsBenchmark: AsyncParsableCommand {
             print("\nCounted over paired rounds: median \(format((1 - Sample(values: ratios).median) * 100, 2)) % lower (range \(format((1 - Sample(values: ratios).maximum) * 100, 2)) to \(format((1 - Sample(values: ratios).minimum) * 100, 2)) %).")
             print("Final flow records read (iperf3 opens a control and a data connection per run): \(flows).\n")
 
-            let statsWere = (try? String(contentsOfFile: "/proc/sys/kernel/bpf_stats_enabled", encoding: .utf8)) ?? "0\n"
-            try "1\n".write(toFile: "/proc/sys/kernel/bpf_stats_enabled", atomically: false, encoding: .utf8)
-            defer { try? statsWere.write(toFile: "/proc/sys/kernel/bpf_stats_enabled", atomically: false, encoding: .utf8) }
+            let stats = try BPFStatsSetting(enabled: true)
+            defer { stats.restore() }
             print("## Kernel time per packet of the counting programs (kernel.bpf_stats_enabled)\n")
             print("| traffic | program | runs | ns per run |")
             print("|---|---|---|---|")

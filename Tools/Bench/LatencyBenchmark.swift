@@ -72,9 +72,8 @@ struct LatencyBenchmark: AsyncParsableCommand {
             }
             let consumers = datapaths.map { try? EventConsumer(datapath: $0) }
             // The kernel times each program run: precise where end-to-end figures are noisy.
-            let statsWere = (try? String(contentsOfFile: "/proc/sys/kernel/bpf_stats_enabled", encoding: .utf8)) ?? "0\n"
-            try? (kernelStats ? "1\n" : "0\n").write(toFile: "/proc/sys/kernel/bpf_stats_enabled", atomically: false, encoding: .utf8)
-            defer { try? statsWere.write(toFile: "/proc/sys/kernel/bpf_stats_enabled", atomically: false, encoding: .utf8) }
+            let stats = try BPFStatsSetting(enabled: kernelStats)
+            defer { stats.restore() }
 
             var udp = Array(repeating: [Double](), count: configurations.count)
             var tcp = Array(repeating: [Double](), count: configurations.count)

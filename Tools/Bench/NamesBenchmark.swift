@@ -87,14 +87,27 @@ struct NamesBenchmark: AsyncParsableCommand {
         let lookup = try ChildProcess.run(probe.path, ["--join", cgroups[2], "resolve-tcp", dns.address, "host-\(rules / 2).bench.test", "9"])
         guard lookup.standardOutput.contains(target) else { throw SandboxError("the lookup failed: \(lookup.standardOutput)") }
         let deniedBefore = try datapaths.map { try $0.counters().deny }
+        // The kernel's own time per run of each connect4 program: the wall figures carry the
+        // load of everything else on the machine, these only the program's.
+        let stats = try BPFStatsSetting(enabled: true)
+        defer { stats.restore() }
         var samples = [[Double]](repeating: [], count: 3)
+        var kernel = [[Double]](repeating: [], count: datapaths.count)
+        var kernelRuns = [UInt64](repeating: 0, count: datapaths.count)
         for round in 1...connects.rounds {
             for (index, cgroup) in cgroups.enumerated() {
+                let before = index > 0 ? try datapaths[index - 1].runStatistics(.connect4) : nil
                 let output = try ChildProcess.run(probe.path, ["--join", cgroup, "bench-udp-connect", target, "9", String(connects.udpIterations)])
                 guard let field = output.standardOutput.split(separator: " ").first(where: { $0.hasPrefix("ns_per_op=") }),
                     let value = Double(field.dropFirst("ns_per_op=".count))
                 else { throw SandboxError("probe failed in \(cgroup): \(output.standardOutput) \(output.standardError)") }
                 samples[index].append(value)
+                if let before {
+                    let after = try datapaths[index - 1].runStatistics(.connect4)
+                    let runs = after.runs - before.runs
+                    kernelRuns[index - 1] += runs
+                    if runs > 0 { kernel[index - 1].append(Double(after.nanoseconds - before.nanoseconds) / Double(runs)) }
+                }
             }
             connects.progress(round)
         }
@@ -109,6 +122,15 @@ struct NamesBenchmark: AsyncParsableCommand {
         print("| no program | \(format(Sample(values: samples[0]).median)) | - | - |")
         print("| \(rules) address rules | \(format(Sample(values: samples[1]).median)) | \(format(paired(1, 0).median)) | - |")
         print("| \(rules) name rules, looked up | \(format(Sample(values: samples[2]).median)) | \(format(paired(2, 0).median)) | \(format(paired(2, 1).median)) |")
+        print("\nkernel.bpf_stats_enabled was on for these rounds (it adds to every run's wall figure alike).\n")
+        let kernelAdded = Sample(values: zip(kernel[1], kernel[0]).map { $0 - $1 })
+        print("## Kernel time per connect: the connect4 program's own ns per run (bpf_stats, median of \(connects.rounds) rounds)\n")
+        print("| configuration | runs | ns per run (median) | min | max | added vs address rules (median of paired diffs) |")
+        print("|---|---|---|---|---|---|")
+        for (index, label) in ["\(rules) address rules", "\(rules) name rules, looked up"].enumerated() {
+            let sample = Sample(values: kernel[index])
+            print("| \(label) | \(kernelRuns[index]) | \(format(sample.median)) | \(format(sample.minimum)) | \(format(sample.maximum)) | \(index == 1 ? format(kernelAdded.median) : "-") |")
+        }
         print()
         for label in ["addresses", "names"] {
             _ = try? PinnedDatapath(pins: PinLayout(directory: sandbox.pinDirectory + "-\(label)")).unload()

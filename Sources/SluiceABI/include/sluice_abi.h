@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION 7
+#define SLUICE_ABI_VERSION 8
 
 /* Capacities compiled into the programs (loop bounds the verifier must see as constants). */
 #define SLUICE_ROUTE_INLINE_ENTRIES 2 /* port entries held in a destination trie value */
@@ -410,6 +410,39 @@ struct sluice_dns_key {
 };
 _Static_assert(sizeof(struct sluice_dns_key) == 40, "sluice_dns_key layout");
 
+/* What a decision found for an attributed name under one policy generation, kept in the
+ * attribution (sluice_dns_value.decided) so that the next decisions under that generation skip
+ * the lookups. Two parts, each with its own tag (generation + 1; 0: not found yet) and checked
+ * against what it was found for, because the LRU may hand the element to another attribution
+ * while a decision still holds it:
+ * - the name's patterns the generation has (any decision with this attribution);
+ * - the name table and whole-address rule of the first subject a decision consults (only
+ *   decisions of the application the attribution belongs to, which all consult the same first
+ *   subject): a name decision by that subject then needs no rule lookup at all, and no address
+ *   lookup when no whole-address rule can outrank the name (DESIGN.md, precedence).
+ * A writer first swaps the part's tag to SLUICE_DNS_FILLING (compare and exchange), so one part
+ * is never a mix of two writers; readers check the tag again after reading. */
+#define SLUICE_DNS_FILLING 0xffffffffu
+struct sluice_dns_decided {
+	__u64 name_id;      /* the name the patterns were found for */
+	__u32 patterns_for; /* generation + 1 of the patterns, SLUICE_DNS_FILLING while written */
+	__u32 rules_for;    /* generation + 1 of the rules part, SLUICE_DNS_FILLING while written */
+	__u64 pattern_hash[SLUICE_DNS_NAMES]; /* the name's patterns the slot has, most specific first */
+	__u8 pattern_kind[SLUICE_DNS_NAMES];
+	__u8 pattern_count;
+	__u8 has_rules;     /* 1: `rules` is the subject's table for its most specific pattern */
+	__u8 exact_address; /* 1: the subject has a whole-address rule for the address, which may
+			     * outrank the name: the address is still looked up */
+	/* What the rules part was found for: */
+	__u8 family;         /* 4 or 6 */
+	__u32 subject_id;    /* the first subject consulted */
+	__u32 pad;
+	__u64 rules_name_id; /* the name */
+	__u64 addr[2];       /* the address, its 16 bytes as in the key */
+	struct sluice_rule_value rules;
+};
+_Static_assert(sizeof(struct sluice_dns_decided) == 120, "sluice_dns_decided layout");
+
 /* Value of sluice_dns_addresses: the name asked for (the start of any CNAME chain) and how long
  * the attribution holds. */
 struct sluice_dns_value {
@@ -417,15 +450,10 @@ struct sluice_dns_value {
 	__u64 name_id;
 	__u64 parents[SLUICE_DNS_PARENTS]; /* ids of its parent domains, nearest first */
 	__u32 parent_count;
-	/* The name's patterns the policy generation `patterns_for - 1` has, most specific first,
-	 * found by the first decision under it and kept for the next ones (0: not found yet). */
-	__u32 patterns_for;
-	__u64 pattern_hash[SLUICE_DNS_NAMES];
-	__u8 pattern_kind[SLUICE_DNS_NAMES];
-	__u8 pattern_count;
-	__u8 pad[3];
+	__u32 pad;
+	struct sluice_dns_decided decided; /* written by decisions; an answer writes both tags 0 */
 };
-_Static_assert(sizeof(struct sluice_dns_value) == 128, "sluice_dns_value layout");
+_Static_assert(sizeof(struct sluice_dns_value) == 208, "sluice_dns_value layout");
 
 /* Value of sluice_dns_names (LRU, key: name id): the name itself, for events. */
 struct sluice_dns_name {
