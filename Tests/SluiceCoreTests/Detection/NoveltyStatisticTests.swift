@@ -36,8 +36,8 @@ import Testing
         let scores = (0..<50).map {
             detector.score(F.observation(F.start + Int64($0) * 100_000_000, F.service, "45.33.32.156", UInt16(20 + $0 * 7)))
         }
-        #expect(scores.allSatisfy(\.warmingUp))
-        #expect(scores.contains(where: \.isAnomaly))
+        #expect(scores.allSatisfy { $0.warmingUp })
+        #expect(scores.contains { $0.isAnomaly })
         #expect(scores.last!.contribution(of: .novelServiceRate) >= 16)
         #expect(scores.last!.contribution(of: .novelDestinationRate) == 0)
     }
@@ -47,7 +47,7 @@ import Testing
         let scores = (0..<40).map {
             detector.score(F.observation(F.start + Int64($0) * 100_000_000, F.service, "10.0.0.\($0 + 2)", 445))
         }
-        #expect(scores.contains(where: \.isAnomaly))
+        #expect(scores.contains { $0.isAnomaly })
         #expect(scores.last!.contribution(of: .novelDestinationRate) >= 16)
         #expect(scores.last!.contribution(of: .novelServiceRate) == 0)
     }
@@ -63,7 +63,7 @@ import Testing
                     F.start + Int64(index) * 6 * F.second, F.browser, "151.101.\(index % 64).\(index / 64 + 1)", 443,
                     sites[index % sites.count]))
         }
-        #expect(scores.allSatisfy(\.warmingUp))
+        #expect(scores.allSatisfy { $0.warmingUp })
         #expect(scores.allSatisfy { $0.contribution(of: .novelDestinationRate) < 4 })
         #expect(scores.allSatisfy { $0.contribution(of: .novelServiceRate) < 4 })
         // The same addresses without names are a sweep of the internet.
