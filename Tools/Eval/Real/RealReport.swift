@@ -159,7 +159,12 @@ enum RealReport {
               of 16, 13 and 11 false alerts). The cost, on the synthetic workload, which has no names:
               an upload job to dozens of object-storage addresses and a browser's first page loads,
               unnamed, are a run of first contacts too (seed 1: 347 false alerts instead of 143 in 150
-              application-days, ROC-AUC 0.9997 instead of 0.9998); the agent sees those names.
+              application-days, ROC-AUC 0.9997 instead of 0.9998); the agent sees those names. The bar is
+              met over all captures, not on each: test18 has 7 false alerts in 3 application-days (6 more
+              than before), its Windows host's boot (LLMNR, NetBIOS, DHCP, SSDP, QUIC: nine new ports in
+              its first dozen connections). And where the labels come from the host, an alert on the
+              infected host's own ordinary first contacts counts for its incident (test2's first alerts are
+              SSDP and Google's push service, early in the same run as its malware's).
             - *Unchanged:* the threshold (weakness 4) already learns only from scores at most 4 bits
               over it and is capped 16 bits over the floor; command and control from the first events
               (weakness 3) is the warm-up's suspect rhythm, which RemcosRAT's sub-second reconnections
