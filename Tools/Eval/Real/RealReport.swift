@@ -163,8 +163,8 @@ enum RealReport {
               met over all captures, not on each: test18 has 7 false alerts in 3 application-days (6 more
               than before), its Windows host's boot (LLMNR, NetBIOS, DHCP, SSDP, QUIC: nine new ports in
               its first dozen connections). And where the labels come from the host, an alert on the
-              infected host's own ordinary first contacts counts for its incident (test2's first alerts are
-              SSDP and Google's push service, early in the same run as its malware's).
+              infected host's own ordinary first contacts counts for its incident (test2's alerts include
+              SSDP and Google's push service, in the same first minutes as the rest).
             - *Unchanged:* the threshold (weakness 4) already learns only from scores at most 4 bits
               over it and is capped 16 bits over the floor; command and control from the first events
               (weakness 3) is the warm-up's suspect rhythm, which RemcosRAT's sub-second reconnections
