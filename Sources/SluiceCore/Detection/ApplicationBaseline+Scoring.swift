@@ -13,6 +13,7 @@ extension ApplicationBaseline {
         // applications do rather than against its own handful of novelties; the weight falls to
         // the usual prior as the warm-up's events arrive.
         let young = events < parameters.warmUpEvents
+        let warmingUp = young || time - firstSeen < parameters.warmUpNanoseconds
         let prior = young ? max(parameters.prior, Double(parameters.warmUpEvents - events) / 4) : parameters.prior
 
         // Familiarity of the destination, the service and the pair.
@@ -135,6 +136,21 @@ extension ApplicationBaseline {
         if isInternal && (isNewDestination || continuesNovelty) {
             put(.novelInternalRate, rate(.novelInternal, RateHistogram.bucket(Int(novelInternal))))
         }
+        // In the warm-up the hourly novelty rates have no finished hour of the application's own
+        // to judge by (nor, on a new node, of anyone's): the run of first contacts is judged
+        // against how fast an ordinary program stops meeting new things (`NoveltyStatistic`), on
+        // the connections that are new. A name folds a site's addresses into one destination.
+        if warmingUp {
+            let newName = keys.domain != 0 ? domainCount == 0 : addressCount == 0
+            let newService = serviceCount == 0
+            let novelty = windows.novelty.observe(index: events, newDestination: newName, newService: newService)
+            if newName {
+                put(.novelDestinationRate, max(Double(parts[Feature.novelDestinationRate.rawValue]), novelty.destinations))
+            }
+            if newService {
+                put(.novelServiceRate, max(Double(parts[Feature.novelServiceRate.rawValue]), novelty.services))
+            }
+        }
         // Rhythm: a steady series to a young destination, one that was new to the app when first seen.
         // Per beat, bounded by how often the application starts such a series at all (plus 4
         // bits): an NTP client that moves to a new pool server every other day is not a C2 agent.
@@ -155,7 +171,6 @@ extension ApplicationBaseline {
         // its way past the cap.
         let floor = parameters.thresholdFloor
         let ownThreshold = min(max(floor, Double(quantileThreshold)), floor + Self.thresholdCeilingMargin) * Double(thresholdFactor)
-        let warmingUp = events < parameters.warmUpEvents || time - firstSeen < parameters.warmUpNanoseconds
         // Cold start: a young application has no usual of its own yet, so it may alert from its
         // first event (a new application's first contacts and a new program's storm are what an
         // alert is for). One that arrived on a warm node carries the new-application feature's

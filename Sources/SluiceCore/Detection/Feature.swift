@@ -22,8 +22,11 @@ public enum Feature: Int, Sendable, Hashable, CaseIterable, CustomStringConverti
     /// Distinct ports in the current burst window (fast port scans).
     case fanOutPorts
     /// New destination addresses in the current novelty window (slow sweeps, lateral movement).
+    /// In the application's warm-up, at least the run of its first contacts against how fast an
+    /// ordinary program stops meeting new destinations (`NoveltyStatistic`): a new program's sweep.
     case novelDestinationRate
-    /// New ports or address-port pairs in the current novelty window (slow port scans).
+    /// New ports or address-port pairs in the current novelty window (slow port scans). In the
+    /// warm-up, at least the run of new ports against the same null: a new program's port scan.
     case novelServiceRate
     /// A steady series of connections to one destination: to a destination that was new when the
     /// application was already established (beaconing), or a change in the application's rhythm.

@@ -31,6 +31,8 @@ struct WindowCounters: Sendable {
     var held = HeldWindows()
     /// The episode of busy burst windows in progress.
     var storm = StormStatistic()
+    /// The warm-up's run of first contacts.
+    var novelty = NoveltyStatistic()
 
     init() {}
 
@@ -56,6 +58,7 @@ struct WindowCounters: Sendable {
         for channel in 0..<RateChannel.count { writer.write(typical[channel]) }
         held.write(to: &writer)
         storm.write(to: &writer)
+        novelty.write(to: &writer)
     }
 
     init(from reader: inout SnapshotReader) throws(DetectorSnapshotError) {
@@ -80,5 +83,6 @@ struct WindowCounters: Sendable {
         for channel in 0..<RateChannel.count { typical[channel] = try reader.read() }
         held = try HeldWindows(from: &reader)
         storm = try StormStatistic(from: &reader)
+        novelty = try NoveltyStatistic(from: &reader)
     }
 }

@@ -68,12 +68,16 @@ import Testing
     }
 
     @Test func ratesNeedHistoryBeforeTheyAreJudged() {
-        // The node's first minutes: an application meets its thirty internal peers. No
-        // application and not the node have a novelty window behind them yet.
+        // The node's first minutes: an application meets its thirty internal peers, between
+        // messages to its server. No application and not the node have a novelty window behind
+        // them yet: the hourly rates score nothing, and the warm-up's first-contact run (a new
+        // peer every third connection is no sweep) only a few bits.
         var detector = AnomalyDetector(configuration: F.configuration())
-        let peers = (0..<30).map { F.observation(F.start + Int64($0) * 10 * F.second, F.service, "10.0.3.\(10 + $0)", 8301, .udp) }
+        let peers = (0..<90).map {
+            F.observation(F.start + Int64($0) * 10 * F.second, F.service, $0 % 3 == 0 ? "10.0.3.\(10 + $0 / 3)" : "10.0.3.1", 8301, .udp)
+        }
         let scores = peers.map { detector.score($0) }
-        #expect(scores.allSatisfy { $0.contribution(of: .novelInternalRate) == 0 && $0.contribution(of: .novelDestinationRate) == 0 })
+        #expect(scores.allSatisfy { $0.contribution(of: .novelInternalRate) == 0 && $0.contribution(of: .novelDestinationRate) < 4 })
     }
 
     @Test func heldWindowsAreReleasedWholeOrWhenTheySaturate() {

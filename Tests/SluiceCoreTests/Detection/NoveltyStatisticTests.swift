@@ -1,0 +1,76 @@
+import Testing
+
+@testable import SluiceCore
+
+/// The warm-up's run of first contacts (`NoveltyStatistic`): on a new node, where no rate has a
+/// history to be judged by, a new program's scan or sweep is news and a program that settles into
+/// a few servers is not.
+@Suite struct NoveltyStatisticTests {
+    typealias F = DetectorFixtures
+
+    @Test func aRunOfFirstContactsOutrunsTheNull() {
+        var statistic = NoveltyStatistic()
+        var bits = (destinations: 0.0, services: 0.0)
+        // Forty-one new hosts on one port: a sweep's first seconds.
+        for index in 0..<41 { bits = statistic.observe(index: UInt64(index), newDestination: true, newService: index == 0) }
+        #expect(bits.destinations >= 16)
+        #expect(bits.services == 0)
+    }
+
+    @Test func aProgramWhoseNewValuesGrowRarerStaysNearZero() {
+        var statistic = NoveltyStatistic()
+        var highest = 0.0
+        // New destinations at connections 0, 1, 2, 4, 8, 16, 32, 64 (fewer than the null's α ln(1 + n/α)),
+        // new ports at the first three only.
+        for index in 0..<100 {
+            let new = index & (index - 1) == 0
+            let bits = statistic.observe(index: UInt64(index), newDestination: new, newService: new && index < 3)
+            highest = max(highest, bits.destinations, bits.services)
+        }
+        #expect(highest < 4)
+    }
+
+    @Test func aNewNodesFirstProgramScanningPortsAlertsInItsWarmUp() {
+        var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        // A vertical scan: fifty ports of one host in five seconds, the node's first traffic.
+        let scores = (0..<50).map {
+            detector.score(F.observation(F.start + Int64($0) * 100_000_000, F.service, "45.33.32.156", UInt16(20 + $0 * 7)))
+        }
+        #expect(scores.allSatisfy { $0.warmingUp })
+        #expect(scores.contains { $0.isAnomaly })
+        #expect(scores.last!.contribution(of: .novelServiceRate) >= 16)
+        #expect(scores.last!.contribution(of: .novelDestinationRate) == 0)
+    }
+
+    @Test func aNewNodesFirstProgramSweepingHostsAlertsInItsWarmUp() {
+        var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        let scores = (0..<40).map {
+            detector.score(F.observation(F.start + Int64($0) * 100_000_000, F.service, "10.0.0.\($0 + 2)", 445))
+        }
+        #expect(scores.contains { $0.isAnomaly })
+        #expect(scores.last!.contribution(of: .novelDestinationRate) >= 16)
+        #expect(scores.last!.contribution(of: .novelServiceRate) == 0)
+    }
+
+    @Test func aYoungBrowserOnANewNodeCountsSitesNotTheirAddresses() {
+        var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        let sites = ["www.example.com", "news.example.org", "img.example.org", "static.example.net", "example.io"]
+        // A hundred connections in ten minutes to five registrable domains whose CDNs hand out a
+        // new address almost every time.
+        let scores = (0..<100).map { index in
+            detector.score(
+                RealTrafficWeaknessTests.named(
+                    F.start + Int64(index) * 6 * F.second, F.browser, "151.101.\(index % 64).\(index / 64 + 1)", 443,
+                    sites[index % sites.count]))
+        }
+        #expect(scores.allSatisfy { $0.warmingUp })
+        #expect(scores.allSatisfy { $0.contribution(of: .novelDestinationRate) < 4 })
+        #expect(scores.allSatisfy { $0.contribution(of: .novelServiceRate) < 4 })
+        // The same addresses without names are a sweep of the internet.
+        var unnamed = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        let sweep = (0..<100).map { index in
+            unnamed.score(F.observation(F.start + Int64(index) * 6 * F.second, F.browser, "151.101.\(index % 64).\(index / 64 + 1)", 443))
+        }
+        #expect(sweep.last!.contribution(of: .novelDestinationRate) >= 16)
+    }
+}
