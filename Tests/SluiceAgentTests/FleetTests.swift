@@ -206,8 +206,10 @@ struct FleetTests {
             let agent = try AgentProcess(sandbox: sandbox)
             defer { agent.killHard() }
             let name = "fleet-tiny-\(getpid())"
-            // 16 KiB holds a few dozen events: the first batch of the outage fits, later ones do not.
-            try agent.start(Self.agentArguments(server, token: try await admin.joinToken(), name: name, extra: ["--upload-buffer", "16384"]))
+            // 32 KiB holds the first batch of the outage, 25 connections to new ports, even with
+            // the detector's reasons on each line (a scan of new ports is what it flags); the
+            // 125 of five rounds do not fit.
+            try agent.start(Self.agentArguments(server, token: try await admin.joinToken(), name: name, extra: ["--upload-buffer", "32768"]))
             let pushed = try await admin.push([Self.lockdown()], message: "lock down loopback")
             _ = try await Self.waitForRollout(pushed.revision, nodes: 1, admin: admin)
 
@@ -218,7 +220,7 @@ struct FleetTests {
             try Self.waitForEmptyOutbox(agent)
             server.kill()
             var generated = 0
-            for round in 0..<3 {
+            for round in 0..<5 {
                 let ports = UInt16(23000 + round * 25)..<UInt16(23025 + round * 25)
                 try Self.connect(ports, in: sandbox.cgroupPath)
                 generated += ports.count
@@ -231,7 +233,7 @@ struct FleetTests {
             #expect(dropped > 0, "the bound was never reached")
 
             try await server.start()
-            let outage: Range<UInt16> = 23000..<23075
+            let outage: Range<UInt16> = 23000..<23125
             try await eventually("the buffered batches to arrive and the losses to be reported") {
                 let node = try await admin.node(named: name)
                 return node.eventsBuffered == 0 && node.eventsLost.upload == Int(dropped)
