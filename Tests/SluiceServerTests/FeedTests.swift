@@ -132,6 +132,31 @@ import Testing
         }
     }
 
+    /// An admin's sync-now while a sync of the feed runs waits for it, then fetches again: the
+    /// source may have changed after the running sync read it.
+    @Test(arguments: Backend.enabled)
+    func aSyncNowDuringARunningSyncWaitsAndFetchesAgain(_ backend: Backend) async throws {
+        let source = FeedFileServer()
+        source.serve("198.51.100.1\n")
+        try await source.run { base in
+            try await TestServer.with(backend, configure: Self.manualSyncs) { server, api in
+                let admin = api.client()
+                _ = try await admin.addFeed(body: .json(.init(name: "slow", kind: .list, url: base + "/list", action: .deny))).created
+                source.gate.close()
+                async let first = admin.syncFeed(path: .init(name: "slow")).ok.body.json
+                try await eventually("the first sync to be fetching") { source.gate.held == 1 }
+                async let second = admin.syncFeed(path: .init(name: "slow")).ok.body.json
+                try await eventually("the second sync to wait for the first") { server.app.feedPoller.syncsWaiting == 1 }
+                source.serve("198.51.100.1\n198.51.100.2\n")
+                source.gate.open()
+                let (before, after) = try await (first, second)
+                #expect(before.indicators == 1 && before.lastError == nil)
+                #expect(after.indicators == 2 && after.lastError == nil)
+                #expect(source.counts.requests == 2)
+            }
+        }
+    }
+
     @Test(arguments: Backend.enabled)
     func listsAreFetchedConditionallyAndABadBodyKeepsTheLastGoodSet(_ backend: Backend) async throws {
         let source = FeedFileServer()

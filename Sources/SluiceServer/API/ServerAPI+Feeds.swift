@@ -38,7 +38,7 @@ extension ServerAPI {
     func syncFeed(_ input: Operations.SyncFeed.Input) async throws -> Operations.SyncFeed.Output {
         _ = try user()
         guard let feed = try await store.feed(name: input.path.name) else { throw APIError.notFound("no feed \(input.path.name)") }
-        guard await app.feedPoller.syncNow(feed) else { throw APIError.conflict("a sync of feed \(feed.spec.name) is running; try again when it ends") }
+        await app.feedPoller.syncAfterRunning(feed)
         guard let after = try await store.feed(name: feed.spec.name) else { throw APIError.notFound("feed \(feed.spec.name) was removed meanwhile") }
         return .ok(.init(body: .json(after.info)))
     }

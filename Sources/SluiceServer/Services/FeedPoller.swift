@@ -14,8 +14,9 @@ final class FeedPoller: Service, Sendable {
     let tick: Duration
     let tombstoneDays: Int
     let logger: Logger
-    /// Feeds being synced now: a feed is never synced twice at once.
-    private let running = Mutex<Set<Int64>>([])
+    /// Feeds being synced now, each with the admin syncs waiting for it: a feed is never synced
+    /// twice at once.
+    private let running = Mutex<[Int64: [CheckedContinuation<Void, Never>]]>([:])
     /// When removals were last pruned: a scan of all of them, so once an hour is enough.
     private let prunedUs = Mutex<Int64>(0)
 
@@ -55,12 +56,50 @@ final class FeedPoller: Service, Sendable {
         }
     }
 
-    /// Syncs one feed unless a sync of it is running; false when one was.
+    /// Syncs one feed unless a sync of it is running; false when one was (the poller's way: the
+    /// running sync does what this one would).
     func syncNow(_ feed: StoredFeed) async -> Bool {
-        guard running.withLock({ $0.insert(feed.id).inserted }) else { return false }
-        defer { _ = running.withLock { $0.remove(feed.id) } }
-        if let seq = await sync.sync(feed) { watcher.advance(to: seq) }
+        guard claim(feed.id) == .claimed else { return false }
+        await syncClaimed(feed)
         return true
+    }
+
+    /// Syncs one feed, after any sync of it that is running ends (an admin's sync-now: that sync
+    /// may have fetched the source before the admin changed it, so this one fetches again).
+    func syncAfterRunning(_ feed: StoredFeed) async {
+        while true {
+            var waited: Claim = .busy
+            await withCheckedContinuation { continuation in
+                waited = claim(feed.id, parking: continuation)
+                if waited == .claimed { continuation.resume() }
+            }
+            if waited == .claimed { break }
+        }
+        await syncClaimed(feed)
+    }
+
+    /// Admin syncs waiting for a running sync of their feed to end.
+    var syncsWaiting: Int { running.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+
+    private enum Claim { case claimed, busy }
+
+    /// Takes the feed when no sync of it runs; otherwise parks `continuation` (if any) until it ends.
+    private func claim(_ id: Int64, parking continuation: CheckedContinuation<Void, Never>? = nil) -> Claim {
+        running.withLock { running in
+            guard running[id] != nil else {
+                running[id] = []
+                return .claimed
+            }
+            if let continuation { running[id]!.append(continuation) }
+            return .busy
+        }
+    }
+
+    private func syncClaimed(_ feed: StoredFeed) async {
+        defer {
+            for waiter in running.withLock({ $0.removeValue(forKey: feed.id) ?? [] }) { waiter.resume() }
+        }
+        if let seq = await sync.sync(feed) { watcher.advance(to: seq) }
     }
 
     /// Which feeds targeting nodes changed (added, removed, a node's labels): wakes long polls.

@@ -120,6 +120,9 @@ final class FeedFileServer: Sendable {
     }
 
     let state = Mutex(State())
+    /// While closed, answers for the list wait (with the body they had when asked): a test catches
+    /// a sync in the middle of its fetch.
+    let gate = Gate()
 
     /// Replaces the list's body (and its ETag).
     func serve(_ body: String) {
@@ -141,6 +144,7 @@ final class FeedFileServer: Sendable {
                 if fresh { state.notModified += 1 }
                 return (state.body, etag, fresh)
             }
+            await gate.pass()
             var headers = HTTPFields()
             headers[.eTag] = etag
             if fresh { return Response(status: .notModified, headers: headers) }
@@ -153,5 +157,42 @@ final class FeedFileServer: Sendable {
             Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"more":true,"next":"again","objects":[]}"#)))
         }
         return try await LoopbackHTTPServer.run(router) { port in try await body("http://127.0.0.1:\(port)") }
+    }
+}
+
+/// Holds whoever passes while it is closed, and counts them.
+final class Gate: Sendable {
+    private struct State {
+        var open = true
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        var held = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// How many have been held so far.
+    var held: Int { state.withLock { $0.held } }
+
+    func close() { state.withLock { $0.open = false } }
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in waiting { waiter.resume() }
+    }
+
+    func pass() async {
+        await withCheckedContinuation { continuation in
+            let through = state.withLock { state in
+                guard !state.open else { return true }
+                state.held += 1
+                state.waiting.append(continuation)
+                return false
+            }
+            if through { continuation.resume() }
+        }
     }
 }
