@@ -58,12 +58,14 @@ public enum PolicyReplay {
         var tally = ReplayTally(limits: limits)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: limits.budget)
+        // Events are read in place throughout (`events[index].field`): a copy of one retains
+        // and releases each of its strings, a cost of the order of deciding it.
         var byNode: [String: [Int]] = [:]
-        for (index, event) in events.enumerated() {
-            if event.kind == .flow || event.closed {
+        for index in events.indices {
+            if events[index].kind == .flow || events[index].closed {
                 tally.report.skipped += 1
             } else {
-                byNode[event.node, default: []].append(index)
+                byNode[events[index].node, default: []].append(index)
             }
         }
         let total = events.count - tally.report.skipped
@@ -83,14 +85,14 @@ public enum PolicyReplay {
             ReplayRateLimits.run(&node.pairs, events: events, indices: node.indices, replay: &node.replay)
             let candidateHasNameRules = node.replay.candidate.hasNameRules
             for (position, pair) in node.pairs.enumerated() {
-                let event = events[node.indices[position]]
+                let index = node.indices[position]
                 guard let pair else {
                     tally.report.skipped += 1
                     continue
                 }
                 replayed += 1
-                if event.dstDomain == nil && candidateHasNameRules { tally.eventsWithoutName += 1 }
-                tally.add(event, before: node.replay.current.outcomes[Int(pair.before)], after: node.replay.candidate.outcomes[Int(pair.after)])
+                if events[index].dstDomain == nil && candidateHasNameRules { tally.eventsWithoutName += 1 }
+                tally.add(events[index], at: index, before: node.replay.current.outcomes[Int(pair.before)], after: node.replay.candidate.outcomes[Int(pair.after)])
             }
             if node.outOfTime {
                 tally.report.incomplete =
@@ -98,7 +100,7 @@ public enum PolicyReplay {
                 break
             }
         }
-        tally.finish()
+        tally.finish(events)
         return tally.report
     }
 }
@@ -120,7 +122,7 @@ extension PolicyReplay {
         ) throws(PolicyReplayError) {
             name = node
             self.indices = indices
-            let resolver = ReplayResolver(node: node, events: indices.lazy.map { events[$0] }, mounts: mounts)
+            let resolver = ReplayResolver(node: node, events: events, indices: indices, mounts: mounts)
             replay = try NodeReplay(
                 current: NodeDecider(sets.current, intel: sets.currentIntel, now: now, resolver: resolver, side: "current"),
                 candidate: NodeDecider(sets.candidate, intel: sets.candidateIntel, now: now, resolver: resolver, side: "candidate"),
@@ -131,8 +133,7 @@ extension PolicyReplay {
                     outOfTime = true
                     break
                 }
-                let event = events[index]
-                pairs.append(ReplayKey(event).map { replay.outcomes($0, event: event) })
+                pairs.append(ReplayKey(events[index]).map { replay.outcomes($0, event: events[index]) })
             }
         }
     }

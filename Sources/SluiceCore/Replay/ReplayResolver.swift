@@ -11,15 +11,27 @@ public struct ReplayResolver: SubjectResolver {
     private let mounts: [String]
 
     /// - Parameter mounts: the node's cgroup2 mount when known, else `commonMounts`.
-    public init(node: String, events: some Sequence<DecisionEvent>, mounts: [String] = ReplayResolver.commonMounts) {
+    /// - Parameter indices: which of `events` are this node's.
+    init(node: String, events: [DecisionEvent], indices: some Sequence<Int>, mounts: [String] = ReplayResolver.commonMounts) {
         self.node = node
         self.mounts = mounts.sorted { $0.count > $1.count }
+        // Millions of events run a few executables: each pair of path and `exe_id` is parsed once.
+        var pairs = Set<RanAs>()
+        for index in indices {
+            guard let exe = events[index].exe else { continue }
+            pairs.insert(RanAs(exe: exe, exeID: events[index].exeID))
+        }
         var seen: [String: Set<ExecutableIdentity>] = [:]
-        for event in events {
-            guard let exe = event.exe else { continue }
-            seen[exe, default: []].insert(Self.identity(of: event) ?? PathIdentity.executable(exe))
+        for pair in pairs {
+            seen[pair.exe, default: []].insert(pair.exeID.flatMap(ExecutableIdentity.init(text:)) ?? PathIdentity.executable(pair.exe))
         }
         executables = seen.mapValues { $0.sorted() }
+    }
+
+    /// An executable's path and the identity an event recorded it under.
+    private struct RanAs: Hashable {
+        var exe: String
+        var exeID: String?
     }
 
     /// What the kernel matched the event's executable by: its `exe_id`, else an identity made

@@ -17,7 +17,8 @@ struct ReplayTally {
     /// A row as it is counted: its examples are written out only if it makes the report.
     private struct RowState {
         var row: ReplayRow
-        var examples: [(event: DecisionEvent, before: ReplayOutcome, after: ReplayOutcome)] = []
+        /// Examples by their event's index: a copy of each event would hold its strings.
+        var examples: [(event: Int, before: ReplayOutcome, after: ReplayOutcome)] = []
     }
 
     /// How many rule names and reasons a row keeps.
@@ -41,7 +42,8 @@ struct ReplayTally {
         for message in messages where noted.insert(message).inserted { notes.append(message) }
     }
 
-    mutating func add(_ event: DecisionEvent, before: ReplayOutcome, after: ReplayOutcome) {
+    /// Counts `event`, the one at `index` of the events `finish` is given.
+    mutating func add(_ event: DecisionEvent, at index: Int, before: ReplayOutcome, after: ReplayOutcome) {
         report.events += 1
         oldest = min(oldest, event.timeNanoseconds)
         newest = max(newest, event.timeNanoseconds)
@@ -51,7 +53,7 @@ struct ReplayTally {
             update(event) { state, limits in
                 state.row.unknown += 1
                 Self.keep("recorded \(recorded.description); the current policies give \(before.description)", in: &state.row.unknownReasons)
-                if state.examples.count < limits.examplesPerRow { state.examples.append((event, recorded, after)) }
+                if state.examples.count < limits.examplesPerRow { state.examples.append((index, recorded, after)) }
             }
             return
         }
@@ -81,11 +83,12 @@ struct ReplayTally {
             }
             Self.keep(before.ruleName, in: &state.row.before)
             Self.keep(after.ruleName, in: &state.row.after)
-            if state.examples.count < limits.examplesPerRow { state.examples.append((event, before, after)) }
+            if state.examples.count < limits.examplesPerRow { state.examples.append((index, before, after)) }
         }
     }
 
-    mutating func finish() {
+    /// - Parameter events: the events `add` counted, by index.
+    mutating func finish(_ events: [DecisionEvent]) {
         if eventsWithoutName > 0 {
             note([
                 "\(eventsWithoutName) replayed decisions recorded no name while rules by name apply: they were decided by address only (a node attributes names from the DNS answers it reads)"
@@ -99,7 +102,7 @@ struct ReplayTally {
                 > ($1.newlyDenied, $1.total, $0.state.row.application, $0.state.row.destination)
         }.map { counted in
             var row = counted.state.row
-            row.examples = counted.state.examples.map { Self.example($0.event, before: $0.before, after: $0.after) }
+            row.examples = counted.state.examples.map { Self.example(events[$0.event], before: $0.before, after: $0.after) }
             return row
         }
         report.applicationsNewlyDenied = deniedApplications.count

@@ -1,7 +1,6 @@
 import Foundation
 import SluiceAPI
 import SluiceCore
-import Synchronization
 
 /// What candidate policy texts would have done to the stored decisions (issue 15): the nodes the
 /// push would change, their recent decisions read a page at a time from the read-only
@@ -60,7 +59,7 @@ extension ServerAPI {
     ) async throws -> ReplayReport {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: window.budget)
-        let (events, readLimit) = try await policyTestEvents(nodeIDs: nodes.map(\.id), sinceUs: window.sinceUs, limit: window.limit, deadline: deadline)
+        let (events, readLimit, unreadable) = try await policyTestEvents(nodeIDs: nodes.map(\.id), sinceUs: window.sinceUs, limit: window.limit, deadline: deadline)
         // Every core, at a nice value that leaves them to ingest and the other requests whenever
         // those want them.
         let limits = PolicyReplay.Limits(rows: window.rows, budget: max(.zero, deadline - clock.now))
@@ -73,66 +72,48 @@ extension ServerAPI {
             throw APIError.unprocessable("the replay could not run", details: [error.description])
         }
         report.incomplete = [readLimit, report.incomplete].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
+        if unreadable > 0 {
+            report.notes.append("\(unreadable) stored decisions could not be read by this server's version and were left out")
+        }
         return report
     }
 
     /// The newest decisions of `nodeIDs` since `sinceUs`, at most `limit`, and why reading
-    /// stopped early when it did. A page is parsed off the cooperative pool while the next is
+    /// stopped early when it did. A page is parsed over every core at nice 10 while the next is
     /// read.
     private func policyTestEvents(
         nodeIDs: [String], sinceUs: Int64?, limit: Int, deadline: ContinuousClock.Instant
-    ) async throws -> ([DecisionEvent], String?) {
-        let parsed = ParsedEvents()
+    ) async throws -> (events: [DecisionEvent], incomplete: String?, unreadable: Int) {
+        let parsed = ReplayEventBuffer(capacity: limit)
+        let lanes = ProcessInfo.processInfo.activeProcessorCount
+        @Sendable func parse(_ lines: [String]) async throws {
+            guard !lines.isEmpty else { return }
+            try await LowPriority.run { parsed.parse(lines, lanes: lanes) }
+        }
         var read = 0
         var cursor: Int64?
         var lines: [String] = []
         while true {
             let pending = lines
-            async let previous: Void = parsed.add(pending)
+            async let previous: Void = parse(pending)
             let page = try await store.replayLines(nodeIDs: nodeIDs, sinceUs: sinceUs, cursor: cursor, limit: min(Self.policyTestPage, limit - read))
             try await previous
             lines = page.lines
             read += lines.count
             guard let next = page.nextCursor else { break }
             if read >= limit {
-                try await parsed.add(lines)
-                return (parsed.taken(), "only the newest \(limit) decisions of the range were read: raise limit or shorten since")
+                try await parse(lines)
+                return (parsed.taken(), "only the newest \(limit) decisions of the range were read: raise limit or shorten since", parsed.unreadable)
             }
             if ContinuousClock.now >= deadline {
-                try await parsed.add(lines)
+                try await parse(lines)
                 let events = parsed.taken()
-                return (events, "the time budget ran out while reading: only the newest \(events.count) decisions of the range were read")
+                return (events, "the time budget ran out while reading: only the newest \(events.count) decisions of the range were read", parsed.unreadable)
             }
             cursor = next
         }
-        try await parsed.add(lines)
-        return (parsed.taken(), nil)
-    }
-}
-
-/// Stored lines parsed into one list as pages come, each page off the cooperative pool: a page
-/// is appended where the list is, never copied into it.
-private final class ParsedEvents: Sendable {
-    private let events = Mutex<[DecisionEvent]>([])
-
-    /// A line the codec no longer reads is left out.
-    func add(_ lines: [String]) async throws {
-        guard !lines.isEmpty else { return }
-        try await Offload.run {
-            self.events.withLock { events in
-                for line in lines {
-                    if let event = try? DecisionEvent(jsonLine: line) { events.append(event) }
-                }
-            }
-        }
-    }
-
-    func taken() -> [DecisionEvent] {
-        events.withLock { events in
-            var taken: [DecisionEvent] = []
-            swap(&taken, &events)
-            return taken
-        }
+        try await parse(lines)
+        return (parsed.taken(), nil, parsed.unreadable)
     }
 }
 
