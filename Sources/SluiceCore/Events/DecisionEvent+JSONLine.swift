@@ -93,8 +93,15 @@ extension DecisionEvent {
 
     /// Reads one event line.
     public init(jsonLine line: String) throws(EventLineError) {
+        var recent = RecentStrings.none
+        try self.init(jsonLine: line, recent: &recent)
+    }
+
+    /// Reads one of many event lines, sharing the texts `recent` kept from those before (the same
+    /// executable, cgroup or rule) rather than allocating each line's own.
+    public init(jsonLine line: String, recent: inout RecentStrings) throws(EventLineError) {
         var line = line
-        let result = line.withUTF8 { bytes in Result { () throws(EventLineError) in try EventLineParser.parse(bytes) } }
+        let result = line.withUTF8 { bytes in Result { () throws(EventLineError) in try EventLineParser.parse(bytes, recent: &recent) } }
         self = try result.get()
     }
 }

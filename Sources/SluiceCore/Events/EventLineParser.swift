@@ -24,6 +24,13 @@ enum EventLineParser {
 
     /// Parses one line held in memory.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(EventLineError) -> DecisionEvent {
+        var recent = RecentStrings.none
+        return try parse(bytes, recent: &recent)
+    }
+
+    /// Parses one of many lines held in memory, sharing the texts `recent` kept from the lines
+    /// before.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, recent: inout RecentStrings) throws(EventLineError) -> DecisionEvent {
         var reader = JSONByteReader(bytes)
         var fields = EventFields()
         let names = EventField.names
@@ -45,7 +52,7 @@ enum EventLineParser {
             }
             // The first of two fields with one name counts, as with JSONDecoder.
             if let field, !fields.seen(field) {
-                try fields.read(field, from: &reader)
+                try fields.read(field, from: &reader, recent: &recent)
                 expected = field.rawValue + 1
             } else {
                 try reader.skipValue()
@@ -176,7 +183,7 @@ struct EventFields {
         return read & bit != 0
     }
 
-    mutating func read(_ field: EventField, from reader: inout JSONByteReader) throws(EventLineError) {
+    mutating func read(_ field: EventField, from reader: inout JSONByteReader, recent: inout RecentStrings) throws(EventLineError) {
         let start = reader.index
         switch field {
         case .time:
@@ -195,16 +202,16 @@ struct EventFields {
                 throw reader.error(.invalidValue(field: "dst_ip", value: text, expected: "an IP address"), at: start)
             }
             destination = address
-        case .node: node = try reader.readOptionalString(field) ?? node
-        case .comm: comm = try reader.readOptionalString(field) ?? comm
+        case .node: node = try reader.readOptionalString(field, recent: &recent) ?? node
+        case .comm: comm = try reader.readOptionalString(field, recent: &recent) ?? comm
         case .transport: transport = try reader.readOptionalString(field) ?? transport
-        case .rule: rule = try reader.readOptionalString(field) ?? rule
+        case .rule: rule = try reader.readOptionalString(field, recent: &recent) ?? rule
         case .hook: hook = try reader.readOptionalString(field) ?? hook
-        case .exe: exe = try reader.readOptionalString(field)
-        case .exeID: exeID = try reader.readOptionalString(field)
-        case .cgroup: cgroup = try reader.readOptionalString(field)
-        case .policy: policy = try reader.readOptionalString(field)
-        case .dstDomain: dstDomain = try reader.readOptionalString(field)
+        case .exe: exe = try reader.readOptionalString(field, recent: &recent)
+        case .exeID: exeID = try reader.readOptionalString(field, recent: &recent)
+        case .cgroup: cgroup = try reader.readOptionalString(field, recent: &recent)
+        case .policy: policy = try reader.readOptionalString(field, recent: &recent)
+        case .dstDomain: dstDomain = try reader.readOptionalString(field, recent: &recent)
         case .redirectTo: redirectTo = try reader.readOptionalString(field)
         case .intelFeed: intelFeed = try reader.readOptionalString(field)
         case .intelIndicator: intelIndicator = try reader.readOptionalString(field)

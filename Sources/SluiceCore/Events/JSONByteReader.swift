@@ -216,9 +216,9 @@ struct JSONByteReader {
     }
 
     /// Runs `body` on the string's content: in place, or decoded.
-    func withBytes<R>(_ token: JSONStringToken, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if !token.escaped { return body(UnsafeBufferPointer(rebasing: bytes[token.start..<token.end])) }
-        return decoded(token).withUnsafeBufferPointer(body)
+    func withBytes<R, E: Error>(_ token: JSONStringToken, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        if !token.escaped { return try body(UnsafeBufferPointer(rebasing: bytes[token.start..<token.end])) }
+        return try decoded(token).withUnsafeBufferPointer(body)
     }
 
     /// The string's text; invalid UTF-8 is an error.
@@ -265,6 +265,14 @@ struct JSONByteReader {
             return nil
         default: throw error(.wrongType(field: field.name, expected: "a string"))
         }
+    }
+
+    /// `readOptionalString`, sharing the text `recent` kept when it is the same.
+    mutating func readOptionalString(_ field: EventField, recent: inout RecentStrings) throws(EventLineError) -> String? {
+        guard try peek() == UInt8(ascii: "\"") else { return try readOptionalString(field) }
+        let token = try readString()
+        let reader = self
+        return try withBytes(token) { content throws(EventLineError) in try recent.text(field, content) { () throws(EventLineError) in try reader.string(token) } }
     }
 
     /// The raw bytes of a string field (decoded if escaped) handed to `body`, or nil for null.

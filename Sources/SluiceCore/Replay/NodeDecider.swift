@@ -12,17 +12,18 @@ struct ReplayKey: Hashable {
     var transport: TransportProtocol
     var domain: String?
 
-    /// Nil for a transport the policy language has no rules for (a protocol number).
-    init?(_ event: DecisionEvent) {
-        guard let transport = TransportProtocol(rawValue: event.transport) ?? UInt8(event.transport).flatMap(TransportProtocol.init(number:))
+    /// The key of the event at `index`, its fields read in place; nil for a transport the policy
+    /// language has no rules for (a protocol number).
+    init?(_ events: RecordedEvents, _ index: Int) {
+        guard let transport = TransportProtocol(rawValue: events[index].transport) ?? UInt8(events[index].transport).flatMap(TransportProtocol.init(number:))
         else { return nil }
-        exeID = event.exeID
-        exe = event.exeID == nil ? event.exe : nil
-        cgroup = event.cgroup
-        destination = event.destination
-        port = event.port
+        exeID = events[index].exeID
+        exe = exeID == nil ? events[index].exe : nil
+        cgroup = events[index].cgroup
+        destination = events[index].destination
+        port = events[index].port
         self.transport = transport
-        domain = event.dstDomain
+        domain = events[index].dstDomain
     }
 }
 

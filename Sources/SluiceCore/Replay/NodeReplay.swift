@@ -30,11 +30,12 @@ struct NodeReplay {
         decided.reserveCapacity(flows)
     }
 
-    /// The outcomes of the flow `key` of `event`; a flow already seen is not decided again.
-    mutating func outcomes(_ key: ReplayKey, event: DecisionEvent) -> ReplayPair {
+    /// The outcomes of the flow `key` of the event at `index`; a flow already seen is not decided
+    /// again.
+    mutating func outcomes(_ key: ReplayKey, of events: RecordedEvents, at index: Int) -> ReplayPair {
         if let known = decided[key] { return known }
         let flow = FlowQuery(
-            executable: identity(of: event), cgroupAncestry: ancestry(of: event), destination: key.destination, port: key.port,
+            executable: identity(of: events, at: index), cgroupAncestry: ancestry(of: events, at: index), destination: key.destination, port: key.port,
             transport: key.transport, domain: key.domain.flatMap { domain(of: $0) })
         let pair = ReplayPair(before: current.decide(flow), after: candidate.decide(flow))
         decided[key] = pair
@@ -42,19 +43,19 @@ struct NodeReplay {
     }
 
     /// `ReplayResolver.identity(of:)`, worked out once per executable.
-    private mutating func identity(of event: DecisionEvent) -> ExecutableIdentity? {
-        let key = IdentityKey(exeID: event.exeID, exe: event.exe)
+    private mutating func identity(of events: RecordedEvents, at index: Int) -> ExecutableIdentity? {
+        let key = IdentityKey(exeID: events[index].exeID, exe: events[index].exe)
         if let known = identities[key] { return known }
-        let made = ReplayResolver.identity(of: event)
+        let made = ReplayResolver.identity(of: events[index])
         identities[key] = .some(made)
         return made
     }
 
     /// `ReplayResolver.ancestry(of:)`, worked out once per cgroup.
-    private mutating func ancestry(of event: DecisionEvent) -> [CgroupIdentity] {
-        let key = event.cgroup ?? ""
+    private mutating func ancestry(of events: RecordedEvents, at index: Int) -> [CgroupIdentity] {
+        let key = events[index].cgroup ?? ""
         if let known = ancestries[key] { return known }
-        let made = resolver.ancestry(of: event)
+        let made = resolver.ancestry(of: events[index])
         ancestries[key] = made
         return made
     }

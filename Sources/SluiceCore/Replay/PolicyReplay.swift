@@ -55,45 +55,49 @@ public enum PolicyReplay {
         events: [DecisionEvent], policies: (String) -> NodePolicies, limits: Limits = Limits(),
         mounts: [String] = ReplayResolver.commonMounts, now: Date = Date()
     ) throws(PolicyReplayError) -> ReplayReport {
+        try events.withUnsafeBufferPointer { buffer throws(PolicyReplayError) in
+            try run(events: RecordedEvents(buffer), policies: policies, limits: limits, mounts: mounts, now: now)
+        }
+    }
+
+    /// `run(events:)` over events read where they are held.
+    public static func run(
+        events: RecordedEvents, policies: (String) -> NodePolicies, limits: Limits = Limits(),
+        mounts: [String] = ReplayResolver.commonMounts, now: Date = Date()
+    ) throws(PolicyReplayError) -> ReplayReport {
         var tally = ReplayTally(limits: limits)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: limits.budget)
-        // Events are read in place throughout (`events[index].field`): a copy of one retains
-        // and releases each of its strings, a cost of the order of deciding it.
         var byNode: [String: [Int]] = [:]
+        var skipped = 0
         for index in events.indices {
             if events[index].kind == .flow || events[index].closed {
-                tally.report.skipped += 1
+                skipped += 1
             } else {
                 byNode[events[index].node, default: []].append(index)
             }
         }
-        let total = events.count - tally.report.skipped
+        let total = events.count - skipped
         let nodes = byNode.keys.sorted()
         let sets = nodes.map(policies)
-        // Each node decided on its own (the costly part), then counted in node order.
-        let decided = Self.parallel(nodes.count, threads: limits.parallelism) { [byNode] slot -> Result<DecidedNode, PolicyReplayError> in
-            Result { () throws(PolicyReplayError) -> DecidedNode in
-                try DecidedNode(node: nodes[slot], indices: byNode[nodes[slot]]!, sets: sets[slot], events: events, mounts: mounts, now: now, deadline: deadline)
+        // Each node decided and counted on its own, its tables freed on its own lane (all of it
+        // grows with the events); then the nodes' counts are merged in node order, which costs
+        // what the rows do, not what the events do.
+        let counted = Self.parallel(nodes.count, threads: limits.parallelism) { [byNode] slot -> Result<CountedNode, PolicyReplayError> in
+            Result { () throws(PolicyReplayError) -> CountedNode in
+                var node = try DecidedNode(node: nodes[slot], indices: byNode[nodes[slot]]!, sets: sets[slot], events: events, mounts: mounts, now: now, deadline: deadline)
+                return CountedNode(node: &node, events: events, limits: limits)
             }
         }
+        tally.report.skipped = skipped
+        tally.reserveRows(counted.reduce(0) { $0 + ((try? $1.get())?.tally.rowCount ?? 0) })
         var replayed = 0
-        for result in decided {
-            var node = try result.get()
-            tally.note(node.replay.current.unresolved + node.replay.candidate.unresolved)
+        for result in counted {
+            let node = try result.get()
+            tally.note(node.unresolved)
             tally.report.nodes.append(node.name)
-            ReplayRateLimits.run(&node.pairs, events: events, indices: node.indices, replay: &node.replay)
-            let candidateHasNameRules = node.replay.candidate.hasNameRules
-            for (position, pair) in node.pairs.enumerated() {
-                let index = node.indices[position]
-                guard let pair else {
-                    tally.report.skipped += 1
-                    continue
-                }
-                replayed += 1
-                if events[index].dstDomain == nil && candidateHasNameRules { tally.eventsWithoutName += 1 }
-                tally.add(events[index], at: index, before: node.replay.current.outcomes[Int(pair.before)], after: node.replay.candidate.outcomes[Int(pair.after)])
-            }
+            replayed += node.tally.report.events
+            tally.merge(node.tally)
             if node.outOfTime {
                 tally.report.incomplete =
                     "the time budget of \(limits.budget) ran out after \(replayed) of \(total) decisions: narrow the time range or the nodes"
@@ -117,7 +121,7 @@ extension PolicyReplay {
         var outOfTime = false
 
         init(
-            node: String, indices: [Int], sets: NodePolicies, events: [DecisionEvent], mounts: [String], now: Date,
+            node: String, indices: [Int], sets: NodePolicies, events: RecordedEvents, mounts: [String], now: Date,
             deadline: ContinuousClock.Instant
         ) throws(PolicyReplayError) {
             name = node
@@ -133,8 +137,37 @@ extension PolicyReplay {
                     outOfTime = true
                     break
                 }
-                pairs.append(ReplayKey(events[index]).map { replay.outcomes($0, event: events[index]) })
+                pairs.append(ReplayKey(events, index).map { replay.outcomes($0, of: events, at: index) })
             }
+        }
+    }
+
+    /// One node's events counted, with what the merge needs of its replay.
+    struct CountedNode {
+        let name: String
+        let tally: ReplayTally
+        /// The subjects either side could not resolve.
+        let unresolved: [String]
+        let outOfTime: Bool
+
+        /// Settles `node`'s rate limits and counts its decided events.
+        init(node: inout DecidedNode, events: RecordedEvents, limits: Limits) {
+            name = node.name
+            outOfTime = node.outOfTime
+            unresolved = node.replay.current.unresolved + node.replay.candidate.unresolved
+            ReplayRateLimits.run(&node.pairs, events: events, indices: node.indices, replay: &node.replay)
+            var tally = ReplayTally(limits: limits)
+            let candidateHasNameRules = node.replay.candidate.hasNameRules
+            for (position, pair) in node.pairs.enumerated() {
+                let index = node.indices[position]
+                guard let pair else {
+                    tally.report.skipped += 1
+                    continue
+                }
+                if events[index].dstDomain == nil && candidateHasNameRules { tally.eventsWithoutName += 1 }
+                tally.add(events, at: index, before: node.replay.current.outcomes[Int(pair.before)], after: node.replay.candidate.outcomes[Int(pair.after)])
+            }
+            self.tally = tally
         }
     }
 

@@ -63,8 +63,13 @@ public struct ReplayOutcome: Sendable, Hashable {
     /// (so an admitted connect and a refused one both reproduce that rule deciding), and an
     /// allow or alert rule records `quota` when its byte quota refused it.
     public func reproduces(_ event: DecisionEvent) -> Bool {
-        guard policy == event.policy, rule == event.rule, enforced == event.enforced else { return false }
-        switch (event.verdict, action) {
+        reproduces(verdict: event.verdict, enforced: event.enforced, policy: event.policy, rule: event.rule)
+    }
+
+    /// `reproduces(_:)` from the recorded fields.
+    func reproduces(verdict: RuleAction, enforced: Bool, policy: String?, rule: String) -> Bool {
+        guard self.policy == policy, self.rule == rule, self.enforced == enforced else { return false }
+        switch (verdict, action) {
         case let (recorded, replayed) where recorded == replayed: return true
         case (.allow, .rateLimit), (.rateLimit, .allow), (.quota, .allow), (.quota, .alert): return true
         default: return false

@@ -17,7 +17,7 @@ enum ReplayRateLimits {
 
     /// Settles the rate-limited outcomes of `pairs` (one per position of `indices` into
     /// `events`, indices into the outcomes of `replay`'s deciders).
-    static func run(_ pairs: inout [ReplayPair?], events: [DecisionEvent], indices: [Int], replay: inout NodeReplay) {
+    static func run(_ pairs: inout [ReplayPair?], events: RecordedEvents, indices: [Int], replay: inout NodeReplay) {
         guard replay.current.hasRateLimits || replay.candidate.hasRateLimits else { return }
         var buckets: [BucketKey: [Int]] = [:]
         for position in pairs.indices {

@@ -12,7 +12,7 @@ public struct ReplayResolver: SubjectResolver {
 
     /// - Parameter mounts: the node's cgroup2 mount when known, else `commonMounts`.
     /// - Parameter indices: which of `events` are this node's.
-    init(node: String, events: [DecisionEvent], indices: some Sequence<Int>, mounts: [String] = ReplayResolver.commonMounts) {
+    init(node: String, events: RecordedEvents, indices: some Sequence<Int>, mounts: [String] = ReplayResolver.commonMounts) {
         self.node = node
         self.mounts = mounts.sorted { $0.count > $1.count }
         // Millions of events run a few executables: each pair of path and `exe_id` is parsed once.

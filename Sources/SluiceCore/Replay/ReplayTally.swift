@@ -42,15 +42,16 @@ struct ReplayTally {
         for message in messages where noted.insert(message).inserted { notes.append(message) }
     }
 
-    /// Counts `event`, the one at `index` of the events `finish` is given.
-    mutating func add(_ event: DecisionEvent, at index: Int, before: ReplayOutcome, after: ReplayOutcome) {
+    /// Counts the event at `index` of `events` (those `finish` is given), its fields read in
+    /// place.
+    mutating func add(_ events: RecordedEvents, at index: Int, before: ReplayOutcome, after: ReplayOutcome) {
         report.events += 1
-        oldest = min(oldest, event.timeNanoseconds)
-        newest = max(newest, event.timeNanoseconds)
-        if !before.reproduces(event) {
-            let recorded = ReplayOutcome(recorded: event)
+        oldest = min(oldest, events[index].timeNanoseconds)
+        newest = max(newest, events[index].timeNanoseconds)
+        if !before.reproduces(verdict: events[index].verdict, enforced: events[index].enforced, policy: events[index].policy, rule: events[index].rule) {
             report.unknown += 1
-            update(event) { state, limits in
+            update(events, index) { state, limits in
+                let recorded = ReplayOutcome(recorded: events[index])
                 state.row.unknown += 1
                 Self.keep("recorded \(recorded.description); the current policies give \(before.description)", in: &state.row.unknownReasons)
                 if state.examples.count < limits.examplesPerRow { state.examples.append((index, recorded, after)) }
@@ -69,13 +70,13 @@ struct ReplayTally {
         let newlyDenied = passed && after.blocks
         if newlyDenied {
             report.newlyDenied += 1
-            deniedApplications.insert(Self.application(event))
+            deniedApplications.insert(events[index].exe ?? "[\(events[index].comm)]")
         } else if passed && after.rateLimits {
             report.newlyRateLimited += 1
         } else if !passed && !after.blocks && !after.rateLimits {
             report.newlyAllowed += 1
         }
-        update(event) { state, limits in
+        update(events, index) { state, limits in
             if let index = state.row.changes.firstIndex(where: { $0.from == before.label && $0.to == after.label }) {
                 state.row.changes[index].count += 1
             } else {
@@ -87,8 +88,61 @@ struct ReplayTally {
         }
     }
 
+    /// Rows counted so far.
+    var rowCount: Int { rows.count }
+
+    /// Makes room for `count` rows at once, rather than growing (and rehashing) as they come.
+    mutating func reserveRows(_ count: Int) {
+        rows.reserveCapacity(count)
+    }
+
+    /// Adds what `other` counted after what this tally counted, as if its events had been added
+    /// here in the same order: a row's first rules, reasons and examples stay the first.
+    mutating func merge(_ other: ReplayTally) {
+        report.events += other.report.events
+        report.skipped += other.report.skipped
+        report.unknown += other.report.unknown
+        report.unchanged += other.report.unchanged
+        report.changed += other.report.changed
+        report.newlyDenied += other.report.newlyDenied
+        report.newlyAllowed += other.report.newlyAllowed
+        report.newlyRateLimited += other.report.newlyRateLimited
+        report.rateLimited += other.report.rateLimited
+        report.rateAdmitted += other.report.rateAdmitted
+        eventsWithoutName += other.eventsWithoutName
+        oldest = min(oldest, other.oldest)
+        newest = max(newest, other.newest)
+        deniedApplications.formUnion(other.deniedApplications)
+        note(other.notes)
+        for (key, theirs) in other.rows {
+            if rows[key] == nil {
+                rows[key] = theirs
+            } else {
+                Self.combine(&rows[key]!, with: theirs, limits: limits)
+            }
+        }
+    }
+
+    /// `theirs` counted after `ours`.
+    private static func combine(_ ours: inout RowState, with theirs: RowState, limits: PolicyReplay.Limits) {
+        ours.row.unknown += theirs.row.unknown
+        for change in theirs.row.changes {
+            if let index = ours.row.changes.firstIndex(where: { $0.from == change.from && $0.to == change.to }) {
+                ours.row.changes[index].count += change.count
+            } else {
+                ours.row.changes.append(change)
+            }
+        }
+        // Each side kept its first few distinct names, which hold the first few the two
+        // sequences give together.
+        for name in theirs.row.before { keep(name, in: &ours.row.before) }
+        for name in theirs.row.after { keep(name, in: &ours.row.after) }
+        for reason in theirs.row.unknownReasons { keep(reason, in: &ours.row.unknownReasons) }
+        ours.examples.append(contentsOf: theirs.examples.prefix(max(0, limits.examplesPerRow - ours.examples.count)))
+    }
+
     /// - Parameter events: the events `add` counted, by index.
-    mutating func finish(_ events: [DecisionEvent]) {
+    mutating func finish(_ events: RecordedEvents) {
         if eventsWithoutName > 0 {
             note([
                 "\(eventsWithoutName) replayed decisions recorded no name while rules by name apply: they were decided by address only (a node attributes names from the DNS answers it reads)"
@@ -113,22 +167,20 @@ struct ReplayTally {
         }
     }
 
-    private mutating func update(_ event: DecisionEvent, _ body: (inout RowState, PolicyReplay.Limits) -> Void) {
+    private mutating func update(_ events: RecordedEvents, _ index: Int, _ body: (inout RowState, PolicyReplay.Limits) -> Void) {
+        let exe = events[index].exe
         let key = RowKey(
-            exe: event.exe, comm: event.exe == nil ? event.comm : nil, cgroup: event.cgroup, address: event.dstDomain == nil ? event.destination : nil,
-            domain: event.dstDomain, port: event.port, transport: event.transport)
-        body(
-            &rows[
-                key,
-                default: RowState(
-                    row: ReplayRow(
-                        application: Self.application(event), cgroup: event.cgroup, destination: event.dstDomain ?? event.destination.description,
-                        port: Int(event.port), transport: event.transport))
-            ], limits)
+            exe: exe, comm: exe == nil ? events[index].comm : nil, cgroup: events[index].cgroup,
+            address: events[index].dstDomain == nil ? events[index].destination : nil, domain: events[index].dstDomain, port: events[index].port,
+            transport: events[index].transport)
+        body(&rows[key, default: Self.row(events[index])], limits)
     }
 
-    private static func application(_ event: DecisionEvent) -> String {
-        event.exe ?? "[\(event.comm)]"
+    private static func row(_ event: DecisionEvent) -> RowState {
+        RowState(
+            row: ReplayRow(
+                application: event.exe ?? "[\(event.comm)]", cgroup: event.cgroup, destination: event.dstDomain ?? event.destination.description,
+                port: Int(event.port), transport: event.transport))
     }
 
     private static func keep(_ text: String, in list: inout [String]) {

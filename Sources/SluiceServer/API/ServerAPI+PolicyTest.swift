@@ -59,61 +59,72 @@ extension ServerAPI {
     ) async throws -> ReplayReport {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: window.budget)
-        let (events, readLimit, unreadable) = try await policyTestEvents(nodeIDs: nodes.map(\.id), sinceUs: window.sinceUs, limit: window.limit, deadline: deadline)
+        let (events, readLimit) = try await policyTestEvents(nodeIDs: nodes.map(\.id), sinceUs: window.sinceUs, limit: window.limit, deadline: deadline)
+        // A million events take a good part of a second to free: after the answer, at nice 10.
+        defer { LowPriority.detach { events.removeAll() } }
         // Every core, at a nice value that leaves them to ingest and the other requests whenever
         // those want them.
         let limits = PolicyReplay.Limits(rows: window.rows, budget: max(.zero, deadline - clock.now))
         var report: ReplayReport
         do {
             report = try await LowPriority.run {
-                try PolicyReplay.run(events: events, policies: { byNode[$0] ?? .init(current: .empty, candidate: .empty) }, limits: limits)
+                try events.withEvents { recorded throws(PolicyReplayError) in
+                    try PolicyReplay.run(events: recorded, policies: { byNode[$0] ?? .init(current: .empty, candidate: .empty) }, limits: limits)
+                }
             }
         } catch let error as PolicyReplayError {
             throw APIError.unprocessable("the replay could not run", details: [error.description])
         }
         report.incomplete = [readLimit, report.incomplete].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
-        if unreadable > 0 {
-            report.notes.append("\(unreadable) stored decisions could not be read by this server's version and were left out")
+        if events.unreadable > 0 {
+            report.notes.append("\(events.unreadable) stored decisions could not be read by this server's version and were left out")
         }
         return report
     }
 
     /// The newest decisions of `nodeIDs` since `sinceUs`, at most `limit`, and why reading
-    /// stopped early when it did. A page is parsed over every core at nice 10 while the next is
-    /// read.
+    /// stopped early when it did. Pages are parsed in order, each over every core at nice 10,
+    /// while the next are read: the read waits for a parse only when two pages wait already.
     private func policyTestEvents(
         nodeIDs: [String], sinceUs: Int64?, limit: Int, deadline: ContinuousClock.Instant
-    ) async throws -> (events: [DecisionEvent], incomplete: String?, unreadable: Int) {
+    ) async throws -> (events: ReplayEventBuffer, incomplete: String?) {
         let parsed = ReplayEventBuffer(capacity: limit)
         let lanes = ProcessInfo.processInfo.activeProcessorCount
-        @Sendable func parse(_ lines: [String]) async throws {
-            guard !lines.isEmpty else { return }
-            try await LowPriority.run { parsed.parse(lines, lanes: lanes) }
+        var parsing: [Task<Void, any Error>] = []
+        func parseAfterThoseBefore(_ lines: [String]) {
+            let previous = parsing.last
+            parsing.append(Task {
+                try await previous?.value
+                try await LowPriority.run { parsed.parse(lines, lanes: lanes) }
+            })
         }
         var read = 0
         var cursor: Int64?
-        var lines: [String] = []
-        while true {
-            let pending = lines
-            async let previous: Void = parse(pending)
-            let page = try await store.replayLines(nodeIDs: nodeIDs, sinceUs: sinceUs, cursor: cursor, limit: min(Self.policyTestPage, limit - read))
-            try await previous
-            lines = page.lines
-            read += lines.count
-            guard let next = page.nextCursor else { break }
-            if read >= limit {
-                try await parse(lines)
-                return (parsed.taken(), "only the newest \(limit) decisions of the range were read: raise limit or shorten since", parsed.unreadable)
+        var incomplete: String?
+        do {
+            while true {
+                if parsing.count >= 2 { try await parsing.removeFirst().value }
+                let page = try await store.replayLines(nodeIDs: nodeIDs, sinceUs: sinceUs, cursor: cursor, limit: min(Self.policyTestPage, limit - read))
+                read += page.lines.count
+                if !page.lines.isEmpty { parseAfterThoseBefore(page.lines) }
+                guard let next = page.nextCursor else { break }
+                if read >= limit {
+                    incomplete = "only the newest \(limit) decisions of the range were read: raise limit or shorten since"
+                    break
+                }
+                if ContinuousClock.now >= deadline {
+                    incomplete = "the time budget ran out while reading: only the newest \(read) decisions of the range were read"
+                    break
+                }
+                cursor = next
             }
-            if ContinuousClock.now >= deadline {
-                try await parse(lines)
-                let events = parsed.taken()
-                return (events, "the time budget ran out while reading: only the newest \(events.count) decisions of the range were read", parsed.unreadable)
-            }
-            cursor = next
+            for task in parsing { try await task.value }
+        } catch {
+            // No parse outlives the request.
+            for task in parsing { _ = try? await task.value }
+            throw error
         }
-        try await parse(lines)
-        return (parsed.taken(), nil, parsed.unreadable)
+        return (parsed, incomplete)
     }
 }
 

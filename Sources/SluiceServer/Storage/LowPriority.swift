@@ -17,12 +17,18 @@ enum LowPriority {
     /// value, so work spread over every core still gives way to ingest and requests.
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                apply()
-                continuation.resume(with: Result { try body() })
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
+            detach { continuation.resume(with: Result { try body() }) }
         }
+    }
+
+    /// `body` on a new thread at nice 10, not waited for: work whose result no one needs now
+    /// (freeing what a request used, after its answer).
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        let thread = Thread {
+            apply()
+            body()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }

@@ -122,13 +122,20 @@ final class ServerDatabase: Sendable {
 
     /// Runs read-only queries (outside any transaction).
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await readSession { try await body($0.sql) }
+    }
+
+    /// Runs read-only queries (outside any transaction), with the driver's connection too: rows
+    /// read from SQLite's driver directly skip SQLKit's per-row decoding.
+    func readSession<T: Sendable>(_ body: @Sendable (Session) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(_, let readers, _, _, _, let next):
-            return try await body(readers[next.increment() % readers.count].sql())
+            let reader = readers[next.increment() % readers.count]
+            return try await body(Session(sql: reader.sql(), connection: .sqlite(reader), kind: .sqlite))
         case .postgres(let pool, _):
             let connection = try await pool.requestConnection(logger: logger).get()
             defer { pool.releaseConnection(connection, logger: logger) }
-            return try await body(connection.sql())
+            return try await body(Session(sql: connection.sql(), connection: .postgres(connection), kind: .postgres))
         }
     }
 

@@ -108,6 +108,35 @@ import Testing
         #expect(named > 10_000 && named < 20_000)
     }
 
+    /// Lines read one after another share the texts they repeat, and never take one for
+    /// another: texts of one length that differ in a byte, escaped ones, texts of other fields.
+    @Test func linesSharingRecentTextsReadAsTheirOwn() throws {
+        var rng = SplitMix64(seed: 0x5EED)
+        var pool = ["/system.slice/app-1.service", "/system.slice/app-2.service", "/usr/lib/postgresql/15/bin/postgres", "quote\"d/and\\slashed/path", "nul\u{0}in the middle.example", "é/ünïcödé/long/enough/path"]
+        pool += (0..<6).map { _ in Self.text(&rng, upTo: 40) }
+        var recent = RecentStrings()
+        var shared = 0
+        var previous: [String: String] = [:]
+        for _ in 0..<20_000 {
+            var event = Self.event(&rng)
+            event.exe = rng.chance(10) ? nil : rng.pick(pool)
+            event.cgroup = rng.pick(pool)
+            event.exeID = rng.pick(pool)
+            event.dstDomain = rng.chance(20) ? nil : rng.pick(pool)
+            event.node = rng.pick(pool)
+            event.rule = rng.pick(pool)
+            event.policy = rng.pick(pool)
+            let decoded = try DecisionEvent(jsonLine: event.jsonLine, recent: &recent)
+            #expect(decoded == event)
+            // A text read again shares the storage of its last reading.
+            if let cgroup = decoded.cgroup, cgroup.utf8.count > 15, let before = previous[cgroup] {
+                if before.utf8.withContiguousStorageIfAvailable({ $0.baseAddress }) == cgroup.utf8.withContiguousStorageIfAvailable({ $0.baseAddress }) { shared += 1 }
+            }
+            if let cgroup = decoded.cgroup { previous[cgroup] = cgroup }
+        }
+        #expect(shared > 5_000, "repeated texts share storage")
+    }
+
     @Test func encodeOfDecodeIsTheLine() throws {
         var rng = SplitMix64(seed: 0x11E5)
         for _ in 0..<5000 {

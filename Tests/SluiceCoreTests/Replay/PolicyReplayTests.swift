@@ -105,6 +105,31 @@ import Testing
         #expect(report.rows.first?.examples.map(\.node) == ["n1"])
     }
 
+    /// Nodes are counted on lanes of their own and merged in node order: a row several nodes
+    /// share sums their counts and keeps the first examples, rules and reasons in node order,
+    /// however many lanes there are.
+    @Test(arguments: [1, 2, 4])
+    func nodesCountedApartMergeAsOneCount(lanes: Int) throws {
+        var events: [DecisionEvent] = []
+        for round in 0..<2 {
+            for node in ["c", "a", "b"] {
+                events.append(Self.event(Self.curl, to: "192.0.2.1", port: 22, node: node, time: 1_795_276_501_000_000_000 + Int64(round)))
+            }
+        }
+        events.append(Self.event(Self.curl, to: "192.0.2.1", port: 22, node: "b", verdict: .deny, policy: "gone", rule: "r"))
+        events.append(Self.event(Self.curl, to: "192.0.2.9", port: 22, node: "c"))
+        let report = try Self.replay(events, candidate: Self.lockdown, limits: .init(parallelism: lanes))
+        #expect(report.nodes == ["a", "b", "c"])
+        #expect(report.events == 8 && report.newlyDenied == 7 && report.unknown == 1 && report.applicationsNewlyDenied == 1)
+        #expect(report.from == RFC3339.format(1_795_276_501_000_000_000) && report.to == RFC3339.format(1_795_276_501_000_000_001))
+        let shared = try #require(report.rows.first { $0.destination == "192.0.2.1" })
+        #expect(shared.changes == [ReplayChange(from: "allow", to: "deny", count: 6, newlyDenied: true)])
+        #expect(shared.unknown == 1 && shared.unknownReasons.count == 1)
+        #expect(shared.before == ["node-default"] && shared.after == ["lockdown/default"])
+        #expect(shared.examples.map(\.node) == ["a", "a", "b"])
+        #expect(report.rows.first { $0.destination == "192.0.2.9" }?.examples.map(\.node) == ["c"])
+    }
+
     @Test func anExecutableNoEventRanIsNamedAsUnknown() throws {
         let wget = Policies.document("fetch", "subjects: [{executable: /usr/bin/wget}]\ndefault: deny")
         let report = try Self.replay([Self.event(Self.curl, to: "192.0.2.1", port: 443)], candidate: wget)

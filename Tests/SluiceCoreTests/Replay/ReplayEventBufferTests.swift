@@ -29,22 +29,26 @@ import Testing
             }
             buffer.parse(lines, lanes: lanes)
         }
-        let events = buffer.taken()
-        #expect(events.count == expected.count)
-        let same = zip(events, expected).allSatisfy { $0.jsonLine == (try? DecisionEvent(jsonLine: $1))?.jsonLine }
+        let lines = buffer.withEvents { events in events.indices.map { events[$0].jsonLine } }
+        #expect(lines.count == expected.count)
+        let same = zip(lines, expected).allSatisfy { $0 == (try? DecisionEvent(jsonLine: $1))?.jsonLine }
         #expect(same, "every event is its line's, in the lines' order")
         #expect(buffer.unreadable == unreadable)
-        #expect(buffer.taken().isEmpty)
+        buffer.removeAll()
+        #expect(buffer.count == 0)
+        buffer.withEvents { #expect($0.count == 0) }
     }
 
-    @Test func aBufferThatIsNeverTakenFreesWhatItHolds() {
+    @Test func aBufferFreesWhatItHoldsWhetherEmptiedOrNot() {
         weak var held: ReplayEventBuffer?
         do {
             let buffer = ReplayEventBuffer(capacity: 10)
             buffer.parse((0..<30).map(Self.line), lanes: 2)
             held = buffer
-            #expect(buffer.taken().count == 10)
+            #expect(buffer.count == 10)
+            buffer.removeAll()
             buffer.parse((0..<3).map(Self.line), lanes: 2)
+            #expect(buffer.count == 3)
         }
         #expect(held == nil)
     }
