@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import PostgresNIO
 import SluiceCore
 import Synchronization
 
@@ -19,21 +20,19 @@ extension Store {
     /// Rows are taken as the driver yields them, without a list of row objects in between.
     func replayLines(nodeIDs: [String], sinceUs: Int64?, cursor: Int64?, limit: Int) async throws -> (lines: [String], nextCursor: Int64?) {
         guard !nodeIDs.isEmpty, limit > 0 else { return ([], nil) }
-        let plain: SQLQueryString = kind == .sqlite ? "+" : ""
-        var conditions: [SQLQueryString] = [
-            "\(plain)kind = \(bind: EventKind.decision.rawValue)", "\(plain)node_id IN (\(binds: nodeIDs))",
-        ]
-        if let sinceUs { conditions.append("\(plain)time_us >= \(bind: sinceUs)") }
-        if let cursor { conditions.append("id < \(bind: cursor)") }
-        let query: SQLQueryString =
-            "SELECT id, line FROM events \(Store.whereClause(conditions)) ORDER BY id DESC LIMIT \(unsafeRaw: String(limit + 1))"
         let page = ReplayPage(capacity: limit)
+        let logger = database.logger
+        // Through SQLKit each row is decoded by column name and dynamic casts (with SQLite, also
+        // handed to the event loop as a task of its own), which cost more than the database's own
+        // reading of it: the drivers' rows are read directly.
         try await database.readSession { session in
             switch session.connection {
             case .sqlite(let connection):
-                // Through SQLKit each row is a task on the event loop and a decoding by dynamic
-                // casts, which cost more than SQLite's own reading of it: the driver's rows are
-                // read by column on its thread directly.
+                var conditions: [SQLQueryString] = ["+kind = \(bind: EventKind.decision.rawValue)", "+node_id IN (\(binds: nodeIDs))"]
+                if let sinceUs { conditions.append("+time_us >= \(bind: sinceUs)") }
+                if let cursor { conditions.append("id < \(bind: cursor)") }
+                let query: SQLQueryString =
+                    "SELECT id, line FROM events \(Store.whereClause(conditions)) ORDER BY id DESC LIMIT \(unsafeRaw: String(limit + 1))"
                 let (text, binds) = session.sql.serialize(query)
                 let encoder = SQLiteDataEncoder()
                 try await connection.query(text, try binds.map { try encoder.encode($0) }) { row in
@@ -42,8 +41,22 @@ extension Store {
                         return (Int64(id), line)
                     }
                 }
-            case .postgres:
-                try await session.sql.raw(query).run { row in page.add { (try row.int64("id"), try row.string("line")) } }
+            case .postgres(let connection):
+                var binds = PostgresBindings()
+                binds.append(EventKind.decision.rawValue)
+                binds.append(nodeIDs)
+                var text = "SELECT id, line FROM events WHERE kind = $1 AND node_id = ANY($2)"
+                if let sinceUs {
+                    binds.append(sinceUs)
+                    text += " AND time_us >= $\(binds.count)"
+                }
+                if let cursor {
+                    binds.append(cursor)
+                    text += " AND id < $\(binds.count)"
+                }
+                text += " ORDER BY id DESC LIMIT \(limit + 1)"
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger)
+                for try await (id, line) in rows.decode((Int64, String).self) { page.add { (id, line) } }
             }
         }
         return try page.taken(limit: limit)
