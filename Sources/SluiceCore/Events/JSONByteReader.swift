@@ -271,6 +271,9 @@ struct JSONByteReader {
     mutating func readOptionalString(_ field: EventField, recent: inout RecentStrings) throws(EventLineError) -> String? {
         guard try peek() == UInt8(ascii: "\"") else { return try readOptionalString(field) }
         let token = try readString()
+        // A single line's parse keeps nothing, and texts of up to 15 bytes (fewer unescaped) are
+        // inline: neither needs the comparison, nor an escaped text decoded twice.
+        guard recent.keeps, token.end - token.start > 15 else { return try string(token) }
         let reader = self
         return try withBytes(token) { content throws(EventLineError) in try recent.text(field, content) { () throws(EventLineError) in try reader.string(token) } }
     }

@@ -24,12 +24,15 @@ public struct RecentStrings: Sendable {
     /// Keeps nothing and costs nothing: a single line's parse.
     static var none: RecentStrings { RecentStrings(keepingNothing: ()) }
 
+    /// Whether texts are kept at all.
+    var keeps: Bool { !texts.isEmpty }
+
     /// The kept text of `field` whose bytes are `content`, or `make()`'s, kept for next time.
     @inline(__always)
     mutating func text(
         _ field: EventField, _ content: UnsafeBufferPointer<UInt8>, make: () throws(EventLineError) -> String
     ) throws(EventLineError) -> String {
-        guard content.count > 15, !texts.isEmpty else { return try make() }
+        guard content.count > 15, keeps else { return try make() }
         let first = field.rawValue &* Self.perField
         for slot in first..<first &+ Self.perField where Self.same(texts[slot], content) {
             return texts[slot]
