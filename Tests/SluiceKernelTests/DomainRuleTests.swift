@@ -134,15 +134,7 @@ struct DomainRuleTests {
             try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
             try datapath.attach()
 
-            /// `command` in the test cgroup, in a mount namespace with the test's resolv.conf.
-            func client(_ command: String) throws -> ChildProcess.Output {
-                try ChildProcess.run(
-                    "/usr/bin/unshare",
-                    [
-                        "--mount", "--propagation", "private", "/bin/sh", "-c",
-                        "mount --bind \(resolv) /etc/resolv.conf && echo $$ > \(sandbox.cgroupPath)/cgroup.procs && exec \(command)",
-                    ])
-            }
+            func client(_ command: String) throws -> ChildProcess.Output { try sandbox.runWithResolver(resolv, command) }
             let curl = "/usr/bin/curl -s -o /dev/null -w '%{http_code}' --max-time 5"
             #expect(try client("\(curl) http://web.sluice.test:\(port)/").standardOutput == "200")
             let blocked = try client("\(curl) http://blocked.sluice.test:\(port)/")

@@ -117,8 +117,8 @@ enum sluice_counter {
 	SLUICE_COUNTER_DNS_ANSWERS = 9,  /* DNS answers read (a response with a question and answers) */
 	SLUICE_COUNTER_DNS_LEARNED = 10, /* addresses attributed to a name for an application */
 	SLUICE_COUNTER_DNS_REFUSED = 11, /* DNS responses refused as malformed or hostile */
-	SLUICE_COUNTER_DNS_SKIPPED = 12, /* DNS responses not read: split over TCP segments or
-					  * fragmented */
+	SLUICE_COUNTER_DNS_SKIPPED = 12, /* DNS responses not read: over 4 KiB, on a TCP connection
+					  * whose segments arrived out of order, or fragmented */
 	SLUICE_COUNTER_DNS_NEW = 13,     /* attributions that took a new map entry (learned minus
 					  * refreshed): new minus live entries is what the LRU evicted */
 	SLUICE_COUNTER_RATE_LIMITED = 14, /* connects refused by a rate limit (enforced or not) */

@@ -25,7 +25,7 @@ public struct DatapathCounters: Sendable, Hashable, Codable {
     public var dnsLearned: UInt64 = 0
     /// DNS responses refused as malformed or hostile: they attributed nothing.
     public var dnsRefused: UInt64 = 0
-    /// DNS responses not read: split over TCP segments or fragmented.
+    /// DNS responses not read: over 4 KiB, on a TCP connection whose segments arrived out of order, or fragmented.
     public var dnsSkipped: UInt64 = 0
     /// Attributions that took a new map entry; this minus the live entries is what expired or
     /// was evicted.

@@ -120,7 +120,7 @@ enum StatusText {
             line += ", \(held) held of \(capacity), \(counters.dnsNew >= UInt64(held) ? counters.dnsNew - UInt64(held) : 0) evicted"
         }
         if counters.dnsRefused > 0 { line += ", \(counters.dnsRefused) malformed answers refused" }
-        if counters.dnsSkipped > 0 { line += ", \(counters.dnsSkipped) not read (split over TCP segments or fragmented)" }
+        if counters.dnsSkipped > 0 { line += ", \(counters.dnsSkipped) not read (over 4 KiB, TCP segments out of order, or fragmented)" }
         if counters.dnsUntrusted > 0 { line += ", \(counters.dnsUntrusted) not believed (from a network namespace an unprivileged user could make, or a server the socket never asked)" }
         return line
     }
