@@ -77,12 +77,14 @@ class Fleet:
         apps = [('/usr/bin/curl', 'curl', '10.1.2.3', 443, 'allow', 'web'), ('/usr/lib/postgresql/15/bin/postgres', 'postgres', '10.4.0.12', 5432, 'allow', None),
                 ('/usr/bin/apt', 'apt', '10.9.8.7', 80, 'allow', None), ('/usr/sbin/chronyd', 'chronyd', '10.0.0.123', 123, 'allow', None)]
         rng = random.Random(7)
+        # The names the applications looked their destinations up by, as the kernel records them.
+        names = {'/usr/bin/apt': 'deb.debian.org', '/usr/bin/curl': 'api.internal.example'}
         for minute in range(0, 55):
             for index, (exe, comm, dst, port, verdict, name) in enumerate(apps):
                 for _ in range(rng.randint(0, 3) + 2 * (index < 2)):
-                    lines.append(event('web-1', exe, comm, dst, port, verdict, name, minute * 60 + index * 7))
+                    lines.append(event('web-1', exe, comm, dst, port, verdict, name, minute * 60 + index * 7, domain=names.get(exe)))
             if minute % 9 == 0:
-                lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', minute * 60 + 5))
+                lines.append(event('web-1', '/usr/bin/nc', 'nc', '10.66.6.6', 4444, 'deny', 'lockdown', minute * 60 + 5, domain='backdoor.example.net'))
         lines.append(event('web-1', '/usr/bin/python3', 'python3', '10.200.1.9', 8080, 'alert', None, 90, anomaly=True))
         # A sweep by an alerting rule: more alerts than one page holds.
         for index in range(70):

@@ -133,7 +133,10 @@ def check_overview(console, fleet):
     console.find('svg.chart rect.allow')
     console.text_in('main', 'web-1')
     console.text_in('main', '/usr/bin/curl')
-    console.text_in('main', '10.66.6.6:4444')
+    # Alerts and the top domains name what the applications looked up.
+    console.text_in('main', 'backdoor.example.net (10.66.6.6):4444')
+    console.text_in('main', 'Top domains')
+    console.text_in('main', 'deb.debian.org')
     console.shot('02-overview')
 
 
@@ -247,7 +250,7 @@ def check_alert_ack(console, fleet):
     exe.send_keys(Keys.TAB)
     # The deny in the policy with alertOnDeny raised this one.
     console.wait.until(EC.element_to_be_clickable((By.XPATH, "//a[contains(., 'Policy deny')]"))).click()
-    console.text_in('.split', '10.66.6.6:4444')
+    console.text_in('.split', 'backdoor.example.net (10.66.6.6):4444')
     console.visible('#ack-note').send_keys('netcat blocked as intended')
     console.shot('10-alert-details')
     console.click('button[name=acknowledge]')

@@ -8,6 +8,28 @@ import Testing
 @testable import SluiceServer
 
 @Suite struct AlertTests {
+    /// An alert shows the name its destination was looked up by (normalized as events store
+    /// it), in the API, the CLI's and the notifications' text; an unnamed one shows the address.
+    @Test(arguments: Backend.enabled)
+    func anAlertCarriesTheNameItsDestinationWasLookedUpBy(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { _, api in
+            let node = try await api.enroll("web-1")
+            let events = [
+                Fixtures.event(destination: "203.0.113.7", port: 443, verdict: .alert, policy: "saas", rule: "watch", domain: "API.Example.COM."),
+                Fixtures.event(destination: "203.0.113.8", port: 443, verdict: .alert, policy: "saas", rule: "watch"),
+            ]
+            _ = try await api.uploaded(events.map(\.jsonLine), sequence: 0, credential: node.credential)
+            let alerts = Dictionary(uniqueKeysWithValues: try await api.client().listAlerts().ok.body.json.items.map { ($0.destination, $0) })
+            let named = try #require(alerts["203.0.113.7"])
+            #expect(named.domain == "api.example.com")
+            #expect(named.destinationText == "api.example.com (203.0.113.7):443")
+            #expect(Notifier.subject(named).contains("→ api.example.com (203.0.113.7):443 on web-1"))
+            #expect(Notifier.mailBody(named, server: "sluice").contains("destination: api.example.com (203.0.113.7):443"))
+            #expect(alerts["203.0.113.8"]?.domain == nil)
+            #expect(alerts["203.0.113.8"]?.destinationText == "203.0.113.8:443")
+        }
+    }
+
     @Test(arguments: Backend.enabled)
     func alertsAreRaisedAggregatedAndAcknowledged(_ backend: Backend) async throws {
         try await TestServer.with(backend) { server, api in

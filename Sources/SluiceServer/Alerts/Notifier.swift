@@ -150,7 +150,7 @@ final class Notifier: Service, Sendable {
             case .policyDeny: "denied"
             case .anomaly: "anomaly"
             }
-        return "[sluice] \(what): \(alert.exe ?? "unknown executable") → \(alert.destination):\(alert.port) on \(alert.node)"
+        return "[sluice] \(what): \(alert.exe ?? "unknown executable") → \(alert.destinationText) on \(alert.node)"
     }
 
     static func mailBody(_ alert: Components.Schemas.AlertInfo, server: String) -> String {
@@ -159,7 +159,7 @@ final class Notifier: Service, Sendable {
             "kind:        \(alert.kind.rawValue)",
             "node:        \(alert.node) (\(alert.nodeId))",
             "executable:  \(alert.exe ?? "unknown")",
-            "destination: \(alert.destination):\(alert.port)",
+            "destination: \(alert.destinationText)",
             "verdict:     \(alert.verdict.rawValue)",
             "policy:      \(alert.policy ?? "none") / \(alert.rule ?? "")",
             "first seen:  \(RFC3339.format(Micros.from(alert.firstSeen) * 1000))",

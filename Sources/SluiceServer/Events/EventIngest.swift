@@ -148,7 +148,7 @@ final class EventIngest: Sendable {
             let timeUs = event.timeNanoseconds / 1000
             var candidate = AlertCandidate(
                 kind: kind, nodeID: node.id, nodeName: node.name, policy: event.policy, rule: event.rule, exe: event.exe,
-                destination: event.destination.description, port: event.port, verdict: event.verdict, score: event.score?.value, count: 1,
+                destination: event.destination.description, domain: event.dstDomain.map(DomainFilter.normalized), port: event.port, verdict: event.verdict, score: event.score?.value, count: 1,
                 firstUs: timeUs, lastUs: timeUs, sample: line)
             let key = candidate.fingerprint
             if var existing = folded[key] {

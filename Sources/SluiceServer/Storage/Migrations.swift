@@ -17,7 +17,7 @@ struct Migration: Sendable {
 enum Migrations {
     static let all: [Migration] = [
         initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds, hourlyRollups,
-        partitionedEvents, dailyDestinationRollups,
+        partitionedEvents, dailyDestinationRollups, alertDomains,
     ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
@@ -498,6 +498,12 @@ enum Migrations {
             FROM event_rollups_hourly GROUP BY kind, dst_key, dst_port, dst_domain, hour / 24
             """,
         ]
+    }
+
+    /// The name the alert's first event was looked up by (`DomainFilter.normalized`); NULL where
+    /// the node did not know it, and on every alert raised before.
+    static let alertDomains = Migration(version: 14, name: "the looked-up name of an alert's destination") { _ in
+        ["ALTER TABLE alerts ADD COLUMN domain TEXT"]
     }
 
     /// A rollup table: counts per `time` (minute or hour), node, kind, executable, verdict, and

@@ -13,6 +13,8 @@ struct AlertCandidate: Sendable {
     var rule: String?
     var exe: String?
     var destination: String
+    /// The name the destination was looked up by, where the node knew it.
+    var domain: String?
     var port: UInt16
     var verdict: RuleAction
     var score: Double?
@@ -65,7 +67,7 @@ extension Components.Schemas.AlertInfo {
             id: Int(try row.int64("id")), kind: .init(rawValue: try row.string("kind")) ?? .alertRule,
             state: .init(rawValue: try row.string("state")) ?? .open, nodeId: try row.string("node_id"),
             node: try row.string("node_name"), policy: try row.optionalString("policy"), rule: try row.optionalString("rule"),
-            exe: try row.optionalString("exe"), destination: try row.string("destination"), port: Int(UInt16(clamping: try row.int64("port"))),
+            exe: try row.optionalString("exe"), destination: try row.string("destination"), domain: try row.optionalString("domain"), port: Int(UInt16(clamping: try row.int64("port"))),
             verdict: .init(rawValue: try row.string("verdict")) ?? .alert, score: try row.optionalDouble("score"),
             count: Int(try row.int64("count")), firstSeen: Micros.date(try row.int64("first_us")), lastSeen: Micros.date(try row.int64("last_us")),
             acknowledgedBy: try row.optionalString("acknowledged_by"), acknowledged: Micros.date(try row.optionalInt64("acknowledged_us")),
@@ -101,10 +103,10 @@ extension Store {
         }
         let row = try await session.sql.raw(
             """
-            INSERT INTO alerts (fingerprint, kind, state, node_id, node_name, policy, rule, exe, destination, port, verdict, score, count,
+            INSERT INTO alerts (fingerprint, kind, state, node_id, node_name, policy, rule, exe, destination, domain, port, verdict, score, count,
             first_us, last_us, sample)
             VALUES (\(bind: fingerprint), \(bind: candidate.kind.rawValue), 'open', \(bind: candidate.nodeID), \(bind: candidate.nodeName),
-            \(bind: candidate.policy), \(bind: candidate.rule), \(bind: candidate.exe), \(bind: candidate.destination),
+            \(bind: candidate.policy), \(bind: candidate.rule), \(bind: candidate.exe), \(bind: candidate.destination), \(bind: candidate.domain),
             \(bind: Int64(candidate.port)), \(bind: candidate.verdict.rawValue), \(bind: candidate.score), \(bind: Int64(candidate.count)),
             \(bind: candidate.firstUs), \(bind: candidate.lastUs), \(bind: candidate.sample)) RETURNING *
             """

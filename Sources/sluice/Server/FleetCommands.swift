@@ -138,12 +138,12 @@ struct AlertsCommand: AsyncParsableCommand {
         func run() async throws {
             let query = Operations.ListAlerts.Input.Query(state: state, limit: limit)
             let page = try await server.call { try await $0.listAlerts(query: query).ok.body.json }
-            print(Terminal.paint([Terminal.fit("ID", 6), Terminal.fit("LAST SEEN", 19), Terminal.fit("STATE", 13), Terminal.fit("KIND", 11), Terminal.fit("NODE", 16), Terminal.fit("EXE", 26), Terminal.fit("DESTINATION", 24), Terminal.fit("COUNT", 6), "POLICY/RULE"].joined(separator: " "), .bold))
+            print(Terminal.paint([Terminal.fit("ID", 6), Terminal.fit("LAST SEEN", 19), Terminal.fit("STATE", 13), Terminal.fit("KIND", 11), Terminal.fit("NODE", 16), Terminal.fit("EXE", 26), Terminal.fit("DESTINATION", 40), Terminal.fit("COUNT", 6), "POLICY/RULE"].joined(separator: " "), .bold))
             for alert in page.items {
                 print([
                     Terminal.fit(String(alert.id), 6), Terminal.fit(Terminal.when(alert.lastSeen), 19), Terminal.fit(alert.state.rawValue, 13), Terminal.fit(alert.kind.rawValue, 11),
                     Terminal.fit(alert.node, 16), Terminal.fit(alert.exe ?? "?", 26, keepEnd: true),
-                    Terminal.fit("\(alert.destination):\(alert.port)", 24), Terminal.fit(String(alert.count), 6),
+                    Terminal.fit(alert.destinationText, 40), Terminal.fit(String(alert.count), 6),
                     [alert.policy, alert.rule].compactMap { $0 }.joined(separator: "/"),
                 ].joined(separator: " "))
             }

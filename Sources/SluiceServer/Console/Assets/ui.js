@@ -144,3 +144,8 @@ export function shortExe(path) {
   const parts = path.split('/');
   return parts[parts.length - 1] || path;
 }
+
+// An alert's destination: the name the node looked it up by, where it knew it, then the address.
+export function alertDestination(a) {
+  return a.domain ? `${a.domain} (${a.destination}):${a.port}` : `${a.destination}:${a.port}`;
+}

@@ -1,6 +1,6 @@
 // Alerts: the list with filters and paging, bulk acknowledgement, one alert with the events around it, silences.
 import * as api from '../api.js';
-import { h, mount, panel, table, badge, ago, when, timeOfDay, empty, errorBanner, banner, action, field, select, verdict, shortExe, number } from '../ui.js';
+import { h, mount, panel, table, badge, ago, when, timeOfDay, empty, errorBanner, banner, action, field, select, verdict, shortExe, alertDestination, number } from '../ui.js';
 
 const kinds = { policy_deny: 'Policy deny', alert_rule: 'Alert rule', anomaly: 'Anomaly' };
 
@@ -61,7 +61,7 @@ export async function alertsPage(main, { args, session, navigate }) {
     }, { name: 'acknowledge-selected', onError: (e) => mount(status, errorBanner(e)) }) : null;
     const columns = [
       { title: 'Alert', cell: (a) => h('a', { href: `#/alerts/${a.id}` }, kinds[a.kind] || a.kind, h('span.sub', `#${a.id} · ${a.node}`)) },
-      { title: 'What', cell: (a) => h('span', verdict(a.verdict), ' ', shortExe(a.exe), ' → ', h('code', `${a.destination}:${a.port}`)) },
+      { title: 'What', cell: (a) => h('span', verdict(a.verdict), ' ', shortExe(a.exe), ' → ', h('code', alertDestination(a))) },
       { title: 'Count', class: 'num', cell: (a) => number(a.count) },
       { title: 'State', cell: (a) => badge(a.state) },
       { title: 'Last seen', cell: (a) => ago(a.last_seen) },
@@ -127,7 +127,7 @@ export async function alertsPage(main, { args, session, navigate }) {
           h('dt', 'Node'), h('dd', h('a', { href: `#/nodes/${encodeURIComponent(alert.node_id)}` }, alert.node)),
           h('dt', 'Verdict'), h('dd', verdict(alert.verdict)),
           h('dt', 'Executable'), h('dd.mono', alert.exe || '(unknown)'),
-          h('dt', 'Destination'), h('dd.mono', `${alert.destination}:${alert.port}`),
+          h('dt', 'Destination'), h('dd.mono', alertDestination(alert)),
           alert.policy ? [h('dt', 'Policy'), h('dd', `${alert.policy}${alert.rule ? ' / ' + alert.rule : ''}`)] : null,
           alert.score != null ? [h('dt', 'Anomaly score'), h('dd', alert.score.toFixed(1))] : null,
           h('dt', 'Occurrences'), h('dd', `${number(alert.count)} between `, when(alert.first_seen), ' and ', when(alert.last_seen))),

@@ -1,7 +1,7 @@
 // Applications: the busiest executables across nodes, and a page per application with its
 // decisions over time, destinations and names, traffic, alerts and learned rules.
 import * as api from '../api.js';
-import { h, mount, panel, table, badge, ago, empty, errorBanner, field, select, number, verdict, shortExe } from '../ui.js';
+import { h, mount, panel, table, badge, ago, empty, errorBanner, field, select, number, verdict, shortExe, alertDestination } from '../ui.js';
 import { verdictChart, bytesLines } from '../charts.js';
 import { stat, topTable, talkersTable, bytes } from './top.js';
 
@@ -71,7 +71,7 @@ async function detail(exe, span, bucket, text) {
       panel('Traffic by destination', talkersTable(traffic, 'Destination', (key) => h('code', key))),
       panel(['Alerts', h('span.aside', 'most recently seen first')], table([
         { title: 'Alert', cell: (a) => h('a', { href: `#/alerts/${a.id}` }, `#${a.id}`, h('span.sub', a.node)) },
-        { title: 'What', cell: (a) => h('span', verdict(a.verdict), ' → ', h('code', `${a.destination}:${a.port}`)) },
+        { title: 'What', cell: (a) => h('span', verdict(a.verdict), ' → ', h('code', alertDestination(a))) },
         { title: 'State', cell: (a) => badge(a.state) },
         { title: 'Last seen', cell: (a) => ago(a.last_seen) },
       ], alerts.items, { emptyState: empty('No alerts for this application') })),

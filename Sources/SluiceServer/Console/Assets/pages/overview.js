@@ -1,6 +1,6 @@
-// Overview: fleet health and rollout, decisions per minute, top applications and destinations, open alerts.
+// Overview: fleet health and rollout, decisions per minute, top applications, destinations and names, open alerts.
 import * as api from '../api.js';
-import { h, mount, panel, table, badge, ago, number, empty, errorBanner, verdict, shortExe } from '../ui.js';
+import { h, mount, panel, table, badge, ago, number, empty, errorBanner, verdict, shortExe, alertDestination } from '../ui.js';
 import { verdictChart } from '../charts.js';
 import { stat, topTable } from './top.js';
 import { applicationLink } from './applications.js';
@@ -8,10 +8,10 @@ import { applicationLink } from './applications.js';
 export async function overviewPage(main) {
   mount(main, h('div.page-head', h('h1', 'Overview'), h('span.muted', 'the last hour')), h('p.muted.loading', 'Loading…'));
   const load = async () => {
-    const [nodes, rollout, timeline, apps, destinations, alerts] = await Promise.all([
+    const [nodes, rollout, timeline, apps, destinations, domains, alerts] = await Promise.all([
       api.get('/nodes'), api.get('/rollout'), api.get('/stats/timeline', { from: '1h', bucket: 60 }),
       api.get('/stats/top', { by: 'exe', from: '1h', limit: 8 }), api.get('/stats/top', { by: 'dst', from: '1h', limit: 8 }),
-      api.get('/alerts', { state: 'open', limit: 8 }),
+      api.get('/stats/top', { by: 'domain', from: '1h', limit: 8 }), api.get('/alerts', { state: 'open', limit: 8 }),
     ]);
     const totals = timeline.buckets.reduce((sum, b) => ({ allow: sum.allow + b.allow, alert: sum.alert + b.alert, deny: sum.deny + b.deny }), { allow: 0, alert: 0, deny: 0 });
     const healthy = nodes.filter((n) => !n.stale && n.rollout === 'applied').length;
@@ -29,7 +29,9 @@ export async function overviewPage(main) {
         panel(['Nodes', h('a.aside', { href: '#/nodes' }, 'all nodes')], nodeTable(nodes)),
         panel(['Open alerts', h('a.aside', { href: '#/alerts' }, 'all alerts')], alertTable(alerts.items)),
         panel(['Top applications', h('a.aside', { href: '#/apps' }, 'all applications')], topTable(apps, 'Application', applicationLink, { emptyText: 'No traffic in the last hour' })),
-        panel('Top destinations', topTable(destinations, 'Destination', (key) => h('code', key), { emptyText: 'No traffic in the last hour' }))));
+        panel('Top destinations', topTable(destinations, 'Destination', (key) => h('code', key), { emptyText: 'No traffic in the last hour' })),
+        panel(['Top domains', h('span.aside', 'the names applications looked up')],
+          topTable(domains, 'Domain', (key) => h('code', key), { emptyText: 'No traffic in the last hour' }))));
   };
   try { await load(); } catch (error) { mount(main, h('div.page-head', h('h1', 'Overview')), errorBanner(error)); }
   const timer = setInterval(() => load().catch(() => {}), 30000);
@@ -58,7 +60,7 @@ function nodeTable(nodes) {
 function alertTable(alerts) {
   return table([
     { title: 'Alert', cell: (a) => h('span', h('a', { href: `#/alerts/${a.id}` }, a.kind.replace('_', ' ')), h('span.sub', a.node)) },
-    { title: 'What', cell: (a) => h('span', verdict(a.verdict), ' ', shortExe(a.exe), ' → ', h('code', `${a.destination}:${a.port}`)) },
+    { title: 'What', cell: (a) => h('span', verdict(a.verdict), ' ', shortExe(a.exe), ' → ', h('code', alertDestination(a))) },
     { title: 'Last', cell: (a) => ago(a.last_seen) },
   ], alerts, { emptyState: empty('No open alerts', 'Denies in alerting policies and anomalies show up here.') });
 }
