@@ -78,7 +78,7 @@ extension ApplicationBaseline {
         let periodic = rhythm.outcome(at: rhythmEntry, time: time, youngHorizon: parameters.youngNanoseconds)
         let lateAndYoung = lateArrival && time - firstSeen < parameters.newApplicationNanoseconds
 
-        var parts = InlineArray<14, Float>(repeating: 0)
+        var parts = InlineArray<15, Float>(repeating: 0)
         func put(_ feature: Feature, _ bits: Double) {
             parts[feature.rawValue] = Float(min(feature.cap, bits) * feature.weight)
         }
@@ -99,6 +99,8 @@ extension ApplicationBaseline {
             destination.tailSurprisal(
                 from: destinationClass, block: scope, width: DestinationClass.count, node: node.destination, prior: prior))
         put(.service, service.tailSurprisal(from: serviceClass, node: node.service, prior: prior))
+        // A domain new to the application, named like no people would name it.
+        if domainCount == 0 && observation.generatedName > 0 { put(.generatedName, Double(observation.generatedName)) }
         if pairingOutcome == 1 { put(.pairing, pairing.surprisal(1, node: node.pairing, prior: prior)) }
         if verdictOutcome == 1 || verdictOutcome == 2 {
             put(.verdict, verdict.surprisal(verdictOutcome, node: node.verdict, prior: prior))

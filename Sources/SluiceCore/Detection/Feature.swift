@@ -45,9 +45,12 @@ public enum Feature: Int, Sendable, Hashable, CaseIterable, CustomStringConverti
     /// CUSUM (see `StormStatistic`). One busy window is the burst features' business; this one
     /// carries a storm that lasts, such as a new program's flood or scan from its first second.
     case storm
+    /// A registrable domain new to the application whose label looks drawn at random rather than
+    /// named by people (`GeneratedName`): what domain-generation algorithms make.
+    case generatedName
 
     /// The number of features.
-    public static let count = 14
+    public static let count = 15
     /// The largest contribution one feature can make, in bits: 16 for the familiarity, rhythm and
     /// hour features; 24 for the rate features, whose contribution is already bounded by 4 bits
     /// per doubling over the application's usual level, so only a sixty-fold excess reaches it (and
@@ -77,6 +80,7 @@ public enum Feature: Int, Sendable, Hashable, CaseIterable, CustomStringConverti
         case .newApplication: return "new-application"
         case .novelInternalRate: return "novel-internal-rate"
         case .storm: return "storm"
+        case .generatedName: return "generated-name"
         }
     }
 

@@ -13,6 +13,9 @@ public struct Observation: Sendable, Hashable {
     /// destination (`RegistrableDomain.fingerprint`), 0 when no name is known: a new address
     /// under a domain the application uses is no news, a new domain is.
     public var domain: UInt64
+    /// How machine-generated that registrable domain's label looks, in bits past what naming by
+    /// people explains (`GeneratedName`); 0 for none.
+    public var generatedName: Float
 
     public init(
         time: Int64, app: AppKey, destination: IPAddress, port: UInt16, transport: TransportProtocol = .any,
@@ -24,7 +27,9 @@ public struct Observation: Sendable, Hashable {
         self.port = port
         self.transport = transport
         self.verdict = verdict
-        self.domain = RegistrableDomain.fingerprint(domain)
+        let registrable = domain.flatMap(RegistrableDomain.of)
+        self.domain = RegistrableDomain.fingerprint(registrable: registrable)
+        self.generatedName = registrable.map { GeneratedName.bits(registrable: $0) } ?? 0
     }
 
     /// The observation of one decision event.

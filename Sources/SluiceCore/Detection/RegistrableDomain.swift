@@ -38,7 +38,12 @@ enum RegistrableDomain {
 
     /// FNV-1a of the registrable domain's bytes; 0 when there is none (the detector's "no name").
     static func fingerprint(_ name: String?) -> UInt64 {
-        guard let name, let domain = of(name) else { return 0 }
+        fingerprint(registrable: name.flatMap(of))
+    }
+
+    /// FNV-1a of a registrable domain `of` gave; 0 for none.
+    static func fingerprint(registrable domain: Substring?) -> UInt64 {
+        guard let domain else { return 0 }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in domain.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         return hash | 1

@@ -13,11 +13,11 @@ public struct Score: Sendable {
     /// The application was still in its warm-up: it was held to the cold-start bar (the floor, or 8 bits
     /// over it for a late arrival).
     public let warmingUp: Bool
-    let parts: InlineArray<14, Float>
+    let parts: InlineArray<15, Float>
     let context: ScoreContext
 
     init(
-        value: Double, threshold: Double, isAnomaly: Bool, warmingUp: Bool, parts: InlineArray<14, Float>,
+        value: Double, threshold: Double, isAnomaly: Bool, warmingUp: Bool, parts: InlineArray<15, Float>,
         context: ScoreContext
     ) {
         self.value = value
@@ -152,6 +152,8 @@ struct ScoreContext: Sendable {
             return "activity at \(hour < 10 ? "0" : "")\(hour):00 UTC is unusual for this app"
         case .newApplication:
             return "application first seen \(applicationAgeSeconds / 60) minutes ago, new on this node"
+        case .generatedName:
+            return "a domain new to this app whose name looks machine-generated"
         }
     }
 }
