@@ -71,8 +71,9 @@ let package = Package(
             dependencies: ["sluice-embed-bpf"],
             path: "Tools/EmbedBPFPlugin"
         ),
-        // Embeds the web console's files (Sources/SluiceServer/Console/Assets) in SluiceServer and the
-        // OpenAPI document (Sources/SluiceAPI/openapi.yaml) in SluiceAPI.
+        // Embeds the web console's files (Sources/SluiceServer/Console/Assets) in SluiceServer, the
+        // OpenAPI document (Sources/SluiceAPI/openapi.yaml) in SluiceAPI and the Public Suffix List
+        // (Tools/Models/public_suffix_list.dat) in SluiceCore.
         .executableTarget(name: "sluice-embed-assets", path: "Tools/EmbedAssets"),
         .plugin(
             name: "EmbedAssetsPlugin",
@@ -89,7 +90,8 @@ let package = Package(
         // The pure domain: policy model, parser, validator, compiler, precedence, events.
         .target(
             name: "SluiceCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            plugins: ["EmbedAssetsPlugin"]
         ),
         // The HTTP API: types, server interface and client generated from Sources/SluiceAPI/openapi.yaml.
         .target(

@@ -12,6 +12,12 @@ struct EmbedAssetsPlugin: BuildToolPlugin {
         let console = target.directoryURL.appending(path: "Console/Assets")
         let document = target.directoryURL.appending(path: "openapi.yaml")
         var commands: [Command] = []
+        // The Public Suffix List for the detector's registrable domains (a copy of Debian's
+        // publicsuffix package, refreshed by hand: see Tools/Models/README.md).
+        if target.name == "SluiceCore" {
+            let list = context.package.directoryURL.appending(path: "Tools/Models/public_suffix_list.dat")
+            commands.append(embed(list, as: "EmbeddedPublicSuffixList", what: "the Public Suffix List", tool: tool, context: context))
+        }
         if FileManager.default.fileExists(atPath: console.path) {
             commands.append(embed(console, as: "EmbeddedConsoleAssets", what: "the web console", tool: tool, context: context))
         }
@@ -23,7 +29,7 @@ struct EmbedAssetsPlugin: BuildToolPlugin {
 
     /// One generated file holding every file of `folder` (or the one file it names), as the enum `name`.
     private func embed(_ folder: URL, as name: String, what: String, tool: URL, context: PluginContext) -> Command {
-        var inputs: [URL] = folder.pathExtension == "yaml" ? [folder] : []
+        var inputs: [URL] = ["yaml", "dat"].contains(folder.pathExtension) ? [folder] : []
         if let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) {
             for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
                 inputs.append(url)

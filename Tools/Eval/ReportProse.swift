@@ -28,11 +28,10 @@ enum ReportProse {
         | new-application | the node's share of events from applications that appeared after its first day | anything a newly appeared executable does in its first day |
         | generated-name | the registrable domain's first label (of the event's `dst_domain`): the log-likelihood ratio of its letters drawn uniformly at random against a letter-bigram model of English words (Debian's wamerican list), over its runs of three letters or more, less an allowance of 16 bits; labels of fewer than eight such letters, punycode and shared-hosting labels are not judged (`GeneratedName`) | a first contact with a domain named like a domain-generation algorithm names its domains (`xkqzjvbwpmtr.com`), not like people do |
 
-        Registrable domains come from a rule built into the detector, not from the Public Suffix List
-        (which changes monthly and which CI machines need not have): the last two labels of the name,
-        or the last three under a two-letter country code's registry label (`co.uk`, `com.au`) or a
-        dozen shared-hosting suffixes whose subdomains have different owners (`github.io`,
-        `cloudfront.net`); see `RegistrableDomain`.
+        Registrable domains come from the Public Suffix List, a copy of Debian's `publicsuffix` package
+        built into the binary (`Tools/Models/public_suffix_list.dat`; wildcard and exception rules, and
+        the default rule for an unlisted last label), so that `example.co.uk`, `city.kawasaki.jp` and
+        each `alice.github.io` are one owner each; see `RegistrableDomain`.
 
         The generated-name feature's two constants were set before it met any capture, from a list of
         150 well-known service labels written down by hand (`GeneratedNameTests.madeByPeople`) and from

@@ -10,8 +10,8 @@
 /// 150 well-known service labels none of eight letters or more exceeded 11 bits, while random
 /// labels of twelve letters score 28 bits at the median (both chosen before the detector met any
 /// capture; see docs/detection.md). Not judged: internationalized labels (`xn--`), and labels
-/// under shared-hosting suffixes (`RegistrableDomain.sharedSuffixes`), which the hosts hand out
-/// at random themselves (CloudFront's `d2hfqfqn3cqd8y.cloudfront.net`).
+/// under the Public Suffix List's private suffixes, which their companies may hand out at random
+/// themselves (CloudFront's `d2hfqfqn3cqd8y.cloudfront.net`).
 enum GeneratedName {
     /// Bits a label may score and still be a name people made.
     static let allowance: Double = 16
@@ -19,10 +19,16 @@ enum GeneratedName {
     static let shortest = 8
 
     /// The bits past the allowance for the first label of a registrable domain
-    /// (`RegistrableDomain.of`, lower case); 0 for a label people could have made.
-    static func bits(registrable domain: Substring) -> Float {
-        let label = domain.prefix { $0 != "." }
-        guard !label.hasPrefix("xn--"), !RegistrableDomain.sharedSuffixes.contains(domain.dropFirst(label.count + 1)) else { return 0 }
+    /// (`RegistrableDomain.split`); 0 for a label people could have made, or under a private suffix.
+    static func bits(registrable domain: Substring, privateSuffix: Bool = false) -> Float {
+        guard !privateSuffix else { return 0 }
+        return Array(domain.utf8.prefix { $0 != UInt8(ascii: ".") }).withUnsafeBufferPointer { bits(label: $0) }
+    }
+
+    /// The bits past the allowance for one label's bytes (ASCII letters in any case).
+    static func bits(label: UnsafeBufferPointer<UInt8>) -> Float {
+        if label.count >= 4 && (label[0] | 0x20) == UInt8(ascii: "x") && (label[1] | 0x20) == UInt8(ascii: "n")
+            && label[2] == UInt8(ascii: "-") && label[3] == UInt8(ascii: "-") { return 0 }
         var evidence = 0.0
         var letters = 0
         // The run in progress: its evidence joins the label's once it is three letters or more.
@@ -38,7 +44,7 @@ enum GeneratedName {
             runLength = 0
             previous = 0
         }
-        for byte in label.utf8 {
+        for byte in label {
             let lower = byte | 0x20  // ASCII letters to lower case; other bytes fail the test below
             guard lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z") else {
                 close()

@@ -44,7 +44,7 @@ import Testing
         #expect(scores.allSatisfy { $0.contribution(of: .newApplication) == 0 })
     }
 
-    @Test func registrableDomainsFollowTheEmbeddedSuffixRule() {
+    @Test func registrableDomainsFollowThePublicSuffixList() {
         #expect(RegistrableDomain.of("cdn.eu.Example.com.") == "example.com")
         #expect(RegistrableDomain.of("www.bbc.co.uk") == "bbc.co.uk")
         #expect(RegistrableDomain.of("a.b.example.com.au") == "example.com.au")
@@ -52,6 +52,22 @@ import Testing
         #expect(RegistrableDomain.of("d111.cloudfront.net") == "d111.cloudfront.net")
         #expect(RegistrableDomain.of("example.org") == "example.org")
         #expect(RegistrableDomain.of("localhost") == "localhost")
+        // Suffixes a rule of thumb gets wrong: longer registries, wildcards and their exceptions,
+        // private suffixes, an unlisted last label.
+        #expect(RegistrableDomain.of("a.b.city.kawasaki.jp") == "city.kawasaki.jp")
+        #expect(RegistrableDomain.of("www.city.kawasaki.jp") == "city.kawasaki.jp")
+        #expect(RegistrableDomain.of("x.y.kawasaki.jp") == "x.y.kawasaki.jp")
+        #expect(RegistrableDomain.of("shop.example.s3.amazonaws.com") == "example.s3.amazonaws.com")
+        #expect(RegistrableDomain.of("host.corp.internal") == "corp.internal")
+        #expect(RegistrableDomain.of("co.uk") == "co.uk")
+        #expect(RegistrableDomain.split("api.example.com")?.privateSuffix == false)
+        #expect(RegistrableDomain.split("alice.github.io")?.privateSuffix == true)
+        // The list's own syntax, read from text.
+        let list = PublicSuffixList(text: "// ===BEGIN ICANN DOMAINS===\nck\n*.ck\n!www.ck\n// ===BEGIN PRIVATE DOMAINS===\nhosted.ck\n")
+        #expect(RegistrableDomain.split("a.b.ck", list: list)?.domain == "a.b.ck")
+        #expect(RegistrableDomain.split("a.www.ck", list: list)?.domain == "www.ck")
+        #expect(RegistrableDomain.split("x.hosted.ck", list: list)?.domain == "x.hosted.ck")
+        #expect(RegistrableDomain.split("x.hosted.ck", list: list)?.privateSuffix == true)
         #expect(RegistrableDomain.of("") == nil)
         #expect(RegistrableDomain.fingerprint("img.example.com") == RegistrableDomain.fingerprint("static.example.com"))
         #expect(RegistrableDomain.fingerprint("example.com") != RegistrableDomain.fingerprint("example.net"))
