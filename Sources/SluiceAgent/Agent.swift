@@ -36,7 +36,8 @@ public struct Agent: Sendable {
             tamperLog.setProtected(true)
         }
         let hub = DecisionEventHub(recentLimit: configuration.recentEvents)
-        let scoring = ScoringService(configuration: configuration.detector, snapshotPath: state.detectorSnapshotPath, logger: logger)
+        let scoring = ScoringService(
+            configuration: configuration.detector, snapshotPath: state.detectorSnapshotPath, volumesPath: state.volumeSnapshotPath, logger: logger)
         let learner = RuleLearner(controller: controller, scoring: scoring, configuration: configuration, logger: logger, metrics: metrics)
         let intel = IntelLayer(controller: controller, path: state.intelPath, metrics: metrics, logger: logger)
         let pipeline = EventPipeline(

@@ -45,6 +45,8 @@ public struct StateLayout: Sendable, Hashable {
     public var intelPath: String { "\(directory)/intel.json" }
     /// The anomaly detector's baselines (a versioned binary snapshot).
     public var detectorSnapshotPath: String { "\(directory)/baselines.bin" }
+    /// Each application's upload habit (`VolumeTable`, a versioned binary snapshot).
+    public var volumeSnapshotPath: String { "\(directory)/volumes.bin" }
 
     /// FNV-1a, 32 bits, as hex: stable across runs and machines.
     static func shortHash(_ text: String) -> String {

@@ -7,19 +7,28 @@ import SluiceCore
 /// baselines across restarts in the state folder (versioned snapshot).
 public actor ScoringService {
     private var detector: AnomalyDetector
-    /// Bytes sent per finished connection, per application: uploads far above habit. Kept in
-    /// memory only (it starts afresh with the agent, and warms up in 20 connections).
-    private var volumes: [AppKey: VolumeBaseline] = [:]
-    /// At most this many applications' volume habits; the oldest are dropped beyond it.
-    private static let volumeApplications = 10_000
+    /// Bytes sent per finished connection, per application: uploads far above habit; saved
+    /// beside the baselines (`volumesPath`).
+    private var volumes = VolumeTable()
     private var allowlist = AllowlistLearner(minimumCount: 1)
     private let snapshotPath: String
+    private let volumesPath: String
     private let logger: Logger
     private var dirty = false
 
-    public init(configuration: DetectorConfiguration, snapshotPath: String, logger: Logger) {
+    public init(configuration: DetectorConfiguration, snapshotPath: String, volumesPath: String, logger: Logger) {
         self.snapshotPath = snapshotPath
+        self.volumesPath = volumesPath
         self.logger = logger
+        if let bytes = FileManager.default.contents(atPath: volumesPath) {
+            do {
+                let restored = try VolumeTable(snapshot: [UInt8](bytes))
+                volumes = restored
+                logger.info("volume habits restored", metadata: ["detector.volume_applications": "\(restored.count)"])
+            } catch {
+                logger.warning("saved volume habits unusable; starting fresh", metadata: ["error": "\(error)", "detector.volumes": "\(volumesPath)"])
+            }
+        }
         if let bytes = FileManager.default.contents(atPath: snapshotPath) {
             do {
                 let restored = try AnomalyDetector(snapshot: [UInt8](bytes))
@@ -69,10 +78,7 @@ public actor ScoringService {
     }
 
     private func observeVolume(app: AppKey, sent: UInt64, received: UInt64) -> VolumeFinding? {
-        if volumes[app] == nil, volumes.count >= Self.volumeApplications, let dropped = volumes.keys.first {
-            volumes[dropped] = nil
-        }
-        return volumes[app, default: VolumeBaseline()].observe(sent: sent, received: received)
+        volumes.observe(app: app, sent: sent, received: received)
     }
 
     /// Writes a volume finding into its flow record.
@@ -103,11 +109,13 @@ public actor ScoringService {
     public var applicationCount: Int { detector.applicationCount }
     public var memoryFootprint: Int { detector.memoryFootprint }
 
-    /// Writes the baselines if they changed (atomically: a crash never leaves half a file).
+    /// Writes the baselines and volume habits if they changed (atomically: a crash never leaves
+    /// half a file).
     public func save() {
         guard dirty else { return }
         do {
             try Data(detector.snapshot()).write(to: URL(fileURLWithPath: snapshotPath), options: .atomic)
+            try Data(volumes.snapshot()).write(to: URL(fileURLWithPath: volumesPath), options: .atomic)
             dirty = false
         } catch {
             logger.warning("could not save baselines", metadata: ["error": "\(error)"])

@@ -9,8 +9,7 @@ extension AnomalyDetector {
     /// application (least recently seen first) with its key and baseline; integers little-endian.
     public func snapshot() -> [UInt8] {
         var writer = SnapshotWriter()
-        for byte in Self.snapshotMarker { writer.write(byte) }
-        writer.write(Self.snapshotFormatVersion)
+        writer.writeHeader(marker: Self.snapshotMarker, version: Self.snapshotFormatVersion)
         writer.write(configuration.seed)
         writer.write(UInt32(clamping: configuration.maximumApplications))
         writer.write(UInt32(clamping: configuration.warmUpEvents))
@@ -41,13 +40,7 @@ extension AnomalyDetector {
     ///   read, `.notASnapshot`, `.truncated` or `.corrupt` for damaged bytes.
     public init(snapshot bytes: [UInt8]) throws(DetectorSnapshotError) {
         var reader = SnapshotReader(bytes)
-        for byte in Self.snapshotMarker {
-            guard let read = try? reader.read(UInt8.self), read == byte else { throw .notASnapshot }
-        }
-        let version = try reader.read(UInt16.self)
-        guard version == Self.snapshotFormatVersion else {
-            throw .unsupportedVersion(found: version, supported: Self.snapshotFormatVersion)
-        }
+        try reader.readHeader(marker: Self.snapshotMarker, version: Self.snapshotFormatVersion)
         let seed: UInt64 = try reader.read()
         let maximumApplications = Int(try reader.read(UInt32.self))
         let warmUpEvents = Int(try reader.read(UInt32.self))

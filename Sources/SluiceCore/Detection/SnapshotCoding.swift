@@ -9,6 +9,12 @@ struct SnapshotWriter {
         withUnsafeBytes(of: &little) { bytes.append(contentsOf: $0) }
     }
 
+    /// A snapshot's first bytes: its marker and format version.
+    mutating func writeHeader(marker: [UInt8], version: UInt16) {
+        bytes.append(contentsOf: marker)
+        write(version)
+    }
+
     mutating func write(_ value: Float) { write(value.bitPattern) }
     mutating func write(_ value: Double) { write(value.bitPattern) }
     mutating func write(_ value: Bool) { write(UInt8(value ? 1 : 0)) }
@@ -46,6 +52,15 @@ struct SnapshotReader {
             value = value << 8 | T(truncatingIfNeeded: bytes[start + index])
         }
         return value
+    }
+
+    /// Checks a snapshot's marker and format version (`SnapshotWriter.writeHeader`).
+    mutating func readHeader(marker: [UInt8], version supported: UInt16) throws(DetectorSnapshotError) {
+        for byte in marker {
+            guard let read = try? read(UInt8.self), read == byte else { throw .notASnapshot }
+        }
+        let version = try read(UInt16.self)
+        guard version == supported else { throw .unsupportedVersion(found: version, supported: supported) }
     }
 
     mutating func readFloat() throws(DetectorSnapshotError) -> Float { Float(bitPattern: try read(UInt32.self)) }

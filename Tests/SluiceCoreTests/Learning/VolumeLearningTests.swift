@@ -34,6 +34,33 @@ struct VolumeLearningTests {
         #expect(tooYoung == nil)
     }
 
+    /// The habits survive a restart: the table read back from its snapshot judges the same
+    /// upload the same way, and damaged or foreign bytes are refused, not half read.
+    @Test func volumeHabitsSurviveARestart() throws {
+        var table = VolumeTable(capacity: 4)
+        let backup = AppKey(executable: "/usr/bin/restic", cgroup: "/system.slice/backup.service")
+        let browser = AppKey(executable: "/usr/bin/firefox", cgroup: nil)
+        for index in 0..<40 {
+            _ = table.observe(app: backup, sent: 60_000 + UInt64(index) * 1_000, received: 2_000)
+            _ = table.observe(app: browser, sent: 5_000, received: 900_000)
+        }
+        let bytes = table.snapshot()
+        var restored = try VolumeTable(snapshot: bytes)
+        #expect(restored == table && restored.count == 2)
+        #expect(restored.snapshot() == bytes, "the same table, the same bytes")
+        var original = table
+        #expect(restored.observe(app: backup, sent: 5_000_000, received: 0) == original.observe(app: backup, sent: 5_000_000, received: 0))
+        #expect(restored.observe(app: backup, sent: 5_000_000, received: 0) != nil)
+        // A fresh table (what the agent had before) knows no habit and says nothing.
+        var fresh = VolumeTable(capacity: 4)
+        #expect(fresh.observe(app: backup, sent: 5_000_000, received: 0) == nil)
+        #expect(throws: DetectorSnapshotError.notASnapshot) { try VolumeTable(snapshot: Array("SLDT".utf8) + bytes.dropFirst(4)) }
+        #expect(throws: DetectorSnapshotError.self) { try VolumeTable(snapshot: Array(bytes.dropLast(3))) }
+        var flipped = bytes
+        flipped[flipped.count - 1] ^= 0x40  // the last bucket's count no longer sums to the total
+        #expect(throws: DetectorSnapshotError.self) { try VolumeTable(snapshot: flipped) }
+    }
+
     @Test func theLearnerProposesAQuotaOrADeny() throws {
         var habit = VolumeBaseline()
         for _ in 0..<40 { _ = habit.observe(sent: 100_000, received: 2_000) }
