@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SQLKit
+import SQLiteNIO
 import SluiceCore
 
 // Reports and charts read rollups, never the events. In the transaction that stores a batch,
@@ -88,7 +89,7 @@ extension Store {
         try await upsertCounts(
             session, into: "destination_rollups_daily", keys: ["kind", "dst_key", "dst_port", "dst_domain", "day"], verdictCounts: true,
             rows: daily.sorted { $0.key < $1.key }.map { key, count in
-                (["\(bind: key.kind)", "\(bind: key.destinationKey)", "\(bind: key.port)", "\(bind: key.domain)", "\(bind: key.day)"], count)
+                ([.text(key.kind), .text(key.destinationKey), .int(Int64(key.port)), .text(key.domain), .int(key.day)], count)
             })
         if case .postgres(let connection) = session.connection {
             try await rollUpPostgres(
@@ -100,29 +101,19 @@ extension Store {
             try await upsertCounts(
                 session, into: "event_rollups" + suffix, keys: [time, "node_id", "kind", "exe", "dst_key", "dst_port", "dst_domain", "verdict"],
                 rows: destinations.map { key, count in
-                    (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.destinationKey)",
-                      "\(bind: key.port)", "\(bind: key.domain)", "\(bind: key.verdict)"], count)
+                    ([.int(key.minute), .text(nodeID), .text(key.kind), .text(key.exe), .text(key.destinationKey),
+                      .int(Int64(key.port)), .text(key.domain), .text(key.verdict)], count)
                 })
             try await upsertCounts(
                 session, into: "app_rollups" + suffix, keys: [time, "node_id", "kind", "exe", "verdict"],
                 rows: applications.map { key, count in
-                    (["\(bind: key.minute)", "\(bind: nodeID)", "\(bind: key.kind)", "\(bind: key.exe)", "\(bind: key.verdict)"], count)
+                    ([.int(key.minute), .text(nodeID), .text(key.kind), .text(key.exe), .text(key.verdict)], count)
                 })
         }
-        let least = session.kind == .postgres ? "LEAST" : "MIN"
-        let firsts = Array(firstSeen)
-        for start in stride(from: 0, to: firsts.count, by: rollupRowsPerStatement) {
-            let values = firsts[start..<min(firsts.count, start + rollupRowsPerStatement)].map { destination, time -> SQLQueryString in
-                "(\(bind: nodeID), \(bind: destination.key), \(bind: destination.port), \(bind: time))"
-            }
-            try await session.sql.raw(
-                """
-                INSERT INTO destination_first_seen (node_id, dst_key, dst_port, first_us) VALUES \(values.joined(separator: ", "))
-                ON CONFLICT (node_id, dst_key, dst_port) DO UPDATE SET
-                first_us = \(unsafeRaw: least)(destination_first_seen.first_us, excluded.first_us)
-                """
-            ).run()
-        }
+        try await upsert(
+            session, into: "destination_first_seen", keys: ["node_id", "dst_key", "dst_port"], values: ["first_us"],
+            update: "first_us = MIN(destination_first_seen.first_us, excluded.first_us)",
+            rows: firstSeen.map { destination, time in [.text(nodeID), .text(destination.key), .int(Int64(destination.port)), .int(time)] })
     }
 
     private static let rollupLogger = Logger(label: "sluice.server.rollups")
@@ -187,25 +178,47 @@ extension Store {
     /// `verdictCounts`, the table counts denies and alerts in columns of their own.
     private static func upsertCounts(
         _ session: ServerDatabase.Session, into table: String, keys: [String], verdictCounts: Bool = false,
-        rows: [(key: [SQLQueryString], counts: RollupCounts)]
+        rows: [(key: [RollupValue], counts: RollupCounts)]
     ) async throws {
         let greatest = session.kind == .postgres ? "GREATEST" : "MAX"
-        let keyList = keys.joined(separator: ", ")
         let sums = ["n", "bytes_sent", "bytes_received"] + (verdictCounts ? ["denies", "alerts"] : [])
-        let updates = sums.map { "\($0) = \(table).\($0) + excluded.\($0)" }.joined(separator: ", ")
+        let updates = sums.map { "\($0) = \(table).\($0) + excluded.\($0)" } + ["last_us = \(greatest)(\(table).last_us, excluded.last_us)"]
+        try await upsert(
+            session, into: table, keys: keys, values: sums + ["last_us"], update: updates.joined(separator: ", "),
+            rows: rows.map { key, count in
+                key + [.int(count.events), .int(count.bytesSent), .int(count.bytesReceived)]
+                    + (verdictCounts ? [.int(count.denies), .int(count.alerts)] : []) + [.int(count.lastUs)]
+            })
+    }
+
+    /// `INSERT … ON CONFLICT (keys) DO UPDATE SET update` of `rows` (each the keys' values, then
+    /// the other columns'), `rollupRowsPerStatement` rows a statement. On SQLite the statement and
+    /// its parameters go to the driver as they are: building them through SQLKit, a value at a
+    /// time, was most of ingest's time.
+    private static func upsert(
+        _ session: ServerDatabase.Session, into table: String, keys: [String], values: [String], update: String, rows: [[RollupValue]]
+    ) async throws {
+        let columns = keys.count + values.count
+        let head = "INSERT INTO \(table) (\((keys + values).joined(separator: ", "))) VALUES "
+        let tail = " ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET \(update)"
+        let placeholders = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
         for start in stride(from: 0, to: rows.count, by: rollupRowsPerStatement) {
-            let values = rows[start..<min(rows.count, start + rollupRowsPerStatement)].map { key, count -> SQLQueryString in
-                var fields = key + ["\(bind: count.events)", "\(bind: count.bytesSent)", "\(bind: count.bytesReceived)"]
-                if verdictCounts { fields += ["\(bind: count.denies)", "\(bind: count.alerts)"] }
-                return "(" + (fields + ["\(bind: count.lastUs)"]).joined(separator: ", ") + ")"
+            let chunk = rows[start..<min(rows.count, start + rollupRowsPerStatement)]
+            switch session.connection {
+            case .sqlite(let connection):
+                var sql = head
+                sql.reserveCapacity(head.count + tail.count + chunk.count * (placeholders.count + 1))
+                var binds: [SQLiteData] = []
+                binds.reserveCapacity(chunk.count * columns)
+                for (index, row) in chunk.enumerated() {
+                    sql += index == 0 ? placeholders : "," + placeholders
+                    for value in row { binds.append(value.sqlite) }
+                }
+                try await connection.query(sql + tail, binds) { _ in }
+            case .postgres:
+                let tuples = chunk.map { row -> SQLQueryString in "(" + row.map(\.bound).joined(separator: ", ") + ")" }
+                try await session.sql.raw("\(unsafeRaw: head)\(tuples.joined(separator: ", "))\(unsafeRaw: tail)").run()
             }
-            try await session.sql.raw(
-                """
-                INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: keyList), \(unsafeRaw: sums.joined(separator: ", ")), last_us) VALUES \(values.joined(separator: ", "))
-                ON CONFLICT (\(unsafeRaw: keyList)) DO UPDATE SET \(unsafeRaw: updates),
-                last_us = \(unsafeRaw: greatest)(\(unsafeRaw: table).last_us, excluded.last_us)
-                """
-            ).run()
         }
     }
 
@@ -260,5 +273,25 @@ extension RollupCounts {
         bytesSent += row.bytesSent
         bytesReceived += row.bytesReceived
         lastUs = max(lastUs, row.timeUs)
+    }
+}
+
+/// A value of a rollup row, bound as a parameter on either store.
+enum RollupValue {
+    case int(Int64)
+    case text(String)
+
+    var sqlite: SQLiteData {
+        switch self {
+        case .int(let value): .integer(Int(value))
+        case .text(let value): .text(value)
+        }
+    }
+
+    var bound: SQLQueryString {
+        switch self {
+        case .int(let value): "\(bind: value)"
+        case .text(let value): "\(bind: value)"
+        }
     }
 }
