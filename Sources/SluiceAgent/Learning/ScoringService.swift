@@ -64,7 +64,7 @@ public actor ScoringService {
             // scored, once, when it ends.
             if let flow = events[index].flow {
                 result.values.append(.nan)
-                if flow.final, let finding = observeVolume(app: apps[index], sent: flow.bytesSent, received: flow.bytesReceived) {
+                if flow.final, let finding = volumes.observe(app: apps[index], sent: flow.bytesSent, received: flow.bytesReceived) {
                     result.volumeAnomalies.append((index, finding))
                 }
                 continue
@@ -75,10 +75,6 @@ public actor ScoringService {
             allowlist.observe(events[index], app: apps[index])
         }
         return result
-    }
-
-    private func observeVolume(app: AppKey, sent: UInt64, received: UInt64) -> VolumeFinding? {
-        volumes.observe(app: app, sent: sent, received: received)
     }
 
     /// Writes a volume finding into its flow record.

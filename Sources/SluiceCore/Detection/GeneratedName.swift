@@ -21,12 +21,13 @@ enum GeneratedName {
     /// The bits past the allowance for the first label of a registrable domain
     /// (`RegistrableDomain.split`); 0 for a label people could have made, or under a private suffix.
     static func bits(registrable domain: Substring, privateSuffix: Bool = false) -> Float {
-        guard !privateSuffix else { return 0 }
-        return Array(domain.utf8.prefix { $0 != UInt8(ascii: ".") }).withUnsafeBufferPointer { bits(label: $0) }
+        Array(domain.utf8.prefix { $0 != UInt8(ascii: ".") }).withUnsafeBufferPointer { bits(label: $0, privateSuffix: privateSuffix) }
     }
 
-    /// The bits past the allowance for one label's bytes (ASCII letters in any case).
-    static func bits(label: UnsafeBufferPointer<UInt8>) -> Float {
+    /// The bits past the allowance for one label's bytes (ASCII letters in any case); 0 under a
+    /// private suffix.
+    static func bits(label: UnsafeBufferPointer<UInt8>, privateSuffix: Bool) -> Float {
+        if privateSuffix { return 0 }
         if label.count >= 4 && (label[0] | 0x20) == UInt8(ascii: "x") && (label[1] | 0x20) == UInt8(ascii: "n")
             && label[2] == UInt8(ascii: "-") && label[3] == UInt8(ascii: "-") { return 0 }
         var evidence = 0.0

@@ -27,18 +27,7 @@ public struct Observation: Sendable, Hashable {
         self.port = port
         self.transport = transport
         self.verdict = verdict
-        (self.domain, self.generatedName) = Self.judge(domain)
-    }
-
-    /// The registrable domain's fingerprint and generated-name bits of a looked-up name.
-    private static func judge(_ name: String?) -> (UInt64, Float) {
-        guard var name else { return (0, 0) }
-        return name.withUTF8 { bytes in
-            guard let found = RegistrableDomain.locate(bytes) else { return (0, 0) }
-            let label = UnsafeBufferPointer(rebasing: bytes[found.range]).prefix { $0 != UInt8(ascii: ".") }
-            let generated = found.privateSuffix ? 0 : GeneratedName.bits(label: UnsafeBufferPointer(rebasing: label))
-            return (RegistrableDomain.fingerprint(bytes, found.range), generated)
-        }
+        (self.domain, self.generatedName) = RegistrableDomain.judge(domain)
     }
 
     /// The observation of one decision event.

@@ -75,9 +75,18 @@ enum RegistrableDomain {
 
     /// FNV-1a of the registrable domain's lower-case bytes; 0 when there is none (the detector's
     /// "no name").
-    static func fingerprint(_ name: String?) -> UInt64 {
-        guard var name else { return 0 }
-        return name.withUTF8 { bytes in locate(bytes).map { fingerprint(bytes, $0.range) } ?? 0 }
+    static func fingerprint(_ name: String?) -> UInt64 { judge(name).fingerprint }
+
+    /// What the detector keeps of a looked-up name, from one pass over its bytes: the registrable
+    /// domain's fingerprint (0 for none) and how machine-generated its label looks
+    /// (`GeneratedName`).
+    static func judge(_ name: String?) -> (fingerprint: UInt64, generatedName: Float) {
+        guard var name else { return (0, 0) }
+        return name.withUTF8 { bytes in
+            guard let found = locate(bytes) else { return (0, 0) }
+            let label = UnsafeBufferPointer(rebasing: bytes[found.range]).prefix { $0 != UInt8(ascii: ".") }
+            return (fingerprint(bytes, found.range), GeneratedName.bits(label: UnsafeBufferPointer(rebasing: label), privateSuffix: found.privateSuffix))
+        }
     }
 
     /// FNV-1a of `range` of `bytes`, ASCII letters lower-cased, never 0.
