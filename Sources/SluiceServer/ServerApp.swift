@@ -19,6 +19,8 @@ final class ServerApp: Sendable {
     let intelWatcher: RevisionWatcher
     let feedPoller: FeedPoller
     let catalog: PolicyCatalog
+    /// Woken polls' nodes, looked up together.
+    let nodeRefresh: NodeRefresh
     let hub: EventLineHub
     let ingest: EventIngest
     let notifier: Notifier
@@ -80,6 +82,7 @@ final class ServerApp: Sendable {
             tombstoneDays: configuration.intelTombstoneDays, metrics: metrics, logger: logger)
         metrics.revision.record(Double(revision))
         catalog = PolicyCatalog(store: store)
+        nodeRefresh = NodeRefresh(store: store)
         hub = EventLineHub { metrics.streams.record($0) }
         let notifier = Notifier(
             webhooks: configuration.webhooks, smtp: configuration.smtp, serverName: configuration.serverName, metrics: metrics, logger: logger,
@@ -117,6 +120,7 @@ final class ServerApp: Sendable {
             notifier,
             ReplicaSync(store: store, watcher: watcher, hub: hub, pollInterval: .milliseconds(configuration.revisionPollMilliseconds), logger: logger),
             RetentionService(app: self),
+            RollupService(store: store, logger: logger),
             StaleMonitor(app: self),
             feedPoller,
         ]
@@ -130,6 +134,12 @@ final class ServerApp: Sendable {
 
     func close() async {
         hub.finishAll()
+        // What this process stored reaches the rollups now rather than by another's recovery.
+        do {
+            try await store.flushRollups()
+        } catch {
+            logger.warning("rollup flush at stop failed; a later start counts the batches from their events", metadata: ["error": "\(error)"])
+        }
         await store.database.close()
         lock?.release()
     }

@@ -189,4 +189,84 @@ import Testing
         await opened.close()
         await database.remove()
     }
+
+    /// A batch's counts reach the rollups after its transaction, from the server's memory. A
+    /// process that stops first leaves the batch marked not rolled up, and a recovery counts it
+    /// from its events; when a recovery (another replica's) took some of a flush's batches, the
+    /// flush counts the rest from their events. Every way gives the same rows, each batch once.
+    @Test(arguments: Backend.enabled)
+    func batchesLeftOutAreCountedOnceFromTheirEvents(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            let store = server.app.store
+            // A second process on the database whose backlog no service flushes: it stops, in
+            // effect, before its flush.
+            let stopped = Store(database: store.database)
+            let nodes = [try await api.enroll("web-1"), try await api.enroll("db-1")]
+            var random = SplitMix64(seed: 11)
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            var batches: [RollupBacklog.Batch] = []
+            for batch in 0..<4 {
+                let node = nodes[batch % 2]
+                let rows = (0..<150).map { _ in
+                    let event = Fixtures.event(
+                        exe: ["/usr/bin/curl", "/usr/bin/git", nil][Int(random.next() % 3)], destination: "192.0.2.\(random.next() % 9)",
+                        port: [443, 22, 53][Int(random.next() % 3)], verdict: [.allow, .deny, .alert][Int(random.next() % 3)],
+                        time: now - Int64(random.next() % 2_000_000) * 100_000, domain: [nil, "a.example"][Int(random.next() % 2)])
+                    return EventRow(event: event, line: event.jsonLine)
+                }
+                _ = try await stopped.storeEventBatch(nodeID: node.id, sequence: Int64(batch), rows: rows, alerts: [], aggregationUs: 60_000_000)
+                batches.append(.init(node: node.id, sequence: Int64(batch)))
+            }
+            #expect(try await store.top(EventQuery(), by: .exe, limit: 10).isEmpty)
+            let backlog = stopped.rollups.take()
+            #expect(backlog.delta.events == 600 && backlog.batches == batches)
+
+            // Too young for a recovery: a live replica's backlog is flushed within a second.
+            #expect(try await store.recoverRollups() == 0)
+            let later = Micros.now() + Store.rollupRecoveryAgeUs + 1
+            #expect(try await store.recoverRollups(nowUs: later) == 4)
+            #expect(try await store.recoverRollups(nowUs: later) == 0)
+            let recovered = try await Self.rollupRows(store.database)
+            #expect(recovered.values.allSatisfy { !$0.isEmpty }, "\(recovered)")
+            #expect(try await store.top(EventQuery(), by: .exe, limit: 10).reduce(0) { $0 + $1.total } == 600)
+
+            // The same batches flushed from memory.
+            try await Self.forgetRollups(store.database)
+            stopped.rollups.restore(backlog)
+            try await stopped.flushRollups()
+            #expect(try await Self.rollupRows(store.database) == recovered)
+
+            // A recovery took one batch before the flush: the flush counts the other three.
+            try await Self.forgetRollups(store.database)
+            stopped.rollups.restore(backlog)
+            #expect(try await store.recoverRollups(of: [batches[2]]) == 1)
+            try await stopped.flushRollups()
+            #expect(try await Self.rollupRows(store.database) == recovered)
+            #expect(stopped.rollups.waitingEvents == 0)
+        }
+    }
+
+    static let rollupTables = ["event_rollups", "app_rollups", "event_rollups_hourly", "app_rollups_hourly", "destination_rollups_daily", "destination_first_seen"]
+
+    /// Every rollup table's rows as text, sorted.
+    static func rollupRows(_ database: ServerDatabase) async throws -> [String: [String]] {
+        var tables: [String: [String]] = [:]
+        for table in rollupTables {
+            tables[table] = try await database.read { sql in
+                let columns = try await sql.raw("SELECT * FROM \(ident: table) LIMIT 1").first()?.allColumns ?? []
+                guard !columns.isEmpty else { return [] }
+                let text = columns.map { "CAST(\($0) AS TEXT)" }.joined(separator: " || '|' || ")
+                return try await sql.raw("SELECT \(unsafeRaw: text) AS line FROM \(ident: table)").all().map { try $0.string("line") }.sorted()
+            }
+        }
+        return tables
+    }
+
+    /// Empties the rollups and marks every batch not rolled up.
+    static func forgetRollups(_ database: ServerDatabase) async throws {
+        try await database.transaction { session in
+            for table in rollupTables { try await session.sql.raw("DELETE FROM \(ident: table)").run() }
+            try await session.sql.raw("UPDATE event_batches SET rolled_up = FALSE").run()
+        }
+    }
 }

@@ -90,7 +90,7 @@ extension ServerAPI {
                 current = await watcher.wait(after: after, timeout: .seconds(wait))
                 if current <= after { return .notModified }
                 // Labels or revocation may have changed while waiting.
-                guard let fresh = try await store.node(id: node.id) else { throw APIError.unauthorized("unknown node") }
+                guard let fresh = try await app.nodeRefresh.node(id: node.id, wokenAt: .now) else { throw APIError.unauthorized("unknown node") }
                 if fresh.revokedUs != nil { throw APIError.forbidden("node \(fresh.name) (\(fresh.id)) was revoked") }
                 node = fresh
             }

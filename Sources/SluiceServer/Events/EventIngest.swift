@@ -98,11 +98,14 @@ final class EventIngest: Sendable {
     /// The first field stored in a column of its own that holds a NUL (PostgreSQL text cannot,
     /// and both databases take the same events); the line itself is stored re-encoded, NUL escaped.
     private static func columnWithNUL(_ event: DecisionEvent) -> String? {
-        let fields: [(String, String?)] = [
-            ("exe", event.exe), ("cgroup", event.cgroup), ("transport", event.transport), ("dst_domain", event.dstDomain), ("policy", event.policy),
-            ("rule", event.rule),
-        ]
-        return fields.first { $0.1?.utf8.contains(0) == true }?.0
+        // Checked one by one: an array of the fields would be an allocation per ingested event.
+        func nul(_ text: String?) -> Bool { text?.utf8.contains(0) == true }
+        if nul(event.exe) { return "exe" }
+        if nul(event.cgroup) { return "cgroup" }
+        if nul(event.transport) { return "transport" }
+        if nul(event.dstDomain) { return "dst_domain" }
+        if nul(event.policy) { return "policy" }
+        return nul(event.rule) ? "rule" : nil
     }
 
     /// Stores a batch for `node`; throws 503 when too many are being stored already.

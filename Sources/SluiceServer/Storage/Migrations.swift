@@ -17,7 +17,7 @@ struct Migration: Sendable {
 enum Migrations {
     static let all: [Migration] = [
         initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds, hourlyRollups,
-        partitionedEvents, dailyDestinationRollups, alertDomains,
+        partitionedEvents, dailyDestinationRollups, alertDomains, deferredRollups,
     ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
@@ -504,6 +504,18 @@ enum Migrations {
     /// the node did not know it, and on every alert raised before.
     static let alertDomains = Migration(version: 14, name: "the looked-up name of an alert's destination") { _ in
         ["ALTER TABLE alerts ADD COLUMN domain TEXT"]
+    }
+
+    /// Rollups folded after a batch's transaction (Store+RollupFlush.swift): whether a batch's
+    /// counts are in them, and the ids its events were given, so that a batch a stopped process
+    /// never counted is counted from its events. Batches stored before were rolled up in theirs.
+    static let deferredRollups = Migration(version: 15, name: "rollups folded after the batch's transaction") { _ in
+        [
+            "ALTER TABLE event_batches ADD COLUMN rolled_up BOOLEAN NOT NULL DEFAULT TRUE",
+            "ALTER TABLE event_batches ADD COLUMN first_id BIGINT",
+            "ALTER TABLE event_batches ADD COLUMN last_id BIGINT",
+            "CREATE INDEX event_batches_unrolled ON event_batches (received_us) WHERE NOT rolled_up",
+        ]
     }
 
     /// A rollup table: counts per `time` (minute or hour), node, kind, executable, verdict, and

@@ -72,7 +72,9 @@ final class ServerDatabase: Sendable {
                 ]
                 if writer {
                     pragmas.insert("PRAGMA journal_mode = WAL", at: 0)
-                    pragmas.append("PRAGMA wal_autocheckpoint = 4000")
+                    // The writer checkpoints only when the background checkpoints fall behind:
+                    // a checkpoint on the writer stalls ingest for its length.
+                    pragmas.append("PRAGMA wal_autocheckpoint = \(Self.writerCheckpointPages)")
                 }
                 for pragma in pragmas { try await connection.query(pragma, []) { _ in } }
                 return connection
@@ -148,6 +150,17 @@ final class ServerDatabase: Sendable {
         case .postgres:
             return try await read(body)
         }
+    }
+
+    /// WAL pages beyond which SQLite's writer checkpoints itself (64 MB of 4 KiB pages).
+    static let writerCheckpointPages = 16_000
+
+    /// SQLite: copies the write-ahead log into the database (a passive checkpoint: it never waits
+    /// for the writer or the readers), on the report connection's low-priority thread rather than
+    /// in the writer's commits. Run after each rollup flush. PostgreSQL checkpoints itself.
+    func checkpoint() async throws {
+        guard case .sqlite(_, _, let reports, _, _, _) = backend else { return }
+        try await reports.query("PRAGMA wal_checkpoint(PASSIVE)", []) { _ in }
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.

@@ -108,39 +108,57 @@ extension Store {
         var alerts: [Components.Schemas.AlertInfo]
     }
 
-    /// Stores a batch once per (node, sequence), with the alerts it raises, in one transaction.
+    /// Stores a batch once per (node, sequence), with the alerts it raises, in one transaction;
+    /// its counts then join the rollup backlog.
     func storeEventBatch(
         nodeID: String, sequence: Int64, rows: [EventRow], alerts: [AlertCandidate], aggregationUs: Int64
     ) async throws -> BatchResult {
-        try await database.transaction { session in
+        let delta = RollupDelta(node: nodeID, rows: rows)
+        // Built before the transaction: SQLite's one writer waits only for SQLite.
+        let inserts = kind == .sqlite ? Self.sqliteInserts(nodeID: nodeID, rows: rows) : []
+        let result = try await database.transaction { session in
             let now = Micros.now()
             let fresh = try await session.sql.raw(
                 """
-                INSERT INTO event_batches (node_id, sequence, events, received_us) VALUES (\(bind: nodeID), \(bind: sequence),
-                \(bind: Int64(rows.count)), \(bind: now)) ON CONFLICT DO NOTHING RETURNING sequence
+                INSERT INTO event_batches (node_id, sequence, events, received_us, rolled_up) VALUES (\(bind: nodeID), \(bind: sequence),
+                \(bind: Int64(rows.count)), \(bind: now), FALSE) ON CONFLICT DO NOTHING RETURNING sequence
                 """
             ).first()
             guard fresh != nil else { return BatchResult(stored: 0, duplicate: true, alerts: []) }
+            let ids: ClosedRange<Int64>?
             switch session.connection {
-            case .sqlite(let connection): try await Self.insertSQLite(connection, nodeID: nodeID, rows: rows)
+            case .sqlite(let connection): ids = try await Self.insertSQLite(connection, inserts, rows: rows.count)
             case .postgres(let connection):
-                let ids = try await Self.copyPostgres(connection, nodeID: nodeID, rows: rows, logger: self.database.logger)
+                ids = try await Self.copyPostgres(connection, nodeID: nodeID, rows: rows, logger: self.database.logger)
                 if let ids { try await self.notify(session, .events(nodeID: nodeID, firstID: ids.lowerBound, lastID: ids.upperBound)) }
             }
-            try await Self.rollUp(session, nodeID: nodeID, rows: rows)
+            // What a recovery reads the batch's events back by, should this process stop before
+            // its rollups are flushed.
+            if let ids {
+                try await session.sql.raw(
+                    """
+                    UPDATE event_batches SET first_id = \(bind: ids.lowerBound), last_id = \(bind: ids.upperBound)
+                    WHERE node_id = \(bind: nodeID) AND sequence = \(bind: sequence)
+                    """
+                ).run()
+            }
             var raised: [Components.Schemas.AlertInfo] = []
             for candidate in alerts {
                 if let alert = try await Self.raise(candidate, session: session, aggregationUs: aggregationUs) { raised.append(alert) }
             }
             return BatchResult(stored: rows.count, duplicate: false, alerts: raised)
         }
+        if !result.duplicate { await backlogStored(RollupBacklog.Batch(node: nodeID, sequence: sequence), delta) }
+        return result
     }
 
     private static let sqliteRowsPerStatement = 500
     private static let sqlitePlaceholders = "(" + Array(repeating: "?", count: EventRow.columnCount).joined(separator: ",") + ")"
 
-    private static func insertSQLite(_ connection: SQLiteConnection, nodeID: String, rows: [EventRow]) async throws {
+    /// The multi-row INSERTs of a batch's rows on SQLite, with their parameters.
+    private static func sqliteInserts(nodeID: String, rows: [EventRow]) -> [(sql: String, binds: [SQLiteData])] {
         let node = SQLiteData.text(nodeID)
+        var statements: [(sql: String, binds: [SQLiteData])] = []
         var start = 0
         while start < rows.count {
             let chunk = rows[start..<min(rows.count, start + sqliteRowsPerStatement)]
@@ -169,9 +187,21 @@ extension Store {
                 binds.append(.integer(Int(row.bytesSent)))
                 binds.append(.integer(Int(row.bytesReceived)))
             }
-            try await connection.query(sql, binds) { _ in }
+            statements.append((sql, binds))
             start += chunk.count
         }
+        return statements
+    }
+
+    /// Runs a batch's inserts; returns the ids its `rows` rows were given (consecutive: SQLite
+    /// has one writer).
+    private static func insertSQLite(_ connection: SQLiteConnection, _ inserts: [(sql: String, binds: [SQLiteData])], rows: Int) async throws
+        -> ClosedRange<Int64>?
+    {
+        for insert in inserts { try await connection.query(insert.sql, insert.binds) { _ in } }
+        guard rows > 0 else { return nil }
+        let last = Int64(try await connection.query("SELECT last_insert_rowid() AS id", []).first?.column("id")?.integer ?? 0)
+        return (last - Int64(rows) + 1)...last
     }
 
     /// Lines newest first, and the cursor of the next page when there may be one.
@@ -227,6 +257,7 @@ extension Store {
     /// ingest never waits long for the writer; on PostgreSQL the days wholly past it go first,
     /// their partitions dropped. Returns the events deleted (not counting dropped partitions).
     func deleteExpired(eventsBeforeUs: Int64, alertsBeforeUs: Int64) async throws -> Int {
+        await flushWaitingRollups()
         let dropped = try await dropExpiredPartitions(beforeUs: eventsBeforeUs)
         if !dropped.isEmpty {
             database.logger.info("dropped expired event partitions", metadata: ["events.partitions": "\(dropped.joined(separator: ","))"])

@@ -134,6 +134,18 @@ extension Store {
         }
     }
 
+    /// The nodes of `ids` that exist, a thousand a query.
+    func nodes(ids: [String]) async throws -> [NodeRecord] {
+        var nodes: [NodeRecord] = []
+        for start in stride(from: 0, to: ids.count, by: 1000) {
+            let chunk = Array(ids[start..<min(ids.count, start + 1000)])
+            nodes += try await database.read { sql in
+                try await sql.raw("\(Store.nodeSelect) WHERE n.id IN (\(binds: chunk))").all().map { try NodeRecord(row: $0) }
+            }
+        }
+        return nodes
+    }
+
     func nodes() async throws -> [NodeRecord] {
         try await database.read { sql in
             try await sql.raw("\(Store.nodeSelect) ORDER BY n.name, n.enrolled_us").all().map { try NodeRecord(row: $0) }

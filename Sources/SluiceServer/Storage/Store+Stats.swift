@@ -13,6 +13,7 @@ extension Store {
     /// `bytes`, the flow records instead, with the bytes they moved. Read from the rollups
     /// (ranges widened to whole minutes) when the filters and bucket allow.
     func timeline(_ query: EventQuery, bucketSeconds: Int, bytes: Bool = false, budget: Int = .max) async throws -> [Components.Schemas.VerdictCounts] {
+        await flushWaitingRollups()
         var kindOnly = query
         kindOnly.kinds = [bytes ? EventKind.flow.rawValue : EventKind.decision.rawValue]
         let query = kindOnly
@@ -80,6 +81,7 @@ extension Store {
     func top(_ query: EventQuery, by dimension: TopDimension, bytes: Bool = false, limit: Int, budget: Int = .max) async throws
         -> [Components.Schemas.StatsTopEntry]
     {
+        await flushWaitingRollups()
         var kindOnly = query
         kindOnly.kinds = [bytes ? EventKind.flow.rawValue : EventKind.decision.rawValue]
         let query = kindOnly
@@ -140,6 +142,7 @@ extension Store {
     /// Per UTC day from `sinceUs`, the destinations (address and port) first contacted that day by
     /// the given nodes, among contacts before `untilUs` (from each node's first contacts).
     func newDestinations(sinceUs: Int64, untilUs: Int64, nodeIDs: [String]?, budget: Int = .max) async throws -> [Components.Schemas.NewDestinationsDay] {
+        await flushWaitingRollups()
         let dayUs: Int64 = 86_400_000_000
         var conditions: [SQLQueryString] = ["first_us < \(bind: untilUs)"]
         if let nodeIDs { conditions.append(nodeIDs.isEmpty ? "1 = 0" : "node_id IN (\(binds: nodeIDs))") }

@@ -9,6 +9,8 @@ final class Store: Sendable {
     /// This process among replicas sharing a PostgreSQL database: its own notifications are
     /// not news to it.
     let replicaID: String
+    /// Stored batches whose counts are not yet in the rollups (Store+RollupFlush.swift).
+    let rollups = RollupBacklog()
 
     init(database: ServerDatabase, replicaID: String = Secrets.randomHex(bytes: 8)) {
         self.database = database
