@@ -134,12 +134,8 @@ final class ServerApp: Sendable {
 
     func close() async {
         hub.finishAll()
-        // What this process stored reaches the rollups now rather than by another's recovery.
-        do {
-            try await store.flushRollups()
-        } catch {
-            logger.warning("rollup flush at stop failed; a later start counts the batches from their events", metadata: ["error": "\(error)"])
-        }
+        // What this process stored reaches the rollups now rather than by a later recovery.
+        await store.flushWaitingRollups()
         await store.database.close()
         lock?.release()
     }
