@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "SluiceAgent",
             dependencies: [
-                "SluiceCore", "SluiceKernel", "SluiceAPI", logging, metrics, prometheus, lifecycle, hummingbird,
+                "SluiceCore", "SluiceKernel", "SluiceAPI", "CSystemShims", logging, metrics, prometheus, lifecycle, hummingbird,
                 httpClient, nioCore, nioHTTP1, nioSSL, openAPIRuntime, .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),

@@ -854,7 +854,6 @@ SEC("cgroup/sendmsg4")
 int sluice_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
-
 	struct sluice_decision decision = {};
 
 	sluice_flow_v4(ctx, &flow);
@@ -863,6 +862,7 @@ int sluice_sendmsg4(struct bpf_sock_addr *ctx)
 	if (sluice_redirects_now(&decision))
 		return sluice_redirect4(ctx, &decision);
 	sluice_dns_asked(ctx, &flow);
+	sluice_remember_sender(ctx, &flow, &decision);
 	return 1;
 }
 
@@ -870,7 +870,6 @@ SEC("cgroup/sendmsg6")
 int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	struct sluice_flow flow = {};
-
 	struct sluice_decision decision = {};
 
 	sluice_flow_v6(ctx, &flow);
@@ -879,6 +878,7 @@ int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 	if (sluice_redirects_now(&decision))
 		return sluice_redirect6(ctx, &decision);
 	sluice_dns_asked(ctx, &flow);
+	sluice_remember_sender(ctx, &flow, &decision);
 	return 1;
 }
 

@@ -103,7 +103,8 @@ struct sluice_owner {
 	__u8 ended;      /* the final flow record is written: never a second */
 	__u8 redirected; /* 0, or SLUICE_REDIRECTED / SLUICE_REDIRECT_PUBLISHED (sluice_redirect.h) */
 	__u8 has_quota;  /* the deciding rule has a quota (sluice_quota.h) */
-	__u8 pad[3];
+	__u8 unconnected; /* made by a sendmsg hook: a UDP socket that sends with sendto (sluice_flows.h) */
+	__u8 pad[2];
 	struct sluice_redirect_key redirect_key; /* its sluice_redirects entry, once published */
 	__u32 quota_state; /* SLUICE_QUOTA_*: compare-and-swap, so a cut is reported once */
 	__u64 quota_sent;  /* the rule's quota, copied at connect: a later generation may drop it */
@@ -133,21 +134,14 @@ struct {
 	__type(value, struct sluice_ancestors);
 } sluice_close_scratch SEC(".maps");
 
-/* Called by the connect hooks after an allow; one storage lookup (and, the first time, one
- * allocation) per connect. */
-static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, const struct sluice_flow *flow,
-						  const struct sluice_decision *decision)
+/* Fills a socket's owner with a decision that allowed it: a connect (or, for an unconnected UDP
+ * socket, a send; sluice_flows.h looks the storage up and ends the socket's previous flow). */
+static __always_inline void sluice_owner_init(struct sluice_owner *owner, struct bpf_sock_addr *ctx,
+					      const struct sluice_flow *flow,
+					      const struct sluice_decision *decision, __u8 unconnected)
 {
-	struct bpf_sock *sk = ctx->sk;
-	struct sluice_owner *owner;
-	struct task_struct *task;
+	struct task_struct *task = bpf_get_current_task_btf();
 
-	if (flow->exempt || !sk)
-		return;
-	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!owner)
-		return; /* out of memory: this socket cannot be ended later; nothing else changes */
-	task = bpf_get_current_task_btf();
 	owner->flow = *flow;
 	owner->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	owner->pid = task->tgid;
@@ -161,7 +155,9 @@ static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, con
 	owner->action = decision->verdict.action;
 	owner->event_flags = decision->flags;
 	owner->ended = 0;
-	owner->redirected = decision->verdict.action == SLUICE_ACTION_REDIRECT && (decision->flags & SLUICE_EVENT_ENFORCED)
+	owner->unconnected = unconnected;
+	owner->redirected = !unconnected && decision->verdict.action == SLUICE_ACTION_REDIRECT &&
+					    (decision->flags & SLUICE_EVENT_ENFORCED)
 				    ? 1 /* SLUICE_REDIRECTED */
 				    : 0;
 	owner->bytes_sent = 0;
@@ -290,6 +286,8 @@ static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct s
 			bpf_seq_write(seq, &mark, 1);
 		return 0;
 	}
+	if (owner->unconnected)
+		return 0; /* each of its sends is decided under the generation it is sent in */
 	state = bpf_map_lookup_elem(&sluice_state, &zero);
 	ancestors = bpf_map_lookup_elem(&sluice_close_scratch, &zero);
 	if (!state || !ancestors)

@@ -731,9 +731,10 @@ static __always_inline void sluice_dns_read(struct __sk_buff *skb, struct bpf_so
 		sluice_count(SLUICE_COUNTER_DNS_UNTRUSTED);
 		return;
 	}
-	/* The application that connected the receiving socket; else its cgroup alone. */
+	/* The application that connected the receiving socket; else its cgroup alone (an unconnected
+	 * socket may be a resolver answering for others in its cgroup). */
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
-	if (owner) {
+	if (owner && !owner->unconnected) {
 		who.cgroup_id = owner->cgroup_id;
 		who.exe_ino = owner->flow.exe_ino;
 		who.exe_dev = owner->flow.exe_dev;

@@ -5,8 +5,13 @@
  * UDP: the cgroup_skb programs add each packet's payload (past the UDP header) to its socket's
  * owner (sluice_owner, sk storage, beside the connect's decision): no per-packet record, no map
  * lookup by address. Packets count as the stack handled them, a GSO packet its segments. IPv6
- * extension headers are not followed (such a packet counts them as payload). Unconnected UDP
- * (sendto on a socket never connected) has no owner and is not counted.
+ * extension headers are not followed (such a packet counts them as payload).
+ *
+ * Unconnected UDP (sendto on a socket never connected): the sendmsg hooks give the socket an
+ * owner at its first allowed send, and its flow is its run of sends to one destination. A send
+ * to another destination ends that flow (its final record goes out) and starts the next from
+ * zero under the same socket cookie; the socket's release ends the last. Datagrams received
+ * count toward the destination the socket last sent to, whoever sent them.
  *
  * TCP: the stack's own RFC 4898 counts, read from the socket when a record is written
  * (sluice_tcp_counts): payload bytes the peer acknowledged, payload received in order,
@@ -167,6 +172,53 @@ static __always_inline void sluice_flow_ended(struct sluice_owner *owner, struct
 	if (tcp)
 		sluice_tcp_counts(record, tcp);
 	bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP); /* the reader polls every 50 ms */
+}
+
+/* A socket's owner, made at its first allowed connect or send (zeroed: cookie 0); none for the
+ * agent's own sockets, or when out of memory (then this socket is neither counted nor ended later;
+ * nothing else changes). */
+static __always_inline struct sluice_owner *sluice_owner_for(struct bpf_sock_addr *ctx, const struct sluice_flow *flow)
+{
+	if (flow->exempt || !ctx->sk)
+		return 0;
+	return bpf_sk_storage_get(&sluice_owners, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+}
+
+/* After a connect the hooks allowed: the socket's flow from here. A UDP socket connected again
+ * (or connected after sending unconnected) ends its previous flow first if it moved anything, so
+ * no count is lost and a socket connected over and over without traffic writes no records. */
+static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, const struct sluice_flow *flow,
+						  const struct sluice_decision *decision)
+{
+	struct sluice_owner *owner = sluice_owner_for(ctx, flow);
+
+	if (!owner)
+		return;
+	if (owner->cookie && ctx->protocol == IPPROTO_UDP && (owner->packets_sent || owner->packets_received))
+		sluice_flow_ended(owner, 0);
+	sluice_owner_init(owner, ctx, flow, decision, 0);
+}
+
+/* After a send the sendmsg hooks allowed (sendto with an address). A socket never connected is
+ * counted from its first send, one flow per run of sends to one destination; a connected socket
+ * keeps its connect's flow. One storage lookup per send; a record only when the destination
+ * changes. */
+static __always_inline void sluice_remember_sender(struct bpf_sock_addr *ctx, const struct sluice_flow *flow,
+						   const struct sluice_decision *decision)
+{
+	struct sluice_owner *owner = sluice_owner_for(ctx, flow);
+
+	if (!owner)
+		return;
+	if (owner->cookie) {
+		if (!owner->unconnected)
+			return;
+		if (owner->flow.port == flow->port && owner->flow.family == flow->family &&
+		    !__builtin_memcmp(owner->flow.addr, flow->addr, 16))
+			return;
+		sluice_flow_ended(owner, 0);
+	}
+	sluice_owner_init(owner, ctx, flow, decision, 1);
 }
 
 SEC("cgroup_skb/egress")

@@ -73,6 +73,9 @@ public struct Agent: Sendable {
                     fleet: membership.fleet, controller: controller, learner: learner, hub: hub, pipeline: pipeline,
                     configuration: configuration, outbox: membership.outbox, tracker: membership.tracker, logger: logger, intel: intel))
         }
+        if let path = configuration.originSocket {
+            services.append(OriginSocket(path: path, origins: controller.redirectOrigins, logger: logger))
+        }
         if configuration.historyBytes > 0 {
             services.append(DecisionHistory(directory: state.historyDirectory, limitBytes: configuration.historyBytes, hub: hub, logger: logger))
         }

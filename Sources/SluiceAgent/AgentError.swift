@@ -15,6 +15,8 @@ public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
     case stopTokenExposed(path: String, owner: UInt32, mode: UInt32)
     /// The stop token has fewer than `minimum` characters (surrounding white space ignored).
     case stopTokenTooShort(path: String, length: Int, minimum: Int)
+    /// The redirect targets' origin socket (`--origin-socket`) could not be made at `path`.
+    case originSocket(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
             "the stop token file \(path) must be root's with mode 0600 or stricter (owner uid \(owner), mode \(String(mode, radix: 8)))"
         case .stopTokenTooShort(let path, let length, let minimum):
             "the stop token in \(path) is too short (\(length) characters): use at least \(minimum) random characters"
+        case .originSocket(let path, let reason):
+            "cannot make the origin socket \(path) (--origin-socket): \(reason)"
         }
     }
 }

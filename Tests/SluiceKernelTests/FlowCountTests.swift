@@ -80,6 +80,33 @@ struct FlowCountTests {
         }
     }
 
+    /// A socket that only sends with sendto: one flow per run of sends to one destination, each
+    /// exact, under the socket's one cookie.
+    @Test(arguments: ["127.0.0.1", "::1"])
+    func unconnectedSendsAreCountedPerDestination(address: String) async throws {
+        try await withDatapath("flow-sendto") { sandbox, _, reader in
+            let first = try TransferServer(tcp: false, address: address)
+            let second = try TransferServer(tcp: false, address: address)
+            let done = try Self.transfer(
+                ["transfer-sendto", address, String(first.port), "100", "1200", String(second.port)], in: sandbox)
+            #expect(done == (240_000, 240_000))
+            var finals: [UInt16: RawFlow] = [:]
+            try await eventually("the final flow records to ports \(first.port) and \(second.port)") {
+                for event in try reader.drain().events {
+                    if let flow = event.flow, flow.final { finals[event.port] = flow }
+                }
+                return finals[first.port] != nil && finals[second.port] != nil
+            }
+            for port in [first.port, second.port] {
+                let flow = try #require(finals[port])
+                #expect(flow.bytesSent == 120_000 && flow.bytesReceived == 120_000, "port \(port)")
+                #expect(flow.packetsSent == 100 && flow.packetsReceived == 100, "port \(port)")
+            }
+            #expect(finals[first.port]?.cookie == finals[second.port]?.cookie)
+            #expect(first.received.count == 100 && second.received.count == 100)
+        }
+    }
+
     @Test func anOpenConnectionIsReadWithItsCountsSoFarAndEndsWithOneFinalRecord() async throws {
         try await withDatapath("flow-open") { sandbox, datapath, reader in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")

@@ -54,7 +54,7 @@ struct RedirectTests {
             let peer = try target.nextPeer()
             #expect(line.hasSuffix("local=\(peer.address.contains(":") ? "[\(peer.address)]" : peer.address):\(peer.port)"), "\(line) vs \(peer)")
             let origin = try #require(
-                try datapath.originalDestination(ofPeer: IPAddress(peer.address)!, port: peer.port, transport: testCase.tcp ? .tcp : .udp))
+                try datapath.redirectOrigins.original(ofPeer: IPAddress(peer.address)!, port: peer.port, transport: testCase.tcp ? .tcp : .udp))
             #expect(origin.address == IPAddress(testCase.original)! && origin.port == originalPort)
 
             // Recorded as redirected by the rule; explain says where to.
@@ -75,7 +75,7 @@ struct RedirectTests {
             probe.release()
             _ = probe.wait()
             try await eventually("the redirect entry is removed", seconds: 10) {
-                try datapath.originalDestination(ofPeer: IPAddress(peer.address)!, port: peer.port, transport: testCase.tcp ? .tcp : .udp) == nil
+                try datapath.redirectOrigins.original(ofPeer: IPAddress(peer.address)!, port: peer.port, transport: testCase.tcp ? .tcp : .udp) == nil
             }
         }
     }

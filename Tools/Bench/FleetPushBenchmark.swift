@@ -27,9 +27,13 @@ struct FleetPushBenchmark: AsyncParsableCommand {
     @Option(help: "Server processes sharing the database (more than one needs --database postgres://…).")
     var replicas: Int = 1
 
+    @Option(help: "Seconds between heartbeats (the servers' --heartbeat): a large fleet's servers are set to a longer interval.")
+    var heartbeat: Int = 10
+
     func validate() throws {
         guard agents >= 1, rounds >= 1 else { throw ValidationError("--agents and --rounds must be at least 1") }
         guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1") }
+        guard heartbeat >= 1 else { throw ValidationError("--heartbeat must be at least 1 second") }
         if replicas > 1, database?.hasPrefix("postgres") != true {
             throw ValidationError("--replicas \(replicas) needs --database postgres://…: SQLite serves one replica")
         }
@@ -42,7 +46,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         // Every simulated agent connects from 127.0.0.1: the per-address cap must hold the fleet.
         let servers = try (0..<replicas).map { replica in
             try ServerProcess(
-                name: "bench-push-\(replica)", heartbeatSeconds: 10, database: database,
+                name: "bench-push-\(replica)", heartbeatSeconds: heartbeat, database: database,
                 arguments: ["--max-connections-per-address", String(agents * 3 + 64)])
         }
         defer { servers.forEach { $0.kill() } }
@@ -60,9 +64,10 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         let enrollStart = ContinuousClock.now
         try await FleetBench.enroll(fleet, joinToken: token)
         let enrollTime = ContinuousClock.now - enrollStart
+        let interval = heartbeat
         let running = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for agent in fleet { group.addTask { try await agent.run(heartbeatSeconds: 10, wait: 60) } }
+                for agent in fleet { group.addTask { try await agent.run(heartbeatSeconds: interval, wait: 60) } }
                 try await group.waitForAll()
             }
         }
@@ -99,7 +104,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         try? await client.shutdown()
 
         let sample = Sample(values: samples)
-        let backend = (database == nil ? "SQLite" : "PostgreSQL") + (replicas > 1 ? ", \(replicas) replicas" : "")
+        let backend = (database == nil ? "SQLite" : "PostgreSQL") + (replicas > 1 ? ", \(replicas) replicas" : "") + ", heartbeats every \(heartbeat) s"
         print("\n## Policy push to applied on \(agents) simulated agents (\(backend), \(rounds) pushes)\n")
         print("| agents | replicas | pushes | samples | p50 | p99 | max | slowest agent per push (median) |")
         print("|---|---|---|---|---|---|---|---|")

@@ -7,7 +7,8 @@ import SluiceTestSupport
 /// Byte counting: loopback TCP throughput of one iperf3 stream from a cgroup with Sluice's
 /// programs attached (allow loopback, every flow counted) against a sibling cgroup with none,
 /// in alternating rounds of one run; and the kernel's own time per packet of the counting
-/// programs (kernel.bpf_stats_enabled, on for the per-packet run only).
+/// programs and of the sendmsg hook on unconnected sends (kernel.bpf_stats_enabled, on for the
+/// per-packet run only).
 struct FlowsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "flows", abstract: "Throughput and per-packet cost of counting bytes.")
 
@@ -16,6 +17,9 @@ struct FlowsBenchmark: AsyncParsableCommand {
 
     @Option(help: "Seconds per iperf3 run.")
     var seconds: Int = 4
+
+    @Option(help: "Unconnected UDP datagrams sent for the sendmsg hook's cost.")
+    var sendtoDatagrams: Int = 20000
 
     @Option(help: "iperf3 executable.")
     var iperf3: String = "/usr/bin/iperf3"
@@ -65,18 +69,36 @@ struct FlowsBenchmark: AsyncParsableCommand {
             print("## Kernel time per packet of the counting programs (kernel.bpf_stats_enabled)\n")
             print("| traffic | program | runs | ns per run |")
             print("|---|---|---|---|")
-            for udp in [false, true] {
-                let before = try Hook.allCases.map { try datapath.runStatistics($0) }
-                _ = try throughput(in: on, port: port, udp: udp)
-                for (index, hook) in Hook.allCases.enumerated() where [.ingress, .egress].contains(hook) {
+            let echo = try TransferServer(tcp: false, address: "127.0.0.1")
+            let traffic: [(name: String, hooks: [Hook], run: () throws -> Void)] = [
+                ("TCP", [.ingress, .egress], { _ = try throughput(in: on, port: port, udp: false) }),
+                ("UDP (iperf3 -u, 1 Gbit/s)", [.ingress, .egress], { _ = try throughput(in: on, port: port, udp: true) }),
+                (
+                    "UDP sendto, unconnected (\(sendtoDatagrams) datagrams of 1,200 bytes, each echoed)", [.sendmsg4, .ingress, .egress],
+                    { try sendto(in: on, port: echo.port) }
+                ),
+            ]
+            for (name, hooks, run) in traffic {
+                let before = try hooks.map { try datapath.runStatistics($0) }
+                try run()
+                for (index, hook) in hooks.enumerated() {
                     let after = try datapath.runStatistics(hook)
                     let runs = after.runs - before[index].runs
                     let nanoseconds = after.nanoseconds - before[index].nanoseconds
-                    print("| \(udp ? "UDP (iperf3 -u, 1 Gbit/s)" : "TCP") | \(hook.programName) | \(runs) | \(runs > 0 ? format(Double(nanoseconds) / Double(runs)) : "-") |")
+                    print("| \(name) | \(hook.programName) | \(runs) | \(runs > 0 ? format(Double(nanoseconds) / Double(runs)) : "-") |")
                 }
                 _ = try reader.drain()
             }
         }
+    }
+
+    /// Datagrams sent with sendto from an unconnected socket: the sendmsg hook decides each one and
+    /// keeps the socket's flow.
+    func sendto(in sandbox: KernelSandbox, port: UInt16) throws {
+        let half = String(sendtoDatagrams / 2)
+        let output = try ChildProcess.run(
+            Probe.builtPath, ["--join", sandbox.cgroupPath, "transfer-sendto", "127.0.0.1", String(port), half, "1200", String(port)])
+        guard output.status == 0 else { throw ValidationError("sluice-probe transfer-sendto failed: \(output.standardOutput) \(output.standardError)") }
     }
 
     /// Bits per second the receiver saw, from iperf3's JSON, with the client in `sandbox`'s cgroup.

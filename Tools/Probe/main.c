@@ -36,6 +36,13 @@
  *                                    sent=N received=M"
  *   transfer-udp ADDR PORT COUNT SIZE   connected UDP: COUNT datagrams of SIZE bytes, each
  *                                    waiting for its echo; prints like transfer-tcp
+ *   transfer-sendto ADDR PORT COUNT SIZE PORT2   unconnected UDP, one socket: COUNT datagrams
+ *                                    to ADDR:PORT with sendto, then COUNT to ADDR:PORT2, each
+ *                                    waiting for its echo; prints like transfer-tcp
+ *   ask-origin ADDR PORT SOCKET    a redirect target: listen on ADDR:PORT (0: any; prints
+ *                                    "listening PORT"), accept one connection and pass it to the
+ *                                    agent's origin socket SOCKET (origin.c): prints "ask-origin
+ *                                    ADDR PORT RESULT ANSWER", ANSWER the agent's JSON line
  *   hold-tcp ADDR PORT / hold-udp ADDR PORT   connect and keep the socket open; after the last
  *                                    op, wait until each held socket fails (Sluice ended it) and
  *                                    print "closed OP ADDR PORT ERRNO" for it, or until stdin
@@ -594,6 +601,40 @@ int main(int argc, char **argv)
 		if (parse_target(argv[i + 1], argv[i + 2], &t) < 0) {
 			fprintf(stderr, "sluice-probe: bad address %s port %s\n", argv[i + 1], argv[i + 2]);
 			return 2;
+		}
+		if (!strcmp(op, "ask-origin")) {
+			char answer[512];
+
+			if (i + 3 >= argc) {
+				fprintf(stderr, "sluice-probe: ask-origin needs SOCKET\n");
+				return 2;
+			}
+			result = ask_origin(&t, argv[i + 3], answer, sizeof(answer));
+			printf("%s %s %s %s %s\n", op, argv[i + 1], argv[i + 2], errno_name(result), answer);
+			if (result != 0)
+				all_ok = 0;
+			i += 4;
+			continue;
+		}
+		if (!strcmp(op, "transfer-sendto")) {
+			struct probe_target then;
+			long sent, received;
+
+			if (i + 5 >= argc) {
+				fprintf(stderr, "sluice-probe: transfer-sendto needs COUNT SIZE PORT2\n");
+				return 2;
+			}
+			if (parse_target(argv[i + 1], argv[i + 5], &then) < 0) {
+				fprintf(stderr, "sluice-probe: bad port %s\n", argv[i + 5]);
+				return 2;
+			}
+			result = transfer_sendto(&t, &then, atol(argv[i + 3]), atol(argv[i + 4]), &sent, &received);
+			printf("%s %s %s %s sent=%ld received=%ld\n", op, argv[i + 1], argv[i + 2], errno_name(result), sent,
+			       received);
+			if (result != 0)
+				all_ok = 0;
+			i += 6;
+			continue;
 		}
 		if (!strcmp(op, "transfer-tcp") || !strcmp(op, "transfer-udp")) {
 			int udp = !strcmp(op, "transfer-udp");

@@ -37,4 +37,9 @@ int sluice_file_facts(int dirfd, const char *path, struct sluice_file_facts *out
  * RTMGRP_IPV6_IFADDR), non-blocking and close-on-exec. fd or -errno. */
 int sluice_open_address_events(void);
 
+/* Receives one descriptor passed over SCM_RIGHTS on a connected Unix socket, close-on-exec.
+ * Descriptors beyond the first are closed by the kernel (the control buffer holds one). fd, or
+ * -errno: -EBADMSG when the message carried no descriptor, -ECONNRESET when the peer closed. */
+int sluice_receive_descriptor(int connection);
+
 #endif

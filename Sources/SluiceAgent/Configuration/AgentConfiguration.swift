@@ -38,6 +38,11 @@ public struct AgentConfiguration: Sendable {
     public var feedFiles: [FeedFile] = []
     /// Most bytes of recent decisions kept in the state folder for `policy test --local`; 0 keeps none.
     public var historyBytes: Int = 64 << 20
+    /// The Unix socket where redirect targets learn a connection's original destination
+    /// (`OriginSocket`); nil for none.
+    public var originSocket: String?
+    /// `--origin-socket`'s default with the default state folder.
+    public static let defaultOriginSocket = "/run/sluice/origin.sock"
 
     public init(
         policyDirectory: String?, cgroup: String?, state: StateLayout, nodeName: String, eventMode: EventMode = .all,

@@ -22,6 +22,8 @@ public actor EnforcementController {
     public nonisolated let flowSweeper: FlowSweeper
     /// The names behind events' name ids.
     public nonisolated let domainNames: DomainNames
+    /// Where redirected connections meant to go, for the origin socket.
+    public nonisolated let redirectOrigins: RedirectOrigins
     let cgroups: CgroupFS
     /// What policy paths resolved to, across compiles: a renamed executable stays governed.
     let executables = ExecutableTracker()
@@ -71,6 +73,7 @@ public actor EnforcementController {
         execs = datapath.execs
         flowSweeper = datapath.flowSweeper
         domainNames = datapath.domainNames
+        redirectOrigins = datapath.redirectOrigins
         self.datapath = datapath
     }
 

@@ -21,28 +21,6 @@ extension Datapath {
         }
     }
 
-    /// Where a redirected connection meant to go, looked up by the client's address and port
-    /// as the redirect target sees its peer (`sluice_redirects`); nil when no redirected
-    /// connection of that protocol has that address and port.
-    public func originalDestination(ofPeer peer: IPAddress, port: UInt16, transport: TransportProtocol) throws -> RedirectOrigin? {
-        var key = sluice_redirect_key()
-        key.family = peer.family == .ipv4 ? 4 : 6
-        key.protocol = transport == .udp ? 17 : 6  // IPPROTO_UDP, IPPROTO_TCP
-        key.port = port
-        withUnsafeMutableBytes(of: &key.addr) { buffer in
-            for (index, byte) in peer.bytes.enumerated() { buffer[index] = byte }
-        }
-        guard let origin = try maps.redirects.lookup(key, as: sluice_redirect_origin.self) else { return nil }
-        let bytes = withUnsafeBytes(of: origin.addr) { Array($0.prefix(origin.family == 4 ? 4 : 16)) }
-        guard let address = IPAddress(bytes: bytes) else { return nil }
-        return RedirectOrigin(address: address, port: origin.port, cookie: origin.cookie)
-    }
-}
-
-/// A redirected connection's original destination, and the client socket's cookie (the
-/// `flow_id` of its flow records).
-public struct RedirectOrigin: Hashable, Sendable {
-    public var address: IPAddress
-    public var port: UInt16
-    public var cookie: UInt64
+    /// Where redirected connections meant to go (`sluice_redirects`), for the redirect targets.
+    public var redirectOrigins: RedirectOrigins { RedirectOrigins(map: maps.redirects) }
 }

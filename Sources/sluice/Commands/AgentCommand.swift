@@ -102,6 +102,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("stop-token-file"), help: ArgumentHelp("Root-only file (0600) with the token `sluice stop --token-file` must present to stop a protected agent.", valueName: "file"))
     var stopTokenFile: String?
 
+    @Option(name: .customLong("origin-socket"), help: ArgumentHelp("Unix socket where redirect targets, root or not, pass a connection to learn where it meant to go (default: \(AgentConfiguration.defaultOriginSocket) with the default state folder, else none; 'none' for none).", valueName: "path"))
+    var originSocket: String?
+
     func validate() throws {
         if protect && stopTokenFile == nil {
             throw ValidationError("--protect needs --stop-token-file: without it nobody could stop the agent short of a reboot")
@@ -156,6 +159,11 @@ struct AgentCommand: AsyncParsableCommand {
         configuration.flowInterval = .seconds(max(1, flowInterval.seconds))
         configuration.feedFiles = feedFiles.map(FeedFile.parse)
         configuration.historyBytes = max(0, historyBytes)
+        switch originSocket {
+        case "none": configuration.originSocket = nil
+        case nil: configuration.originSocket = state.stateDirectory == StateLayout.defaultDirectory ? AgentConfiguration.defaultOriginSocket : nil
+        case let path?: configuration.originSocket = path
+        }
         do {
             if protect, let stopTokenFile { configuration.protect = try ProtectSettings.load(tokenFile: stopTokenFile) }
             try await Agent(configuration: configuration, logger: logger).run()

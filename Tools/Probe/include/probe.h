@@ -38,4 +38,12 @@ int transfer_tcp(const struct probe_target *t, long send_bytes, long *sent, long
  * before. Returns 0 or the errno that stopped it. */
 int transfer_udp(const struct probe_target *t, long count, long size, long *sent, long *received);
 
+/* Unconnected UDP (sendto): COUNT datagrams to t, then COUNT to `then`, from one socket. */
+int transfer_sendto(const struct probe_target *t, const struct probe_target *then, long count, long size,
+		    long *sent, long *received);
+
+/* Listens on t (port 0: any; prints "listening PORT"), accepts one TCP connection within 30 s and
+ * passes it to the agent's origin socket at PATH; `answer` gets the agent's line. 0 or an errno. */
+int ask_origin(const struct probe_target *t, const char *path, char *answer, size_t size);
+
 #endif
