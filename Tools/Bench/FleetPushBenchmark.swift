@@ -59,7 +59,8 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         let token = try await admin.joinToken(name: "bench")
         let idleKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
 
-        let client = SimulatedAgent.makeHTTPClient(connections: agents + 256)
+        // A heartbeat's connection is closed a few seconds after it, not kept beside the poll's.
+        let client = SimulatedAgent.makeHTTPClient(connections: agents + 256, idleTimeout: .seconds(5))
         let fleet = (0..<agents).map { SimulatedAgent(server: servers[$0 % replicas].url, name: "sim-\($0)", client: client) }
         let enrollStart = ContinuousClock.now
         try await FleetBench.enroll(fleet, joinToken: token)

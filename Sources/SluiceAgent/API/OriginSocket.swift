@@ -17,7 +17,15 @@ struct OriginSocket: Service {
     let logger: Logger
 
     func run() async throws {
-        let listener = try Self.listen(path)
+        let listener: Int32
+        do {
+            listener = try Self.listen(path)
+        } catch {
+            // Enforcement goes on without it; a service that returned would stop the agent.
+            logger.error("redirect targets cannot learn original destinations", metadata: ["origin.socket": "\(path)", "error": "\(error)"])
+            try? await gracefulShutdown()
+            return
+        }
         // The listener is closed once, here, after the serving thread has returned.
         defer {
             close(listener)

@@ -17,6 +17,8 @@ struct HostAddressWatcher: Service {
             events = try AddressEvents()
         } catch {
             logger.warning("address changes cannot be watched; host addresses are re-read periodically", metadata: ["error": "\(error)"])
+            // A service that returned would stop the agent's service group.
+            try? await gracefulShutdown()
             return
         }
         let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -16,14 +16,20 @@ public struct ReplayOutcome: Sendable, Hashable {
     /// The deciding `rate-limit` rule's rate, which the replay runs each application's
     /// connects through (`ReplayRateLimits`); nil when no rate limit decided.
     public let rate: ConnectionRate?
+    /// The deciding allow or alert rule's byte quota, which the replay does not run (it sees
+    /// connects, not bytes); nil when the rule has none.
+    public let quota: Quota?
 
-    public init(action: RuleAction, enforced: Bool, policy: String?, rule: String, intel: IntelHit? = nil, rate: ConnectionRate? = nil) {
+    public init(
+        action: RuleAction, enforced: Bool, policy: String?, rule: String, intel: IntelHit? = nil, rate: ConnectionRate? = nil, quota: Quota? = nil
+    ) {
         self.action = action
         self.enforced = enforced
         self.policy = policy
         self.rule = rule
         self.intel = intel
         self.rate = rate
+        self.quota = quota
         // Made once per outcome: the replay compares and shows them per event.
         label = action.rawValue + (action != .allow && !enforced ? " (monitor)" : "")
         ruleName = intel.map { "feed \($0.feed) indicator \($0.indicator)" } ?? policy.map { "\($0)/\(rule)" } ?? rule
@@ -48,7 +54,8 @@ public struct ReplayOutcome: Sendable, Hashable {
         } else {
             self.init(
                 action: decision.verdict.action, enforced: !decision.verdict.monitor, policy: rule?.policy, rule: name,
-                rate: decision.verdict.action == .rateLimit ? rule?.rate : nil)
+                rate: decision.verdict.action == .rateLimit ? rule?.rate : nil,
+                quota: decision.verdict.action == .allow || decision.verdict.action == .alert ? rule?.quota : nil)
         }
     }
 

@@ -27,6 +27,9 @@ struct ReplayTally {
     let limits: PolicyReplay.Limits
     var report = ReplayReport()
     var eventsWithoutName = 0
+    /// Replayed events a byte quota of the candidate decides that the policies in force do not
+    /// decide with the same quota.
+    var eventsUnderNewQuota = 0
     private var rows: [RowKey: RowState] = [:]
     private var notes: [String] = []
     private var noted = Set<String>()
@@ -58,6 +61,7 @@ struct ReplayTally {
             }
             return
         }
+        if let quota = after.quota, quota != before.quota || after.ruleName != before.ruleName { eventsUnderNewQuota += 1 }
         if after.rate != nil {
             if after.action == .rateLimit { report.rateLimited += 1 } else { report.rateAdmitted += 1 }
         }
@@ -110,6 +114,7 @@ struct ReplayTally {
         report.rateLimited += other.report.rateLimited
         report.rateAdmitted += other.report.rateAdmitted
         eventsWithoutName += other.eventsWithoutName
+        eventsUnderNewQuota += other.eventsUnderNewQuota
         oldest = min(oldest, other.oldest)
         newest = max(newest, other.newest)
         deniedApplications.formUnion(other.deniedApplications)
@@ -146,6 +151,11 @@ struct ReplayTally {
         if eventsWithoutName > 0 {
             note([
                 "\(eventsWithoutName) replayed decisions recorded no name while rules by name apply: they were decided by address only (a node attributes names from the DNS answers it reads)"
+            ])
+        }
+        if eventsUnderNewQuota > 0 {
+            note([
+                "\(eventsUnderNewQuota) replayed connections would be under a byte quota the change adds or alters: the replay decides connects, not bytes, so which of them the quota would cut (past its limit) or refuse (a spent window) is not counted; after the change the node records them as quota events"
             ])
         }
         // The counts are summed once per row, not once per comparison.
