@@ -133,30 +133,43 @@ public final class SimulatedAgent: Sendable {
         }
     }
 
-    /// Polls and heartbeats until cancelled (or the node is refused).
+    /// Polls and heartbeats until cancelled (or the node is refused). A failure the server may
+    /// get over (a timeout, a 503 while thousands start at once) is tried again, as the agent does.
     public func run(heartbeatSeconds: Int = 10, wait: Int = 30) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
-                    try await self.heartbeat()
-                    try await Task.sleep(for: .seconds(heartbeatSeconds))
+                    let sent = try await Self.retrying { _ = try await self.heartbeat() }
+                    try await Task.sleep(for: sent ? .seconds(heartbeatSeconds) : .milliseconds(500))
                 }
             }
             group.addTask {
                 var after = self.applied?.revision
                 while !Task.isCancelled {
-                    do {
-                        if let bundle = try await self.poll(after: after, wait: wait) { after = bundle.revision }
-                    } catch let failure as APIClientError where !failure.isRetryable {
-                        throw failure
-                    } catch {
-                        if Task.isCancelled { return }
+                    var bundle: Components.Schemas.PolicyBundle?
+                    if try await Self.retrying({ bundle = try await self.poll(after: after, wait: wait) }) {
+                        if let bundle { after = bundle.revision }
+                    } else {
                         try await Task.sleep(for: .milliseconds(500))
                     }
                 }
             }
             try await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Runs `body`: true once it succeeded, false after a failure worth trying again; a refusal
+    /// that will not pass on a retry (the node revoked, a bad request) is thrown.
+    private static func retrying(_ body: () async throws -> Void) async throws -> Bool {
+        do {
+            try await body()
+            return true
+        } catch let failure as APIClientError where !failure.isRetryable {
+            throw failure
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            return false
         }
     }
 
