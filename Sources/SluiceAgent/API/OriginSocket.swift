@@ -60,16 +60,16 @@ struct OriginSocket: Service {
         }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty && access(folder, F_OK) != 0 && mkdir(folder, 0o755) != 0 {
-            throw AgentError.originSocket(path: path, reason: "cannot make \(folder): \(String(cString: strerror(errno)))")
+            throw AgentError.originSocket(path: path, reason: "cannot make \(folder): \(ErrnoName.describe(errno))")
         }
         unlink(path)  // left behind by an agent that was killed
         let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard listener >= 0 else { throw AgentError.originSocket(path: path, reason: "socket: \(String(cString: strerror(errno)))") }
+        guard listener >= 0 else { throw AgentError.originSocket(path: path, reason: "socket: \(ErrnoName.describe(errno))") }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0, chmod(path, 0o666) == 0, Glibc.listen(listener, 64) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = ErrnoName.describe(errno)
             close(listener)
             throw AgentError.originSocket(path: path, reason: reason)
         }
