@@ -194,7 +194,7 @@ enum Report {
             Per application the detector keeps \(bench.bytesPerApplication) bytes whatever its traffic: a 2 KiB
             count-min sketch of addresses, networks, services and pairs (4 rows × 512 8-bit counters), outcome
             counts and an hour-of-day profile, six 16-bucket rate histograms and the outlying windows they hold
-            back (96 bytes), a 64-bucket score histogram for its threshold, a 16-entry rhythm table, window
+            back (96 bytes), the storm's running sum (10 bytes), the first-contact run (8 bytes), a 64-bucket score histogram for its threshold, a 16-entry rhythm table, window
             counters, and its slot in the application table (plus the text of its key). The node keeps
             \(bench.nodeBytes / 1024) KiB. The number of applications is capped (`maximumApplications`, 10,000
             by default; least recently seen forgotten first), so the detector's memory is bounded by about

@@ -141,9 +141,12 @@ extension ApplicationBaseline {
         // In the warm-up the hourly novelty rates have no finished hour of the application's own
         // to judge by (nor, on a new node, of anyone's): the run of first contacts is judged
         // against how fast an ordinary program stops meeting new things (`NoveltyStatistic`), on
-        // the connections that are new. A name folds a site's addresses into one destination.
+        // the connections that are new. A name folds a site's addresses into one destination;
+        // without one, an internet service is its network (providers hand out a service's
+        // addresses from one /24 or /64, as a page load's or an upload job's do), while an
+        // internal address is one machine.
         if warmingUp {
-            let newName = keys.domain != 0 ? domainCount == 0 : addressCount == 0
+            let newName = keys.domain != 0 ? domainCount == 0 : isInternal ? addressCount == 0 : networkCount == 0
             let newService = serviceCount == 0
             let novelty = windows.novelty.observe(index: events, newDestination: newName, newService: newService)
             if newName {

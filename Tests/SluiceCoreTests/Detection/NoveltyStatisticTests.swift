@@ -52,6 +52,23 @@ import Testing
         #expect(scores.last!.contribution(of: .novelServiceRate) == 0)
     }
 
+    @Test func withoutNamesAnInternetServiceIsItsNetworkAndAnInternalHostIsItself() {
+        // An upload job's first run on a new node: sixty objects written to a storage service's
+        // addresses in two /24 networks, no names.
+        var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        let uploads = (0..<60).map { index in
+            detector.score(F.observation(F.start + Int64(index) * F.second, F.service, "52.216.\(8 + 8 * (index % 2)).\(index + 1)", 443))
+        }
+        #expect(uploads.allSatisfy { $0.warmingUp })
+        #expect(uploads.allSatisfy { $0.contribution(of: .novelDestinationRate) < 4 })
+        // The same count of addresses in one internal /24 is a sweep of machines.
+        var machines = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        let sweep = (0..<60).map { index in
+            machines.score(F.observation(F.start + Int64(index) * F.second, F.service, "10.0.8.\(index + 1)", 443))
+        }
+        #expect(sweep.last!.contribution(of: .novelDestinationRate) >= 16)
+    }
+
     @Test func aYoungBrowserOnANewNodeCountsSitesNotTheirAddresses() {
         var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
         let sites = ["www.example.com", "news.example.org", "img.example.org", "static.example.net", "example.io"]
@@ -66,11 +83,13 @@ import Testing
         #expect(scores.allSatisfy { $0.warmingUp })
         #expect(scores.allSatisfy { $0.contribution(of: .novelDestinationRate) < 4 })
         #expect(scores.allSatisfy { $0.contribution(of: .novelServiceRate) < 4 })
-        // The same addresses without names are a sweep of the internet.
+        // The same addresses without names, in 64 networks one after the other, are a sweep of the
+        // internet (its later connections, to networks it met, are not news).
         var unnamed = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
         let sweep = (0..<100).map { index in
             unnamed.score(F.observation(F.start + Int64(index) * 6 * F.second, F.browser, "151.101.\(index % 64).\(index / 64 + 1)", 443))
         }
-        #expect(sweep.last!.contribution(of: .novelDestinationRate) >= 16)
+        #expect(sweep[63].contribution(of: .novelDestinationRate) >= 16)
+        #expect(sweep[64].contribution(of: .novelDestinationRate) == 0)
     }
 }
