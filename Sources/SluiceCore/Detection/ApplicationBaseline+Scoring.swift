@@ -144,8 +144,10 @@ extension ApplicationBaseline {
         // the connections that are new. A name folds a site's addresses into one destination;
         // without one, an internet service is its network (providers hand out a service's
         // addresses from one /24 or /64, as a page load's or an upload job's do), while an
-        // internal address is one machine.
-        if warmingUp {
+        // internal address is one machine. A message to a multicast group or the link's broadcast
+        // (a desktop's service discovery at boot: SSDP, mDNS, LLMNR) reaches no new peer of its own
+        // choosing and is no part of a sweep or a scan.
+        if warmingUp && !observation.destination.isGroupDestination {
             let newName = keys.domain != 0 ? domainCount == 0 : isInternal ? addressCount == 0 : networkCount == 0
             let newService = serviceCount == 0
             let novelty = windows.novelty.observe(index: events, newDestination: newName, newService: newService)

@@ -95,4 +95,10 @@ extension IPAddress {
         let top = high >> 48
         return top & 0xfe00 == 0xfc00 || top & 0xffc0 == 0xfe80 || (high == 0 && low == 1)
     }
+
+    /// Multicast (224.0.0.0/4, ff00::/8) or the limited broadcast: a message to every host of a
+    /// group or a link (service discovery, name resolution on the link), not a connection to one.
+    var isGroupDestination: Bool {
+        family == .ipv4 ? low >> 28 == 0xe || low == 0xffff_ffff : high >> 56 == 0xff
+    }
 }

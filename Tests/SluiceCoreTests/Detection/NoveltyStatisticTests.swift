@@ -69,6 +69,22 @@ import Testing
         #expect(sweep.last!.contribution(of: .novelDestinationRate) >= 16)
     }
 
+    @Test func aDesktopsServiceDiscoveryAtBootIsNoRun() {
+        var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        // Boot: mDNS, LLMNR, SSDP, DHCP and their IPv6 groups, each to a group rather than a peer,
+        // on a port of its own, three rounds.
+        let groups: [(String, UInt16)] = [
+            ("224.0.0.251", 5353), ("224.0.0.252", 5355), ("239.255.255.250", 1900), ("255.255.255.255", 67),
+            ("ff02::fb", 5353), ("ff02::1:3", 5355), ("ff02::c", 1900), ("ff02::1:2", 547),
+        ]
+        let scores = (0..<24).map { index in
+            let (group, port) = groups[index % groups.count]
+            return detector.score(F.observation(F.start + Int64(index) * F.second / 2, F.service, group, port, .udp))
+        }
+        #expect(scores.allSatisfy { $0.warmingUp })
+        #expect(scores.allSatisfy { $0.contribution(of: .novelDestinationRate) == 0 && $0.contribution(of: .novelServiceRate) == 0 })
+    }
+
     @Test func aYoungBrowserOnANewNodeCountsSitesNotTheirAddresses() {
         var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
         let sites = ["www.example.com", "news.example.org", "img.example.org", "static.example.net", "example.io"]
