@@ -135,9 +135,11 @@ public final class SimulatedAgent: Sendable {
 
     /// Polls and heartbeats until cancelled (or the node is refused). A failure the server may
     /// get over (a timeout, a 503 while thousands start at once) is tried again, as the agent does.
-    public func run(heartbeatSeconds: Int = 10, wait: Int = 30) async throws {
+    /// The first heartbeat waits `firstHeartbeat`: a fleet's agents did not all start at once.
+    public func run(heartbeatSeconds: Int = 10, wait: Int = 30, firstHeartbeat: Duration = .zero) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
+                try await Task.sleep(for: firstHeartbeat)
                 while !Task.isCancelled {
                     let sent = try await Self.retrying { _ = try await self.heartbeat() }
                     try await Task.sleep(for: sent ? .seconds(heartbeatSeconds) : .milliseconds(500))

@@ -18,9 +18,19 @@ struct NodeRecord: Sendable, Hashable, Revocable {
     var failedRevision: Int64?
     var policyGeneration: Int64
     var rulesLoaded: Int64
-    var decisions: Components.Schemas.DecisionCounts
-    var losses: Components.Schemas.EventLosses
+    /// The last heartbeat's counts as stored (JSON), decoded only for the node's view: every
+    /// request a node makes reads its record, and a push wakes thousands of them at once.
+    var decisionsJSON: String
+    var lossesJSON: String
     var eventsBuffered: Int64
+
+    var decisions: Components.Schemas.DecisionCounts {
+        JSONColumn.decode(schema: Components.Schemas.DecisionCounts.self, decisionsJSON) ?? .init(allow: 0, alert: 0, deny: 0, monitorDeny: 0)
+    }
+
+    var losses: Components.Schemas.EventLosses {
+        JSONColumn.decode(schema: Components.Schemas.EventLosses.self, lossesJSON) ?? .init(kernel: 0, agent: 0, upload: 0)
+    }
 
     init(row: any SQLRow) throws {
         id = try row.string("id")
@@ -37,8 +47,8 @@ struct NodeRecord: Sendable, Hashable, Revocable {
         failedRevision = try row.optionalInt64("failed_revision")
         policyGeneration = try row.int64("policy_generation")
         rulesLoaded = try row.int64("rules_loaded")
-        decisions = JSONColumn.decode(schema: Components.Schemas.DecisionCounts.self, try row.string("decisions")) ?? .init(allow: 0, alert: 0, deny: 0, monitorDeny: 0)
-        losses = JSONColumn.decode(schema: Components.Schemas.EventLosses.self, try row.string("losses")) ?? .init(kernel: 0, agent: 0, upload: 0)
+        decisionsJSON = try row.string("decisions")
+        lossesJSON = try row.string("losses")
         eventsBuffered = try row.int64("events_buffered")
     }
 
@@ -122,10 +132,15 @@ extension Store {
         }
     }
 
+    /// The node holding a credential; an unrevoked one is kept for a moment (`NodeCredentialCache`).
     func node(credentialHash: String) async throws -> NodeRecord? {
-        try await database.read { sql in
+        if let node = credentials.node(credentialHash: credentialHash) { return node }
+        let generation = credentials.generation
+        let node = try await database.read { sql in
             try await sql.raw("\(Store.nodeSelect) WHERE n.credential_hash = \(bind: credentialHash)").first().map { try NodeRecord(row: $0) }
         }
+        if let node, node.revokedUs == nil { credentials.remember(node, credentialHash: credentialHash, readAt: generation) }
+        return node
     }
 
     func node(id: String) async throws -> NodeRecord? {
@@ -188,7 +203,8 @@ extension Store {
     }
 
     func revokeNode(id: String, actor: String) async throws -> NodeRecord {
-        try await database.transaction { session in
+        defer { credentials.forget(nodeID: id) }
+        return try await database.transaction { session in
             guard let row = try await session.sql.raw("\(Store.nodeSelect) WHERE n.id = \(bind: id)").first() else {
                 throw APIError.notFound("no node \(id)")
             }
@@ -201,7 +217,8 @@ extension Store {
 
     /// Replaces a node's labels and bumps the fleet revision (its policies may change).
     func setNodeLabels(id: String, labels: [String: String], actor: String) async throws -> (NodeRecord, Int64) {
-        try await database.transaction { session in
+        defer { credentials.forget(nodeID: id) }
+        return try await database.transaction { session in
             guard let row = try await session.sql.raw("\(Store.nodeSelect) WHERE n.id = \(bind: id)").first() else {
                 throw APIError.notFound("no node \(id)")
             }

@@ -11,6 +11,8 @@ final class Store: Sendable {
     let replicaID: String
     /// Stored batches whose counts are not yet in the rollups (Store+RollupFlush.swift).
     let rollups = RollupBacklog()
+    /// Nodes by credential for a moment (Store+Nodes.swift).
+    let credentials = NodeCredentialCache()
 
     init(database: ServerDatabase, replicaID: String = Secrets.randomHex(bytes: 8)) {
         self.database = database

@@ -1,0 +1,59 @@
+import Synchronization
+
+/// The nodes behind recently presented credentials, for a moment. Every agent request
+/// authenticates, and a push has thousands of agents poll again at once, a query each without
+/// it. A revocation or a label change made on this replica forgets the node at once; one made on
+/// another replica sharing the database shows here within `lifetime` (a woken long poll reads its
+/// node afresh regardless, through `NodeRefresh`).
+final class NodeCredentialCache: Sendable {
+    static let lifetime: Duration = .seconds(2)
+    /// Beyond this many credentials the expired ones go, and if that is not enough, all of them.
+    static let capacity = 50_000
+
+    private struct Entry {
+        var node: NodeRecord
+        var expires: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// Counts forgets, so that a read that began before one does not put its node back.
+        var generation: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// What a caller reads before its query, and hands to `remember`.
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    func node(credentialHash: String, now: ContinuousClock.Instant = .now) -> NodeRecord? {
+        state.withLock { state in
+            guard let entry = state.entries[credentialHash] else { return nil }
+            guard entry.expires > now else {
+                state.entries[credentialHash] = nil
+                return nil
+            }
+            return entry.node
+        }
+    }
+
+    /// Keeps `node` for `lifetime`, unless a node was forgotten since `generation` was read.
+    func remember(_ node: NodeRecord, credentialHash: String, readAt generation: UInt64, now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= Self.capacity {
+                state.entries = state.entries.filter { $0.value.expires > now }
+                if state.entries.count >= Self.capacity { state.entries.removeAll() }
+            }
+            state.entries[credentialHash] = Entry(node: node, expires: now + Self.lifetime)
+        }
+    }
+
+    /// Drops the node `id` (revoked, or its labels changed); rare, so a scan is fine.
+    func forget(nodeID id: String) {
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries = state.entries.filter { $0.value.node.id != id }
+        }
+    }
+}
