@@ -859,9 +859,13 @@ int sluice_sendmsg4(struct bpf_sock_addr *ctx)
 	sluice_flow_v4(ctx, &flow);
 	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG4, &decision))
 		return 0;
-	if (sluice_redirects_now(&decision))
-		return sluice_redirect4(ctx, &decision);
-	sluice_dns_asked(ctx, &flow);
+	if (sluice_redirects_now(&decision)) {
+		if (!sluice_redirect4(ctx, &decision))
+			return 0;
+	} else {
+		sluice_dns_asked(ctx, &flow);
+	}
+	/* A redirected datagram is counted toward where it was sent, as a redirected connection is. */
 	sluice_remember_sender(ctx, &flow, &decision);
 	return 1;
 }
@@ -875,9 +879,13 @@ int sluice_sendmsg6(struct bpf_sock_addr *ctx)
 	sluice_flow_v6(ctx, &flow);
 	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG6, &decision))
 		return 0;
-	if (sluice_redirects_now(&decision))
-		return sluice_redirect6(ctx, &decision);
-	sluice_dns_asked(ctx, &flow);
+	if (sluice_redirects_now(&decision)) {
+		if (!sluice_redirect6(ctx, &decision))
+			return 0;
+	} else {
+		sluice_dns_asked(ctx, &flow);
+	}
+	/* A redirected datagram is counted toward where it was sent, as a redirected connection is. */
 	sluice_remember_sender(ctx, &flow, &decision);
 	return 1;
 }

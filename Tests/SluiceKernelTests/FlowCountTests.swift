@@ -107,6 +107,39 @@ struct FlowCountTests {
         }
     }
 
+    /// A redirected datagram of an unconnected socket counts toward where the application sent
+    /// it, as a redirected connection does, not toward the destination it sent to before.
+    @Test(arguments: ["127.0.0.1", "::1"])
+    func redirectedUnconnectedSendsAreCountedTowardWhereTheyWereSent(address: String) async throws {
+        try await KernelSandbox.with("flow-sendto-redirect") { sandbox in
+            let first = try TransferServer(tcp: false, address: address)
+            let target = try TransferServer(tcp: false, address: address)
+            // A port nothing listens on: only the redirect gets the second run its echoes.
+            let original: UInt16 = 9
+            let reader = try sandbox.attach(
+                sandbox.redirectPolicy(
+                    original: address, port: original, transport: "udp", target: address, targetPort: target.port,
+                    then: ["{action: allow, to: [loopback]}"])
+            ).reader
+            let done = try Self.transfer(
+                ["transfer-sendto", address, String(first.port), "100", "1200", String(original)], in: sandbox)
+            #expect(done == (240_000, 240_000))
+            var finals: [UInt16: RawFlow] = [:]
+            try await eventually("the final flow records to ports \(first.port) and \(original)") {
+                for event in try reader.drain().events {
+                    if let flow = event.flow, flow.final { finals[event.port] = flow }
+                }
+                return finals[first.port] != nil && finals[original] != nil
+            }
+            for port in [first.port, original] {
+                let flow = try #require(finals[port])
+                #expect(flow.bytesSent == 120_000 && flow.bytesReceived == 120_000, "port \(port)")
+                #expect(flow.packetsSent == 100 && flow.packetsReceived == 100, "port \(port)")
+            }
+            #expect(first.received.count == 100 && target.received.count == 100)
+        }
+    }
+
     @Test func anOpenConnectionIsReadWithItsCountsSoFarAndEndsWithOneFinalRecord() async throws {
         try await withDatapath("flow-open") { sandbox, datapath, reader in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")

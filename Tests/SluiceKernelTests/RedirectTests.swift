@@ -30,17 +30,9 @@ struct RedirectTests {
             // A port nothing listens on at the original address: only the redirect can make it work.
             let originalPort: UInt16 = 9
             let transport = testCase.tcp ? "tcp" : "udp"
-            let targetText = testCase.target.contains(":") ? "[\(testCase.target)]:\(target.port)" : "\(testCase.target):\(target.port)"
             let policy = try sandbox.attach(
-                """
-                apiVersion: sluice/v1
-                kind: Policy
-                metadata: {name: sink}
-                spec:
-                  subjects: [{cgroup: \(sandbox.cgroupRelative)}]
-                  egress:
-                    - {name: to-sink, action: redirect, redirect: "\(targetText)", to: ["\(testCase.original)"], ports: [\(originalPort)], protocol: \(transport)}
-                """)
+                sandbox.redirectPolicy(
+                    original: testCase.original, port: originalPort, transport: transport, target: testCase.target, targetPort: target.port))
             let (compiled, image, datapath, reader) = (policy.compiled, policy.image, policy.datapath, policy.reader)
 
             let probe = try HeldProbe(["peer-\(transport)", testCase.original, "\(originalPort)"], in: sandbox.cgroupPath)
@@ -69,6 +61,7 @@ struct RedirectTests {
                     executable: nil, cgroupAncestry: try sandbox.cgroups.ancestry(of: sandbox.cgroupRelative),
                     destination: IPAddress(testCase.original)!, port: originalPort, transport: testCase.tcp ? .tcp : .udp))
             #expect(decision.verdict.action == .redirect)
+            let targetText = testCase.target.contains(":") ? "[\(testCase.target)]:\(target.port)" : "\(testCase.target):\(target.port)"
             #expect(Explanation(decision: decision, rule: compiled.rule(ruleID), generation: nil).text.contains("to \(targetText)"))
 
             // Once the client is gone its entry goes too: the port may serve another connection next.

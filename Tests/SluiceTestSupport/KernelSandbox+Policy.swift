@@ -27,6 +27,24 @@ extension KernelSandbox {
             configuration: DatapathConfiguration(pins: pins, cgroupPath: cgroupPath ?? self.cgroupPath, capacity: capacity), logger: logger)
     }
 
+    /// A policy for the sandbox cgroup whose rule `to-sink` redirects `original`:`port` over
+    /// `transport` to `target` on loopback at `targetPort`, followed by `rules` (YAML flow maps).
+    public func redirectPolicy(
+        original: String, port: UInt16, transport: String, target: String, targetPort: UInt16, then rules: [String] = []
+    ) -> String {
+        let targetText = target.contains(":") ? "[\(target)]:\(targetPort)" : "\(target):\(targetPort)"
+        return """
+            apiVersion: sluice/v1
+            kind: Policy
+            metadata: {name: sink}
+            spec:
+              subjects: [{cgroup: \(cgroupRelative)}]
+              egress:
+                - {name: to-sink, action: redirect, redirect: "\(targetText)", to: ["\(original)"], ports: [\(port)], protocol: \(transport)}
+
+            """ + rules.map { "    - \($0)\n" }.joined()
+    }
+
     /// Compiles `yaml` against this sandbox's cgroups, applies it and attaches every hook to the
     /// sandbox cgroup or `cgroupPath`, one of its own (never the root); the sandbox unloads it
     /// when it is cleaned up.
