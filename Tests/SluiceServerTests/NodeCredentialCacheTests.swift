@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServer
@@ -23,6 +24,44 @@ import Testing
             #expect(store.credentials.node(credentialHash: hash) == nil)
             // Over HTTP too: the heartbeat right after the revocation is refused.
             await #expect(throws: (any Error).self) { try await api.heartbeat(enrolled.credential) }
+        }
+    }
+
+    /// Replicas sharing PostgreSQL: a revocation through one makes the other forget the node it
+    /// checked, by notification (looked up at the instant it was kept, so only a forget clears it).
+    @Test(.enabled(if: Backend.postgresShouldRun, Backend.skipComment))
+    func anotherReplicaForgetsARevokedNodeWhenItHearsOfIt() async throws {
+        try await TestServer.with(.postgres) { server, api in
+            let enrolled = try await api.enroll("node-elsewhere")
+            let hash = Secrets.digest(enrolled.credential)
+            let other = try await ServerApp.open(configuration: TestServer.configuration(database: server.database.url), logger: TestServer.logger)
+            let sync = try #require(other.services.compactMap { $0 as? ReplicaSync }.first)
+            let listening = Task { try await sync.run() }
+            try await withCleanup({
+                listening.cancel()
+                _ = try? await listening.value
+                await other.close()
+            }) {
+                // Notifications sent before the other replica listens are lost: relabel the node until
+                // one is heard (each try keeps the node there again first).
+                var tries = 0
+                try await eventually("the other replica forgets a relabelled node") {
+                    tries += 1
+                    let kept = ContinuousClock.now
+                    #expect(try await other.store.node(credentialHash: hash)?.id == enrolled.id)
+                    _ = try await server.app.store.setNodeLabels(id: enrolled.id, labels: ["try": String(tries)], actor: "test")
+                    return (try? await eventually("a forget", seconds: 1) { other.store.credentials.node(credentialHash: hash, now: kept) == nil }) != nil
+                }
+
+                let kept = ContinuousClock.now
+                #expect(try await other.store.node(credentialHash: hash)?.labels == ["try": String(tries)])
+                #expect(other.store.credentials.node(credentialHash: hash, now: kept) != nil)
+                _ = try await server.app.store.revokeNode(id: enrolled.id, actor: "test")
+                try await eventually("the other replica forgets the revoked node") {
+                    other.store.credentials.node(credentialHash: hash, now: kept) == nil
+                }
+                #expect(try await other.store.node(credentialHash: hash)?.revokedUs != nil)
+            }
         }
     }
 

@@ -10,11 +10,14 @@ enum ReplicaMessage: Sendable, Hashable {
     case revision(Int64)
     /// A batch of a node's events was stored with ids in this range.
     case events(nodeID: String, firstID: Int64, lastID: Int64)
+    /// A node was revoked or relabelled: a replica that checked its credential lately forgets it.
+    case node(id: String)
 
     func encode(replica: String) -> String {
         switch self {
         case .revision(let revision): "r \(replica) \(revision)"
         case .events(let node, let first, let last): "e \(replica) \(node) \(first) \(last)"
+        case .node(let id): "n \(replica) \(id)"
         }
     }
 
@@ -27,6 +30,8 @@ enum ReplicaMessage: Sendable, Hashable {
         case ("e", 5):
             guard let first = Int64(parts[3]), let last = Int64(parts[4]) else { return nil }
             return (parts[1], .events(nodeID: parts[2], firstID: first, lastID: last))
+        case ("n", 3):
+            return (parts[1], .node(id: parts[2]))
         default:
             return nil
         }
@@ -101,6 +106,8 @@ struct ReplicaSync: Service {
         switch message {
         case .revision(let revision):
             watcher.advance(to: revision)
+        case .node(let id):
+            store.credentials.forget(nodeID: id)
         case .events(let nodeID, let first, let last):
             guard hub.count > 0 else { return }
             do {

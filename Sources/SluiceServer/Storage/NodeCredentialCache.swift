@@ -2,9 +2,9 @@ import Synchronization
 
 /// The nodes behind recently presented credentials, for a moment. Every agent request
 /// authenticates, and a push has thousands of agents poll again at once, a query each without
-/// it. A revocation or a label change made on this replica forgets the node at once; one made on
-/// another replica sharing the database shows here within `lifetime` (a woken long poll reads its
-/// node afresh regardless, through `NodeRefresh`).
+/// it. A revocation or a label change forgets the node at once: made on this replica directly,
+/// made on another by its notification (`ReplicaMessage.node`), and should that be missed, within
+/// `lifetime` (a woken long poll reads its node afresh regardless, through `NodeRefresh`).
 final class NodeCredentialCache: Sendable {
     static let lifetime: Duration = .seconds(2)
     /// Beyond this many credentials the expired ones go, and if that is not enough, all of them.

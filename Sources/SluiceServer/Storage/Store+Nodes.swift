@@ -211,6 +211,7 @@ extension Store {
             var node = try NodeRecord(row: row)
             try await Store.revokeOnce(
                 &node, table: "nodes", id: id, session, actor: actor, action: "node.revoke", target: node.name, details: ["node_id": id])
+            try await self.notify(session, .node(id: id))
             return node
         }
     }
@@ -226,6 +227,7 @@ extension Store {
             try await session.sql.raw("UPDATE nodes SET labels = \(bind: JSONColumn.encode(labels)) WHERE id = \(bind: id)").run()
             let revision = try await Store.bumpRevision(session)
             try await self.notify(session, .revision(revision))
+            try await self.notify(session, .node(id: id))
             // The feeds that target the node may differ now.
             try await Store.intelLayoutChanged(session)
             try await Store.audit(
