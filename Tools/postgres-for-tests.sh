@@ -26,9 +26,10 @@ for _ in $(seq 1 50); do
     su postgres -c "psql -p $port -qtAc 'select 1'" >/dev/null 2>&1 && break
     sleep 0.2
 done
-# The server tests run in parallel, each server with its own connection pool.
-if (( $(su postgres -c "psql -p $port -qtAc 'show max_connections'") < 400 )); then
-    su postgres -c "psql -p $port -qc 'alter system set max_connections = 400'" >&2
+# The server tests run in parallel, each server with its own connection pool (up to 16 connections,
+# and a replica test opens two servers): 400 ran out once the suite passed 140 suites.
+if (( $(su postgres -c "psql -p $port -qtAc 'show max_connections'") < 1000 )); then
+    su postgres -c "psql -p $port -qc 'alter system set max_connections = 1000'" >&2
     # shellcheck disable=SC2086
     pg_ctlcluster $cluster restart >&2
     for _ in $(seq 1 50); do
