@@ -1,6 +1,6 @@
 extension AnomalyDetector {
     /// The snapshot format this build writes and reads. Bump it with any change to the layout.
-    public static let snapshotFormatVersion: UInt16 = 4
+    public static let snapshotFormatVersion: UInt16 = 5
     private static let snapshotMarker: [UInt8] = Array("SLDT".utf8)
 
     /// The detector's complete state, to restore after an agent restart with

@@ -78,7 +78,7 @@ extension ApplicationBaseline {
         let periodic = rhythm.outcome(at: rhythmEntry, time: time, youngHorizon: parameters.youngNanoseconds)
         let lateAndYoung = lateArrival && time - firstSeen < parameters.newApplicationNanoseconds
 
-        var parts = InlineArray<15, Float>(repeating: 0)
+        var parts = InlineArray<16, Float>(repeating: 0)
         func put(_ feature: Feature, _ bits: Double) {
             parts[feature.rawValue] = Float(min(feature.cap, bits) * feature.weight)
         }
@@ -188,6 +188,19 @@ extension ApplicationBaseline {
         let coldStartBar = lateArrival ? floor + Self.lateArrivalMargin : floor
         let threshold = warmingUp ? coldStartBar * Double(thresholdFactor) : ownThreshold
         let isAnomaly = Double(value) > threshold
+        let alertAge = time - alertTime
+        let fading = carriedAlert(age: alertAge)
+        if isAnomaly {
+            alertLevel = max(value, fading)
+            alertTime = time
+        } else if fading > 0 {
+            // Half a bit under the threshold: the event ranks with its application's incident but
+            // raises no alert of its own.
+            let lifted = min(fading, Float(threshold) / 2)
+            if lifted > value { parts[Feature.recentAlert.rawValue] = lifted - value }
+        } else {
+            alertLevel = 0
+        }
 
         // Learn: an anomalous event teaches the outcome counts only a little; in the warm-up, held
         // to the floor, everything new to a young application would be an anomaly and it would
@@ -249,10 +262,26 @@ extension ApplicationBaseline {
             period: entryPeriod,
             applicationAgeSeconds: (time - firstSeen) / 1_000_000_000,
             usualBurstEvents: UInt32(1) << min(31, UInt32(windows.typical[RateChannel.burst.rawValue])),
-            burstSeconds: Float(parameters.burstNanoseconds) / 1e9, stormWindows: windows.storm.windows)
+            burstSeconds: Float(parameters.burstNanoseconds) / 1e9, stormWindows: windows.storm.windows,
+            alertAgeSeconds: alertAge / 1_000_000_000)
         return Score(
-            value: Double(value), threshold: threshold, isAnomaly: isAnomaly, warmingUp: warmingUp, parts: parts,
+            value: Double(value + parts[Feature.recentAlert.rawValue]), threshold: threshold, isAnomaly: isAnomaly, warmingUp: warmingUp, parts: parts,
             context: context)
+    }
+
+    /// The latest alert's level after `age` nanoseconds of halving every hour; 0 under a bit, when
+    /// it no longer ranks anything.
+    @inline(__always)
+    func carriedAlert(age: Int64) -> Float {
+        guard alertLevel > 0 else { return 0 }
+        let halvings = Double(age) / Double(Self.alertHalfLifeNanoseconds)
+        guard halvings < 32 else { return 0 }
+        let whole = halvings.rounded(.down)
+        let part = halvings - whole
+        // 2^-part within 0.6% (exact at 0 and 1): the detector keeps to the standard library.
+        let factor = Double(sign: .plus, exponent: -Int(whole), significand: 1) * (1 - part * (0.6565 - 0.1565 * part))
+        let level = alertLevel * Float(factor)
+        return level >= 1 ? level : 0
     }
 
     /// Moves the counts of finished windows into the rate histograms (one sample per window,

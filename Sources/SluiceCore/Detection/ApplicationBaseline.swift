@@ -26,6 +26,10 @@ struct ApplicationBaseline: Baseline, Sendable {
     var thresholdFactor: Float = 1
     /// The quantile threshold before the floor and the factor, refreshed every 32 events.
     var quantileThreshold: Float = 0
+    /// The latest alert's score, or more when alerts came close together (decayed to `alertTime`),
+    /// carried into later events by the recent-alert feature; 0 once it has faded.
+    var alertLevel: Float = 0
+    var alertTime: Int64 = 0
 
     init(firstSeen: Int64, lateArrival: Bool) {
         self.firstSeen = firstSeen
@@ -40,6 +44,9 @@ struct ApplicationBaseline: Baseline, Sendable {
     static let thresholdHeadroom: Double = 4
     /// Bits over the floor the threshold may reach at most (before `thresholdFactor`).
     static let thresholdCeilingMargin: Double = 16
+    /// How fast a carried alert fades: an incident's traffic goes on for minutes to hours, and a
+    /// day-old alert is for its reviewer, not for the ranking of today's events.
+    static let alertHalfLifeNanoseconds: Int64 = 3_600_000_000_000
     static let sketchHalvingPeriod: UInt32 = 8192
     /// Half a row of new keys: at that load about 2–3% of new keys read as known.
     static let sketchFreshKeyLimit = UInt32(ApplicationSketch.width / 2)
@@ -61,6 +68,8 @@ struct ApplicationBaseline: Baseline, Sendable {
         writer.write(lateArrival)
         writer.write(thresholdFactor)
         writer.write(quantileThreshold)
+        writer.write(alertLevel)
+        writer.write(alertTime)
     }
 
     init(from reader: inout SnapshotReader) throws(DetectorSnapshotError) {
@@ -77,5 +86,7 @@ struct ApplicationBaseline: Baseline, Sendable {
         lateArrival = try reader.readBool()
         thresholdFactor = try reader.readFloat()
         quantileThreshold = try reader.readFloat()
+        alertLevel = try reader.readFloat()
+        alertTime = try reader.read()
     }
 }

@@ -48,9 +48,13 @@ public enum Feature: Int, Sendable, Hashable, CaseIterable, CustomStringConverti
     /// A registrable domain new to the application whose label looks drawn at random rather than
     /// named by people (`GeneratedName`): what domain-generation algorithms make.
     case generatedName
+    /// The application alerted lately: its later events keep a share of that alert, halved every
+    /// hour and always half a bit under its threshold, so they rank above its ordinary traffic
+    /// (an infected program's routine is part of the incident) without alerting again.
+    case recentAlert
 
     /// The number of features.
-    public static let count = 15
+    public static let count = 16
     /// The largest contribution one feature can make, in bits: 16 for the familiarity, rhythm and
     /// hour features; 24 for the rate features, whose contribution is already bounded by 4 bits
     /// per doubling over the application's usual level, so only a sixty-fold excess reaches it (and
@@ -81,6 +85,7 @@ public enum Feature: Int, Sendable, Hashable, CaseIterable, CustomStringConverti
         case .novelInternalRate: return "novel-internal-rate"
         case .storm: return "storm"
         case .generatedName: return "generated-name"
+        case .recentAlert: return "recent-alert"
         }
     }
 

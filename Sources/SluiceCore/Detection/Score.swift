@@ -13,11 +13,11 @@ public struct Score: Sendable {
     /// The application was still in its warm-up: it was held to the cold-start bar (the floor, or 8 bits
     /// over it for a late arrival).
     public let warmingUp: Bool
-    let parts: InlineArray<15, Float>
+    let parts: InlineArray<16, Float>
     let context: ScoreContext
 
     init(
-        value: Double, threshold: Double, isAnomaly: Bool, warmingUp: Bool, parts: InlineArray<15, Float>,
+        value: Double, threshold: Double, isAnomaly: Bool, warmingUp: Bool, parts: InlineArray<16, Float>,
         context: ScoreContext
     ) {
         self.value = value
@@ -101,6 +101,8 @@ struct ScoreContext: Sendable {
     var burstSeconds: Float = 0
     /// Burst windows the storm in progress has lasted.
     var stormWindows: UInt16 = 0
+    /// Seconds since the application's latest alert.
+    var alertAgeSeconds: Int64 = 0
 
     func detail(for feature: Feature) -> String {
         let service = "port \(port)/\(transport)"
@@ -154,6 +156,8 @@ struct ScoreContext: Sendable {
             return "application first seen \(applicationAgeSeconds / 60) minutes ago, new on this node"
         case .generatedName:
             return "a domain new to this app whose name looks machine-generated"
+        case .recentAlert:
+            return "this app alerted \(alertAgeSeconds / 60) minutes ago"
         }
     }
 }

@@ -194,14 +194,35 @@ enum RealReport {
               without the netmask, and DHCP to the router). No change on the synthetic workload, whose
               node sends to no group.
 
+            The fifth round (the fourth alerted on 10 of 16 incidents, 11 false alerts in 82
+            application-days, pooled 0.228):
+            - *An alert carries into the application's later events (recent-alert).* `real --explain`
+              showed why the pooled ranking was below chance: the infected hosts' routine traffic
+              (test2's host asking 8.8.8.8 every few minutes for hours) scored 0 once it was their habit,
+              while other hosts' first contacts scored a few bits. An application's latest alert now lifts
+              its later events' scores to that alert's level, halved every hour, and at most half its
+              threshold, so that the lift never raises an alert and the alert's own evidence still ranks
+              higher. The threshold learns only the events' own scores. **The idea came from these
+              captures' explanations; the one-hour half-life was set from reasoning (an incident's traffic
+              goes on for minutes to hours) before it was scored; the cap was chosen after scoring a first
+              version**, which lifted to half a bit under the threshold: pooled 0.588 here, but on the
+              synthetic workload the normal events after its 144 false alerts rose above the attacks'
+              lower scores (seed 1: ROC-AUC 0.9960, AP 0.966, recall at 0.1% FPR 0.928, against 0.9998,
+              0.995, 0.977 before). Capped at half the threshold: pooled 0.553 here; seed 1 0.9979,
+              0.984, 0.974 (and per type, exfiltration 0.975 against 0.994 on seed 1: see the synthetic
+              section's reading). No alert changes, here or there. RemcosRAT's ranking rises (0.014 to 0.49 in test18) only because its host
+              raised false alerts at boot: a lift by an unrelated alert, which the labels cannot tell
+              from a related one.
+
             What still does not alert: RemcosRAT's reconnections (one address about every 0.5–1 s, some
             fourteen connections per window: an ordinary window for a PC, and a rhythm faster than the
             rhythm table's two-second minimum period); the smallest captures (test14, test15: two to five
             connections, the first contacts of a node with no history, which score like any host's first
             contacts); two of test10's three injected sweeps (about eight connections each, too short a
-            run to outrun the null) and one of test3's two scanners. The pooled ranking stays low for a reason
-            no alert changes: most attack events are the infected hosts' ordinary repeated traffic,
-            scored at 0 once it is their habit, while the other hosts' first contacts score a few bits. Names
+            run to outrun the null) and one of test3's two scanners. The pooled ranking is still below
+            MIDAS-R's: most attack events are the infected hosts' ordinary repeated traffic, and where it
+            goes on for hours after their last alert (test2) it scores 0 again once the alert has faded,
+            while the other hosts' first contacts score a few bits. Names
             reach only \(named) of \(events) events (test9 and test10 have a `dns.log` with answers), so the
             registrable-domain change has little to act on here. Most normal events are other hosts' flows
             (the router, broadcasts, connections from the internet into the infected host), each a brand-new
