@@ -146,8 +146,9 @@ extension ApplicationBaseline {
         // addresses from one /24 or /64, as a page load's or an upload job's do), while an
         // internal address is one machine. A message to a multicast group or the link's broadcast
         // (a desktop's service discovery at boot: SSDP, mDNS, LLMNR) reaches no new peer of its own
-        // choosing and is no part of a sweep or a scan.
-        if warmingUp && !observation.destination.isGroupDestination {
+        // choosing and is no part of a sweep or a scan, nor is the link's housekeeping to the
+        // router or the subnet's broadcast (DHCP, NetBIOS).
+        if warmingUp && !observation.destination.isGroupDestination && !observation.isLinkHousekeeping {
             let newName = keys.domain != 0 ? domainCount == 0 : isInternal ? addressCount == 0 : networkCount == 0
             let newService = serviceCount == 0
             let novelty = windows.novelty.observe(index: events, newDestination: newName, newService: newService)

@@ -49,3 +49,18 @@ public struct Observation: Sendable, Hashable {
             transport: transport, verdict: event.verdict, domain: event.dstDomain)
     }
 }
+
+extension Observation {
+    /// A UDP message of the link's own housekeeping to a host of the node's networks or to a
+    /// group: DHCP (67, 68; 546, 547 for IPv6), NetBIOS names and datagrams (137, 138), SSDP
+    /// (1900), WS-Discovery (3702), mDNS (5353) and LLMNR (5355). A system brings these up
+    /// together at boot, each on its protocol's own port to the router or the subnet's broadcast,
+    /// which no one chose as a peer: they are no run of first contacts.
+    var isLinkHousekeeping: Bool {
+        guard transport == .udp, destination.isPrivateScope || destination.isGroupDestination else { return false }
+        switch port {
+        case 67, 68, 137, 138, 546, 547, 1900, 3702, 5353, 5355: return true
+        default: return false
+        }
+    }
+}

@@ -85,6 +85,27 @@ import Testing
         #expect(scores.allSatisfy { $0.contribution(of: .novelDestinationRate) == 0 && $0.contribution(of: .novelServiceRate) == 0 })
     }
 
+    @Test func aHostsLinkHousekeepingAtBootIsNoRun() {
+        // A PC's boot, as one application: DHCP to the router, NetBIOS names and datagrams to the
+        // subnet's broadcast and to its neighbours, DHCPv6, twice, between its first connections.
+        let housekeeping: [(String, UInt16)] = [
+            ("192.168.1.1", 67), ("192.168.1.255", 137), ("192.168.1.255", 138), ("192.168.1.20", 137),
+            ("192.168.1.21", 137), ("fe80::1", 547), ("192.168.1.1", 68), ("192.168.1.22", 138),
+        ]
+        var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        let boot = (0..<16).map { index in
+            let (address, port) = housekeeping[index % housekeeping.count]
+            return detector.score(F.observation(F.start + Int64(index) * F.second, F.service, address, port, .udp))
+        }
+        #expect(boot.allSatisfy { $0.contribution(of: .novelServiceRate) == 0 && $0.contribution(of: .novelDestinationRate) == 0 })
+        // The same ports tried on internet hosts are a scan.
+        var scanner = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
+        let scan = (0..<16).map { index in
+            scanner.score(F.observation(F.start + Int64(index) * F.second, F.service, "45.33.32.\(index + 1)", housekeeping[index % housekeeping.count].1, .udp))
+        }
+        #expect(scan.contains { $0.contribution(of: .novelServiceRate) > 0 })
+    }
+
     @Test func aYoungBrowserOnANewNodeCountsSitesNotTheirAddresses() {
         var detector = AnomalyDetector(configuration: DetectorConfiguration(seed: 7))
         let sites = ["www.example.com", "news.example.org", "img.example.org", "static.example.net", "example.io"]
