@@ -65,6 +65,28 @@ import Testing
         }
     }
 
+    /// What a woken long poll asks before it answers from the node it authenticated with: no node
+    /// changed since, and the other replicas' changes were heard all along.
+    @Test func aWokenPollKnowsWhetherAnyNodeMayHaveChanged() {
+        let alone = NodeCredentialCache()
+        let read = alone.generation
+        #expect(alone.unchanged(since: read))
+        alone.forget(nodeID: "some-node")
+        #expect(!alone.unchanged(since: read))
+
+        let replica = NodeCredentialCache(replicas: true)
+        #expect(!replica.unchanged(since: replica.generation))
+        replica.following(true)
+        let heard = replica.generation
+        #expect(replica.unchanged(since: heard))
+        replica.forgetAll()
+        #expect(!replica.unchanged(since: heard))
+        let again = replica.generation
+        replica.following(false)
+        #expect(!replica.unchanged(since: again))
+        #expect(!replica.unchanged(since: replica.generation))
+    }
+
     /// The cache alone (the store only makes the node record it keeps): one backend is enough.
     @Test func anEntryLastsItsLifetimeAndAReadBegunBeforeAForgetIsNotKept() async throws {
         try await TestServer.with(.sqlite) { server, api in

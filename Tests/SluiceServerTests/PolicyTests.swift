@@ -152,6 +152,18 @@ import Testing
             #expect(devNow.revision == 4)
             #expect(devNow.policies.map(\.name) == ["base", "prodonly"])
 
+            // A poll parked when its node is relabelled is answered for the new labels; a push
+            // that changes no node answers from the node it authenticated with.
+            let asDev = api.client(token: .some(dev.credential))
+            async let woken = asDev.pollPolicy(query: .init(after: 4, wait: 30))
+            try await eventually("the dev node's poll waits") { server.app.watcher.waiterCount == 1 }
+            _ = try await api.client().setNodeLabels(path: .init(id: dev.id), body: .json(.init(labels: .init(additionalProperties: ["env": "dev"]))))
+            #expect(try await woken.ok.body.json.policies.map(\.name) == ["base", "devonly"])
+            async let pushedTo = asDev.pollPolicy(query: .init(after: 5, wait: 30))
+            try await eventually("the dev node's poll waits again") { server.app.watcher.waiterCount == 1 }
+            _ = try await api.pushed([Fixtures.policy("later")])
+            #expect(try await pushedTo.ok.body.json.policies.map(\.name) == ["base", "devonly", "later"])
+
             // A bad selector label is a diagnostic.
             let badSelector = try await api.push([Fixtures.policy("oops", labels: "sluice.io/nodes: \"env\"")])
             #expect(badSelector.status == .unprocessableContent)

@@ -24,7 +24,8 @@ struct OperationGuard: ServerMiddleware {
         case .anyone, .joinToken:
             break
         case .node:
-            scope?.principal = .node(try await authenticator.node(request))
+            let (node, generation) = try await authenticator.node(request)
+            scope?.principal = .node(node, generation: generation)
         case .user(let role):
             scope?.principal = .user(try await authenticator.user(request, role: role))
         case .viewerOrLoopback:

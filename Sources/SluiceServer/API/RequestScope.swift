@@ -5,7 +5,9 @@ import Synchronization
 /// Who called an operation, once `OperationGuard` has checked it.
 enum Principal: Sendable {
     case user(UserPrincipal)
-    case node(NodeRecord)
+    /// A node, with the credential cache's generation read before its record was: while the
+    /// generation stays the same, no node has been revoked or relabelled since.
+    case node(NodeRecord, generation: UInt64)
 }
 
 /// What an operation's handler knows of its request beyond the generated input: the peer's

@@ -67,15 +67,15 @@ extension ServerAPI {
         var current = Int(clamping: app.watcher.revision)
         guard reported > current else { return }
         // Another replica may be ahead of this one's view; ask the database.
-        current = Int(clamping: try await store.currentRevision())
-        app.watcher.advance(to: Int64(current))
+        current = Int(clamping: try await store.catchUp(app.watcher))
         heartbeat.appliedRevision = heartbeat.appliedRevision.map { min(max($0, 0), current) }
         heartbeat.failedRevision = heartbeat.failedRevision.map { min(max($0, 0), current) }
     }
 
     /// Long poll: the node's bundle as soon as the revision passes `after`, or 304 after `wait`.
     func pollPolicy(_ input: Operations.PollPolicy.Input) async throws -> Operations.PollPolicy.Output {
-        var node = try node()
+        let authenticated = try authenticatedNode()
+        var node = authenticated.node
         let query = try LongPollQuery(after: input.query.after, wait: input.query.wait, cursor: "a revision number")
         let (after, wait) = (query.after, query.wait)
         let watcher = app.watcher
@@ -83,16 +83,20 @@ extension ServerAPI {
             var current = watcher.revision
             if after > current {
                 // Another replica may be ahead of this one's view; ask the database.
-                current = try await store.currentRevision()
-                watcher.advance(to: current)
+                current = try await store.catchUp(watcher)
             }
             if after == current {
                 current = await watcher.wait(after: after, timeout: .seconds(wait))
                 if current <= after { return .notModified }
-                // Labels or revocation may have changed while waiting.
-                guard let fresh = try await app.nodeRefresh.node(id: node.id, wokenAt: .now) else { throw APIError.unauthorized("unknown node") }
-                if fresh.revokedUs != nil { throw APIError.forbidden("node \(fresh.name) (\(fresh.id)) was revoked") }
-                node = fresh
+                // Labels or revocation may have changed while waiting: if any node's did (here, or
+                // on a replica whose notification came, or while this replica was not listening),
+                // read this one again. A push alone changes no node: thousands of polls it wakes
+                // answer from the record they authenticated with.
+                if !store.credentials.unchanged(since: authenticated.generation) {
+                    guard let fresh = try await app.nodeRefresh.node(id: node.id, wokenAt: .now) else { throw APIError.unauthorized("unknown node") }
+                    if fresh.revokedUs != nil { throw APIError.forbidden("node \(fresh.name) (\(fresh.id)) was revoked") }
+                    node = fresh
+                }
             }
         }
         let bundle = try await app.catalog.bundle(labels: node.labels, atLeast: watcher.revision)

@@ -26,9 +26,14 @@ struct ServerAPI: APIProtocol {
     }
 
     /// The node `OperationGuard` authenticated.
-    func node() throws -> NodeRecord {
-        guard case .node(let node) = try scope.principal else { throw APIError(.internalServerError, "no node was authenticated") }
-        return node
+    func node() throws -> NodeRecord { try authenticatedNode().node }
+
+    /// The same, with the credential cache's generation read before its record was.
+    func authenticatedNode() throws -> (node: NodeRecord, generation: UInt64) {
+        guard case .node(let node, let generation) = try scope.principal else {
+            throw APIError(.internalServerError, "no node was authenticated")
+        }
+        return (node, generation)
     }
 }
 

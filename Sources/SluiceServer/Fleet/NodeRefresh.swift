@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Nodes as they are now, for the long polls a push woke. Each woken poll must see its node's
+/// Nodes as they are now, for the long polls a push woke when some node may have changed since
+/// they parked (`NodeCredentialCache.unchanged(since:)`). Each such poll must see its node's
 /// labels and revocation as they are after the wake, not as when it parked; a push wakes every
 /// parked poll at once, so their look-ups are gathered: one query for every node whose poll asked
 /// while the one before ran, rather than a round trip each (10,000 at once on a large fleet).

@@ -64,7 +64,7 @@ struct ReplicaSync: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    watcher.advance(to: try await store.currentRevision())
+                    _ = try await store.catchUp(watcher)
                 } catch {
                     logger.debug("revision poll failed", metadata: ["error": "\(error)"])
                 }
@@ -82,14 +82,17 @@ struct ReplicaSync: Service {
                     backoff = .milliseconds(250)
                     do {
                         try await connection.listen(on: store.database.notifyChannel) { notifications in
+                            store.credentials.following(true)
                             for try await notification in notifications {
                                 await handle(notification.payload)
                             }
                         }
                     } catch {
+                        store.credentials.following(false)
                         try? await connection.close()
                         throw error
                     }
+                    store.credentials.following(false)
                     try? await connection.close()
                 } catch {
                     if Task.isCancelled { return }
@@ -122,5 +125,17 @@ struct ReplicaSync: Service {
                 logger.debug("reading another replica's events failed", metadata: ["error": "\(error)"])
             }
         }
+    }
+}
+
+extension Store {
+    /// Advances `watcher` to the revision in the database. A revision learnt this way rather than
+    /// by its notification may come before the node notifications another replica sent with it
+    /// (a relabelling), so every node is forgotten when it moves: the polls it wakes read theirs.
+    func catchUp(_ watcher: RevisionWatcher) async throws -> Int64 {
+        let revision = try await currentRevision()
+        if revision > watcher.revision { credentials.forgetAll() }
+        watcher.advance(to: revision)
+        return revision
     }
 }

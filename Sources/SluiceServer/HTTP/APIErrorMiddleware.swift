@@ -23,7 +23,7 @@ struct APIErrorMiddleware: RouterMiddleware {
             var logger = context.logger
             switch scope.principal {
             case .user(let principal): logger[metadataKey: "user.name"] = .string(principal.user.name)
-            case .node(let node): logger[metadataKey: "node.id"] = .string(node.id)
+            case .node(let node, _): logger[metadataKey: "node.id"] = .string(node.id)
             case nil: break
             }
             response = try Self.apiError(error, request: request, context: context, logger: logger).response(from: request, context: context)

@@ -89,14 +89,16 @@ struct Authenticator: Sendable {
         return principal
     }
 
-    /// The enrolled, unrevoked node presenting its credential.
-    func node(_ request: HTTPRequest) async throws -> NodeRecord {
+    /// The enrolled, unrevoked node presenting its credential, and the credential cache's
+    /// generation read before its record was (`NodeCredentialCache.generation`).
+    func node(_ request: HTTPRequest) async throws -> (NodeRecord, generation: UInt64) {
         let secret = try Self.bearer(request)
         switch Secrets.kind(of: secret) {
         case .apiToken: throw APIError.unauthorized("a user API token cannot call agent endpoints; agents use their node credential")
         case .joinToken: throw APIError.unauthorized("a join token only enrolls; send it in the body of an enroll request")
         case .nodeCredential, nil: break
         }
+        let generation = store.credentials.generation
         guard let node = try await store.node(credentialHash: Secrets.digest(secret)) else {
             throw APIError.unauthorized("unknown node credential; enroll the node again with a join token")
         }
@@ -105,6 +107,6 @@ struct Authenticator: Sendable {
                 .forbidden, "node \(node.name) (\(node.id)) was revoked; enroll it again with a join token to rejoin",
                 headers: [HTTPField.Name(NodeAPI.revokedHeader)!: "true"])
         }
-        return node
+        return (node, generation)
     }
 }

@@ -4,7 +4,8 @@ import Synchronization
 /// authenticates, and a push has thousands of agents poll again at once, a query each without
 /// it. A revocation or a label change forgets the node at once: made on this replica directly,
 /// made on another by its notification (`ReplicaMessage.node`), and should that be missed, within
-/// `lifetime` (a woken long poll reads its node afresh regardless, through `NodeRefresh`).
+/// `lifetime`. Every forget moves `generation`, which a woken long poll compares with the one read
+/// before its node was, to read its node afresh (`NodeRefresh`) only when some node changed.
 final class NodeCredentialCache: Sendable {
     static let lifetime: Duration = .seconds(2)
     /// Beyond this many credentials the expired ones go, and if that is not enough, all of them.
@@ -19,12 +20,45 @@ final class NodeCredentialCache: Sendable {
         var entries: [String: Entry] = [:]
         /// Counts forgets, so that a read that began before one does not put its node back.
         var generation: UInt64 = 0
+        /// Other replicas' changes arrive: alone on its database, or listening to the others.
+        var following: Bool
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    /// - Parameter replicas: other replicas may share the database; their changes are known only
+    ///   while `following(_:)` says their notifications are heard.
+    init(replicas: Bool = false) {
+        state = Mutex(State(following: !replicas))
+    }
 
     /// What a caller reads before its query, and hands to `remember`.
     var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// No node was revoked or relabelled since `generation` was read, as far as this replica can
+    /// know: false while the other replicas are not heard.
+    func unchanged(since generation: UInt64) -> Bool {
+        state.withLock { $0.following && $0.generation == generation }
+    }
+
+    /// Whether the other replicas' notifications are heard now. Either way every node is dropped:
+    /// what changed while they were not heard is not known.
+    func following(_ heard: Bool) {
+        state.withLock { state in
+            state.following = heard
+            Self.dropAll(&state)
+        }
+    }
+
+    /// Drops every node: a notification of the others' was missed, and a node's may have been.
+    func forgetAll() {
+        state.withLock { Self.dropAll(&$0) }
+    }
+
+    private static func dropAll(_ state: inout State) {
+        state.generation &+= 1
+        state.entries.removeAll()
+    }
 
     func node(credentialHash: String, now: ContinuousClock.Instant = .now) -> NodeRecord? {
         state.withLock { state in

@@ -226,8 +226,9 @@ extension Store {
             let old = try NodeRecord(row: row)
             try await session.sql.raw("UPDATE nodes SET labels = \(bind: JSONColumn.encode(labels)) WHERE id = \(bind: id)").run()
             let revision = try await Store.bumpRevision(session)
-            try await self.notify(session, .revision(revision))
+            // The node first: another replica forgets it before the revision wakes its polls.
             try await self.notify(session, .node(id: id))
+            try await self.notify(session, .revision(revision))
             // The feeds that target the node may differ now.
             try await Store.intelLayoutChanged(session)
             try await Store.audit(

@@ -12,11 +12,12 @@ final class Store: Sendable {
     /// Stored batches whose counts are not yet in the rollups (Store+RollupFlush.swift).
     let rollups = RollupBacklog()
     /// Nodes by credential for a moment (Store+Nodes.swift).
-    let credentials = NodeCredentialCache()
+    let credentials: NodeCredentialCache
 
     init(database: ServerDatabase, replicaID: String = Secrets.randomHex(bytes: 8)) {
         self.database = database
         self.replicaID = replicaID
+        credentials = NodeCredentialCache(replicas: database.kind == .postgres)
     }
 
     /// Tells the other replicas (PostgreSQL NOTIFY, sent when the transaction commits).
