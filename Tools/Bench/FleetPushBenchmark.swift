@@ -60,10 +60,8 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         let idleKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
 
         // A heartbeat's connection is closed a few seconds after it, not kept beside the poll's.
-        // A client per 256 agents, as each real agent has its own: one pool of thousands of
-        // connections searches them one by one for an idle one at every request.
-        let clients = (0..<(agents + 255) / 256).map { _ in SimulatedAgent.makeHTTPClient(connections: 512, idleTimeout: .seconds(5)) }
-        let fleet = (0..<agents).map { SimulatedAgent(server: servers[$0 % replicas].url, name: "sim-\($0)", client: clients[$0 / 256]) }
+        let client = SimulatedAgent.makeHTTPClient(connections: agents + 256, idleTimeout: .seconds(5))
+        let fleet = (0..<agents).map { SimulatedAgent(server: servers[$0 % replicas].url, name: "sim-\($0)", client: client) }
         let enrollStart = ContinuousClock.now
         try await FleetBench.enroll(fleet, joinToken: token)
         let enrollTime = ContinuousClock.now - enrollStart
@@ -110,7 +108,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         let peakKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmHWM") }
         running.cancel()
         _ = try? await running.value
-        for client in clients { try? await client.shutdown() }
+        try? await client.shutdown()
 
         let sample = Sample(values: samples)
         let backend = (database == nil ? "SQLite" : "PostgreSQL") + (replicas > 1 ? ", \(replicas) replicas" : "") + ", heartbeats every \(heartbeat) s"
