@@ -195,8 +195,8 @@ extension ApplicationBaseline {
             alertLevel = max(value, fading)
             alertTime = time
         } else if fading > 0 {
-            // Half a bit under the threshold: the event ranks with its application's incident but
-            // raises no alert of its own.
+            // At most half the threshold: the event ranks with its application's incident, below
+            // the incident's own evidence, and raises no alert of its own.
             let lifted = min(fading, Float(threshold) / 2)
             if lifted > value { parts[Feature.recentAlert.rawValue] = lifted - value }
         } else {
@@ -266,8 +266,8 @@ extension ApplicationBaseline {
             burstSeconds: Float(parameters.burstNanoseconds) / 1e9, stormWindows: windows.storm.windows,
             alertAgeSeconds: alertAge / 1_000_000_000)
         return Score(
-            value: Double(value + parts[Feature.recentAlert.rawValue]), threshold: threshold, isAnomaly: isAnomaly, warmingUp: warmingUp, parts: parts,
-            context: context)
+            value: Double(value + parts[Feature.recentAlert.rawValue]), threshold: threshold, isAnomaly: isAnomaly,
+            warmingUp: warmingUp, parts: parts, context: context)
     }
 
     /// The latest alert's level after `age` nanoseconds of halving every hour; 0 under a bit, when

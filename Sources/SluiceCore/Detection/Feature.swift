@@ -49,8 +49,8 @@ public enum Feature: Int, Sendable, Hashable, CaseIterable, CustomStringConverti
     /// named by people (`GeneratedName`): what domain-generation algorithms make.
     case generatedName
     /// The application alerted lately: its later events keep a share of that alert, halved every
-    /// hour and always half a bit under its threshold, so they rank above its ordinary traffic
-    /// (an infected program's routine is part of the incident) without alerting again.
+    /// hour and at most half its threshold, so they rank above its ordinary traffic (an infected
+    /// program's routine is part of the incident) without alerting again.
     case recentAlert
 
     /// The number of features.

@@ -127,15 +127,3 @@ struct ReplicaSync: Service {
         }
     }
 }
-
-extension Store {
-    /// Advances `watcher` to the revision in the database. A revision learnt this way rather than
-    /// by its notification may come before the node notifications another replica sent with it
-    /// (a relabelling), so every node is forgotten when it moves: the polls it wakes read theirs.
-    func catchUp(_ watcher: RevisionWatcher) async throws -> Int64 {
-        let revision = try await currentRevision()
-        if revision > watcher.revision { credentials.forgetAll() }
-        watcher.advance(to: revision)
-        return revision
-    }
-}
