@@ -223,6 +223,8 @@ struct sluice_decision {
 	__u32 generation;
 	__u8 flags; /* enum sluice_event_flags */
 	__u8 pad[3];
+	__u64 now_ns; /* the decision's event timestamp, 0 when no event was written: the socket's
+		       * flow starts then too (perf: the clock reads were a tenth of connect4) */
 };
 
 /* A matched port entry with what ranks it against a match from another table. */
@@ -603,7 +605,7 @@ static __always_inline void sluice_emit(const struct sluice_state *state,
 					const struct sluice_config *config,
 					const struct sluice_flow *flow,
 					const struct sluice_verdict *verdict, __u8 flags, __u8 hook,
-					struct task_struct *task, __u64 verdict_count)
+					struct task_struct *task, __u64 verdict_count, __u64 *now)
 {
 	struct sluice_event *event;
 
@@ -616,7 +618,8 @@ static __always_inline void sluice_emit(const struct sluice_state *state,
 		sluice_count(SLUICE_COUNTER_EVENTS_LOST);
 		return;
 	}
-	event->timestamp_ns = bpf_ktime_get_boot_ns();
+	*now = bpf_ktime_get_boot_ns();
+	event->timestamp_ns = *now;
 	event->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	event->exe_ino = flow->exe_ino;
 	event->exe_dev = flow->exe_dev;
@@ -658,7 +661,7 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 	struct sluice_verdict verdict = { .action = SLUICE_ACTION_ALLOW };
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct sluice_dns_decided *decided;
-	__u64 verdict_count;
+	__u64 verdict_count, now = 0;
 	__u8 by_default = 0;
 	__u8 flags = 0;
 	__u32 slot;
@@ -723,7 +726,8 @@ static __always_inline int sluice_decide(struct sluice_flow *flow, __u8 hook, st
 	else
 		verdict_count = sluice_count(SLUICE_COUNTER_ALLOW);
 
-	sluice_emit(state, config, flow, &verdict, flags, hook, task, verdict_count);
+	sluice_emit(state, config, flow, &verdict, flags, hook, task, verdict_count, &now);
+	out->now_ns = now;
 	out->verdict = verdict;
 	out->generation = config->generation;
 	out->flags = flags;

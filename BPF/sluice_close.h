@@ -3,12 +3,13 @@
  * Ending open connections that a new policy generation denies.
  *
  * A connect decides once; a TCP connection or connected UDP socket made under an older
- * generation would otherwise outlive any later deny. So the connect hooks remember, on the
- * socket (sk storage), what they decided with: the destination as decided, the executable, the
- * cgroup and who connected. After each apply the agent runs the socket iterators below
- * (iter/tcp, iter/udp); each re-decides every remembered socket with the same sluice_resolve()
- * the hooks use, and ends the ones now denied with the kfunc bpf_sock_destroy (kernel 6.5+):
- * TCP gets ECONNABORTED and the peer a reset, UDP gets ECONNABORTED and is disconnected.
+ * generation would otherwise outlive any later deny. So the connect hooks remember what they
+ * decided with (the socket's owner): the destination as decided, the executable, the cgroup and
+ * who connected; UDP on the socket (sk storage), TCP by socket cookie (sluice_tcp_owners).
+ * After each apply the agent runs the socket iterators below (iter/tcp, iter/udp); each
+ * re-decides every remembered socket with the same sluice_resolve() the hooks use, and ends
+ * the ones now denied with the kfunc bpf_sock_destroy (kernel 6.5+): TCP gets ECONNABORTED and
+ * the peer a reset, UDP gets ECONNABORTED and is disconnected.
  *
  * The iterators need kfuncs older kernels lack; user space loads them only where the kernel has
  * them (the kfuncs are weak, so the rest of the object loads anywhere) and reports otherwise.
@@ -37,8 +38,14 @@ typedef struct {
 	struct net *net; /* absent without CONFIG_NET_NS */
 } possible_net_t;
 
+/* atomic64_t: CO-RE matches a struct member by kind, not by the type's name. */
+typedef struct {
+	__s64 counter;
+} sluice_atomic64_t;
+
 struct sock_common {
 	possible_net_t skc_net;
+	sluice_atomic64_t skc_cookie; /* 0 until someone asked for it: connect4/6 did for an owned socket */
 	unsigned short skc_family;
 	__u32 skc_rcv_saddr;   /* the local IPv4 address, network order */
 	__u16 skc_num;         /* the local port, host order */
@@ -126,6 +133,53 @@ struct {
 	__type(value, struct sluice_owner);
 } sluice_owners SEC(".maps");
 
+/* TCP sockets' owners, by socket cookie. Every TCP connect makes a new socket, and the first
+ * sk storage on a socket costs two memcg-charged kmallocs and their RCU frees later: about 1 us
+ * of a 40 us loopback connect+accept+close. An entry here comes from the map's per-CPU cache.
+ * The entry goes when the socket reaches TCP_CLOSE (sluice_tcp_state), or at its release if it
+ * never left TCP_CLOSE (a connect that failed before SYN_SENT). When the map is full a
+ * socket's owner goes to sluice_owners as before, so its size bounds nothing but the saving; it
+ * is small so that its buckets (16 bytes each, touched at random) stay in cache (262,144
+ * entries: 1,373 against 1,215 ns per connect4 run in one A/B, docs/benchmarks.md). */
+#define SLUICE_TCP_OWNERS 16384
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SLUICE_TCP_OWNERS);
+	__type(key, __u64);
+	__type(value, struct sluice_owner);
+} sluice_tcp_owners SEC(".maps");
+
+/* An owner is built here before it is copied in: too large for the connect hook's stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_owner);
+} sluice_owner_scratch SEC(".maps");
+
+/* The owner of socket `sk` (any pointer bpf_sk_storage_get takes in the calling program) whose
+ * cookie is `cookie`; `tcp` says which store to ask first. */
+static __always_inline struct sluice_owner *sluice_owner_get(void *sk, __u64 cookie, int tcp)
+{
+	struct sluice_owner *owner;
+
+	if (tcp && cookie) {
+		owner = bpf_map_lookup_elem(&sluice_tcp_owners, &cookie);
+		if (owner)
+			return owner;
+	}
+	return bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+}
+
+/* The owner of a socket the kernel hands a tracing or iterator program. Reads the cookie
+ * rather than asking for it: most sockets have none, and asking would make one. */
+static __always_inline struct sluice_owner *sluice_owner_of_sock(struct sock *sk, int tcp)
+{
+	return sluice_owner_get(sk, tcp ? (__u64)sk->__sk_common.skc_cookie.counter : 0, tcp);
+}
+
 /* Scratch for one re-decision: too large for the iterator's stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -148,7 +202,7 @@ static __always_inline void sluice_owner_init(struct sluice_owner *owner, struct
 	owner->uid = task->cred->uid.val;
 	__builtin_memcpy(owner->comm, task->comm, sizeof(owner->comm));
 	/* A socket connected again (UDP may) starts a new flow. */
-	owner->start_ns = bpf_ktime_get_boot_ns();
+	owner->start_ns = decision->now_ns ? decision->now_ns : bpf_ktime_get_boot_ns();
 	owner->cookie = bpf_get_socket_cookie(ctx);
 	owner->rule_id = decision->verdict.rule_id;
 	owner->generation = decision->generation;
@@ -267,7 +321,7 @@ static __always_inline int sluice_close_if_denied(struct seq_file *seq, struct s
 						  struct sock_common *skc, __u8 hook)
 {
 	__u32 zero = 0;
-	struct sluice_owner *owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	struct sluice_owner *owner = sluice_owner_of_sock(sk, hook == SLUICE_HOOK_CLOSE_TCP);
 	struct sluice_state *state;
 	struct sluice_config *config;
 	struct sluice_ancestors *ancestors;

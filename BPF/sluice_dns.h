@@ -733,7 +733,7 @@ static __always_inline void sluice_dns_read(struct __sk_buff *skb, struct bpf_so
 	}
 	/* The application that connected the receiving socket; else its cgroup alone (an unconnected
 	 * socket may be a resolver answering for others in its cgroup). */
-	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	owner = sluice_owner_get(sk, p.tcp ? bpf_get_socket_cookie(skb) : 0, p.tcp);
 	if (owner && !owner->unconnected) {
 		who.cgroup_id = owner->cgroup_id;
 		who.exe_ino = owner->flow.exe_ino;

@@ -39,23 +39,43 @@ struct {
 	__type(value, struct sluice_flow_event);
 } sluice_flow_scratch SEC(".maps");
 
-/* The payload of a UDP packet: its length past the IP and UDP headers. The IPv4 header's length
- * is read in place (direct packet access), or through the helper when the header is not in the
- * linear part. */
-static __always_inline __u32 sluice_udp_payload(struct __sk_buff *skb)
+/* Where a packet's transport header starts (its offset) and its protocol, read from the IP
+ * header in place (the cgroup programs see a packet from its network header on): a few loads,
+ * where asking the socket takes a helper call. 0 when the header is not in the linear part.
+ * An IPv6 packet's next header is taken as it is: extension headers are not followed (such a
+ * packet goes the general way, and a UDP one counts them as payload). */
+static __always_inline __u8 sluice_packet_l4(struct __sk_buff *skb, __u32 *offset)
 {
-	__u32 len = skb->len;
-	__u32 l4 = 40;
+	__u8 *data = (__u8 *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
 
 	if (skb->protocol == bpf_htons(SLUICE_ETH_P_IP)) {
-		__u8 *data = (__u8 *)(long)skb->data;
-		__u8 byte;
-
-		if ((void *)(data + 1) <= (void *)(long)skb->data_end)
-			byte = data[0];
-		else if (bpf_skb_load_bytes(skb, 0, &byte, 1))
+		if ((void *)(data + 20) > end)
 			return 0;
-		l4 = (byte & 0x0f) * 4;
+		*offset = (data[0] & 0x0f) * 4;
+		return data[9];
+	}
+	if ((void *)(data + 40) > end)
+		return 0;
+	*offset = 40;
+	return data[6];
+}
+
+/* The payload of a UDP packet: its length past the IP and UDP headers. `l4` is where the UDP
+ * header starts when sluice_packet_l4 read it, else 0: the IPv4 header's length is read through
+ * the helper then. */
+static __always_inline __u32 sluice_udp_payload(struct __sk_buff *skb, __u32 l4)
+{
+	__u32 len = skb->len;
+	__u8 byte;
+
+	if (!l4) {
+		l4 = 40;
+		if (skb->protocol == bpf_htons(SLUICE_ETH_P_IP)) {
+			if (bpf_skb_load_bytes(skb, 0, &byte, 1))
+				return 0;
+			l4 = (byte & 0x0f) * 4;
+		}
 	}
 	l4 += 8;
 	return len > l4 ? len - l4 : 0;
@@ -63,28 +83,31 @@ static __always_inline __u32 sluice_udp_payload(struct __sk_buff *skb)
 
 /* Adds one UDP packet to its socket's counts (nothing for sockets no connect hook allowed; TCP
  * keeps exact counts of its own, sluice_tcp_counts), and holds either protocol to its rule's
- * quota. Returns 0 to drop the packet. */
-static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent)
+ * quota. `l4` as for sluice_udp_payload. Returns 0 to drop the packet. */
+static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent, __u32 l4)
 {
 	struct sluice_owner *owner;
-	__u64 segments = skb->gso_segs;
-	__u64 payload;
+	__u32 protocol = sk->protocol;
+	__u64 segments, payload;
 
-	/* A TCP packet costs a socket storage lookup only while some rule has a quota; a connection
+	/* A TCP packet costs an owner lookup only while some rule has a quota; a connection
 	 * admitted with one under an earlier generation keeps it only while some rule still has one. */
-	if (sk->protocol != IPPROTO_UDP && (sk->protocol != IPPROTO_TCP || !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA)))
+	if (protocol != IPPROTO_UDP && (protocol != IPPROTO_TCP || !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA)))
 		return 1;
+	if (protocol == IPPROTO_TCP) {
+		owner = sluice_owner_get(sk, bpf_get_socket_cookie(skb), 1);
+		return !owner || owner->flow.exempt || !owner->has_quota || sluice_quota_tcp(skb, sk, owner, sent);
+	}
 	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	if (!owner || owner->flow.exempt)
 		return 1;
-	if (sk->protocol == IPPROTO_TCP)
-		return !owner->has_quota || sluice_quota_tcp(skb, sk, owner, sent);
 	if (sent)
 		sluice_redirect_udp_sent(owner, skb);
-	payload = sluice_udp_payload(skb);
+	payload = sluice_udp_payload(skb, l4);
 	if (owner->has_quota &&
 	    !sluice_quota_packet(owner, (sent ? owner->bytes_sent : owner->bytes_received) + payload, sent))
 		return 0;
+	segments = skb->gso_segs;
 	if (segments == 0)
 		segments = 1;
 	if (sent) {
@@ -184,13 +207,34 @@ static __always_inline struct sluice_owner *sluice_owner_for(struct bpf_sock_add
 	return bpf_sk_storage_get(&sluice_owners, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 }
 
+/* A TCP socket's owner, by its cookie (sluice_tcp_owners); 0 when the map has no room. A TCP
+ * socket connected again (after a failed connect) had its entry removed at TCP_CLOSE. */
+static __always_inline int sluice_remember_tcp_owner(struct bpf_sock_addr *ctx, const struct sluice_flow *flow,
+						     const struct sluice_decision *decision)
+{
+	__u32 zero = 0;
+	struct sluice_owner *owner = bpf_map_lookup_elem(&sluice_owner_scratch, &zero);
+
+	if (!owner)
+		return 0;
+	__builtin_memset(owner, 0, sizeof(*owner)); /* the previous connect's quota and redirect fields */
+	sluice_owner_init(owner, ctx, flow, decision, 0);
+	return bpf_map_update_elem(&sluice_tcp_owners, &owner->cookie, owner, BPF_ANY) == 0;
+}
+
 /* After a connect the hooks allowed: the socket's flow from here. A UDP socket connected again
  * (or connected after sending unconnected) ends its previous flow first if it moved anything, so
  * no count is lost and a socket connected over and over without traffic writes no records. */
 static __always_inline void sluice_remember_owner(struct bpf_sock_addr *ctx, const struct sluice_flow *flow,
 						  const struct sluice_decision *decision)
 {
-	struct sluice_owner *owner = sluice_owner_for(ctx, flow);
+	struct sluice_owner *owner;
+
+	if (flow->exempt || !ctx->sk)
+		return;
+	if (ctx->protocol == IPPROTO_TCP && sluice_remember_tcp_owner(ctx, flow, decision))
+		return;
+	owner = sluice_owner_for(ctx, flow);
 
 	if (!owner)
 		return;
@@ -221,16 +265,22 @@ static __always_inline void sluice_remember_sender(struct bpf_sock_addr *ctx, co
 	sluice_owner_init(owner, ctx, flow, decision, 1);
 }
 
+/* A TCP packet matters here only to a quota (its counts come from the socket), and most stop
+ * before any helper call: most of a connect+accept+close's dozen packets are TCP. */
 SEC("cgroup_skb/egress")
 int sluice_egress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
+	__u32 l4 = 0;
 
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (sk)
-		return sluice_count_packet(skb, sk, 1);
-	return 1;
+	if (!sk)
+		return 1;
+	if (sluice_packet_l4(skb, &l4) == IPPROTO_TCP && !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA))
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	return sluice_count_packet(skb, sk, 1, l4);
 }
 
 /* Every arriving packet of the cgroup's sockets: counted, and read if it is a DNS answer. A
@@ -241,13 +291,20 @@ SEC("cgroup_skb/ingress")
 int sluice_ingress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
-	__u32 peer_port;
+	__u32 peer_port, l4 = 0;
 
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return 1;
-	if (!sluice_count_packet(skb, sk, 0))
+	/* A TCP connection's packet stops here as it would below, without a helper call: the peer's
+	 * port is on the socket's common part. A listener's (no peer) takes the general way. */
+	peer_port = sk->dst_port;
+	if (sluice_packet_l4(skb, &l4) == IPPROTO_TCP && peer_port != bpf_htons(53) && peer_port != 0 &&
+	    !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA))
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	if (!sluice_count_packet(skb, sk, 0, l4))
 		return 0;
 	peer_port = sk->dst_port;
 	if (peer_port != bpf_htons(53) && (peer_port != 0 || sk->protocol == IPPROTO_TCP))
@@ -262,11 +319,12 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(sluice_tcp_state, struct sock *sk, int oldstate, int newstate)
 {
 	struct sluice_owner *owner;
+	__u64 cookie;
 
 	if (newstate != SLUICE_TCP_CLOSE &&
 	    (newstate != SLUICE_TCP_ESTABLISHED || !sluice_config_has(SLUICE_CONFIG_HAS_REDIRECT)))
 		return 0;
-	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	owner = sluice_owner_of_sock(sk, 1);
 	if (!owner)
 		return 0;
 	if (newstate == SLUICE_TCP_ESTABLISHED) {
@@ -275,16 +333,25 @@ int BPF_PROG(sluice_tcp_state, struct sock *sk, int oldstate, int newstate)
 	}
 	sluice_redirect_ended(owner);
 	sluice_flow_ended(owner, sk);
+	cookie = sk->__sk_common.skc_cookie.counter;
+	bpf_map_delete_elem(&sluice_tcp_owners, &cookie); /* a miss when it was in sluice_owners */
 	return 0;
 }
 
 /* UDP: the socket's last close. TCP sockets end in sluice_tcp_state instead: at close() their
- * last bytes may not have left yet. */
+ * last bytes may not have left yet. A TCP socket still in TCP_CLOSE here never reached it by a
+ * state change (its connect failed before SYN_SENT): no tracer saw it end, so its owner's entry
+ * goes here. */
 SEC("cgroup/sock_release")
 int sluice_sock_release(struct bpf_sock *ctx)
 {
 	struct sluice_owner *owner;
+	__u64 cookie;
 
+	if (ctx->protocol == IPPROTO_TCP && ctx->state == SLUICE_TCP_CLOSE) {
+		cookie = bpf_get_socket_cookie(ctx);
+		bpf_map_delete_elem(&sluice_tcp_owners, &cookie);
+	}
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
 	owner = bpf_sk_storage_get(&sluice_owners, ctx, 0, 0);
@@ -299,7 +366,7 @@ int sluice_sock_release(struct bpf_sock *ctx)
 static __always_inline int sluice_flow_now(struct seq_file *seq, struct sock *sk, int tcp)
 {
 	__u32 zero = 0;
-	struct sluice_owner *owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
+	struct sluice_owner *owner = sluice_owner_of_sock(sk, tcp);
 	struct sluice_flow_event *record;
 
 	if (!owner || owner->ended || owner->flow.exempt)

@@ -144,10 +144,12 @@ static __always_inline int sluice_original_peer(struct bpf_sock_addr *ctx, int i
 {
 	struct sluice_owner *owner;
 	__u32 w[4] = {};
+	int tcp;
 
 	if (!ctx->sk)
 		return 1;
-	owner = bpf_sk_storage_get(&sluice_owners, ctx->sk, 0, 0);
+	tcp = ctx->protocol == IPPROTO_TCP;
+	owner = sluice_owner_get(ctx->sk, tcp ? bpf_get_socket_cookie(ctx) : 0, tcp);
 	if (!owner || !owner->redirected)
 		return 1;
 	if (owner->flow.family == 4) {

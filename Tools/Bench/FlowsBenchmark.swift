@@ -8,7 +8,7 @@ import SluiceTestSupport
 /// programs attached (allow loopback, every flow counted) against a sibling cgroup with none,
 /// in alternating rounds of one run; and the kernel's own time per packet of the counting
 /// programs and of the sendmsg hook on unconnected sends (kernel.bpf_stats_enabled, on for the
-/// per-packet run only).
+/// per-packet run only), beside the floor of a pass program at the same hooks.
 struct FlowsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "flows", abstract: "Throughput and per-packet cost of counting bytes.")
 
@@ -66,9 +66,13 @@ struct FlowsBenchmark: AsyncParsableCommand {
 
             let stats = try BPFStatsSetting(enabled: true)
             defer { stats.restore() }
+            // The floor: a pass program at each hook of the same cgroup, run by the same packets.
+            let floors = try Dictionary(uniqueKeysWithValues: [Hook.ingress, .egress, .sendmsg4].map { ($0, try PassProgram(hook: $0, cgroupPath: on.cgroupPath)) })
             print("## Kernel time per packet of the counting programs (kernel.bpf_stats_enabled)\n")
-            print("| traffic | program | runs | ns per run |")
-            print("|---|---|---|---|")
+            print("Floor: a program of two instructions (return 1) attached at the same hook of the same cgroup, run by the same")
+            print("packets: what bpf_stats' own accounting and the call into any program cost there. Net = raw - floor.\n")
+            print("| traffic | program | runs | raw ns per run | floor ns per run | net ns per run |")
+            print("|---|---|---|---|---|---|")
             let echo = try TransferServer(tcp: false, address: "127.0.0.1")
             let traffic: [(name: String, hooks: [Hook], run: () throws -> Void)] = [
                 ("TCP", [.ingress, .egress], { _ = try throughput(in: on, port: port, udp: false) }),
@@ -79,13 +83,11 @@ struct FlowsBenchmark: AsyncParsableCommand {
                 ),
             ]
             for (name, hooks, run) in traffic {
-                let before = try hooks.map { try datapath.runStatistics($0) }
-                try run()
+                let readers = hooks.map { hook in { try datapath.runStatistics(hook) } } + hooks.map { hook in { try floors[hook]!.runStatistics() } }
+                let runs = try KernelRuns.during(readers, run)
                 for (index, hook) in hooks.enumerated() {
-                    let after = try datapath.runStatistics(hook)
-                    let runs = after.runs - before[index].runs
-                    let nanoseconds = after.nanoseconds - before[index].nanoseconds
-                    print("| \(name) | \(hook.programName) | \(runs) | \(runs > 0 ? format(Double(nanoseconds) / Double(runs)) : "-") |")
+                    let figures = rawFloorNet(runs[index], runs[hooks.count + index])
+                    print("| \(name) | \(hook.programName) | \(runs[index].runs) | \(figures.raw) | \(figures.floor) | \(figures.net) |")
                 }
                 _ = try reader.drain()
             }

@@ -278,6 +278,11 @@ public final class Datapath {
         try programs[hook].runStatistics()
     }
 
+    /// The kernel's run statistics of one tracer (global: every task's events, not only the cgroup's).
+    public func runStatistics(_ tracer: Tracer) throws -> (runs: UInt64, nanoseconds: UInt64) {
+        try tracers[tracer]!.runStatistics()
+    }
+
     /// Per-CPU counters summed over CPUs.
     public func counters() throws -> DatapathCounters {
         try DatapathCounters(reading: maps.counters)

@@ -15,6 +15,7 @@ struct DatapathMaps {
     let taskExecutables: BPFMap
     let governedNames: BPFMap
     let owners: BPFMap
+    let tcpOwners: BPFMap
     let dnsAddresses: BPFMap
     let dnsNames: BPFMap
     let nameRules: BPFMap
@@ -42,6 +43,7 @@ struct DatapathMaps {
         taskExecutables = try map(.taskExecutables)
         governedNames = try map(.governedNames)
         owners = try map(.owners)
+        tcpOwners = try map(.tcpOwners)
         dnsAddresses = try map(.dnsAddresses)
         dnsNames = try map(.dnsNames)
         nameRules = try map(.nameRules)
@@ -69,6 +71,7 @@ struct DatapathMaps {
         case .taskExecutables: return taskExecutables
         case .governedNames: return governedNames
         case .owners: return owners
+        case .tcpOwners: return tcpOwners
         case .dnsAddresses: return dnsAddresses
         case .dnsNames: return dnsNames
         case .nameRules: return nameRules

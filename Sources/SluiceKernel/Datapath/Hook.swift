@@ -67,8 +67,11 @@ public enum MapName: String, CaseIterable, Sendable {
     /// What each process executed (task storage): kept across agent restarts with the others.
     case taskExecutables = "sluice_task_exe"
     case governedNames = "sluice_governed_names"
-    /// What the connect hooks decided each socket with, to end it if a later generation denies it.
+    /// What the connect hooks decided each UDP socket with (and a TCP socket's when
+    /// `sluice_tcp_owners` is full), to end it if a later generation denies it.
     case owners = "sluice_owners"
+    /// The same for TCP sockets, by socket cookie (BPF/sluice_close.h says why).
+    case tcpOwners = "sluice_tcp_owners"
     /// Addresses DNS answers gave each application, with the name asked for.
     case dnsAddresses = "sluice_dns_addresses"
     /// Names by id, for events.
