@@ -306,7 +306,6 @@ int sluice_ingress(struct __sk_buff *skb)
 		return 1;
 	if (!sluice_count_packet(skb, sk, 0, l4))
 		return 0;
-	peer_port = sk->dst_port;
 	if (peer_port != bpf_htons(53) && (peer_port != 0 || sk->protocol == IPPROTO_TCP))
 		return 1; /* a TCP answer comes to a socket connected to port 53, never a listener */
 	sluice_dns_read(skb, sk);
@@ -324,7 +323,8 @@ int BPF_PROG(sluice_tcp_state, struct sock *sk, int oldstate, int newstate)
 	if (newstate != SLUICE_TCP_CLOSE &&
 	    (newstate != SLUICE_TCP_ESTABLISHED || !sluice_config_has(SLUICE_CONFIG_HAS_REDIRECT)))
 		return 0;
-	owner = sluice_owner_of_sock(sk, 1);
+	cookie = sk->__sk_common.skc_cookie.counter;
+	owner = sluice_owner_get(sk, cookie, 1);
 	if (!owner)
 		return 0;
 	if (newstate == SLUICE_TCP_ESTABLISHED) {
@@ -333,7 +333,6 @@ int BPF_PROG(sluice_tcp_state, struct sock *sk, int oldstate, int newstate)
 	}
 	sluice_redirect_ended(owner);
 	sluice_flow_ended(owner, sk);
-	cookie = sk->__sk_common.skc_cookie.counter;
 	bpf_map_delete_elem(&sluice_tcp_owners, &cookie); /* a miss when it was in sluice_owners */
 	return 0;
 }

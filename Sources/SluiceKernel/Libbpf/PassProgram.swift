@@ -68,9 +68,6 @@ public final class PassProgram {
 
     /// Runs and nanoseconds, counted by the kernel while `kernel.bpf_stats_enabled` is 1.
     public func runStatistics() throws(KernelError) -> (runs: UInt64, nanoseconds: UInt64) {
-        var info = bpf_prog_info()
-        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-        try KernelError.check(bpf_obj_get_info_by_fd(program, &info, &length), "bpf_obj_get_info_by_fd", name)
-        return (info.run_cnt, info.run_time_ns)
+        try programRunStatistics(descriptor: program, name: name)
     }
 }
