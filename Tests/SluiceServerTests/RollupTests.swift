@@ -48,6 +48,13 @@ import Testing
                     _ = try await api.uploaded(lines, sequence: batch, credential: node.credential)
                 }
             }
+            // A destination seen only in the first minutes of the first day: before every ragged
+            // range's start, which reads that day whole less its hours before the range.
+            let firstMinutes = (0..<3).map { Sent(node: "web-1", time: base + Int64($0 + 1) * 120_000_000_000, exe: "/usr/bin/curl", destination: "198.51.100.7", port: 443, verdict: .deny) }
+            sent += firstMinutes
+            _ = try await api.uploaded(
+                firstMinutes.map { Fixtures.event(node: $0.node, exe: $0.exe, destination: $0.destination, port: $0.port, verdict: $0.verdict, time: $0.time).jsonLine },
+                sequence: 3, credential: nodes[0].credential)
             let admin = api.client()
             let from = RFC3339.format(base)
             let to = RFC3339.format(base + 3 * day)
@@ -88,7 +95,10 @@ import Testing
             // By destination and by name: whole days from the fleet's daily tier, the rest per hour
             // and minute; with a node or verdict filter (which the daily tier does not keep), per
             // hour and minute only. Every figure as the events give it.
-            for (first, end) in [(base, base + 3 * day), (start, stop)] {
+            // Also: a start late enough in its day to be read per hour, and an end past the last
+            // event (the day it falls in is read whole, its hours after the end being empty).
+            let hour: Int64 = 3_600_000_000_000
+            for (first, end) in [(base, base + 3 * day), (start, stop), (base + 14 * hour + 7 * 60_000_000_000, base + 3 * day + 6 * hour)] {
                 let inRange = sent.filter { $0.time >= first / minute * minute && $0.time < (end + minute - 1) / minute * minute }
                 for (node, verdict) in [(nil, nil), ("web-1", nil), (nil, "deny")] as [(String?, String?)] {
                     let selected = inRange.filter { (node == nil || $0.node == node) && (verdict == nil || $0.verdict.rawValue == verdict) }
@@ -157,6 +167,33 @@ import Testing
             let narrow = try await api.client().statsTop(query: .init(by: .dst, from: "5m")).ok.body.json
             #expect(narrow.map(\.total) == [1, 1])
         }
+    }
+
+    /// A range that starts early in a day reads that day whole less its hours and minutes before
+    /// the range (whose last-seen times do not count); one that starts late reads its hours.
+    @Test func aRaggedStartReadsTheWholeDayLessWhatComesBefore() {
+        let day: Int64 = 20_000
+        let minute: Int64 = 60_000_000
+        var query = EventQuery()
+        query.sinceUs = (day * 1440 + 125) * minute + 30_000_000
+        query.untilUs = ((day + 2) * 1440 + 30) * minute
+        let tiers: [RollupTier] = [.destinationMinutes, .destinationHours, .destinationDays]
+        func described(_ scans: [RollupScan]) -> [String] {
+            scans.map { "\($0.sign < 0 ? "-" : "+")\($0.tier.time) \($0.from ?? -1)..<\($0.to ?? -1)\($0.lastFromUs.map { " last from \($0)" } ?? "")" }
+        }
+        #expect(
+            described(Store.rollupScans(query, tiers: tiers, subtracting: true)) == [
+                "+day \(day)..<\(day + 1) last from \((day * 1440 + 125) * minute)", "-hour \(day * 24)..<\(day * 24 + 2)",
+                "-minute \(day * 1440 + 120)..<\(day * 1440 + 125)", "+day \(day + 1)..<\(day + 2)",
+                "+minute \((day + 2) * 1440)..<\((day + 2) * 1440 + 30)",
+            ])
+        #expect(
+            described(Store.rollupScans(query, tiers: tiers)) == [
+                "+minute \(day * 1440 + 125)..<\(day * 1440 + 180)", "+hour \(day * 24 + 3)..<\(day * 24 + 24)", "+day \(day + 1)..<\(day + 2)",
+                "+minute \((day + 2) * 1440)..<\((day + 2) * 1440 + 30)",
+            ])
+        query.sinceUs = (day * 1440 + 13 * 60) * minute
+        #expect(described(Store.rollupScans(query, tiers: tiers, subtracting: true)).first == "+hour \(day * 24 + 13)..<\(day * 24 + 24)")
     }
 
     /// A database an older server filled gets the daily tier from its hourly rows.

@@ -23,6 +23,10 @@ struct RollupScan: Sendable {
     var tier: RollupTier
     var from: Int64?
     var to: Int64?
+    /// -1 for a part read only to be taken away from a whole row read beside it (Store+RollupEdges.swift).
+    var sign: Int64 = 1
+    /// For a whole row read in place of a range that starts inside it: its `last_us` counts only from here.
+    var lastFromUs: Int64?
 }
 
 /// A report would read more rollup rows than `ServerConfiguration.RequestLimits.reportRowBudget`.
@@ -50,15 +54,17 @@ extension Store {
     /// Splits a query's range, widened to whole minutes, over `tiers` (finest first, each a whole
     /// multiple of the one before): whole rows of the coarsest tier that fit inside, the rest at
     /// either end from the finer ones. An open range is read from the finest tier alone.
-    static func rollupScans(_ query: EventQuery, tiers: [RollupTier]) -> [RollupScan] {
+    /// With `subtracting`, a range that starts late in a coarsest row may read that row whole
+    /// and take away its part before the range (`complementedStart`): only sums can be read so.
+    static func rollupScans(_ query: EventQuery, tiers: [RollupTier], subtracting: Bool = false) -> [RollupScan] {
         let first = query.sinceUs.map { $0 / microsPerMinute }
         let end = query.untilUs.map { ($0 + microsPerMinute - 1) / microsPerMinute }
         guard let first, let end else { return [RollupScan(tier: tiers[0], from: first, to: end)] }
-        let scans = split(first: first, end: end, tiers: tiers[...])
+        let scans = (subtracting ? complementedStart(first: first, end: end, tiers: tiers) : nil) ?? split(first: first, end: end, tiers: tiers[...])
         return scans.isEmpty ? [RollupScan(tier: tiers[0], from: first, to: end)] : scans
     }
 
-    private static func split(first: Int64, end: Int64, tiers: ArraySlice<RollupTier>) -> [RollupScan] {
+    static func split(first: Int64, end: Int64, tiers: ArraySlice<RollupTier>) -> [RollupScan] {
         guard first < end, let coarsest = tiers.last else { return [] }
         guard tiers.count > 1 else { return [RollupScan(tier: coarsest, from: first / coarsest.minutes, to: end / coarsest.minutes)] }
         let finer = tiers.dropLast()

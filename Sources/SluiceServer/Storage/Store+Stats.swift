@@ -92,28 +92,36 @@ extension Store {
             case .domain: "dst_domain"
             }
         precondition(Store.rollupsAnswer(query), "the stats operations filter only by what a rollup keeps")
-        let tiers: [RollupTier] =
-            dimension == .exe ? [.applicationMinutes, .applicationHours] : [.destinationMinutes, .destinationHours, .destinationDays]
-        let scans = Store.rollupScans(query, tiers: Store.usableTiers(tiers, for: query)).map { ($0.tier, Store.rollupConditions(query, $0)) }
-        // Each part summed on its own first: the fleet's daily tier groups in its key order.
-        let parts = scans.map { tier, conditions -> SQLQueryString in
-            let verdictCounts =
-                tier.fleetWide
-                ? "SUM(denies) AS denies, SUM(alerts) AS alerts"
-                : "SUM(CASE WHEN verdict = 'deny' THEN n ELSE 0 END) AS denies, SUM(CASE WHEN verdict = 'alert' THEN n ELSE 0 END) AS alerts"
-            return """
-                SELECT \(unsafeRaw: keys), SUM(n) AS n, \(unsafeRaw: verdictCounts), SUM(bytes_sent) AS sent, SUM(bytes_received) AS received,
-                MAX(last_us) AS last_us FROM \(unsafeRaw: tier.table) \(conditions) GROUP BY \(unsafeRaw: keys)
-                """
-        }
+        let tiers = Store.usableTiers(
+            dimension == .exe ? [.applicationMinutes, .applicationHours] : [.destinationMinutes, .destinationHours, .destinationDays], for: query)
         return try await database.readReport { sql in
-            try await Store.checkBudget(sql, scans: scans.map { ($0.table, $1) }, budget: budget)
+            let widened = try await Store.widenedOverEmptyEdges(sql, query, tiers: tiers)
+            let scans = Store.rollupScans(widened, tiers: tiers, subtracting: true)
+            // Each part summed on its own first: the fleet's daily tier groups in its key order.
+            let parts = scans.map { scan -> SQLQueryString in
+                let tier = scan.tier
+                let sign = scan.sign < 0 ? "-" : ""
+                let verdictCounts =
+                    tier.fleetWide
+                    ? "\(sign)SUM(denies) AS denies, \(sign)SUM(alerts) AS alerts"
+                    : "\(sign)SUM(CASE WHEN verdict = 'deny' THEN n ELSE 0 END) AS denies, \(sign)SUM(CASE WHEN verdict = 'alert' THEN n ELSE 0 END) AS alerts"
+                let last =
+                    scan.sign < 0
+                    ? "CAST(NULL AS BIGINT)" : scan.lastFromUs.map { "MAX(CASE WHEN last_us >= \($0) THEN last_us END)" } ?? "MAX(last_us)"
+                return """
+                    SELECT \(unsafeRaw: keys), \(unsafeRaw: sign)SUM(n) AS n, \(unsafeRaw: verdictCounts), \(unsafeRaw: sign)SUM(bytes_sent) AS sent,
+                    \(unsafeRaw: sign)SUM(bytes_received) AS received, \(unsafeRaw: last) AS last_us FROM \(unsafeRaw: tier.table) \(Store.rollupConditions(query, scan))
+                    GROUP BY \(unsafeRaw: keys)
+                    """
+            }
+            try await Store.checkBudget(sql, scans: scans.map { ($0.tier.table, Store.rollupConditions(query, $0)) }, budget: budget)
+            // A key seen only in a part taken away sums to nothing.
             let rows = try await sql.raw(
                 """
                 SELECT \(unsafeRaw: keys), CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(denies) AS BIGINT) AS denies, CAST(SUM(alerts) AS BIGINT) AS alerts,
                 MAX(last_us) AS last_us, CAST(SUM(sent) AS BIGINT) AS sent, CAST(SUM(received) AS BIGINT) AS received
                 FROM (\(parts.joined(separator: " UNION ALL "))) AS r
-                GROUP BY \(unsafeRaw: keys)
+                GROUP BY \(unsafeRaw: keys) HAVING SUM(n) > 0
                 ORDER BY \(unsafeRaw: bytes ? "SUM(sent) + SUM(received)" : "n") DESC LIMIT \(unsafeRaw: String(limit))
                 """
             ).all()
