@@ -158,7 +158,7 @@ struct NamesBenchmark: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         print("## Lookup then connect, \(trials) trials of a denied then an allowed name for one address\n")
         print("```\n\(output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))\n```")
-        print("\n\(format(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1)) s; "
+        print("\n\(format(elapsed.seconds, 1)) s; "
             + "a connect decided before its answer was read would count as allowed_eperm or denied_ok.")
     }
 }
