@@ -52,8 +52,7 @@ struct IdentityAttackTests {
         try await KernelSandbox.with("fork") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
-            let datapath = try sandbox.attach(Self.onlyAllow(allowed.path)).datapath
-            let reader = try RingBufferReader(map: datapath.events)
+            let reader = try sandbox.attach(Self.onlyAllow(allowed.path)).reader
             let output = try ChildProcess.run(allowed.path, ["--fork", "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)])
             #expect(output.standardOutput.hasSuffix("ok\n"), "\(output.standardOutput)\(output.standardError)")
             let events = try reader.drain().decisions
@@ -71,8 +70,7 @@ struct IdentityAttackTests {
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
             let paused = try PausedProbe(probe: allowed, cgroup: sandbox.cgroupPath, operation: .tcp("127.0.0.1", listener.port))
 
-            let datapath = try sandbox.attach(Self.onlyAllow(allowed.path)).datapath
-            let reader = try RingBufferReader(map: datapath.events)
+            let reader = try sandbox.attach(Self.onlyAllow(allowed.path)).reader
             let result = try paused.resume()
             #expect(result == "ok", "\(result)")
             let events = try reader.drain().decisions
@@ -94,9 +92,9 @@ struct IdentityAttackTests {
             #expect(first != nil)
             first = nil
 
-            let second = try sandbox.attach(Self.onlyAllow(allowed.path)).datapath
-            #expect(second.report.reusedMaps)
-            let reader = try RingBufferReader(map: second.events)
+            let second = try sandbox.attach(Self.onlyAllow(allowed.path))
+            #expect(second.datapath.report.reusedMaps)
+            let reader = second.reader
             let result = try paused.resume()
             #expect(result == "ok", "\(result)")
             let events = try reader.drain().decisions
