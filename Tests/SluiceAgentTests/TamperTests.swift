@@ -70,61 +70,59 @@ struct TamperTests {
 
     @Test func rootTamperIsRepairedAndReportedEverywhere() async throws {
         try await KernelSandbox.with("tamper") { sandbox in
-            let server = try ServerProcess(name: "tamper")
-            defer { server.kill() }
-            try await server.start()
-            let admin = try await FleetAdmin.login(server)
-            let token = try await admin.joinToken()
+            try await ServerProcess.withAdmin(name: "tamper") { server, admin in
+                let token = try await admin.joinToken()
 
-            let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
-            let agent = try AgentProcess(sandbox: sandbox)
-            defer { agent.killHard() }
-            try agent.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
-            let metricsPort = try ServerProcess.freePort()
-            let node = "tamper-\(getpid())"
-            try agent.start(
-                ["--metrics", "127.0.0.1:\(metricsPort)", "--server", server.url, "--join-token", token, "--allow-insecure-http", "--node-name", node])
-            try await eventually("the node to enroll") { try await admin.nodes().contains { $0.name == node } }
-            let follower = try EventFollower(agent: agent)
-            #expect(try agent.status().tamper?.total == 0)
-            let pins = sandbox.pins
+                let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+                let agent = try AgentProcess(sandbox: sandbox)
+                defer { agent.killHard() }
+                try agent.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
+                let metricsPort = try ServerProcess.freePort()
+                let node = "tamper-\(getpid())"
+                try agent.start(
+                    ["--metrics", "127.0.0.1:\(metricsPort)", "--server", server.url, "--join-token", token, "--allow-insecure-http", "--node-name", node])
+                try await eventually("the node to enroll") { try await admin.nodes().contains { $0.name == node } }
+                let follower = try EventFollower(agent: agent)
+                #expect(try agent.status().tamper?.total == 0)
+                let pins = sandbox.pins
 
-            // What root did unnoticed before: detach a link, rewrite the state, remove a pin.
-            let detach = try ChildProcess.run("/usr/sbin/bpftool", ["link", "detach", "pinned", pins.link(.connect4)])
-            #expect(detach.status == 0, "\(detach.standardError)")
-            let stateMap = try BPFMap.openPinned(pins.map(.state))
-            var state = try #require(try stateMap.lookup(UInt32(0), as: sluice_state.self))
-            state.event_mode = SLUICE_EVENTS_NONE.rawValue
-            state.agent_tgid = 1
-            try stateMap.update(UInt32(0), state)
-            #expect(unlink(pins.map(.subjects)) == 0)
+                // What root did unnoticed before: detach a link, rewrite the state, remove a pin.
+                let detach = try ChildProcess.run("/usr/sbin/bpftool", ["link", "detach", "pinned", pins.link(.connect4)])
+                #expect(detach.status == 0, "\(detach.standardError)")
+                let stateMap = try BPFMap.openPinned(pins.map(.state))
+                var state = try #require(try stateMap.lookup(UInt32(0), as: sluice_state.self))
+                state.event_mode = SLUICE_EVENTS_NONE.rawValue
+                state.agent_tgid = 1
+                try stateMap.update(UInt32(0), state)
+                #expect(unlink(pins.map(.subjects)) == 0)
 
-            try agent.waitUntil("every tamper is reported") {
-                let kinds = try agent.status().tamper?.byKind ?? [:]
-                return kinds["link_detached"] != nil && kinds["state_rewritten"] != nil && kinds["pin_removed"] != nil
-            }
-            let tamper = try #require(try agent.status().tamper)
-            #expect(tamper.unrepaired == 0, "\(tamper.recent)")
-            #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM", "repaired: enforced again")
-            #expect(BPFFS.exists(pins.map(.subjects)))
-            let restored = try #require(try stateMap.lookup(UInt32(0), as: sluice_state.self))
-            #expect(restored.event_mode == SLUICE_EVENTS_ALL.rawValue && restored.agent_tgid != 1)
+                try agent.waitUntil("every tamper is reported") {
+                    let kinds = try agent.status().tamper?.byKind ?? [:]
+                    return kinds["link_detached"] != nil && kinds["state_rewritten"] != nil && kinds["pin_removed"] != nil
+                }
+                let tamper = try #require(try agent.status().tamper)
+                #expect(tamper.unrepaired == 0, "\(tamper.recent)")
+                #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM", "repaired: enforced again")
+                #expect(BPFFS.exists(pins.map(.subjects)))
+                let restored = try #require(try stateMap.lookup(UInt32(0), as: sluice_state.self))
+                #expect(restored.event_mode == SLUICE_EVENTS_ALL.rawValue && restored.agent_tgid != 1)
 
-            let text = try agent.cli(["status"])
-            #expect(text.standardOutput.contains("tamper") && text.standardOutput.contains("link_detached"), "\(text.standardOutput)")
+                let text = try agent.cli(["status"])
+                #expect(text.standardOutput.contains("tamper") && text.standardOutput.contains("link_detached"), "\(text.standardOutput)")
 
-            let metrics = try ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(metricsPort)/metrics"])
-            #expect(metrics.standardOutput.contains("sluice_tamper_total{kind=\"link_detached\"} 1"), "\(metrics.standardOutput)")
+                let metrics = try ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(metricsPort)/metrics"])
+                #expect(metrics.standardOutput.contains("sluice_tamper_total{kind=\"link_detached\"} 1"), "\(metrics.standardOutput)")
 
-            try agent.waitUntil("the tamper events on the stream") {
-                follower.events.contains { $0["hook"] as? String == "tamper" && ($0["rule"] as? String)?.hasPrefix("link_detached connect4") == true }
-            }
-            let table = try agent.cli(["events", "--recent", "50"])
-            #expect(table.standardOutput.contains("TAMPER") && table.standardOutput.contains("state_rewritten"), "\(table.standardOutput)")
+                try agent.waitUntil("the tamper events on the stream") {
+                    follower.events.contains { $0["hook"] as? String == "tamper" && ($0["rule"] as? String)?.hasPrefix("link_detached connect4") == true }
+                }
+                let table = try agent.cli(["events", "--recent", "50"])
+                #expect(table.standardOutput.contains("TAMPER") && table.standardOutput.contains("state_rewritten"), "\(table.standardOutput)")
 
-            try await eventually("the server to open a tamper alert", seconds: 60) {
-                try await admin.alerts(policy: "sluice-tamper").contains {
-                    $0.rule?.contains("link_detached connect4") == true || $0.sample.contains("link_detached connect4")
+                try await eventually("the server to open a tamper alert", seconds: 60) {
+                    try await admin.alerts(policy: "sluice-tamper").contains {
+                        $0.rule?.contains("link_detached connect4") == true || $0.sample.contains("link_detached connect4")
+                    }
                 }
             }
         }

@@ -230,12 +230,7 @@ struct DatapathEnforcementTests {
                 .replacingOccurrences(of: "$CHILD", with: child)
                 .replacingOccurrences(of: "$TCP4", with: String(ports.tcp4))
 
-            let compiled = try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)
-            let image = try DatapathImage(compiled)
-            let datapath = try sandbox.datapath()
-            try datapath.apply(image)
-            try datapath.attach()
-            let engine = DecisionEngine(image: image)
+            let engine = DecisionEngine(image: try sandbox.attach(policy).image)
 
             for step in testCase.steps(ports) {
                 let probe = [Binary.a: a, .aLink: aLink, .b: b][step.binary]!

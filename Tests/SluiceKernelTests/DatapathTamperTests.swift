@@ -128,9 +128,7 @@ struct DatapathTamperTests {
                   egress:
                     - {name: web, action: deny, to: ["127.0.0.1"], ports: [\(listener.port)], protocol: tcp}
                 """
-            let datapath = try sandbox.datapath()
-            try datapath.apply(try DatapathImage(try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
-            try datapath.attach()
+            let datapath = try sandbox.attach(policy).datapath
             #expect(datapath.verifyAndRepair().isEmpty, "no false alarm on a real policy")
             #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
 

@@ -83,10 +83,7 @@ struct DomainRuleTests {
                     - {action: deny, to: ["db.sluice.test"], ports: [\(listener.port)], protocol: tcp}
                     - {action: allow, to: ["\(shared)"]}
                 """
-            let compiled = try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)
-            let datapath = try sandbox.datapath()
-            try datapath.apply(try DatapathImage(compiled))
-            try datapath.attach()
+            let attached = try sandbox.attach(policy)
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")
             #expect(try probe.run(.tcp(shared, listener.port), in: sandbox.cgroupPath) == "ok", "no lookup: the address rule")
             #expect(try Self.resolve(probe, dns, "db.sluice.test", port: listener.port, in: sandbox.cgroupPath).result == "EPERM")
@@ -94,7 +91,7 @@ struct DomainRuleTests {
                 executable: nil, cgroupAncestry: try sandbox.cgroups.ancestry(of: sandbox.cgroupRelative),
                 destination: IPAddress(shared)!, port: listener.port, transport: .tcp)
             flow.domain = DomainName("db.sluice.test")
-            #expect(DecisionEngine(image: try DatapathImage(compiled)).decide(flow).verdict.action == .deny)
+            #expect(DecisionEngine(image: attached.image).decide(flow).verdict.action == .deny)
         }
     }
 
@@ -130,9 +127,7 @@ struct DomainRuleTests {
                     - {action: allow, to: ["\(dns.address)"], ports: [53]}
                     - {action: allow, to: ["web.sluice.test"], ports: [\(port)], protocol: tcp}
                 """
-            let datapath = try sandbox.datapath()
-            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
-            try datapath.attach()
+            _ = try sandbox.attach(policy)  // pinned: enforces after its owner goes
 
             func client(_ command: String) throws -> ChildProcess.Output { try sandbox.runWithResolver(resolv, command) }
             let curl = "/usr/bin/curl -s -o /dev/null -w '%{http_code}' --max-time 5"
@@ -164,9 +159,7 @@ struct DomainRuleTests {
                   default: allow
                   encryptedDNS: deny
                 """
-            let datapath = try sandbox.datapath()
-            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
-            try datapath.attach()
+            _ = try sandbox.attach(policy)  // pinned: enforces after its owner goes
             let cgroup = sandbox.cgroupPath
             let browser = try Probe().copy(to: sandbox.scratch + "/browser")
             #expect(try browser.run(.tcp(resolver, dot.port), in: cgroup) == "EPERM", "DNS over TLS")
@@ -194,9 +187,7 @@ struct DomainRuleTests {
                     #"{action: allow, to: ["forged.sluice.test"], ports: [\#(real.port), \#(target.port)], protocol: tcp}"#,
                     #"{action: allow, to: ["127.0.0.0/8"], protocol: udp}"#,
                 ])
-            let datapath = try sandbox.datapath()
-            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
-            try datapath.attach()
+            let datapath = try sandbox.attach(policy).datapath
             let cgroup = sandbox.cgroupPath
             let app = try Probe().copy(to: sandbox.scratch + "/app")
 
@@ -229,9 +220,7 @@ struct DomainRuleTests {
                     #"{action: allow, to: ["\#(resolver.address)"], ports: [53], protocol: udp}"#,
                     #"{action: allow, to: ["api.sluice.test"], ports: [\#(real.port), \#(target.port)], protocol: tcp}"#,
                 ])
-            let datapath = try sandbox.datapath()
-            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
-            try datapath.attach()
+            let datapath = try sandbox.attach(policy).datapath
             let cgroup = sandbox.cgroupPath
             let app = try Probe().copy(to: sandbox.scratch + "/app")
             let lookup = try Subprocess(app.path, ["--join", cgroup, "resolve-unconnected", resolver.address, "api.sluice.test", "2"], output: .pipe)
@@ -268,9 +257,7 @@ struct DomainRuleTests {
                   egress:
                     - {action: allow, to: ["api.sluice.test"], ports: [\(listener.port)], protocol: tcp}
                 """
-            let datapath = try sandbox.datapath()
-            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
-            try datapath.attach()
+            let datapath = try sandbox.attach(policy).datapath
             let probe = try Probe().copy(to: sandbox.scratch + "/probe")
             let attribution = try ProbeAttribution(datapath: datapath, probe: probe, sandbox: sandbox)
             let boot = ProbeAttribution.bootNanoseconds

@@ -60,12 +60,7 @@ struct FileSystemIdentityTests {
                   subjects: [{executable: \(governed.path)}]
                   default: deny
                 """
-            let compiled = try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)
-            let image = try DatapathImage(compiled)
-            let datapath = try sandbox.datapath()
-            try datapath.apply(image)
-            try datapath.attach()
-            let engine = DecisionEngine(image: image)
+            let engine = DecisionEngine(image: try sandbox.attach(policy).image)
             let ancestry = try sandbox.cgroups.ancestry(of: sandbox.cgroupRelative)
 
             for (probe, expected) in [(governed, "EPERM"), (other, "ok")] {

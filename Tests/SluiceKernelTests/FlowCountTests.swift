@@ -20,11 +20,8 @@ struct FlowCountTests {
     /// A datapath allowing loopback on the sandbox, with a reader of its ring.
     func withDatapath(_ name: String, _ body: (KernelSandbox, Datapath, RingBufferReader) async throws -> Void) async throws {
         try await KernelSandbox.with(name) { sandbox in
-            let datapath = try sandbox.datapath()
-            try datapath.apply(DatapathImage(try PolicyFixture.compile(Self.policy, cgroups: sandbox.cgroups)))
-            try datapath.attach()
-            let reader = try RingBufferReader(map: datapath.events)
-            try await body(sandbox, datapath, reader)
+            let attached = try sandbox.attach(Self.policy)
+            try await body(sandbox, attached.datapath, attached.reader)
         }
     }
 

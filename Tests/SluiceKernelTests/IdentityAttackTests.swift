@@ -9,15 +9,6 @@ import Testing
 /// each tried by a real process against the loaded programs, with no agent to catch up.
 @Suite(.enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)))
 struct IdentityAttackTests {
-    func load(_ sandbox: KernelSandbox, _ policy: String) throws -> (Datapath, DatapathImage, CompiledPolicy) {
-        let compiled = try PolicyFixture.compile(policy, cgroups: sandbox.cgroups)
-        let image = try DatapathImage(compiled)
-        let datapath = try sandbox.datapath()
-        try datapath.apply(image)
-        try datapath.attach()
-        return (datapath, image, compiled)
-    }
-
     static func onlyAllow(_ path: String) -> String {
         """
         apiVersion: sluice/v1
@@ -42,7 +33,7 @@ struct IdentityAttackTests {
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
             let attacker = try Probe().copy(to: sandbox.scratch + "/attacker")
-            let (datapath, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
+            let datapath = try sandbox.attach(Self.onlyAllow(allowed.path)).datapath
             #expect(try allowed.run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "ok")
             #expect(try attacker.run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
 
@@ -61,8 +52,7 @@ struct IdentityAttackTests {
         try await KernelSandbox.with("fork") { sandbox in
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
-            let (datapath, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
-            let reader = try RingBufferReader(map: datapath.events)
+            let reader = try sandbox.attach(Self.onlyAllow(allowed.path)).reader
             let output = try ChildProcess.run(allowed.path, ["--fork", "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)])
             #expect(output.standardOutput.hasSuffix("ok\n"), "\(output.standardOutput)\(output.standardError)")
             let events = try reader.drain().decisions
@@ -80,8 +70,7 @@ struct IdentityAttackTests {
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
             let paused = try PausedProbe(probe: allowed, cgroup: sandbox.cgroupPath, operation: .tcp("127.0.0.1", listener.port))
 
-            let (datapath, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
-            let reader = try RingBufferReader(map: datapath.events)
+            let reader = try sandbox.attach(Self.onlyAllow(allowed.path)).reader
             let result = try paused.resume()
             #expect(result == "ok", "\(result)")
             let events = try reader.drain().decisions
@@ -98,14 +87,14 @@ struct IdentityAttackTests {
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let allowed = try Probe().copy(to: sandbox.scratch + "/allowed")
             // The first agent's datapath, dropped (its pin-folder lock with it) before the second loads.
-            var first: Datapath? = try load(sandbox, Self.onlyAllow(allowed.path)).0
+            var first: Datapath? = try sandbox.attach(Self.onlyAllow(allowed.path)).datapath
             let paused = try PausedProbe(probe: allowed, cgroup: sandbox.cgroupPath, operation: .tcp("127.0.0.1", listener.port))
             #expect(first != nil)
             first = nil
 
-            let (second, _, _) = try load(sandbox, Self.onlyAllow(allowed.path))
-            #expect(second.report.reusedMaps)
-            let reader = try RingBufferReader(map: second.events)
+            let second = try sandbox.attach(Self.onlyAllow(allowed.path))
+            #expect(second.datapath.report.reusedMaps)
+            let reader = second.reader
             let result = try paused.resume()
             #expect(result == "ok", "\(result)")
             let events = try reader.drain().decisions
@@ -128,7 +117,7 @@ struct IdentityAttackTests {
                   subjects: [{executable: \(governed.path)}]
                   default: deny
                 """
-            let (_, image, _) = try load(sandbox, policy)
+            let image = try sandbox.attach(policy).image
             let before = try FileIdentityReader.read(governed.path).identity
             #expect(try governed.run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
 
@@ -162,7 +151,8 @@ struct IdentityAttackTests {
                   subjects: [{executable: \(named.path)}]
                   egress: [{action: allow, to: ["127.0.0.1"]}]
                 """
-            let (datapath, image, compiled) = try load(sandbox, policy)
+            let attached = try sandbox.attach(policy)
+            let (datapath, image, compiled) = (attached.datapath, attached.image, attached.compiled)
             let arguments = [program.path, "--join", sandbox.cgroupPath, "connect-tcp", "127.0.0.1", String(listener.port)]
             #expect(try program.run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "ok")
             let direct = try ChildProcess.run(loader, arguments)

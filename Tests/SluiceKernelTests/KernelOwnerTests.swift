@@ -12,17 +12,9 @@ import Testing
 /// reaches the kernel.
 @Suite(.enabled(if: KernelSupport.shouldRun, Comment(rawValue: KernelSupport.skipComment)))
 struct KernelOwnerTests {
-    func loadedDatapath(_ sandbox: KernelSandbox) throws -> Datapath {
-        let compiled = try PolicyFixture.compile(DatapathLifecycleTests.allowAll, cgroups: sandbox.cgroups)
-        let datapath = try sandbox.datapath()
-        try datapath.apply(try DatapathImage(compiled))
-        try datapath.attach()
-        return datapath
-    }
-
     @Test func aRingThatCannotTakeItsSecondMapIsFreedOnce() async throws {
         try await KernelSandbox.with("ringadd") { sandbox in
-            let datapath = try loadedDatapath(sandbox)
+            let datapath = try sandbox.attach(DatapathLifecycleTests.allowAll).datapath
             // An array map where a ring buffer belongs: ring_buffer__add fails with EINVAL.
             let notARing = try BPFMap.openPinned(sandbox.pins.map(.state))
             for _ in 0..<8 {
@@ -40,7 +32,7 @@ struct KernelOwnerTests {
 
     @Test func aKeyOrValueOfTheWrongSizeIsRefused() async throws {
         try await KernelSandbox.with("mapsizes") { sandbox in
-            _ = try loadedDatapath(sandbox)
+            _ = try sandbox.attach(DatapathLifecycleTests.allowAll)
             let state = try BPFMap.openPinned(sandbox.pins.map(.state))
             #expect(state.keySize == 4)
             #expect(state.valueSize == MemoryLayout<sluice_state>.size)

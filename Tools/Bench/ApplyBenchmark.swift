@@ -78,6 +78,5 @@ struct ApplyBenchmark: AsyncParsableCommand {
 }
 
 func ms(_ duration: Duration) -> String {
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    return "\(format(seconds * 1000, 1)) ms"
+    "\(format(duration.seconds * 1000, 1)) ms"
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 @preconcurrency import Glibc
+import SluiceCore
 import SluiceServer
 import SluiceTestSupport
 
@@ -71,7 +72,5 @@ enum FleetBench {
 }
 
 extension Duration {
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
+    var milliseconds: Double { seconds * 1000 }
 }

@@ -29,7 +29,7 @@ struct IntelBenchmark: AsyncParsableCommand {
             let start = ContinuousClock.now
             let changes = set.apply(IntelDelta(cursor: 1, full: true, feeds: ["bench"], upserts: full, removals: [], more: false), now: Date())
             let written = try datapath.applyIntel(changes)
-            let fullSeconds = Self.seconds(ContinuousClock.now - start)
+            let fullSeconds = (ContinuousClock.now - start).seconds
             print("| step | indicators | map writes | seconds (delta received to last write) | of which map writes |")
             print("|---|---|---|---|---|")
             print("| full set | \(indicators) | \(written.writes) | \(format(fullSeconds, 3)) | \(format(written.seconds, 3)) |")
@@ -45,7 +45,7 @@ struct IntelBenchmark: AsyncParsableCommand {
                 let begin = ContinuousClock.now
                 let delta = set.apply(IntelDelta(cursor: UInt64(round + 1), full: false, feeds: ["bench"], upserts: added, removals: removed, more: false), now: Date())
                 let result = try datapath.applyIntel(delta)
-                samples.append(Self.seconds(ContinuousClock.now - begin) * 1000)
+                samples.append((ContinuousClock.now - begin).seconds * 1000)
                 writes.append(Double(result.writes))
             }
             let sample = Sample(values: samples)
@@ -66,9 +66,5 @@ struct IntelBenchmark: AsyncParsableCommand {
         }
         guard case .success(let target) = IntelTarget.parse(text) else { fatalError(text) }
         return IntelIndicator(feed: "bench", indicator: "ioc-\(n)", target: target, action: .deny, expires: nil)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -74,13 +74,7 @@ struct NamesBenchmark: AsyncParsableCommand {
         var datapaths: [Datapath] = []
         for (label, policy) in [("addresses", byAddress), ("names", byName)] {
             let cgroup = try sandbox.cgroups.absolutePath(try sandbox.child(label))
-            let datapath = try Datapath(
-                configuration: DatapathConfiguration(pins: PinLayout(directory: sandbox.pinDirectory + "-\(label)"), cgroupPath: cgroup),
-                logger: benchLogger)
-            try datapath.setRuntime(DatapathRuntime(agent: nil, eventMode: .none))
-            try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
-            try datapath.attach()
-            datapaths.append(datapath)
+            datapaths.append(try Self.attach(policy, to: cgroup, pins: sandbox.pinDirectory + "-\(label)", sandbox))
             cgroups.append(cgroup)
         }
         // The name cgroup's probe looks its name up once; the answer holds for the hour.
@@ -146,19 +140,24 @@ struct NamesBenchmark: AsyncParsableCommand {
         try await dns.waitUntilAnswering("a0.allowed.bench.test")
         let policy = dns.closedPolicy("race", egress: [#"{action: allow, to: ["*.allowed.bench.test"], ports: [\#(port)], protocol: udp}"#])
         let cgroup = try sandbox.cgroups.absolutePath(try sandbox.child("race"))
-        let datapath = try Datapath(
-            configuration: DatapathConfiguration(pins: PinLayout(directory: sandbox.pinDirectory + "-race"), cgroupPath: cgroup),
-            logger: benchLogger)
-        try datapath.setRuntime(DatapathRuntime(agent: nil, eventMode: .none))
-        try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
-        try datapath.attach()
+        _ = try Self.attach(policy, to: cgroup, pins: sandbox.pinDirectory + "-race", sandbox)  // pinned: enforces after its owner goes
         defer { _ = try? PinnedDatapath(pins: PinLayout(directory: sandbox.pinDirectory + "-race")).unload() }
         let start = ContinuousClock.now
         let output = try ChildProcess.run(Probe.builtPath, ["--join", cgroup, "resolve-race", dns.address, String(port), String(trials)])
         let elapsed = ContinuousClock.now - start
         print("## Lookup then connect, \(trials) trials of a denied then an allowed name for one address\n")
         print("```\n\(output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))\n```")
-        print("\n\(format(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1)) s; "
+        print("\n\(format(elapsed.seconds, 1)) s; "
             + "a connect decided before its answer was read would count as allowed_eperm or denied_ok.")
+    }
+
+    /// A datapath of its own (pin folder `pins`) enforcing `policy` on `cgroup`, recording no
+    /// events: each configuration compared is one of these, so they differ only in the policy.
+    static func attach(_ policy: String, to cgroup: String, pins: String, _ sandbox: KernelSandbox) throws -> Datapath {
+        let datapath = try Datapath(configuration: DatapathConfiguration(pins: PinLayout(directory: pins), cgroupPath: cgroup), logger: benchLogger)
+        try datapath.setRuntime(DatapathRuntime(agent: nil, eventMode: .none))
+        try datapath.apply(try DatapathImage(PolicyFixture.compile(policy, cgroups: sandbox.cgroups)))
+        try datapath.attach()
+        return datapath
     }
 }

@@ -41,9 +41,9 @@ struct ReplayBenchmark: AsyncParsableCommand {
             let report = try PolicyReplay.run(
                 events: parsed, policies: { _ in .init(current: current, candidate: candidate, currentIntel: layers.map { _ in IntelLayerSet() }, candidateIntel: layers) }, limits: .init(budget: .seconds(600)))
             let done = clock.now
-            let total = Self.seconds(done - started)
+            let total = (done - started).seconds
             print(
-                "| \(flows) | \(String(format: "%.2f", Self.seconds(parsedAt - started))) | \(String(format: "%.2f", Self.seconds(done - parsedAt))) | \(String(format: "%.2f", total)) | \(Int(Double(report.events) / total)) | \(report.newlyDenied) | \(report.unknown) |"
+                "| \(flows) | \(String(format: "%.2f", (parsedAt - started).seconds)) | \(String(format: "%.2f", (done - parsedAt).seconds)) | \(String(format: "%.2f", total)) | \(Int(Double(report.events) / total)) | \(report.newlyDenied) | \(report.unknown) |"
             )
         }
     }
@@ -99,9 +99,5 @@ struct ReplayBenchmark: AsyncParsableCommand {
             transport: "tcp", family: .ipv4, destination: IPAddress("10.\(host % 100).\(host / 100 % 256).\(flow % 250 + 1)")!,
             port: ports[flow % ports.count], verdict: .allow, enforced: true, policy: "app-\(app)", rule: "default", hook: "connect4", generation: 1,
             mapped: false, dstDomain: flow % 5 == 0 ? "svc-\(flow % 50).example.com" : nil)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

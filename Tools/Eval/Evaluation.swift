@@ -49,8 +49,7 @@ enum Evaluation {
         let clock = ContinuousClock()
         let started = clock.now
         for labelled in workload.events { scores.append(detector.score(labelled.event)) }
-        let elapsed = clock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = (clock.now - started).seconds
         var result = metrics(scores, workload: workload, name: detector.name, summary: detector.summary)
         result.secondsTaken = seconds
         return (result, scores)

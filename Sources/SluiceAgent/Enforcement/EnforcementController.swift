@@ -399,9 +399,3 @@ public actor EnforcementController {
             }(), nameAttributions: try? datapath.attributionCount(), nameAttributionCapacity: datapath.attributionCapacity)
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

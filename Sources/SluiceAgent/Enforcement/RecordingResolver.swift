@@ -15,13 +15,7 @@ final class RecordingResolver<Base: SubjectResolver>: SubjectResolver {
     }
 
     func resolveExecutable(_ path: String) -> Result<[ExecutableIdentity], SubjectResolutionError> {
-        if let known = executables.withLock({ $0[path] }) { return known }
-        let result = base.resolveExecutable(path)
-        return executables.withLock { known in
-            if let earlier = known[path] { return earlier }
-            known[path] = result
-            return result
-        }
+        Self.recorded(path, in: executables) { base.resolveExecutable($0) }
     }
 
     private let host = Mutex<[IPAddress]?>(nil)
@@ -37,9 +31,18 @@ final class RecordingResolver<Base: SubjectResolver>: SubjectResolver {
     }
 
     func resolveCgroup(_ path: String) -> Result<CgroupIdentity, SubjectResolutionError> {
-        if let known = cgroups.withLock({ $0[path] }) { return known }
-        let result = base.resolveCgroup(path)
-        return cgroups.withLock { known in
+        Self.recorded(path, in: cgroups) { base.resolveCgroup($0) }
+    }
+
+    /// The answer recorded for `path`, or else `resolve`'s, recorded. Resolving reads the
+    /// filesystem, so it runs outside the lock; of two callers that race, the first to record
+    /// wins and both get its answer.
+    private static func recorded<Answer: Sendable>(
+        _ path: String, in answers: borrowing Mutex<[String: Answer]>, _ resolve: (String) -> Answer
+    ) -> Answer {
+        if let known = answers.withLock({ $0[path] }) { return known }
+        let result = resolve(path)
+        return answers.withLock { known in
             if let earlier = known[path] { return earlier }
             known[path] = result
             return result

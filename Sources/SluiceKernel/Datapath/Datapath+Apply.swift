@@ -46,10 +46,8 @@ extension Datapath {
         }
         try pruneGovernedNames(image)
         try pruneRuleParameters(keeping: nextGeneration)
-        let elapsed = enforced - start
         return ApplyResult(
-            generation: nextGeneration, slot: target, writes: planned.plan.writeCount,
-            secondsToEnforce: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            generation: nextGeneration, slot: target, writes: planned.plan.writeCount, secondsToEnforce: (enforced - start).seconds)
     }
 
     /// Deletes first: two logical keys can name one kernel entry (a subject whose label

@@ -55,10 +55,7 @@ extension Datapath {
         try maps.intel6.updateBatch(keys: keys6, values: values6)
         try maps.intelNames.updateBatch(keys: keysNames, values: valuesNames)
         try updateIntelFlags()
-        let elapsed = ContinuousClock.now - start
-        return IntelApplyResult(
-            writes: changes.count,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return IntelApplyResult(writes: changes.count, seconds: (ContinuousClock.now - start).seconds)
     }
 
     /// Deletes what the feed layers' maps hold beyond `targets` (what an earlier agent left).

@@ -12,8 +12,7 @@ extension ServerAPI {
         let principal = try user()
         let body = switch input.body { case .json(let body): body }
         try Limits.check(name: body.name, "name")
-        if let problem = PasswordHasher.problem(with: body.password) { throw APIError.badRequest(problem) }
-        let hash = try await app.passwords.hash(body.password)
+        let hash = try await newPasswordHash(body.password)
         let user = try await store.createUser(name: body.name, passwordHash: hash, role: Role(body.role), actor: principal.actor)
         return .created(.init(body: .json(user.info)))
     }
@@ -38,13 +37,19 @@ extension ServerAPI {
             }
         }
         if let password = body.password {
-            if let problem = PasswordHasher.problem(with: password) { throw APIError.badRequest(problem) }
-            hash = try await app.passwords.hash(password)
+            hash = try await newPasswordHash(password)
         }
         let user = try await store.updateUser(
             name: name, role: body.role.map(Role.init), passwordHash: hash, disabled: body.disabled, actor: principal.actor,
             keepingToken: own ? principal.token.id : nil)
         return .ok(.init(body: .json(user.info)))
+    }
+
+    /// A password a user chooses is held to the rules before it is hashed: a weak one is the
+    /// client's mistake (400), not the server's.
+    private func newPasswordHash(_ password: String) async throws -> String {
+        if let problem = PasswordHasher.problem(with: password) { throw APIError.badRequest(problem) }
+        return try await app.passwords.hash(password)
     }
 
     func listJoinTokens(_ input: Operations.ListJoinTokens.Input) async throws -> Operations.ListJoinTokens.Output {

@@ -28,8 +28,7 @@ struct APIErrorMiddleware: RouterMiddleware {
             }
             response = try Self.apiError(error, request: request, context: context, logger: logger).response(from: request, context: context)
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - start).seconds
         metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code, seconds: seconds)
         return response
     }
