@@ -297,6 +297,13 @@ struct DocumentedOperation: Sendable, CustomStringConvertible {
             expect(.badRequest, try await api.request(.post, "/api/v1/users", body: .init(string: "{\"name\": ")), says: "invalid JSON body")
             expect(.badRequest, try await api.request(.post, "/api/v1/users", body: .init(string: "{\"name\": \"x\"}")), says: "password")
             expect(.badRequest, try await api.request(.post, "/api/v1/users", body: .init(string: "")), says: "a JSON body is required")
+            // A password too short is refused before it is hashed, on create and on update alike.
+            let short = "{\"name\": \"kim\", \"password\": \"short\", \"role\": \"viewer\"}"
+            expect(.badRequest, try await api.request(.post, "/api/v1/users", body: .init(string: short)), says: "at least 8 characters")
+            #expect(!String(buffer: try await api.request(.get, "/api/v1/users").body).contains("kim"))
+            let lee = "{\"name\": \"lee\", \"password\": \"long-enough-1\", \"role\": \"viewer\"}"
+            #expect(try await api.request(.post, "/api/v1/users", body: .init(string: lee)).status == .created)
+            expect(.badRequest, try await api.request(.patch, "/api/v1/users/lee", body: .init(string: "{\"password\": \"short\"}")), says: "at least 8 characters")
             let huge = String(repeating: "a", count: 100_000)
             expect(.contentTooLarge, try await api.request(.post, "/api/v1/users", body: .init(string: "{\"name\": \"\(huge)\"}")), says: "at most")
             expect(.badRequest, try await api.request(.get, "/api/v1/events?limit=100000"), says: "limit")
