@@ -14,12 +14,9 @@ extension Store {
     /// with rows before it would otherwise be read as that whole row less them
     /// (`complementedStart`), all of the row's keys for a few minutes' worth.
     static func widenedOverEmptyEdges(_ sql: any SQLDatabase, _ query: EventQuery, tiers: [RollupTier]) async throws -> EventQuery {
-        guard tiers.count > 1, let finest = tiers.first, let coarsest = tiers.last, let since = query.sinceUs, let until = query.untilUs else {
-            return query
-        }
+        let (first, end) = minuteRange(query)
+        guard tiers.count > 1, let finest = tiers.first, let coarsest = tiers.last, let first, let end else { return query }
         let unit = coarsest.minutes
-        let first = since / microsPerMinute
-        let end = (until + microsPerMinute - 1) / microsPerMinute
         var widened = query
         let rowStart = first / unit * unit
         var startsOnARow = rowStart == first
@@ -43,7 +40,7 @@ extension Store {
         return try await sql.raw("SELECT 1 AS one FROM \(unsafeRaw: tier.table) \(rollupConditions(query, scan)) LIMIT 1").first() == nil
     }
 
-    /// A range that starts in the later half of a coarsest row, and runs past that row's end, as
+    /// A range that starts in the first half of a coarsest row, and runs past that row's end, as
     /// that row whole less its part before the range: at most half a row of finer rows instead of
     /// up to all of one. The whole row's `last_us` counts only from the range's start (a row whose
     /// last event came before it has nothing left in the range); the part taken away has none.

@@ -57,11 +57,15 @@ extension Store {
     /// With `subtracting`, a range that starts late in a coarsest row may read that row whole
     /// and take away its part before the range (`complementedStart`): only sums can be read so.
     static func rollupScans(_ query: EventQuery, tiers: [RollupTier], subtracting: Bool = false) -> [RollupScan] {
-        let first = query.sinceUs.map { $0 / microsPerMinute }
-        let end = query.untilUs.map { ($0 + microsPerMinute - 1) / microsPerMinute }
+        let (first, end) = minuteRange(query)
         guard let first, let end else { return [RollupScan(tier: tiers[0], from: first, to: end)] }
         let scans = (subtracting ? complementedStart(first: first, end: end, tiers: tiers) : nil) ?? split(first: first, end: end, tiers: tiers[...])
         return scans.isEmpty ? [RollupScan(tier: tiers[0], from: first, to: end)] : scans
+    }
+
+    /// A query's range in minutes, widened to whole ones: its first, and the one past its end.
+    static func minuteRange(_ query: EventQuery) -> (first: Int64?, end: Int64?) {
+        (query.sinceUs.map { $0 / microsPerMinute }, query.untilUs.map { ($0 + microsPerMinute - 1) / microsPerMinute })
     }
 
     static func split(first: Int64, end: Int64, tiers: ArraySlice<RollupTier>) -> [RollupScan] {

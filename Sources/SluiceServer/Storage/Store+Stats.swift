@@ -96,9 +96,9 @@ extension Store {
             dimension == .exe ? [.applicationMinutes, .applicationHours] : [.destinationMinutes, .destinationHours, .destinationDays], for: query)
         return try await database.readReport { sql in
             let widened = try await Store.widenedOverEmptyEdges(sql, query, tiers: tiers)
-            let scans = Store.rollupScans(widened, tiers: tiers, subtracting: true)
+            let scans = Store.rollupScans(widened, tiers: tiers, subtracting: true).map { ($0, Store.rollupConditions(query, $0)) }
             // Each part summed on its own first: the fleet's daily tier groups in its key order.
-            let parts = scans.map { scan -> SQLQueryString in
+            let parts = scans.map { scan, conditions -> SQLQueryString in
                 let tier = scan.tier
                 let sign = scan.sign < 0 ? "-" : ""
                 let verdictCounts =
@@ -110,11 +110,11 @@ extension Store {
                     ? "CAST(NULL AS BIGINT)" : scan.lastFromUs.map { "MAX(CASE WHEN last_us >= \($0) THEN last_us END)" } ?? "MAX(last_us)"
                 return """
                     SELECT \(unsafeRaw: keys), \(unsafeRaw: sign)SUM(n) AS n, \(unsafeRaw: verdictCounts), \(unsafeRaw: sign)SUM(bytes_sent) AS sent,
-                    \(unsafeRaw: sign)SUM(bytes_received) AS received, \(unsafeRaw: last) AS last_us FROM \(unsafeRaw: tier.table) \(Store.rollupConditions(query, scan))
+                    \(unsafeRaw: sign)SUM(bytes_received) AS received, \(unsafeRaw: last) AS last_us FROM \(unsafeRaw: tier.table) \(conditions)
                     GROUP BY \(unsafeRaw: keys)
                     """
             }
-            try await Store.checkBudget(sql, scans: scans.map { ($0.tier.table, Store.rollupConditions(query, $0)) }, budget: budget)
+            try await Store.checkBudget(sql, scans: scans.map { ($0.tier.table, $1) }, budget: budget)
             // A key seen only in a part taken away sums to nothing.
             let rows = try await sql.raw(
                 """
