@@ -96,6 +96,22 @@ extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym __weak;
 
 /* What a connect hook decided a socket with, and its traffic since (sluice_flows.h). */
 struct sluice_owner {
+	/* What every UDP packet reads and adds to comes first: socket storage keeps its map pointer
+	 * at the start of a cache line with the value right after it, so one line serves the
+	 * storage's own check and the count, where a packet between two 64 KiB sends finds every
+	 * line cold. Added to from any CPU (egress in the sender's context, ingress in softirq):
+	 * atomics. */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 packets_sent;
+	__u64 packets_received;
+	__u8 redirected; /* 0, or SLUICE_REDIRECTED / SLUICE_REDIRECT_PUBLISHED (sluice_redirect.h) */
+	__u8 has_quota;  /* the deciding rule has a quota (sluice_quota.h) */
+	__u8 ended;      /* the final flow record is written: never a second */
+	__u8 unconnected; /* made by a sendmsg hook: a UDP socket that sends with sendto (sluice_flows.h) */
+	__u8 action;
+	__u8 event_flags;
+	__u8 pad[2];
 	struct sluice_flow flow;
 	__u64 cgroup_id; /* the connecting task's cgroup (not the socket creator's) */
 	__u32 pid;
@@ -105,13 +121,6 @@ struct sluice_owner {
 	__u64 cookie;
 	__u32 rule_id;   /* the connect's decision, for flow records */
 	__u32 generation;
-	__u8 action;
-	__u8 event_flags;
-	__u8 ended;      /* the final flow record is written: never a second */
-	__u8 redirected; /* 0, or SLUICE_REDIRECTED / SLUICE_REDIRECT_PUBLISHED (sluice_redirect.h) */
-	__u8 has_quota;  /* the deciding rule has a quota (sluice_quota.h) */
-	__u8 unconnected; /* made by a sendmsg hook: a UDP socket that sends with sendto (sluice_flows.h) */
-	__u8 pad[2];
 	struct sluice_redirect_key redirect_key; /* its sluice_redirects entry, once published */
 	__u32 quota_state; /* SLUICE_QUOTA_*: compare-and-swap, so a cut is reported once */
 	__u64 quota_sent;  /* the rule's quota, copied at connect: a later generation may drop it */
@@ -119,11 +128,6 @@ struct sluice_owner {
 	__u64 quota_window_ns;
 	__u64 sent_end;     /* the byte stream's end as far as sent (TCP: sequence, without resends) */
 	__u64 received_end;
-	/* Added to from any CPU (egress in the sender's context, ingress in softirq): atomics. */
-	__u64 bytes_sent;
-	__u64 bytes_received;
-	__u64 packets_sent;
-	__u64 packets_received;
 };
 
 struct {

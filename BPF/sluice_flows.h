@@ -61,6 +61,24 @@ static __always_inline __u8 sluice_packet_l4(struct __sk_buff *skb, __u32 *offse
 	return data[6];
 }
 
+/* Whether an arriving UDP packet may be a DNS answer, read in place: from port 53, or not
+ * readable here (a fragment, or a header outside the linear part), which sluice_dns_locate then
+ * reads and counts. `l4` as for sluice_udp_payload. */
+static __always_inline int sluice_udp_maybe_dns(struct __sk_buff *skb, __u32 l4)
+{
+	__u8 *data = (__u8 *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	if (!l4 || (void *)(data + 20) > end)
+		return 1;
+	if (skb->protocol == bpf_htons(SLUICE_ETH_P_IP) && ((data[6] & 0x3f) | data[7]) != 0)
+		return 1;
+	l4 &= 0x3f;
+	if ((void *)(data + l4 + 2) > end)
+		return 1;
+	return data[l4] == 0 && data[l4 + 1] == 53;
+}
+
 /* The payload of a UDP packet: its length past the IP and UDP headers. `l4` is where the UDP
  * header starts when sluice_packet_l4 read it, else 0: the IPv4 header's length is read through
  * the helper then. */
@@ -81,31 +99,30 @@ static __always_inline __u32 sluice_udp_payload(struct __sk_buff *skb, __u32 l4)
 	return len > l4 ? len - l4 : 0;
 }
 
-/* Adds one UDP packet to its socket's counts (nothing for sockets no connect hook allowed; TCP
- * keeps exact counts of its own, sluice_tcp_counts), and holds either protocol to its rule's
- * quota. `l4` as for sluice_udp_payload. Returns 0 to drop the packet. */
-static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent, __u32 l4)
+/* A UDP packet's rarer work, out of line so that the common path stays a few lines of code:
+ * a redirected socket's first datagram publishes its origin, and a quota may cut. Returns 0 to
+ * drop the packet. */
+static __noinline int sluice_udp_guarded(struct __sk_buff *skb, struct sluice_owner *owner, int sent, __u64 payload)
 {
-	struct sluice_owner *owner;
-	__u32 protocol = sk->protocol;
-	__u64 segments, payload;
-
-	/* A TCP packet costs an owner lookup only while some rule has a quota; a connection
-	 * admitted with one under an earlier generation keeps it only while some rule still has one. */
-	if (protocol != IPPROTO_UDP && (protocol != IPPROTO_TCP || !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA)))
-		return 1;
-	if (protocol == IPPROTO_TCP) {
-		owner = sluice_owner_get(sk, bpf_get_socket_cookie(skb), 1);
-		return !owner || owner->flow.exempt || !owner->has_quota || sluice_quota_tcp(skb, sk, owner, sent);
-	}
-	owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
-	if (!owner || owner->flow.exempt)
-		return 1;
 	if (sent)
 		sluice_redirect_udp_sent(owner, skb);
+	return !owner->has_quota ||
+	       sluice_quota_packet(owner, (sent ? owner->bytes_sent : owner->bytes_received) + payload, sent);
+}
+
+/* Adds one UDP packet to its socket's owner (none: a socket no connect or send hook allowed,
+ * the agent's own among them, so no owner is exempt). `l4` as for sluice_udp_payload. Every
+ * field read or added here is on the owner's first cache line (struct sluice_owner). Returns 0
+ * to drop the packet. */
+static __always_inline int sluice_count_udp(struct __sk_buff *skb, struct sluice_owner *owner, int sent, __u32 l4)
+{
+	__u64 segments, payload;
+
+	if (!owner)
+		return 1;
 	payload = sluice_udp_payload(skb, l4);
-	if (owner->has_quota &&
-	    !sluice_quota_packet(owner, (sent ? owner->bytes_sent : owner->bytes_received) + payload, sent))
+	if ((owner->has_quota || (sent && owner->redirected == SLUICE_REDIRECTED)) &&
+	    !sluice_udp_guarded(skb, owner, sent, payload))
 		return 0;
 	segments = skb->gso_segs;
 	if (segments == 0)
@@ -118,6 +135,24 @@ static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf
 		__sync_fetch_and_add(&owner->packets_received, segments);
 	}
 	return 1;
+}
+
+/* Adds one packet of a full socket to its counts (UDP; TCP keeps exact counts of its own,
+ * sluice_tcp_counts), and holds either protocol to its rule's quota. `l4` as for
+ * sluice_udp_payload. Returns 0 to drop the packet. */
+static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf_sock *sk, int sent, __u32 l4)
+{
+	struct sluice_owner *owner;
+	__u32 protocol = sk->protocol;
+
+	if (protocol == IPPROTO_UDP)
+		return sluice_count_udp(skb, bpf_sk_storage_get(&sluice_owners, sk, 0, 0), sent, l4);
+	/* A TCP packet costs an owner lookup only while some rule has a quota; a connection
+	 * admitted with one under an earlier generation keeps it only while some rule still has one. */
+	if (protocol != IPPROTO_TCP || !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA))
+		return 1;
+	owner = sluice_owner_get(sk, bpf_get_socket_cookie(skb), 1);
+	return !owner || owner->flow.exempt || !owner->has_quota || sluice_quota_tcp(skb, sk, owner, sent);
 }
 
 /* A flow record of `owner`'s connection as it stands now. */
@@ -272,10 +307,16 @@ int sluice_egress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	__u32 l4 = 0;
+	__u8 protocol;
 
 	if (!sk)
 		return 1;
-	if (sluice_packet_l4(skb, &l4) == IPPROTO_TCP && !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA))
+	protocol = sluice_packet_l4(skb, &l4);
+	/* A UDP socket is always a full socket, and the storage helper checks that itself: no
+	 * bpf_sk_fullsock call on the way. */
+	if (protocol == IPPROTO_UDP)
+		return sluice_count_udp(skb, bpf_sk_storage_get(&sluice_owners, sk, 0, 0), 1, l4);
+	if (protocol == IPPROTO_TCP && !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA))
 		return 1;
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
@@ -292,15 +333,21 @@ int sluice_ingress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	__u32 peer_port, l4 = 0;
+	__u8 protocol;
 
 	if (!sk)
 		return 1;
 	/* A TCP connection's packet stops here as it would below, without a helper call: the peer's
 	 * port is on the socket's common part. A listener's (no peer) takes the general way. */
 	peer_port = sk->dst_port;
-	if (sluice_packet_l4(skb, &l4) == IPPROTO_TCP && peer_port != bpf_htons(53) && peer_port != 0 &&
+	protocol = sluice_packet_l4(skb, &l4);
+	if (protocol == IPPROTO_TCP && peer_port != bpf_htons(53) && peer_port != 0 &&
 	    !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA))
 		return 1;
+	/* UDP that cannot be a DNS answer is counted without bpf_sk_fullsock, as on egress: to a
+	 * socket connected elsewhere than port 53, or to an unconnected one from another port. */
+	if (protocol == IPPROTO_UDP && peer_port != bpf_htons(53) && (peer_port != 0 || !sluice_udp_maybe_dns(skb, l4)))
+		return sluice_count_udp(skb, bpf_sk_storage_get(&sluice_owners, sk, 0, 0), 0, l4);
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return 1;
