@@ -173,7 +173,7 @@ struct TamperTests {
             let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
             let tokenFile = sandbox.scratch + "/stop-token"
             let token = "stop-\(UInt64.random(in: 1...UInt64.max))-\(getpid())"
-            FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
+            #expect(FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]))
             let agent = try AgentProcess(sandbox: sandbox)
             try agent.writePolicy("lockdown.yaml", AgentTests.denyTCP(listener.port))
             do {

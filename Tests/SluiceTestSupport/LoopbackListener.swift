@@ -96,13 +96,13 @@ public final class LoopbackListener: @unchecked Sendable {
                 return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
                     var raw = v4.pointee.sin_addr
                     inet_ntop(AF_INET, &raw, &buffer, socklen_t(buffer.count))
-                    return (String(cString: buffer), UInt16(bigEndian: v4.pointee.sin_port))
+                    return (buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, UInt16(bigEndian: v4.pointee.sin_port))
                 }
             }
             return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
                 var raw = v6.pointee.sin6_addr
                 inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
-                return (String(cString: buffer), UInt16(bigEndian: v6.pointee.sin6_port))
+                return (buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, UInt16(bigEndian: v6.pointee.sin6_port))
             }
         }
     }

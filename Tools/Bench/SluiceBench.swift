@@ -23,11 +23,11 @@ struct AllBenchmarks: AsyncParsableCommand {
         commandName: "all", abstract: "Every datapath and policy benchmark, in one run (the fleet ones are run on their own).")
 
     func run() async throws {
-        var latency = try LatencyBenchmark.parse([])
+        let latency = try LatencyBenchmark.parse([])
         try await latency.run()
-        var apply = try ApplyBenchmark.parse([])
+        let apply = try ApplyBenchmark.parse([])
         try await apply.run()
-        var reload = try ReloadBenchmark.parse([])
+        let reload = try ReloadBenchmark.parse([])
         try await reload.run()
     }
 }

@@ -40,7 +40,7 @@ struct FleetService: Service {
     func run() async throws {
         // A wrong --server fails the agent's start, before any request.
         let enrollment = try connect(credential: nil)
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             let membership = await enroll(enrollment)
             await enrollment.shutdown()
             guard let membership, let client = try? connect(credential: membership.credential) else { return }

@@ -36,7 +36,7 @@ struct TamperVerifier: Service {
                 if !inotify.read(timeoutMilliseconds: 200).isEmpty { wake.signal() }
             }
         }
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var round = 0
             while !Task.isCancelled {
                 // The rule maps entry by entry on every tenth check (the first included): two

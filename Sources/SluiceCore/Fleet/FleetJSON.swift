@@ -1,4 +1,3 @@
-import SluiceCore
 import Foundation
 
 /// The one JSON style of Sluice's APIs where generated code does not write it (the agent's local

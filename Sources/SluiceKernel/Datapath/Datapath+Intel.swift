@@ -98,7 +98,7 @@ extension Datapath {
     }
 
     /// A delete of a key the map no longer has is no failure: the end state is what was asked.
-    private func deleteExisting<Key>(_ map: BPFMap, _ keys: [Key]) throws(KernelError) {
+    private func deleteExisting<Key: BitwiseCopyable>(_ map: BPFMap, _ keys: [Key]) throws(KernelError) {
         for key in keys { _ = try map.delete(key) }
     }
 

@@ -32,7 +32,7 @@ extension Datapath {
         compare(maps.rules6, expected: routes6, slot: slot, inSlot: { SlotAddressing.slot(ofSubjectID: $0.subject_id) == slot }, &findings)
     }
 
-    private func compare<Key, Value>(
+    private func compare<Key: BitwiseCopyable, Value: BitwiseCopyable>(
         _ map: BPFMap, expected: [[UInt8]: (Key, Value)], slot: Int, inSlot: (Key) -> Bool, _ findings: inout [TamperFinding]
     ) {
         do {

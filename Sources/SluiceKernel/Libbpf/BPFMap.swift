@@ -2,7 +2,8 @@
 @preconcurrency import Glibc
 
 /// A BPF map by fd: lookups, updates, deletes and iteration with fixed-layout keys and values
-/// (the ABI structs from `sluice_abi.h`).
+/// (the ABI structs from `sluice_abi.h`). Keys and values must be `BitwiseCopyable`: the kernel
+/// copies their bytes, so a type holding a reference is refused when the code is compiled.
 ///
 /// Who frees what: a map borrowed from a `BPFObject` keeps the object alive and never closes the
 /// fd (`bpf_object__close` does); a map opened from its pin owns its fd and closes it in `deinit`.
@@ -62,7 +63,7 @@ public final class BPFMap: Sendable {
     }
 
     /// Refuses a key type whose size is not the map's.
-    private func checkKey<Key>(_ operation: String, _ key: Key.Type) throws(KernelError) {
+    private func checkKey<Key: BitwiseCopyable>(_ operation: String, _ key: Key.Type) throws(KernelError) {
         let given = MemoryLayout<Key>.size
         if given != keySize {
             throw KernelError(operation, name, errno: EINVAL, kind: .keySizeMismatch(map: keySize, given: given))
@@ -70,7 +71,7 @@ public final class BPFMap: Sendable {
     }
 
     /// Refuses a key or value type whose size is not the map's.
-    private func checkSizes<Key, Value>(_ operation: String, _ key: Key.Type, _ value: Value.Type) throws(KernelError) {
+    private func checkSizes<Key: BitwiseCopyable, Value: BitwiseCopyable>(_ operation: String, _ key: Key.Type, _ value: Value.Type) throws(KernelError) {
         try checkKey(operation, key)
         let given = MemoryLayout<Value>.size
         if given != valueSize {
@@ -79,17 +80,17 @@ public final class BPFMap: Sendable {
     }
 
     /// Creates or replaces the value at `key`.
-    public func update<Key, Value>(_ key: Key, _ value: Value, flags: UInt64 = UInt64(BPF_ANY)) throws(KernelError) {
+    public func update<Key: BitwiseCopyable, Value: BitwiseCopyable>(_ key: Key, _ value: Value, flags: UInt64 = UInt64(BPF_ANY)) throws(KernelError) {
         try checkSizes("bpf_map_update_elem", Key.self, Value.self)
-        var key = key
-        var value = value
-        let result = bpf_map_update_elem(fd, &key, &value, flags)
+        let result = withUnsafeBytes(of: key) { key in
+            withUnsafeBytes(of: value) { bpf_map_update_elem(fd, key.baseAddress, $0.baseAddress, flags) }
+        }
         try KernelError.check(result, "bpf_map_update_elem", name, hint: result == -E2BIG ? "the map is full; raise its capacity" : nil)
     }
 
     /// Creates or replaces many entries with `BPF_MAP_UPDATE_BATCH` (one syscall per 8192), or
     /// one by one where the kernel has no batch operation for this map type.
-    public func updateBatch<Key, Value>(keys: [Key], values: [Value]) throws(KernelError) {
+    public func updateBatch<Key: BitwiseCopyable, Value: BitwiseCopyable>(keys: [Key], values: [Value]) throws(KernelError) {
         precondition(keys.count == values.count)
         try checkSizes("bpf_map_update_batch", Key.self, Value.self)
         var start = 0
@@ -116,7 +117,7 @@ public final class BPFMap: Sendable {
     }
 
     /// Removes many entries with `BPF_MAP_DELETE_BATCH`, or one by one without it. Keys must exist.
-    public func deleteBatch<Key>(keys: [Key]) throws(KernelError) {
+    public func deleteBatch<Key: BitwiseCopyable>(keys: [Key]) throws(KernelError) {
         try checkKey("bpf_map_delete_batch", Key.self)
         var start = 0
         while start < keys.count {
@@ -139,12 +140,11 @@ public final class BPFMap: Sendable {
     }
 
     /// The value at `key`, or nil when there is none.
-    public func lookup<Key, Value>(_ key: Key, as type: Value.Type = Value.self) throws(KernelError) -> Value? {
+    public func lookup<Key: BitwiseCopyable, Value: BitwiseCopyable>(_ key: Key, as type: Value.Type = Value.self) throws(KernelError) -> Value? {
         try checkSizes("bpf_map_lookup_elem", Key.self, Value.self)
-        var key = key
         let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
         defer { value.deallocate() }
-        let result = bpf_map_lookup_elem(fd, &key, value)
+        let result = withUnsafeBytes(of: key) { bpf_map_lookup_elem(fd, $0.baseAddress, value) }
         if result == -ENOENT { return nil }
         try KernelError.check(result, "bpf_map_lookup_elem", name)
         return value.pointee
@@ -152,17 +152,16 @@ public final class BPFMap: Sendable {
 
     /// Removes `key`; false when it was not there.
     @discardableResult
-    public func delete<Key>(_ key: Key) throws(KernelError) -> Bool {
+    public func delete<Key: BitwiseCopyable>(_ key: Key) throws(KernelError) -> Bool {
         try checkKey("bpf_map_delete_elem", Key.self)
-        var key = key
-        let result = bpf_map_delete_elem(fd, &key)
+        let result = withUnsafeBytes(of: key) { bpf_map_delete_elem(fd, $0.baseAddress) }
         if result == -ENOENT { return false }
         try KernelError.check(result, "bpf_map_delete_elem", name)
         return true
     }
 
     /// Every key, in the kernel's iteration order. Keys deleted meanwhile may be skipped.
-    public func keys<Key>(as type: Key.Type) throws(KernelError) -> [Key] {
+    public func keys<Key: BitwiseCopyable>(as type: Key.Type) throws(KernelError) -> [Key] {
         try checkKey("bpf_map_get_next_key", Key.self)
         var keys: [Key] = []
         let current = UnsafeMutablePointer<Key>.allocate(capacity: 1)
@@ -184,7 +183,7 @@ public final class BPFMap: Sendable {
     }
 
     /// Some key of the map; nil when it is empty.
-    public func firstKey<Key>(as type: Key.Type) throws(KernelError) -> Key? {
+    public func firstKey<Key: BitwiseCopyable>(as type: Key.Type) throws(KernelError) -> Key? {
         try checkKey("bpf_map_get_next_key", Key.self)
         let next = UnsafeMutablePointer<Key>.allocate(capacity: 1)
         defer { next.deallocate() }
@@ -195,14 +194,13 @@ public final class BPFMap: Sendable {
     }
 
     /// The per-CPU values of a per-CPU map slot, one `UInt64` per possible CPU.
-    public func lookupPerCPU<Key>(_ key: Key) throws(KernelError) -> [UInt64] {
+    public func lookupPerCPU<Key: BitwiseCopyable>(_ key: Key) throws(KernelError) -> [UInt64] {
         // Each CPU's value is rounded up to 8 bytes; only 8-byte counters are read this way.
         try checkSizes("bpf_map_lookup_elem", Key.self, UInt64.self)
-        var key = key
         let cpus = Int(libbpf_num_possible_cpus())
         guard cpus > 0 else { throw KernelError("libbpf_num_possible_cpus", name, errno: Int32(-cpus)) }
         var values = [UInt64](repeating: 0, count: cpus)
-        let result = values.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, &key, $0.baseAddress) }
+        let result = withUnsafeBytes(of: key) { key in values.withUnsafeMutableBytes { bpf_map_lookup_elem(fd, key.baseAddress, $0.baseAddress) } }
         try KernelError.check(result, "bpf_map_lookup_elem", name)
         return values
     }

@@ -22,7 +22,7 @@ public enum LibbpfLog {
                 guard let format, let arguments else { return 0 }
                 var buffer = [CChar](repeating: 0, count: 4096)
                 let length = vsnprintf(&buffer, buffer.count, format, arguments)
-                let text = String(cString: buffer).trimmingCharacters(in: "\n")
+                let text = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.trimmingCharacters(in: "\n")
                 let logger = LibbpfLog.target.withLock { $0 }
                 switch level {
                 case LIBBPF_WARN: logger.warning("\(text)", metadata: ["libbpf.level": "warn"])

@@ -62,7 +62,7 @@ enum EventTable {
         return formatter.string(from: date)
     }
 
-    nonisolated(unsafe) static let formatter: DateFormatter = {
+    static let formatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.dateFormat = "HH:mm:ss.SSS"
         return formatter
