@@ -111,11 +111,13 @@ static __noinline int sluice_udp_guarded(struct __sk_buff *skb, struct sluice_ow
 }
 
 /* Adds one UDP packet to its socket's owner (none: a socket no connect or send hook allowed,
- * the agent's own among them, so no owner is exempt). `l4` as for sluice_udp_payload. Every
- * field read or added here is on the owner's first cache line (struct sluice_owner). Returns 0
- * to drop the packet. */
-static __always_inline int sluice_count_udp(struct __sk_buff *skb, struct sluice_owner *owner, int sent, __u32 l4)
+ * the agent's own among them, so no owner is exempt). `sk` is the packet's socket as the skb has
+ * it or as bpf_sk_fullsock gave it: the storage helper takes either. `l4` as for
+ * sluice_udp_payload. Every field read or added here is on the owner's first cache line (struct
+ * sluice_owner). Returns 0 to drop the packet. */
+static __always_inline int sluice_count_udp(struct __sk_buff *skb, struct bpf_sock *sk, int sent, __u32 l4)
 {
+	struct sluice_owner *owner = bpf_sk_storage_get(&sluice_owners, sk, 0, 0);
 	__u64 segments, payload;
 
 	if (!owner)
@@ -146,7 +148,7 @@ static __always_inline int sluice_count_packet(struct __sk_buff *skb, struct bpf
 	__u32 protocol = sk->protocol;
 
 	if (protocol == IPPROTO_UDP)
-		return sluice_count_udp(skb, bpf_sk_storage_get(&sluice_owners, sk, 0, 0), sent, l4);
+		return sluice_count_udp(skb, sk, sent, l4);
 	/* A TCP packet costs an owner lookup only while some rule has a quota; a connection
 	 * admitted with one under an earlier generation keeps it only while some rule still has one. */
 	if (protocol != IPPROTO_TCP || !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA))
@@ -315,7 +317,7 @@ int sluice_egress(struct __sk_buff *skb)
 	/* A UDP socket is always a full socket, and the storage helper checks that itself: no
 	 * bpf_sk_fullsock call on the way. */
 	if (protocol == IPPROTO_UDP)
-		return sluice_count_udp(skb, bpf_sk_storage_get(&sluice_owners, sk, 0, 0), 1, l4);
+		return sluice_count_udp(skb, sk, 1, l4);
 	if (protocol == IPPROTO_TCP && !sluice_config_has(SLUICE_CONFIG_HAS_QUOTA))
 		return 1;
 	sk = bpf_sk_fullsock(sk);
@@ -347,7 +349,7 @@ int sluice_ingress(struct __sk_buff *skb)
 	/* UDP that cannot be a DNS answer is counted without bpf_sk_fullsock, as on egress: to a
 	 * socket connected elsewhere than port 53, or to an unconnected one from another port. */
 	if (protocol == IPPROTO_UDP && peer_port != bpf_htons(53) && (peer_port != 0 || !sluice_udp_maybe_dns(skb, l4)))
-		return sluice_count_udp(skb, bpf_sk_storage_get(&sluice_owners, sk, 0, 0), 0, l4);
+		return sluice_count_udp(skb, sk, 0, l4);
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return 1;
