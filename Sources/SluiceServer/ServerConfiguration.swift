@@ -136,7 +136,7 @@ public struct ServerConfiguration: Sendable {
         public var reportRowBudget: Int
 
         public init(
-            maximumPolicyBytes: Int = 4 << 20, ingestConcurrency: Int = 2, ingestQueue: Int = 32, maximumStreams: Int = 256,
+            maximumPolicyBytes: Int = 4 << 20, ingestConcurrency: Int = 4, ingestQueue: Int = 32, maximumStreams: Int = 256,
             reportRowBudget: Int = 2_000_000
         ) {
             self.maximumPolicyBytes = maximumPolicyBytes

@@ -283,6 +283,69 @@ import Testing
         }
     }
 
+    /// A node's first contact with a destination only ever moves earlier, whatever order the
+    /// flushes bring its contacts in; a later contact leaves the row as it was.
+    @Test(arguments: Backend.enabled)
+    func aFirstContactMovesOnlyEarlier(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            let store = Store(database: server.app.store.database)
+            let node = try await api.enroll("web-1")
+            let minute: Int64 = 60_000_000_000
+            let base = Int64(Date().timeIntervalSince1970 * 1e9) / minute * minute - 30 * minute
+            func flush(at time: Int64, sequence: Int64) async throws -> Int64? {
+                let event = Fixtures.event(destination: "192.0.2.9", port: 443, time: time)
+                _ = try await store.storeEventBatch(
+                    nodeID: node.id, sequence: sequence, rows: [EventRow(event: event, line: event.jsonLine)], alerts: [], aggregationUs: 60_000_000)
+                try await store.flushRollups()
+                return try await store.database.read { sql in
+                    try await sql.raw("SELECT first_us FROM destination_first_seen WHERE node_id = \(bind: node.id)").first()?.int64("first_us")
+                }
+            }
+            #expect(try await flush(at: base + 10 * minute, sequence: 0) == (base + 10 * minute) / 1000)
+            #expect(try await flush(at: base + 20 * minute, sequence: 1) == (base + 10 * minute) / 1000)
+            #expect(try await flush(at: base, sequence: 2) == base / 1000)
+            #expect(try await flush(at: base + 5 * minute, sequence: 3) == base / 1000)
+        }
+    }
+
+    /// The backlog is bounded by the keys it holds, not the events: traffic that repeats gathers
+    /// for the whole half second however many events it is, and only distinct keys make an
+    /// upload wait for a flush.
+    @Test(arguments: Backend.enabled)
+    func theBacklogIsBoundedByKeysNotEvents(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            // No service flushes this one's backlog: only the bound can.
+            let store = Store(database: server.app.store.database)
+            let node = try await api.enroll("web-1")
+            let now = Int64(Date().timeIntervalSince1970 * 1e9) / 60_000_000_000 * 60_000_000_000
+            let repeated = (0..<1000).map { index in
+                let event = Fixtures.event(destination: "192.0.2.1", port: 443, time: now + Int64(index))
+                return EventRow(event: event, line: event.jsonLine)
+            }
+            // More events than the bound's number of keys.
+            let batches = Store.rollupBacklogLimit / 1000 + 1
+            for sequence in 0..<batches {
+                _ = try await store.storeEventBatch(nodeID: node.id, sequence: Int64(sequence), rows: repeated, alerts: [], aggregationUs: 60_000_000)
+            }
+            #expect(store.rollups.waitingEvents == batches * 1000, "two keys a batch, never the bound")
+
+            // Distinct destinations reach it: the upload that crosses it waits for a flush.
+            var sequence = Int64(batches)
+            var distinct = 0
+            while store.rollups.waitingEvents > 0 {
+                let rows = (0..<1000).map { index in
+                    let event = Fixtures.event(destination: "10.\(distinct / 65536 % 256).\(distinct / 256 % 256).\(distinct % 256)", port: 443, time: now + Int64(index))
+                    distinct += 1
+                    return EventRow(event: event, line: event.jsonLine)
+                }
+                _ = try await store.storeEventBatch(nodeID: node.id, sequence: sequence, rows: rows, alerts: [], aggregationUs: 60_000_000)
+                sequence += 1
+                #expect(distinct <= Store.rollupBacklogLimit, "the bound is keys: two a new destination")
+            }
+            #expect(try await store.top(EventQuery(), by: .dst, limit: 1).first?.total == batches * 1000)
+        }
+    }
+
     static let rollupTables = ["event_rollups", "app_rollups", "event_rollups_hourly", "app_rollups_hourly", "destination_rollups_daily", "destination_first_seen"]
 
     /// Every rollup table's rows as text, sorted.

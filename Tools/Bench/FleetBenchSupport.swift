@@ -33,12 +33,12 @@ enum FleetBench {
     /// `agents` simulated agents named `name-0`, `name-1`, … enrolled. Every agent connects from
     /// 127.0.0.1: the per-address cap holds the fleet and `viewers` more clients.
     static func start(
-        _ name: String, options: ServerBenchOptions, viewers: Int = 0
+        _ name: String, options: ServerBenchOptions, viewers: Int = 0, serverArguments: [String] = []
     ) async throws -> (server: ServerProcess, admin: FleetAdmin, client: HTTPClient, fleet: [SimulatedAgent]) {
         // Every simulated agent and viewer connects from 127.0.0.1: the per-address cap must hold them.
         let server = try ServerProcess(
             name: "bench-\(name)", heartbeatSeconds: 10, database: options.serverDatabase,
-            arguments: ["--max-connections-per-address", String((options.agents + viewers) * 3 + 64)])
+            arguments: ["--max-connections-per-address", String((options.agents + viewers) * 3 + 64)] + serverArguments)
         try await server.start()
         let admin = try await FleetAdmin.login(server)
         let client = SimulatedAgent.makeHTTPClient(connections: options.agents * 2 + 8)

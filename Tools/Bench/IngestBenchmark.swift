@@ -24,6 +24,9 @@ struct IngestBenchmark: AsyncParsableCommand {
     @Option(help: "Distinct destinations (address and port) the events go to, over and over; without it every event goes to a new one (a rollup row each).")
     var destinations: Int?
 
+    @Option(help: "The server's --ingest-concurrency (event batches stored at once); without it, the server's default.")
+    var ingestConcurrency: Int?
+
     func validate() throws {
         guard events >= 1 else { throw ValidationError("--events must be at least 1") }
         if let destinations, destinations < 1 { throw ValidationError("--destinations must be at least 1") }
@@ -33,7 +36,8 @@ struct IngestBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (server, admin, client, fleet) = try await FleetBench.start("ingest", options: options)
+        let (server, admin, client, fleet) = try await FleetBench.start(
+            "ingest", options: options, serverArguments: ingestConcurrency.map { ["--ingest-concurrency", String($0)] } ?? [])
         defer { server.kill() }
         let pid = try FleetBench.serverPID(server)
 

@@ -27,12 +27,12 @@ final class RollupBacklog: Sendable {
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Adds a stored batch's counts; returns the events now waiting.
+    /// Adds a stored batch's counts; returns the keys now waiting (`RollupDelta.keys`).
     func add(_ batch: Batch, _ delta: RollupDelta) -> Int {
         let waiting = state.withLock { pending in
             pending.delta.merge(delta)
             pending.batches.append(batch)
-            return pending.delta.events
+            return pending.delta.keys
         }
         wakeup.yield()
         return waiting

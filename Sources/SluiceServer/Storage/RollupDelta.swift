@@ -1,13 +1,11 @@
 import SluiceCore
 
-/// What some events add to every rollup tier, summed per row key: a batch's, or every batch's
-/// since the last flush.
+/// What some events add to the rollups, summed per row key: a batch's, or every batch's since the
+/// last flush. Only the finest tier (per minute, with the destination) and the first contacts are
+/// kept; the coarser tiers are sums of its rows (`tiers`), made once per flush. Summed first per
+/// minute, traffic that repeats costs one hash per event rather than one per event and tier.
 struct RollupDelta: Sendable {
     var minutes: [RollupKey: RollupCounts] = [:]
-    var minuteApplications: [RollupKey: RollupCounts] = [:]
-    var hours: [RollupKey: RollupCounts] = [:]
-    var hourApplications: [RollupKey: RollupCounts] = [:]
-    var days: [DestinationDayKey: RollupCounts] = [:]
     var firstSeen: [AddressPort: Int64] = [:]
     /// The events counted.
     var events = 0
@@ -25,6 +23,10 @@ struct RollupDelta: Sendable {
 
     var isEmpty: Bool { events == 0 }
 
+    /// The keys held: what the delta's memory grows with (a few hundred bytes each, and up to four
+    /// more rows a minute's row adds when the coarser tiers are made).
+    var keys: Int { minutes.count + firstSeen.count }
+
     /// Counts one event (its stored columns: ingest and recovery from the events give the same rows).
     mutating func add(
         node: String, timeUs: Int64, kind: String, exe: String?, destinationKey: String, port: Int64, domain: String?, verdict: String,
@@ -33,17 +35,10 @@ struct RollupDelta: Sendable {
         let key = RollupKey(
             minute: timeUs / Store.microsPerMinute, node: node, kind: kind, exe: exe ?? "", destinationKey: destinationKey, port: port,
             domain: domain ?? "", verdict: verdict)
-        func count(_ counts: inout RollupCounts) {
-            counts.add(verdict: verdict, bytesSent: bytesSent, bytesReceived: bytesReceived, timeUs: timeUs)
-        }
-        count(&minutes[key, default: RollupCounts()])
-        count(&minuteApplications[key.application, default: RollupCounts()])
-        count(&hours[key.hour, default: RollupCounts()])
-        count(&hourApplications[key.hour.application, default: RollupCounts()])
-        count(&days[key.day, default: RollupCounts()])
+        minutes[key, default: RollupCounts()].add(verdict: verdict, bytesSent: bytesSent, bytesReceived: bytesReceived, timeUs: timeUs)
         if kind == EventKind.decision.rawValue {
-            let destination = AddressPort(node: node, key: destinationKey, port: port)
-            firstSeen[destination] = min(firstSeen[destination] ?? .max, timeUs)
+            // In place: one hash of the key, not a read and a write.
+            Self.lower(&firstSeen[AddressPort(node: node, key: destinationKey, port: port), default: .max], to: timeUs)
         }
         events += 1
     }
@@ -55,15 +50,35 @@ struct RollupDelta: Sendable {
             self = other
             return
         }
-        func sum<Key>(_ into: inout [Key: RollupCounts], _ from: [Key: RollupCounts]) {
-            for (key, counts) in from { into[key, default: RollupCounts()].add(counts) }
-        }
-        sum(&minutes, other.minutes)
-        sum(&minuteApplications, other.minuteApplications)
-        sum(&hours, other.hours)
-        sum(&hourApplications, other.hourApplications)
-        sum(&days, other.days)
-        for (key, first) in other.firstSeen { firstSeen[key] = min(firstSeen[key] ?? .max, first) }
+        for (key, counts) in other.minutes { minutes[key, default: RollupCounts()].add(counts) }
+        for (key, first) in other.firstSeen { Self.lower(&firstSeen[key, default: .max], to: first) }
         events += other.events
+    }
+
+    private static func lower(_ first: inout Int64, to time: Int64) {
+        if time < first { first = time }
+    }
+
+    /// Every tier's rows, summed from the minutes'.
+    struct Tiers {
+        var minutes: [RollupKey: RollupCounts]
+        var minuteApplications: [RollupKey: RollupCounts] = [:]
+        var hours: [RollupKey: RollupCounts] = [:]
+        var hourApplications: [RollupKey: RollupCounts] = [:]
+        var days: [DestinationDayKey: RollupCounts] = [:]
+    }
+
+    /// The coarser tiers made from the minutes: each row's counts added to the row of its hour,
+    /// of its application (minute and hour), and of its destination's day.
+    var tiers: Tiers {
+        var tiers = Tiers(minutes: minutes)
+        for (key, counts) in minutes {
+            let hour = key.hour
+            tiers.minuteApplications[key.application, default: RollupCounts()].add(counts)
+            tiers.hours[hour, default: RollupCounts()].add(counts)
+            tiers.hourApplications[hour.application, default: RollupCounts()].add(counts)
+            tiers.days[key.day, default: RollupCounts()].add(counts)
+        }
+        return tiers
     }
 }

@@ -20,7 +20,8 @@ struct RollupStatements: Sendable {
     private static let logger = Logger(label: "sluice.server.rollups")
 
     init(_ delta: RollupDelta, for kind: SQLKind) {
-        let days = Array(delta.days)
+        let tiers = delta.tiers
+        let days = Array(tiers.days)
         add(
             "destination_rollups_daily", kind: kind,
             keys: [
@@ -29,8 +30,8 @@ struct RollupStatements: Sendable {
             ],
             counts: days.map(\.value), verdictCounts: true)
         for (table, time, destination, rows) in [
-            ("event_rollups", "minute", true, delta.minutes), ("app_rollups", "minute", false, delta.minuteApplications),
-            ("event_rollups_hourly", "hour", true, delta.hours), ("app_rollups_hourly", "hour", false, delta.hourApplications),
+            ("event_rollups", "minute", true, tiers.minutes), ("app_rollups", "minute", false, tiers.minuteApplications),
+            ("event_rollups_hourly", "hour", true, tiers.hours), ("app_rollups_hourly", "hour", false, tiers.hourApplications),
         ] {
             let rows = Array(rows)
             var keys: [Column] = [
@@ -48,7 +49,9 @@ struct RollupStatements: Sendable {
             "destination_first_seen", kind: kind,
             keys: [.text("node_id", firsts.map(\.key.node)), .text("dst_key", firsts.map(\.key.key)), .int("dst_port", firsts.map(\.key.port))],
             values: [.int("first_us", firsts.map(\.value))],
-            update: "first_us = \(kind == .postgres ? "LEAST" : "MIN")(destination_first_seen.first_us, excluded.first_us)")
+            // Only an earlier contact changes the row: a known destination (nearly every one, once a
+            // fleet has run a while) leaves no new row version behind.
+            update: "first_us = excluded.first_us", where: "excluded.first_us < destination_first_seen.first_us")
     }
 
     /// Runs the statements in the caller's transaction.
@@ -98,13 +101,13 @@ struct RollupStatements: Sendable {
         add(table, kind: kind, keys: keys, values: values, update: (sums + ["last_us = \(greatest)(\(table).last_us, excluded.last_us)"]).joined(separator: ", "))
     }
 
-    /// `INSERT … ON CONFLICT (keys) DO UPDATE SET update` of the rows the columns hold.
-    private mutating func add(_ table: String, kind: SQLKind, keys: [Column], values: [Column], update: String) {
+    /// `INSERT … ON CONFLICT (keys) DO UPDATE SET update [WHERE condition]` of the rows the columns hold.
+    private mutating func add(_ table: String, kind: SQLKind, keys: [Column], values: [Column], update: String, where condition: String? = nil) {
         let columns = keys + values
         let rows = columns.first?.count ?? 0
         guard rows > 0 else { return }
         let names = columns.map(\.name).joined(separator: ", ")
-        let conflict = " ON CONFLICT (\(keys.map(\.name).joined(separator: ", "))) DO UPDATE SET \(update)"
+        let conflict = " ON CONFLICT (\(keys.map(\.name).joined(separator: ", "))) DO UPDATE SET \(update)" + (condition.map { " WHERE \($0)" } ?? "")
         if kind == .postgres {
             var binds = PostgresBindings(capacity: columns.count)
             var arrays: [String] = []

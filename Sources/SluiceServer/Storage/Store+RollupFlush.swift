@@ -7,10 +7,12 @@ import SQLKit
 // adds them, so a batch is counted once: by this process's flush of the backlog, or, when the
 // process stopped first, by a recovery that counts its events again from the events table.
 extension Store {
-    /// Events waiting in the backlog beyond which a batch's upload waits for a flush: what
-    /// bounds the backlog's memory (a few hundred bytes a distinct key and tier) when the database
-    /// cannot keep up.
-    static let rollupBacklogLimit = 20_000
+    /// Keys waiting in the backlog (`RollupDelta.keys`) beyond which a batch's upload waits for a
+    /// flush: what bounds the backlog's memory (a few hundred bytes a key) when the database cannot
+    /// keep up. Counted in keys, not events: traffic that repeats adds events to keys already
+    /// there, and should gather for the whole half second; 20,000 events to new destinations make
+    /// 40,000 keys (a minute's row and a first contact each).
+    static let rollupBacklogLimit = 40_000
     /// How old a batch not rolled up must be before a recovery counts it: a live replica's
     /// backlog is flushed within a second, so one this old belongs to a process that stopped.
     static let rollupRecoveryAgeUs: Int64 = 120_000_000

@@ -77,6 +77,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("login-checks"), help: "Password checks (bcrypt) at once; 16 more may wait, beyond that login answers 503.")
     var loginChecks: Int = 2
 
+    @Option(
+        name: .customLong("ingest-concurrency"),
+        help: "Event batches stored at once; 32 more may wait, beyond that an upload answers 503 and the agent retries. (default: 4)")
+    var ingestConcurrency: Int?
+
     @Option(name: .customLong("shutdown-timeout"), help: ArgumentHelp("Seconds a stopping server waits for requests in flight.", valueName: "seconds"))
     var shutdownTimeout: Double = 10
 
@@ -103,6 +108,7 @@ struct ServerCommand: AsyncParsableCommand {
         guard shutdownTimeout >= 0 && shutdownTimeout <= 3600 else { throw ValidationError("--shutdown-timeout must be 0 to 3600 seconds") }
         guard maximumConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
         guard loginChecks >= 1 else { throw ValidationError("--login-checks must be at least 1") }
+        if let ingestConcurrency, !(1...64).contains(ingestConcurrency) { throw ValidationError("--ingest-concurrency must be 1 to 64") }
     }
 
     func run() async throws {
@@ -116,7 +122,7 @@ struct ServerCommand: AsyncParsableCommand {
                 host: smtpAddress.host, port: smtpAddress.port, from: smtpFrom, to: smtpTo,
                 username: environment["SLUICE_SMTP_USER"], password: environment["SLUICE_SMTP_PASSWORD"], startTLS: smtpStartTLS)
         }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: address.host, port: address.port, database: database ?? environment["SLUICE_DATABASE"], dataDirectory: dataDirectory,
             tls: tlsCertificate.map { ServerConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
             allowPlainHTTP: allowInsecureHTTP,
@@ -132,6 +138,7 @@ struct ServerCommand: AsyncParsableCommand {
                 headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), idleTimeout: .seconds(idleTimeout),
                 maximumPerAddress: maximumConnectionsPerAddress),
             logins: .init(concurrentChecks: loginChecks), shutdownTimeout: .seconds(shutdownTimeout), publicMetrics: publicMetrics)
+        if let ingestConcurrency { configuration.limits.ingestConcurrency = ingestConcurrency }
         do {
             try await SluiceServer(configuration: configuration, logger: logger).run()
         } catch {
