@@ -70,6 +70,30 @@ import Testing
         }
     }
 
+    /// A replica that missed a revocation's notification (here: one that never listens) forgets
+    /// the node at its next revision poll, which finds the count of node changes moved; a poll
+    /// that finds it unchanged keeps what it holds.
+    @Test(arguments: Backend.enabled)
+    func aRevocationWhoseNotificationWasMissedIsSeenAtTheNextRevisionPoll(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server, api in
+            let enrolled = try await api.enroll("node-missed")
+            let hash = Secrets.digest(enrolled.credential)
+            let other = Store(database: server.app.store.database)
+            // As if it listened: it keeps nodes for the long lifetime, and hears nothing.
+            other.credentials.following(true)
+            _ = try await other.catchUp(server.app.watcher)
+            #expect(try await other.node(credentialHash: hash)?.revokedUs == nil)
+            _ = try await other.catchUp(server.app.watcher)
+            #expect(other.credentials.node(credentialHash: hash)?.id == enrolled.id, "no node changed: kept")
+
+            _ = try await server.app.store.revokeNode(id: enrolled.id, actor: "test")
+            #expect(other.credentials.node(credentialHash: hash)?.id == enrolled.id, "not told")
+            _ = try await other.catchUp(server.app.watcher)
+            #expect(other.credentials.node(credentialHash: hash) == nil)
+            #expect(try await other.node(credentialHash: hash)?.revokedUs != nil)
+        }
+    }
+
     /// What a woken long poll asks before it answers from the node it authenticated with: no node
     /// changed since, and the other replicas' changes were heard all along.
     @Test func aWokenPollKnowsWhetherAnyNodeMayHaveChanged() {
@@ -101,7 +125,14 @@ import Testing
             let start = ContinuousClock.now
             cache.remember(node, credentialHash: "h", readAt: cache.generation, now: start)
             #expect(cache.node(credentialHash: "h", now: start + .seconds(1))?.id == node.id)
+            #expect(cache.node(credentialHash: "h", now: start + NodeCredentialCache.unheardLifetime)?.id == node.id)
             #expect(cache.node(credentialHash: "h", now: start + NodeCredentialCache.lifetime) == nil)
+
+            // Replicas not heard: only the short lifetime.
+            let unheard = NodeCredentialCache(replicas: true)
+            unheard.remember(node, credentialHash: "h", readAt: unheard.generation, now: start)
+            #expect(unheard.node(credentialHash: "h", now: start + .seconds(1))?.id == node.id)
+            #expect(unheard.node(credentialHash: "h", now: start + NodeCredentialCache.unheardLifetime) == nil)
 
             let before = cache.generation
             cache.forget(nodeID: "some-other-node")

@@ -17,7 +17,7 @@ struct Migration: Sendable {
 enum Migrations {
     static let all: [Migration] = [
         initial, learnedRulesAndAudit, eventDomains, joinTokenUses, eventFlows, joinTokenClaims, apiTokenExpiry, rollups, silences, intelFeeds, hourlyRollups,
-        partitionedEvents, dailyDestinationRollups, alertDomains, deferredRollups, rollupRoomForUpdates,
+        partitionedEvents, dailyDestinationRollups, alertDomains, deferredRollups, rollupRoomForUpdates, nodeChanges,
     ]
 
     /// Applies what has not been applied, up to `lastVersion` (tests stop early to build a database
@@ -528,6 +528,13 @@ enum Migrations {
         return ["event_rollups", "app_rollups", "event_rollups_hourly", "app_rollups_hourly", "destination_rollups_daily"].map {
             "ALTER TABLE \($0) SET (fillfactor = 75)"
         }
+    }
+
+    /// Node revocations and relabellings counted beside the revision, so that a replica that
+    /// missed one's notification learns of it from its revision poll (`Store.catchUp`) and may
+    /// keep checked credentials for longer than that poll's interval (`NodeCredentialCache`).
+    static let nodeChanges = Migration(version: 17, name: "node changes counted for replicas") { _ in
+        ["ALTER TABLE fleet_state ADD COLUMN node_changes BIGINT NOT NULL DEFAULT 0"]
     }
 
     /// A rollup table: counts per `time` (minute or hour), node, kind, executable, verdict, and

@@ -211,6 +211,7 @@ extension Store {
             var node = try NodeRecord(row: row)
             try await Store.revokeOnce(
                 &node, table: "nodes", id: id, session, actor: actor, action: "node.revoke", target: node.name, details: ["node_id": id])
+            try await Store.countNodeChange(session)
             try await self.notify(session, .node(id: id))
             return node
         }
@@ -226,6 +227,7 @@ extension Store {
             let old = try NodeRecord(row: row)
             try await session.sql.raw("UPDATE nodes SET labels = \(bind: JSONColumn.encode(labels)) WHERE id = \(bind: id)").run()
             let revision = try await Store.bumpRevision(session)
+            try await Store.countNodeChange(session)
             // The node first: another replica forgets it before the revision wakes its polls.
             try await self.notify(session, .node(id: id))
             try await self.notify(session, .revision(revision))

@@ -42,19 +42,33 @@ extension Store {
     }
 
     func currentRevision() async throws -> Int64 {
+        try await fleetState().revision
+    }
+
+    /// The fleet revision and the count of node revocations and relabellings.
+    private func fleetState() async throws -> (revision: Int64, nodeChanges: Int64) {
         try await database.read { sql in
-            try await sql.raw("SELECT revision FROM fleet_state WHERE id = 1").first().map { try $0.int64("revision") } ?? 0
+            try await sql.raw("SELECT revision, node_changes FROM fleet_state WHERE id = 1").first().map {
+                (try $0.int64("revision"), try $0.int64("node_changes"))
+            } ?? (0, 0)
         }
+    }
+
+    /// Counts a revocation or relabelling, in its transaction (`NodeCredentialCache.nodeChanges`).
+    static func countNodeChange(_ session: ServerDatabase.Session) async throws {
+        try await session.sql.raw("UPDATE fleet_state SET node_changes = node_changes + 1 WHERE id = 1").run()
     }
 
     /// Advances `watcher` to the revision in the database. A revision learnt this way rather than
     /// by its notification may come before the node notifications another replica sent with it
     /// (a relabelling), so every node is forgotten when it moves: the polls it wakes read theirs.
+    /// A node change counted that this replica did not hear of (a notification lost) does the same.
     func catchUp(_ watcher: RevisionWatcher) async throws -> Int64 {
-        let revision = try await currentRevision()
-        if revision > watcher.revision { credentials.forgetAll() }
-        watcher.advance(to: revision)
-        return revision
+        let state = try await fleetState()
+        credentials.nodeChanges(state.nodeChanges)
+        if state.revision > watcher.revision { credentials.forgetAll() }
+        watcher.advance(to: state.revision)
+        return state.revision
     }
 
     private static let latestSelect: SQLQueryString = """
