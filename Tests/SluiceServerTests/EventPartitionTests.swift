@@ -118,6 +118,11 @@ import Testing
         text.endRow()
         #expect(String(buffer: text.buffer) == "a\\tb\\\\c\\nd\\re\t\\N\t-5\tt\t0.25\t\\\\N\n")
         #expect(throws: CopyTextError.nul(column: "policy")) { try text.text("x\u{0}", column: "policy") }
+
+        var numbers = CopyText(capacity: 8)
+        for value in [0, 7, 10, 1_796_509_764_721_253, .max, .min] as [Int64] { numbers.integer(value) }
+        numbers.endRow()
+        #expect(String(buffer: numbers.buffer) == "0\t7\t10\t1796509764721253\t9223372036854775807\t-9223372036854775808\n")
     }
 
     @Test func partitionNames() {
