@@ -51,22 +51,7 @@ struct CopyText {
 
     mutating func integer(_ value: Int64) {
         separate()
-        // Digits written in place: a String per number was four allocations a row.
-        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var count = 1
-        var rest = magnitude / 10
-        while rest > 0 {
-            count += 1
-            rest /= 10
-        }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
-            for index in stride(from: count - 1, through: 0, by: -1) {
-                space[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            }
-            return count
-        }
+        buffer.writeString(String(value))
     }
 
     mutating func boolean(_ value: Bool) {

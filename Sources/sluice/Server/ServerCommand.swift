@@ -79,7 +79,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("ingest-concurrency"),
-        help: "Event batches stored at once; 32 more may wait, beyond that an upload answers 503 and the agent retries. (default: 4)")
+        help: ArgumentHelp(
+            "Event batches stored at once; \(ServerConfiguration.RequestLimits().ingestQueue) more may wait, beyond that an upload answers 503 and the agent retries. (default: \(ServerConfiguration.RequestLimits().ingestConcurrency))"))
     var ingestConcurrency: Int?
 
     @Option(name: .customLong("shutdown-timeout"), help: ArgumentHelp("Seconds a stopping server waits for requests in flight.", valueName: "seconds"))
