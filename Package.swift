@@ -16,6 +16,7 @@ let sqliteKit: Target.Dependency = .product(name: "SQLiteKit", package: "sqlite-
 let postgresKit: Target.Dependency = .product(name: "PostgresKit", package: "postgres-kit")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
 let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let system: Target.Dependency = .product(name: "SystemPackage", package: "swift-system")
@@ -137,7 +138,7 @@ let package = Package(
             name: "sluice-bench",
             dependencies: [
                 "SluiceCore", "SluiceKernel", "SluiceAgent", "SluiceServer", "SluiceAPI", "SluiceTestSupport", argumentParser, logging,
-                httpClient, nioCore, nioHTTP1, openAPIRuntime, openAPIClient,
+                httpClient, nioCore, nioPosix, nioHTTP1, openAPIRuntime, openAPIClient,
             ],
             path: "Tools/Bench"
         ),

@@ -11,6 +11,8 @@ public enum APIClientError: Error, CustomStringConvertible, Sendable {
     case refused(status: Int, message: String, details: [String], revoked: Bool)
     /// The server answered a status this operation does not document (a proxy in the way).
     case unexpectedAnswer(status: Int, operation: String)
+    /// A streamed answer held a line this client cannot read.
+    case unreadableAnswer(operation: String, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,16 @@ public enum APIClientError: Error, CustomStringConvertible, Sendable {
             details.isEmpty && message.isEmpty ? "the server answered \(status)" : ([message] + details).joined(separator: "\n")
         case .unexpectedAnswer(let status, let operation):
             "the server answered \(operation) with \(status), which the API does not document (a proxy in the way?)"
+        case .unreadableAnswer(let operation, let reason):
+            "the server's answer to \(operation) held a line this client cannot read: \(reason)"
+        }
+    }
+
+    /// The HTTP status the server (or a proxy) answered, when it answered.
+    public var status: Int? {
+        switch self {
+        case .refused(let status, _, _, _), .unexpectedAnswer(let status, _): status
+        case .invalidServerURL, .plainHTTP, .unreachable, .unreadableAnswer: nil
         }
     }
 
@@ -38,7 +50,7 @@ public enum APIClientError: Error, CustomStringConvertible, Sendable {
     /// that answers for it. A refusal of the request itself (4xx) will not pass on a retry.
     public var isRetryable: Bool {
         switch self {
-        case .unreachable, .unexpectedAnswer: true
+        case .unreachable, .unexpectedAnswer, .unreadableAnswer: true
         case .refused(let status, _, _, let revoked): !revoked && (status >= 500 || status == 429 || status == 401 || status == 403)
         case .invalidServerURL, .plainHTTP: false
         }

@@ -22,6 +22,8 @@ final class ServerApp: Sendable {
     /// Woken polls' nodes, looked up together.
     let nodeRefresh: NodeRefresh
     let hub: EventLineHub
+    /// Open policy watches per node, bounded.
+    let policyWatches = PolicyWatchCount()
     let ingest: EventIngest
     let notifier: Notifier
     let metrics: ServerMetrics

@@ -52,6 +52,8 @@ public struct ServerConfiguration: Sendable {
     public var feedLimits = FeedLimits()
     /// How often the feed poller looks for feeds due a sync and expired indicators.
     public var feedTickMilliseconds = 1000
+    /// Quiet on a policy watch before a keepalive line (as `openapi.yaml` says: 15 s).
+    public var policyWatchKeepalive: Duration = .seconds(15)
     /// Removed indicators are remembered this long for nodes' incremental polls; a node whose
     /// cursor is older gets its whole set.
     public var intelTombstoneDays = 7

@@ -6,7 +6,7 @@ import Testing
 
 /// How a real server process stops, and that only one may use a SQLite database.
 @Suite(.serialized) struct ServerShutdownTests {
-    @Test func sigtermAnswersLongPollsEndsStreamsAndExitsWithinSeconds() async throws {
+    @Test func sigtermAnswersLongPollsEndsStreamsAndWatchesAndExitsWithinSeconds() async throws {
         let server = try ServerProcess(name: "drain")
         try await server.start()
         let admin = try await FleetAdmin.login(server)
@@ -16,14 +16,18 @@ import Testing
         let bundle = try client.request("GET", RawHTTPConnection.policyPath(wait: 0), headers: ["Authorization": "Bearer \(credential)"])
         let revision = try #require((try JSONSerialization.jsonObject(with: Data(bundle.body.utf8)) as? [String: Any])?["revision"] as? Int)
 
-        // An agent waiting for the next revision (up to a minute) and an operator's live stream.
+        // An agent waiting for the next revision (up to a minute), one watching for it, and an
+        // operator's live stream.
         let poll = try RawHTTPConnection(port: server.port)
         try poll.send("GET", RawHTTPConnection.policyPath(after: revision, wait: 60), headers: ["Authorization": "Bearer \(credential)"])
+        let watch = try RawHTTPConnection(port: server.port)
+        try watch.send("GET", "/api/v1/agent/policy/watch?after=\(revision)", headers: ["Authorization": "Bearer \(credential)"])
+        #expect(try watch.response().status == 200)
         let stream = try RawHTTPConnection(port: server.port)
         try stream.send("GET", "/api/v1/events/stream", headers: ["Authorization": "Bearer \(admin.token)"])
         #expect(try stream.response().status == 200)
-        try await eventually("the poll waits on the server") {
-            try client.request("GET", "/metrics").body.contains("sluice_server_policy_pollers 1")
+        try await eventually("the poll and the watch wait on the server") {
+            try client.request("GET", "/metrics").body.contains("sluice_server_policy_pollers 2")
         }
 
         let process = try #require(server.process)
@@ -35,6 +39,7 @@ import Testing
         #expect(took < .seconds(5), "stopping took \(took)")
         #expect(try poll.response(within: 1).status == 304, "the long poll is answered: nothing new")
         #expect(stream.closedByServer(within: 1), "the stream ends")
+        #expect(watch.closedByServer(within: 1), "the watch ends")
         #expect(server.log.contains("sluice server stopping"))
         #expect(server.log.contains("sluice server stopped"))
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOPosix
 import SluiceServer
 import SluiceTestSupport
 
@@ -7,7 +8,8 @@ import SluiceTestSupport
 ///
 /// Real `sluice server` processes (SQLite in a temporary folder unless `--database`; with
 /// `--replicas`, several sharing one PostgreSQL database); N `SimulatedAgent`s in this process
-/// enroll, heartbeat and long-poll over the real protocol, spread over the replicas in turn as a
+/// enroll, heartbeat and watch the policy (`--long-poll`: long-poll it) over the real protocol,
+/// spread over the replicas in turn as a
 /// load balancer would. Each round pushes a new version through the first replica's admin API, so
 /// the other replicas learn of it through the database; an agent's sample is the time from sending
 /// the push until it has received the new revision (a simulated agent has no kernel: receiving the
@@ -30,6 +32,9 @@ struct FleetPushBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeats (the servers' --heartbeat): a large fleet's servers are set to a longer interval.")
     var heartbeat: Int = 10
 
+    @Flag(help: "Agents long-poll the policy (as agents before the policy watch did) instead of watching it.")
+    var longPoll = false
+
     func validate() throws {
         guard agents >= 1, rounds >= 1 else { throw ValidationError("--agents and --rounds must be at least 1") }
         guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1") }
@@ -40,7 +45,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Each agent holds a long poll; heartbeats share a few more connections (a second one per
+        // Each agent holds a watch (or a long poll); heartbeats share a few more connections (a second one per
         // agent, kept idle, would pass a 20,000-file limit at 10,000 agents).
         let openFiles = FleetBench.raiseOpenFiles(to: agents * 3 + 512)
         // Every simulated agent connects from 127.0.0.1: the per-address cap must hold the fleet.
@@ -63,8 +68,13 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         // A client per `agentsPerClient` agents: a client looks for an idle connection in its
         // pool one by one, and one pool of 10,000 connections made that search the bench's
         // largest cost, paid at every request (the agents' requests, not the servers' answers).
+        // Event loops of their own, one per `agentsPerLoop` agents: a loop keeps a timer per
+        // request in flight (its deadline), and cancelling one when its answer comes searches the
+        // loop's timers one by one. On the process's two shared loops, 10,000 parked polls made
+        // those searches a tenth of the two cores at every push.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: max(2, agents / Self.agentsPerLoop))
         let clients = (0..<(agents + Self.agentsPerClient - 1) / Self.agentsPerClient).map { _ in
-            SimulatedAgent.makeHTTPClient(connections: Self.agentsPerClient + 64, idleTimeout: .seconds(5))
+            SimulatedAgent.makeHTTPClient(connections: Self.agentsPerClient + 64, idleTimeout: .seconds(5), eventLoopGroup: loops)
         }
         let fleet = (0..<agents).map {
             SimulatedAgent(server: servers[$0 % replicas].url, name: "sim-\($0)", client: clients[$0 / Self.agentsPerClient])
@@ -73,6 +83,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         try await FleetBench.enroll(fleet, joinToken: token)
         let enrollTime = ContinuousClock.now - enrollStart
         let interval = heartbeat
+        let watching = !longPoll
         let running = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Heartbeats spread over the interval, as a fleet's are: started at one instant,
@@ -80,7 +91,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
                 // pass the bench's 20,000 open files at 10,000 agents.
                 for (index, agent) in fleet.enumerated() {
                     let offset = Duration.milliseconds(Int64(index) * Int64(interval) * 1000 / Int64(fleet.count))
-                    group.addTask { try await agent.run(heartbeatSeconds: interval, wait: 60, firstHeartbeat: offset) }
+                    group.addTask { try await agent.run(heartbeatSeconds: interval, wait: 60, firstHeartbeat: offset, watching: watching) }
                 }
                 try await group.waitForAll()
             }
@@ -90,12 +101,13 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         let parked = { @Sendable () async throws -> Bool in
             var waiting = 0.0
             for replica in replicaAdmins { waiting += try await replica.metric("sluice_server_policy_pollers") ?? 0 }
-            // Each poll ends after its wait and is sent again, so at any instant a few of thousands
-            // of agents are between polls: 99 % parked is the fleet waiting (an agent between polls
-            // at a push gets the revision from its next poll, and its sample says so).
+            // Each poll (and each watch, at a keepalive) ends its wait and waits again, so at any
+            // instant a few of thousands of agents are between waits: 99 % parked is the fleet
+            // waiting (an agent between polls at a push gets the revision from its next poll, and
+            // its sample says so).
             return waiting >= (Double(agents) * 0.99).rounded(.down)
         }
-        try await FleetBench.waitUntil("\(agents) agents long-polling", seconds: 600, interval: .milliseconds(50), parked)
+        try await FleetBench.waitUntil("\(agents) agents waiting for a revision", seconds: 600, interval: .milliseconds(50), parked)
         let connectedKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
 
         var samples: [Double] = []
@@ -111,16 +123,19 @@ struct FleetPushBenchmark: AsyncParsableCommand {
             let latencies = fleet.map { ($0.applied!.at - pushed).milliseconds }
             samples += latencies
             lastAgent.append(latencies.max() ?? .nan)
-            try await FleetBench.waitUntil("every agent long-polling again", seconds: 300, interval: .milliseconds(50), parked)
+            try await FleetBench.waitUntil("every agent waiting again", seconds: 300, interval: .milliseconds(50), parked)
         }
         let afterKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
         let peakKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmHWM") }
         running.cancel()
         _ = try? await running.value
         for client in clients { try? await client.shutdown() }
+        try? await loops.shutdownGracefully()
 
         let sample = Sample(values: samples)
-        let backend = (database == nil ? "SQLite" : "PostgreSQL") + (replicas > 1 ? ", \(replicas) replicas" : "") + ", heartbeats every \(heartbeat) s"
+        let backend =
+            (database == nil ? "SQLite" : "PostgreSQL") + (replicas > 1 ? ", \(replicas) replicas" : "") + ", heartbeats every \(heartbeat) s"
+            + (longPoll ? ", long polls" : ", policy watches")
         print("\n## Policy push to applied on \(agents) simulated agents (\(backend), \(rounds) pushes)\n")
         print("| agents | replicas | pushes | samples | p50 | p99 | max | slowest agent per push (median) |")
         print("|---|---|---|---|---|---|---|---|")
@@ -132,12 +147,13 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         print("|---|---|")
         func mebibytes(_ kib: [Int]) -> String { kib.map { "\(format(Double($0) / 1024)) MiB" }.joined(separator: " / ") }
         print("| started, no nodes | \(mebibytes(idleKiB)) |")
-        print("| \(agents) nodes enrolled and long-polling | \(mebibytes(connectedKiB)) |")
+        print("| \(agents) nodes enrolled and waiting for a revision | \(mebibytes(connectedKiB)) |")
         print("| after \(rounds) pushes | \(mebibytes(afterKiB)) (peak \(mebibytes(peakKiB))) |")
         print("\n(enrolling \(agents) agents took \(format(enrollTime.milliseconds / 1000, 2)) s; open-file limit \(openFiles))")
     }
 
     static let agentsPerClient = 500
+    static let agentsPerLoop = 1000
 
     /// A different small policy each round.
     static func policy(_ round: Int) -> String {

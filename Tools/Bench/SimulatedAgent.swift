@@ -14,7 +14,7 @@ import SluiceCore
 /// let client = SimulatedAgent.makeHTTPClient(connections: 1000)
 /// let agent = SimulatedAgent(server: "http://127.0.0.1:8080", name: "sim-1", client: client)
 /// try await agent.enroll(joinToken: token)
-/// try await agent.run(heartbeatSeconds: 10)   // polls and heartbeats until cancelled
+/// try await agent.run(heartbeatSeconds: 10)   // watches and heartbeats until cancelled
 /// ```
 public final class SimulatedAgent: Sendable {
     public let server: String
@@ -40,14 +40,21 @@ public final class SimulatedAgent: Sendable {
     }
 
     /// A client able to hold `connections` open connections to one server (one per agent's poll).
-    /// - Parameter idleTimeout: how long an idle connection is kept. A fleet whose polls hold one
-    ///   connection each and whose heartbeats borrow another keeps about two per agent for this
-    ///   long after a heartbeat: shorter keeps 10,000 agents inside one process's file limit.
-    public static func makeHTTPClient(connections: Int, idleTimeout: TimeAmount = .seconds(120)) -> HTTPClient {
+    /// - Parameters:
+    ///   - idleTimeout: how long an idle connection is kept. A fleet whose polls hold one
+    ///     connection each and whose heartbeats borrow another keeps about two per agent for this
+    ///     long after a heartbeat: shorter keeps 10,000 agents inside one process's file limit.
+    ///   - eventLoopGroup: the loops its connections run on (the process's shared ones unless given).
+    public static func makeHTTPClient(
+        connections: Int, idleTimeout: TimeAmount = .seconds(120), eventLoopGroup: (any EventLoopGroup)? = nil
+    ) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: idleTimeout, concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connections))
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(NodeAPI.maximumPolicyWait + 30)))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // No read timeout of its own: every request's deadline (the poll's wait and 30 s) bounds it,
+        // and a second timer per request doubles what an event loop of thousands of polls keeps.
+        configuration.timeout = .init(connect: .seconds(10))
+        guard let eventLoopGroup else { return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration) }
+        return HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
     }
 
     public var nodeID: String? { state.withLock { $0.nodeID } }
@@ -98,12 +105,30 @@ public final class SimulatedAgent: Sendable {
         let answer = try await connection().call(timeout: .seconds(wait + 30)) { try await $0.pollPolicy(query: .init(after: after, wait: wait)) }
         guard case .ok(let ok) = answer else { return nil }
         let bundle = try ok.body.json
+        received(bundle)
+        return bundle
+    }
+
+    /// Reads one policy watch stream until the server ends it; each bundle received counts as
+    /// applied.
+    public func watch() async throws {
+        let after = applied?.revision
+        let body = try await connection().call(timeout: .seconds(365 * 86_400)) {
+            try await $0.watchPolicy(query: .init(after: after)).ok.body.applicationXNdjson
+        }
+        for try await lines in LineGroups(body) {
+            for line in lines {
+                if case .bundle(let bundle) = try PolicyWatchLine(line: line) { received(bundle) }
+            }
+        }
+    }
+
+    private func received(_ bundle: Components.Schemas.PolicyBundle) {
         state.withLock {
             $0.applied = bundle.revision
             $0.appliedAt = .now
             $0.appliedWall = Date()
         }
-        return bundle
     }
 
     /// Uploads event lines as the next batch.
@@ -133,10 +158,11 @@ public final class SimulatedAgent: Sendable {
         }
     }
 
-    /// Polls and heartbeats until cancelled (or the node is refused). A failure the server may
-    /// get over (a timeout, a 503 while thousands start at once) is tried again, as the agent does.
-    /// The first heartbeat waits `firstHeartbeat`: a fleet's agents did not all start at once.
-    public func run(heartbeatSeconds: Int = 10, wait: Int = 30, firstHeartbeat: Duration = .zero) async throws {
+    /// Watches the policy (or long-polls it, with `watching` false) and heartbeats until cancelled
+    /// (or the node is refused). A failure the server may get over (a timeout, a 503 while
+    /// thousands start at once) is tried again, as the agent does. The first heartbeat waits
+    /// `firstHeartbeat`: a fleet's agents did not all start at once.
+    public func run(heartbeatSeconds: Int = 10, wait: Int = 30, firstHeartbeat: Duration = .zero, watching: Bool = true) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await Task.sleep(for: firstHeartbeat)
@@ -146,6 +172,9 @@ public final class SimulatedAgent: Sendable {
                 }
             }
             group.addTask {
+                while watching && !Task.isCancelled {
+                    if try await !Self.retrying({ try await self.watch() }) { try await Task.sleep(for: .milliseconds(500)) }
+                }
                 var after = self.applied?.revision
                 while !Task.isCancelled {
                     var bundle: Components.Schemas.PolicyBundle?

@@ -10,7 +10,7 @@ import SluiceCore
 import Synchronization
 
 /// The node's membership in a fleet: enrolls once, then sends heartbeats, applies the server's
-/// policy revisions as they are pushed (long poll), uploads every decision through a disk outbox
+/// policy revisions as they are pushed (a watch stream), uploads every decision through a disk outbox
 /// that rides out server outages, and reports learned rules. The node keeps enforcing whatever it
 /// last applied when the server is away.
 struct FleetService: Service {
@@ -149,39 +149,6 @@ struct FleetService: Service {
                 allow: count(counters.allow), alert: count(counters.alert), deny: count(counters.deny), monitorDeny: count(counters.monitorDeny)),
             eventsLost: .init(kernel: count(counters.eventsLost), agent: pipeline.droppedInAgent, upload: count(outboxTotals.dropped)),
             eventsBuffered: count(outboxTotals.buffered), agentVersion: SluiceVersion.current)
-    }
-
-    /// Long polls for new revisions and applies each (with the local folder). A refused revision
-    /// is not asked for again: the next push brings a new one.
-    private func policies(_ client: ServerConnection, _ membership: Membership) async {
-        var delay = Duration.seconds(1)
-        var seen = await controller.serverRevision
-        let wait = 30
-        while !Task.isCancelled && !tracker.isRevoked {
-            do {
-                let query = Operations.PollPolicy.Input.Query(after: seen.map { Int(clamping: $0) }, wait: wait)
-                let answer = try await client.call(timeout: .seconds(wait + 30)) { try await $0.pollPolicy(query: query) }
-                guard case .ok(let ok) = answer else {
-                    reached()
-                    continue
-                }
-                let bundle = try PolicyBundle(try ok.body.json)
-                reached()
-                delay = .seconds(1)
-                seen = bundle.revision
-                let applied = await controller.setServerPolicies(bundle)
-                logger.info(
-                    applied ? "server policy applied" : "server policy refused; the previous one stays in force",
-                    metadata: ["fleet.revision": "\(bundle.revision)", "fleet.policies": "\(bundle.policies.count)"])
-                nudges.heartbeat.signal()
-            } catch {
-                if revoked(error, membership) { return }
-                logger.debug("policy watch failed; retrying", metadata: ["error": "\(error)"])
-                // The first heartbeat that gets through cuts the wait short.
-                await nudges.policy.wait(upTo: delay)
-                delay = min(delay * 2, .seconds(30))
-            }
-        }
     }
 
     /// Batches every decision into the outbox: up to `batchSize` events or one second.

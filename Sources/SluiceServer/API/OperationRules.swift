@@ -39,6 +39,7 @@ extension OperationRule {
             "enroll": .init(.joinToken, body: medium),
             "heartbeat": .init(.node, body: medium),
             "pollPolicy": .init(.node),
+            "watchPolicy": .init(.node),
             "pollIntel": .init(.node),
             "uploadEvents": .init(.node, body: .raw(limit: EventUpload.maximumBytes)),
             "uploadLearnedRules": .init(.node, body: .json(limit: 8 << 20)),

@@ -103,6 +103,26 @@ extension ServerAPI {
         return .ok(.init(body: .json(.init(revision: Int(clamping: bundle.revision), policies: bundle.policies.map(Components.Schemas.PolicyVersion.init)))))
     }
 
+    /// The node's bundle at every new revision on one stream (`PolicyWatchLines`).
+    func watchPolicy(_ input: Operations.WatchPolicy.Input) async throws -> Operations.WatchPolicy.Output {
+        let authenticated = try authenticatedNode()
+        var after = try LongPollQuery(after: input.query.after, wait: nil, cursor: "a revision number").after
+        if let known = after, known > app.watcher.revision {
+            // Another replica may be ahead of this one's view; ask the database. A node that
+            // claims a revision nobody pushed gets the current bundle.
+            if known > (try await store.catchUp(app.watcher)) { after = nil }
+        }
+        guard app.policyWatches.allows(nodeID: authenticated.node.id) else {
+            throw APIError.unavailable(
+                "node \(authenticated.node.name) (\(authenticated.node.id)) has \(PolicyWatchCount.perNode) policy watches open already",
+                retryAfter: 10)
+        }
+        let lines = PolicyWatchLines(
+            app: app, node: authenticated.node, generation: authenticated.generation, after: after,
+            keepalive: configuration.policyWatchKeepalive)
+        return .ok(.init(body: .applicationXNdjson(HTTPBody(lines, length: .unknown, iterationBehavior: .single))))
+    }
+
     func uploadEvents(_ input: Operations.UploadEvents.Input) async throws -> Operations.UploadEvents.Output {
         let node = try node()
         guard input.query.sequence >= 0 else {

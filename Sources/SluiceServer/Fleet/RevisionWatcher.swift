@@ -30,6 +30,8 @@ final class RevisionWatcher: Sendable {
     var revision: Int64 { state.withLock { $0.revision } }
 
     var waiterCount: Int { state.withLock { $0.waiters.count } }
+    /// The server is stopping: streams that wait on this watcher end.
+    var isStopping: Bool { state.withLock { $0.stopped } }
 
     /// Moves to `revision` if it is newer and wakes who waited for it.
     func advance(to revision: Int64) {

@@ -1,0 +1,58 @@
+import Foundation
+import OpenAPIRuntime
+
+/// One line of the policy watch stream (`watchPolicy`, NDJSON): a bundle, or a keepalive notice.
+/// The one codec of that stream, for the server that writes it and the agents that read it.
+public enum PolicyWatchLine: Sendable {
+    case bundle(Components.Schemas.PolicyBundle)
+    case keepalive
+
+    /// The keepalive line, newline included, as the events stream writes its own.
+    public static let keepaliveText = "{\"notice\":\"keepalive\"}\n"
+
+    /// The bundle as one line, newline included, with the API's times (`Configuration.sluice`).
+    public static func text(_ bundle: Components.Schemas.PolicyBundle) throws -> String {
+        String(decoding: try encoder.encode(bundle), as: UTF8.self) + "\n"
+    }
+
+    /// Reads one line (without its newline).
+    public init(line: String) throws(APIClientError) {
+        let bytes = Data(line.utf8)
+        if let notice = try? JSONDecoder().decode(Notice.self, from: bytes) {
+            guard notice.notice == "keepalive" else {
+                throw .unreadableAnswer(operation: "watchPolicy", reason: "unknown notice \(notice.notice)")
+            }
+            self = .keepalive
+            return
+        }
+        do {
+            self = .bundle(try Self.decoder.decode(Components.Schemas.PolicyBundle.self, from: bytes))
+        } catch {
+            throw .unreadableAnswer(operation: "watchPolicy", reason: "\(error)")
+        }
+    }
+
+    private struct Notice: Decodable {
+        var notice: String
+    }
+
+    private static let transcoder = RFC3339DateTranscoder()
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(try transcoder.encode(date))
+        }
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            try transcoder.decode(try decoder.singleValueContainer().decode(String.self))
+        }
+        return decoder
+    }()
+}

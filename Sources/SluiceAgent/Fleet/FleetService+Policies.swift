@@ -1,0 +1,117 @@
+import SluiceAPI
+import SluiceCore
+import Synchronization
+
+extension FleetService {
+    /// Applies the server's revisions as they come, each with the local folder: on one open watch
+    /// stream, or by long polls where the server has no watch (an older one answers 404). A
+    /// refused revision is not asked for again: the next push brings a new one.
+    func policies(_ client: ServerConnection, _ membership: Membership) async {
+        var delay = Duration.seconds(1)
+        var seen = await controller.serverRevision
+        var watching = true
+        while !Task.isCancelled && !tracker.isRevoked {
+            do {
+                if watching {
+                    let opened = ContinuousClock.now
+                    try await watch(client, seen: &seen)
+                    // A stream the server ends at once (it is stopping) is not opened again at once.
+                    if ContinuousClock.now - opened < .seconds(1) {
+                        await nudges.policy.wait(upTo: delay)
+                        delay = min(delay * 2, .seconds(30))
+                        continue
+                    }
+                } else {
+                    try await poll(client, seen: &seen)
+                }
+                delay = .seconds(1)
+            } catch let error as APIClientError where watching && error.status == 404 {
+                logger.info("the server has no policy watch; long-polling instead", metadata: ["error": "\(error)"])
+                watching = false
+            } catch {
+                if revoked(error, membership) { return }
+                logger.debug("policy watch failed; retrying", metadata: ["error": "\(error)"])
+                // The first heartbeat that gets through cuts the wait short.
+                await nudges.policy.wait(upTo: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    /// Quiet on a watch (no bundle and no keepalive) after which the server is taken as gone: three
+    /// of its 15 s keepalives missed.
+    static let watchSilence = Duration.seconds(45)
+
+    /// Reads one watch stream until the server ends it (revocation, shutdown) or falls silent.
+    private func watch(_ client: ServerConnection, seen: inout UInt64?) async throws {
+        let after = seen.map { Int(clamping: $0) }
+        // The stream lasts as long as the server keeps it; silence is caught below, not by a deadline.
+        let body = try await client.call(timeout: .seconds(365 * 86_400)) {
+            try await $0.watchPolicy(query: .init(after: after)).ok.body.applicationXNdjson
+        }
+        reached()
+        let progress = WatchProgress(seen: seen)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await lines in LineGroups(body) {
+                        progress.heard.withLock { $0 = .now }
+                        for line in lines {
+                            guard case .bundle(let wire) = try PolicyWatchLine(line: line) else { continue }
+                            let bundle = try PolicyBundle(wire)
+                            progress.revision.withLock { $0 = bundle.revision }
+                            await apply(bundle)
+                        }
+                    }
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: Self.watchSilence / 3)
+                        let quiet = ContinuousClock.now - progress.heard.withLock { $0 }
+                        if quiet >= Self.watchSilence {
+                            throw APIClientError.unreachable(server: client.server, cause: "the policy watch was silent for \(quiet)")
+                        }
+                    }
+                }
+                // The reader ends with the stream; the watchdog only by throwing.
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            seen = progress.revision.withLock { $0 }
+            throw APIClientError(error, server: client.server)
+        }
+        seen = progress.revision.withLock { $0 }
+    }
+
+    /// One long poll, and the bundle it brings applied.
+    private func poll(_ client: ServerConnection, seen: inout UInt64?) async throws {
+        let wait = 30
+        let query = Operations.PollPolicy.Input.Query(after: seen.map { Int(clamping: $0) }, wait: wait)
+        let answer = try await client.call(timeout: .seconds(wait + 30)) { try await $0.pollPolicy(query: query) }
+        guard case .ok(let ok) = answer else {
+            reached()
+            return
+        }
+        let bundle = try PolicyBundle(try ok.body.json)
+        reached()
+        seen = bundle.revision
+        await apply(bundle)
+    }
+
+    private func apply(_ bundle: PolicyBundle) async {
+        let applied = await controller.setServerPolicies(bundle)
+        logger.info(
+            applied ? "server policy applied" : "server policy refused; the previous one stays in force",
+            metadata: ["fleet.revision": "\(bundle.revision)", "fleet.policies": "\(bundle.policies.count)"])
+        nudges.heartbeat.signal()
+    }
+}
+
+/// What a watch's reader shares with its watchdog: when a line last came, the last revision applied.
+private final class WatchProgress: Sendable {
+    let heard = Mutex(ContinuousClock.now)
+    let revision: Mutex<UInt64?>
+
+    init(seen: UInt64?) { revision = Mutex(seen) }
+}
