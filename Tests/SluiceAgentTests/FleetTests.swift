@@ -195,6 +195,25 @@ struct FleetTests {
         """
     }
 
+    /// An agent newer than its server (a rolling upgrade): the server answers the policy watch
+    /// with 404, and the agent long-polls instead, so a push still reaches its kernel.
+    @Test func anAgentLongPollsAServerThatHasNoWatch() async throws {
+        try await KernelSandbox.with("fleet-older") { sandbox in
+            try await ServerProcess.withAdmin(name: "older") { server, admin in
+                let proxy = try OlderServerProxy(upstreamPort: Int(server.port))
+                let listener = try LoopbackListener(tcp: true, address: "127.0.0.1")
+                let agent = try AgentProcess(sandbox: sandbox)
+                defer { agent.killHard() }
+                let token = try await admin.joinToken()
+                try agent.start(["--server", proxy.url, "--join-token", token, "--allow-insecure-http", "--node-name", "fleet-older-\(getpid())"])
+                try proxy.waitForARefusedWatch()
+                let pushed = try await admin.push([Self.lockdown()], message: "lock down loopback")
+                _ = try await Self.waitForRollout(pushed.revision, nodes: 1, admin: admin)
+                #expect(try Probe().run(.tcp("127.0.0.1", listener.port), in: sandbox.cgroupPath) == "EPERM")
+            }
+        }
+    }
+
     @Test func aTinyUploadBufferCountsWhatItDrops() async throws {
         try await KernelSandbox.with("fleet-tiny") { sandbox in
             try await ServerProcess.withAdmin(name: "tiny") { server, admin in
