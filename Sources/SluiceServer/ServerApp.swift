@@ -19,6 +19,8 @@ final class ServerApp: Sendable {
     let intelWatcher: RevisionWatcher
     let feedPoller: FeedPoller
     let catalog: PolicyCatalog
+    /// The policy watch's encoded bundles, shared by the nodes they are for.
+    let watchLines: WatchLineCache
     /// Woken polls' nodes, looked up together.
     let nodeRefresh: NodeRefresh
     let hub: EventLineHub
@@ -84,6 +86,7 @@ final class ServerApp: Sendable {
             tombstoneDays: configuration.intelTombstoneDays, metrics: metrics, logger: logger)
         metrics.revision.record(Double(revision))
         catalog = PolicyCatalog(store: store)
+        watchLines = WatchLineCache(catalog: catalog)
         nodeRefresh = NodeRefresh(store: store)
         hub = EventLineHub { metrics.streams.record($0) }
         let notifier = Notifier(

@@ -81,6 +81,35 @@ struct PolicyWatchTests {
         }
     }
 
+    @Test func nodesThatShareABundleShareOneEncodedLine() async throws {
+        try await TestServer.with(.sqlite) { server, api in
+            _ = try await api.pushed([Fixtures.policy("base")])
+            _ = try await api.pushed([Fixtures.policy("prodonly")], selector: ["env": "prod"])
+            let cache = server.app.watchLines
+            func address(_ line: ArraySlice<UInt8>) -> UnsafeRawPointer? { line.withUnsafeBytes { $0.baseAddress } }
+            let prodA = try await cache.line(labels: ["env": "prod", "zone": "a"], atLeast: 2)
+            let prodB = try await cache.line(labels: ["env": "prod", "zone": "b"], atLeast: 2)
+            let dev = try await cache.line(labels: ["env": "dev"], atLeast: 2)
+            #expect(prodA.revision == 2)
+            // The same policies: the same bytes, encoded once; other policies: another line.
+            #expect(address(prodA.line) == address(prodB.line))
+            #expect(address(prodA.line) != address(dev.line))
+            guard case .bundle(let prod) = try PolicyWatchLine(line: String(decoding: prodA.line.dropLast(), as: UTF8.self)),
+                case .bundle(let other) = try PolicyWatchLine(line: String(decoding: dev.line.dropLast(), as: UTF8.self))
+            else {
+                Issue.record("the lines are not bundles")
+                return
+            }
+            #expect(prod.policies.map(\.name) == ["base", "prodonly"])
+            #expect(other.policies.map(\.name) == ["base"])
+            // A new revision: new lines.
+            _ = try await api.pushed([Fixtures.policy("later")])
+            let after = try await cache.line(labels: ["env": "prod", "zone": "a"], atLeast: 3)
+            #expect(after.revision == 3)
+            #expect(address(after.line) != address(prodA.line))
+        }
+    }
+
     @Test func aNodeMayHoldOnlyAFewWatchesOpen() async throws {
         try await TestServer.with(.sqlite, .live, configure: { $0.policyWatchKeepalive = .milliseconds(200) }) { _, api in
             let port = try #require(api.port)

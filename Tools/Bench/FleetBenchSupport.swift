@@ -24,6 +24,19 @@ enum FleetBench {
         return value
     }
 
+    /// CPU seconds (user and system) the process `pid` has used so far.
+    static func cpuSeconds(pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        guard let close = stat.lastIndex(of: ")") else { throw SandboxError("no command name in /proc/\(pid)/stat") }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw SandboxError("no CPU times in /proc/\(pid)/stat")
+        }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     static func serverPID(_ server: ServerProcess) throws -> Int32 {
         guard let process = server.process else { throw SandboxError("the server is not running") }
         return process.pid

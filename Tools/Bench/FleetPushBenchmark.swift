@@ -35,10 +35,14 @@ struct FleetPushBenchmark: AsyncParsableCommand {
     @Flag(help: "Agents long-poll the policy (as agents before the policy watch did) instead of watching it.")
     var longPoll = false
 
+    @Option(help: "Rules in the pushed policy (a larger bundle for every agent).")
+    var rules: Int = 1
+
     func validate() throws {
         guard agents >= 1, rounds >= 1 else { throw ValidationError("--agents and --rounds must be at least 1") }
         guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1") }
         guard heartbeat >= 1 else { throw ValidationError("--heartbeat must be at least 1 second") }
+        guard (1...60_000).contains(rules) else { throw ValidationError("--rules must be from 1 to 60000") }
         if replicas > 1, database?.hasPrefix("postgres") != true {
             throw ValidationError("--replicas \(replicas) needs --database postgres://…: SQLite serves one replica")
         }
@@ -109,12 +113,13 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         }
         try await FleetBench.waitUntil("\(agents) agents waiting for a revision", seconds: 600, interval: .milliseconds(50), parked)
         let connectedKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
+        let cpuBefore = try pids.map(FleetBench.cpuSeconds)
 
         var samples: [Double] = []
         var lastAgent: [Double] = []
         for round in 1...rounds {
             let pushed = ContinuousClock.now
-            let change = try await admin.push([Self.policy(round)], message: "bench round \(round)")
+            let change = try await admin.push([Self.policy(round, rules: rules)], message: "bench round \(round)")
             // Each agent notes when it received the revision; this only waits for the last (a
             // check reads every agent, so not more often than needed).
             try await FleetBench.waitUntil("round \(round) applied on every agent", seconds: 300, interval: .milliseconds(50)) {
@@ -126,6 +131,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
             try await FleetBench.waitUntil("every agent waiting again", seconds: 300, interval: .milliseconds(50), parked)
         }
         let afterKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmRSS") }
+        let cpuUsed = try zip(pids, cpuBefore).map { try FleetBench.cpuSeconds(pid: $0) - $1 }
         let peakKiB = try pids.map { try FleetBench.memoryKiB(pid: $0, "VmHWM") }
         running.cancel()
         _ = try? await running.value
@@ -135,7 +141,7 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         let sample = Sample(values: samples)
         let backend =
             (database == nil ? "SQLite" : "PostgreSQL") + (replicas > 1 ? ", \(replicas) replicas" : "") + ", heartbeats every \(heartbeat) s"
-            + (longPoll ? ", long polls" : ", policy watches")
+            + (longPoll ? ", long polls" : ", policy watches") + (rules > 1 ? ", \(rules) rules" : "")
         print("\n## Policy push to applied on \(agents) simulated agents (\(backend), \(rounds) pushes)\n")
         print("| agents | replicas | pushes | samples | p50 | p99 | max | slowest agent per push (median) |")
         print("|---|---|---|---|---|---|---|---|")
@@ -149,21 +155,26 @@ struct FleetPushBenchmark: AsyncParsableCommand {
         print("| started, no nodes | \(mebibytes(idleKiB)) |")
         print("| \(agents) nodes enrolled and waiting for a revision | \(mebibytes(connectedKiB)) |")
         print("| after \(rounds) pushes | \(mebibytes(afterKiB)) (peak \(mebibytes(peakKiB))) |")
+        let perPush = cpuUsed.map { "\(format($0 / Double(rounds), 2)) s" }.joined(separator: " / ")
+        print("\nCPU per push, per replica (user and system, pushes and the heartbeats meanwhile): \(perPush)")
         print("\n(enrolling \(agents) agents took \(format(enrollTime.milliseconds / 1000, 2)) s; open-file limit \(openFiles))")
     }
 
     static let agentsPerClient = 500
     static let agentsPerLoop = 1000
 
-    /// A different small policy each round.
-    static func policy(_ round: Int) -> String {
-        """
-        apiVersion: sluice/v1
-        kind: Policy
-        metadata: {name: bench-push}
-        spec:
-          egress:
-            - {name: round-\(round), action: deny, to: ["10.\(round % 256).0.0/16"], ports: [443], protocol: tcp}
-        """
+    /// A different policy each round, of `rules` rules.
+    static func policy(_ round: Int, rules: Int = 1) -> String {
+        let egress = (0..<rules).map { rule in
+            "    - {name: round-\(round)-\(rule), action: deny, to: [\"10.\(round % 256).\(rule / 256 % 256).\(rule % 256)/32\"], ports: [443], protocol: tcp}"
+        }
+        return """
+            apiVersion: sluice/v1
+            kind: Policy
+            metadata: {name: bench-push}
+            spec:
+              egress:
+            \(egress.joined(separator: "\n"))
+            """
     }
 }

@@ -71,11 +71,9 @@ struct PolicyWatchLines: AsyncSequence, Sendable {
                 }
                 if current <= sent { return HTTPBody.ByteChunk(PolicyWatchLine.keepaliveText.utf8) }
             }
-            let bundle = try await app.catalog.bundle(labels: node.labels, atLeast: watcher.revision)
-            sent = Int64(clamping: bundle.revision)
-            let wire = Components.Schemas.PolicyBundle(
-                revision: Int(clamping: bundle.revision), policies: bundle.policies.map(Components.Schemas.PolicyVersion.init))
-            return HTTPBody.ByteChunk(try PolicyWatchLine.text(wire).utf8)
+            let (revision, line) = try await app.watchLines.line(labels: node.labels, atLeast: watcher.revision)
+            sent = revision
+            return line
         }
 
         private func end() -> HTTPBody.ByteChunk? {
