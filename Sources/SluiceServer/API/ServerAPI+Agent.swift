@@ -120,7 +120,7 @@ extension ServerAPI {
         let lines = PolicyWatchLines(
             app: app, node: authenticated.node, generation: authenticated.generation, after: after,
             keepalive: configuration.policyWatchKeepalive)
-        return .ok(.init(body: .applicationXNdjson(HTTPBody(lines, length: .unknown, iterationBehavior: .single))))
+        return .ok(.init(headers: .init(xAccelBuffering: "no"), body: .applicationXNdjson(HTTPBody(lines, length: .unknown, iterationBehavior: .single))))
     }
 
     func uploadEvents(_ input: Operations.UploadEvents.Input) async throws -> Operations.UploadEvents.Output {

@@ -41,7 +41,7 @@ extension ServerAPI {
             throw APIError.unavailable("too many live event streams are open; retry later", retryAfter: 10)
         }
         let lines = EventStreamLines(hub: app.hub, filter: filter)
-        return .ok(.init(body: .applicationXNdjson(HTTPBody(lines, length: .unknown, iterationBehavior: .single))))
+        return .ok(.init(headers: .init(xAccelBuffering: "no"), body: .applicationXNdjson(HTTPBody(lines, length: .unknown, iterationBehavior: .single))))
     }
 
     /// Lines as one NDJSON body, each newline-terminated.
