@@ -4,13 +4,16 @@ import Synchronization
 
 extension FleetService {
     /// Applies the server's revisions as they come, each with the local folder: on one open watch
-    /// stream, or by long polls where the server has no watch (an older one answers 404). A
-    /// refused revision is not asked for again: the next push brings a new one.
+    /// stream, or by long polls where the server has no watch (an older one answers 404; asked
+    /// again every `watchRetry`, since the server may be upgraded after its agents). A refused
+    /// revision is not asked for again: the next push brings a new one.
     func policies(_ client: ServerConnection, _ membership: Membership) async {
         var delay = Duration.seconds(1)
         var seen = await controller.serverRevision
         var watching = true
+        var longPollingSince = ContinuousClock.now
         while !Task.isCancelled && !tracker.isRevoked {
+            if !watching && ContinuousClock.now - longPollingSince >= Self.watchRetry { watching = true }
             do {
                 if watching {
                     let opened = ContinuousClock.now
@@ -28,6 +31,7 @@ extension FleetService {
             } catch let error as APIClientError where watching && error.status == 404 {
                 logger.info("the server has no policy watch; long-polling instead", metadata: ["error": "\(error)"])
                 watching = false
+                longPollingSince = .now
             } catch {
                 if revoked(error, membership) { return }
                 logger.debug("policy watch failed; retrying", metadata: ["error": "\(error)"])
@@ -41,6 +45,9 @@ extension FleetService {
     /// Quiet on a watch (no bundle and no keepalive) after which the server is taken as gone: three
     /// of its 15 s keepalives missed.
     static let watchSilence = Duration.seconds(45)
+
+    /// How long an agent long-polls a server without the watch before asking for the watch again.
+    static let watchRetry = Duration.seconds(3600)
 
     /// Reads one watch stream until the server ends it (revocation, shutdown) or falls silent.
     private func watch(_ client: ServerConnection, seen: inout UInt64?) async throws {
