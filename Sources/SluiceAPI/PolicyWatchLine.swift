@@ -18,18 +18,19 @@ public enum PolicyWatchLine: Sendable {
     /// Reads one line (without its newline).
     public init(line: String) throws(APIClientError) {
         let bytes = Data(line.utf8)
-        if let notice = try? JSONDecoder().decode(Notice.self, from: bytes) {
-            guard notice.notice == "keepalive" else {
-                throw .unreadableAnswer(operation: "watchPolicy", reason: "unknown notice \(notice.notice)")
-            }
-            self = .keepalive
-            return
-        }
+        // A bundle first: it may be megabytes, and is parsed once; a keepalive is a few bytes.
+        let bundleError: any Error
         do {
             self = .bundle(try Self.decoder.decode(Components.Schemas.PolicyBundle.self, from: bytes))
+            return
         } catch {
-            throw .unreadableAnswer(operation: "watchPolicy", reason: "\(error)")
+            bundleError = error
         }
+        guard let notice = try? Self.decoder.decode(Notice.self, from: bytes) else {
+            throw .unreadableAnswer(operation: "watchPolicy", reason: "\(bundleError)")
+        }
+        guard notice.notice == "keepalive" else { throw .unreadableAnswer(operation: "watchPolicy", reason: "unknown notice \(notice.notice)") }
+        self = .keepalive
     }
 
     private struct Notice: Decodable {

@@ -101,6 +101,12 @@ extension Components.Schemas.PolicyVersion {
     }
 }
 
+extension Components.Schemas.PolicyBundle {
+    public init(_ bundle: PolicyBundle) {
+        self.init(revision: Int(clamping: bundle.revision), policies: bundle.policies.map(Components.Schemas.PolicyVersion.init))
+    }
+}
+
 extension PolicyBundle {
     /// The policies meant for a node at a revision.
     public init(_ wire: Components.Schemas.PolicyBundle) throws {

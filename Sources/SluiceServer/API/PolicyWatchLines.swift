@@ -1,6 +1,5 @@
 import OpenAPIRuntime
 import SluiceAPI
-import SluiceCore
 import Synchronization
 
 /// The body of a node's policy watch (`watchPolicy`): its bundle as a line at each new revision,

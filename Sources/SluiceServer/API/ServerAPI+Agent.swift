@@ -100,7 +100,7 @@ extension ServerAPI {
             }
         }
         let bundle = try await app.catalog.bundle(labels: node.labels, atLeast: watcher.revision)
-        return .ok(.init(body: .json(.init(revision: Int(clamping: bundle.revision), policies: bundle.policies.map(Components.Schemas.PolicyVersion.init)))))
+        return .ok(.init(body: .json(Components.Schemas.PolicyBundle(bundle))))
     }
 
     /// The node's bundle at every new revision on one stream (`PolicyWatchLines`).

@@ -9,6 +9,16 @@ final class PolicyCatalog: Sendable {
         var revision: Int64
         var policies: [StoredPolicyVersion]
         var alertOnDeny: Set<String>
+
+        /// Positions in `policies` of those whose node selector matches `labels`.
+        func chosen(for labels: [String: String]) -> [Int] {
+            policies.indices.filter { NodeSelector.matches(policies[$0].version.nodeSelector, labels: labels) }
+        }
+
+        /// The bundle of the policies at `chosen`, at this revision.
+        func bundle(_ chosen: [Int]) -> PolicyBundle {
+            PolicyBundle(revision: UInt64(max(0, revision)), policies: chosen.map { policies[$0].version })
+        }
     }
 
     private let store: Store
@@ -36,8 +46,7 @@ final class PolicyCatalog: Sendable {
     /// The bundle for a node with these labels.
     func bundle(labels: [String: String], atLeast revision: Int64) async throws -> PolicyBundle {
         let snapshot = try await current(atLeast: revision)
-        let policies = snapshot.policies.map(\.version).filter { NodeSelector.matches($0.nodeSelector, labels: labels) }
-        return PolicyBundle(revision: UInt64(max(0, snapshot.revision)), policies: policies)
+        return snapshot.bundle(snapshot.chosen(for: labels))
     }
 
     /// Policies with `alertOnDeny`, as of the last snapshot read (empty before any).

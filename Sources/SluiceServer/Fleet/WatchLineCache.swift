@@ -1,6 +1,5 @@
 import OpenAPIRuntime
 import SluiceAPI
-import SluiceCore
 import Synchronization
 
 /// The policy watch's lines at the latest revision, one per distinct bundle. Nodes whose labels
@@ -31,14 +30,11 @@ final class WatchLineCache: Sendable {
     /// The line (newline included) of the bundle for a node with these labels, at `revision` or later.
     func line(labels: [String: String], atLeast revision: Int64) async throws -> (revision: Int64, line: HTTPBody.ByteChunk) {
         let snapshot = try await catalog.current(atLeast: revision)
-        let chosen = snapshot.policies.indices.filter { NodeSelector.matches(snapshot.policies[$0].version.nodeSelector, labels: labels) }
+        let chosen = snapshot.chosen(for: labels)
         if let line = cached(chosen, at: snapshot.revision) { return (snapshot.revision, line) }
         let line = try await encoding.withLock {
             if let line = cached(chosen, at: snapshot.revision) { return line }
-            let bundle = Components.Schemas.PolicyBundle(
-                revision: Int(clamping: max(0, snapshot.revision)),
-                policies: chosen.map { Components.Schemas.PolicyVersion(snapshot.policies[$0].version) })
-            let line = HTTPBody.ByteChunk(try PolicyWatchLine.text(bundle).utf8)
+            let line = HTTPBody.ByteChunk(try PolicyWatchLine.text(Components.Schemas.PolicyBundle(snapshot.bundle(chosen))).utf8)
             lines.withLock { lines in
                 if snapshot.revision > lines.revision { lines = Lines(revision: snapshot.revision) }
                 if snapshot.revision == lines.revision && lines.byPolicies.count < Self.maximumBundles { lines.byPolicies[chosen] = line }
