@@ -27,6 +27,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* One program for an address hook of one family (sluice_connect4, sluice_getpeername6, ...):
+ * the body, shared by both families, takes the family as a constant. */
+#define SLUICE_SOCK_ADDR_PROGRAM(hook, body) \
+	SEC("cgroup/" #hook) \
+	int sluice_##hook(struct bpf_sock_addr *ctx) { return body; }
+
+
 /* Kernel structs, read with CO-RE: only the fields used, relocated against the kernel's BTF. */
 struct super_block {
 	__u32 s_dev;
@@ -824,47 +831,47 @@ static __always_inline void sluice_flow_v6(struct bpf_sock_addr *ctx, struct slu
 #include "sluice_flows.h"
 /* ---- end ---- */
 
-SEC("cgroup/connect4")
-int sluice_connect4(struct bpf_sock_addr *ctx)
+/* The flow an address hook is asked about, read from the family's fields. `six` is a constant
+ * at each call, so each program keeps only its own family's branch (the verifier refuses the
+ * other family's context fields). */
+static __always_inline void sluice_flow_of(struct bpf_sock_addr *ctx, struct sluice_flow *flow, int six)
+{
+	if (six)
+		sluice_flow_v6(ctx, flow);
+	else
+		sluice_flow_v4(ctx, flow);
+}
+
+static __always_inline int sluice_redirect_to(struct bpf_sock_addr *ctx, const struct sluice_decision *decision,
+					      int six)
+{
+	return six ? sluice_redirect6(ctx, decision) : sluice_redirect4(ctx, decision);
+}
+
+static __always_inline int sluice_connect(struct bpf_sock_addr *ctx, __u8 hook, int six)
 {
 	struct sluice_flow flow = {};
 	struct sluice_decision decision = {};
 
-	sluice_flow_v4(ctx, &flow);
-	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT4, &decision))
+	sluice_flow_of(ctx, &flow, six);
+	if (!sluice_decide(&flow, hook, &decision))
 		return 0;
-	if (sluice_redirects_now(&decision) && !sluice_redirect4(ctx, &decision))
+	if (sluice_redirects_now(&decision) && !sluice_redirect_to(ctx, &decision, six))
 		return 0;
 	sluice_remember_owner(ctx, &flow, &decision);
 	return 1;
 }
 
-SEC("cgroup/connect6")
-int sluice_connect6(struct bpf_sock_addr *ctx)
+static __always_inline int sluice_sendmsg(struct bpf_sock_addr *ctx, __u8 hook, int six)
 {
 	struct sluice_flow flow = {};
 	struct sluice_decision decision = {};
 
-	sluice_flow_v6(ctx, &flow);
-	if (!sluice_decide(&flow, SLUICE_HOOK_CONNECT6, &decision))
-		return 0;
-	if (sluice_redirects_now(&decision) && !sluice_redirect6(ctx, &decision))
-		return 0;
-	sluice_remember_owner(ctx, &flow, &decision);
-	return 1;
-}
-
-SEC("cgroup/sendmsg4")
-int sluice_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	struct sluice_flow flow = {};
-	struct sluice_decision decision = {};
-
-	sluice_flow_v4(ctx, &flow);
-	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG4, &decision))
+	sluice_flow_of(ctx, &flow, six);
+	if (!sluice_decide(&flow, hook, &decision))
 		return 0;
 	if (sluice_redirects_now(&decision)) {
-		if (!sluice_redirect4(ctx, &decision))
+		if (!sluice_redirect_to(ctx, &decision, six))
 			return 0;
 	} else {
 		sluice_dns_asked(ctx, &flow);
@@ -874,25 +881,10 @@ int sluice_sendmsg4(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
-SEC("cgroup/sendmsg6")
-int sluice_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	struct sluice_flow flow = {};
-	struct sluice_decision decision = {};
-
-	sluice_flow_v6(ctx, &flow);
-	if (!sluice_decide(&flow, SLUICE_HOOK_SENDMSG6, &decision))
-		return 0;
-	if (sluice_redirects_now(&decision)) {
-		if (!sluice_redirect6(ctx, &decision))
-			return 0;
-	} else {
-		sluice_dns_asked(ctx, &flow);
-	}
-	/* A redirected datagram is counted toward where it was sent, as a redirected connection is. */
-	sluice_remember_sender(ctx, &flow, &decision);
-	return 1;
-}
+SLUICE_SOCK_ADDR_PROGRAM(connect4, sluice_connect(ctx, SLUICE_HOOK_CONNECT4, 0))
+SLUICE_SOCK_ADDR_PROGRAM(connect6, sluice_connect(ctx, SLUICE_HOOK_CONNECT6, 1))
+SLUICE_SOCK_ADDR_PROGRAM(sendmsg4, sluice_sendmsg(ctx, SLUICE_HOOK_SENDMSG4, 0))
+SLUICE_SOCK_ADDR_PROGRAM(sendmsg6, sluice_sendmsg(ctx, SLUICE_HOOK_SENDMSG6, 1))
 
 /* A file executed under a name a policy governs is recorded as the governed identity, whatever
  * file it is: a new file renamed over a governed executable is governed from its first exec,

@@ -174,28 +174,9 @@ static __always_inline int sluice_original_peer(struct bpf_sock_addr *ctx, int i
 	return 1;
 }
 
-SEC("cgroup/getpeername4")
-int sluice_getpeername4(struct bpf_sock_addr *ctx)
-{
-	return sluice_original_peer(ctx, 0);
-}
-
-SEC("cgroup/getpeername6")
-int sluice_getpeername6(struct bpf_sock_addr *ctx)
-{
-	return sluice_original_peer(ctx, 1);
-}
-
-/* A connected UDP socket receives from its peer only: the target's datagrams read as the
- * original destination's. */
-SEC("cgroup/recvmsg4")
-int sluice_recvmsg4(struct bpf_sock_addr *ctx)
-{
-	return sluice_original_peer(ctx, 0);
-}
-
-SEC("cgroup/recvmsg6")
-int sluice_recvmsg6(struct bpf_sock_addr *ctx)
-{
-	return sluice_original_peer(ctx, 1);
-}
+/* getpeername() shows the original destination; a connected UDP socket receives from its peer
+ * only, so the target's datagrams (recvmsg) read as the original destination's too. */
+SLUICE_SOCK_ADDR_PROGRAM(getpeername4, sluice_original_peer(ctx, 0))
+SLUICE_SOCK_ADDR_PROGRAM(getpeername6, sluice_original_peer(ctx, 1))
+SLUICE_SOCK_ADDR_PROGRAM(recvmsg4, sluice_original_peer(ctx, 0))
+SLUICE_SOCK_ADDR_PROGRAM(recvmsg6, sluice_original_peer(ctx, 1))

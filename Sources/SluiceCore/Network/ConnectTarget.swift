@@ -53,20 +53,7 @@ public struct ConnectTarget: Hashable, Sendable {
             transport = parsed
             rest = rest[..<slash]
         }
-        let hostText: Substring
-        let portText: Substring
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]"), rest[rest.index(after: close)...].hasPrefix(":") else {
-                return .failure(.missingPort(text))
-            }
-            hostText = rest[rest.index(after: rest.startIndex)..<close]
-            portText = rest[rest.index(close, offsetBy: 2)...]
-        } else {
-            // An unbracketed IPv6 address has colons of its own: its last one is not a port.
-            guard let colon = rest.lastIndex(of: ":"), !rest[..<colon].contains(":") else { return .failure(.missingPort(text)) }
-            hostText = rest[..<colon]
-            portText = rest[rest.index(after: colon)...]
-        }
+        guard let (hostText, portText) = HostPort.split(rest) else { return .failure(.missingPort(text)) }
         guard let port = UInt16(portText), port > 0 || transport == .raw else { return .failure(.badPort(String(portText))) }
         if let address = IPAddress(hostText) {
             return .success(ConnectTarget(host: .address(address), port: port, transport: transport))

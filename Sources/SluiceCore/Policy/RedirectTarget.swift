@@ -12,19 +12,7 @@ public struct RedirectTarget: Hashable, Sendable, Codable, CustomStringConvertib
     /// Parses `ADDRESS:PORT`, an IPv6 address in brackets; the address must be loopback, so a
     /// policy can never send an application's traffic to another host.
     public static func parse(_ text: String) -> Result<RedirectTarget, RedirectTargetError> {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                return .failure(.notATarget(text))
-            }
-            host = text[text.index(after: text.startIndex)..<close]
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":"), text.firstIndex(of: ":") == colon else { return .failure(.notATarget(text)) }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        }
+        guard let (host, portText) = HostPort.split(Substring(text)) else { return .failure(.notATarget(text)) }
         guard let address = IPAddress(host) else { return .failure(.notATarget(text)) }
         guard let port = UInt16(portText), port > 0 else { return .failure(.badPort(text)) }
         guard DestinationAlias.prefixes(for: "loopback")!.contains(where: { $0.contains(address) }) else {
