@@ -33,7 +33,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 	SEC("cgroup/" #hook) \
 	int sluice_##hook(struct bpf_sock_addr *ctx) { return body; }
 
-
 /* Kernel structs, read with CO-RE: only the fields used, relocated against the kernel's BTF. */
 struct super_block {
 	__u32 s_dev;
