@@ -1,5 +1,6 @@
 import Foundation
 import OpenAPIRuntime
+import SluiceCore
 
 /// One line of the policy watch stream (`watchPolicy`, NDJSON): a bundle, or a keepalive notice.
 /// The one codec of that stream, for the server that writes it and the agents that read it.
@@ -7,8 +8,8 @@ public enum PolicyWatchLine: Sendable {
     case bundle(Components.Schemas.PolicyBundle)
     case keepalive
 
-    /// The keepalive line, newline included, as the events stream writes its own.
-    public static let keepaliveText = "{\"notice\":\"keepalive\"}\n"
+    /// The keepalive line, newline included: the live event stream's notice (`EventStreamNotice`).
+    public static let keepaliveText = EventStreamNotice.keepalive.jsonLine + "\n"
 
     /// The bundle as one line, newline included, with the API's times (`Configuration.sluice`).
     public static func text(_ bundle: Components.Schemas.PolicyBundle) throws -> String {
@@ -26,18 +27,14 @@ public enum PolicyWatchLine: Sendable {
         } catch {
             bundleError = error
         }
-        guard let notice = try? Self.decoder.decode(Notice.self, from: bytes) else {
-            throw .unreadableAnswer(operation: "watchPolicy", reason: "\(bundleError)")
+        switch try? EventStreamLine(jsonLine: line) {
+        case .notice(.keepalive)?: self = .keepalive
+        case .notice(let other)?: throw .unreadableAnswer(operation: "watchPolicy", reason: "unexpected notice \(other.jsonLine)")
+        default: throw .unreadableAnswer(operation: "watchPolicy", reason: "\(bundleError)")
         }
-        guard notice.notice == "keepalive" else { throw .unreadableAnswer(operation: "watchPolicy", reason: "unknown notice \(notice.notice)") }
-        self = .keepalive
     }
 
-    private struct Notice: Decodable {
-        var notice: String
-    }
-
-    private static let transcoder = RFC3339DateTranscoder()
+    private static let transcoder = Configuration.sluice.dateTranscoder
 
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

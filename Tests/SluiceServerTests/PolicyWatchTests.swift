@@ -13,15 +13,12 @@ struct PolicyWatchTests {
     /// Lines of one watch, read as they come.
     final class Watch: @unchecked Sendable {
         // Only the test's task reads the iterator.
-        private var lines: LineGroups<HTTPBody>.AsyncIterator
-        private var pending: [String] = []
+        private var lines: PolicyWatchStream.AsyncIterator
+        private var pending: [PolicyWatchLine] = []
 
         init(port: Int, credential: String, after: Int?) async throws {
             let node = try ServerConnection(server: "http://127.0.0.1:\(port)", credential: credential, userAgent: "sluice-tests", sharing: .shared)
-            let body = try await node.call(timeout: .seconds(60)) {
-                try await $0.watchPolicy(query: .init(after: after)).ok.body.applicationXNdjson
-            }
-            lines = LineGroups(body).makeAsyncIterator()
+            lines = try await node.watchPolicy(after: after, timeout: .seconds(60)).makeAsyncIterator()
         }
 
         /// The next line, nil when the server ended the stream.
@@ -30,7 +27,7 @@ struct PolicyWatchTests {
                 guard let group = try await lines.next() else { return nil }
                 pending = group
             }
-            return try PolicyWatchLine(line: pending.removeFirst())
+            return pending.removeFirst()
         }
 
         /// The next bundle, past any keepalives.

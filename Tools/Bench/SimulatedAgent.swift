@@ -112,14 +112,8 @@ public final class SimulatedAgent: Sendable {
     /// Reads one policy watch stream until the server ends it; each bundle received counts as
     /// applied.
     public func watch() async throws {
-        let after = applied?.revision
-        let body = try await connection().call(timeout: .seconds(365 * 86_400)) {
-            try await $0.watchPolicy(query: .init(after: after)).ok.body.applicationXNdjson
-        }
-        for try await lines in LineGroups(body) {
-            for line in lines {
-                if case .bundle(let bundle) = try PolicyWatchLine(line: line) { received(bundle) }
-            }
+        for try await lines in try await connection().watchPolicy(after: applied?.revision) {
+            for case .bundle(let bundle) in lines { received(bundle) }
         }
     }
 

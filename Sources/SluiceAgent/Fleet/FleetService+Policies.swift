@@ -12,6 +12,11 @@ extension FleetService {
         var seen = await controller.serverRevision
         var watching = true
         var longPollingSince = ContinuousClock.now
+        // The first heartbeat that gets through cuts the wait short.
+        func backOff() async {
+            await nudges.policy.wait(upTo: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
         while !Task.isCancelled && !tracker.isRevoked {
             if !watching && ContinuousClock.now - longPollingSince >= Self.watchRetry { watching = true }
             do {
@@ -20,8 +25,7 @@ extension FleetService {
                     try await watch(client, seen: &seen)
                     // A stream the server ends at once (it is stopping) is not opened again at once.
                     if ContinuousClock.now - opened < .seconds(1) {
-                        await nudges.policy.wait(upTo: delay)
-                        delay = min(delay * 2, .seconds(30))
+                        await backOff()
                         continue
                     }
                 } else {
@@ -35,9 +39,7 @@ extension FleetService {
             } catch {
                 if revoked(error, membership) { return }
                 logger.debug("policy watch failed; retrying", metadata: ["error": "\(error)"])
-                // The first heartbeat that gets through cuts the wait short.
-                await nudges.policy.wait(upTo: delay)
-                delay = min(delay * 2, .seconds(30))
+                await backOff()
             }
         }
     }
@@ -51,20 +53,16 @@ extension FleetService {
 
     /// Reads one watch stream until the server ends it (revocation, shutdown) or falls silent.
     private func watch(_ client: ServerConnection, seen: inout UInt64?) async throws {
-        let after = seen.map { Int(clamping: $0) }
-        // The stream lasts as long as the server keeps it; silence is caught below, not by a deadline.
-        let body = try await client.call(timeout: .seconds(365 * 86_400)) {
-            try await $0.watchPolicy(query: .init(after: after)).ok.body.applicationXNdjson
-        }
+        let stream = try await client.watchPolicy(after: seen.map { Int(clamping: $0) })
         reached()
         let progress = WatchProgress(seen: seen)
+        defer { seen = progress.revision.withLock { $0 } }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for try await lines in LineGroups(body) {
+                    for try await lines in stream {
                         progress.heard.withLock { $0 = .now }
-                        for line in lines {
-                            guard case .bundle(let wire) = try PolicyWatchLine(line: line) else { continue }
+                        for case .bundle(let wire) in lines {
                             let bundle = try PolicyBundle(wire)
                             progress.revision.withLock { $0 = bundle.revision }
                             await apply(bundle)
@@ -85,10 +83,8 @@ extension FleetService {
                 group.cancelAll()
             }
         } catch {
-            seen = progress.revision.withLock { $0 }
             throw APIClientError(error, server: client.server)
         }
-        seen = progress.revision.withLock { $0 }
     }
 
     /// One long poll, and the bundle it brings applied.
